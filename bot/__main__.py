@@ -1,0 +1,60 @@
+"""The `humako-bot` command line: run, console, check-config."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, default_config_path, load_config
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="humako-bot", description="HUMAKO's community bot.")
+    sub = parser.add_subparsers(dest="command")
+    for name, text in (
+        ("run", "run the configured frontends (Discord and/or Telegram when their tokens are set)"),
+        ("console", "talk to the bot in this terminal: no token, no network"),
+        ("check-config", "validate the configuration and print what is wrong"),
+    ):
+        command = sub.add_parser(name, help=text, description=text)
+        command.add_argument("--config", type=Path, default=None,
+                             help="config file (default: config.toml, else config.example.toml)")
+        command.add_argument("--data", type=Path, default=Path("data"),
+                             help="directory of the SQLite database (default: ./data)")
+        command.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
+        if name == "console":
+            command.add_argument("--script", default=None,
+                                 help="run the lines of FILE (or - for standard input) and exit")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command = args.command or "console"
+    config_path = getattr(args, "config", None) or default_config_path()
+    verbose = getattr(args, "verbose", False)
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING if command == "console" else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_config(config_path)
+    except ConfigError as error:
+        print(f"{config_path}: the configuration has problems:\n{error}", file=sys.stderr)
+        return 2
+    if command == "check-config":
+        print(f"{config_path}: OK (frontends: {', '.join(config.enabled_frontends)})")
+        return 0
+    data = getattr(args, "data", Path("data"))
+    if command == "console":
+        from bot.frontends.console import run_console
+
+        return asyncio.run(run_console(config, data, getattr(args, "script", None)))
+    from bot.run import run_bot
+
+    return asyncio.run(run_bot(config, data))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""The application: built from config, it opens storage, loads cogs, starts the scheduler, the outbox and
+the frontends, and stops all of it cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.clock import Clock
+from bot.commands import Cog, TaskSpec, ViewSpec
+from bot.core import Core
+from bot.i18n import CATALOGS, set_timezone
+from bot.live import LiveMessages
+from bot.outbox import Outbox
+from bot.roles import Roles
+from bot.scheduler import Scheduler
+from storage.db import Database
+from storage.people import PeopleQueries
+
+if TYPE_CHECKING:
+    from bot.config import Config
+    from bot.frontends.base import Frontend
+
+log = logging.getLogger(__name__)
+
+BUILTIN_COGS = ("bot.builtin",)
+
+
+def load_cog(module_name: str) -> Cog:
+    module = importlib.import_module(module_name)
+    cog = getattr(module, "cog", None)
+    if not isinstance(cog, Cog):
+        raise RuntimeError(f"{module_name} has no `cog = Cog(...)`")
+    return cog
+
+
+class Application:
+    def __init__(self, config: Config, data_dir: Path | str | None = None, *, database: str | None = None,
+                 clock: Clock | None = None) -> None:
+        self.config = config
+        self.data_dir = Path(data_dir) if data_dir is not None else Path("data")
+        self.database_path = database or str(self.data_dir / "humako.sqlite3")
+        self.clock = clock or Clock()
+        self.roles = Roles(config)
+        self.cogs: list[Cog] = [load_cog(name) for name in BUILTIN_COGS]
+        self.cogs += [load_cog(f"cogs.{name}") for name in config.bot.cogs]
+        self.core = Core(self, self.cogs)
+        self.frontends: dict[str, Frontend] = {}
+        self._stopped = asyncio.Event()
+        self.started = False
+
+    # Set in start(): everything that needs the open database.
+    db: Database
+    people: PeopleQueries
+    outbox: Outbox
+    live: LiveMessages
+    scheduler: Scheduler
+
+    def add_frontend(self, frontend: Frontend) -> None:
+        self.frontends[frontend.platform] = frontend
+
+    def frontend_for(self, platform: str) -> Frontend:
+        return self.frontends[platform]
+
+    async def start(self) -> None:
+        set_timezone(self.config.tz)
+        CATALOGS.load()
+        self.db = await Database.open(self.database_path)
+        self.people = PeopleQueries(self.db)
+        tasks: dict[str, TaskSpec] = {}
+        views: dict[str, ViewSpec] = {}
+        for cog in self.cogs:
+            tasks.update(cog.tasks)
+            views.update(cog.views)
+        self.outbox = Outbox(self)
+        self.live = LiveMessages(self, views)
+        self.scheduler = Scheduler(self, tasks, [job for cog in self.cogs for job in cog.jobs])
+        # dateparser's first parse costs ~100 ms: pay it now, not in the first person's command.
+        from bot.timeparse import warm_up
+
+        await asyncio.to_thread(warm_up)
+        from bot.context import ServiceContext
+
+        for cog in self.cogs:
+            for hook in cog.startup:
+                await hook(ServiceContext(self))
+        for frontend in self.frontends.values():
+            await frontend.start()
+        self.outbox.start()
+        await self.scheduler.start()
+        self.started = True
+        log.info("started: cogs %s, frontends %s", [c.name for c in self.cogs], list(self.frontends))
+
+    async def stop(self) -> None:
+        if not self.started:
+            return
+        self.started = False
+        await self.scheduler.stop()
+        await self.live.stop()
+        await self.outbox.stop()
+        for frontend in reversed(list(self.frontends.values())):
+            try:
+                await frontend.stop()
+            except Exception:
+                log.exception("stopping the %s frontend failed", frontend.platform)
+        await self.db.close()
+        log.info("stopped")
+
+    async def settle(self) -> None:
+        """Let queued deliveries and live edits finish (console scripts and tests read a settled state)."""
+        for _ in range(3):
+            await self.live.settle()
+            await self.outbox.drain()
+
+    def request_stop(self) -> None:
+        self._stopped.set()
+
+    async def run_until_stopped(self) -> None:
+        """Run until SIGINT/SIGTERM, then shut down cleanly."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, self.request_stop)
+        await self.start()
+        try:
+            await self._stopped.wait()
+        finally:
+            await self.stop()

@@ -1,0 +1,465 @@
+"""The platform-neutral command model: cogs, commands, typed parameters, actions, jobs and replies.
+
+A cog declares what it offers; frontends read these declarations to build native commands (Discord slash
+commands, Telegram commands, console lines). Everything is checked when the cog loads against the stricter
+of both platforms' rules, so a bad name fails at start-up, not in production.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import re
+import types
+import typing
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated, Any
+
+from bot.i18n import Msg, Text
+
+NAME_RE = re.compile(r"^[a-z0-9_]{1,32}$")
+ACTION_ID_MAX_BYTES = 64  # Telegram's callback_data limit; Discord allows 100.
+MAX_OPTIONS = 25  # both platforms: options per command, choices per option
+DESCRIPTION_MAX = 100
+
+
+class DeclarationError(Exception):
+    """A cog declared something that one of the platforms would reject."""
+
+
+class UserError(Exception):
+    """Something the person can fix: shown to them, translated, and nothing changes."""
+
+    def __init__(self, message: Text) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
+# ---------------------------------------------------------------------------------------------- replies
+
+
+@dataclass(frozen=True)
+class Button:
+    label: Text
+    action: str = ""
+    url: str | None = None
+    style: str = "secondary"  # primary | secondary | success | danger
+
+    def __post_init__(self) -> None:
+        if self.url is None:
+            check_action_id(self.action)
+
+
+@dataclass(frozen=True)
+class File:
+    name: str
+    data: bytes
+    mime: str = "application/octet-stream"
+
+
+@dataclass
+class Reply:
+    """What a handler answers. Frontends render it natively; texts are rendered in the reader's language."""
+
+    text: Text = ""
+    title: Text | None = None
+    fields: Sequence[tuple[Text, Text]] = ()
+    buttons: Sequence[Sequence[Button]] = ()
+    files: Sequence[File] = ()
+    private: bool = False  # only the person sees it (Discord ephemeral; a DM elsewhere)
+    edit: bool = False  # an action's reply that replaces the message the button was on
+    notice: Text | None = None  # a short toast for the person who pressed a button
+    shows: tuple[str, int] | None = None  # a view of a stored thing: the core keeps this copy current
+
+    def __post_init__(self) -> None:
+        # Accept a flat list of buttons as one row.
+        if self.buttons and isinstance(self.buttons[0], Button):
+            self.buttons = [list(self.buttons)]  # type: ignore[list-item]
+
+    @property
+    def all_buttons(self) -> list[Button]:
+        return [button for row in self.buttons for button in row]
+
+
+def check_action_id(action: str) -> None:
+    if not action or len(action.encode()) > ACTION_ID_MAX_BYTES:
+        raise DeclarationError(f"action id {action!r} must be 1-{ACTION_ID_MAX_BYTES} bytes")
+
+
+# ------------------------------------------------------------------------------------------- parameters
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: Text
+
+
+ChoicesSource = Sequence[Choice] | Callable[[Any], Sequence[Choice]]
+Suggest = Callable[[Any, str], Awaitable[Sequence[Choice]]]
+
+
+@dataclass(frozen=True)
+class Param:
+    """Constraints of one parameter, read from `Annotated[type, Param(...)]`."""
+
+    description: Text
+    max_len: int | None = None
+    min_len: int | None = None
+    min: int | None = None
+    max: int | None = None
+    choices: ChoicesSource | None = None  # a list, or a function of the config (campuses)
+    future: bool = False  # a date-time that must be ahead of now
+    long: bool = False  # long text: a modal on Discord, the next message elsewhere
+    suggest: Suggest | None = None  # reference to a stored thing, with autocomplete
+
+
+class Kind(enum.Enum):
+    TEXT = "text"
+    LONG_TEXT = "long_text"
+    INTEGER = "integer"
+    CHOICE = "choice"
+    DATETIME = "datetime"
+    USER = "user"
+    REFERENCE = "reference"
+
+
+class PersonRef:
+    """Annotate a parameter with this type to receive a person (another student, a tutor)."""
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    name: str
+    kind: Kind
+    param: Param
+    required: bool
+    default: Any = None
+
+    @property
+    def description(self) -> Text:
+        return self.param.description
+
+    def choices(self, config: Any) -> Sequence[Choice]:
+        source = self.param.choices
+        if source is None:
+            return ()
+        return source(config) if callable(source) else source
+
+
+def _unwrap_optional(annotation: Any) -> Any:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return annotation
+
+
+def _kind_of(base: Any, param: Param) -> Kind:
+    if param.choices is not None:
+        return Kind.CHOICE
+    if param.suggest is not None:
+        return Kind.REFERENCE
+    if base is str:
+        return Kind.LONG_TEXT if param.long else Kind.TEXT
+    if base is int:
+        return Kind.INTEGER
+    if base is datetime:
+        return Kind.DATETIME
+    if base is PersonRef:
+        return Kind.USER
+    raise DeclarationError(f"unsupported parameter type {base!r}")
+
+
+def params_of(handler: Callable[..., Any], skip: int = 1) -> list[ParamSpec]:
+    """Read typed parameters from a handler's signature, the way discord.py reads slash commands."""
+    hints = typing.get_type_hints(handler, include_extras=True)
+    specs: list[ParamSpec] = []
+    for index, (name, sig_param) in enumerate(inspect.signature(handler).parameters.items()):
+        if index < skip:
+            continue
+        hint = hints.get(name)
+        if typing.get_origin(hint) is not Annotated:
+            raise DeclarationError(f"{handler.__qualname__}.{name}: annotate with Annotated[type, Param(...)]")
+        base, *extras = typing.get_args(hint)
+        param = next((e for e in extras if isinstance(e, Param)), None)
+        if param is None:
+            raise DeclarationError(f"{handler.__qualname__}.{name}: missing Param(...)")
+        required = sig_param.default is inspect.Parameter.empty
+        default = None if required else sig_param.default
+        specs.append(ParamSpec(name, _kind_of(_unwrap_optional(base), param), param, required, default))
+    return specs
+
+
+# ------------------------------------------------------------------------------------------ declarations
+
+Handler = Callable[..., Awaitable[Reply]]
+
+
+@dataclass
+class CommandSpec:
+    cog: Cog
+    name: str
+    description: Text
+    handler: Handler
+    params: list[ParamSpec]
+    roles: frozenset[str] | None  # None: everyone
+    private: bool  # must run in a direct chat (feedback, personal reminders)
+    grouped: bool  # /event list (grouped) or /help (top level)
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        return (self.cog.name, self.name) if self.grouped else (self.name,)
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(self.path)
+
+    @property
+    def flat_name(self) -> str:
+        """Telegram has no subcommands: /event list becomes /event_list."""
+        return "_".join(self.path)
+
+    def param(self, name: str) -> ParamSpec | None:
+        return next((p for p in self.params if p.name == name), None)
+
+
+@dataclass
+class ActionSpec:
+    cog: Cog
+    name: str
+    handler: Handler
+    arg_types: list[type]
+
+    def action_id(self, *args: Any) -> str:
+        action = ":".join([self.cog.prefix, self.name, *(str(a) for a in args)])
+        check_action_id(action)
+        return action
+
+
+@dataclass
+class JobSpec:
+    cog: Cog
+    name: str
+    handler: Callable[..., Awaitable[None]]
+    cron: str | None = None  # a recurring job in the community's time zone
+    config_key: str | None = None  # or the cron expression read from the cog's config section
+
+
+@dataclass
+class TaskSpec:
+    """A handler for scheduled rows (reminders) that a cog creates with ctx.schedule()."""
+
+    cog: Cog
+    name: str
+    handler: Callable[..., Awaitable[None]]
+
+
+@dataclass
+class ViewSpec:
+    """Renders a stored thing (an event card) so the core can refresh every posted copy of it."""
+
+    cog: Cog
+    kind: str
+    handler: Callable[..., Awaitable[Reply | None]]
+
+
+def _check_name(name: str, what: str) -> None:
+    if not NAME_RE.match(name):
+        raise DeclarationError(f"{what} name {name!r} must match [a-z0-9_]{{1,32}}")
+
+
+def _check_description(text: Text, what: str) -> None:
+    source = text.msgid if isinstance(text, Msg) else str(text)
+    if not 1 <= len(source) <= DESCRIPTION_MAX:
+        raise DeclarationError(f"{what}: description must be 1-{DESCRIPTION_MAX} characters")
+
+
+class Cog:
+    """A feature: its commands (as a group like /event ..., or top-level), actions, jobs and views."""
+
+    def __init__(self, name: str, description: Text, *, prefix: str | None = None, grouped: bool = True):
+        _check_name(name, "cog")
+        _check_description(description, f"cog {name}")
+        self.name = name
+        self.description = description
+        self.prefix = prefix or name
+        self.grouped = grouped
+        self.commands: list[CommandSpec] = []
+        self.actions: dict[str, ActionSpec] = {}
+        self.jobs: list[JobSpec] = []
+        self.tasks: dict[str, TaskSpec] = {}
+        self.views: dict[str, ViewSpec] = {}
+        self.deep_links: dict[str, Callable[..., Awaitable[Reply]]] = {}
+        self.exporters: list[Callable[..., Awaitable[Any]]] = []
+        self.forgetters: list[Callable[..., Awaitable[None]]] = []
+        self.startup: list[Callable[..., Awaitable[None]]] = []
+
+    def command(
+        self,
+        description: Text,
+        *,
+        name: str | None = None,
+        roles: set[str] | frozenset[str] | None = None,
+        private: bool = False,
+    ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            command_name = name or handler.__name__.rstrip("_")
+            _check_name(command_name, "command")
+            _check_description(description, f"/{self.name} {command_name}")
+            params = params_of(handler)
+            if len(params) > MAX_OPTIONS:
+                raise DeclarationError(f"/{command_name}: at most {MAX_OPTIONS} parameters")
+            seen_optional = False
+            for spec in params:
+                _check_name(spec.name, f"/{command_name} parameter")
+                _check_description(spec.description, f"/{command_name} {spec.name}")
+                if isinstance(spec.param.choices, Sequence) and len(spec.param.choices) > MAX_OPTIONS:
+                    raise DeclarationError(f"/{command_name} {spec.name}: at most {MAX_OPTIONS} choices")
+                if spec.required and seen_optional:
+                    raise DeclarationError(f"/{command_name}: required {spec.name} after an optional one")
+                seen_optional = seen_optional or not spec.required
+            if any(c.name == command_name for c in self.commands):
+                raise DeclarationError(f"/{self.name} {command_name} declared twice")
+            spec = CommandSpec(
+                self, command_name, description, handler, params,
+                frozenset(roles) if roles else None, private, self.grouped,
+            )
+            if len(spec.flat_name) > 32:
+                raise DeclarationError(f"/{spec.flat_name}: the Telegram name must be at most 32 characters")
+            self.commands.append(spec)
+            return handler
+
+        return register
+
+    def action(self, name: str) -> Callable[[Handler], Handler]:
+        """A button handler: the action id is `<prefix>:<name>:<arg>:<arg>`, args typed by the signature."""
+
+        def register(handler: Handler) -> Handler:
+            hints = typing.get_type_hints(handler)
+            names = list(inspect.signature(handler).parameters)[1:]
+            arg_types = [hints.get(n, str) for n in names]
+            self.actions[name] = ActionSpec(self, name, handler, arg_types)
+            return handler
+
+        return register
+
+    def action_id(self, name: str, *args: Any) -> str:
+        return self.actions[name].action_id(*args)
+
+    def job(self, *, cron: str | None = None, config_key: str | None = None) -> Callable[[Any], Any]:
+        def register(handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+            self.jobs.append(JobSpec(self, handler.__name__, handler, cron, config_key))
+            return handler
+
+        return register
+
+    def task(self, name: str) -> Callable[[Any], Any]:
+        def register(handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+            self.tasks[name] = TaskSpec(self, name, handler)
+            return handler
+
+        return register
+
+    def view(self, kind: str) -> Callable[[Any], Any]:
+        def register(handler: Callable[..., Awaitable[Reply | None]]) -> Callable[..., Awaitable[Reply | None]]:
+            self.views[kind] = ViewSpec(self, kind, handler)
+            return handler
+
+        return register
+
+    def deep_link(self, prefix: str) -> Callable[[Any], Any]:
+        """`/start <prefix>_<rest>` (Telegram deep links, console `/start`) reaches this handler."""
+
+        def register(handler: Callable[..., Awaitable[Reply]]) -> Callable[..., Awaitable[Reply]]:
+            self.deep_links[prefix] = handler
+            return handler
+
+        return register
+
+    def on_startup(self, handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        self.startup.append(handler)
+        return handler
+
+    def export_person(self, handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        self.exporters.append(handler)
+        return handler
+
+    def forget_person(self, handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        self.forgetters.append(handler)
+        return handler
+
+
+# ------------------------------------------------------------------------------------- rendered replies
+
+
+@dataclass(frozen=True)
+class RenderedButton:
+    label: str
+    action: str = ""
+    url: str | None = None
+    style: str = "secondary"
+
+
+@dataclass
+class Rendered:
+    """A reply rendered in one language: plain strings, ready for a frontend or for the outbox's table."""
+
+    text: str = ""
+    title: str | None = None
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    buttons: list[list[RenderedButton]] = field(default_factory=list)
+    files: list[File] = field(default_factory=list)
+    private: bool = False
+    edit: bool = False
+    notice: str | None = None
+    shows: tuple[str, int] | None = None
+
+    def plain_text(self) -> str:
+        """Title, text and fields as one plain text (console, Telegram, notifications)."""
+        parts = [self.title] if self.title else []
+        if self.text:
+            parts.append(self.text)
+        parts.extend(f"{name}: {value}" for name, value in self.fields)
+        return "\n".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        import base64
+
+        return {
+            "text": self.text, "title": self.title, "fields": self.fields,
+            "buttons": [[vars(b) for b in row] for row in self.buttons],
+            "files": [{"name": f.name, "mime": f.mime, "data": base64.b64encode(f.data).decode()}
+                      for f in self.files],
+            "private": self.private, "notice": self.notice,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Rendered:
+        import base64
+
+        return cls(
+            text=data["text"], title=data["title"], fields=[tuple(f) for f in data["fields"]],
+            buttons=[[RenderedButton(**b) for b in row] for row in data["buttons"]],
+            files=[File(f["name"], base64.b64decode(f["data"]), f["mime"]) for f in data["files"]],
+            private=data["private"], notice=data.get("notice"),
+        )
+
+
+def render_reply(reply: Reply, language: str) -> Rendered:
+    from bot.i18n import render
+
+    return Rendered(
+        text=render(reply.text, language),
+        title=render(reply.title, language) if reply.title is not None else None,
+        fields=[(render(name, language), render(value, language)) for name, value in reply.fields],
+        buttons=[[RenderedButton(render(b.label, language), b.action, b.url, b.style) for b in row]
+                 for row in reply.buttons],
+        files=list(reply.files),
+        private=reply.private,
+        edit=reply.edit,
+        notice=render(reply.notice, language) if reply.notice is not None else None,
+        shows=reply.shows,
+    )

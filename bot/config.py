@@ -1,0 +1,609 @@
+"""Load and validate the bot's TOML configuration into frozen dataclasses.
+
+Validation is table-driven: each TOML table has a schema (key -> Field) and one validator walks it,
+collecting *every* problem as "<dotted.key>: <what is wrong>" so an operator fixes the file in one go.
+Secrets never live in the file; they come from the environment only.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+import zoneinfo
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+__all__ = [
+    "DEFAULT_COGS_DIR",
+    "FEATURE_SECTIONS",
+    "LANGUAGES",
+    "REQUIRED_DESTINATIONS",
+    "ROLES",
+    "BotSettings",
+    "Campus",
+    "Community",
+    "Config",
+    "ConfigError",
+    "Destination",
+    "DiscordSettings",
+    "Field",
+    "OutboxSettings",
+    "RoleSource",
+    "SchedulerSettings",
+    "Secrets",
+    "TelegramSettings",
+    "default_config_path",
+    "load_config",
+    "register_section",
+]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_COGS_DIR = REPO_ROOT / "cogs"
+
+LANGUAGES = ("fi", "en")
+ROLES = (
+    "student",
+    "tutor",
+    "advocacy",
+    "harassment",
+    "organiser",
+    "mentor",
+    "aktori",
+    "mentor_coordinator",
+    "board",
+)
+REQUIRED_DESTINATIONS = ("announcements", "board")
+SECRET_ENV = {"discord": "DISCORD_TOKEN", "telegram": "TELEGRAM_TOKEN", "secret_key": "HUMAKO_SECRET_KEY"}
+
+
+class ConfigError(ValueError):
+    """The configuration is unusable; `problems` lists every mistake found."""
+
+    def __init__(self, problems: list[str], path: Path | None = None) -> None:
+        self.problems = problems
+        self.path = path
+        where = f"{path}: " if path else ""
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(f"{where}invalid configuration ({count}):\n" + "\n".join(f"  {p}" for p in problems))
+
+
+# --- schema description ---------------------------------------------------------------------------
+
+REQUIRED: Any = object()  # sentinel: the key has no default
+
+Check = Callable[[Any], str | None]  # returns an error message, or None when the value is fine
+
+_KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "int": (lambda v: isinstance(v, int) and not isinstance(v, bool), "must be an integer"),
+    "number": (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "must be a number"),
+    "bool": (lambda v: isinstance(v, bool), "must be true or false"),
+    "str": (lambda v: isinstance(v, str), "must be a string"),
+    "int_list": (
+        lambda v: isinstance(v, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in v),
+        "must be a list of integers",
+    ),
+    "str_list": (
+        lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
+        "must be a list of strings",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of a TOML table: its kind (see _KINDS, or "secret"), default, allowed values, extra check."""
+
+    kind: str
+    default: Any = REQUIRED
+    choices: tuple[Any, ...] | None = None
+    check: Check | None = None
+    env: str = ""  # for kind="secret": the environment variable that must be used instead
+
+
+Schema = Mapping[str, Field]
+
+
+def _positive(value: Any) -> str | None:
+    return None if value > 0 else "must be greater than 0"
+
+
+def _not_negative(value: Any) -> str | None:
+    return None if value >= 0 else "must not be negative"
+
+
+def _all_positive(values: list[Any]) -> str | None:
+    return None if all(v > 0 for v in values) else "must contain only numbers greater than 0"
+
+
+def _port(value: int) -> str | None:
+    return None if 1 <= value <= 65535 else "must be a port number between 1 and 65535"
+
+
+def _slug(value: str) -> str | None:
+    return None if re.fullmatch(r"[a-z][a-z0-9_-]*", value) else "must be lowercase a-z, 0-9, _ or -"
+
+
+def _url(value: str) -> str | None:
+    return None if not value or re.match(r"^https?://", value) else "must be empty or an http(s):// URL"
+
+
+def _timezone(value: str) -> str | None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return f"unknown time zone {value!r}{_suggest(value, zoneinfo.available_timezones())}"
+    return None
+
+
+def _cron(value: str) -> str | None:
+    if len(value.split()) != 5:
+        return f"must be a 5-field cron expression like '0 9 * * mon', not {value!r}"
+    try:
+        from apscheduler.triggers.cron import CronTrigger  # the scheduler's own parser, when installed
+    except ImportError:
+        return None
+    try:
+        CronTrigger.from_crontab(value)
+    except ValueError as exc:
+        return f"invalid cron expression {value!r}: {exc}"
+    return None
+
+
+def _suggest(word: str, known: Any) -> str:
+    close = difflib.get_close_matches(word, sorted(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _secret(env: str) -> Field:
+    return Field("secret", default=None, env=env)
+
+
+# Where people tend to paste tokens; each gets a pointer to the right environment variable.
+TOP_SECRETS: Schema = {
+    "discord_token": _secret(SECRET_ENV["discord"]),
+    "telegram_token": _secret(SECRET_ENV["telegram"]),
+    "secret_key": _secret(SECRET_ENV["secret_key"]),
+    **{env: _secret(env) for env in SECRET_ENV.values()},
+}
+
+SECTIONS: dict[str, Schema] = {
+    "community": {
+        "name": Field("str", "HUMAKO"),
+        "timezone": Field("str", "Europe/Helsinki", check=_timezone),
+        "default_language": Field("str", "fi", choices=LANGUAGES),
+    },
+    "bot": {
+        "cogs": Field("str_list", ["ping", "events"]),
+        "command_rate": Field("int", 20, check=_positive),
+        "command_rate_seconds": Field("number", 60.0, check=_positive),
+        "prompt_timeout_seconds": Field("number", 300.0, check=_positive),
+        "live_edit_seconds": Field("number", 3.0, check=_not_negative),
+        **TOP_SECRETS,
+    },
+    "scheduler": {"grace_seconds": Field("number", 21600.0, check=_not_negative)},
+    "outbox": {
+        "max_attempts": Field("int", 6, check=_positive),
+        "backoff_seconds": Field("number", 2.0, check=_positive),
+    },
+    "discord": {
+        "enabled": Field("bool", True),
+        "guild_ids": Field("int_list", []),
+        "sync": Field("str", "guild", choices=("guild", "global")),
+        "api_base": Field("str", "", check=_url),
+        "token": _secret(SECRET_ENV["discord"]),
+    },
+    "telegram": {
+        "enabled": Field("bool", True),
+        "mode": Field("str", "polling", choices=("polling", "webhook")),
+        "base_url": Field("str", "", check=_url),
+        "base_file_url": Field("str", "", check=_url),
+        "webhook_url": Field("str", "", check=_url),
+        "webhook_listen": Field("str", "127.0.0.1"),
+        "webhook_port": Field("int", 8443, check=_port),
+        "role_cache_seconds": Field("number", 300.0, check=_not_negative),
+        "token": _secret(SECRET_ENV["telegram"]),
+    },
+}
+
+CAMPUS: Schema = {
+    "id": Field("str", check=_slug),
+    "name_fi": Field("str"),
+    "name_en": Field("str"),
+    "destination": Field("str", None),
+}
+_ID_LIST = "int_list"
+ROLE: Schema = {
+    "discord_role_ids": Field(_ID_LIST, []),
+    "discord_user_ids": Field(_ID_LIST, []),
+    "telegram_chat_ids": Field(_ID_LIST, []),
+    "telegram_user_ids": Field(_ID_LIST, []),
+    "console_users": Field("str_list", []),
+}
+DESTINATION: Schema = {
+    "discord_channel_id": Field("int", None),
+    "telegram_chat_id": Field("int", None),
+    "language": Field("str", None, choices=LANGUAGES),  # None: the community's default language
+    "console_only": Field("bool", False),
+}
+
+# Feature tables read by cogs through Config.section(name). Cogs may add their own with register_section
+# before load_config runs.
+FEATURE_SECTIONS: dict[str, Schema] = {
+    "events": {
+        "reminder_hours": Field("int_list", [24, 1], check=_all_positive),
+        "waitlist_offer_hours": Field("number", 12, check=_positive),
+        "digest_cron": Field("str", "0 9 * * mon", check=_cron),
+        "feedback_delay_hours": Field("number", 1, check=_not_negative),
+        "page_size": Field("int", 5, check=lambda v: None if 1 <= v <= 25 else "must be between 1 and 25"),
+    },
+}
+
+
+def register_section(name: str, schema: Schema) -> None:
+    """Declare a feature table (e.g. a cog's [polls]) so it is validated and readable via Config.section."""
+    if name in SECTIONS or name in _STRUCTURED:
+        raise ValueError(f"{name!r} is a core configuration table")
+    FEATURE_SECTIONS[name] = dict(schema)
+
+
+def _check_table(data: Any, schema: Schema, path: str, problems: list[str]) -> dict[str, Any]:
+    """Validate one table against its schema; return the values with defaults (lists become tuples)."""
+    if not isinstance(data, dict):
+        problems.append(f"{path}: must be a table")
+        data = {}
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        spec = schema.get(key)
+        where = f"{path}.{key}" if path else key
+        if spec is None:
+            problems.append(
+                f"{where}: unknown key{_suggest(key, (k for k, f in schema.items() if f.kind != 'secret'))}"
+            )
+        elif spec.kind == "secret":
+            problems.append(f"{where}: secrets come from the environment: set {spec.env}")
+        else:
+            message = _check_value(value, spec)
+            if message:
+                problems.append(f"{where}: {message}")
+            else:
+                out[key] = _normalise(value, spec)
+    for key, spec in schema.items():
+        if key not in out and key not in data and spec.kind != "secret":
+            if spec.default is REQUIRED:
+                problems.append(
+                    f"{path}.{key}: missing required key" if path else f"{key}: missing required key"
+                )
+            else:
+                out[key] = _normalise(spec.default, spec)
+    return out
+
+
+def _normalise(value: Any, spec: Field) -> Any:
+    """Lists become tuples (frozen config); numbers become float so `60` and `60.0` behave alike."""
+    if isinstance(value, list):
+        return tuple(value)
+    if spec.kind == "number" and value is not None:
+        return float(value)
+    return value
+
+
+def _check_value(value: Any, spec: Field) -> str | None:
+    accepts, message = _KINDS[spec.kind]
+    if not accepts(value):
+        return message
+    if spec.choices is not None and value not in spec.choices:
+        return f"must be one of {', '.join(repr(c) for c in spec.choices)}, not {value!r}"
+    if spec.check is not None:
+        return spec.check(value)
+    return None
+
+
+# --- the validated configuration ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Community:
+    name: str
+    timezone: str
+    default_language: str
+
+
+@dataclass(frozen=True)
+class BotSettings:
+    cogs: tuple[str, ...]
+    command_rate: int  # commands allowed per person ...
+    command_rate_seconds: float  # ... within this many seconds
+    prompt_timeout_seconds: float
+    live_edit_seconds: float  # at most one edit per posted copy this often; the last edit shows the final state
+
+
+@dataclass(frozen=True)
+class Campus:
+    id: str
+    name_fi: str
+    name_en: str
+    destination: str | None = None
+
+    def name(self, language: str) -> str:
+        return self.name_en if language == "en" else self.name_fi
+
+
+@dataclass(frozen=True)
+class RoleSource:
+    """Where membership of one role comes from, per platform."""
+
+    discord_role_ids: tuple[int, ...] = ()
+    discord_user_ids: tuple[int, ...] = ()
+    telegram_chat_ids: tuple[int, ...] = ()  # members of these chats have the role
+    telegram_user_ids: tuple[int, ...] = ()
+    console_users: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Destination:
+    name: str
+    discord_channel_id: int | None
+    telegram_chat_id: int | None
+    language: str
+    console_only: bool = False
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    grace_seconds: float  # jobs missed by less than this (bot was down) still run on start
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    max_attempts: int
+    backoff_seconds: float
+
+
+@dataclass(frozen=True)
+class DiscordSettings:
+    enabled: bool
+    guild_ids: tuple[int, ...]
+    sync: str
+    api_base: str
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    enabled: bool
+    mode: str
+    base_url: str
+    base_file_url: str
+    webhook_url: str
+    webhook_listen: str
+    webhook_port: int
+    role_cache_seconds: float
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Tokens from the environment; repr shows only whether each is set."""
+
+    discord_token: str | None = field(default=None, repr=False)
+    telegram_token: str | None = field(default=None, repr=False)
+    secret_key: str | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name}={'<set>' if getattr(self, name) else None}" for name in self.__dataclass_fields__
+        )
+        return f"Secrets({shown})"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Secrets:
+        # An empty variable counts as unset, so `DISCORD_TOKEN=` disables the frontend.
+        return cls(*(env.get(SECRET_ENV[k]) or None for k in ("discord", "telegram", "secret_key")))
+
+
+_STRUCTURED = ("campuses", "roles", "destinations")
+
+
+@dataclass(frozen=True)
+class Config:
+    community: Community
+    bot: BotSettings
+    campuses: tuple[Campus, ...]
+    roles: Mapping[str, RoleSource]  # every role in ROLES, empty when not configured
+    destinations: Mapping[str, Destination]
+    scheduler: SchedulerSettings
+    outbox: OutboxSettings
+    discord: DiscordSettings
+    telegram: TelegramSettings
+    secrets: Secrets
+    sections: Mapping[str, Mapping[str, Any]]  # feature tables, defaults filled in
+    path: Path | None = None
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.community.timezone)
+
+    @property
+    def campus_ids(self) -> list[str]:
+        return [c.id for c in self.campuses]
+
+    def campus(self, campus_id: str) -> Campus:
+        """The campus with this id; KeyError if there is none."""
+        for campus in self.campuses:
+            if campus.id == campus_id:
+                return campus
+        raise KeyError(f"no campus {campus_id!r}")
+
+    def destination(self, name: str) -> Destination:
+        """The named destination; KeyError if the config does not define it."""
+        try:
+            return self.destinations[name]
+        except KeyError:
+            raise KeyError(f"no destination {name!r}") from None
+
+    def section(self, name: str) -> Mapping[str, Any]:
+        """A feature table such as [events], with defaults for keys the file leaves out."""
+        try:
+            return self.sections[name]
+        except KeyError:
+            raise KeyError(f"no configuration section {name!r}{_suggest(name, self.sections)}") from None
+
+    @property
+    def enabled_frontends(self) -> list[str]:
+        """'console' always; a chat platform when its token is set and it is not disabled."""
+        frontends = ["console"]
+        if self.secrets.discord_token and self.discord.enabled:
+            frontends.append("discord")
+        if self.secrets.telegram_token and self.telegram.enabled:
+            frontends.append("telegram")
+        return frontends
+
+
+# --- loading --------------------------------------------------------------------------------------
+
+
+def default_config_path() -> Path:
+    """config.toml in the working directory if present, else the repo's config.example.toml."""
+    local = Path.cwd() / "config.toml"
+    return local if local.exists() else REPO_ROOT / "config.example.toml"
+
+
+def available_cogs(cogs_dir: Path) -> set[str]:
+    """Module names in the cogs package: foo.py or foo/__init__.py, skipping _private ones."""
+    if not cogs_dir.is_dir():
+        return set()
+    names = {p.stem for p in cogs_dir.glob("*.py")} | {p.parent.name for p in cogs_dir.glob("*/__init__.py")}
+    return {n for n in names if not n.startswith("_")}
+
+
+def load_config(path: Path, env: Mapping[str, str] = os.environ, cogs_dir: Path = DEFAULT_COGS_DIR) -> Config:
+    """Read and validate `path`; raise ConfigError listing every problem."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(["file not found"], path) from None
+    except tomllib.TOMLDecodeError as exc:  # its message carries "(at line L, column C)"
+        raise ConfigError([f"not valid TOML: {exc}"], path) from None
+    return _build(data, env, cogs_dir, Path(path))
+
+
+def _build(data: dict[str, Any], env: Mapping[str, str], cogs_dir: Path, path: Path) -> Config:
+    problems: list[str] = []
+    top_level = {  # "table" shapes are checked by each table's own validator below
+        **{k: Field("table") for k in (*SECTIONS, *_STRUCTURED, *FEATURE_SECTIONS)},
+        **TOP_SECRETS,
+    }
+    for key in data:
+        spec = top_level.get(key)
+        if spec is None:
+            problems.append(
+                f"{key}: unknown key{_suggest(key, (*SECTIONS, *_STRUCTURED, *FEATURE_SECTIONS))}"
+            )
+        elif spec.kind == "secret":
+            problems.append(f"{key}: secrets come from the environment: set {spec.env}")
+
+    core = {
+        name: _check_table(data.get(name, {}), schema, name, problems) for name, schema in SECTIONS.items()
+    }
+    language = core["community"].get("default_language", "fi")
+
+    known_cogs = available_cogs(cogs_dir)
+    for cog in core["bot"].get("cogs", ()):
+        if cog not in known_cogs:
+            problems.append(f"bot.cogs: unknown cog {cog!r}{_suggest(cog, known_cogs)}")
+    telegram = core["telegram"]
+    if telegram.get("mode") == "webhook" and not telegram.get("webhook_url"):
+        problems.append("telegram.webhook_url: required when mode = 'webhook'")
+
+    destinations = _destinations(data.get("destinations", {}), language, problems)
+    campuses = _campuses(data.get("campuses", []), destinations, problems)
+    roles = _roles(data.get("roles", {}), problems)
+    sections = {
+        name: MappingProxyType(_check_table(data.get(name, {}), schema, name, problems))
+        for name, schema in FEATURE_SECTIONS.items()
+    }
+    if problems:
+        raise ConfigError(problems, path)
+    return Config(
+        community=Community(**core["community"]),
+        bot=BotSettings(**core["bot"]),
+        campuses=campuses,
+        roles=MappingProxyType(roles),
+        destinations=MappingProxyType(destinations),
+        scheduler=SchedulerSettings(**core["scheduler"]),
+        outbox=OutboxSettings(**core["outbox"]),
+        discord=DiscordSettings(**core["discord"]),
+        telegram=TelegramSettings(**core["telegram"]),
+        secrets=Secrets.from_env(env),
+        sections=MappingProxyType(sections),
+        path=path,
+    )
+
+
+def _named_tables(data: Any, path: str, problems: list[str]) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        problems.append(f"{path}: must be a table")
+        return {}
+    return data
+
+
+def _destinations(data: Any, language: str, problems: list[str]) -> dict[str, Destination]:
+    result: dict[str, Destination] = {}
+    for name, table in _named_tables(data, "destinations", problems).items():
+        where = f"destinations.{name}"
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            problems.append(f"{where}: destination names must be lowercase a-z, 0-9 or _")
+        values = _check_table(table, DESTINATION, where, problems)
+        if len(values) != len(DESTINATION):
+            continue  # a key was invalid and is already reported
+        if (
+            values["discord_channel_id"] is None
+            and values["telegram_chat_id"] is None
+            and not values["console_only"]
+        ):
+            problems.append(f"{where}: needs discord_channel_id or telegram_chat_id (or console_only = true)")
+        values["language"] = values["language"] or language
+        result[name] = Destination(name=name, **values)
+    present = data if isinstance(data, dict) else {}
+    for name in REQUIRED_DESTINATIONS:
+        if name not in present:
+            problems.append(f"destinations.{name}: missing required destination")
+    return result
+
+
+def _campuses(data: Any, destinations: Mapping[str, Destination], problems: list[str]) -> tuple[Campus, ...]:
+    if not isinstance(data, list):
+        problems.append("campuses: must be an array of tables ([[campuses]])")
+        return ()
+    result: list[Campus] = []
+    seen: set[str] = set()
+    for index, table in enumerate(data):
+        where = f"campuses[{index}]"
+        values = _check_table(table, CAMPUS, where, problems)
+        if len(values) != len(CAMPUS):
+            continue
+        if values["id"] in seen:
+            problems.append(f"{where}.id: duplicate campus id {values['id']!r}")
+        seen.add(values["id"])
+        target = values["destination"]
+        if target is not None and target not in destinations:
+            problems.append(
+                f"{where}.destination: no destination named {target!r}{_suggest(target, destinations)}"
+            )
+        result.append(Campus(**values))
+    return tuple(result)
+
+
+def _roles(data: Any, problems: list[str]) -> dict[str, RoleSource]:
+    roles = {role: RoleSource() for role in ROLES}
+    for role, table in _named_tables(data, "roles", problems).items():
+        if role not in ROLES:
+            problems.append(f"roles.{role}: unknown role (known: {', '.join(ROLES)}){_suggest(role, ROLES)}")
+            continue
+        values = _check_table(table, ROLE, f"roles.{role}", problems)
+        if len(values) == len(ROLE):
+            roles[role] = RoleSource(**values)
+    return roles

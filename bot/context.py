@@ -1,0 +1,120 @@
+"""Who is acting, where, with which roles and language; and what a handler may do: reply, notify, post.
+
+Cogs only ever see these objects. Everything platform-shaped (message ids, chat ids, retries) stays behind
+them in the core and the frontends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.commands import Reply
+
+if TYPE_CHECKING:
+    from bot.app import Application
+    from bot.config import Config
+    from storage.db import Database
+    from storage.people import Person
+
+
+@dataclass(frozen=True)
+class Chat:
+    """Where a command was typed."""
+
+    platform: str
+    id: str
+    direct: bool  # a direct chat with the bot, not a group or channel
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The message a button was pressed on, so the action can edit it."""
+
+    platform: str
+    chat_id: str
+    message_id: str
+
+
+@dataclass(frozen=True)
+class Account:
+    platform: str
+    user_id: str
+
+
+class ServiceContext:
+    """What scheduled jobs and tasks get: the community's services, no person acting."""
+
+    def __init__(self, app: Application) -> None:
+        self.app = app
+
+    @property
+    def db(self) -> Database:
+        return self.app.db
+
+    @property
+    def config(self) -> Config:
+        return self.app.config
+
+    def now(self) -> datetime:
+        return self.app.clock.now()
+
+    def section(self, name: str) -> Any:
+        return self.app.config.section(name)
+
+    async def notify(self, person_id: int, reply: Reply, *, urgent: bool = True,
+                     shows: tuple[str, int] | None = None) -> None:
+        """A message to one person, on their preferred platform, through the outbox."""
+        await self.app.outbox.to_person(person_id, reply, urgent=urgent, shows=shows)
+
+    async def post(self, destination: str, reply: Reply | None = None, *,
+                   shows: tuple[str, int] | None = None) -> None:
+        """A message to a named destination (announcements, a campus channel) on every platform it maps to.
+
+        With `shows=("event", 42)` the message is the cog's view of that thing: the core remembers each copy
+        and keeps it current when the cog calls `changed`.
+        """
+        await self.app.outbox.to_destination(destination, reply, shows=shows)
+
+    async def changed(self, kind: str, ref_id: int) -> None:
+        """A stored thing changed: every posted copy of it is re-rendered and edited in place."""
+        await self.app.live.changed(kind, ref_id)
+
+    async def schedule(self, task: str, at: datetime, *, key: str, payload: dict[str, Any] | None = None,
+                       person_id: int | None = None) -> None:
+        """A row first, then a wake-up: the task runs once at `at`, also across restarts."""
+        await self.app.scheduler.schedule(task, at, key=key, payload=payload or {}, person_id=person_id)
+
+    async def unschedule(self, key_prefix: str) -> int:
+        return await self.app.scheduler.cancel(key_prefix)
+
+
+class Context(ServiceContext):
+    """A person acting: typing a command or pressing a button."""
+
+    def __init__(
+        self,
+        app: Application,
+        person: Person,
+        account: Account,
+        roles: frozenset[str],
+        language: str,
+        chat: Chat,
+        origin: Origin | None = None,
+    ) -> None:
+        super().__init__(app)
+        self.person = person
+        self.account = account
+        self.roles = roles
+        self.language = language
+        self.chat = chat
+        self.origin = origin
+
+    @property
+    def platform(self) -> str:
+        return self.chat.platform
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))

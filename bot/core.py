@@ -1,0 +1,304 @@
+"""The one path every command and button press takes, on every frontend.
+
+Permissions, per-person rate limits, parameter validation, the prompt flow for missing parameters and
+error replies all happen here, before and around a cog's handler, so they hold identically everywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.commands import ActionSpec, Button, Choice, Cog, CommandSpec, Kind, ParamSpec, Reply, UserError
+from bot.context import Account, Chat, Context, Origin
+from bot.i18n import Lines, _, current_language, normalise_language
+from bot.params import convert, reads_as_date
+from bot.textargs import is_command, parse_args, split_command
+
+if TYPE_CHECKING:
+    from bot.app import Application
+
+log = logging.getLogger(__name__)
+
+PROMPT_PREFIX = "core"  # action ids of the prompt flow: core:pick:<n>, core:cancel
+
+
+@dataclass
+class Pending:
+    """A command waiting for the person to give its missing parameters, one at a time."""
+
+    spec: CommandSpec
+    values: dict[str, Any]
+    expires: datetime
+    asking: ParamSpec | None = None
+    choices: list[Choice] = field(default_factory=list)
+
+
+class RateLimiter:
+    """At most `limit` commands per person in a sliding window of `seconds`."""
+
+    def __init__(self, limit: int, seconds: float) -> None:
+        self.limit, self.seconds = limit, seconds
+        self._hits: dict[int, deque[float]] = {}
+
+    def allow(self, person_id: int) -> bool:
+        now = time.monotonic()
+        hits = self._hits.setdefault(person_id, deque())
+        while hits and now - hits[0] > self.seconds:
+            hits.popleft()
+        if len(hits) >= self.limit:
+            return False
+        hits.append(now)
+        return True
+
+
+class Core:
+    def __init__(self, app: Application, cogs: list[Cog]) -> None:
+        self.app = app
+        self.cogs = cogs
+        self.commands: dict[tuple[str, ...], CommandSpec] = {}
+        self.by_flat_name: dict[str, CommandSpec] = {}
+        self.actions: dict[tuple[str, str], ActionSpec] = {}
+        self.pending: dict[tuple[str, str, int], Pending] = {}
+        bot_config = app.config.bot
+        self.rate = RateLimiter(bot_config.command_rate, bot_config.command_rate_seconds)
+        for cog in cogs:
+            self._register(cog)
+
+    def _register(self, cog: Cog) -> None:
+        from bot.commands import DeclarationError
+
+        for spec in cog.commands:
+            if spec.path in self.commands or spec.flat_name in self.by_flat_name:
+                raise DeclarationError(f"/{spec.full_name} is declared by two cogs")
+            self.commands[spec.path] = spec
+            self.by_flat_name[spec.flat_name] = spec
+        for name, action in cog.actions.items():
+            self.actions[(cog.prefix, name)] = action
+
+    def group_names(self) -> set[str]:
+        return {spec.path[0] for spec in self.commands.values() if len(spec.path) == 2}
+
+    def visible_commands(self, roles: frozenset[str]) -> list[CommandSpec]:
+        return [spec for spec in self.commands.values() if spec.roles is None or spec.roles & roles]
+
+    # ---------------------------------------------------------------------------------------- context
+
+    async def context_for(
+        self,
+        account: Account,
+        display_name: str,
+        chat: Chat,
+        roles: frozenset[str],
+        platform_language: str | None = None,
+        origin: Origin | None = None,
+    ) -> Context:
+        person = await self.app.people.get_or_create(account.platform, account.user_id, display_name)
+        language = (
+            person.locale
+            or normalise_language(platform_language)
+            or self.app.config.community.default_language
+        )
+        current_language.set(language)
+        roles = roles | self.app.roles.configured_roles(account)
+        return Context(self.app, person, account, frozenset(roles), language, chat, origin)
+
+    # -------------------------------------------------------------------------------------- commands
+
+    def find(self, words: list[str], rest: str) -> tuple[CommandSpec | None, str]:
+        """`/event list`, `/event_list`; returns the command and the rest of the line."""
+        head = words[0]
+        if head in self.by_flat_name:
+            return self.by_flat_name[head], rest
+        sub, _sep, tail = rest.partition(" ")
+        spec = self.commands.get((head, sub.lower()))
+        if spec is not None:
+            return spec, tail.strip()
+        return None, rest
+
+    async def handle_text(self, ctx: Context, text: str) -> Reply | None:
+        """A typed line: a command, or the answer to a pending prompt. None when it is neither."""
+        if is_command(text):
+            line = split_command(text)
+            if line.words[0] in ("cancel", "peru") and self._pending_key(ctx) in self.pending:
+                return self._cancel(ctx)
+            spec, rest = self.find(line.words, line.rest)
+            if spec is None:
+                if line.words[0] in self.group_names():
+                    return self._group_help(ctx, line.words[0])
+                return Reply(_("Unknown command /{name}. /help lists what you can do.", name=line.words[0]),
+                             private=True)
+            self.pending.pop(self._pending_key(ctx), None)
+            return await self.invoke(ctx, spec, rest)
+        pending = self.pending.get(self._pending_key(ctx))
+        if pending is None or pending.asking is None:
+            return None
+        return await self._answer_prompt(ctx, pending, text)
+
+    async def invoke(self, ctx: Context, spec: CommandSpec, raw: str | dict[str, Any]) -> Reply:
+        """Run a command from a typed line (`str`) or from values a frontend already split (`dict`)."""
+        try:
+            self._check_allowed(ctx, spec)
+            if spec.private and not ctx.chat.direct:
+                return self._go_private(ctx, spec)
+            if isinstance(raw, str):
+                raw = parse_args(spec, raw, lambda text: reads_as_date(ctx, text))
+            values: dict[str, Any] = {}
+            for param in spec.params:
+                if param.name in raw and raw[param.name] not in (None, ""):
+                    values[param.name] = await convert(ctx, param, raw[param.name])
+            pending = Pending(spec, values, self._prompt_expiry(ctx))
+            return await self._continue(ctx, pending)
+        except UserError as error:
+            return Reply(error.message, private=True)
+        except Exception:
+            log.exception("command /%s failed", spec.full_name)
+            return self.apology()
+
+    async def _continue(self, ctx: Context, pending: Pending) -> Reply:
+        missing = next((p for p in pending.spec.params if p.required and p.name not in pending.values), None)
+        if missing is None:
+            self.pending.pop(self._pending_key(ctx), None)
+            return await self._run(ctx, pending.spec, pending.values)
+        pending.asking = missing
+        pending.choices = list(missing.choices(ctx.config))
+        self.pending[self._pending_key(ctx)] = pending
+        return self._ask(missing, pending.choices)
+
+    async def _run(self, ctx: Context, spec: CommandSpec, values: dict[str, Any]) -> Reply:
+        for param in spec.params:
+            values.setdefault(param.name, param.default)
+        return await spec.handler(ctx, **values)
+
+    def _check_allowed(self, ctx: Context, spec: CommandSpec) -> None:
+        if spec.roles is not None and not (spec.roles & ctx.roles):
+            raise UserError(_("Only {roles} can use /{command}.",
+                              roles=Lines(*(role_name(r) for r in sorted(spec.roles)), sep=", "),
+                              command=spec.full_name))
+        if not self.rate.allow(ctx.person.id):
+            raise UserError(_("You are sending commands too fast. Wait a moment and try again."))
+
+    def _go_private(self, ctx: Context, spec: CommandSpec) -> Reply:
+        link = self.app.frontend_for(ctx.platform).direct_link(spec.flat_name) if ctx.platform else None
+        buttons = [Button(_("Open a private chat"), url=link)] if link else []
+        return Reply(_("/{command} works only in a private chat with me, so that others don't see it.",
+                       command=spec.full_name), buttons=buttons, private=True)
+
+    # --------------------------------------------------------------------------------------- prompts
+
+    def _pending_key(self, ctx: Context) -> tuple[str, str, int]:
+        return (ctx.chat.platform, ctx.chat.id, ctx.person.id)
+
+    def _prompt_expiry(self, ctx: Context) -> datetime:
+        return ctx.now() + timedelta(seconds=self.app.config.bot.prompt_timeout_seconds)
+
+    def _ask(self, param: ParamSpec, choices: list[Choice]) -> Reply:
+        buttons = [[Button(choice.label, f"{PROMPT_PREFIX}:pick:{index}")]
+                   for index, choice in enumerate(choices)]
+        buttons.append([Button(_("Cancel"), f"{PROMPT_PREFIX}:cancel", style="danger")])
+        hint = {
+            Kind.LONG_TEXT: _("Write it as your next message."),
+            Kind.DATETIME: _("For example “1.12. klo 18” or “tomorrow 18:00”."),
+            Kind.CHOICE: _("Choose below."),
+        }.get(param.kind)
+        return Reply(Lines(_("Give {param}.", param=param.description), hint), buttons=buttons)
+
+    async def _answer_prompt(self, ctx: Context, pending: Pending, value: Any) -> Reply:
+        if ctx.now() > pending.expires:
+            self.pending.pop(self._pending_key(ctx), None)
+            return Reply(_("That question expired. Start the command again."), private=True)
+        assert pending.asking is not None
+        try:
+            pending.values[pending.asking.name] = await convert(ctx, pending.asking, value)
+            return await self._continue(ctx, pending)
+        except UserError as error:
+            asked = self._ask(pending.asking, pending.choices)
+            return Reply(Lines(error.message, asked.text), buttons=asked.buttons)
+        except Exception:
+            log.exception("prompt for /%s failed", pending.spec.full_name)
+            self.pending.pop(self._pending_key(ctx), None)
+            return self.apology()
+
+    def _cancel(self, ctx: Context) -> Reply:
+        self.pending.pop(self._pending_key(ctx), None)
+        return Reply(_("Cancelled."), edit=ctx.origin is not None)
+
+    async def _prompt_action(self, ctx: Context, verb: str, args: list[str]) -> Reply:
+        pending = self.pending.get(self._pending_key(ctx))
+        if verb == "cancel":
+            return self._cancel(ctx)
+        if pending is None or pending.asking is None or not args or not args[0].isdigit():
+            return Reply(notice=_("That question is no longer open."))
+        index = int(args[0])
+        if index >= len(pending.choices):
+            return Reply(notice=_("That question is no longer open."))
+        return await self._answer_prompt(ctx, pending, pending.choices[index].value)
+
+    def _group_help(self, ctx: Context, group: str) -> Reply:
+        from bot.i18n import render
+
+        lines = [f"/{spec.full_name} — {render(spec.description, ctx.language)}"
+                 for spec in self.visible_commands(ctx.roles) if spec.path[0] == group and len(spec.path) == 2]
+        return Reply(Lines(_("Commands of /{group}:", group=group), *lines), private=True)
+
+    # --------------------------------------------------------------------------------------- buttons
+
+    async def press(self, ctx: Context, action_id: str) -> Reply:
+        prefix, _sep, rest = action_id.partition(":")
+        name, *args = rest.split(":") if rest else [""]
+        try:
+            if prefix == PROMPT_PREFIX:
+                return await self._prompt_action(ctx, name, args)
+            action = self.actions.get((prefix, name))
+            if action is None:
+                return Reply(notice=_("This button no longer works."))
+            if not self.rate.allow(ctx.person.id):
+                raise UserError(_("You are sending commands too fast. Wait a moment and try again."))
+            typed = [kind(arg) if kind in (int, str) else arg
+                     for kind, arg in zip(action.arg_types, args, strict=False)]
+            return await action.handler(ctx, *typed)
+        except UserError as error:
+            return Reply(notice=error.message)
+        except (ValueError, TypeError):
+            return Reply(notice=_("This button no longer works."))
+        except Exception:
+            log.exception("action %s failed", action_id)
+            return self.apology()
+
+    async def suggest(self, ctx: Context, spec: CommandSpec, param_name: str, partial: str) -> list[Choice]:
+        from bot.params import suggestions
+
+        param = spec.param(param_name)
+        if param is None:
+            return []
+        try:
+            return await suggestions(ctx, param, partial)
+        except Exception:
+            log.exception("suggestions for /%s %s failed", spec.full_name, param_name)
+            return []
+
+    @staticmethod
+    def apology() -> Reply:
+        return Reply(_("Sorry, something went wrong on my side. The error was logged; please try again."),
+                     private=True)
+
+
+ROLE_NAMES = {
+    "student": _("students"),
+    "tutor": _("tutors"),
+    "advocacy": _("the advocacy team"),
+    "harassment": _("harassment contacts"),
+    "organiser": _("organisers"),
+    "mentor": _("mentors"),
+    "aktori": _("aktoris"),
+    "mentor_coordinator": _("mentor coordinators"),
+    "board": _("the board"),
+}
+
+
+def role_name(role: str) -> Any:
+    return ROLE_NAMES.get(role, role)

@@ -1,0 +1,73 @@
+"""What every frontend offers the core: start, stop, send, edit; and the errors delivery can meet."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.commands import Rendered
+
+if TYPE_CHECKING:
+    from bot.app import Application
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a message goes on one platform: a chat (group, channel) or a person's direct chat."""
+
+    kind: str  # "chat" | "user"
+    id: str
+
+
+@dataclass(frozen=True)
+class Sent:
+    chat_id: str
+    message_id: str
+
+
+class DeliveryError(Exception):
+    """Base of the failures a frontend reports to the outbox."""
+
+
+class Unreachable(DeliveryError):
+    """The person blocked the bot or closed their DMs: retrying will not help."""
+
+
+class MessageGone(DeliveryError):
+    """The message to edit was deleted, or the bot lost access to its chat."""
+
+
+class RetryLater(DeliveryError):
+    """A temporary failure (rate limit, platform down); `after` seconds when the platform says."""
+
+    def __init__(self, message: str = "", after: float | None = None) -> None:
+        super().__init__(message)
+        self.after = after
+
+
+class Frontend(ABC):
+    platform: str
+
+    def __init__(self, app: Application) -> None:
+        self.app = app
+
+    @abstractmethod
+    async def start(self) -> None: ...
+
+    @abstractmethod
+    async def stop(self) -> None: ...
+
+    @abstractmethod
+    async def send(self, target: Target, message: Rendered) -> Sent: ...
+
+    @abstractmethod
+    async def edit(self, sent: Sent, message: Rendered) -> None: ...
+
+    def destination_chat(self, destination: str) -> str | None:
+        """This platform's chat id for a named destination, if it maps to one."""
+        return None
+
+    def direct_link(self, payload: str) -> str | None:
+        """A link that opens a direct chat with the bot carrying `payload` (Telegram deep links)."""
+        return None

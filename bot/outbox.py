@@ -1,0 +1,181 @@
+"""Every message the bot sends on its own is stored first, then delivered with retries and backoff.
+
+A row is rendered in its reader's language when it is queued, so delivery needs nothing but the row. A
+recipient who cannot be reached (blocked the bot, closed DMs) is recorded, and a person with a linked
+account on another platform gets the message there instead. Nothing here raises into a cog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.commands import Rendered, Reply, render_reply
+from bot.frontends.base import MessageGone, RetryLater, Sent, Target, Unreachable
+from storage.outbox import OutboxQueries, OutboxRow
+
+if TYPE_CHECKING:
+    from bot.app import Application
+
+log = logging.getLogger(__name__)
+
+
+class Outbox:
+    def __init__(self, app: Application) -> None:
+        self.app = app
+        self.rows = OutboxQueries(app.db)
+        self._wake = asyncio.Event()
+        self._worker: asyncio.Task[None] | None = None
+        self._in_flight: set[int] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        settings = app.config.outbox
+        self.max_attempts: int = settings.max_attempts
+        self.backoff: float = settings.backoff_seconds
+        self.concurrency = 16
+
+    # ------------------------------------------------------------------------------------- queueing
+
+    async def to_person(self, person_id: int, reply: Reply, *, urgent: bool = True,
+                        shows: tuple[str, int] | None = None, skip: set[str] | None = None) -> None:
+        person = await self.app.people.get(person_id)
+        if person is None:
+            return
+        accounts = await self.app.people.delivery_order(person_id, skip or set())
+        if not accounts:
+            log.info("person %s has no reachable account; message not queued", person_id)
+            return
+        platform, user_id = accounts[0]
+        language = person.locale or self.app.config.community.default_language
+        message = render_reply(reply, language)
+        await self.rows.add(
+            now=self.app.clock.now(), person_id=person_id, destination=None, platform=platform,
+            target_kind="user", target_id=user_id, language=language, body=message.to_json(),
+            shows=shows or reply.shows, urgent=urgent, not_before=self._quiet_until(person, urgent),
+        )
+        self.wake()
+
+    async def to_destination(self, destination: str, reply: Reply | None, *,
+                             shows: tuple[str, int] | None = None) -> None:
+        config = self.app.config.destination(destination)
+        language = config.language or self.app.config.community.default_language
+        if reply is None:
+            assert shows is not None, "post() needs a reply or a view to show"
+            reply = await self.app.live.render(shows)
+            if reply is None:
+                return
+        message = render_reply(reply, language)
+        for frontend in self.app.frontends.values():
+            chat_id = frontend.destination_chat(destination)
+            if chat_id is None:
+                continue
+            await self.rows.add(
+                now=self.app.clock.now(), person_id=None, destination=destination,
+                platform=frontend.platform, target_kind="chat", target_id=chat_id, language=language,
+                body=message.to_json(), shows=shows or reply.shows, urgent=True,
+            )
+        self.wake()
+
+    def _quiet_until(self, person: object, urgent: bool) -> datetime | None:
+        hook = getattr(self.app, "quiet_hours", None)
+        return None if urgent or hook is None else hook(person, self.app.clock.now())
+
+    # ------------------------------------------------------------------------------------- delivery
+
+    def wake(self) -> None:
+        self._idle.clear()
+        self._wake.set()
+
+    def start(self) -> None:
+        self._worker = asyncio.create_task(self._run(), name="outbox")
+        self.wake()
+
+    async def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+            self._worker = None
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Wait until nothing due is waiting (console scripts and tests read a settled state)."""
+        self.wake()
+        await asyncio.wait_for(self._idle.wait(), timeout)
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            due = await self.rows.due(self.app.clock.now(), list(self.app.frontends))
+            due = [row for row in due if row.id not in self._in_flight]
+            if due:
+                await asyncio.gather(*(self._deliver_limited(row) for row in due))
+                continue
+            self._idle.set()
+            await self._sleep_until_next()
+
+    async def _sleep_until_next(self) -> None:
+        nxt = await self.rows.next_attempt(list(self.app.frontends))
+        timeout = None
+        if nxt is not None:
+            timeout = max(0.05, (datetime.fromisoformat(nxt) - self.app.clock.now()).total_seconds())
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def _deliver_limited(self, row: OutboxRow) -> None:
+        self._in_flight.add(row.id)
+        try:
+            await self.deliver(row)
+        finally:
+            self._in_flight.discard(row.id)
+
+    async def deliver(self, row: OutboxRow) -> None:
+        frontend = self.app.frontends.get(row.platform)
+        if frontend is None:
+            return
+        message = Rendered.from_json(row.body)
+        try:
+            sent = await frontend.send(Target(row.target_kind, row.target_id), message)
+        except Unreachable as error:
+            await self._unreachable(row, error)
+        except (TimeoutError, RetryLater, MessageGone, OSError) as error:
+            await self._retry(row, error)
+        except Exception as error:  # a frontend bug must not stop the outbox
+            log.exception("outbox row %s: unexpected delivery error", row.id)
+            await self._retry(row, error)
+        else:
+            await self.rows.mark_sent(row.id, self.app.clock.now(), sent.message_id)
+            if row.shows is not None:
+                await self.app.live.remember(row.shows, row.platform, sent, row.language, row.person_id)
+
+    async def _retry(self, row: OutboxRow, error: Exception) -> None:
+        attempts = row.attempts + 1
+        if attempts >= self.max_attempts:
+            log.warning("outbox row %s failed after %s attempts: %s", row.id, attempts, type(error).__name__)
+            await self.rows.mark_final(row.id, "failed", repr(error))
+            return
+        after = getattr(error, "after", None)
+        delay = after if after is not None else self.backoff * (2 ** (attempts - 1))
+        await self.rows.retry_at(row.id, self.app.clock.now() + timedelta(seconds=delay), repr(error))
+
+    async def _unreachable(self, row: OutboxRow, error: Exception) -> None:
+        await self.rows.mark_final(row.id, "unreachable", type(error).__name__)
+        if row.target_kind != "user" or row.person_id is None:
+            log.warning("outbox row %s: destination %s unreachable on %s", row.id, row.destination, row.platform)
+            return
+        await self.app.people.mark_unreachable(row.platform, row.target_id, self.app.clock.now())
+        # A linked person gets it on their other platform instead.
+        remaining = await self.app.people.delivery_order(row.person_id, {row.platform})
+        if remaining:
+            platform, user_id = remaining[0]
+            await self.rows.add(
+                now=self.app.clock.now(), person_id=row.person_id, destination=None, platform=platform,
+                target_kind="user", target_id=user_id, language=row.language, body=row.body,
+                shows=row.shows, urgent=True,
+            )
+            self.wake()
+
+
+__all__ = ["Outbox", "Sent"]

@@ -1,0 +1,43 @@
+"""Roles from config: who is a tutor, an organiser, the board. Frontends add what only they can see."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.config import Config
+    from bot.context import Account
+
+EVERYONE = "student"  # anyone who talks to the bot can use the student commands
+
+
+class Roles:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    def configured_roles(self, account: Account) -> frozenset[str]:
+        """Roles given to this account by id in config (console names, Discord / Telegram user ids)."""
+        found = {EVERYONE}
+        for role, source in self.config.roles.items():
+            ids: Iterable[object] = {
+                "console": source.console_users,
+                "discord": source.discord_user_ids,
+                "telegram": source.telegram_user_ids,
+            }.get(account.platform, ())
+            if account.user_id in {str(i).lower() for i in ids}:
+                found.add(role)
+        return frozenset(found)
+
+    def for_discord_role_ids(self, role_ids: Iterable[int]) -> frozenset[str]:
+        held = set(role_ids)
+        return frozenset(role for role, source in self.config.roles.items()
+                         if held.intersection(source.discord_role_ids))
+
+    def telegram_team_chats(self) -> dict[int, set[str]]:
+        """Team chat id -> the roles its members hold (membership of the advocacy group = advocacy)."""
+        chats: dict[int, set[str]] = {}
+        for role, source in self.config.roles.items():
+            for chat_id in source.telegram_chat_ids:
+                chats.setdefault(chat_id, set()).add(role)
+        return chats

@@ -1,0 +1,94 @@
+"""Reading a typed command line (console, Telegram) into a command and raw argument strings.
+
+`/event create title="Quiz night" start=pe 18` and `/remind tomorrow 9 Hand in the essay` both work:
+`name=value` pairs (quotes for spaces) or positional words, where a date-time takes as many words as read
+as a date and the last text parameter takes the rest of the line.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.commands import CommandSpec, Kind
+
+_NAMED = re.compile(r"^([a-z0-9_]+)=(.*)$", re.S)
+MAX_DATE_WORDS = 5
+
+
+@dataclass(frozen=True)
+class CommandLine:
+    words: list[str]  # the command words: ["event", "list"] (or ["event_list"])
+    rest: str  # everything after the command words
+    bot_mention: str | None = None  # /cmd@botname in Telegram groups
+
+
+def is_command(text: str) -> bool:
+    return text.startswith("/") and len(text) > 1 and not text.startswith("//")
+
+
+def split_command(text: str) -> CommandLine:
+    body = text[1:].strip()
+    head, _, rest = body.partition(" ")
+    mention = None
+    if "@" in head:
+        head, mention = head.split("@", 1)
+    return CommandLine([head.lower()], rest.strip(), mention)
+
+
+def tokens(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError:
+        # An unbalanced quote: fall back to plain words rather than refusing the line.
+        return text.split()
+
+
+def parse_args(
+    spec: CommandSpec, rest: str, reads_as_date: Callable[[str], bool]
+) -> dict[str, str]:
+    """Raw strings per parameter name; conversion and validation happen later, in one place."""
+    args: dict[str, str] = {}
+    positional: list[str] = []
+    for word in tokens(rest):
+        match = _NAMED.match(word)
+        if match and spec.param(match.group(1)) is not None:
+            args[match.group(1)] = match.group(2)
+        else:
+            positional.append(word)
+    open_params = [p for p in spec.params if p.name not in args]
+    index = 0
+    for position, param in enumerate(open_params):
+        if index >= len(positional):
+            break
+        is_last = position == len(open_params) - 1
+        if param.kind is Kind.DATETIME:
+            taken = _longest_date(positional[index:], reads_as_date)
+            args[param.name] = " ".join(positional[index : index + taken])
+            index += taken
+        elif param.kind in (Kind.TEXT, Kind.LONG_TEXT) and (is_last or _rest_is_text(open_params[position:])):
+            args[param.name] = " ".join(positional[index:])
+            index = len(positional)
+        else:
+            args[param.name] = positional[index]
+            index += 1
+    if index < len(positional) and open_params:
+        # Extra words go to the last parameter that was filled, so nothing the person typed is lost.
+        last = next((p for p in reversed(open_params) if p.name in args), None)
+        if last is not None:
+            args[last.name] = " ".join([args[last.name], *positional[index:]])
+    return args
+
+
+def _rest_is_text(params: list) -> bool:
+    # A text parameter followed only by optional ones takes the rest: "/remind 9:00 Hand in the essay".
+    return all(not p.required for p in params[1:])
+
+
+def _longest_date(words: list[str], reads_as_date: Callable[[str], bool]) -> int:
+    for count in range(min(MAX_DATE_WORDS, len(words)), 0, -1):
+        if reads_as_date(" ".join(words[:count])):
+            return count
+    return 1

@@ -1,0 +1,1 @@
+"""Feature modules: each declares `cog = Cog(...)` and never imports a platform library."""

@@ -1,0 +1,294 @@
+"""One SQLite connection shared by the whole bot, with explicit transactions and migrations.
+
+The bot runs in a single process on a single event loop, so one aiosqlite connection is enough;
+what we must prevent is two coroutines interleaving statements inside one transaction. Every
+helper therefore goes through an asyncio.Lock, and the task that holds a transaction may keep
+using the helpers without re-taking the lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+__all__ = [
+    "DEFAULT_MIGRATIONS_DIR",
+    "Database",
+    "Migration",
+    "MigrationError",
+    "Params",
+    "Row",
+    "discover_migrations",
+    "from_iso",
+    "now_iso",
+    "split_sql",
+    "to_iso",
+]
+
+log = logging.getLogger(__name__)
+
+Row = aiosqlite.Row
+Params = Sequence[Any] | Mapping[str, Any]
+
+DEFAULT_MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+_MIGRATION_NAME = re.compile(r"^(\d{4})_([A-Za-z0-9_]+)\.sql$")
+_INSERT = re.compile(r"^\s*(INSERT|REPLACE)\b", re.IGNORECASE)
+_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
+class MigrationError(RuntimeError):
+    """A migration file is malformed or one of its statements failed; its changes were rolled back."""
+
+
+def now_iso() -> str:
+    """Current time as stored in the database: ISO-8601 UTC, seconds precision."""
+    return to_iso(datetime.now(UTC))
+
+
+def to_iso(when: datetime) -> str:
+    """Normalise an aware datetime to the stored form ('2026-12-01T16:00:00+00:00')."""
+    if when.tzinfo is None:
+        # Naive datetimes are ambiguous (local? UTC?); refuse rather than store a wrong instant.
+        raise ValueError("naive datetime; attach a time zone before storing it")
+    return when.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def from_iso(text: str) -> datetime:
+    """Parse a stored timestamp back into an aware UTC datetime."""
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    path: Path
+
+
+def discover_migrations(directory: Path) -> list[Migration]:
+    """Migrations in `directory`, ordered by version; misnamed or duplicate files are errors."""
+    found: dict[int, Migration] = {}
+    for path in sorted(directory.glob("*.sql")):
+        match = _MIGRATION_NAME.match(path.name)
+        if match is None:
+            # A typo'd name would otherwise be silently skipped forever.
+            raise MigrationError(f"{path.name}: migration files must be named NNNN_name.sql")
+        version = int(match.group(1))
+        if version in found:
+            raise MigrationError(f"{path.name}: version {version} already used by {found[version].path.name}")
+        found[version] = Migration(version, match.group(2), path)
+    return [found[v] for v in sorted(found)]
+
+
+def _is_blank(sql: str) -> bool:
+    return not _COMMENTS.sub("", sql).strip().strip(";").strip()
+
+
+def split_sql(script: str) -> list[str]:
+    """Split a script into single statements.
+
+    sqlite3.complete_statement uses SQLite's own tokenizer, so ';' inside strings, comments and
+    CREATE TRIGGER ... BEGIN ... END bodies does not end a statement. We cannot use
+    executescript because it COMMITs first, which would break per-migration atomicity.
+    """
+    statements: list[str] = []
+    buffer = ""
+    pieces = script.split(";")
+    for piece in pieces[:-1]:
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            if not _is_blank(buffer):
+                statements.append(buffer.strip())
+            buffer = ""
+    tail = buffer + pieces[-1]
+    if not _is_blank(tail):
+        raise ValueError(f"incomplete SQL statement at end of script: {tail.strip()[:60]!r}")
+    return statements
+
+
+class Database:
+    """Async wrapper around one aiosqlite connection (autocommit unless inside `transaction()`)."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
+        self._conn = conn
+        self.path = path
+        self._lock = asyncio.Lock()
+        self._tx_owner: asyncio.Task[Any] | None = None
+        self._savepoints = 0
+
+    @classmethod
+    async def open(cls, path: str | Path, migrations: Path | None = None) -> Database:
+        """Open (creating if needed) the database at `path` (or ':memory:') and apply migrations."""
+        location = str(path)
+        in_memory = location == ":memory:"
+        if not in_memory:
+            Path(location).parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: the sqlite3 module must not open implicit transactions behind our back.
+        conn = await aiosqlite.connect(location, isolation_level=None)
+        try:
+            conn.row_factory = aiosqlite.Row
+            if not in_memory:
+                # WAL lets readers (backups, sqlite3 CLI) run while the bot writes.
+                await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.execute("PRAGMA busy_timeout=5000")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            db = cls(conn, location)
+            await db.migrate(migrations if migrations is not None else DEFAULT_MIGRATIONS_DIR)
+        except BaseException:
+            await conn.close()
+            raise
+        return db
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    # -- locking -------------------------------------------------------------------------------
+
+    def _owns_transaction(self) -> bool:
+        task = asyncio.current_task()
+        return task is not None and task is self._tx_owner
+
+    @asynccontextmanager
+    async def _access(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The connection, once no other task is inside a transaction."""
+        if self._owns_transaction():
+            yield self._conn
+            return
+        async with self._lock:
+            yield self._conn
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Database]:
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK if the block raises.
+
+        IMMEDIATE takes the write lock up front so we never fail half-way with SQLITE_BUSY on upgrade.
+        Nested use from the same task becomes a SAVEPOINT. Do not hand work to *other* tasks
+        (gather/create_task) from inside the block: they wait for this transaction and would deadlock.
+        """
+        if self._owns_transaction():
+            async with self._savepoint():
+                yield self
+            return
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            self._tx_owner = asyncio.current_task()
+            try:
+                try:
+                    yield self
+                except BaseException:
+                    await self._conn.execute("ROLLBACK")
+                    raise
+                try:
+                    await self._conn.execute("COMMIT")
+                except BaseException:
+                    # COMMIT can fail (e.g. deferred foreign keys); never leave the connection mid-tx.
+                    if self._conn.in_transaction:
+                        await self._conn.execute("ROLLBACK")
+                    raise
+            finally:
+                self._tx_owner = None
+
+    @asynccontextmanager
+    async def _savepoint(self) -> AsyncIterator[None]:
+        self._savepoints += 1
+        name = f"sp_{self._savepoints}"
+        await self._conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            await self._conn.execute(f"ROLLBACK TO {name}")
+            await self._conn.execute(f"RELEASE {name}")
+            raise
+        else:
+            await self._conn.execute(f"RELEASE {name}")
+        finally:
+            self._savepoints -= 1
+
+    # -- query helpers -------------------------------------------------------------------------
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; return the new rowid for an INSERT/REPLACE, else the affected row count.
+
+        An INSERT that inserted nothing (e.g. ON CONFLICT DO NOTHING) returns 0, never a stale rowid.
+        For INSERT ... RETURNING use fetchone/fetchall instead.
+        """
+        async with self._access() as conn, conn.execute(sql, params) as cursor:
+            if _INSERT.match(sql):
+                return (cursor.lastrowid or 0) if cursor.rowcount > 0 else 0
+            return cursor.rowcount
+
+    async def executemany(self, sql: str, seq: Iterable[Params]) -> int:
+        """Run one statement for each parameter set, atomically; return the total affected row count."""
+        async with self.transaction(), self._conn.executemany(sql, seq) as cursor:
+            return cursor.rowcount
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        async with self._access() as conn, conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self._access() as conn, conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        """First column of the first row, or None when there is no row."""
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    # -- migrations ----------------------------------------------------------------------------
+
+    async def schema_version(self) -> int:
+        return int(await self.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
+
+    async def migrate(self, directory: Path = DEFAULT_MIGRATIONS_DIR) -> list[int]:
+        """Apply pending migrations in order, each atomically with its record; return applied versions."""
+        await self.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        done = {row[0] for row in await self.fetchall("SELECT version FROM schema_migrations")}
+        available = discover_migrations(directory)
+        unknown = done - {m.version for m in available}
+        if unknown:
+            # The database is newer than this code (e.g. after a rollback deploy); keep going, but say so.
+            log.warning("database has migrations not present in %s: %s", directory, sorted(unknown))
+        applied: list[int] = []
+        for migration in available:
+            if migration.version not in done:
+                await self._apply(migration)
+                applied.append(migration.version)
+        return applied
+
+    async def _apply(self, migration: Migration) -> None:
+        filename = migration.path.name
+        try:
+            statements = split_sql(migration.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise MigrationError(f"{filename}: {exc}") from exc
+        # Note: PRAGMA foreign_keys cannot change inside a transaction, so table rebuilds that need
+        # it off must be written to keep references valid instead.
+        step = "recording the migration"
+        try:
+            async with self.transaction():
+                for index, statement in enumerate(statements, start=1):
+                    step = f"statement {index}"
+                    await self.execute(statement)
+                step = "recording the migration"
+                await self.execute(
+                    "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
+                    (migration.version, migration.name, now_iso()),
+                )
+        except sqlite3.Error as exc:
+            raise MigrationError(f"{filename}: {step} failed: {exc}") from exc
+        log.info("applied migration %s", filename)

@@ -1,0 +1,129 @@
+"""Queries of the outbox and of the live copies (tables from 0002_outbox.sql)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.db import Database
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    person_id: int | None
+    destination: str | None
+    platform: str
+    target_kind: str
+    target_id: str
+    language: str
+    body: dict[str, Any]
+    shows: tuple[str, int] | None
+    attempts: int
+
+
+def _row(row: Any) -> OutboxRow:
+    shows = (row["shows_kind"], row["shows_id"]) if row["shows_kind"] else None
+    return OutboxRow(row["id"], row["person_id"], row["destination"], row["platform"], row["target_kind"],
+                     row["target_id"], row["language"], json.loads(row["body"]), shows, row["attempts"])
+
+
+class OutboxQueries:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(self, *, now: datetime, person_id: int | None, destination: str | None, platform: str,
+                  target_kind: str, target_id: str, language: str, body: dict[str, Any],
+                  shows: tuple[str, int] | None, urgent: bool, not_before: datetime | None = None) -> int:
+        return await self.db.execute(
+            "INSERT INTO outbox (created_at, person_id, destination, platform, target_kind, target_id,"
+            " language, body, shows_kind, shows_id, urgent, status, next_attempt_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+            (iso(now), person_id, destination, platform, target_kind, target_id, language, json.dumps(body),
+             shows[0] if shows else None, shows[1] if shows else None, int(urgent), iso(not_before or now)),
+        )
+
+    async def due(self, now: datetime, platforms: list[str], limit: int = 100) -> list[OutboxRow]:
+        if not platforms:
+            return []
+        marks = ", ".join("?" for _ in platforms)
+        rows = await self.db.fetchall(
+            f"SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND platform IN ({marks})"
+            " ORDER BY next_attempt_at, id LIMIT ?",
+            (iso(now), *platforms, limit),
+        )
+        return [_row(r) for r in rows]
+
+    async def next_attempt(self, platforms: list[str]) -> str | None:
+        if not platforms:
+            return None
+        marks = ", ".join("?" for _ in platforms)
+        return await self.db.fetchval(
+            f"SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending' AND platform IN ({marks})",
+            tuple(platforms),
+        )
+
+    async def mark_sent(self, row_id: int, now: datetime, message_id: str) -> None:
+        await self.db.execute(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, attempts = attempts + 1,"
+            " body = '{}' WHERE id = ?",
+            (iso(now), message_id, row_id),
+        )
+
+    async def mark_final(self, row_id: int, status: str, error: str) -> None:
+        await self.db.execute(
+            "UPDATE outbox SET status = ?, last_error = ?, attempts = attempts + 1, body = '{}' WHERE id = ?",
+            (status, error[:500], row_id),
+        )
+
+    async def retry_at(self, row_id: int, when: datetime, error: str) -> None:
+        await self.db.execute(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
+            (iso(when), error[:500], row_id),
+        )
+
+    async def status_counts(self) -> dict[str, int]:
+        rows = await self.db.fetchall("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
+        return {r["status"]: r["n"] for r in rows}
+
+
+@dataclass(frozen=True)
+class LiveCopy:
+    id: int
+    kind: str
+    ref_id: int
+    platform: str
+    chat_id: str
+    message_id: str
+    language: str
+
+
+class LiveQueries:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def remember(self, *, kind: str, ref_id: int, platform: str, chat_id: str, message_id: str,
+                       language: str, person_id: int | None, now: datetime) -> None:
+        await self.db.execute(
+            "INSERT INTO live_copies (kind, ref_id, platform, chat_id, message_id, language, person_id,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, chat_id, message_id)"
+            " DO UPDATE SET kind = excluded.kind, ref_id = excluded.ref_id, language = excluded.language",
+            (kind, ref_id, platform, chat_id, message_id, language, person_id, iso(now)),
+        )
+
+    async def copies(self, kind: str, ref_id: int) -> list[LiveCopy]:
+        rows = await self.db.fetchall(
+            "SELECT id, kind, ref_id, platform, chat_id, message_id, language FROM live_copies"
+            " WHERE kind = ? AND ref_id = ? ORDER BY id",
+            (kind, ref_id),
+        )
+        return [LiveCopy(*tuple(r)) for r in rows]
+
+    async def forget(self, copy_id: int) -> None:
+        await self.db.execute("DELETE FROM live_copies WHERE id = ?", (copy_id,))

@@ -1,0 +1,134 @@
+"""Queries for people and their platform accounts (tables from 0001_core.sql)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.db import Database, Row, now_iso, to_iso
+
+__all__ = ["PeopleQueries", "Person"]
+
+_PERSON_COLUMNS = "p.id, p.display_name, p.locale, p.preferred_platform"
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    display_name: str
+    locale: str | None
+    preferred_platform: str | None
+
+    @classmethod
+    def from_row(cls, row: Row) -> Person:
+        return cls(row["id"], row["display_name"], row["locale"], row["preferred_platform"])
+
+
+class PeopleQueries:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get_or_create(
+        self, platform: str, platform_user_id: str | int, display_name: str, locale: str | None = None
+    ) -> Person:
+        """The person owning this account, creating both on first contact."""
+        user_id = str(platform_user_id)  # ids are TEXT so Discord and Telegram ids share one column
+        existing = await self._by_account(platform, user_id)
+        if existing is not None:
+            return existing
+        # BEGIN IMMEDIATE serialises writers (even across processes), so the re-check below is
+        # authoritative; ON CONFLICT DO NOTHING is a second guard if the account appeared anyway.
+        async with self.db.transaction():
+            existing = await self._by_account(platform, user_id)
+            if existing is not None:
+                return existing
+            created = now_iso()
+            person_id = await self.db.execute(
+                "INSERT INTO people(display_name, locale, created_at) VALUES (?, ?, ?)",
+                (display_name, locale, created),
+            )
+            inserted = await self.db.execute(
+                "INSERT INTO accounts(platform, platform_user_id, person_id, display_name, created_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT(platform, platform_user_id) DO NOTHING",
+                (platform, user_id, person_id, display_name, created),
+            )
+            if not inserted:
+                await self.db.execute("DELETE FROM people WHERE id = ?", (person_id,))
+        found = await self._by_account(platform, user_id)
+        assert found is not None  # the account exists now, whoever inserted it
+        return found
+
+    async def _by_account(self, platform: str, user_id: str) -> Person | None:
+        row = await self.db.fetchone(
+            f"SELECT {_PERSON_COLUMNS} FROM accounts a JOIN people p ON p.id = a.person_id"
+            " WHERE a.platform = ? AND a.platform_user_id = ?",
+            (platform, user_id),
+        )
+        return None if row is None else Person.from_row(row)
+
+    async def get(self, person_id: int) -> Person | None:
+        row = await self.db.fetchone(f"SELECT {_PERSON_COLUMNS} FROM people p WHERE p.id = ?", (person_id,))
+        return None if row is None else Person.from_row(row)
+
+    async def accounts(self, person_id: int) -> list[tuple[str, str]]:
+        """(platform, platform_user_id) pairs, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT platform, platform_user_id FROM accounts WHERE person_id = ?"
+            " ORDER BY created_at, platform",
+            (person_id,),
+        )
+        return [(row["platform"], row["platform_user_id"]) for row in rows]
+
+    async def set_locale(self, person_id: int, locale: str | None) -> None:
+        await self.db.execute("UPDATE people SET locale = ? WHERE id = ?", (locale, person_id))
+
+    async def find_by_name(self, name: str) -> list[Person]:
+        """People whose name (or an account's name) matches, case-insensitively; exact matches win.
+
+        Matching is done in Python because SQLite's lower()/LIKE only fold ASCII, and Finnish
+        names have ä/ö/å. The member count of a student union keeps this cheap.
+        """
+        wanted = name.strip().casefold()
+        if not wanted:
+            return []
+        rows = await self.db.fetchall(
+            f"SELECT DISTINCT {_PERSON_COLUMNS}, a.display_name AS account_name"
+            " FROM people p LEFT JOIN accounts a ON a.person_id = p.id ORDER BY p.id"
+        )
+        exact: dict[int, Person] = {}
+        partial: dict[int, Person] = {}
+        for row in rows:
+            names = [n.casefold() for n in (row["display_name"], row["account_name"]) if n]
+            if wanted in names:
+                exact.setdefault(row["id"], Person.from_row(row))
+            elif any(wanted in n for n in names):
+                partial.setdefault(row["id"], Person.from_row(row))
+        return list((exact or partial).values())
+
+    async def mark_unreachable(self, platform: str, platform_user_id: str | int, when: datetime) -> None:
+        """Record that DMs to this account fail; the first failure time is kept."""
+        await self.db.execute(
+            "UPDATE accounts SET unreachable_since = COALESCE(unreachable_since, ?)"
+            " WHERE platform = ? AND platform_user_id = ?",
+            (to_iso(when), platform, str(platform_user_id)),
+        )
+
+    async def mark_reachable(self, platform: str, platform_user_id: str | int) -> None:
+        await self.db.execute(
+            "UPDATE accounts SET unreachable_since = NULL WHERE platform = ? AND platform_user_id = ?",
+            (platform, str(platform_user_id)),
+        )
+
+    async def delivery_order(self, person_id: int, skip: set[str] | frozenset[str] = frozenset()
+                             ) -> list[tuple[str, str]]:
+        """Reachable accounts to try, the person's preferred platform first."""
+        rows = await self.db.fetchall(
+            "SELECT a.platform, a.platform_user_id, p.preferred_platform FROM accounts a"
+            " JOIN people p ON p.id = a.person_id"
+            " WHERE a.person_id = ? AND a.unreachable_since IS NULL ORDER BY a.created_at, a.platform",
+            (person_id,),
+        )
+        accounts = [(r["platform"], r["platform_user_id"], r["preferred_platform"]) for r in rows
+                    if r["platform"] not in skip]
+        accounts.sort(key=lambda a: a[0] != a[2])  # stable: preferred first, then oldest
+        return [(platform, user_id) for platform, user_id, _ in accounts]
