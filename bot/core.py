@@ -205,7 +205,7 @@ class Core:
             Kind.DATETIME: _("For example “1.12. klo 18” or “tomorrow 18:00”."),
             Kind.CHOICE: _("Choose below."),
         }.get(param.kind)
-        return Reply(Lines(_("Give {param}.", param=param.description), hint), buttons=buttons)
+        return Reply(Lines(_("Please give: {param}", param=param.description), hint), buttons=buttons)
 
     async def _answer_prompt(self, ctx: Context, pending: Pending, value: Any) -> Reply:
         if ctx.now() > pending.expires:

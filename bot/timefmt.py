@@ -19,7 +19,6 @@ from babel.numbers import format_decimal
 
 __all__ = ["babel_locale", "format_duration", "format_number", "format_range", "format_when"]
 
-Style = Literal["full", "short", "date", "time"]
 Length = Literal["long", "short", "narrow"]
 
 # Our language codes -> the Babel locale that renders them the way our readers expect.
@@ -29,7 +28,7 @@ _FALLBACK_LOCALE = "en_GB"
 _DASH = "\u2013"  # en dash, the typographic range separator in both languages
 
 # CLDR patterns per language; "{y}" marks where the year goes when it is shown.
-_PATTERNS: dict[str, dict[Style, str]] = {
+_PATTERNS: dict[str, dict[str, str]] = {
     "fi": {
         "full": "EEEE d.M.{y} 'klo' HH.mm",
         "short": "EEE d.M.{y} 'klo' HH.mm",
@@ -79,7 +78,7 @@ def _language(locale: str) -> str:
     return babel_locale(locale).split("_")[0]
 
 
-def _pattern(locale: str, style: Style, show_year: bool) -> str:
+def _pattern(locale: str, style: str, show_year: bool) -> str:
     lang = _language(locale)
     try:
         pattern = _PATTERNS[lang][style]
@@ -101,7 +100,7 @@ def _other_year(tz: ZoneInfo, now: datetime | None, *dts: datetime) -> bool:
 
 
 def format_when(
-    dt: datetime, locale: str, tz: ZoneInfo, style: Style = "full", *, now: datetime | None = None
+    dt: datetime, locale: str, tz: ZoneInfo, style: str = "full", *, now: datetime | None = None
 ) -> str:
     """Render `dt` in `tz`: full "perjantaina 4.12. klo 18.00" / "Friday 4 December at 18:00", short
     "pe 4.12. klo 18.00" / "Fri 4 Dec 18:00", date "4.12.2026" / "4 Dec 2026", time "18.00" / "18:00".

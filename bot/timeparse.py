@@ -11,7 +11,7 @@ first:
 2. Finnish durations ("2 tunnin päästä", "puolen tunnin kuluttua") are rewritten as English "in N <unit>".
 3. The time of day is cut out ("klo 18", "18.00", "18:00", "6pm", "at 18", or a bare hour after a day).
 4. A numeric date is cut out ("1.12.", "1.12.2026", "1/12").
-5. What is left names the day: nothing (time only), a day word (tänään/huomenna/ylihuomenna, today/...),
+5. What is left names the day: nothing (time only), a day word (tänään/huomenna/ylihuomenna/eilen, today/...),
    a weekday with an optional "ensi"/"next", or anything else, which goes to dateparser ("1 Dec").
 
 Defaults and rules (all local to `tz`):
@@ -22,9 +22,9 @@ Defaults and rules (all local to `tz`):
 * A weekday is its next occurrence that is still ahead ("pe 18.00" typed on a Friday at 14:00 is today, on a
   Saturday it is next Friday); "ensi"/"next" never means today.
 * A day and month without a year is this year if still ahead, else the next year that has that date.
-* Explicit years and day words ("tänään", "today") are taken as typed, even if that is in the past: the
-  caller decides what to say about a past time. Other yearless phrases that dateparser reads as a day before
-  today ("eilen", "yesterday") give None, as do ones it reads years ahead (its "2118" misreadings).
+* Explicit years and day words ("tänään", "eilen", "yesterday") are taken as typed, even if that is in the
+  past: the caller decides what to say about a past time. Other yearless phrases that dateparser reads as a
+  day before today give None (mostly noise such as "2 in"), as do ones it reads years ahead ("2118").
 * Durations ("in 2 hours", "30 min päästä") are exact elapsed time from `now` for hours/minutes/seconds and
   keep the wall-clock time for days/weeks/months; with an explicit time ("in 2 days at 18") the time wins.
 * Wall times in a DST gap or fold resolve with `fold=0`: an ambiguous time (03:30 on the last Sunday of
@@ -108,7 +108,7 @@ _FI_NUMBER_WORDS: dict[str, str] = {
     "kuuden": "6", "seitsemän": "7", "kahdeksan": "8", "yhdeksän": "9", "kymmenen": "10",
 }  # fmt: skip
 _FI_DURATION_RE = re.compile(
-    r"(?:(?P<n>\d+|" + "|".join(_FI_NUMBER_WORDS) + r")\s*)?"
+    r"\b(?:(?P<n>\d+|" + "|".join(_FI_NUMBER_WORDS) + r")\s*)?"
     r"(?P<unit>" + "|".join(f"(?:{u})" for u in _FI_UNITS) + r")\s+(?:päästä|kuluttua|myöhemmin)"
 )
 _HALF_HOUR_RE = re.compile(r"\bpuolen tunnin (?:päästä|kuluttua)|\bin half an hour\b")
@@ -218,6 +218,9 @@ _DAY_WORDS: dict[str, int] = {
     "tänään": 0, "today": 0,
     "huomenna": 1, "huomen": 1, "huomiseksi": 1, "tomorrow": 1, "tmrw": 1, "tmr": 1,
     "ylihuomenna": 2, "day after tomorrow": 2, "the day after tomorrow": 2, "overmorrow": 2,
+    # Past days read as typed, so the caller can say "that's in the past" instead of "can't read that".
+    "eilen": -1, "yesterday": -1, "toissapäivänä": -2, "day before yesterday": -2,
+    "the day before yesterday": -2,
 }  # fmt: skip
 
 # Weekday forms: Finnish base + case ending (maanantaina, maanantaiksi, ...) and abbreviations of both.
