@@ -21,11 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import Application  # noqa: E402
-from bot.commands import render_reply  # noqa: E402
-from bot.context import Account, Chat  # noqa: E402
-from bot.frontends.console import ConsoleFrontend  # noqa: E402
-from tests.harness import test_config  # noqa: E402
+from bot.app import Application
+from bot.commands import render_reply
+from bot.context import Account, Chat
+from bot.frontends.console import ConsoleFrontend
+from tests.harness import test_config
 
 MIX = ["/ping hello", "/help", "press", "/countdown huomenna klo 18", "/ping", "/language en", "/language fi"]
 
