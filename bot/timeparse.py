@@ -27,6 +27,9 @@ Defaults and rules (all local to `tz`):
   day before today give None (mostly noise such as "2 in"), as do ones it reads years ahead ("2118").
 * Durations ("in 2 hours", "30 min päästä") are exact elapsed time from `now` for hours/minutes/seconds and
   keep the wall-clock time for days/weeks/months; with an explicit time ("in 2 days at 18") the time wins.
+* Nothing is skipped: a phrase with a word the date doesn't use ("18.15 to", "tomorrow at 6pm the") gives
+  None, because the command parser finds where a date ends by trying ever shorter runs of words.
+  Finnish two-letter weekdays ("to", "la", "ma") count only at the start ("to 18", not "18 to").
 * Wall times in a DST gap or fold resolve with `fold=0`: an ambiguous time (03:30 on the last Sunday of
   October in Helsinki) is its first, summer-time occurrence; a nonexistent time (03:30 on the last Sunday
   of March) is read with the pre-transition offset, i.e. it lands one hour later on the wall clock (04:30).
@@ -62,6 +65,7 @@ _CLEAN_TABLE: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bkello\b|\bklo\b\.?"), "klo "),  # "kello 18", "klo.18" -> "klo 18"
     (re.compile(r"[,;!?]"), " "),  # punctuation never changes the meaning here
     (re.compile(r"\s+"), " "),
+    (re.compile(r"^on "), ""),  # "on friday", "on 1 Dec"
 ]
 
 
@@ -126,8 +130,10 @@ def _normalise_durations(s: str) -> str:
     return _FI_DURATION_RE.sub(_fi_duration_to_en, s)
 
 
-# "in" + an amount + a word (the unit): "in 2" alone is no duration.
-_DURATION_RE = re.compile(r"in (?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten)\s*[a-z].*")
+# "in 2 hours", "in an hour", "in 1 h 30 min": exactly amounts and units, so "in 2 hours the" is no duration.
+_AMOUNT = r"(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten)"
+_UNIT = r"(?:seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h|days?|weeks?|months?|years?)"
+_DURATION_RE = re.compile(rf"in {_AMOUNT}\s*{_UNIT}(?:(?:,|\s+and)?\s+{_AMOUNT}\s*{_UNIT})*")
 _SUB_DAY_UNIT_RE = re.compile(r"\b(?:h|hrs?|hours?|mins?|minutes?|s|secs?|seconds?)\b")
 
 
@@ -166,7 +172,8 @@ def _make_time(match: re.Match[str]) -> time:
 
 
 def _cut(s: str, match: re.Match[str]) -> str:
-    return f"{s[: match.start()]} {s[match.end() :]}".strip()
+    # Whitespace stays single so what is left can be compared with the table entries and the original.
+    return " ".join(f"{s[: match.start()]} {s[match.end() :]}".split())
 
 
 def _extract_time(s: str) -> tuple[time | None, str]:
@@ -213,7 +220,9 @@ def _extract_date(s: str, have_time: bool) -> tuple[_DayMonth | None, str]:
 
 # --- step 5: the day ------------------------------------------------------------------------------------
 
-_FILLER_RE = re.compile(r"\b(?:on|at|klo)\b|[.]$")
+_TRAILING_DOT_RE = re.compile(r"\.$")  # "huomenna." at the end of a sentence
+# Words dateparser may ignore without the phrase being noise ("1st of December").
+_GLUE_WORDS = frozenset({"of", "the"})
 _DAY_WORDS: dict[str, int] = {
     "tänään": 0, "today": 0,
     "huomenna": 1, "huomen": 1, "huomiseksi": 1, "tomorrow": 1, "tmrw": 1, "tmr": 1,
@@ -256,10 +265,9 @@ _FI_GENITIVE_MONTH_RE = re.compile(r"\b(?P<month>\w+kuu)n (?P<day>\d{1,2})\.?(?!
 
 
 def _weekday_of(form: str) -> int:
-    for base, i in ((f, i) for i, f in enumerate(_FI_WEEKDAYS)):
-        if form.startswith(base):
-            return i
-    return _WEEKDAY_INDEX[form]
+    # Inflected Finnish forms ("perjantaina") by their base, everything else from the table.
+    inflected = next((i for i, base in enumerate(_FI_WEEKDAYS) if form.startswith(base)), None)
+    return _WEEKDAY_INDEX[form] if inflected is None else inflected
 
 
 def _is_day_part(s: str) -> bool:
@@ -304,7 +312,7 @@ def _dateparser_day(rest: str, when: time, wall: datetime, languages: list[str])
     rest = _FI_GENITIVE_MONTH_RE.sub(r"\g<day>. \g<month>ta", rest)
     # Requiring a day and a month stops dateparser from filling in today's day ("dec" -> 26 Dec, "2 in").
     parsed = _dateparser(rest, wall, languages, require_day_month=True)
-    if parsed is None:
+    if parsed is None or _has_ignored_word(rest, parsed, wall, languages):
         return None
     if _YEAR_RE.search(rest):
         return parsed.date()
@@ -312,8 +320,28 @@ def _dateparser_day(rest: str, when: time, wall: datetime, languages: list[str])
         # A yearless month-name date: dateparser's year choice is unreliable (2118), apply our own rule.
         return _future_day_month(parsed.day, parsed.month, when, wall)
     if not wall.date() <= parsed.date() <= wall.date() + timedelta(days=_YEAR_SEARCH * 366):
-        return None  # a yearless phrase read as the past ("eilen") or far future ("1. 2 18" = 2118) is noise
+        return None  # a yearless phrase read as the past or years ahead ("1. 2 18" = 2118) is noise
     return parsed.date()
+
+
+def _has_ignored_word(rest: str, parsed: datetime, wall: datetime, languages: list[str]) -> bool:
+    """True if dateparser read `rest` the same without one of its words ("tomorrow the" = "tomorrow").
+
+    dateparser skips words it doesn't know; the command parser finds where a date ends by trying ever
+    shorter word runs, so a date that swallows the next word ("the") would steal it from the text.
+    """
+    words = rest.split()
+    if len(words) < 2:
+        return False
+    if words[0] in _GLUE_WORDS - {"the"} or words[-1] in _GLUE_WORDS:
+        return True  # glue glues only between words
+    for i, word in enumerate(words):
+        if word in _GLUE_WORDS:
+            continue
+        without = _dateparser(" ".join(words[:i] + words[i + 1 :]), wall, languages, require_day_month=True)
+        if without is not None and without.date() == parsed.date():  # only the date is used from here
+            return True
+    return False
 
 
 def _dateparser(
@@ -357,12 +385,12 @@ def _languages(locale: str) -> list[str]:
 
 def _parse_local(s: str, tz: ZoneInfo, now: datetime, languages: list[str]) -> datetime | None:
     """The steps 2-5 of the module docstring on cleaned text; `now` is local."""
-    s = _normalise_durations(s)
+    s = start = _normalise_durations(s)
     when, s = _extract_time(s)
     day_month, s = _extract_date(s, have_time=when is not None)
     if when is None and (m := _DOT_TIME_RE.search(s)):
         when, s = _make_time(m), _cut(s, m)
-    rest = re.sub(r"\s+", " ", _FILLER_RE.sub(" ", s)).strip()
+    rest = _TRAILING_DOT_RE.sub("", s).strip()
     wall = now.replace(tzinfo=None)  # "still ahead" is judged on the local wall clock
 
     if when is None and (m := _BARE_HOUR_RE.fullmatch(rest)) and (day_month or _is_day_part(m["head"])):
@@ -377,7 +405,8 @@ def _parse_local(s: str, tz: ZoneInfo, now: datetime, languages: list[str]) -> d
     clock = when or DEFAULT_TIME
     day: date | None
     if day_month is not None:
-        if rest and not _WEEKDAY_RE.fullmatch(rest):  # "pe 4.12." is fine; other words next to a date aren't
+        # "pe 4.12." is fine; other words next to a date, or a weekday after it ("4.12. to"), aren't.
+        if rest and not (_WEEKDAY_RE.fullmatch(rest) and start.startswith(rest)):
             return None
         day = _resolve_day_month(day_month, clock, wall)
     elif not rest:
@@ -387,6 +416,8 @@ def _parse_local(s: str, tz: ZoneInfo, now: datetime, languages: list[str]) -> d
     elif rest in _DAY_WORDS:
         day = wall.date() + timedelta(days=_DAY_WORDS[rest])
     elif m := _WEEKDAY_RE.fullmatch(rest):
+        if m["wd"] in _FI_ABBR and not start.startswith(rest):
+            return None  # "to", "la", "ma" are words too: an abbreviation must lead ("to 18", not "18 to")
         day = _next_weekday(m, clock, wall)
     elif rest.isdigit():  # a lone "18": an hour or a day of the month? Don't guess.
         return None

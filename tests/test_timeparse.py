@@ -121,6 +121,29 @@ def test_unreadable_gives_none(text: str) -> None:
     assert parse_when(text, "fi", HELSINKI, NOW) is None
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tomorrow at 6pm the",
+        "in 2 hours the",
+        "2 tunnin päästä soita",
+        "1 Dec 18:00 party",
+        "1. joulukuuta tunti",
+        "huomenna klo 9 2",
+        "pe 18.00 on",
+        "1.12. klo 18 to",
+        "18.15 to",
+        "klo 18 la",
+        "tomorrow evening",
+        "December 1 at 18:00 of",
+    ],
+)
+def test_trailing_words_are_not_swallowed(text: str) -> None:
+    # The command parser finds where a date ends by trying shorter and shorter word runs: a phrase with a
+    # word the date doesn't use must not read as a date, or "/remind 18.15 to buy milk" would lose "to".
+    assert parse_when(text, "fi", HELSINKI, NOW) is None
+
+
 def test_weekday_means_future() -> None:
     saturday = datetime(2026, 11, 28, 12, 0, tzinfo=HELSINKI)
     assert local("pe 18.00", now=saturday) == wall(12, 4, 18)
