@@ -59,6 +59,37 @@ class File:
     mime: str = "application/octet-stream"
 
 
+@dataclass(frozen=True)
+class CalendarEntry:
+    """A dated thing a reply shows (an event). Frontends with a calendar mirror it: on Discord a guild
+    scheduled event, created when the message is posted in a server, updated on edits, cancelled with it."""
+
+    uid: str  # stable per thing, e.g. "event:42": one calendar entry per thing and server
+    title: Text
+    start: datetime
+    end: datetime | None = None
+    location: Text = ""  # the campus, or the online link
+    description: Text = ""
+    cancelled: bool = False
+
+    def rendered(self, language: str) -> CalendarEntry:
+        from bot.i18n import render
+
+        return CalendarEntry(self.uid, render(self.title, language), self.start, self.end,
+                             render(self.location, language), render(self.description, language), self.cancelled)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"uid": self.uid, "title": str(self.title), "start": self.start.isoformat(),
+                "end": self.end.isoformat() if self.end else None, "location": str(self.location),
+                "description": str(self.description), "cancelled": self.cancelled}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CalendarEntry:
+        end = datetime.fromisoformat(data["end"]) if data.get("end") else None
+        return cls(data["uid"], data["title"], datetime.fromisoformat(data["start"]), end, data["location"],
+                   data["description"], data["cancelled"])
+
+
 @dataclass
 class Reply:
     """What a handler answers. Frontends render it natively; texts are rendered in the reader's language."""
@@ -72,6 +103,7 @@ class Reply:
     edit: bool = False  # an action's reply that replaces the message the button was on
     notice: Text | None = None  # a short toast for the person who pressed a button
     shows: tuple[str, int] | None = None  # a view of a stored thing: the core keeps this copy current
+    calendar: CalendarEntry | None = None  # a dated thing: mirrored in the platform's calendar if it has one
 
     def __post_init__(self) -> None:
         # Accept a flat list of buttons as one row.
@@ -416,6 +448,7 @@ class Rendered:
     edit: bool = False
     notice: str | None = None
     shows: tuple[str, int] | None = None
+    calendar: CalendarEntry | None = None  # with rendered strings
 
     def plain_text(self) -> str:
         """Title, text and fields as one plain text (console, Telegram, notifications)."""
@@ -434,6 +467,7 @@ class Rendered:
             "files": [{"name": f.name, "mime": f.mime, "data": base64.b64encode(f.data).decode()}
                       for f in self.files],
             "private": self.private, "notice": self.notice,
+            "calendar": self.calendar.to_json() if self.calendar else None,
         }
 
     @classmethod
@@ -445,6 +479,7 @@ class Rendered:
             buttons=[[RenderedButton(**b) for b in row] for row in data["buttons"]],
             files=[File(f["name"], base64.b64decode(f["data"]), f["mime"]) for f in data["files"]],
             private=data["private"], notice=data.get("notice"),
+            calendar=CalendarEntry.from_json(data["calendar"]) if data.get("calendar") else None,
         )
 
 
@@ -462,4 +497,5 @@ def render_reply(reply: Reply, language: str) -> Rendered:
         edit=reply.edit,
         notice=render(reply.notice, language) if reply.notice is not None else None,
         shows=reply.shows,
+        calendar=reply.calendar.rendered(language) if reply.calendar is not None else None,
     )

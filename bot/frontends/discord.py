@@ -1,0 +1,482 @@
+"""Discord: slash commands, embeds, buttons and modals through discord.py, translating to and from the core.
+
+The frontend owns a `discord.Client` (intents: guilds and DMs; no member list, no message content). Slash
+commands come from the neutral model (discord_commands.py), replies are rendered by discord_render.py.
+
+- An interaction is answered within Discord's 3 seconds: the core runs as a task and the interaction is
+  deferred if it has not answered after `defer_after` seconds.
+- Long-text parameters are asked in a modal, then the command runs with every value.
+- Private commands answer ephemerally wherever they are used (guild commands do not exist in DMs), so the
+  context calls such a chat direct: nobody but the person sees the exchange.
+- The outbox's sends and edits share one sliding-window limiter (`WindowLimiter`: at most 50 requests in any
+  window of a little over a second, Discord's global limit); discord.py keeps the per-route buckets.
+- `config.discord.api_base` points the REST API and the gateway elsewhere: a test fake or a self-hosted proxy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import OrderedDict, deque
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import discord
+import yarl
+
+from bot.commands import CommandSpec, Kind, ParamSpec, Rendered, Reply, render_reply
+from bot.context import Account, Chat, Context, Origin
+from bot.frontends.base import Frontend, MessageGone, RetryLater, Sent, Target, Unreachable
+from bot.frontends.discord_calendar import GuildCalendar
+from bot.frontends.discord_commands import CatalogTranslator, build_tree, sync_if_changed
+from bot.frontends.discord_render import ActionButton, clip, message_parts
+from bot.i18n import render
+
+if TYPE_CHECKING:
+    from bot.app import Application
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+GLOBAL_PER_SECOND = 50  # Discord's global limit per bot
+GLOBAL_WINDOW = 1.05  # seconds; a margin so that our window never straddles two of Discord's
+CLOSED_DMS = 50007  # "Cannot send messages to this user"
+NO_ACCESS = {50001, 50013}  # missing access / permissions on a channel
+GONE = {10003, 10008}  # unknown channel / unknown message
+MODAL_TITLE_MAX = 45
+INPUT_LABEL_MAX = 45
+INPUT_MAX = 4000
+MODAL_INPUTS_MAX = 5
+
+
+class WindowLimiter:
+    """At most `limit` entries in any `window` seconds. Strict, unlike a token bucket, whose full bucket plus
+    its refill lets nearly twice the rate through in one second."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit, self.window = limit, window
+        self._times: deque[float] = deque()
+        self._lock = asyncio.Lock()
+
+    async def __aenter__(self) -> None:
+        async with self._lock:  # waiters queue in order
+            while True:
+                now = time.monotonic()
+                while self._times and self._times[0] <= now - self.window:
+                    self._times.popleft()
+                if len(self._times) < self.limit:
+                    self._times.append(now)
+                    return
+                await asyncio.sleep(self._times[0] + self.window - now)
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+class HumakoClient(discord.Client):
+    def __init__(self, frontend: DiscordFrontend, **options: Any) -> None:
+        super().__init__(**options)
+        self.frontend = frontend
+
+    async def setup_hook(self) -> None:
+        # Every button of ours, on any message (also from before a restart), reaches the frontend.
+        self.add_dynamic_items(ActionButton)
+
+    async def on_message(self, message: discord.Message) -> None:
+        await self.frontend.on_message(message)
+
+
+class CommandModal(discord.ui.Modal):
+    """The long-text parameters of a command; on submit the command runs with every value."""
+
+    def __init__(self, frontend: DiscordFrontend, spec: CommandSpec, values: dict[str, Any], language: str,
+                 params: list[ParamSpec]) -> None:
+        super().__init__(title=clip(render(spec.description, language), MODAL_TITLE_MAX), timeout=15 * 60)
+        self.frontend, self.spec, self.values = frontend, spec, values
+        self.inputs: dict[str, discord.ui.TextInput[Any]] = {}
+        for param in params[:MODAL_INPUTS_MAX]:
+            field: discord.ui.TextInput[Any] = discord.ui.TextInput(
+                label=clip(render(param.description, language), INPUT_LABEL_MAX), custom_id=param.name,
+                style=discord.TextStyle.paragraph, required=param.required,
+                min_length=param.param.min_len, max_length=min(param.param.max_len or INPUT_MAX, INPUT_MAX))
+            self.inputs[param.name] = field
+            self.add_item(field)
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        typed = {name: field.value for name, field in self.inputs.items() if field.value}
+        await self.frontend.run_command(interaction, self.spec, {**self.values, **typed}, modal_done=True)
+
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:
+        await self.frontend.apologise(interaction, error)
+
+
+class DiscordFrontend(Frontend):
+    platform = PLATFORM
+    edit_interval = 1.0  # live edits of one message at most once a second (Discord's edit bucket is 5 / 5 s)
+
+    def __init__(self, app: Application, *, guild_ready_timeout: float = 2.0) -> None:
+        super().__init__(app)
+        self.settings = app.config.discord
+        self.defer_after = 2.0  # seconds before an unanswered interaction is deferred (Discord allows 3)
+        self.member_cache_seconds = 60.0
+        self.limiter = WindowLimiter(GLOBAL_PER_SECOND, GLOBAL_WINDOW)
+        self.guild_ready_timeout = guild_ready_timeout
+        self.client: HumakoClient | None = None
+        self.tree: discord.app_commands.CommandTree[Any] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._patched: dict[str, Any] = {}
+        self._members: dict[int, tuple[float, list[int]]] = {}
+        self._locales: dict[int, str] = {}
+        self._done: OrderedDict[int, None] = OrderedDict()
+        self._waiters: dict[int, asyncio.Future[None]] = {}
+        self.calendar: GuildCalendar | None = None
+
+    # ---------------------------------------------------------------------------------------- lifecycle
+
+    async def start(self) -> None:
+        token = self.app.config.secrets.discord_token
+        if not token:
+            raise RuntimeError("the Discord frontend needs DISCORD_TOKEN")
+        if self.settings.api_base:
+            self._point_at(self.settings.api_base)
+        intents = discord.Intents.none()
+        intents.guilds = True
+        intents.dm_messages = True  # prompt answers in DMs (DM content needs no privileged intent)
+        client = HumakoClient(self, intents=intents, guild_ready_timeout=self.guild_ready_timeout)
+        self.client = client
+        descriptions = {cog.name: cog.description for cog in self.app.cogs}
+        self.tree = build_tree(client, list(self.app.core.commands.values()), descriptions, self.app.config,
+                               self.run_command, self._complete)
+        await self.tree.set_translator(CatalogTranslator())
+        self.tree.on_error = self._tree_error  # type: ignore[method-assign]
+        self._task = asyncio.create_task(client.start(token), name="discord")
+        ready = asyncio.create_task(client.wait_until_ready())
+        done, _pending = await asyncio.wait({ready, self._task}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+        if ready not in done:
+            ready.cancel()
+            await self.stop()
+            if self._task.done() and self._task.exception() is not None:
+                raise self._task.exception()  # type: ignore[misc]
+            raise RuntimeError("Discord did not become ready within 60 s")
+        self.calendar = GuildCalendar(self.app.db, self.app.clock.now)
+        await sync_if_changed(self.tree, self.settings.sync, self.settings.guild_ids,
+                              self.app.data_dir / "discord_commands.json")
+        log.info("discord: ready as %s", client.user.id if client.user else "?")
+
+    async def stop(self) -> None:
+        if self.client is not None:
+            await self.client.close()
+        if self._task is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(self._task, 10)
+        self._restore()
+
+    def _point_at(self, api_base: str) -> None:
+        """REST at {api_base}/api/v10, the gateway at ws://…/gateway, no CDN: for tests and self-hosting."""
+        import discord.asset
+        import discord.gateway
+        import discord.http
+
+        base = api_base.rstrip("/")
+        self._patched = {"route": discord.http.Route.BASE,
+                         "gateway": discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
+                         "asset": discord.asset.Asset.BASE}
+        discord.http.Route.BASE = f"{base}/api/v10"
+        url = yarl.URL(base)
+        scheme = "wss" if url.scheme == "https" else "ws"
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = url.with_scheme(scheme) / "gateway"
+        discord.asset.Asset.BASE = f"{base}/cdn"
+
+    def _restore(self) -> None:
+        import discord.asset
+        import discord.gateway
+        import discord.http
+
+        if self._patched:
+            discord.http.Route.BASE = self._patched["route"]
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = self._patched["gateway"]
+            discord.asset.Asset.BASE = self._patched["asset"]
+            self._patched = {}
+
+    # ------------------------------------------------------------------------------------- output side
+
+    def destination_chat(self, destination: str) -> str | None:
+        target = self.app.config.destinations.get(destination)
+        channel_id = target.discord_channel_id if target is not None else None
+        return str(channel_id) if channel_id else None
+
+    async def send(self, target: Target, message: Rendered) -> Sent:
+        client = self._client()
+        try:
+            if target.kind == "user":
+                async with self.limiter:
+                    channel: Any = await client.create_dm(discord.Object(int(target.id)))
+            else:
+                channel = client.get_partial_messageable(int(target.id))
+            async with self.limiter:
+                sent = await channel.send(**message_parts(message))
+        except discord.Forbidden as error:
+            raise Unreachable(f"discord {error.code}") from None
+        except discord.NotFound as error:
+            raise Unreachable(f"discord {error.code}") from None
+        except discord.HTTPException as error:
+            raise _retry_or_raise(error) from None
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            raise RetryLater(type(error).__name__) from None
+        await self._mirror_calendar(int(target.id), message)
+        return Sent(str(sent.channel.id), str(sent.id))
+
+    async def edit(self, sent: Sent, message: Rendered) -> None:
+        partial = self._client().get_partial_messageable(int(sent.chat_id)).get_partial_message(int(sent.message_id))
+        try:
+            async with self.limiter:
+                await partial.edit(**message_parts(message, edit=True))
+            await self._mirror_calendar(int(sent.chat_id), message)
+        except (discord.NotFound, discord.Forbidden) as error:
+            raise MessageGone(f"discord {error.code}") from None
+        except discord.HTTPException as error:
+            raise _retry_or_raise(error) from None
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            raise RetryLater(type(error).__name__) from None
+
+    async def _mirror_calendar(self, channel_id: int, message: Rendered) -> None:
+        """A dated thing posted in a server also goes to the server's Events list."""
+        channel = self.client.get_channel(channel_id) if self.client else None
+        guild = getattr(channel, "guild", None)
+        if message.calendar is not None and guild is not None and self.calendar is not None:
+            async with self.limiter:
+                await self.calendar.mirror(guild, message.calendar)
+
+    def _client(self) -> HumakoClient:
+        if self.client is None:
+            raise RetryLater("discord is not started")
+        return self.client
+
+    # -------------------------------------------------------------------------------------- input side
+
+    async def _context(self, interaction: discord.Interaction[Any], *, private: bool = False,
+                       origin: Origin | None = None) -> Context:
+        user = interaction.user
+        role_ids = [r.id for r in user.roles] if isinstance(user, discord.Member) else await self._member_roles(user.id)
+        self._locales[user.id] = str(interaction.locale)
+        channel = interaction.channel
+        chat = Chat(PLATFORM, str(interaction.channel_id), direct=interaction.guild_id is None or private,
+                    title=getattr(channel, "name", None) or "")
+        return await self.app.core.context_for(Account(PLATFORM, str(user.id)), user.display_name, chat,
+                                               self.app.roles.for_discord_role_ids(role_ids),
+                                               str(interaction.locale), origin)
+
+    async def _member_roles(self, user_id: int) -> list[int]:
+        """Role ids in the configured guilds of someone writing in a DM (cached: no members intent)."""
+        cached = self._members.get(user_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        role_ids: list[int] = []
+        for guild_id in self.settings.guild_ids:
+            guild = self.client.get_guild(guild_id) if self.client else None
+            if guild is None:
+                continue
+            member = guild.get_member(user_id)
+            if member is None:
+                with contextlib.suppress(discord.HTTPException):
+                    member = await guild.fetch_member(user_id)
+            if member is not None:
+                role_ids += [r.id for r in member.roles]
+        self._members[user_id] = (time.monotonic() + self.member_cache_seconds, role_ids)
+        return role_ids
+
+    async def run_command(self, interaction: discord.Interaction[Any], spec: CommandSpec, values: dict[str, Any],
+                          *, modal_done: bool = False) -> None:
+        """A slash command (or its modal's submission): the core's answer, deferred if it takes long."""
+        try:
+            ctx = await self._context(interaction, private=spec.private)
+            raw: dict[str, Any] = {}
+            for name, value in values.items():
+                if isinstance(value, discord.User | discord.Member):
+                    value = await self.app.people.get_or_create(PLATFORM, str(value.id), value.display_name)
+                raw[name] = value
+            long_params = [p for p in spec.params if p.kind is Kind.LONG_TEXT]
+            if long_params and not modal_done and self._may_run(ctx, spec):
+                modal = CommandModal(self, spec, raw, ctx.language, long_params)
+                await interaction.response.send_modal(modal)
+                return
+            await self._answer(interaction, ctx, self.app.core.invoke(ctx, spec, raw), private=spec.private)
+        except Exception as error:
+            await self.apologise(interaction, error)
+        finally:
+            self._finished(interaction.id)
+
+    @staticmethod
+    def _may_run(ctx: Context, spec: CommandSpec) -> bool:
+        # Only open the modal when the command can run, so nobody writes a long text to be refused.
+        return spec.roles is None or bool(spec.roles & ctx.roles)
+
+    async def _complete(self, interaction: discord.Interaction[Any], spec: CommandSpec, param: ParamSpec,
+                        current: str) -> list[discord.app_commands.Choice[str]]:
+        try:
+            ctx = await self._context(interaction, private=spec.private)
+            found = await self.app.core.suggest(ctx, spec, param.name, current)
+            return [discord.app_commands.Choice(name=clip(render(c.label, ctx.language), 100) or c.value,
+                                                value=str(c.value)[:100]) for c in found[:25]]
+        finally:
+            self._finished(interaction.id)
+
+    async def on_press(self, interaction: discord.Interaction[Any], action: str) -> None:
+        try:
+            message = interaction.message
+            origin = Origin(PLATFORM, str(interaction.channel_id), str(message.id if message else ""))
+            ctx = await self._context(interaction, origin=origin)
+            await self._answer(interaction, ctx, self.app.core.press(ctx, action), pressed=True)
+        except Exception as error:
+            await self.apologise(interaction, error)
+        finally:
+            self._finished(interaction.id)
+
+    async def on_message(self, message: discord.Message) -> None:
+        """A DM that is not a command: the answer to the core's question (a missing parameter, long text)."""
+        if message.author.bot or message.guild is not None or not message.content:
+            return
+        try:
+            user = message.author
+            role_ids = await self._member_roles(user.id)
+            chat = Chat(PLATFORM, str(message.channel.id), direct=True)
+            ctx = await self.app.core.context_for(Account(PLATFORM, str(user.id)), user.display_name, chat,
+                                                  self.app.roles.for_discord_role_ids(role_ids),
+                                                  self._locales.get(user.id), None)
+            reply = await self.app.core.handle_text(ctx, message.content)
+            if reply is not None:
+                rendered = render_reply(reply, ctx.language)
+                async with self.limiter:
+                    sent = await message.reply(**message_parts(rendered), mention_author=False)
+                await self._remember(rendered, sent.channel.id, sent.id, ctx)
+        except Exception:
+            log.exception("discord message %s failed", message.id)
+        finally:
+            self._finished(message.id)
+
+    # ----------------------------------------------------------------------------------------- answers
+
+    async def _answer(self, interaction: discord.Interaction[Any], ctx: Context, work: Awaitable[Reply], *,
+                      private: bool = False, pressed: bool = False) -> None:
+        # Discord drops an interaction not answered within 3 s: a timer acknowledges it if the core is slow.
+        # (A timer rather than a task per interaction: most answers come in milliseconds.)
+        deferring: list[asyncio.Task[Any]] = []
+
+        def defer() -> None:
+            if pressed:
+                deferring.append(asyncio.create_task(interaction.response.defer()))
+            else:
+                deferring.append(asyncio.create_task(interaction.response.defer(ephemeral=private, thinking=True)))
+
+        timer = asyncio.get_running_loop().call_later(self.defer_after, defer)
+        try:
+            reply = await work
+        finally:
+            timer.cancel()
+            if deferring:
+                await deferring[0]
+        deferred_ephemeral = private
+        message = render_reply(reply, ctx.language)
+        ephemeral = message.private or private
+        response = interaction.response
+        if pressed and message.edit:
+            parts = message_parts(message, edit=True)
+            if response.is_done():
+                await interaction.edit_original_response(**parts)
+            else:
+                await response.edit_message(**parts)
+            if message.notice:
+                await interaction.followup.send(message.notice, ephemeral=True)
+            return
+        if pressed and not (message.text or message.title or message.files):
+            if message.notice:
+                await self._reply(interaction, Rendered(text=message.notice), ephemeral=True)
+            elif not response.is_done():
+                await response.defer()
+            return
+        if not message.text and not message.title and not message.files and message.notice:
+            message = Rendered(text=message.notice, private=True)
+            ephemeral = True
+        sent_id = await self._reply(interaction, message, ephemeral, deferred_ephemeral=deferred_ephemeral,
+                                    replace_deferred=not pressed)
+        if sent_id is not None and not (ephemeral and interaction.guild_id is not None):
+            await self._remember(message, interaction.channel_id or 0, sent_id, ctx)
+
+    async def _reply(self, interaction: discord.Interaction[Any], message: Rendered, ephemeral: bool, *,
+                     deferred_ephemeral: bool = False, replace_deferred: bool = False) -> int | None:
+        """A new message answering the interaction; returns its id when known."""
+        parts = message_parts(message)
+        if not interaction.response.is_done():
+            callback = await interaction.response.send_message(**parts, ephemeral=ephemeral)
+            return callback.message_id
+        if replace_deferred and deferred_ephemeral == ephemeral:
+            # The deferred "thinking…" message becomes the answer.
+            edit = message_parts(message, edit=True)
+            edited = await interaction.edit_original_response(**edit)
+            return edited.id
+        if replace_deferred:
+            # Deferred with the other visibility: answer with the right one, drop the placeholder.
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.delete_original_response()
+        followup = await interaction.followup.send(**parts, ephemeral=ephemeral, wait=True)
+        return followup.id
+
+    async def _remember(self, message: Rendered, channel_id: int, message_id: int, ctx: Context) -> None:
+        if message.shows is not None:
+            await self.app.live.remember(message.shows, PLATFORM, Sent(str(channel_id), str(message_id)),
+                                         ctx.language, ctx.person.id)
+
+    async def apologise(self, interaction: discord.Interaction[Any], error: BaseException) -> None:
+        """Log with the interaction id (never the texts) and give the person a translated, private apology."""
+        log.error("discord interaction %s failed", interaction.id, exc_info=error)
+        language = ctx_language(interaction, self.app.config.community.default_language)
+        text = render(self.app.core.apology().text, language)
+        with contextlib.suppress(discord.HTTPException):
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True)
+            else:
+                await interaction.response.send_message(text, ephemeral=True)
+
+    async def _tree_error(self, interaction: discord.Interaction[Any],
+                          error: discord.app_commands.AppCommandError) -> None:
+        await self.apologise(interaction, error)
+        self._finished(interaction.id)
+
+    # --------------------------------------------------------------------------- waiting (tests, bench)
+
+    def _finished(self, key: int) -> None:
+        waiter = self._waiters.pop(key, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+            return
+        self._done[key] = None
+        while len(self._done) > 1000:
+            self._done.popitem(last=False)
+
+    async def wait_handled(self, key: int, timeout: float = 10.0) -> None:
+        """Wait until the interaction (or DM message) with this id has been fully answered."""
+        if key in self._done:
+            del self._done[key]
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters[key] = waiter
+        await asyncio.wait_for(waiter, timeout)
+
+
+def ctx_language(interaction: discord.Interaction[Any], default: str) -> str:
+    from bot.i18n import normalise_language
+
+    return normalise_language(str(interaction.locale)) or default
+
+
+def _retry_or_raise(error: discord.HTTPException) -> Exception:
+    if error.status >= 500 or error.status == 429:
+        return RetryLater(f"discord {error.status}")
+    if error.code in NO_ACCESS or error.code == CLOSED_DMS:
+        return Unreachable(f"discord {error.code}")
+    if error.code in GONE:
+        return MessageGone(f"discord {error.code}")
+    return error
