@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PROMPT_PREFIX = "core"  # action ids of the prompt flow: core:pick:<n>, core:cancel
+REFERENCE_BUTTONS = 8  # best matches offered as buttons when a reference is asked for
 
 
 @dataclass
@@ -166,8 +167,19 @@ class Core:
             return await self._run(ctx, pending.spec, pending.values)
         pending.asking = missing
         pending.choices = list(missing.choices(ctx.config))
+        if missing.kind is Kind.REFERENCE:
+            # The best matches as buttons: a keyboard on Telegram, numbered buttons on the console.
+            pending.choices = (await self.suggest(ctx, pending.spec, missing.name, ""))[:REFERENCE_BUTTONS]
         self.pending[self._pending_key(ctx)] = pending
         return self._ask(missing, pending.choices)
+
+    async def ask(self, ctx: Context, spec: CommandSpec, values: dict[str, Any]) -> Reply:
+        """Start a command's prompt flow from code (a button): `values` are kept, the missing ones asked for."""
+        try:
+            self._check_allowed(ctx, spec)
+        except UserError as error:
+            return Reply(error.message, private=True)
+        return await self._continue(ctx, Pending(spec, dict(values), self._prompt_expiry(ctx)))
 
     async def _run(self, ctx: Context, spec: CommandSpec, values: dict[str, Any]) -> Reply:
         for param in spec.params:
@@ -204,6 +216,7 @@ class Core:
             Kind.LONG_TEXT: _("Write it as your next message."),
             Kind.DATETIME: _("For example “1.12. klo 18” or “tomorrow 18:00”."),
             Kind.CHOICE: _("Choose below."),
+            Kind.REFERENCE: _("Choose below.") if choices else None,
         }.get(param.kind)
         return Reply(Lines(_("Please give: {param}", param=param.description), hint), buttons=buttons)
 

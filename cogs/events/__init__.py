@@ -1,0 +1,24 @@
+"""Events: one shared calendar of campus and online events, with RSVP, waiting lists, reminders and feedback.
+
+The action plan asks that every campus's and every online event be gathered and marketed in one place, so
+that every student (online and part-time students included) has an equal chance to take part, and that
+online events be developed from participants' feedback.
+
+Decisions:
+- A recurring event (weekly or every other week, up to a date) is one event: one card, one RSVP for the
+  whole series, one waiting list. Reminders and feedback requests go out per occurrence, to those going.
+- Occurrences are stepped in local wall-clock time (Europe/Helsinki by config), so 18:00 stays 18:00 over
+  daylight-saving changes; the .ics carries the same rule as an RRULE with a VTIMEZONE.
+- An event without an end counts as two hours long (reminders, feedback, "over").
+- A freed place is offered to the first on the waiting list for `waitlist_offer_hours`, never past the
+  start; not taken, it passes to the next. The offered place is held meanwhile.
+- The weekly digest posts nothing in a week without events.
+
+Modules: common (cog, lookups, rules), recurrence, cards (the live view), commands (create/list/show/mine),
+manage (edit/cancel), rsvp (buttons, waiting list), schedule (reminders), feedback, ics, digest, privacy.
+"""
+
+from cogs.events import cards, commands, digest, feedback, ics, manage, privacy, rsvp, schedule
+from cogs.events.common import cog
+
+__all__ = ["cards", "cog", "commands", "digest", "feedback", "ics", "manage", "privacy", "rsvp", "schedule"]

@@ -1,0 +1,101 @@
+"""The event card: the one view of an event, posted to destinations and kept current on every platform."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot.commands import Button, Reply
+from bot.context import ServiceContext
+from bot.i18n import TIMEZONE, Lines, Msg, Text, When, _
+from bot.timefmt import format_range, format_when
+from cogs.events.common import LANGUAGE_CHOICES, cog, ended, queries, where_text
+from cogs.events.recurrence import duration, next_occurrence
+from storage.events import Counts, Event
+
+ANSWERS = ("yes", "maybe", "no")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A start and an end shown together ("pe 4.12. klo 18.00–20.00"), in the reader's language."""
+
+    start: datetime
+    end: datetime
+
+    def render(self, language: str) -> str:
+        return format_range(self.start, self.end, language, TIMEZONE.zone)
+
+
+@dataclass(frozen=True)
+class Day:
+    """A local date ("31.3.2027" / "31 Mar 2027")."""
+
+    day: date
+
+    def render(self, language: str) -> str:
+        moment = datetime(self.day.year, self.day.month, self.day.day, 12, tzinfo=TIMEZONE.zone)
+        return format_when(moment, language, TIMEZONE.zone, style="date")
+
+
+def language_label(code: str | None) -> Text | None:
+    return next((c.label for c in LANGUAGE_CHOICES if c.value == code), None)
+
+
+def when_text(ctx: ServiceContext, event: Event) -> Text:
+    """The next (or only) occurrence, with its end when one was given."""
+    found = next_occurrence(event, ctx.now())
+    start = found[1] if found else event.starts_at
+    if event.ends_at is None:
+        return When(start)
+    return Span(start, start + duration(event.starts_at, event.ends_at))
+
+
+def repeat_text(event: Event) -> Msg | None:
+    if not event.repeat_weeks or not event.repeat_until:
+        return None
+    until = Day(date.fromisoformat(event.repeat_until))
+    if event.repeat_weeks == 1:
+        return _("Every week until {until}", until=until)
+    return _("Every other week until {until}", until=until)
+
+
+def counts_text(event: Event, counts: Counts) -> Lines:
+    going = (_("Going {count}/{capacity}", count=counts.yes, capacity=event.capacity) if event.capacity
+             else _("Going {count}", count=counts.yes))
+    waiting = _("Waiting {count}", count=counts.waiting) if event.capacity else None
+    return Lines(going, _("Maybe {count}", count=counts.maybe), waiting, sep=" · ")
+
+
+def rsvp_buttons(event: Event) -> list[Button]:
+    return [
+        Button(_("Going"), cog.action_id("rsvp", event.id, "yes"), style="success"),
+        Button(_("Maybe"), cog.action_id("rsvp", event.id, "maybe")),
+        Button(_("Not going"), cog.action_id("rsvp", event.id, "no"), style="danger"),
+    ]
+
+
+async def render_card(ctx: ServiceContext, event: Event) -> Reply:
+    counts = await queries(ctx).counts(event.id)
+    language = language_label(event.language)
+    body = Lines(
+        _("When: {when}", when=when_text(ctx, event)),
+        repeat_text(event),
+        _("Where: {where}", where=where_text(ctx, event)),
+        _("Language: {language}", language=language) if language else None,
+        event.description,
+    )
+    fields = [(_("Attendees"), counts_text(event, counts))]
+    if event.cancelled_at is not None:
+        reason = _("Reason: {reason}", reason=event.cancel_reason) if event.cancel_reason else None
+        return Reply(Lines(_("This event has been cancelled."), reason, body),
+                     title=_("CANCELLED: #{id} {title}", id=event.id, title=event.title), fields=fields)
+    if ended(ctx, event):
+        return Reply(Lines(_("This event is over."), body), title=f"#{event.id} {event.title}", fields=fields)
+    return Reply(body, title=f"#{event.id} {event.title}", fields=fields, buttons=rsvp_buttons(event))
+
+
+@cog.view("event")
+async def card_view(ctx: ServiceContext, event_id: int) -> Reply | None:
+    event = await queries(ctx).get(event_id)
+    return None if event is None else await render_card(ctx, event)

@@ -1,0 +1,144 @@
+"""/event create, list, show and mine: creating events and finding them."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Annotated
+
+from bot.commands import Button, Param, Reply
+from bot.context import Context
+from bot.i18n import Lines, Text, When, _
+from cogs.events.cards import render_card, repeat_text
+from cogs.events.common import (
+    LANGUAGE_CHOICES,
+    ONLINE,
+    REPEAT_CHOICES,
+    REPEAT_WEEKS,
+    cog,
+    get_event,
+    queries,
+    settings,
+    suggest_upcoming,
+    upcoming_start,
+    where_choices,
+    where_text,
+)
+from cogs.events.schedule import schedule_event
+from cogs.events.validate import Timing, check_place
+from storage.events import Event
+
+NO_FILTER = "-"  # in a page button's action id: "no filter given"
+
+
+@cog.command(_("Create an event"), roles={"organiser", "board"})
+async def create(
+    ctx: Context,
+    title: Annotated[str, Param(_("Title"), max_len=100)],
+    start: Annotated[datetime, Param(_("Starts"), future=True)],
+    where: Annotated[str, Param(_("Campus or online"), choices=where_choices)],
+    description: Annotated[str, Param(_("Description"), max_len=2000, long=True)],
+    end: Annotated[datetime | None, Param(_("Ends"))] = None,
+    link: Annotated[str | None, Param(_("Link (required for online events)"), max_len=500)] = None,
+    capacity: Annotated[int | None, Param(_("Number of places"), min=1, max=100000)] = None,
+    language: Annotated[str | None, Param(_("Language of the event"), choices=LANGUAGE_CHOICES)] = None,
+    repeat: Annotated[str | None, Param(_("Repeats"), choices=REPEAT_CHOICES)] = None,
+    until: Annotated[datetime | None, Param(_("Last repeat (a date)"))] = None,
+) -> Reply:
+    zone = ctx.config.community.timezone
+    weeks = REPEAT_WEEKS[repeat or "none"]
+    timing = Timing(start, end, weeks, until.astimezone(ctx.config.tz).date() if until and weeks else None, zone)
+    timing.check()
+    check_place(where, link)
+    event_id = await queries(ctx).create(
+        title=title, description=description, starts_at=start, ends_at=end,
+        campus=None if where == ONLINE else where, link=link, capacity=capacity, language=language,
+        repeat_weeks=weeks, repeat_until=timing.until.isoformat() if timing.until else None, timezone=zone,
+        series_end_at=timing.series_end, organiser_id=ctx.person.id, now=ctx.now(),
+    )
+    event = await get_event(ctx, event_id)
+    await schedule_event(ctx, event)
+    await ctx.post("announcements", shows=("event", event_id))
+    campus_destination = ctx.config.campus(where).destination if where != ONLINE else None
+    if campus_destination and campus_destination != "announcements":
+        await ctx.post(campus_destination, shows=("event", event_id))
+    return Reply(_("Event #{id} {title} created and announced.", id=event_id, title=title), private=True)
+
+
+def _matches(event: Event, where: str | None, language: str | None) -> bool:
+    if where == ONLINE and not event.online:
+        return False
+    if where not in (None, ONLINE) and event.campus != where:
+        return False
+    # "Finnish" also lists bilingual events; events without a language match no language filter.
+    return language is None or event.language == language or (language != "both" and event.language == "both")
+
+
+def _line(ctx: Context, event: Event) -> Lines:
+    return Lines(f"#{event.id} {event.title}", When(upcoming_start(ctx, event), "short"), where_text(ctx, event),
+                 repeat_text(event), sep=" · ")
+
+
+async def event_list(ctx: Context, where: str | None, language: str | None, page: int) -> Reply:
+    events = [e for e in await queries(ctx).upcoming(ctx.now()) if _matches(e, where, language)]
+    events.sort(key=lambda e: (upcoming_start(ctx, e), e.id))
+    if not events:
+        empty = _("No upcoming events match.") if (where or language) else _("No upcoming events.")
+        return Reply(empty)
+    size = int(settings(ctx)["page_size"])
+    pages = (len(events) + size - 1) // size
+    page = min(max(page, 1), pages)
+    shown = events[(page - 1) * size: page * size]
+    heading: Text = _("Upcoming events")
+    if pages > 1:
+        heading = Lines(heading, _("page {page}/{pages}", page=page, pages=pages), sep=", ")
+    buttons = []
+    filters = (where or NO_FILTER, language or NO_FILTER)
+    if page > 1:
+        buttons.append(Button(_("Previous"), cog.action_id("page", page - 1, *filters)))
+    if page < pages:
+        buttons.append(Button(_("Next"), cog.action_id("page", page + 1, *filters)))
+    body = Lines(*(_line(ctx, e) for e in shown), _("/event show gives the details and the RSVP buttons."))
+    return Reply(body, title=heading, buttons=buttons)
+
+
+@cog.command(_("Upcoming events"), name="list")
+async def list_(
+    ctx: Context,
+    where: Annotated[str | None, Param(_("Campus or online"), choices=where_choices)] = None,
+    language: Annotated[str | None, Param(_("Language of the event"), choices=LANGUAGE_CHOICES)] = None,
+    page: Annotated[int | None, Param(_("Page"), min=1)] = None,
+) -> Reply:
+    return await event_list(ctx, where, language, page or 1)
+
+
+@cog.action("page")
+async def page_button(ctx: Context, page: int, where: str, language: str) -> Reply:
+    reply = await event_list(ctx, None if where == NO_FILTER else where,
+                             None if language == NO_FILTER else language, page)
+    return dataclasses.replace(reply, edit=True)
+
+
+@cog.command(_("Show one event with its RSVP buttons"))
+async def show(ctx: Context, event: Annotated[int, Param(_("Event"), suggest=suggest_upcoming)]) -> Reply:
+    found = await get_event(ctx, event)
+    return dataclasses.replace(await render_card(ctx, found), shows=("event", found.id))
+
+
+@cog.command(_("The events I'm going to"))
+async def mine(ctx: Context) -> Reply:
+    mine = await queries(ctx).mine(ctx.person.id, ctx.now())
+    if not mine:
+        return Reply(_("You haven't said you're going to any upcoming event. /event list shows them."),
+                     private=True)
+    lines: list[Text] = []
+    for event, answer in sorted(mine, key=lambda pair: upcoming_start(ctx, pair[0])):
+        status: Text | None = None
+        if answer == "waiting":
+            place = await queries(ctx).waiting_position(event.id, ctx.person.id)
+            status = _("waiting list, place {place}", place=place)
+        elif answer == "offered":
+            status = _("a place is offered to you: see my message")
+        link = event.link if answer == "yes" else None
+        lines.append(Lines(_line(ctx, event), status, link, sep=" · "))
+    return Reply(Lines(*lines), title=_("Events you're going to"), private=True)

@@ -1,0 +1,103 @@
+"""What every part of the events cog shares: the cog itself, choices, lookups and permission rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.commands import Choice, Cog, UserError
+from bot.config import Campus, Config
+from bot.context import Context, ServiceContext
+from bot.i18n import Lines, When, _
+from cogs.events.recurrence import next_occurrence
+from storage.events import Event, EventQueries
+
+cog = Cog("event", _("Events"), prefix="ev")
+
+ONLINE = "online"
+LANGUAGE_CHOICES = [Choice("fi", _("Finnish")), Choice("en", _("English")), Choice("both", _("Finnish and English"))]
+REPEAT_CHOICES = [Choice("none", _("Does not repeat")), Choice("weekly", _("Every week")),
+                  Choice("biweekly", _("Every other week"))]
+REPEAT_WEEKS = {"none": 0, "weekly": 1, "biweekly": 2}
+
+
+@dataclass(frozen=True)
+class CampusName:
+    """A campus's display name from config, in the reader's language."""
+
+    campus: Campus
+
+    def render(self, language: str) -> str:
+        return self.campus.name(language)
+
+
+def where_choices(config: Config) -> list[Choice]:
+    return [Choice(c.id, CampusName(c)) for c in config.campuses] + [Choice(ONLINE, _("Online"))]
+
+
+def where_text(ctx: ServiceContext, event: Event) -> Any:
+    if event.campus is None:
+        return _("Online")
+    try:
+        return CampusName(ctx.config.campus(event.campus))
+    except KeyError:  # a campus removed from config since: show its id rather than fail
+        return event.campus
+
+
+def queries(ctx: ServiceContext) -> EventQueries:
+    return EventQueries(ctx.db)
+
+
+def settings(ctx: ServiceContext) -> Any:
+    return ctx.section("events")
+
+
+async def get_event(ctx: ServiceContext, event_id: int) -> Event:
+    event = await queries(ctx).get(event_id)
+    if event is None:
+        raise UserError(_("There is no event #{id}.", id=event_id))
+    return event
+
+
+def ended(ctx: ServiceContext, event: Event) -> bool:
+    return event.series_end_at <= ctx.now()
+
+
+async def open_event(ctx: ServiceContext, event_id: int) -> Event:
+    """An event people can still answer to or change: not cancelled, not over."""
+    event = await get_event(ctx, event_id)
+    if event.cancelled_at is not None:
+        raise UserError(_("{title} has been cancelled.", title=event.title))
+    if ended(ctx, event):
+        raise UserError(_("{title} is already over.", title=event.title))
+    return event
+
+
+def check_can_manage(ctx: Context, event: Event) -> None:
+    """The organiser who created the event, or the board."""
+    if ctx.has_role("board") or event.organiser_id == ctx.person.id:
+        return
+    raise UserError(_("Only the organiser who created {title} or the board can change it.", title=event.title))
+
+
+def upcoming_start(ctx: ServiceContext, event: Event) -> datetime:
+    found = next_occurrence(event, ctx.now())
+    return found[1] if found else event.starts_at
+
+
+def suggestion_label(event: Event, start: datetime) -> Lines:
+    # Discord shows at most 100 characters: cut long titles, keep the id and the day.
+    title = event.title if len(event.title) <= 60 else event.title[:59] + "…"
+    return Lines(f"#{event.id} {title}", When(start, "short"), sep=" · ")
+
+
+async def suggest_upcoming(ctx: ServiceContext, partial: str) -> list[Choice]:
+    events = await queries(ctx).search(partial.lstrip("#"), ctx.now())
+    return [Choice(str(e.id), suggestion_label(e, upcoming_start(ctx, e))) for e in events]
+
+
+async def suggest_any(ctx: ServiceContext, partial: str) -> list[Choice]:
+    """Past events too (feedback is about events that are over), newest first."""
+    events = await queries(ctx).search(partial.lstrip("#"), ctx.now(), include_past=True)
+    return [Choice(str(e.id), suggestion_label(e, e.starts_at)) for e in events]

@@ -1,0 +1,117 @@
+"""Feedback after an event: a DM to those who went with 1-5 buttons, then an optional comment; and
+/event feedback for organisers and the board (one event, or a summary over a period).
+
+Online events are to be developed from participants' feedback (the action plan): so every occurrence of
+a series asks again, and the summary shows each event's average, count and comments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+
+from bot.commands import Button, Param, Reply, UserError
+from bot.context import Context, ServiceContext
+from bot.i18n import Lines, Text, When, _
+from bot.scheduler import Due
+from bot.timefmt import format_number
+from cogs.events.common import cog, get_event, queries, suggest_any
+from cogs.events.recurrence import occurrences, occurrences_between
+from storage.events import Rated
+
+RATINGS = range(1, 6)
+
+
+@dataclass(frozen=True)
+class Average:
+    """A mean rating with one decimal, in the reader's number format ("4,3" / "4.3")."""
+
+    value: float
+
+    def render(self, language: str) -> str:
+        return format_number(round(self.value, 1), language)
+
+
+@cog.task("ev_feedback")
+async def ask_feedback(ctx: ServiceContext, due: Due) -> None:
+    event = await queries(ctx).get(int(due.payload["event"]))
+    if event is None or event.cancelled_at is not None:
+        return
+    occurrence = int(due.payload["occurrence"])
+    buttons = [Button(str(n), cog.action_id("rate", event.id, occurrence, n)) for n in RATINGS]
+    reply = Reply(_("How was it? Rate it from 1 (poor) to 5 (excellent). Your answer helps the organisers "
+                    "develop their events."), title=_("Feedback: {title}", title=event.title), buttons=buttons)
+    for person_id in await queries(ctx).people(event.id, ("yes",)):
+        await ctx.notify(person_id, reply, urgent=False)
+
+
+@cog.action("rate")
+async def rate(ctx: Context, event_id: int, occurrence: int, rating: int) -> Reply:
+    event = await get_event(ctx, event_id)
+    if rating not in RATINGS or not 0 <= occurrence < len(occurrences(event)):
+        raise UserError(_("This button no longer works."))
+    if await queries(ctx).answer_of(event.id, ctx.person.id) != "yes":
+        raise UserError(_("Only those who went can rate {title}.", title=event.title))
+    await queries(ctx).rate(event.id, occurrence, ctx.person.id, rating, ctx.now())
+    return Reply(_("Thank you! You rated {title} {rating}/5. You can add a comment too.",
+                   title=event.title, rating=rating),
+                 buttons=[Button(_("Add a comment"), cog.action_id("comment", event.id), style="primary")],
+                 edit=True, notice=_("Thank you!"))
+
+
+@cog.action("comment")
+async def comment_button(ctx: Context, event_id: int) -> Reply:
+    # The core's prompt flow asks for the long text (a modal on Discord, the next message elsewhere).
+    spec = ctx.app.core.commands[(cog.name, "comment")]
+    return await ctx.app.core.ask(ctx, spec, {"event": event_id})
+
+
+@cog.command(_("Add a comment to your rating of an event"), private=True)
+async def comment(
+    ctx: Context,
+    event: Annotated[int, Param(_("Event"), suggest=suggest_any)],
+    text: Annotated[str, Param(_("Your comment"), max_len=2000, long=True)],
+) -> Reply:
+    found = await get_event(ctx, event)
+    if not await queries(ctx).comment(found.id, ctx.person.id, text):
+        raise UserError(_("Rate {title} first, with the buttons in my message.", title=found.title))
+    return Reply(_("Thank you: your comment on {title} was saved.", title=found.title), private=True)
+
+
+def _rated_line(rated: Rated) -> Text:
+    return _("{title} (#{id}): {average}/5 from {count} ratings", title=rated.title, id=rated.event_id,
+             average=Average(rated.rating), count=rated.count)
+
+
+@cog.command(_("Feedback on an event, or a summary over a period"), roles={"organiser", "board"})
+async def feedback(
+    ctx: Context,
+    event: Annotated[int | None, Param(_("Event"), suggest=suggest_any)] = None,
+    days: Annotated[int | None, Param(_("Summary of the last N days"), min=1, max=3660)] = None,
+) -> Reply:
+    q = queries(ctx)
+    if event is not None:
+        found = await get_event(ctx, event)
+        rated = await q.feedback([found.id])
+        if not rated:
+            return Reply(_("No feedback on {title} yet.", title=found.title), private=True)
+        comments = [f"– {c}" for c in rated[0].comments] or [_("No comments.")]
+        return Reply(Lines(_rated_line(rated[0]), _("Comments:"), *comments),
+                     title=_("Feedback: {title}", title=found.title), private=True)
+    period = timedelta(days=days or 30)
+    since, now = ctx.now() - period, ctx.now()
+    held = [e for e in await q.started_between(since, now) if occurrences_between(e, since, now)]
+    rated = await q.feedback([e.id for e in held])
+    heading = _("Feedback since {since}", since=When(since, "date"))
+    if not rated:
+        return Reply(_("No feedback in this period."), title=heading, private=True)
+    total = sum(r.count for r in rated)
+    overall = sum(r.rating * r.count for r in rated) / total
+    lines: list[Text] = [_rated_line(r) for r in rated]
+    lines.append(_("All together: {average}/5 from {count} ratings on {events} events.",
+                   average=Average(overall), count=total, events=len(rated)))
+    comments = sum(len(r.comments) for r in rated)
+    if comments:
+        lines.append(_("{count} comments: /event feedback event:<id> shows them.", count=comments))
+    return Reply(Lines(*lines), title=heading, private=True)

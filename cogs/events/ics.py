@@ -1,0 +1,68 @@
+"""/event ics: the upcoming events (or mine) as an iCalendar file that Google Calendar and Outlook import.
+
+Each event is one VEVENT with DTSTART;TZID=Europe/Helsinki and a VTIMEZONE, and a series is one VEVENT with
+an RRULE, so a calendar app keeps 18:00 at 18:00 across daylight-saving changes just as we do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import icalendar
+
+from bot.commands import Choice, File, Param, Reply
+from bot.context import Context, ServiceContext
+from bot.i18n import _, render
+from cogs.events.common import cog, queries, where_text
+from cogs.events.recurrence import duration, occurrences
+from storage.events import Event
+
+FILE_NAME = "humako-events.ics"
+WHICH = [Choice("all", _("All upcoming events")), Choice("mine", _("Only those I'm going to"))]
+
+
+def build_calendar(ctx: ServiceContext, events: Sequence[Event], language: str) -> bytes:
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//HUMAKO//humako-bot//FI")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", ctx.config.community.name)
+    stamp = ctx.now().astimezone(UTC)
+    for event in events:
+        zone = ZoneInfo(event.timezone)
+        item = icalendar.Event()
+        item.add("uid", f"event-{event.id}@humako-bot")
+        item.add("dtstamp", stamp)
+        item.add("summary", event.title)
+        item.add("dtstart", event.starts_at.astimezone(zone))
+        item.add("dtend", (event.starts_at + duration(event.starts_at, event.ends_at)).astimezone(zone))
+        item.add("location", event.link if event.online and event.link else render(where_text(ctx, event), language))
+        if event.link:
+            item.add("url", event.link)
+        item.add("description", "\n\n".join(p for p in (event.description, event.link) if p))
+        if event.repeat_weeks:
+            # UNTIL is in UTC when DTSTART has a TZID (RFC 5545): the last occurrence's start.
+            item.add("rrule", {"freq": "weekly", "interval": event.repeat_weeks, "until": occurrences(event)[-1]})
+        calendar.add_component(item)
+    if events:
+        first = min(e.starts_at for e in events).date() - timedelta(days=366)
+        last = max(e.series_end_at for e in events).date() + timedelta(days=366)
+        calendar.add_missing_timezones(first_date=first, last_date=last)
+    return calendar.to_ical()
+
+
+@cog.command(_("Download the events as a calendar file"))
+async def ics(ctx: Context, which: Annotated[str | None, Param(_("Which events"), choices=WHICH)] = None) -> Reply:
+    if which == "mine":
+        events = [e for e, answer in await queries(ctx).mine(ctx.person.id, ctx.now()) if answer == "yes"]
+    else:
+        events = await queries(ctx).upcoming(ctx.now())
+    data = build_calendar(ctx, events, ctx.language)
+    return Reply(_("Import this file into Google Calendar, Outlook or your phone's calendar."),
+                 files=[File(FILE_NAME, data, "text/calendar")], private=True)
+
+

@@ -1,0 +1,130 @@
+"""/event edit and /event cancel: the organiser who created an event, or the board.
+
+People who said going or maybe (and those waiting) are told what changed; a cancel also unschedules the
+event's reminders, feedback requests and open offers.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from bot.commands import Param, Reply, UserError
+from bot.context import Context
+from bot.i18n import Lines, Text, _, ngettext
+from cogs.events.cards import language_label, when_text
+from cogs.events.common import (
+    LANGUAGE_CHOICES,
+    ONLINE,
+    check_can_manage,
+    cog,
+    get_event,
+    open_event,
+    queries,
+    suggest_upcoming,
+    where_choices,
+    where_text,
+)
+from cogs.events.recurrence import duration
+from cogs.events.rsvp import fill_places
+from cogs.events.schedule import schedule_event
+from cogs.events.validate import Timing, check_place
+from storage.events import INTERESTED, Event
+
+
+def _changes(ctx: Context, old: Event, new: Event) -> list[Text]:
+    lines: list[Text] = []
+    if new.title != old.title:
+        lines.append(_("New name: {title}", title=new.title))
+    if (new.starts_at, new.ends_at, new.repeat_until) != (old.starts_at, old.ends_at, old.repeat_until):
+        lines.append(_("New time: {when}", when=when_text(ctx, new)))
+    if (new.campus, new.link) != (old.campus, old.link):
+        lines.append(_("New place: {where}", where=where_text(ctx, new)))
+        if new.link and new.link != old.link:
+            lines.append(_("Link: {link}", link=new.link))
+    if new.capacity != old.capacity:
+        lines.append(_("Places: {count}", count=new.capacity) if new.capacity else _("Places: no limit"))
+    if new.language != old.language:
+        lines.append(_("Language: {language}", language=language_label(new.language) or "–"))
+    if new.description != old.description:
+        lines.append(_("The description changed."))
+    return lines
+
+
+async def _tell(ctx: Context, event: Event, reply: Reply) -> int:
+    people = [p for p in await queries(ctx).people(event.id, INTERESTED) if p != ctx.person.id]
+    for person_id in people:
+        await ctx.notify(person_id, reply)
+    return len(people)
+
+
+@cog.command(_("Change an event"), roles={"organiser", "board"})
+async def edit(
+    ctx: Context,
+    event: Annotated[int, Param(_("Event"), suggest=suggest_upcoming)],
+    title: Annotated[str | None, Param(_("Title"), max_len=100)] = None,
+    start: Annotated[datetime | None, Param(_("Starts"), future=True)] = None,
+    end: Annotated[datetime | None, Param(_("Ends"))] = None,
+    where: Annotated[str | None, Param(_("Campus or online"), choices=where_choices)] = None,
+    link: Annotated[str | None, Param(_("Link (required for online events)"), max_len=500)] = None,
+    description: Annotated[str | None, Param(_("Description"), max_len=2000, long=True)] = None,
+    capacity: Annotated[int | None, Param(_("Number of places"), min=1, max=100000)] = None,
+    language: Annotated[str | None, Param(_("Language of the event"), choices=LANGUAGE_CHOICES)] = None,
+    until: Annotated[datetime | None, Param(_("Last repeat (a date)"))] = None,
+) -> Reply:
+    old = await open_event(ctx, event)
+    check_can_manage(ctx, old)
+    given = {"title": title, "start": start, "end": end, "where": where, "link": link,
+             "description": description, "capacity": capacity, "language": language, "until": until}
+    if all(value is None for value in given.values()):
+        raise UserError(_("Nothing to change: give at least one new value, for example start=…"))
+    new_start = start or old.starts_at
+    # A new start without a new end keeps the length.
+    new_end = end or (new_start + duration(old.starts_at, old.ends_at) if old.ends_at and start else old.ends_at)
+    new_until = until.astimezone(ctx.config.tz).date() if until else (
+        date.fromisoformat(old.repeat_until) if old.repeat_until else None)
+    timing = Timing(new_start, new_end, old.repeat_weeks, new_until, old.timezone)
+    timing.check()
+    new_where = where or (old.campus or ONLINE)
+    new_link = link or old.link
+    check_place(new_where, new_link)
+    changes: dict[str, Any] = {
+        "title": title or old.title, "description": description or old.description, "starts_at": new_start,
+        "ends_at": new_end, "campus": None if new_where == ONLINE else new_where, "link": new_link,
+        "capacity": capacity or old.capacity, "language": language or old.language,
+        "series_end_at": timing.series_end, "repeat_until": new_until.isoformat() if new_until else None,
+    }
+    await queries(ctx).update(old.id, ctx.now(), **changes)
+    new = await get_event(ctx, old.id)
+    if (new.starts_at, new.ends_at, new.repeat_until) != (old.starts_at, old.ends_at, old.repeat_until):
+        await schedule_event(ctx, new)
+    if new.capacity != old.capacity:
+        await fill_places(ctx, new)
+    await ctx.changed("event", new.id)
+    lines = _changes(ctx, old, new)
+    told = 0
+    if lines:
+        told = await _tell(ctx, new, Reply(Lines(_("{title} (#{id}) was changed:", title=new.title, id=new.id),
+                                                 *lines), title=_("Changed: {title}", title=new.title)))
+    return Reply(Lines(_("Event #{id} updated.", id=new.id),
+                       ngettext("{count} person was told.", "{count} people were told.", told)), private=True)
+
+
+@cog.command(_("Cancel an event"), roles={"organiser", "board"})
+async def cancel(
+    ctx: Context,
+    event: Annotated[int, Param(_("Event"), suggest=suggest_upcoming)],
+    reason: Annotated[str | None, Param(_("Reason, told to those coming"), max_len=300)] = None,
+) -> Reply:
+    found = await open_event(ctx, event)
+    check_can_manage(ctx, found)
+    if not await queries(ctx).cancel(found.id, reason, ctx.now()):
+        raise UserError(_("{title} has been cancelled.", title=found.title))
+    await ctx.unschedule(f"ev:{found.id}:")
+    await ctx.changed("event", found.id)
+    told = await _tell(ctx, found, Reply(
+        Lines(_("{title} ({when}) has been cancelled.", title=found.title, when=when_text(ctx, found)),
+              _("Reason: {reason}", reason=reason) if reason else None),
+        title=_("Cancelled: {title}", title=found.title)))
+    return Reply(Lines(_("Event #{id} cancelled.", id=found.id),
+                       ngettext("{count} person was told.", "{count} people were told.", told)), private=True)

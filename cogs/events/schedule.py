@@ -1,0 +1,65 @@
+"""Everything an event schedules: reminders before each occurrence, the feedback request after it, and the
+moment the series is over (so its posted cards lose their buttons). Rows first: all of it survives restarts.
+
+Keys: `ev:<id>:rem:<hours>:<occurrence>`, `ev:<id>:fb:<occurrence>`, `ev:<id>:end`, `ev:<id>:offer:<person>`.
+An edit reschedules the first three; a cancel unschedules `ev:<id>:` (offers included).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.commands import Reply
+from bot.context import ServiceContext
+from bot.i18n import Lines, When, _, ngettext
+from bot.scheduler import Due
+from cogs.events.common import cog, queries, settings, where_text
+from cogs.events.recurrence import duration, occurrences
+from storage.events import Event
+
+
+async def schedule_event(ctx: ServiceContext, event: Event) -> None:
+    for part in ("rem", "fb", "end"):
+        await ctx.unschedule(f"ev:{event.id}:{part}")
+    now = ctx.now()
+    config = settings(ctx)
+    length = duration(event.starts_at, event.ends_at)
+    feedback_delay = timedelta(hours=float(config["feedback_delay_hours"]))
+    for index, start in enumerate(occurrences(event)):
+        payload = {"event": event.id, "occurrence": index}
+        for hours in config["reminder_hours"]:
+            at = start - timedelta(hours=hours)
+            if at > now:
+                await ctx.schedule("ev_reminder", at, key=f"ev:{event.id}:rem:{hours}:{index}",
+                                   payload={**payload, "hours": hours})
+        if start + length + feedback_delay > now:
+            await ctx.schedule("ev_feedback", start + length + feedback_delay, key=f"ev:{event.id}:fb:{index}",
+                               payload=payload)
+    if event.series_end_at > now:
+        await ctx.schedule("ev_ended", event.series_end_at, key=f"ev:{event.id}:end", payload={"event": event.id})
+
+
+@cog.task("ev_reminder")
+async def reminder(ctx: ServiceContext, due: Due) -> None:
+    """Sent to everyone going when it fires, so answers given after scheduling count."""
+    event = await queries(ctx).get(int(due.payload["event"]))
+    starts = occurrences(event) if event is not None else []
+    index, hours = int(due.payload["occurrence"]), int(due.payload["hours"])
+    if event is None or event.cancelled_at is not None or index >= len(starts):
+        return
+    # The link goes in the last reminder, so it is at hand when the event starts.
+    last = hours == min(settings(ctx)["reminder_hours"])
+    link = _("Link: {link}", link=event.link) if event.link and last else None
+    late = _("(This reminder is late: I was offline for a while.)") if due.late else None
+    reply = Reply(Lines(
+        ngettext("{title} starts in {count} hour, {when}.", "{title} starts in {count} hours, {when}.", hours,
+                 title=event.title, when=When(starts[index])),
+        _("Where: {where}", where=where_text(ctx, event)), link, late,
+    ), title=_("Reminder: {title}", title=event.title))
+    for person_id in await queries(ctx).people(event.id, ("yes",)):
+        await ctx.notify(person_id, reply)
+
+
+@cog.task("ev_ended")
+async def series_ended(ctx: ServiceContext, due: Due) -> None:
+    await ctx.changed("event", int(due.payload["event"]))

@@ -1,0 +1,48 @@
+"""Checks of an event's fields that span several parameters (the core checks each one alone)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.commands import UserError
+from bot.i18n import When, _
+from cogs.events.common import ONLINE
+from cogs.events.recurrence import MAX_SERIES_DAYS, series_end
+
+
+@dataclass(frozen=True)
+class Timing:
+    start: datetime
+    end: datetime | None
+    repeat_weeks: int
+    until: date | None
+    zone: str
+
+    @property
+    def series_end(self) -> datetime:
+        return series_end(self.start, self.end, self.zone, self.repeat_weeks, self.until)
+
+    def check(self) -> None:
+        if self.end is not None and self.end <= self.start:
+            raise UserError(_("The end ({end}) must be after the start ({start}).",
+                              end=When(self.end), start=When(self.start)))
+        if self.end is not None and self.end - self.start > timedelta(days=14):
+            raise UserError(_("An event can last at most 14 days."))
+        if not self.repeat_weeks:
+            return
+        if self.until is None:
+            raise UserError(_("A repeating event needs the date of its last time: add until=…"))
+        first_day = self.start.astimezone(ZoneInfo(self.zone)).date()
+        if self.until < first_day:
+            raise UserError(_("The repeats must end after the first time, not before it."))
+        if self.until - first_day > timedelta(days=MAX_SERIES_DAYS):
+            raise UserError(_("An event can repeat for at most a year."))
+
+
+def check_place(where: str, link: str | None) -> None:
+    if where == ONLINE and not link:
+        raise UserError(_("An online event needs a link: add link=https://…"))
+    if link and not link.startswith(("https://", "http://")):
+        raise UserError(_("The link must start with https:// or http://."))
