@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BUILTIN_COGS = ("bot.builtin",)
+BUILTIN_COGS = ("bot.builtin", "bot.reminders", "bot.account")
 
 
 def load_cog(module_name: str) -> Cog:

@@ -40,13 +40,14 @@ async def language(ctx: Context,
 async def start(ctx: Context,
                 payload: Annotated[str | None, Param(_("Link code"), max_len=64)] = None) -> Reply:
     if payload:
+        # A command's own name first: /event_note must not be read as the "event" deep link "note".
+        spec = ctx.app.core.by_flat_name.get(payload)
+        if spec is not None:
+            return Reply(_("Here we are in private. Use /{command} now.", command=spec.flat_name))
         prefix, _sep, rest = payload.partition("_")
         for feature in ctx.app.cogs:
             handler = feature.deep_links.get(prefix)
             if handler is not None:
                 return await handler(ctx, rest)
-        spec = ctx.app.core.by_flat_name.get(payload)
-        if spec is not None:
-            return Reply(_("Here we are in private. Use /{command} now.", command=spec.flat_name))
     return Reply(_("Hi {name}! I am the bot of {community}. /help shows what I can do.",
                    name=ctx.person.display_name, community=ctx.config.community.name))

@@ -91,6 +91,10 @@ _KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
         lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
         "must be a list of strings",
     ),
+    "table_list": (
+        lambda v: isinstance(v, list) and all(isinstance(i, dict) for i in v),
+        "must be an array of tables",
+    ),
 }
 
 
@@ -154,6 +158,29 @@ def _cron(value: str) -> str | None:
     return None
 
 
+SCHEDULER_JOB_KEYS = ("name", "cron", "destination", "text")
+
+
+def _scheduler_jobs(jobs: list[dict[str, Any]]) -> str | None:
+    """[[scheduler.jobs]]: a text posted to a destination on a cron (destinations are checked in _build)."""
+    names: set[str] = set()
+    for index, job in enumerate(jobs):
+        where = f"[{index}]"
+        unknown = sorted(set(job) - set(SCHEDULER_JOB_KEYS))
+        if unknown:
+            return f"{where}: unknown key {unknown[0]!r} (known: {', '.join(SCHEDULER_JOB_KEYS)})"
+        for key in SCHEDULER_JOB_KEYS:
+            if not isinstance(job.get(key), str) or not job[key].strip():
+                return f"{where}.{key}: required, a non-empty string"
+        if _slug(job["name"]) or job["name"] in names:
+            return f"{where}.name: {job['name']!r} must be a unique lowercase name (a-z, 0-9, _ or -)"
+        names.add(job["name"])
+        problem = _cron(job["cron"])
+        if problem:
+            return f"{where}.cron: {problem}"
+    return None
+
+
 def _suggest(word: str, known: Any) -> str:
     close = difflib.get_close_matches(word, sorted(known), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
@@ -185,7 +212,10 @@ SECTIONS: dict[str, Schema] = {
         "live_edit_seconds": Field("number", 3.0, check=_not_negative),
         **TOP_SECRETS,
     },
-    "scheduler": {"grace_seconds": Field("number", 21600.0, check=_not_negative)},
+    "scheduler": {
+        "grace_seconds": Field("number", 21600.0, check=_not_negative),
+        "jobs": Field("table_list", [], check=lambda jobs: _scheduler_jobs(jobs)),
+    },
     "outbox": {
         "max_attempts": Field("int", 6, check=_positive),
         "backoff_seconds": Field("number", 2.0, check=_positive),
@@ -356,6 +386,7 @@ class Destination:
 @dataclass(frozen=True)
 class SchedulerSettings:
     grace_seconds: float  # jobs missed by less than this (bot was down) still run on start
+    jobs: tuple[Mapping[str, str], ...] = ()  # [[scheduler.jobs]]: name, cron, destination, text
 
 
 @dataclass(frozen=True)
@@ -519,6 +550,10 @@ def _build(data: dict[str, Any], env: Mapping[str, str], cogs_dir: Path, path: P
         problems.append("telegram.webhook_url: required when mode = 'webhook'")
 
     destinations = _destinations(data.get("destinations", {}), language, problems)
+    for index, job in enumerate(core["scheduler"].get("jobs", ())):
+        if job["destination"] not in destinations:
+            problems.append(f"scheduler.jobs[{index}].destination: no destination named {job['destination']!r}"
+                            f"{_suggest(job['destination'], destinations)}")
     campuses = _campuses(data.get("campuses", []), destinations, problems)
     roles = _roles(data.get("roles", {}), problems)
     sections = {

@@ -1,31 +1,40 @@
 """Rows first, then wake-ups: reminders that survive restarts and are never sent twice.
 
-Every scheduled thing is a row in `scheduled`. APScheduler 3.11 holds one wake-up (the earliest due row)
-and the cogs' cron jobs; the database decides what is due. A row is claimed (pending -> running) before its
-task runs, so it runs at most once; a row found overdue after a restart runs late, marked late, inside the
-grace time, and is dropped with a record after it.
+Every scheduled thing is a row in `scheduled`. APScheduler 3.11 holds a single wake-up job at the earliest
+moment anything is due (a row, or the next fire of a cron job declared by a cog or by config); the
+database decides what is due. A row is claimed (pending -> running) before its task runs, so it runs at
+most once; a row found overdue after a restart runs late, marked late, inside the grace time, and is
+dropped with a record (status 'dropped', late_seconds) after it. Cron fire times come from APScheduler's
+CronTrigger in the community's zone, so they follow wall-clock time across daylight-saving changes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
-from bot.commands import JobSpec, TaskSpec
+from bot.commands import JobSpec, Reply, TaskSpec
 from storage.outbox import iso
 
 if TYPE_CHECKING:
     from bot.app import Application
+    from bot.context import ServiceContext
 
 log = logging.getLogger(__name__)
 WAKE_JOB = "wake"
+BATCH = 500
+LATE_AFTER_SECONDS = 60  # later than this counts as "late" and a reminder says so
+
+DropHandler = Callable[["ServiceContext", "Due"], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -41,7 +50,28 @@ class Due:
 
     @property
     def late(self) -> bool:
-        return self.late_seconds > 60
+        return self.late_seconds > LATE_AFTER_SECONDS
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One row for `schedule_many` (bulk inserts: imports, the benchmark)."""
+
+    task: str
+    at: datetime
+    key: str
+    payload: dict[str, Any]
+    person_id: int | None = None
+
+
+@dataclass
+class CronJob:
+    """A recurring job: a cog's `@cog.job(cron=...)` or a config `[[scheduler.jobs]]` entry."""
+
+    name: str
+    trigger: CronTrigger
+    run: Callable[[], Awaitable[None]]
+    next_at: datetime | None = None
 
 
 class Scheduler:
@@ -51,7 +81,9 @@ class Scheduler:
         self.jobs = jobs
         self.grace = timedelta(seconds=app.config.scheduler.grace_seconds)
         self.aps = AsyncIOScheduler(timezone=app.config.tz)
-        self._triggers: dict[str, CronTrigger] = {}
+        self.cron: list[CronJob] = []
+        self._dropped: dict[str, DropHandler] = {}
+        self._lock = asyncio.Lock()
         self._running = False
 
     # ---------------------------------------------------------------------------------------- rows
@@ -59,46 +91,72 @@ class Scheduler:
     async def schedule(self, task: str, at: datetime, *, key: str, payload: dict[str, Any],
                        person_id: int | None = None) -> None:
         """One pending row per key: scheduling a key again moves it (an edited event's reminder)."""
-        if task not in self.tasks:
-            raise KeyError(f"no task {task!r} declared by a cog")
+        await self.schedule_many([Planned(task, at, key, payload, person_id)])
+
+    async def schedule_many(self, planned: Iterable[Planned]) -> int:
+        """Insert many rows in one transaction, then arm once."""
+        items = list(planned)
+        for item in items:
+            if item.task not in self.tasks:
+                raise KeyError(f"no task {item.task!r} declared by a cog")
         db = self.app.db
+        created = iso(self.app.clock.now())
         async with db.transaction():
-            await db.execute("UPDATE scheduled SET status = 'replaced' WHERE key = ? AND status = 'pending'",
-                             (key,))
-            await db.execute(
+            await db.executemany("UPDATE scheduled SET status = 'replaced' WHERE key = ? AND status = 'pending'",
+                                 [(item.key,) for item in items])
+            await db.executemany(
                 "INSERT INTO scheduled (task, key, due_at, payload, person_id, status, created_at)"
                 " VALUES (?, ?, ?, ?, ?, 'pending', ?)",
-                (task, key, iso(at), json.dumps(payload), person_id, iso(self.app.clock.now())),
+                [(i.task, i.key, iso(i.at), json.dumps(i.payload), i.person_id, created) for i in items],
             )
         await self._arm()
+        return len(items)
 
     async def cancel(self, key_prefix: str) -> int:
+        escaped = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         count = await self.app.db.execute(
-            "UPDATE scheduled SET status = 'cancelled', done_at = ? WHERE status = 'pending' AND key LIKE ?",
-            (iso(self.app.clock.now()), key_prefix.replace("%", "") + "%"),
+            "UPDATE scheduled SET status = 'cancelled', done_at = ?"
+            " WHERE status = 'pending' AND key LIKE ? ESCAPE '\\'",
+            (iso(self.app.clock.now()), escaped + "%"),
         )
         await self._arm()
         return count
 
     async def pending(self, key_prefix: str = "") -> list[Any]:
+        escaped = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         return await self.app.db.fetchall(
-            "SELECT * FROM scheduled WHERE status = 'pending' AND key LIKE ? ORDER BY due_at",
-            (key_prefix + "%",),
+            "SELECT * FROM scheduled WHERE status = 'pending' AND key LIKE ? ESCAPE '\\' ORDER BY due_at",
+            (escaped + "%",),
         )
 
+    def on_dropped(self, task: str, handler: DropHandler) -> None:
+        """Called for a row of `task` dropped after the grace time (a repeating reminder plans its next)."""
+        self._dropped[task] = handler
+
     async def run_due(self) -> int:
-        """Run every row that is due now; returns how many ran."""
-        now = self.app.clock.now()
-        rows = await self.app.db.fetchall(
-            "SELECT * FROM scheduled WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT 500",
-            (iso(now),),
-        )
+        """Run every row and cron job that is due now; returns how many rows ran."""
+        async with self._lock:
+            ran = 0
+            now = self.app.clock.now()
+            while (job := self._next_cron(now)) is not None:
+                assert job.next_at is not None
+                ran += await self._run_rows(job.next_at)  # rows due before the fire keep their order
+                await self._fire(job, self.app.clock.now(), coalesce=True)
+            ran += await self._run_rows(self.app.clock.now())
+            await self._arm()
+            return ran
+
+    async def _run_rows(self, until: datetime) -> int:
         ran = 0
-        for row in rows:
-            ran += await self._run_row(row, now)
-        if len(rows) == 500:
-            ran += await self.run_due()
-        await self._arm()
+        for _batch in range(10_000):  # a task that keeps scheduling itself into the past cannot hang us
+            rows = await self.app.db.fetchall(
+                "SELECT * FROM scheduled WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+                (iso(until), BATCH),
+            )
+            if not rows:
+                break
+            for row in rows:
+                ran += await self._run_row(row, self.app.clock.now())
         return ran
 
     async def _run_row(self, row: Any, now: datetime) -> int:
@@ -109,19 +167,25 @@ class Scheduler:
         if not claimed:
             return 0
         due_at = datetime.fromisoformat(row["due_at"])
-        late = int((now - due_at).total_seconds())
+        late = max(0, int((now - due_at).total_seconds()))
+        due = Due(row["id"], row["key"], due_at, json.loads(row["payload"]), row["person_id"], late)
+        from bot.context import ServiceContext
+
         if now - due_at > self.grace:
             log.warning("scheduled %s (%s) dropped: %s s past its time", row["id"], row["task"], late)
             await self._finish(row["id"], "dropped", late)
+            handler = self._dropped.get(row["task"])
+            if handler is not None:
+                try:
+                    await handler(ServiceContext(self.app), due)
+                except Exception:
+                    log.exception("drop handler of %s (row %s) failed", row["task"], row["id"])
             return 0
         spec = self.tasks.get(row["task"])
         if spec is None:
             await self._finish(row["id"], "failed", late)
             return 0
-        due = Due(row["id"], row["key"], due_at, json.loads(row["payload"]), row["person_id"], late)
         try:
-            from bot.context import ServiceContext
-
             await spec.handler(ServiceContext(self.app), due)
         except Exception:
             log.exception("scheduled task %s (row %s) failed", row["task"], row["id"])
@@ -136,54 +200,100 @@ class Scheduler:
             (status, iso(self.app.clock.now()), max(late, 0), row_id),
         )
 
+    async def _earliest_row(self) -> datetime | None:
+        earliest = await self.app.db.fetchval("SELECT MIN(due_at) FROM scheduled WHERE status = 'pending'")
+        return None if earliest is None else datetime.fromisoformat(earliest)
+
     async def _arm(self) -> None:
-        """One APScheduler wake-up at the earliest pending row, in real time."""
+        """One APScheduler wake-up at the earliest due row or cron fire, in real time."""
         if not self._running:
             return
-        earliest = await self.app.db.fetchval("SELECT MIN(due_at) FROM scheduled WHERE status = 'pending'")
-        if earliest is None:
+        moments = [m for m in [await self._earliest_row(), *(j.next_at for j in self.cron)] if m is not None]
+        if not moments:
             if self.aps.get_job(WAKE_JOB):
                 self.aps.remove_job(WAKE_JOB)
             return
-        run_at = self.app.clock.to_real(datetime.fromisoformat(earliest))
+        run_at = self.app.clock.to_real(min(moments))
+        # misfire_grace_time=None: a late wake-up still runs; the rows decide what is too late.
         self.aps.add_job(self.run_due, DateTrigger(run_at), id=WAKE_JOB, replace_existing=True,
-                         misfire_grace_time=None, coalesce=True)
+                         misfire_grace_time=None, coalesce=True, max_instances=10)
 
     # ---------------------------------------------------------------------------------------- cron
 
     def trigger_for(self, job: JobSpec) -> CronTrigger | None:
         expression = job.cron
         if job.config_key:
-            expression = self.app.config.section(job.cog.name).get(job.config_key, expression)
+            # "digest_cron" reads the cog's own section; "events.digest_cron" names the section (the /event
+            # cog's settings live in [events]).
+            section, _dot, key = job.config_key.rpartition(".")
+            expression = self.app.config.section(section or job.cog.name).get(key, expression)
         if not expression:
             return None
         return CronTrigger.from_crontab(expression, timezone=self.app.config.tz)
 
-    async def _run_job(self, job: JobSpec) -> None:
+    def _cron_jobs(self) -> list[CronJob]:
         from bot.context import ServiceContext
 
-        try:
-            await job.handler(ServiceContext(self.app))
-        except Exception:
-            log.exception("job %s.%s failed", job.cog.name, job.name)
+        found: list[CronJob] = []
+        for job in self.jobs:
+            trigger = self.trigger_for(job)
+            if trigger is not None:
+                found.append(CronJob(f"{job.cog.name}.{job.name}", trigger,
+                                     lambda job=job: job.handler(ServiceContext(self.app))))
+        for entry in self.app.config.scheduler.jobs:
+            trigger = CronTrigger.from_crontab(entry["cron"], timezone=self.app.config.tz)
+
+            async def post(entry: Any = entry) -> None:
+                # Config texts are the board's own words, posted as written.
+                await ServiceContext(self.app).post(entry["destination"], Reply(entry["text"]))
+
+            found.append(CronJob(f"config.{entry['name']}", trigger, post))
+        return found
+
+    def _next_cron(self, now: datetime) -> CronJob | None:
+        due = [j for j in self.cron if j.next_at is not None and j.next_at <= now]
+        return min(due, key=lambda j: j.next_at or now) if due else None
+
+    @staticmethod
+    def _fire_after(trigger: CronTrigger, moment: datetime) -> datetime | None:
+        nxt = trigger.get_next_fire_time(None, moment + timedelta(microseconds=1))
+        return None if nxt is None else nxt.astimezone(UTC)
+
+    async def _fire(self, job: CronJob, now: datetime, *, coalesce: bool) -> None:
+        """Run one due fire of `job` (late inside the grace time, skipped after it), then plan the next."""
+        assert job.next_at is not None
+        fire_at = job.next_at
+        # coalesce: after a restart, several missed fires run once; advance() replays each one.
+        job.next_at = self._fire_after(job.trigger, now if coalesce else fire_at)
+        if now - fire_at > self.grace:
+            log.warning("job %s skipped: %s s past its time", job.name, int((now - fire_at).total_seconds()))
+        else:
+            try:
+                await job.run()
+            except Exception:
+                log.exception("job %s failed", job.name)
         await self.app.db.execute(
             "INSERT INTO job_runs (job, last_run_at) VALUES (?, ?)"
             " ON CONFLICT (job) DO UPDATE SET last_run_at = excluded.last_run_at",
-            (f"{job.cog.name}.{job.name}", iso(self.app.clock.now())),
+            (job.name, iso(fire_at)),
         )
+
+    async def _plan_cron(self) -> None:
+        """Each job's next fire: after its last recorded run (a restart catches up once), else from now."""
+        now = self.app.clock.now()
+        runs = {r["job"]: r["last_run_at"] for r in await self.app.db.fetchall("SELECT * FROM job_runs")}
+        self.cron = self._cron_jobs()
+        for job in self.cron:
+            last = runs.get(job.name)
+            start = datetime.fromisoformat(last) if last else now
+            job.next_at = self._fire_after(job.trigger, start)
 
     # ------------------------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        for job in self.jobs:
-            trigger = self.trigger_for(job)
-            if trigger is None:
-                continue
-            name = f"{job.cog.name}.{job.name}"
-            self._triggers[name] = trigger
-            # misfire_grace_time: APScheduler's default of 1 s silently drops a run after a busy moment.
-            self.aps.add_job(self._run_job, trigger, args=[job], id=name, coalesce=True,
-                             misfire_grace_time=int(self.grace.total_seconds()))
+        # A row left 'running' means the bot died inside its task: it may have run, so it never runs again.
+        await self.app.db.execute("UPDATE scheduled SET status = 'interrupted' WHERE status = 'running'")
+        await self._plan_cron()
         self.aps.start()
         self._running = True
         await self.run_due()
@@ -194,30 +304,31 @@ class Scheduler:
             self.aps.shutdown(wait=False)
 
     async def advance(self, seconds: float) -> None:
-        """Let time pass (console `:wait`, tests): cron jobs due in between run, then due rows."""
-        before = self.app.clock.now()
-        self.app.clock.advance(seconds)
-        after = self.app.clock.now()
-        fires: list[tuple[datetime, JobSpec]] = []
-        for job in self.jobs:
-            trigger = self.trigger_for(job)
-            if trigger is None:
-                continue
-            moment = trigger.get_next_fire_time(None, before)
-            while moment is not None and moment <= after:
-                if moment > before:
-                    fires.append((moment, job))
-                moment = trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
-        for moment, job in sorted(fires, key=lambda pair: pair[0]):
-            await self.run_due_until(moment)
-            await self._run_job(job)
+        """Let time pass (console `:wait`, tests): every row and cron fire in between runs at its own moment.
+
+        The clock is pinned to each moment in turn, so a weekly reminder over three weeks fires three times
+        and each handler sees the time it was due.
+        """
+        target = self.app.clock.now() + timedelta(seconds=seconds)
+        async with self._lock:
+            for _step in range(100_000):
+                row_at = await self._earliest_row()
+                job = min((j for j in self.cron if j.next_at is not None), key=lambda j: j.next_at or target,
+                          default=None)
+                moments = [m for m in (row_at, job.next_at if job else None) if m is not None]
+                if not moments or min(moments) > target:
+                    break
+                moment = min(moments)
+                if moment > self.app.clock.now():
+                    self.app.clock.pin(moment)
+                if job is not None and job.next_at == moment and (row_at is None or moment < row_at):
+                    await self._fire(job, moment, coalesce=False)
+                else:
+                    await self._run_rows(moment)
+            self.app.clock.pin(target)
         await self.run_due()
 
     async def run_due_until(self, moment: datetime) -> None:
-        """Due rows before a cron fire run first, so a day's events come out in order."""
-        saved = self.app.clock.now()
-        self.app.clock.pin(moment)
-        try:
-            await self.run_due()
-        finally:
-            self.app.clock.pin(saved)
+        """Rows due by `moment` run now (kept for callers of the earlier API)."""
+        async with self._lock:
+            await self._run_rows(moment)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from storage.db import Database
 
 
 def iso(moment: datetime) -> str:
-    return moment.isoformat()
+    """UTC with a fixed width (microseconds always present), so stored times compare correctly as text."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime; attach a time zone before storing it")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)

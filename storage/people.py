@@ -9,7 +9,7 @@ from storage.db import Database, Row, now_iso, to_iso
 
 __all__ = ["PeopleQueries", "Person"]
 
-_PERSON_COLUMNS = "p.id, p.display_name, p.locale, p.preferred_platform"
+_PERSON_COLUMNS = "p.id, p.display_name, p.locale, p.preferred_platform, p.quiet_start, p.quiet_end"
 
 
 @dataclass(frozen=True)
@@ -18,10 +18,14 @@ class Person:
     display_name: str
     locale: str | None
     preferred_platform: str | None
+    quiet_start: str | None = None  # 'HH:MM' local: non-urgent DMs wait until quiet_end
+    quiet_end: str | None = None
 
     @classmethod
     def from_row(cls, row: Row) -> Person:
-        return cls(row["id"], row["display_name"], row["locale"], row["preferred_platform"])
+        keys = row.keys()
+        quiet = (row["quiet_start"], row["quiet_end"]) if "quiet_start" in keys else (None, None)
+        return cls(row["id"], row["display_name"], row["locale"], row["preferred_platform"], *quiet)
 
 
 class PeopleQueries:
@@ -132,3 +136,88 @@ class PeopleQueries:
                     if r["platform"] not in skip]
         accounts.sort(key=lambda a: a[0] != a[2])  # stable: preferred first, then oldest
         return [(platform, user_id) for platform, user_id, _ in accounts]
+
+    # ------------------------------------------------------------------ personal settings (issue #4)
+
+    async def set_preferred_platform(self, person_id: int, platform: str | None) -> None:
+        await self.db.execute("UPDATE people SET preferred_platform = ? WHERE id = ?", (platform, person_id))
+
+    async def set_quiet_hours(self, person_id: int, start: str | None, end: str | None) -> None:
+        await self.db.execute("UPDATE people SET quiet_start = ?, quiet_end = ? WHERE id = ?",
+                              (start, end, person_id))
+
+    async def person_row(self, person_id: int) -> dict[str, object] | None:
+        """The whole people row (for /mydata)."""
+        row = await self.db.fetchone("SELECT * FROM people WHERE id = ?", (person_id,))
+        return None if row is None else dict(row)
+
+    async def account_rows(self, person_id: int) -> list[dict[str, object]]:
+        rows = await self.db.fetchall("SELECT * FROM accounts WHERE person_id = ? ORDER BY created_at, platform",
+                                      (person_id,))
+        return [dict(r) for r in rows]
+
+    async def references(self) -> list[tuple[str, str, str]]:
+        """(table, column, on_delete) of every foreign key to people(id), cogs' tables included.
+
+        Read from the schema so that merging and erasing cover tables the core does not know.
+        """
+        tables = await self.db.fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+        found: list[tuple[str, str, str]] = []
+        for table in tables:
+            name = table["name"]
+            for fk in await self.db.fetchall(f'PRAGMA foreign_key_list("{name}")'):
+                if fk["table"] == "people" and fk["to"] in (None, "id"):
+                    found.append((name, fk["from"], fk["on_delete"].upper()))
+        return found
+
+    async def merge(self, keep_id: int, gone_id: int) -> None:
+        """Make `gone_id` part of `keep_id`: its accounts and every row naming it move, then it is deleted.
+
+        One transaction. A moved row that would break a unique rule (both answered the same RSVP) is left
+        behind and goes with the deleted person: the kept person's own row wins. Settings the kept person
+        has not chosen are taken from the other one.
+        """
+        references = await self.references()
+        async with self.db.transaction():
+            for table, column, _on_delete in references:
+                if table == "people":
+                    continue
+                await self.db.execute(
+                    f'UPDATE OR IGNORE "{table}" SET "{column}" = ? WHERE "{column}" = ?', (keep_id, gone_id)
+                )
+            await self.db.execute(
+                "UPDATE people SET"
+                " locale = COALESCE(locale, (SELECT locale FROM people WHERE id = :gone)),"
+                " preferred_platform = COALESCE(preferred_platform,"
+                "   (SELECT preferred_platform FROM people WHERE id = :gone)),"
+                " quiet_start = COALESCE(quiet_start, (SELECT quiet_start FROM people WHERE id = :gone)),"
+                " quiet_end = COALESCE(quiet_end, (SELECT quiet_end FROM people WHERE id = :gone))"
+                " WHERE id = :keep",
+                {"keep": keep_id, "gone": gone_id},
+            )
+            await self._delete_person(gone_id, references)
+
+    async def erase(self, person_id: int, account_ids: list[tuple[str, str]]) -> None:
+        """Delete the person and every row that names them (GDPR erasure), in one transaction."""
+        references = await self.references()
+        async with self.db.transaction():
+            for platform, user_id in account_ids:
+                # Deliveries to and live copies in their direct chats, even rows not keyed by person.
+                await self.db.execute(
+                    "DELETE FROM outbox WHERE platform = ? AND target_kind = 'user' AND target_id = ?",
+                    (platform, user_id),
+                )
+                await self.db.execute(
+                    "DELETE FROM live_copies WHERE platform = ? AND chat_id IN (?, ?)",
+                    (platform, user_id, f"@{user_id}"),
+                )
+            await self._delete_person(person_id, references)
+
+    async def _delete_person(self, person_id: int, references: list[tuple[str, str, str]]) -> None:
+        for table, column, on_delete in references:
+            # CASCADE and SET NULL are SQLite's job; a reference without an action would block the delete.
+            if on_delete in ("NO ACTION", "RESTRICT") and table != "people":
+                await self.db.execute(f'DELETE FROM "{table}" WHERE "{column}" = ?', (person_id,))
+        await self.db.execute("DELETE FROM people WHERE id = ?", (person_id,))

@@ -1,0 +1,199 @@
+"""One person across platforms, and the member's own data: /link, /settings, /mydata, /forgetme.
+
+A student union in Finland keeps members' data under the GDPR: /mydata hands out everything stored about
+the person (every cog adds its part through `export_person`), /forgetme erases it after a confirmation
+(every cog clears its part through `forget_person`, then the person and every row naming them go).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from datetime import timedelta
+from typing import Annotated, Any
+
+from bot.commands import Button, Choice, Cog, File, Param, Reply, UserError
+from bot.context import Context, ServiceContext
+from bot.i18n import LANGUAGES, Lines, Msg, Text, _, current_language
+from bot.quiet import parse_window
+from storage.outbox import iso
+from storage.reminders import LinkCodes
+
+log = logging.getLogger(__name__)
+
+cog = Cog("account", _("You and your data"), prefix="acct", grouped=False)
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+CODE_LENGTH = 8
+CODE_VALID = timedelta(minutes=10)
+PLATFORM_NAMES: dict[str, Text] = {"discord": "Discord", "telegram": "Telegram", "console": _("console")}
+LANGUAGE_NAMES: dict[str, Text] = {"fi": "suomi", "en": "English"}
+LANGUAGE_CHOICES = [Choice(code, LANGUAGE_NAMES[code]) for code in LANGUAGES]
+PLATFORM_CHOICES = [Choice(code, name) for code, name in PLATFORM_NAMES.items()]
+QUIET_OFF = {"off", "pois", "none", "ei", "-"}
+
+
+def platform_name(platform: str) -> Text:
+    return PLATFORM_NAMES.get(platform, platform)
+
+
+# ------------------------------------------------------------------------------------------- /link
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def _normalise_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+@cog.command(_("Link your accounts on Discord and Telegram"), private=True)
+async def link(ctx: Context,
+               code: Annotated[str | None, Param(_("The code from your other account"), max_len=20)] = None
+               ) -> Reply:
+    codes = LinkCodes(ctx.db)
+    if not code:
+        fresh = new_code()
+        await codes.issue(ctx.person.id, fresh, ctx.now() + CODE_VALID, ctx.now())
+        return Reply(Lines(
+            _("Your link code: {code}", code=fresh),
+            _("Type /link {code} on your other platform within {minutes} minutes. Never give this code to "
+              "anyone else: it joins their account to yours.", code=fresh, minutes=int(CODE_VALID.seconds // 60)),
+        ), private=True)
+    other = await codes.redeem(_normalise_code(code), ctx.now())
+    if other is None:
+        raise UserError(_("That code is not valid or has expired. Get a new one with /link."))
+    if other == ctx.person.id:
+        raise UserError(_("That code is from this same account. Type it on your other platform."))
+    keep, gone = sorted((other, ctx.person.id))  # the older person stays; the newer one joins it
+    await ctx.app.people.merge(keep, gone)
+    log.info("linked person %s into %s", gone, keep)
+    accounts = await ctx.app.people.accounts(keep)
+    names = Lines(*(platform_name(p) for p, _id in accounts), sep=", ")
+    return Reply(_("Linked! You are now one person on {platforms}: your reminders and sign-ups follow you.",
+                   platforms=names), private=True)
+
+
+# --------------------------------------------------------------------------------------- /settings
+
+
+async def _settings_text(ctx: Context, person_id: int) -> Lines:
+    person = await ctx.app.people.get(person_id)
+    assert person is not None
+    accounts = await ctx.app.people.accounts(person_id)
+    language = person.locale or ctx.config.community.default_language
+    preferred: Text = (platform_name(person.preferred_platform) if person.preferred_platform
+                       else _("the account you used first"))
+    quiet: Text = (_("{start}–{end}", start=person.quiet_start, end=person.quiet_end)
+                   if person.quiet_start and person.quiet_end else _("off"))
+    return Lines(
+        _("Your settings:"),
+        _("Language: {language}", language=LANGUAGE_NAMES.get(language, language)),
+        _("My messages go to: {platform}", platform=preferred),
+        _("Linked accounts: {platforms}", platforms=Lines(*(platform_name(p) for p, _id in accounts), sep=", ")),
+        _("Quiet hours (non-urgent messages wait): {quiet}", quiet=quiet),
+        _("Change with e.g. /settings language=en platform=telegram quiet=22-8 (quiet=off clears)."),
+    )
+
+
+@cog.command(_("Your language, platform and quiet hours"))
+async def settings(ctx: Context,
+                   language: Annotated[str | None, Param(_("Language"), choices=LANGUAGE_CHOICES)] = None,
+                   platform: Annotated[str | None, Param(_("Where my messages go"), choices=PLATFORM_CHOICES)
+                                       ] = None,
+                   quiet: Annotated[str | None, Param(_("Quiet hours, e.g. 22-8, or off"), max_len=20)] = None
+                   ) -> Reply:
+    people = ctx.app.people
+    changed: Msg | None = None
+    if platform is not None:
+        linked = {p for p, _id in await people.accounts(ctx.person.id)}
+        if platform not in linked:
+            raise UserError(_("You have no linked {platform} account. Link it first with /link.",
+                              platform=platform_name(platform)))
+    window: tuple[str | None, str | None] | None = None
+    if quiet is not None:
+        window = (None, None) if quiet.strip().lower() in QUIET_OFF else parse_window(quiet)
+        if window is None:
+            raise UserError(_("I could not read “{quiet}” as quiet hours. Write for example 22-8 or 22:30-7:00, "
+                              "or off.", quiet=quiet))
+    if language is not None:
+        await people.set_locale(ctx.person.id, language)
+        ctx.language = language
+        current_language.set(language)
+    if platform is not None:
+        await people.set_preferred_platform(ctx.person.id, platform)
+    if window is not None:
+        await people.set_quiet_hours(ctx.person.id, *window)
+    if language or platform or window:
+        changed = _("Saved.")
+    return Reply(Lines(changed, await _settings_text(ctx, ctx.person.id)), private=True)
+
+
+# ----------------------------------------------------------------------------------------- /mydata
+
+
+async def collect(ctx: ServiceContext, person_id: int) -> dict[str, Any]:
+    """Everything stored about a person: the core's rows and each cog's `export_person` part."""
+    people = ctx.app.people
+    deliveries = await ctx.db.fetchall(
+        "SELECT id, created_at, platform, status, attempts, sent_at FROM outbox WHERE person_id = ? ORDER BY id",
+        (person_id,),
+    )
+    scheduled = await ctx.db.fetchall(
+        "SELECT id, task, due_at, status FROM scheduled WHERE person_id = ? ORDER BY id", (person_id,)
+    )
+    features: dict[str, Any] = {}
+    for feature in ctx.app.cogs:
+        for hook in feature.exporters:
+            features[feature.name] = await hook(ctx, person_id)
+    return {
+        "generated_at": iso(ctx.now()),
+        "person": await people.person_row(person_id),
+        "accounts": await people.account_rows(person_id),
+        "messages_sent_to_you": [dict(r) for r in deliveries],  # texts are not kept after delivery
+        "scheduled_for_you": [dict(r) for r in scheduled],
+        "features": features,
+    }
+
+
+@cog.command(_("Everything I store about you, as a file"), private=True)
+async def mydata(ctx: Context) -> Reply:
+    data = await collect(ctx, ctx.person.id)
+    body = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
+    return Reply(_("Here is everything I store about you."), files=[File("mydata.json", body, "application/json")],
+                 private=True)
+
+
+# --------------------------------------------------------------------------------------- /forgetme
+
+
+@cog.command(_("Erase everything I store about you"), private=True)
+async def forgetme(ctx: Context) -> Reply:
+    return Reply(
+        _("This erases everything I store about you: settings, linked accounts, reminders, sign-ups and "
+          "requests, on every platform. It cannot be undone. /mydata gives you a copy first."),
+        buttons=[Button(_("Yes, erase everything"), cog.action_id("forget", ctx.person.id), style="danger"),
+                 Button(_("No, keep my data"), cog.action_id("keep"))],
+        private=True,
+    )
+
+
+@cog.action("keep")
+async def keep(ctx: Context) -> Reply:
+    return Reply(_("Nothing was erased."), edit=True)
+
+
+@cog.action("forget")
+async def forget(ctx: Context, person_id: int) -> Reply:
+    if person_id != ctx.person.id:
+        raise UserError(_("This button is not yours."))
+    service = ServiceContext(ctx.app)
+    for feature in ctx.app.cogs:
+        for hook in feature.forgetters:
+            await hook(service, person_id)
+    await ctx.app.people.erase(person_id, await ctx.app.people.accounts(person_id))
+    log.info("person %s erased on request", person_id)
+    return Reply(_("Done: everything I stored about you is erased. If you use me again, I start from scratch."),
+                 edit=True)

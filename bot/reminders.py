@@ -1,0 +1,200 @@
+"""Personal reminders: /remind and /reminders.
+
+A reminder is stored as local wall-clock time plus the zone name, never as a fixed offset, so a weekly
+09:00 Europe/Helsinki reminder stays at 09:00 across the daylight-saving changes. Each occurrence is one
+row in the scheduler (a row first, a wake-up second); when it fires, the next one is computed in local
+time and scheduled.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from bot.commands import Button, Choice, Cog, Param, Reply, UserError
+from bot.context import Context, ServiceContext
+from bot.i18n import Lines, Msg, When, _
+from bot.scheduler import Due
+from storage.reminders import Reminder, ReminderQueries
+
+cog = Cog("reminders", _("Personal reminders"), prefix="rem", grouped=False)
+
+TASK = "personal_reminder"
+MAX_ACTIVE = 100  # per person: a reminder is cheap, but not free
+LIST_LIMIT = 20  # buttons per list: Discord fits 25 components in a message
+STEP_DAYS = {"daily": 1, "weekly": 7, "biweekly": 14}
+REPEATS: dict[str, Msg] = {
+    "none": _("does not repeat"),
+    "daily": _("every day"),
+    "weekly": _("every week"),
+    "biweekly": _("every two weeks"),
+}
+REPEAT_CHOICES = [
+    Choice("none", _("Once")),
+    Choice("daily", _("Every day")),
+    Choice("weekly", _("Every week")),
+    Choice("biweekly", _("Every two weeks")),
+]
+
+
+def queries(ctx: ServiceContext) -> ReminderQueries:
+    return ReminderQueries(ctx.db)
+
+
+def key_of(reminder_id: int) -> str:
+    # The trailing colon keeps the prefix of reminder 1 from matching reminder 10 when cancelling.
+    return f"myrem:{reminder_id}:"
+
+
+# ------------------------------------------------------------------------------------ local time
+
+
+def local_text(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def to_utc(local_at: str, zone: str) -> datetime:
+    """The instant of a wall-clock time in a zone (a time skipped by DST lands just after the gap)."""
+    return datetime.fromisoformat(local_at).replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+def next_local(local_at: str, repeat: str, zone: str, after: datetime) -> str:
+    """The next occurrence after `after`, stepping whole local days so the hour stays put."""
+    step = timedelta(days=STEP_DAYS[repeat])
+    moment = datetime.fromisoformat(local_at) + step
+    while to_utc(moment.isoformat(timespec="seconds"), zone) <= after:
+        moment += step  # the bot was down for longer than one step: skip to the next future one
+    return moment.isoformat(timespec="seconds")
+
+
+async def _plan(ctx: ServiceContext, reminder: Reminder, local_at: str) -> None:
+    await ctx.schedule(TASK, to_utc(local_at, reminder.zone), key=key_of(reminder.id),
+                       payload={"reminder": reminder.id}, person_id=reminder.person_id)
+
+
+async def _plan_next(ctx: ServiceContext, reminder: Reminder, finished: str) -> None:
+    """After an occurrence (sent or dropped): the next one, or the reminder is over."""
+    if reminder.repeat not in STEP_DAYS:
+        await queries(ctx).set_status(reminder.id, finished)
+        return
+    local_at = next_local(reminder.local_at, reminder.repeat, reminder.zone, ctx.now())
+    await queries(ctx).move(reminder.id, local_at)
+    await _plan(ctx, reminder, local_at)
+
+
+# ---------------------------------------------------------------------------------------- commands
+
+
+@cog.command(_("Remind me of something, once or repeating"), private=True)
+async def remind(ctx: Context,
+                 when: Annotated[datetime, Param(_("When"), future=True)],
+                 text: Annotated[str, Param(_("What to remind you of"), max_len=500)],
+                 repeat: Annotated[str | None, Param(_("Repeat"), choices=REPEAT_CHOICES)] = None) -> Reply:
+    repeat = repeat or "none"
+    rows = queries(ctx)
+    if await rows.count_active(ctx.person.id) >= MAX_ACTIVE:
+        raise UserError(_("You already have {count} reminders. Cancel some with /reminders first.",
+                          count=MAX_ACTIVE))
+    zone = ctx.config.tz
+    local_at = local_text(when, zone)
+    reminder_id = await rows.create(ctx.person.id, text, local_at, zone.key, repeat, ctx.now())
+    reminder = await rows.get(reminder_id)
+    assert reminder is not None
+    await _plan(ctx, reminder, local_at)
+    return Reply(Lines(_("I'll remind you {when}: {text}", when=When(when), text=text),
+                       _("Repeats: {repeat}.", repeat=REPEATS[repeat]) if repeat != "none" else None),
+                 private=True)
+
+
+def _list(reminders: list[Reminder]) -> Reply:
+    if not reminders:
+        return Reply(_("You have no reminders. Set one with /remind."), private=True)
+    lines: list[Any] = [_("Your reminders:")]
+    buttons: list[list[Button]] = []
+    for number, reminder in enumerate(reminders[:LIST_LIMIT], start=1):
+        when = When(to_utc(reminder.local_at, reminder.zone))
+        repeat = REPEATS.get(reminder.repeat, REPEATS["none"])
+        lines.append(_("{number}. {when} ({repeat}): {text}", number=number, when=when, repeat=repeat,
+                       text=reminder.text))
+        buttons.append([Button(_("Cancel {number}", number=number), cog.action_id("cancel", reminder.id),
+                               style="danger")])
+    if len(reminders) > LIST_LIMIT:
+        lines.append(_("… and {count} more.", count=len(reminders) - LIST_LIMIT))
+    return Reply(Lines(*lines), buttons=buttons, private=True)
+
+
+@cog.command(_("List and cancel your reminders"))
+async def reminders(ctx: Context) -> Reply:
+    return _list(await queries(ctx).active(ctx.person.id))
+
+
+async def _cancel(ctx: Context, reminder_id: int) -> bool:
+    rows = queries(ctx)
+    reminder = await rows.get(reminder_id)
+    if reminder is None or reminder.person_id != ctx.person.id or reminder.status != "active":
+        return False
+    await rows.set_status(reminder_id, "cancelled")
+    await ctx.unschedule(key_of(reminder_id))
+    return True
+
+
+@cog.action("cancel")
+async def cancel(ctx: Context, reminder_id: int) -> Reply:
+    if not await _cancel(ctx, reminder_id):
+        return Reply(notice=_("That reminder is already gone."))
+    listing = _list(await queries(ctx).active(ctx.person.id))
+    listing.edit = True
+    listing.notice = _("Reminder cancelled.")
+    return listing
+
+
+@cog.action("stop")
+async def stop(ctx: Context, reminder_id: int) -> Reply:
+    """The button on a repeating reminder's message: no more occurrences."""
+    if await _cancel(ctx, reminder_id):
+        return Reply(notice=_("The reminder will not repeat any more."))
+    return Reply(notice=_("That reminder is already gone."))
+
+
+# ------------------------------------------------------------------------------------------- firing
+
+
+@cog.task(TASK)
+async def fire(ctx: ServiceContext, due: Due) -> None:
+    reminder = await queries(ctx).get(int(due.payload["reminder"]))
+    if reminder is None or reminder.status != "active":
+        return
+    late = _("Sent late: I was offline when this was due ({when}).", when=When(due.due_at)) if due.late else None
+    buttons = ([Button(_("Stop repeating"), cog.action_id("stop", reminder.id), style="danger")]
+               if reminder.repeat in STEP_DAYS else [])
+    # The person chose this moment themselves, so quiet hours do not hold it back.
+    await ctx.notify(reminder.person_id, Reply(Lines(reminder.text, late), title=_("Reminder"), buttons=buttons))
+    await _plan_next(ctx, reminder, "done")
+
+
+async def dropped(ctx: ServiceContext, due: Due) -> None:
+    """An occurrence missed beyond the grace time is not sent, but a repeating reminder goes on."""
+    reminder = await queries(ctx).get(int(due.payload["reminder"]))
+    if reminder is not None and reminder.status == "active":
+        await _plan_next(ctx, reminder, "missed")
+
+
+@cog.on_startup
+async def register_drop_handler(ctx: ServiceContext) -> None:
+    ctx.app.scheduler.on_dropped(TASK, dropped)
+
+
+# -------------------------------------------------------------------------------------- your data
+
+
+@cog.export_person
+async def export(ctx: ServiceContext, person_id: int) -> Any:
+    return {"reminders": await queries(ctx).all_of(person_id)}
+
+
+@cog.forget_person
+async def forget(ctx: ServiceContext, person_id: int) -> None:
+    for reminder in await queries(ctx).active(person_id):
+        await ctx.unschedule(key_of(reminder.id))
+    # The rows themselves go with the person (ON DELETE CASCADE).

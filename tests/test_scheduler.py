@@ -1,0 +1,194 @@
+"""The scheduler: rows survive restarts, run exactly once, late within the grace time, dropped after it;
+weekly reminders keep their local hour across daylight saving; config-declared cron jobs post on time."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from tests.harness import TEST_NOW, ConsoleBot
+from tests.harness import test_config as make_config
+from tests.personal_helpers import rows
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+
+
+async def restart(bot: ConsoleBot, data_dir: Path, now: datetime) -> ConsoleBot:
+    await bot.stop()
+    return await ConsoleBot.start(data_dir, now=now)
+
+
+def dms(bot: ConsoleBot, who: str = "@olli") -> list[str]:
+    return [p.text for p in bot.sent_to(who)]
+
+
+async def test_restart_before_due_delivers_exactly_once(tmp_path: Path) -> None:
+    bot = await ConsoleBot.start(tmp_path)
+    await bot.say("/remind 2026-11-26 16:00 Palauta essee", as_="Olli")  # 14:00 UTC, two hours ahead
+    bot = await restart(bot, tmp_path, TEST_NOW + timedelta(hours=1))
+    assert dms(bot) == []  # rebuilt from its row, not yet due
+    await bot.wait("2h")
+    assert len(dms(bot)) == 1 and "Palauta essee" in dms(bot)[0]
+    assert "myöhässä" not in dms(bot)[0]
+    bot = await restart(bot, tmp_path, TEST_NOW + timedelta(hours=5))
+    await bot.wait("1d")
+    assert dms(bot) == []  # never twice
+    statuses = await rows(bot, "SELECT status FROM scheduled")
+    assert statuses == [{"status": "done"}]
+    await bot.stop()
+
+
+async def test_reminder_due_while_stopped_is_sent_late_once(tmp_path: Path) -> None:
+    bot = await ConsoleBot.start(tmp_path)
+    await bot.say("/remind 2026-11-26 15:00 Soita kotiin", as_="Olli")  # 13:00 UTC
+    await bot.stop()
+    bot = await ConsoleBot.start(tmp_path, now=TEST_NOW + timedelta(hours=4))  # 3 h late, grace is 6 h
+    await bot.app.settle()
+    assert len(dms(bot)) == 1
+    assert "Soita kotiin" in dms(bot)[0] and "myöhässä" in dms(bot)[0]
+    row = (await rows(bot, "SELECT status, late_seconds FROM scheduled"))[0]
+    assert row["status"] == "done" and row["late_seconds"] == 3 * 3600
+    bot = await restart(bot, tmp_path, TEST_NOW + timedelta(hours=4, minutes=5))
+    assert dms(bot) == []
+    await bot.stop()
+
+
+async def test_reminder_past_grace_is_dropped_with_a_record(tmp_path: Path) -> None:
+    bot = await ConsoleBot.start(tmp_path)
+    await bot.say("/remind 2026-11-26 15:00 Vanhentunut asia", as_="Olli")
+    await bot.stop()
+    bot = await ConsoleBot.start(tmp_path, now=TEST_NOW + timedelta(hours=8))  # 7 h late > 6 h grace
+    await bot.app.settle()
+    assert dms(bot) == []
+    row = (await rows(bot, "SELECT status, late_seconds FROM scheduled"))[0]
+    assert row["status"] == "dropped" and row["late_seconds"] == 7 * 3600
+    reminder = (await rows(bot, "SELECT status FROM reminders"))[0]
+    assert reminder["status"] == "missed"
+    assert "Sinulla ei ole muistutuksia" in (await bot.say("/reminders", as_="Olli"))[0].text
+    await bot.stop()
+
+
+async def test_dropped_repeating_reminder_goes_on_with_the_next_occurrence(tmp_path: Path) -> None:
+    bot = await ConsoleBot.start(tmp_path)
+    await bot.say("/remind 2026-11-27 09:00 Aamupalaveri repeat=daily", as_="Olli")
+    await bot.stop()
+    # Down for two days: the missed mornings are dropped, the next one is planned in local time.
+    bot = await ConsoleBot.start(tmp_path, now=datetime(2026, 11, 29, 5, 0, tzinfo=UTC))
+    await bot.app.settle()
+    assert dms(bot) == []
+    pending = await rows(bot, "SELECT due_at FROM scheduled WHERE status = 'pending'")
+    assert [datetime.fromisoformat(r["due_at"]).astimezone(HELSINKI).strftime("%d.%m. %H:%M")
+            for r in pending] == ["29.11. 09:00"]
+    await bot.wait("3h")
+    assert len(dms(bot)) == 1
+    await bot.stop()
+
+
+async def test_running_row_interrupted_by_a_crash_never_runs_again(tmp_path: Path) -> None:
+    bot = await ConsoleBot.start(tmp_path)
+    await bot.say("/remind 2026-11-26 15:00 Kesken jäänyt", as_="Olli")
+    await bot.app.db.execute("UPDATE scheduled SET status = 'running'")  # the process died mid-task
+    bot = await restart(bot, tmp_path, TEST_NOW + timedelta(hours=2))
+    await bot.wait("1h")
+    assert dms(bot) == []
+    assert (await rows(bot, "SELECT status FROM scheduled"))[0]["status"] == "interrupted"
+    await bot.stop()
+
+
+async def _weekly_fire_times(data_dir: Path, start: datetime, first: str, weeks: int) -> list[datetime]:
+    bot = await ConsoleBot.start(data_dir, now=start)
+    await bot.say(f"/remind {first} 09:00 Viikkopalaveri repeat=weekly", as_="Olli")
+    for _ in range(weeks):
+        await bot.wait("7d")
+    fired = await rows(bot, "SELECT created_at FROM outbox WHERE person_id IS NOT NULL ORDER BY id")
+    assert len(dms(bot)) == weeks
+    await bot.stop()
+    return [datetime.fromisoformat(r["created_at"]) for r in fired]
+
+
+async def test_weekly_reminder_keeps_0900_across_the_march_change(tmp_path: Path) -> None:
+    # Summer time starts on Sunday 28 March 2027 (03:00 EET -> 04:00 EEST).
+    times = await _weekly_fire_times(tmp_path, datetime(2027, 3, 15, 12, 0, tzinfo=UTC), "2027-03-22", 3)
+    local = [t.astimezone(HELSINKI) for t in times]
+    assert [t.strftime("%a %d.%m. %H:%M") for t in local] == [
+        "Mon 22.03. 09:00", "Mon 29.03. 09:00", "Mon 05.04. 09:00"]
+    assert [t.utcoffset() for t in local] == [timedelta(hours=2), timedelta(hours=3), timedelta(hours=3)]
+    assert [t.hour for t in times] == [7, 6, 6]  # the UTC hour moves, the local one does not
+
+
+async def test_weekly_reminder_keeps_0900_across_the_october_change(tmp_path: Path) -> None:
+    # Summer time ends on Sunday 31 October 2027 (04:00 EEST -> 03:00 EET).
+    times = await _weekly_fire_times(tmp_path, datetime(2027, 10, 18, 12, 0, tzinfo=UTC), "2027-10-25", 3)
+    local = [t.astimezone(HELSINKI) for t in times]
+    assert [t.strftime("%a %d.%m. %H:%M") for t in local] == [
+        "Mon 25.10. 09:00", "Mon 01.11. 09:00", "Mon 08.11. 09:00"]
+    assert [t.hour for t in times] == [6, 7, 7]
+
+
+async def test_daily_reminder_in_the_october_repeated_hour_fires_once(tmp_path: Path) -> None:
+    # 03:30 happens twice on 31 October 2027; a reminder there still fires once that day.
+    bot = await ConsoleBot.start(tmp_path, now=datetime(2027, 10, 29, 12, 0, tzinfo=UTC))
+    await bot.say("/remind 2027-10-30 03:30 Yövuoro repeat=daily", as_="Olli")
+    await bot.wait("4d")
+    fired = await rows(bot, "SELECT created_at FROM outbox WHERE person_id IS NOT NULL ORDER BY id")
+    days = [datetime.fromisoformat(r["created_at"]).astimezone(HELSINKI).strftime("%d.%m. %H:%M")
+            for r in fired]
+    assert days == ["30.10. 03:30", "31.10. 03:30", "01.11. 03:30", "02.11. 03:30"]
+    await bot.stop()
+
+
+def _config_with_job(cron: str, text: str) -> object:
+    config = make_config()
+    job = {"name": "weekly_note", "cron": cron, "destination": "dev", "text": text}
+    return dataclasses.replace(config, scheduler=dataclasses.replace(config.scheduler, jobs=(job,)))
+
+
+async def test_config_cron_job_posts_at_local_time_across_dst(tmp_path: Path) -> None:
+    config = _config_with_job("0 9 * * mon", "Viikon muistilista")
+    bot = await ConsoleBot.start(tmp_path, config=config, now=datetime(2027, 3, 20, 12, 0, tzinfo=UTC))  # type: ignore[arg-type]
+    await bot.wait("7d")
+    await bot.wait("7d")
+    posts = bot.sent_to("#dev")
+    assert [p.text for p in posts] == ["Viikon muistilista", "Viikon muistilista"]
+    runs = await rows(bot, "SELECT job, last_run_at FROM job_runs WHERE job LIKE 'config.%'")
+    assert runs[0]["job"] == "config.weekly_note"
+    last = datetime.fromisoformat(runs[0]["last_run_at"]).astimezone(HELSINKI)
+    assert last.strftime("%a %d.%m. %H:%M") == "Mon 29.03. 09:00"
+    await bot.stop()
+
+
+async def test_cron_job_missed_while_down_runs_once_on_restart(tmp_path: Path) -> None:
+    config = _config_with_job("0 9 * * *", "Huomenta")
+    start = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)  # 08:00 Helsinki
+    bot = await ConsoleBot.start(tmp_path, config=config, now=start)  # type: ignore[arg-type]
+    await bot.wait("2h")
+    assert len(bot.sent_to("#dev")) == 1
+    await bot.stop()
+    # Down over the next morning's run: it runs once, late, on start (2 h late, grace 6 h).
+    bot = await ConsoleBot.start(tmp_path, config=config, now=start + timedelta(days=1, hours=3))  # type: ignore[arg-type]
+    await bot.app.settle()
+    assert len(bot.sent_to("#dev")) == 1
+    await bot.stop()
+    bot = await ConsoleBot.start(tmp_path, config=config, now=start + timedelta(days=1, hours=4))  # type: ignore[arg-type]
+    await bot.app.settle()
+    assert bot.sent_to("#dev") == []
+    await bot.stop()
+
+
+async def test_config_job_with_unknown_destination_is_a_config_error(tmp_path: Path) -> None:
+    from tests.harness import ROOT
+
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    text += '\n[[scheduler.jobs]]\nname = "x"\ncron = "0 9 * * mon"\ndestination = "nowhere"\ntext = "hi"\n'
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    from bot.config import ConfigError, load_config
+
+    try:
+        load_config(path, env={})
+    except ConfigError as error:
+        assert any("scheduler" in p and "nowhere" in p for p in error.problems)
+    else:
+        raise AssertionError("an unknown destination must be refused")
