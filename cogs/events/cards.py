@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.commands import Button, Reply
+from bot.commands import Button, CalendarEntry, Reply
 from bot.context import ServiceContext
 from bot.i18n import TIMEZONE, Lines, Msg, Text, When, _
 from bot.timefmt import format_range, format_when
-from cogs.events.common import LANGUAGE_CHOICES, cog, ended, queries, where_text
+from cogs.events.common import LANGUAGE_CHOICES, cog, ended, queries, upcoming_start, where_text
 from cogs.events.recurrence import duration, next_occurrence
 from storage.events import Counts, Event
 
@@ -75,6 +75,18 @@ def rsvp_buttons(event: Event) -> list[Button]:
     ]
 
 
+def calendar_entry(ctx: ServiceContext, event: Event) -> CalendarEntry:
+    """The next occurrence for platforms with a calendar (a Discord server's Events list)."""
+    start = upcoming_start(ctx, event)
+    return CalendarEntry(
+        uid=f"event:{event.id}", title=event.title, start=start,
+        end=start + duration(event.starts_at, event.ends_at),
+        # Calendars are members-only, so the online link may stand there (it is not on the public card).
+        location=event.link if event.campus is None and event.link else where_text(ctx, event),
+        description=event.description, cancelled=event.cancelled_at is not None,
+    )
+
+
 async def render_card(ctx: ServiceContext, event: Event) -> Reply:
     counts = await queries(ctx).counts(event.id)
     language = language_label(event.language)
@@ -89,10 +101,12 @@ async def render_card(ctx: ServiceContext, event: Event) -> Reply:
     if event.cancelled_at is not None:
         reason = _("Reason: {reason}", reason=event.cancel_reason) if event.cancel_reason else None
         return Reply(Lines(_("This event has been cancelled."), reason, body),
-                     title=_("CANCELLED: #{id} {title}", id=event.id, title=event.title), fields=fields)
+                     title=_("CANCELLED: #{id} {title}", id=event.id, title=event.title), fields=fields,
+                     calendar=calendar_entry(ctx, event))
     if ended(ctx, event):
         return Reply(Lines(_("This event is over."), body), title=f"#{event.id} {event.title}", fields=fields)
-    return Reply(body, title=f"#{event.id} {event.title}", fields=fields, buttons=rsvp_buttons(event))
+    return Reply(body, title=f"#{event.id} {event.title}", fields=fields, buttons=rsvp_buttons(event),
+                 calendar=calendar_entry(ctx, event))
 
 
 @cog.view("event")
