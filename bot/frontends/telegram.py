@@ -1,0 +1,352 @@
+"""Telegram through python-telegram-bot 22, embedded in our own event loop (no run_polling).
+
+Updates come in through two generic handlers, one for typed lines and one for button presses; both hand
+the neutral core a Context and render its Reply back as HTML text with inline keyboards. Everything the
+bot sends goes through PTB's rate-limiter hook (telegram_limits.py), the one place that keeps Telegram's
+flood limits and honours 429 retry_after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from telegram import Chat as TgChat
+from telegram import Message, ReplyParameters, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application as PTBApplication
+from telegram.ext import ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from bot.commands import Button, Rendered, Reply, render_reply
+from bot.context import Account, Chat, Context, Origin
+from bot.frontends.base import Frontend, MessageGone, RetryLater, Sent, Target, Unreachable
+from bot.frontends.telegram_limits import PerPersonUpdates, SlidingRateLimiter, retry_seconds
+from bot.frontends.telegram_menu import sync_menus
+from bot.frontends.telegram_render import MAX_CAPTION, has_text, keyboard, to_html
+from bot.i18n import _, normalise_language
+from bot.textargs import is_command
+
+if TYPE_CHECKING:
+    from bot.app import Application
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+PAYLOAD_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MEMBER_STATUSES = frozenset({"member", "administrator", "creator", "restricted"})
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+def delivery_error(error: TelegramError) -> Exception:
+    """A Bot API error as the outbox and live copies understand it."""
+    text = str(error).lower()
+    if isinstance(error, RetryAfter):
+        return RetryLater("telegram flood limit", after=retry_seconds(error))
+    if isinstance(error, Forbidden):
+        return Unreachable(type(error).__name__)
+    if isinstance(error, BadRequest) and ("message to edit not found" in text or "can't be edited" in text
+                                          or "chat not found" in text):
+        return MessageGone(type(error).__name__)
+    if isinstance(error, NetworkError):  # includes TimedOut
+        return RetryLater(type(error).__name__)
+    return error
+
+
+class TelegramFrontend(Frontend):
+    platform = PLATFORM
+
+    def __init__(self, app: Application, *, poll_interval: float = 0.0, poll_timeout: int = 30,
+                 rate_limiter: SlidingRateLimiter | None = None) -> None:
+        super().__init__(app)
+        settings = app.config.telegram
+        self.settings = settings
+        self.poll_interval, self.poll_timeout = poll_interval, poll_timeout
+        self.limiter = rate_limiter or SlidingRateLimiter()
+        self.username = ""
+        self._role_cache: dict[int, tuple[float, frozenset[str]]] = {}
+        self.handled_updates = 0  # tests and the bench wait on this
+        self._handled = asyncio.Event()
+        builder = (ApplicationBuilder().token(app.config.secrets.telegram_token or "").rate_limiter(self.limiter)
+                   .concurrent_updates(PerPersonUpdates()))
+        if settings.base_url:
+            builder = builder.base_url(settings.base_url)
+        if settings.base_file_url:
+            builder = builder.base_file_url(settings.base_file_url)
+        self.ptb: PTBApplication = builder.build()  # type: ignore[type-arg]
+        self.ptb.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self._on_message))
+        self.ptb.add_handler(CallbackQueryHandler(self._on_button))
+        self.ptb.add_error_handler(self._on_error)
+
+    @property
+    def edit_interval(self) -> float:
+        return self.app.config.bot.live_edit_seconds
+
+    # ------------------------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        await self.ptb.initialize()  # getMe: we learn our username for deep links
+        self.username = self.ptb.bot.username
+        try:
+            await sync_menus(self.ptb.bot, self.app)
+        except TelegramError as error:  # a menu is a nicety: never keep the bot from starting
+            log.warning("setting the Telegram command menus failed: %s", type(error).__name__)
+        await self.ptb.start()
+        updater = self.ptb.updater
+        assert updater is not None
+        if self.settings.mode == "webhook":
+            token = self.app.config.secrets.telegram_token or ""
+            await updater.start_webhook(
+                listen=self.settings.webhook_listen, port=self.settings.webhook_port,
+                url_path=urlsplit(self.settings.webhook_url).path.lstrip("/"),
+                webhook_url=self.settings.webhook_url, allowed_updates=ALLOWED_UPDATES,
+                # Telegram echoes this header on every push: requests without it are not Telegram's.
+                secret_token=hashlib.sha256(f"humako-webhook:{token}".encode()).hexdigest(),
+            )
+        else:
+            await updater.start_polling(poll_interval=self.poll_interval, timeout=self.poll_timeout,
+                                        allowed_updates=ALLOWED_UPDATES)
+        log.info("telegram: running as @%s (%s)", self.username, self.settings.mode)
+
+    async def stop(self) -> None:
+        if self.ptb.updater is not None and self.ptb.updater.running:
+            await self.ptb.updater.stop()
+        if self.ptb.running:
+            await self.ptb.stop()
+        await self.ptb.shutdown()
+
+    # ---------------------------------------------------------------------------------- output side
+
+    def destination_chat(self, destination: str) -> str | None:
+        config = self.app.config.destinations.get(destination)
+        if config is None or config.telegram_chat_id is None:
+            return None
+        return str(config.telegram_chat_id)
+
+    def direct_link(self, payload: str) -> str | None:
+        if not self.username:
+            return None
+        return f"https://t.me/{self.username}?start={payload}" if PAYLOAD_RE.match(payload) \
+            else f"https://t.me/{self.username}"
+
+    async def send(self, target: Target, message: Rendered) -> Sent:
+        return await self._post(int(target.id), message)
+
+    async def edit(self, sent: Sent, message: Rendered) -> None:
+        try:
+            await self.ptb.bot.edit_message_text(to_html(message), chat_id=int(sent.chat_id),
+                                                 message_id=int(sent.message_id), parse_mode=ParseMode.HTML,
+                                                 reply_markup=keyboard(message))
+        except BadRequest as error:
+            if "not modified" in str(error).lower():
+                return  # the message already shows this: nothing to do
+            if "no text in the message" in str(error).lower():  # a document: its caption carries the text
+                await self._edit_caption(sent, message)
+                return
+            raise delivery_error(error) from error
+        except TelegramError as error:
+            raise delivery_error(error) from error
+
+    async def _edit_caption(self, sent: Sent, message: Rendered) -> None:
+        try:
+            await self.ptb.bot.edit_message_caption(chat_id=int(sent.chat_id), message_id=int(sent.message_id),
+                                                    caption=to_html(message, MAX_CAPTION),
+                                                    parse_mode=ParseMode.HTML, reply_markup=keyboard(message))
+        except BadRequest as error:
+            if "not modified" not in str(error).lower():
+                raise delivery_error(error) from error
+
+    async def _post(self, chat_id: int, message: Rendered, reply_to: int | None = None) -> Sent:
+        """Text (and files) to one chat; returns the message that carries the buttons."""
+        bot = self.ptb.bot
+        markup = keyboard(message)
+        quote: dict[str, Any] = {}
+        if reply_to is not None:  # in a group, answer the command that asked, so it is clear to whom
+            quote = {"reply_parameters": ReplyParameters(reply_to, allow_sending_without_reply=True)}
+        try:
+            if not message.files:
+                sent: Message = await bot.send_message(chat_id, to_html(message), parse_mode=ParseMode.HTML,
+                                                       reply_markup=markup, **quote)
+                return Sent(str(chat_id), str(sent.message_id))
+            caption = to_html(message, MAX_CAPTION) if has_text(message) else None
+            text_first = caption is not None and (len(message.files) > 1 or len(message.plain_text()) > MAX_CAPTION)
+            if text_first:
+                sent = await bot.send_message(chat_id, to_html(message), parse_mode=ParseMode.HTML,
+                                              reply_markup=markup, **quote)
+            for index, file in enumerate(message.files):
+                with_caption = index == 0 and not text_first
+                document = await bot.send_document(
+                    chat_id, document=file.data, filename=file.name,
+                    caption=caption if with_caption else None, parse_mode=ParseMode.HTML,
+                    reply_markup=markup if with_caption else None, **quote)
+                if with_caption:
+                    sent = document
+            return Sent(str(chat_id), str(sent.message_id))
+        except TelegramError as error:
+            raise delivery_error(error) from error
+
+    # ----------------------------------------------------------------------------------- input side
+
+    async def _context(self, update: Update, origin: Origin | None = None) -> Context:
+        user, chat = update.effective_user, update.effective_chat
+        assert user is not None and chat is not None
+        where = Chat(PLATFORM, str(chat.id), direct=chat.type == TgChat.PRIVATE,
+                     title=chat.title or chat.full_name or "")
+        roles = await self._team_roles(user.id)
+        return await self.app.core.context_for(Account(PLATFORM, str(user.id)), user.full_name, where, roles,
+                                               user.language_code, origin)
+
+    async def _team_roles(self, user_id: int) -> frozenset[str]:
+        """Roles from membership of the configured team chats, cached per person for a few minutes."""
+        cached = self._role_cache.get(user_id)
+        now = time.monotonic()
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        chats = self.app.roles.telegram_team_chats()
+        found = await asyncio.gather(*(self._is_member(chat_id, user_id) for chat_id in chats))
+        roles = frozenset(role for chat_id, member in zip(chats, found, strict=True) if member
+                          for role in chats[chat_id])
+        self._role_cache[user_id] = (now + self.settings.role_cache_seconds, roles)
+        return roles
+
+    async def _is_member(self, chat_id: int, user_id: int) -> bool:
+        try:
+            member = await self.ptb.bot.get_chat_member(chat_id, user_id)
+        except TelegramError as error:  # not in the chat, or the bot was removed: no role, keep going
+            log.info("telegram: membership check in team chat %s failed: %s", chat_id, type(error).__name__)
+            return False
+        return member.status in MEMBER_STATUSES
+
+    def _for_us(self, text: str) -> str | None:
+        """`/cmd@us args` -> `/cmd args`; None for a command addressed to another bot."""
+        if not is_command(text):
+            return text
+        head, sep, rest = text.partition(" ")
+        command, _at, mention = head.partition("@")
+        if mention and mention.lower() != self.username.lower():
+            return None
+        return f"{command}{sep}{rest}"
+
+    def _prompt_open_in(self, chat_id: str) -> bool:
+        return any(key[0] == PLATFORM and key[1] == chat_id for key in self.app.core.pending)
+
+    async def _on_message(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, chat = update.effective_message, update.effective_chat
+        try:
+            if message is None or chat is None or message.text is None or update.effective_user is None:
+                return
+            if update.effective_user.is_bot:
+                return
+            text = self._for_us(message.text)
+            direct = chat.type == TgChat.PRIVATE
+            # Group chatter is none of our business, unless someone is answering our question.
+            if text is None or (not direct and not is_command(text) and not self._prompt_open_in(str(chat.id))):
+                return
+            ctx = await self._context(update)
+            reply = await self.app.core.handle_text(ctx, text)
+            if reply is None:
+                if not direct:
+                    return
+                reply = Reply(_("I understand commands: /help lists what you can do."))
+            await self._answer(ctx, reply, reply_to=None if direct else message.message_id)
+        except Exception:
+            await self._apologise(update)
+        finally:
+            self._mark_handled()
+
+    async def _on_button(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        toast: str | None = None
+        try:
+            if query is None or query.data is None or update.effective_user is None:
+                return
+            source = query.message
+            origin = Origin(PLATFORM, str(source.chat.id), str(source.message_id)) if source else None
+            ctx = await self._context(update, origin)
+            reply = await self.app.core.press(ctx, query.data)
+            message = render_reply(reply, ctx.language)
+            toast = message.notice
+            if message.edit and origin is not None:
+                await self.edit(Sent(origin.chat_id, origin.message_id), message)
+            elif has_text(message) or message.files:
+                await self._answer(ctx, reply, rendered=message)
+        except Exception:
+            await self._apologise(update)
+        finally:
+            if query is not None:  # always answered, or the person's button spins until Telegram gives up
+                try:
+                    await query.answer(toast[:200] if toast else None)
+                except TelegramError as error:
+                    log.info("telegram: answering callback of update %s failed: %s", update.update_id,
+                             type(error).__name__)
+            self._mark_handled()
+
+    async def _answer(self, ctx: Context, reply: Reply, *, reply_to: int | None = None,
+                      rendered: Rendered | None = None) -> None:
+        message = rendered or render_reply(reply, ctx.language)
+        if not (has_text(message) or message.files):
+            return
+        chat_id = int(ctx.chat.id)
+        if message.private and not ctx.chat.direct and not self._links_to_us(message):
+            # Private things go to the person's own chat; the group sees nothing of them.
+            try:
+                sent = await self._post(int(ctx.account.user_id), message)
+                await self._remember(message, sent, ctx)
+                return
+            except Unreachable:  # never started a chat with us: tell them how, in the group
+                message = render_reply(Reply(
+                    _("I can't message you privately yet. Open a chat with me, then try again."),
+                    buttons=[Button(_("Open a private chat"), url=self.direct_link("start") or "")]),
+                    ctx.language)
+        sent = await self._post(chat_id, message, reply_to=reply_to)
+        await self._remember(message, sent, ctx)
+
+    def _links_to_us(self, message: Rendered) -> bool:
+        """A reply whose point is a link into our private chat (a private command used in a group)."""
+        prefix = f"https://t.me/{self.username}"
+        return any(button.url and button.url.startswith(prefix) for row in message.buttons for button in row)
+
+    async def _remember(self, message: Rendered, sent: Sent, ctx: Context) -> None:
+        if message.shows is not None:
+            await self.app.live.remember(message.shows, PLATFORM, sent, ctx.language, ctx.person.id)
+
+    async def _apologise(self, update: Update) -> None:
+        # The update id finds the failure in the logs; the text stays out of them (privacy).
+        log.exception("telegram: handling update %s failed", update.update_id)
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None:
+            return
+        language = normalise_language(user.language_code if user else None)
+        message = render_reply(self.app.core.apology(), language or self.app.config.community.default_language)
+        try:
+            await self._post(chat.id, message)
+        except Exception:
+            log.warning("telegram: the apology for update %s could not be sent either", update.update_id)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error("telegram: error in update %s: %s", update_id, type(context.error).__name__,
+                  exc_info=context.error)
+
+    def _mark_handled(self) -> None:
+        self.handled_updates += 1
+        self._handled.set()
+        self._handled = asyncio.Event()
+
+    async def wait_handled(self, count: int, timeout: float = 10.0) -> None:
+        """Until `count` updates in all have been handled (tests and the bench)."""
+        deadline = time.monotonic() + timeout
+        while self.handled_updates < count:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"handled {self.handled_updates} of {count} updates")
+            event = self._handled
+            try:
+                await asyncio.wait_for(event.wait(), remaining)
+            except TimeoutError:
+                continue

@@ -1,0 +1,184 @@
+"""Telegram's flood limits, and the order in which updates are processed.
+
+The limits are kept in the one place every Bot API request passes: PTB's rate-limiter hook.
+
+Telegram allows about 30 messages per second overall and 20 per minute in one group, counted over sliding
+windows, and answers 429 + retry_after beyond them. PTB's AIORateLimiter uses leaky buckets that let a
+full bucket plus the refill through in the first period (up to 60 messages in the first second), which a
+sliding window rejects; and it throttles every request that names a chat, so role look-ups
+(getChatMember) would eat a team chat's 20 messages a minute. This limiter counts only sends and edits,
+over sliding windows, and stamps a request when its answer arrives (never earlier than Telegram saw it),
+so network jitter cannot squeeze one message too many into a window. A 429 that still happens pauses
+every request for retry_after, then retries; the outbox never retries 429s for Telegram itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from telegram import Update
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter, BaseUpdateProcessor
+
+log = logging.getLogger(__name__)
+
+LIMITED_PREFIXES = ("send", "edit", "copy", "forward")  # methods Telegram counts against flood limits
+RETRY_MARGIN = 0.1  # seconds added to retry_after, as Telegram's clock and ours differ a little
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """retry_after in seconds; the private timedelta avoids PTB 22's deprecation warning for the int."""
+    period = getattr(error, "_retry_after", None)
+    return period.total_seconds() if period is not None else float(error.retry_after)  # type: ignore[arg-type]
+
+
+class _Window:
+    """At most `limit` requests in any `period` seconds; in-flight requests hold a slot until answered."""
+
+    def __init__(self, limit: int, period: float) -> None:
+        self.limit, self.period = limit, period
+        self.done: deque[float] = deque()  # answer times, oldest first
+        self.in_flight = 0
+
+    def wait_time(self, now: float) -> float | None:
+        """0 when a slot is free, the seconds until one frees, or None when only an answer frees one."""
+        while self.done and self.done[0] <= now - self.period:
+            self.done.popleft()
+        if len(self.done) + self.in_flight < self.limit:
+            return 0.0
+        return self.done[0] + self.period - now if self.done else None
+
+
+class SlidingRateLimiter(BaseRateLimiter[int]):
+    def __init__(self, overall_max_rate: int = 30, overall_period: float = 1.0, group_max_rate: int = 20,
+                 group_period: float = 60.0, max_retries: int = 3) -> None:
+        self.overall_max_rate, self.overall_period = overall_max_rate, overall_period
+        self.group_max_rate, self.group_period = group_max_rate, group_period
+        self.max_retries = max_retries
+        self._overall = _Window(overall_max_rate, overall_period)
+        self._groups: dict[int | str, _Window] = {}
+        self._changed = asyncio.Condition()
+        self._resume_at = 0.0  # monotonic time until which a 429 pauses everything
+        self.retries = 0  # 429s honoured (bench and tests read it)
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        windows = self._windows_for(endpoint, data)
+        attempts = (rate_limit_args if rate_limit_args is not None else self.max_retries) + 1
+        for attempt in range(attempts):
+            await self._acquire(windows)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as error:
+                wait = retry_seconds(error)
+                if attempt == attempts - 1:
+                    raise
+                self.retries += 1
+                log.warning("Telegram asked to slow down: waiting %.1f s before retrying %s", wait, endpoint)
+                self._resume_at = max(self._resume_at, time.monotonic() + wait + RETRY_MARGIN)
+            finally:
+                await self._release(windows)
+        raise AssertionError("unreachable")
+
+    def _windows_for(self, endpoint: str, data: dict[str, Any]) -> list[_Window]:
+        if not endpoint.startswith(LIMITED_PREFIXES) or data.get("chat_id") is None:
+            return []
+        windows = [self._overall] if self.overall_max_rate else []
+        chat_id: Any = data["chat_id"]
+        with contextlib.suppress(TypeError, ValueError):
+            chat_id = int(chat_id)
+        if self.group_max_rate and (isinstance(chat_id, str) or chat_id < 0):
+            group = self._groups.get(chat_id)
+            if group is None:
+                group = self._groups[chat_id] = _Window(self.group_max_rate, self.group_period)
+            windows.append(group)
+        return windows
+
+    async def _acquire(self, windows: list[_Window]) -> None:
+        async with self._changed:
+            while True:
+                now = time.monotonic()
+                waits = [w.wait_time(now) for w in windows]
+                pause = self._resume_at - now
+                if pause <= 0 and all(w == 0.0 for w in waits):
+                    for window in windows:
+                        window.in_flight += 1
+                    return
+                timed = [w for w in waits if w] + ([pause] if pause > 0 else [])
+                # Wake when a slot frees by time, or earlier when a request is answered.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), max(timed) if timed else None)
+
+    async def _release(self, windows: list[_Window]) -> None:
+        if not windows:
+            return
+        now = time.monotonic()
+        async with self._changed:
+            for window in windows:
+                window.in_flight -= 1
+                window.done.append(now)
+            self._changed.notify_all()
+        if len(self._groups) > 512:  # forget idle groups so the dict stays small
+            for key, window in list(self._groups.items()):
+                if not window.in_flight and window.wait_time(now) == 0.0 and not window.done:
+                    del self._groups[key]
+
+
+class PerPersonUpdates(BaseUpdateProcessor):
+    """Updates of different people run concurrently, each person's in the order they came.
+
+    Sequential processing (PTB's default) lets one slow send (a group at its 20-a-minute limit, a 429
+    pause, Telegram's ~100 ms round trip) hold up everybody; fully concurrent processing could answer a
+    prompt before the command that asked it. Tasks reach their person's FIFO lock in arrival order, so
+    order per person is kept.
+    """
+
+    def __init__(self, max_concurrent_updates: int = 64) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, tuple[asyncio.Lock, list[int]]] = {}  # key -> (lock, [holders and waiters])
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = _person_of(update)
+        lock, users = self._locks.setdefault(key, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            users[0] -= 1
+            if not users[0]:
+                self._locks.pop(key, None)
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+def _person_of(update: object) -> int:
+    if isinstance(update, Update):
+        if update.effective_user is not None:
+            return update.effective_user.id
+        if update.effective_chat is not None:
+            return update.effective_chat.id
+    return 0

@@ -1,0 +1,60 @@
+"""The neutral model in Telegram's terms: HTML text, inline keyboards and the command menus."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.commands import CommandSpec, Rendered
+from bot.i18n import render
+
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+MAX_COMMAND_DESCRIPTION = 256
+MAX_COMMANDS = 100
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def to_html(message: Rendered, limit: int = MAX_TEXT) -> str:
+    """Title in bold, the text, fields as "<b>name</b>: value" lines; everything the cog wrote escaped.
+
+    The plain length (what Telegram counts) stays within `limit`: the body is cut, never the markup.
+    """
+    title = message.title or ""
+    fields = [(name, value) for name, value in message.fields]
+    overhead = len(title) + sum(len(n) + len(v) + 3 for n, v in fields) + (1 if title else 0)
+    body = _cut(message.text, max(limit - overhead - 1, 1)) if message.text else ""
+    parts = [f"<b>{html.escape(title)}</b>"] if title else []
+    if body:
+        parts.append(html.escape(body))
+    parts += [f"<b>{html.escape(name)}</b>: {html.escape(value)}" for name, value in fields]
+    return "\n".join(parts)
+
+
+def has_text(message: Rendered) -> bool:
+    return bool(message.text or message.title or message.fields)
+
+
+def keyboard(message: Rendered) -> InlineKeyboardMarkup | None:
+    rows = [
+        [InlineKeyboardButton(button.label, url=button.url) if button.url
+         else InlineKeyboardButton(button.label, callback_data=button.action) for button in row]
+        for row in message.buttons if row
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def menu(specs: Iterable[CommandSpec], language: str, *, groups: bool) -> list[BotCommand]:
+    """The command menu for one language and chat kind: private-only commands are left out of groups."""
+    commands: list[BotCommand] = []
+    for spec in specs:
+        if groups and spec.private:
+            continue
+        description = _cut(render(spec.description, language), MAX_COMMAND_DESCRIPTION)
+        commands.append(BotCommand(spec.flat_name, description))
+    return commands[:MAX_COMMANDS]
