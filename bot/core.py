@@ -99,6 +99,7 @@ class Core:
         origin: Origin | None = None,
     ) -> Context:
         person = await self.app.people.get_or_create(account.platform, account.user_id, display_name)
+        await self.app.people.reachable_again(account.platform, account.user_id)
         language = (
             person.locale
             or normalise_language(platform_language)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
 from storage.db import Database, Row, now_iso, to_iso
 
 __all__ = ["PeopleQueries", "Person"]
+
+T = TypeVar("T")
 
 _PERSON_COLUMNS = "p.id, p.display_name, p.locale, p.preferred_platform, p.quiet_start, p.quiet_end"
 
@@ -28,15 +33,34 @@ class Person:
         return cls(row["id"], row["display_name"], row["locale"], row["preferred_platform"], *quiet)
 
 
+def _changes_people(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+    """Clears the account cache after a method that changes people or accounts (after: no stale re-read)."""
+
+    @functools.wraps(method)
+    async def changing(self: PeopleQueries, *args: Any, **kwargs: Any) -> T:
+        try:
+            return await method(self, *args, **kwargs)
+        finally:
+            self._cache.clear()
+
+    return changing
+
+
 class PeopleQueries:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Every command starts by finding its person: cache account -> (person, unreachable?) so that costs
+        # no database round trip. Anything that changes a person or an account clears the cache.
+        self._cache: dict[tuple[str, str], tuple[Person, bool]] = {}
 
     async def get_or_create(
         self, platform: str, platform_user_id: str | int, display_name: str, locale: str | None = None
     ) -> Person:
         """The person owning this account, creating both on first contact."""
         user_id = str(platform_user_id)  # ids are TEXT so Discord and Telegram ids share one column
+        cached = self._cache.get((platform, user_id))
+        if cached is not None:
+            return cached[0]
         existing = await self._by_account(platform, user_id)
         if existing is not None:
             return existing
@@ -64,10 +88,12 @@ class PeopleQueries:
 
     async def _by_account(self, platform: str, user_id: str) -> Person | None:
         row = await self.db.fetchone(
-            f"SELECT {_PERSON_COLUMNS} FROM accounts a JOIN people p ON p.id = a.person_id"
+            f"SELECT {_PERSON_COLUMNS}, a.unreachable_since FROM accounts a JOIN people p ON p.id = a.person_id"
             " WHERE a.platform = ? AND a.platform_user_id = ?",
             (platform, user_id),
         )
+        if row is not None:
+            self._cache[(platform, user_id)] = (Person.from_row(row), row["unreachable_since"] is not None)
         return None if row is None else Person.from_row(row)
 
     async def get(self, person_id: int) -> Person | None:
@@ -83,6 +109,7 @@ class PeopleQueries:
         )
         return [(row["platform"], row["platform_user_id"]) for row in rows]
 
+    @_changes_people
     async def set_locale(self, person_id: int, locale: str | None) -> None:
         await self.db.execute("UPDATE people SET locale = ? WHERE id = ?", (locale, person_id))
 
@@ -109,6 +136,7 @@ class PeopleQueries:
                 partial.setdefault(row["id"], Person.from_row(row))
         return list((exact or partial).values())
 
+    @_changes_people
     async def mark_unreachable(self, platform: str, platform_user_id: str | int, when: datetime) -> None:
         """Record that DMs to this account fail; the first failure time is kept."""
         await self.db.execute(
@@ -117,6 +145,7 @@ class PeopleQueries:
             (to_iso(when), platform, str(platform_user_id)),
         )
 
+    @_changes_people
     async def mark_reachable(self, platform: str, platform_user_id: str | int) -> None:
         await self.db.execute(
             "UPDATE accounts SET unreachable_since = NULL WHERE platform = ? AND platform_user_id = ?",
@@ -139,9 +168,11 @@ class PeopleQueries:
 
     # ------------------------------------------------------------------ personal settings (issue #4)
 
+    @_changes_people
     async def set_preferred_platform(self, person_id: int, platform: str | None) -> None:
         await self.db.execute("UPDATE people SET preferred_platform = ? WHERE id = ?", (platform, person_id))
 
+    @_changes_people
     async def set_quiet_hours(self, person_id: int, start: str | None, end: str | None) -> None:
         await self.db.execute("UPDATE people SET quiet_start = ?, quiet_end = ? WHERE id = ?",
                               (start, end, person_id))
@@ -172,6 +203,7 @@ class PeopleQueries:
                     found.append((name, fk["from"], fk["on_delete"].upper()))
         return found
 
+    @_changes_people
     async def merge(self, keep_id: int, gone_id: int) -> None:
         """Make `gone_id` part of `keep_id`: its accounts and every row naming it move, then it is deleted.
 
@@ -199,6 +231,7 @@ class PeopleQueries:
             )
             await self._delete_person(gone_id, references)
 
+    @_changes_people
     async def erase(self, person_id: int, account_ids: list[tuple[str, str]]) -> None:
         """Delete the person and every row that names them (GDPR erasure), in one transaction."""
         references = await self.references()
@@ -221,3 +254,9 @@ class PeopleQueries:
             if on_delete in ("NO ACTION", "RESTRICT") and table != "people":
                 await self.db.execute(f'DELETE FROM "{table}" WHERE "{column}" = ?', (person_id,))
         await self.db.execute("DELETE FROM people WHERE id = ?", (person_id,))
+
+    async def reachable_again(self, platform: str, platform_user_id: str) -> None:
+        """The person wrote to us, so their account can reach them again (they unblocked the bot)."""
+        cached = self._cache.get((platform, platform_user_id))
+        if cached is not None and cached[1]:
+            await self.mark_reachable(platform, platform_user_id)

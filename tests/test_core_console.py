@@ -95,3 +95,18 @@ async def test_rate_limit_refuses_a_flood(bot: ConsoleBot) -> None:
     await bot.say(":as Spammer")
     outs = [texts(await bot.line("/ping")) for _ in range(25)]
     assert any("liian" in out for out in outs)
+
+
+async def test_writing_to_the_bot_again_makes_an_unreachable_account_reachable(bot: ConsoleBot) -> None:
+    await bot.say("/ping", as_="Aino")
+    await bot.app.people.mark_unreachable("console", "aino", bot.app.clock.now())
+    await bot.say("/ping")  # Aino unblocked the bot and wrote again
+    since = await bot.app.db.fetchval(
+        "SELECT unreachable_since FROM accounts WHERE platform = 'console' AND platform_user_id = 'aino'")
+    assert since is None
+
+
+async def test_language_change_is_seen_by_the_next_command(bot: ConsoleBot) -> None:
+    await bot.say("/ping", as_="Eero")  # the person is now cached
+    await bot.say("/language en")
+    assert "in the past" in texts(await bot.say("/countdown 1.1.2020 12:00"))
