@@ -34,14 +34,20 @@ class Person:
 
 
 def _changes_people(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
-    """Clears the account cache after a method that changes people or accounts (after: no stale re-read)."""
+    """Drops cached accounts after a method that changes people or accounts (after: no stale re-read).
+
+    A method whose first argument is a person id drops only that person's accounts; others clear all.
+    """
 
     @functools.wraps(method)
     async def changing(self: PeopleQueries, *args: Any, **kwargs: Any) -> T:
         try:
             return await method(self, *args, **kwargs)
         finally:
-            self._cache.clear()
+            if args and isinstance(args[0], int) and method.__name__ not in ("merge", "erase"):
+                self._forget_person(args[0])
+            else:
+                self._cache.clear()
 
     return changing
 
@@ -254,6 +260,10 @@ class PeopleQueries:
             if on_delete in ("NO ACTION", "RESTRICT") and table != "people":
                 await self.db.execute(f'DELETE FROM "{table}" WHERE "{column}" = ?', (person_id,))
         await self.db.execute("DELETE FROM people WHERE id = ?", (person_id,))
+
+    def _forget_person(self, person_id: int) -> None:
+        for key in [key for key, (person, _) in self._cache.items() if person.id == person_id]:
+            del self._cache[key]
 
     async def reachable_again(self, platform: str, platform_user_id: str) -> None:
         """The person wrote to us, so their account can reach them again (they unblocked the bot)."""
