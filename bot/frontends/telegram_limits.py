@@ -152,7 +152,7 @@ class PerPersonUpdates(BaseUpdateProcessor):
     order per person is kept.
     """
 
-    def __init__(self, max_concurrent_updates: int = 64) -> None:
+    def __init__(self, max_concurrent_updates: int = 16) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, tuple[asyncio.Lock, list[int]]] = {}  # key -> (lock, [holders and waiters])
 
