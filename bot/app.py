@@ -64,9 +64,6 @@ class Application:
     def add_frontend(self, frontend: Frontend) -> None:
         self.frontends[frontend.platform] = frontend
 
-    def frontend_for(self, platform: str) -> Frontend:
-        return self.frontends[platform]
-
     async def start(self) -> None:
         set_timezone(self.config.tz)
         CATALOGS.load()

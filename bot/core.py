@@ -196,7 +196,8 @@ class Core:
             raise UserError(_("You are sending commands too fast. Wait a moment and try again."))
 
     def _go_private(self, ctx: Context, spec: CommandSpec) -> Reply:
-        link = self.app.frontend_for(ctx.platform).direct_link(spec.flat_name) if ctx.platform else None
+        frontend = self.app.frontends.get(ctx.platform)
+        link = frontend.direct_link(spec.flat_name) if frontend is not None else None
         buttons = [Button(_("Open a private chat"), url=link)] if link else []
         return Reply(_("/{command} works only in a private chat with me, so that others don't see it.",
                        command=spec.full_name), buttons=buttons, private=True)
