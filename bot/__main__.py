@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from bot.config import ConfigError, default_config_path, load_config
+from bot.logs import configure_logging
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,13 +37,14 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command or "console"
     config_path = getattr(args, "config", None) or default_config_path()
     verbose = getattr(args, "verbose", False)
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING if command == "console" else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         config = load_config(config_path)
     except ConfigError as error:
         print(f"{config_path}: the configuration has problems:\n{error}", file=sys.stderr)
         return 2
+    secrets = config.secrets
+    configure_logging(logging.DEBUG if verbose else logging.WARNING if command == "console" else logging.INFO,
+                      (secrets.discord_token, secrets.telegram_token, secrets.secret_key))
     if command == "check-config":
         print(f"{config_path}: OK (frontends: {', '.join(config.enabled_frontends)})")
         return 0

@@ -1,0 +1,38 @@
+"""Logging set-up: readable lines, quiet HTTP clients, and secrets redacted from every record.
+
+httpx logs each request URL at INFO, and a Telegram Bot API URL contains the bot token; the filter below
+also catches a token that any other library might print.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+NOISY = ("httpx", "httpcore", "telegram.ext.Updater", "discord.gateway", "discord.client", "aiosqlite",
+         "apscheduler.scheduler", "apscheduler.executors.default")
+
+
+class RedactSecrets(logging.Filter):
+    def __init__(self, secrets: Iterable[str | None]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s and len(s) >= 8]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        if any(secret in message for secret in self.secrets):
+            for secret in self.secrets:
+                message = message.replace(secret, "***")
+            record.msg, record.args = message, None
+        return True
+
+
+def configure_logging(level: int, secrets: Iterable[str | None] = ()) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in NOISY:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
+    redact = RedactSecrets(secrets)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redact)
