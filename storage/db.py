@@ -223,7 +223,10 @@ class Database:
         An INSERT that inserted nothing (e.g. ON CONFLICT DO NOTHING) returns 0, never a stale rowid.
         For INSERT ... RETURNING use fetchone/fetchall instead.
         """
-        async with self._access() as conn, conn.execute(sql, params) as cursor:
+        async with self._access() as conn:
+            # One hop to the database thread: the cursor is not closed explicitly (another hop); it holds
+            # no open statement after a write and is freed with its last reference.
+            cursor = await conn.execute(sql, params)
             if _INSERT.match(sql):
                 return (cursor.lastrowid or 0) if cursor.rowcount > 0 else 0
             return cursor.rowcount
@@ -234,12 +237,13 @@ class Database:
             return cursor.rowcount
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
-        async with self._access() as conn, conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        async with self._access() as conn, conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        # execute_fetchall runs the query and reads its rows in one hop to the database thread (not three).
+        async with self._access() as conn:
+            return list(await conn.execute_fetchall(sql, params))
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         """First column of the first row, or None when there is no row."""
