@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -115,9 +116,12 @@ class PeopleQueries:
         )
         return [(row["platform"], row["platform_user_id"]) for row in rows]
 
-    @_changes_people
     async def set_locale(self, person_id: int, locale: str | None) -> None:
         await self.db.execute("UPDATE people SET locale = ? WHERE id = ?", (locale, person_id))
+        # Kept in the cache (not dropped): the person's very next command needs it, without a re-read.
+        for key, (person, unreachable) in list(self._cache.items()):
+            if person.id == person_id:
+                self._cache[key] = (dataclasses.replace(person, locale=locale), unreachable)
 
     async def find_by_name(self, name: str) -> list[Person]:
         """People whose name (or an account's name) matches, case-insensitively; exact matches win.
