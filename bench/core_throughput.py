@@ -4,7 +4,10 @@ Many simulated people send a mix of commands (/help, /ping, a button press, a ty
 the same path every frontend uses: context_for -> Core.handle_text / Core.press -> render_reply.
 Target (issue 3): >= 1,500 commands/s and p99 < 20 ms on a 2-core machine.
 
-    .venv/bin/python bench/core_throughput.py [--people 200] [--commands 20000] [--concurrency 50]
+    .venv/bin/python bench/core_throughput.py [--people 200] [--commands 20000] [--concurrency 4 16 50]
+
+Each concurrency level (commands in flight at once) runs on a fresh database; latency includes the time a
+command waits behind others, so it grows with the level while throughput stays.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import os
 import platform
 import statistics
 import sys
@@ -45,7 +49,7 @@ async def one(app: Application, person: int, step: int, latencies: list[float]) 
     latencies.append(time.perf_counter() - started)
 
 
-async def main(people: int, commands: int, concurrency: int) -> None:
+async def measure(people: int, commands: int, concurrency: int) -> tuple[float, list[float]]:
     with tempfile.TemporaryDirectory() as data:
         config = test_config(cogs=["ping"], command_rate=10**9)
         app = Application(dataclasses.replace(config), Path(data))
@@ -64,20 +68,25 @@ async def main(people: int, commands: int, concurrency: int) -> None:
         await asyncio.gather(*(limited(i) for i in range(commands)))
         elapsed = time.perf_counter() - started
         await app.stop()
-    latencies.sort()
-    p50 = statistics.median(latencies) * 1000
-    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
-    print(f"machine: {platform.machine()} {platform.processor() or ''} python {platform.python_version()}, "
-          f"{len(__import__('os').sched_getaffinity(0))} cores")
-    print(f"people={people} commands={commands} concurrency={concurrency} database=file (WAL)")
-    print(f"throughput: {commands / elapsed:,.0f} commands/s")
-    print(f"latency: p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {latencies[-1] * 1000:.2f} ms")
+    return commands / elapsed, sorted(latencies)
+
+
+async def main(people: int, commands: int, levels: list[int]) -> None:
+    print(f"machine: {platform.machine()} python {platform.python_version()}, "
+          f"{len(os.sched_getaffinity(0))} cores; people={people} commands={commands}, SQLite file (WAL)")
+    print("target: >= 1,500 commands/s and p99 < 20 ms")
+    for concurrency in levels:
+        rate, latencies = await measure(people, commands, concurrency)
+        p50 = statistics.median(latencies) * 1000
+        p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+        print(f"in flight {concurrency:3d}: {rate:7,.0f} commands/s   latency p50 {p50:6.2f} ms  p99 {p99:6.2f} ms"
+              f"  max {latencies[-1] * 1000:6.1f} ms")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=200)
     parser.add_argument("--commands", type=int, default=20000)
-    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[4, 16, 50])
     args = parser.parse_args()
     asyncio.run(main(args.people, args.commands, args.concurrency))
