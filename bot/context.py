@@ -111,6 +111,7 @@ class Context(ServiceContext):
         self.language = language
         self.chat = chat
         self.origin = origin
+        self.missed_messages = False  # the bot's DMs to this person failed since they last wrote
 
     @property
     def platform(self) -> str:

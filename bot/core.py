@@ -6,6 +6,7 @@ error replies all happen here, before and around a cog's handler, so they hold i
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections import deque
@@ -99,7 +100,7 @@ class Core:
         origin: Origin | None = None,
     ) -> Context:
         person = await self.app.people.get_or_create(account.platform, account.user_id, display_name)
-        await self.app.people.reachable_again(account.platform, account.user_id)
+        missed_messages = await self.app.people.reachable_again(account.platform, account.user_id)
         language = (
             person.locale
             or normalise_language(platform_language)
@@ -107,7 +108,9 @@ class Core:
         )
         current_language.set(language)
         roles = roles | self.app.roles.configured_roles(account)
-        return Context(self.app, person, account, frozenset(roles), language, chat, origin)
+        ctx = Context(self.app, person, account, frozenset(roles), language, chat, origin)
+        ctx.missed_messages = missed_messages
+        return ctx
 
     # -------------------------------------------------------------------------------------- commands
 
@@ -185,7 +188,12 @@ class Core:
     async def _run(self, ctx: Context, spec: CommandSpec, values: dict[str, Any]) -> Reply:
         for param in spec.params:
             values.setdefault(param.name, param.default)
-        return await spec.handler(ctx, **values)
+        reply = await spec.handler(ctx, **values)
+        if ctx.missed_messages:
+            # Our direct messages to this person failed (closed DMs, blocked bot): say so where they are now.
+            ctx.missed_messages = False
+            reply = dataclasses.replace(reply, text=Lines(reply.text, MISSED_MESSAGES_NOTE))
+        return reply
 
     def _check_allowed(self, ctx: Context, spec: CommandSpec) -> None:
         if spec.roles is not None and not (spec.roles & ctx.roles):
@@ -301,6 +309,9 @@ class Core:
         return Reply(_("Sorry, something went wrong on my side. The error was logged; please try again."),
                      private=True)
 
+
+MISSED_MESSAGES_NOTE = _("(I could not send you direct messages lately: your DMs were closed or I was blocked. "
+                         "Allow direct messages from me so that reminders reach you.)")
 
 ROLE_NAMES = {
     "student": _("students"),

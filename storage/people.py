@@ -269,8 +269,10 @@ class PeopleQueries:
         for key in [key for key, (person, _) in self._cache.items() if person.id == person_id]:
             del self._cache[key]
 
-    async def reachable_again(self, platform: str, platform_user_id: str) -> None:
-        """The person wrote to us, so their account can reach them again (they unblocked the bot)."""
+    async def reachable_again(self, platform: str, platform_user_id: str) -> bool:
+        """The person wrote to us, so their account may reach them again; True if it had been unreachable."""
         cached = self._cache.get((platform, platform_user_id))
         if cached is not None and cached[1]:
             await self.mark_reachable(platform, platform_user_id)
+            return True
+        return False

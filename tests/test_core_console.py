@@ -100,10 +100,12 @@ async def test_rate_limit_refuses_a_flood(bot: ConsoleBot) -> None:
 async def test_writing_to_the_bot_again_makes_an_unreachable_account_reachable(bot: ConsoleBot) -> None:
     await bot.say("/ping", as_="Aino")
     await bot.app.people.mark_unreachable("console", "aino", bot.app.clock.now())
-    await bot.say("/ping")  # Aino unblocked the bot and wrote again
+    first = texts(await bot.say("/ping"))  # Aino unblocked the bot and wrote again
     since = await bot.app.db.fetchval(
         "SELECT unreachable_since FROM accounts WHERE platform = 'console' AND platform_user_id = 'aino'")
     assert since is None
+    assert "Pong" in first and "yksityisviestejä" in first  # told once, where they are now
+    assert "yksityisviestejä" not in texts(await bot.say("/ping"))
 
 
 async def test_language_change_is_seen_by_the_next_command(bot: ConsoleBot) -> None:
