@@ -2,7 +2,9 @@
 
 A cog posts a view of a stored thing (`ctx.post(..., shows=("event", 42))`) and later says
 `ctx.changed("event", 42)`. Edits to one copy are coalesced: at most one every `interval` seconds, and the
-last edit always shows the final state. A copy that can no longer be edited is dropped.
+last edit always shows the final state. Each copy is paced on its own, so a platform that makes us wait (a
+429, a group at its limit) holds up only its own copies. A copy that can no longer be edited is dropped; one
+whose edit failed for a while (platform down, network) is tried again until it shows the final state.
 """
 
 from __future__ import annotations
@@ -14,13 +16,17 @@ import time
 from typing import TYPE_CHECKING
 
 from bot.commands import Reply, ViewSpec, render_reply
-from bot.frontends.base import MessageGone, Sent, Unreachable
+from bot.frontends.base import MessageGone, RetryLater, Sent, Unreachable
 from storage.outbox import LiveCopy, LiveQueries
 
 if TYPE_CHECKING:
     from bot.app import Application
 
 log = logging.getLogger(__name__)
+
+Key = tuple[str, int]
+MAX_RETRIES = 5  # a copy whose edit keeps failing temporarily waits for the next change after this many
+RETRY_SECONDS = 2.0  # the first pause before retrying such an edit (doubling) when the platform names none
 
 
 class LiveMessages:
@@ -29,9 +35,13 @@ class LiveMessages:
         self.views = views
         self.copies = LiveQueries(app.db)
         self.interval: float = app.config.bot.live_edit_seconds
-        self._dirty: set[tuple[str, int]] = set()
-        self._tasks: dict[tuple[str, int], asyncio.Task[None]] = {}
-        self._last_edit: dict[int, float] = {}
+        # A change bumps its thing's version; a copy is stale while the version it shows is older.
+        self._version: dict[Key, int] = {}
+        self._shown: dict[int, int] = {}  # copy id -> version its last edit showed (or gave up on)
+        self._next_at: dict[int, float] = {}  # copy id -> monotonic time its next edit may start
+        self._failures: dict[int, int] = {}  # copy id -> temporary failures in a row
+        self._wake: dict[Key, asyncio.Event] = {}
+        self._tasks: dict[Key, asyncio.Task[None]] = {}
         self.edits_sent = 0
 
     async def render(self, shows: tuple[str, int]) -> Reply | None:
@@ -51,50 +61,99 @@ class LiveMessages:
 
     async def changed(self, kind: str, ref_id: int) -> None:
         key = (kind, ref_id)
-        self._dirty.add(key)
-        if key not in self._tasks:
+        self._version[key] = self._version.get(key, 0) + 1
+        if key in self._tasks:
+            self._wake[key].set()
+        else:
+            self._wake[key] = asyncio.Event()
             self._tasks[key] = asyncio.create_task(self._refresh_loop(key), name=f"live:{kind}:{ref_id}")
 
-    async def _refresh_loop(self, key: tuple[str, int]) -> None:
+    async def _refresh_loop(self, key: Key) -> None:
+        """Until every copy shows the latest version: edit each copy whose slot is free, wait for the next."""
+        wake = self._wake[key]
+        editing: dict[int, asyncio.Task[None]] = {}
+        copies: list[LiveCopy] = []
         try:
-            while key in self._dirty:
-                await self._wait_for_slot(key)
-                self._dirty.discard(key)
-                await self._refresh(key)
+            while True:
+                wake.clear()  # before reading the version: a change from here on wakes the wait below
+                version = self._version[key]
+                copies = await self.copies.copies(*key)
+                now = time.monotonic()
+                stale = [c for c in copies if self._shown.get(c.id, 0) < version and c.id not in editing]
+                due = [c for c in stale if self._next_at.get(c.id, 0.0) <= now]
+                if due:
+                    reply = await self.render(key)  # once per round, whatever the copies' languages
+                    for copy in due:
+                        if reply is None:  # the thing is gone: nothing to show
+                            self._shown[copy.id] = version
+                        else:
+                            editing[copy.id] = asyncio.create_task(self._edit(key, copy, reply, version))
+                slots = [self._next_at.get(c.id, 0.0) - now for c in stale if c.id not in editing]
+                if not editing and not slots:
+                    break
+                woken = asyncio.ensure_future(wake.wait())
+                try:
+                    await asyncio.wait([woken, *editing.values()], timeout=min(slots) if slots else None,
+                                       return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    woken.cancel()
+                editing = {copy_id: task for copy_id, task in editing.items() if not task.done()}
         except Exception:
             log.exception("refreshing %s:%s failed", *key)
         finally:
+            for task in editing.values():
+                task.cancel()
             self._tasks.pop(key, None)
+            self._wake.pop(key, None)
+            self._forget_settled(key, copies)
 
-    async def _wait_for_slot(self, key: tuple[str, int]) -> None:
-        copies = await self.copies.copies(*key)
-        earliest = max((self._last_edit.get(c.id, 0.0) + self._interval_for(c) for c in copies), default=0.0)
-        delay = earliest - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
+    def _forget_settled(self, key: Key, copies: list[LiveCopy]) -> None:
+        """Nothing is pending for this thing: keep only the pacing that still matters (memory stays small)."""
+        self._version.pop(key, None)
+        now = time.monotonic()
+        for copy in copies:
+            self._shown.pop(copy.id, None)
+            self._failures.pop(copy.id, None)
+            if self._next_at.get(copy.id, 0.0) <= now:
+                self._next_at.pop(copy.id, None)
 
     def _interval_for(self, copy: LiveCopy) -> float:
         frontend = self.app.frontends.get(copy.platform)
         return getattr(frontend, "edit_interval", self.interval) if frontend else self.interval
 
-    async def _refresh(self, key: tuple[str, int]) -> None:
-        copies = await self.copies.copies(*key)
-        reply = await self.render(key) if copies else None
-        if reply is None:
+    async def _edit(self, key: Key, copy: LiveCopy, reply: Reply, version: int) -> None:
+        frontend = self.app.frontends.get(copy.platform)
+        if frontend is None:  # a platform not running now: its copies wait for a later change
+            self._shown[copy.id] = version
             return
-        for copy in copies:
-            frontend = self.app.frontends.get(copy.platform)
-            if frontend is None:
-                continue
-            self._last_edit[copy.id] = time.monotonic()
-            try:
-                await frontend.edit(Sent(copy.chat_id, copy.message_id), render_reply(reply, copy.language))
-                self.edits_sent += 1
-            except (MessageGone, Unreachable) as error:
-                log.info("dropping %s copy %s of %s:%s (%s)", copy.platform, copy.id, *key, type(error).__name__)
-                await self.copies.forget(copy.id)
-            except Exception:
-                log.exception("editing %s copy %s of %s:%s failed", copy.platform, copy.id, *key)
+        self._next_at[copy.id] = time.monotonic() + self._interval_for(copy)
+        try:
+            await frontend.edit(Sent(copy.chat_id, copy.message_id), render_reply(reply, copy.language))
+        except (MessageGone, Unreachable) as error:
+            log.info("dropping %s copy %s of %s:%s (%s)", copy.platform, copy.id, *key, type(error).__name__)
+            await self.copies.forget(copy.id)
+            self._shown[copy.id] = version
+        except (RetryLater, TimeoutError, OSError) as error:
+            failures = self._failures.get(copy.id, 0) + 1
+            if failures > MAX_RETRIES:
+                log.warning("editing %s copy %s of %s:%s keeps failing (%s); waiting for the next change",
+                            copy.platform, copy.id, *key, type(error).__name__)
+                self._shown[copy.id] = version
+                self._failures.pop(copy.id, None)
+                return
+            self._failures[copy.id] = failures
+            after = getattr(error, "after", None)
+            pause = after if after is not None else RETRY_SECONDS * 2 ** (failures - 1)
+            self._next_at[copy.id] = max(self._next_at[copy.id], time.monotonic() + pause)
+            log.info("editing %s copy %s of %s:%s failed (%s); trying again in %.1f s", copy.platform, copy.id,
+                     *key, type(error).__name__, pause)
+        except Exception:
+            log.exception("editing %s copy %s of %s:%s failed", copy.platform, copy.id, *key)
+            self._shown[copy.id] = version  # an unknown error: do not loop on it
+        else:
+            self.edits_sent += 1
+            self._shown[copy.id] = version
+            self._failures.pop(copy.id, None)
 
     async def settle(self) -> None:
         """Wait for pending refreshes (console scripts and tests)."""

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "discord"
 GLOBAL_PER_SECOND = 50  # Discord's global limit per bot
 GLOBAL_WINDOW = 1.05  # seconds; a margin so that our window never straddles two of Discord's
+MIN_EDIT_SECONDS = 1.0  # live edits of one message at most once a second (Discord's edit bucket is 5 / 5 s)
 CLOSED_DMS = 50007  # "Cannot send messages to this user"
 NO_ACCESS = {50001, 50013}  # missing access / permissions on a channel
 GONE = {10003, 10008}  # unknown channel / unknown message
@@ -115,12 +116,13 @@ class CommandModal(discord.ui.Modal):
 
 class DiscordFrontend(Frontend):
     platform = PLATFORM
-    edit_interval = 1.0  # live edits of one message at most once a second (Discord's edit bucket is 5 / 5 s)
 
     def __init__(self, app: Application, *, guild_ready_timeout: float = 2.0) -> None:
         super().__init__(app)
         self.settings = app.config.discord
         self.defer_after = 2.0  # seconds before an unanswered interaction is deferred (Discord allows 3)
+        # The configured pace of live edits, never faster than Discord's edit bucket allows.
+        self.edit_interval = max(app.config.bot.live_edit_seconds, MIN_EDIT_SECONDS)
         self.member_cache_seconds = 60.0
         self.limiter = WindowLimiter(GLOBAL_PER_SECOND, GLOBAL_WINDOW)
         self.guild_ready_timeout = guild_ready_timeout
