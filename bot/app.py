@@ -19,6 +19,7 @@ from bot.live import LiveMessages
 from bot.outbox import Outbox
 from bot.roles import Roles
 from bot.scheduler import Scheduler
+from bot.threads import PrivateThreads
 from storage.db import Database
 from storage.people import PeopleQueries
 
@@ -58,6 +59,7 @@ class Application:
     db: Database
     people: PeopleQueries
     outbox: Outbox
+    threads: PrivateThreads
     live: LiveMessages
     scheduler: Scheduler
 
@@ -75,6 +77,7 @@ class Application:
             tasks.update(cog.tasks)
             views.update(cog.views)
         self.outbox = Outbox(self)
+        self.threads = PrivateThreads(self)
         self.live = LiveMessages(self, views)
         self.scheduler = Scheduler(self, tasks, [job for cog in self.cogs for job in cog.jobs])
         # dateparser's first parse costs ~100 ms: pay it now, not in the first person's command.

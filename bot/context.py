@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.commands import Reply
+from bot.i18n import Text
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -77,6 +78,19 @@ class ServiceContext:
         and keeps it current when the cog calls `changed`.
         """
         await self.app.outbox.to_destination(destination, reply, shows=shows)
+
+    async def open_thread(self, destination: str, title: Text, people: list[int], reply: Reply) -> int:
+        """A private conversation for a few people (a student and their tutor) under a named destination, with
+        `reply` as its first message; returns the thread's id for post_to_thread.
+
+        Where the destination's platform has private threads (Discord) the members with an account there
+        share one; everyone else gets each message as a DM on their own platform, headed with `title`.
+        """
+        return await self.app.threads.open(destination, title, people, reply)
+
+    async def post_to_thread(self, thread_id: int, reply: Reply) -> None:
+        """A further message in a thread opened with open_thread, to every member."""
+        await self.app.threads.post(thread_id, reply)
 
     async def changed(self, kind: str, ref_id: int) -> None:
         """A stored thing changed: every posted copy of it is re-rendered and edited in place."""

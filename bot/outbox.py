@@ -3,6 +3,8 @@
 A row is rendered in its reader's language when it is queued, so delivery needs nothing but the row. A
 recipient who cannot be reached (blocked the bot, closed DMs) is recorded, and a person with a linked
 account on another platform gets the message there instead. Nothing here raises into a cog.
+
+Rows of kind "thread" belong to a private thread (bot/threads.py), opened on their first delivery.
 """
 
 from __future__ import annotations
@@ -155,7 +157,14 @@ class Outbox:
             return
         message = Rendered.from_json(row.body)
         try:
-            sent = await frontend.send(Target(row.target_kind, row.target_id), message)
+            target = Target(row.target_kind, row.target_id)
+            if row.target_kind == "thread":
+                chat_id = await self.app.threads.chat_for(row)
+                if chat_id is None:
+                    await self.app.threads.reroute_to_dms(row, message)
+                    return
+                target = Target("chat", chat_id)
+            sent = await frontend.send(target, message)
         except Unreachable as error:
             await self._unreachable(row, error)
         except (TimeoutError, RetryLater, MessageGone, OSError) as error:

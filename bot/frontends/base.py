@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 class Target:
     """Where a message goes on one platform: a chat (group, channel) or a person's direct chat."""
 
-    kind: str  # "chat" | "user"
+    kind: str  # "chat" | "user" (the outbox's "thread" rows reach a frontend as the thread's "chat")
     id: str
 
 
@@ -48,6 +48,8 @@ class RetryLater(DeliveryError):
 
 class Frontend(ABC):
     platform: str
+    # Whether open_thread() can host a private thread here; without, thread members get DMs (bot/outbox.py).
+    private_threads: bool = False
 
     def __init__(self, app: Application) -> None:
         self.app = app
@@ -66,6 +68,11 @@ class Frontend(ABC):
 
     def destination_chat(self, destination: str) -> str | None:
         """This platform's chat id for a named destination, if it maps to one."""
+        return None
+
+    async def open_thread(self, chat_id: str, title: str, user_ids: list[str]) -> str | None:
+        """A private thread under `chat_id` that only `user_ids` (and the bot) see; its id, to send to as a
+        chat. None when the platform has no private threads: the core then sends each member a DM."""
         return None
 
     def direct_link(self, payload: str) -> str | None:

@@ -51,6 +51,7 @@ MODAL_TITLE_MAX = 45
 INPUT_LABEL_MAX = 45
 INPUT_MAX = 4000
 MODAL_INPUTS_MAX = 5
+THREAD_NAME_MAX = 100
 
 
 class WindowLimiter:
@@ -116,6 +117,7 @@ class CommandModal(discord.ui.Modal):
 
 class DiscordFrontend(Frontend):
     platform = PLATFORM
+    private_threads = True
 
     def __init__(self, app: Application, *, guild_ready_timeout: float = 2.0) -> None:
         super().__init__(app)
@@ -243,6 +245,38 @@ class DiscordFrontend(Frontend):
             raise _retry_or_raise(error) from None
         except (aiohttp.ClientError, OSError, TimeoutError) as error:
             raise RetryLater(type(error).__name__) from None
+
+    async def open_thread(self, chat_id: str, title: str, user_ids: list[str]) -> str | None:
+        """A private thread (type 12, members cannot invite others) in a text channel, with the members added;
+        None if the channel cannot hold one (a forum or announcement channel, gone, or the bot may not), so
+        that the members get DMs rather than nothing."""
+        client = self._client()
+        try:
+            channel = client.get_channel(int(chat_id))
+            if channel is None:
+                async with self.limiter:
+                    channel = await client.fetch_channel(int(chat_id))
+            if not isinstance(channel, discord.TextChannel) or channel.is_news():
+                return None
+            async with self.limiter:
+                thread = await channel.create_thread(name=clip(title, THREAD_NAME_MAX) or "·",
+                                                     type=discord.ChannelType.private_thread, invitable=False)
+        except (discord.Forbidden, discord.NotFound) as error:
+            log.warning("channel %s: no private thread: discord %s", chat_id, error.code)
+            return None
+        except discord.HTTPException as error:
+            raise _retry_or_raise(error) from None
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            raise RetryLater(type(error).__name__) from None
+        for user_id in user_ids:
+            # The thread exists now: a member who cannot be added (left the server) must not make the outbox
+            # open a second one. discord.py itself retries rate limits and server errors.
+            try:
+                async with self.limiter:
+                    await thread.add_user(discord.Object(int(user_id)))
+            except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as error:
+                log.warning("thread %s: adding a member failed: %s", thread.id, type(error).__name__)
+        return str(thread.id)
 
     async def _mirror_calendar(self, channel_id: int, message: Rendered) -> None:
         """A dated thing posted in a server also goes to the server's Events list."""
