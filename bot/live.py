@@ -119,7 +119,7 @@ class LiveMessages:
 
     def _interval_for(self, copy: LiveCopy) -> float:
         frontend = self.app.frontends.get(copy.platform)
-        return getattr(frontend, "edit_interval", self.interval) if frontend else self.interval
+        return frontend.edit_interval_for(copy.chat_id) if frontend else self.interval
 
     async def _edit(self, key: Key, copy: LiveCopy, reply: Reply, version: int) -> None:
         frontend = self.app.frontends.get(copy.platform)

@@ -53,6 +53,11 @@ class Frontend(ABC):
 
     def __init__(self, app: Application) -> None:
         self.app = app
+        # Live copies (bot/live.py) are edited at most this often; a frontend may raise it per chat.
+        self.edit_interval: float = app.config.bot.live_edit_seconds
+
+    def edit_interval_for(self, chat_id: str) -> float:
+        return self.edit_interval
 
     @abstractmethod
     async def start(self) -> None: ...

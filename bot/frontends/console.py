@@ -49,10 +49,10 @@ class ConsolePerson:
 
 class ConsoleFrontend(Frontend):
     platform = PLATFORM
-    edit_interval = 0.0  # a terminal has no rate limits: show every edit at once
 
     def __init__(self, app, out: TextIO | None = None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(app)
+        self.edit_interval = 0.0  # a terminal has no rate limits: show every edit at once
         self.out = out if out is not None else sys.stdout
         self.printed: list[Printed] = []
         self.messages: dict[str, Printed] = {}  # message id -> the latest version

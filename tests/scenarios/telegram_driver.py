@@ -69,6 +69,7 @@ class TelegramBot:
             app.cogs += list(extra_cogs)
             app.core = Core(app, app.cogs)
         frontend = TelegramFrontend(app, poll_interval=0.0, poll_timeout=1, **frontend_args)
+        frontend.group_edit_seconds = 0.0  # scenarios check what is edited; the pacing has its own tests
         app.add_frontend(frontend)
         await app.start()
         for name, destination in app.config.destinations.items():
