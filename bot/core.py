@@ -99,7 +99,10 @@ class Core:
         platform_language: str | None = None,
         origin: Origin | None = None,
     ) -> Context:
-        person = await self.app.people.get_or_create(account.platform, account.user_id, display_name)
+        # The platform's language is stored on first contact, so messages the bot sends on its own (reminders,
+        # notifications) speak the same language as its replies until the person chooses one with /language.
+        person = await self.app.people.get_or_create(account.platform, account.user_id, display_name,
+                                                     normalise_language(platform_language))
         missed_messages = await self.app.people.reachable_again(account.platform, account.user_id)
         language = (
             person.locale
@@ -281,13 +284,14 @@ class Core:
                 return Reply(notice=_("This button no longer works."))
             if not self.rate.allow(ctx.person.id):
                 raise UserError(_("You are sending commands too fast. Wait a moment and try again."))
-            typed = [kind(arg) if kind in (int, str) else arg
-                     for kind, arg in zip(action.arg_types, args, strict=False)]
+            try:
+                typed = [kind(arg) if kind in (int, str) else arg
+                         for kind, arg in zip(action.arg_types, args, strict=True)]
+            except ValueError:  # a malformed or outdated action id, not a bug in the handler
+                return Reply(notice=_("This button no longer works."))
             return await action.handler(ctx, *typed)
         except UserError as error:
             return Reply(notice=error.message)
-        except (ValueError, TypeError):
-            return Reply(notice=_("This button no longer works."))
         except Exception:
             log.exception("action %s failed", action_id)
             return self.apology()

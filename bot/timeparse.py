@@ -450,7 +450,8 @@ def parse_when(text: str, locale: str, tz: ZoneInfo, now: datetime) -> datetime 
     except _Invalid:
         return None
     except Exception:  # dateparser has its own bugs on odd input; a bad phrase must not crash a handler
-        log.warning("parse_when failed on %r", text, exc_info=True)
+        # Never the text itself: it may be part of a private message (a reminder, anonymous feedback).
+        log.warning("parse_when failed on a %s-character phrase", len(text), exc_info=True)
         return None
 
 

@@ -112,3 +112,11 @@ async def test_language_change_is_seen_by_the_next_command(bot: ConsoleBot) -> N
     await bot.say("/ping", as_="Eero")  # the person is now cached
     await bot.say("/language en")
     assert "in the past" in texts(await bot.say("/countdown 1.1.2020 12:00"))
+
+
+async def test_reminders_speak_the_language_the_platform_reported(bot: ConsoleBot) -> None:
+    await bot.say(":as Emma")
+    await bot.line(":lang en")  # Emma's app is in English; she never used /language
+    await bot.say("/remind in 2 hours Hand in the essay")
+    delivered = texts(await bot.wait("3h"))
+    assert "Hand in the essay" in delivered and "Muistutus" not in delivered

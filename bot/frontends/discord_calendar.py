@@ -31,6 +31,8 @@ class GuildCalendar:
         self.db = db
         self.now = now
         self._locks: dict[tuple[int, str], asyncio.Lock] = {}  # the outbox posts copies concurrently
+        # What each entry last looked like: an RSVP edits the card but not the calendar, so skip those.
+        self._mirrored: dict[tuple[int, str], dict[str, object]] = {}
 
     async def mirror(self, guild: discord.Guild, entry: CalendarEntry) -> None:
         lock = self._locks.setdefault((guild.id, entry.uid), asyncio.Lock())
@@ -39,6 +41,8 @@ class GuildCalendar:
                 await self._mirror(guild, entry)
         except discord.HTTPException as error:
             log.warning("scheduled event %s in guild %s: discord %s", entry.uid, guild.id, error.code or error.status)
+        except Exception:  # the calendar is a mirror: a failure here must never fail (and re-send) the message
+            log.exception("scheduled event %s in guild %s could not be mirrored", entry.uid, guild.id)
 
     async def _mirror(self, guild: discord.Guild, entry: CalendarEntry) -> None:
         row = await self.db.fetchone(
@@ -55,6 +59,10 @@ class GuildCalendar:
                 "INSERT INTO discord_scheduled_events (guild_id, uid, event_id) VALUES (?, ?, ?)"
                 " ON CONFLICT (guild_id, uid) DO UPDATE SET event_id = excluded.event_id",
                 (str(guild.id), entry.uid, str(event.id)))
+            self._mirrored[(guild.id, entry.uid)] = _fields(entry)
+            return
+        key = (guild.id, entry.uid)
+        if not entry.cancelled and self._mirrored.get(key) == _fields(entry):
             return
         partial = await guild.fetch_scheduled_event(int(row["event_id"]), with_counts=False)
         if entry.cancelled:
@@ -63,6 +71,7 @@ class GuildCalendar:
                                   (str(guild.id), entry.uid))
         else:
             await partial.edit(entity_type=discord.EntityType.external, **_fields(entry))
+            self._mirrored[key] = _fields(entry)
 
 
 def _fields(entry: CalendarEntry) -> dict[str, object]:
