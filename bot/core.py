@@ -65,7 +65,7 @@ class Core:
         self.commands: dict[tuple[str, ...], CommandSpec] = {}
         self.by_flat_name: dict[str, CommandSpec] = {}
         self.actions: dict[tuple[str, str], ActionSpec] = {}
-        self.pending: dict[tuple[str, str, int], Pending] = {}
+        self.pending: dict[tuple[str, str, str], Pending] = {}
         bot_config = app.config.bot
         self.rate = RateLimiter(bot_config.command_rate, bot_config.command_rate_seconds)
         for cog in cogs:
@@ -215,8 +215,13 @@ class Core:
 
     # --------------------------------------------------------------------------------------- prompts
 
-    def _pending_key(self, ctx: Context) -> tuple[str, str, int]:
-        return (ctx.chat.platform, ctx.chat.id, ctx.person.id)
+    def _pending_key(self, ctx: Context) -> tuple[str, str, str]:
+        # Keyed by the platform account, so a frontend can ask before it creates anyone (has_prompt).
+        return (ctx.chat.platform, ctx.chat.id, ctx.account.user_id)
+
+    def has_prompt(self, platform: str, chat_id: str, user_id: str) -> bool:
+        """Whether this account owes us an answer in this chat (group chatter is otherwise ignored)."""
+        return (platform, chat_id, user_id) in self.pending
 
     def _prompt_expiry(self, ctx: Context) -> datetime:
         return ctx.now() + timedelta(seconds=self.app.config.bot.prompt_timeout_seconds)

@@ -348,3 +348,16 @@ async def test_event_list_and_rsvp_edit_the_posted_card(tmp_path: Path, fake: Fa
         assert fake.calls_of("answerCallbackQuery")[-1].ok
     finally:
         await tg.stop()
+
+
+async def test_group_chatter_during_a_prompt_stores_nobody(tg: TelegramBot) -> None:
+    fake = tg.fake
+    chat_id = group(tg)
+    olli, sanni = fake.user(1101, "Olli"), fake.user(1102, "Sanni")
+    await say(tg, olli, "/countdown", chat_id=chat_id)  # Olli owes us an answer in the group
+    await say(tg, sanni, "kuka tulee saunaan?", chat_id=chat_id)  # Sanni is just chatting
+    assert await tg.app.db.fetchval(
+        "SELECT COUNT(*) FROM accounts WHERE platform = 'telegram' AND platform_user_id = ?", ("1102",)) == 0
+    assert not [c for c in fake.calls_of("getChatMember") if c.params.get("user_id") in (1102, "1102")]
+    await say(tg, olli, "huomenna klo 14", chat_id=chat_id)
+    assert "24 tunnin päästä" in (fake.last_bot_message(chat_id).text or "")

@@ -241,9 +241,6 @@ class TelegramFrontend(Frontend):
             return None
         return f"{command}{sep}{rest}"
 
-    def _prompt_open_in(self, chat_id: str) -> bool:
-        return any(key[0] == PLATFORM and key[1] == chat_id for key in self.app.core.pending)
-
     async def _on_message(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         message, chat = update.effective_message, update.effective_chat
         try:
@@ -253,8 +250,9 @@ class TelegramFrontend(Frontend):
                 return
             text = self._for_us(message.text)
             direct = chat.type == TgChat.PRIVATE
-            # Group chatter is none of our business, unless someone is answering our question.
-            if text is None or (not direct and not is_command(text) and not self._prompt_open_in(str(chat.id))):
+            # Group chatter is none of our business (nobody is stored for it), unless it answers our question.
+            answering = self.app.core.has_prompt(PLATFORM, str(chat.id), str(update.effective_user.id))
+            if text is None or (not direct and not is_command(text) and not answering):
                 return
             ctx = await self._context(update)
             reply = await self.app.core.handle_text(ctx, text)
