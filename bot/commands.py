@@ -450,6 +450,10 @@ class Rendered:
     shows: tuple[str, int] | None = None
     calendar: CalendarEntry | None = None  # with rendered strings
 
+    def has_body(self) -> bool:
+        """Something to show as a message; a reply with only a notice is a toast for the presser."""
+        return bool(self.text or self.title or self.fields or self.files)
+
     def plain_text(self) -> str:
         """Title, text and fields as one plain text (console, Telegram, notifications)."""
         parts = [self.title] if self.title else []

@@ -15,12 +15,13 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from bot.commands import Reply, ViewSpec, render_reply
+from bot.commands import Rendered, Reply, ViewSpec, render_reply
 from bot.frontends.base import MessageGone, RetryLater, Sent, Unreachable
 from storage.outbox import LiveCopy, LiveQueries
 
 if TYPE_CHECKING:
     from bot.app import Application
+    from bot.context import Context
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,11 @@ class LiveMessages:
         await self.copies.remember(kind=shows[0], ref_id=shows[1], platform=platform, chat_id=sent.chat_id,
                                    message_id=sent.message_id, language=language, person_id=person_id,
                                    now=self.app.clock.now())
+
+    async def remember_reply(self, message: Rendered, platform: str, sent: Sent, ctx: Context) -> None:
+        """A command's or button's reply that shows a thing is a copy too: in the reader's language."""
+        if message.shows is not None:
+            await self.remember(message.shows, platform, sent, ctx.language, ctx.person.id)
 
     async def changed(self, kind: str, ref_id: int) -> None:
         key = (kind, ref_id)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from bot.commands import Rendered, Reply, render_reply
-from bot.context import Account, Chat, Origin
+from bot.context import Account, Chat, Context, Origin
 from bot.frontends.base import Frontend, Sent, Target
 
 PLATFORM = "console"
@@ -124,7 +124,7 @@ class ConsoleFrontend(Frontend):
     def _account(self) -> Account:
         return Account(PLATFORM, self.person.name.lower())
 
-    async def _context(self, origin: Origin | None = None):  # type: ignore[no-untyped-def]
+    async def _context(self, origin: Origin | None = None) -> Context:
         return await self.app.core.context_for(
             self._account(), self.person.name, self.chat, self.person.roles, self.person.language, origin
         )
@@ -143,25 +143,23 @@ class ConsoleFrontend(Frontend):
             if reply is None:
                 self.info("(not a command: type /help, or :help for console commands)")
             else:
-                await self._reply(reply, ctx.language, ctx.person.id)
+                await self._reply(ctx, reply)
         await self.app.settle()
         return self.printed[start:]
 
-    async def _reply(self, reply: Reply, language: str, person_id: int, origin: Origin | None = None) -> None:
-        message = render_reply(reply, language)
+    async def _reply(self, ctx: Context, reply: Reply, origin: Origin | None = None) -> None:
+        message = render_reply(reply, ctx.language)
         if origin is not None and message.edit:
             await self.edit(Sent(origin.chat_id, origin.message_id), message)
             if message.notice:
                 self.info(message.notice)
             return
-        if message.notice and not (message.text or message.title):
+        if message.notice and not message.has_body():
             self.info(message.notice)
             return
         where = "you" if self.chat.direct or message.private else self.chat.id
         shown = self._show("reply", where, message)
-        if message.shows is not None:
-            await self.app.live.remember(message.shows, PLATFORM, Sent(self.chat.id, str(shown.number)),
-                                         language, person_id)
+        await self.app.live.remember_reply(message, PLATFORM, Sent(self.chat.id, str(shown.number)), ctx)
 
     async def _meta(self, line: str) -> None:
         words = shlex.split(line[1:])
@@ -210,7 +208,7 @@ class ConsoleFrontend(Frontend):
                         str(target.number))
         ctx = await self._context(origin)
         reply = await self.app.core.press(ctx, action)
-        await self._reply(reply, ctx.language, ctx.person.id, origin)
+        await self._reply(ctx, reply, origin)
 
     def _find_buttons(self, message_number: str | None) -> Printed | None:
         if message_number is not None:

@@ -387,7 +387,7 @@ class DiscordFrontend(Frontend):
                 rendered = render_reply(reply, ctx.language)
                 async with self.limiter:
                     sent = await message.reply(**message_parts(rendered), mention_author=False)
-                await self._remember(rendered, sent.channel.id, sent.id, ctx)
+                await self.app.live.remember_reply(rendered, PLATFORM, Sent(str(sent.channel.id), str(sent.id)), ctx)
         except Exception:
             log.exception("discord message %s failed", message.id)
         finally:
@@ -427,19 +427,20 @@ class DiscordFrontend(Frontend):
             if message.notice:
                 await interaction.followup.send(message.notice, ephemeral=True)
             return
-        if pressed and not (message.text or message.title or message.files):
+        if pressed and not message.has_body():
             if message.notice:
                 await self._reply(interaction, Rendered(text=message.notice), ephemeral=True)
             elif not response.is_done():
                 await response.defer()
             return
-        if not message.text and not message.title and not message.files and message.notice:
+        if not message.has_body() and message.notice:
             message = Rendered(text=message.notice, private=True)
             ephemeral = True
         sent_id = await self._reply(interaction, message, ephemeral, deferred_ephemeral=deferred_ephemeral,
                                     replace_deferred=not pressed)
         if sent_id is not None and not (ephemeral and interaction.guild_id is not None):
-            await self._remember(message, interaction.channel_id or 0, sent_id, ctx)
+            await self.app.live.remember_reply(message, PLATFORM, Sent(str(interaction.channel_id or 0), str(sent_id)),
+                                               ctx)
 
     async def _reply(self, interaction: discord.Interaction[Any], message: Rendered, ephemeral: bool, *,
                      deferred_ephemeral: bool = False, replace_deferred: bool = False) -> int | None:
@@ -459,11 +460,6 @@ class DiscordFrontend(Frontend):
                 await interaction.delete_original_response()
         followup = await interaction.followup.send(**parts, ephemeral=ephemeral, wait=True)
         return followup.id
-
-    async def _remember(self, message: Rendered, channel_id: int, message_id: int, ctx: Context) -> None:
-        if message.shows is not None:
-            await self.app.live.remember(message.shows, PLATFORM, Sent(str(channel_id), str(message_id)),
-                                         ctx.language, ctx.person.id)
 
     async def apologise(self, interaction: discord.Interaction[Any], error: BaseException) -> None:
         """Log with the interaction id (never the texts) and give the person a translated, private apology."""

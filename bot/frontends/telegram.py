@@ -280,7 +280,7 @@ class TelegramFrontend(Frontend):
             toast = message.notice
             if message.edit and origin is not None:
                 await self.edit(Sent(origin.chat_id, origin.message_id), message)
-            elif has_text(message) or message.files:
+            elif message.has_body():
                 await self._answer(ctx, reply, rendered=message)
         except Exception:
             await self._apologise(update)
@@ -296,14 +296,14 @@ class TelegramFrontend(Frontend):
     async def _answer(self, ctx: Context, reply: Reply, *, reply_to: int | None = None,
                       rendered: Rendered | None = None) -> None:
         message = rendered or render_reply(reply, ctx.language)
-        if not (has_text(message) or message.files):
+        if not message.has_body():
             return
         chat_id = int(ctx.chat.id)
         if message.private and not ctx.chat.direct and not self._links_to_us(message):
             # Private things go to the person's own chat; the group sees nothing of them.
             try:
                 sent = await self._post(int(ctx.account.user_id), message)
-                await self._remember(message, sent, ctx)
+                await self.app.live.remember_reply(message, PLATFORM, sent, ctx)
                 return
             except Unreachable:  # never started a chat with us: tell them how, in the group
                 message = render_reply(Reply(
@@ -311,16 +311,12 @@ class TelegramFrontend(Frontend):
                     buttons=[Button(_("Open a private chat"), url=self.direct_link("start") or "")]),
                     ctx.language)
         sent = await self._post(chat_id, message, reply_to=reply_to)
-        await self._remember(message, sent, ctx)
+        await self.app.live.remember_reply(message, PLATFORM, sent, ctx)
 
     def _links_to_us(self, message: Rendered) -> bool:
         """A reply whose point is a link into our private chat (a private command used in a group)."""
         prefix = f"https://t.me/{self.username}"
         return any(button.url and button.url.startswith(prefix) for row in message.buttons for button in row)
-
-    async def _remember(self, message: Rendered, sent: Sent, ctx: Context) -> None:
-        if message.shows is not None:
-            await self.app.live.remember(message.shows, PLATFORM, sent, ctx.language, ctx.person.id)
 
     async def _apologise(self, update: Update) -> None:
         # The update id finds the failure in the logs; the text stays out of them (privacy).
