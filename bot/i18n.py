@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import string
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -121,8 +121,6 @@ def render(value: Any, language: str) -> str:
         return render_method(language)
     if isinstance(value, datetime):
         return When(value).render(language)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
     return str(value)
 
 
@@ -170,7 +168,3 @@ CATALOGS = Catalogs()
 
 def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
-
-
-def join_rendered(values: Iterable[Text], language: str, sep: str = ", ") -> str:
-    return sep.join(render(value, language) for value in values)

@@ -43,7 +43,6 @@ class LiveMessages:
         self._failures: dict[int, int] = {}  # copy id -> temporary failures in a row
         self._wake: dict[Key, asyncio.Event] = {}
         self._tasks: dict[Key, asyncio.Task[None]] = {}
-        self.edits_sent = 0
 
     async def render(self, shows: tuple[str, int]) -> Reply | None:
         """The cog's current view of a thing; language-free until a frontend renders it."""
@@ -157,7 +156,6 @@ class LiveMessages:
             log.exception("editing %s copy %s of %s:%s failed", copy.platform, copy.id, *key)
             self._shown[copy.id] = version  # an unknown error: do not loop on it
         else:
-            self.edits_sent += 1
             self._shown[copy.id] = version
             self._failures.pop(copy.id, None)
 

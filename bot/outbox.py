@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.commands import Rendered, Reply, render_reply
 from bot.frontends.base import MessageGone, RetryLater, Sent, Target, Unreachable
@@ -39,7 +39,6 @@ class Outbox:
         settings = app.config.outbox
         self.max_attempts: int = settings.max_attempts
         self.backoff: float = settings.backoff_seconds
-        self.delivered = 0  # since start (benchmarks, health)
         self.concurrency = 16
         self._slots = asyncio.Semaphore(self.concurrency)
 
@@ -50,26 +49,31 @@ class Outbox:
         person = await self.app.people.get(person_id)
         if person is None:
             return
+        language = person.locale or self.app.config.community.default_language
+        await self.queue_dm(person_id, language, render_reply(reply, language).to_json(), shows or reply.shows,
+                            urgent=urgent, not_before=self._quiet_until(person, urgent), skip=skip or set())
+
+    async def queue_dm(self, person_id: int, language: str, body: dict[str, Any], shows: tuple[str, int] | None, *,
+                       urgent: bool = True, not_before: datetime | None = None,
+                       skip: set[str] | frozenset[str] = frozenset()) -> bool:
+        """A rendered message to the person's first reachable account; False when they have none."""
         # Only platforms that are running now: a row for a stopped frontend would wait forever.
-        accounts = [a for a in await self.app.people.delivery_order(person_id, skip or set())
-                    if a[0] in self.app.frontends]
+        accounts = [a for a in await self.app.people.delivery_order(person_id, skip) if a[0] in self.app.frontends]
         if not accounts:
             log.info("person %s has no reachable account; message not queued", person_id)
-            return
+            return False
         platform, user_id = accounts[0]
-        language = person.locale or self.app.config.community.default_language
-        message = render_reply(reply, language)
         await self.rows.add(
             now=self.app.clock.now(), person_id=person_id, destination=None, platform=platform,
-            target_kind="user", target_id=user_id, language=language, body=message.to_json(),
-            shows=shows or reply.shows, urgent=urgent, not_before=self._quiet_until(person, urgent),
+            target_kind="user", target_id=user_id, language=language, body=body, shows=shows, urgent=urgent,
+            not_before=not_before,
         )
         self.wake()
+        return True
 
     async def to_destination(self, destination: str, reply: Reply | None, *,
                              shows: tuple[str, int] | None = None) -> None:
-        config = self.app.config.destination(destination)
-        language = config.language or self.app.config.community.default_language
+        language = self.app.config.destination(destination).language
         if reply is None:
             assert shows is not None, "post() needs a reply or a view to show"
             reply = await self.app.live.render(shows)
@@ -174,7 +178,6 @@ class Outbox:
             await self._retry(row, error)
         else:
             await self.rows.mark_sent(row.id, self.app.clock.now(), sent.message_id)
-            self.delivered += 1
             if row.shows is not None:
                 await self.app.live.remember(row.shows, row.platform, sent, row.language, row.person_id)
 
@@ -195,16 +198,7 @@ class Outbox:
             return
         await self.app.people.mark_unreachable(row.platform, row.target_id, self.app.clock.now())
         # A linked person gets it on their other platform instead.
-        remaining = [a for a in await self.app.people.delivery_order(row.person_id, {row.platform})
-                     if a[0] in self.app.frontends]
-        if remaining:
-            platform, user_id = remaining[0]
-            await self.rows.add(
-                now=self.app.clock.now(), person_id=row.person_id, destination=None, platform=platform,
-                target_kind="user", target_id=user_id, language=row.language, body=row.body,
-                shows=row.shows, urgent=True,
-            )
-            self.wake()
+        await self.queue_dm(row.person_id, row.language, row.body, row.shows, skip={row.platform})
 
 
 __all__ = ["Outbox", "Sent"]

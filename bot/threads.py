@@ -73,8 +73,8 @@ class PrivateThreads:
         outbox = self.app.outbox
         hosted = {ref.platform for ref in thread.refs if ref.platform in self.app.frontends and not ref.refused}
         if hosted:
-            config = self.app.config.destinations.get(thread.destination)
-            language = (config.language if config else None) or self.app.config.community.default_language
+            destination = self.app.config.destinations.get(thread.destination)  # may be gone from config since
+            language = destination.language if destination else self.app.config.community.default_language
             body = render_reply(reply, language).to_json()
             for platform in sorted(hosted):
                 await outbox.rows.add(
@@ -124,12 +124,4 @@ class PrivateThreads:
         for member in thread.members:
             if member.platform != row.platform:
                 continue  # in another platform's thread, or already sent a DM by post()
-            accounts = [a for a in await self.app.people.delivery_order(member.person_id)
-                        if a[0] in self.app.frontends]
-            if accounts:
-                await outbox.rows.add(
-                    now=self.app.clock.now(), person_id=member.person_id, destination=None,
-                    platform=accounts[0][0], target_kind="user", target_id=accounts[0][1],
-                    language=row.language, body=body, shows=row.shows, urgent=True,
-                )
-        outbox.wake()
+            await outbox.queue_dm(member.person_id, row.language, body, row.shows)

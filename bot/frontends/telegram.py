@@ -30,7 +30,7 @@ from bot.frontends.telegram_limits import PerPersonUpdates, SlidingRateLimiter, 
 from bot.frontends.telegram_menu import sync_menus
 from bot.frontends.telegram_render import MAX_CAPTION, has_text, keyboard, to_html
 from bot.i18n import _, normalise_language
-from bot.textargs import is_command
+from bot.textargs import is_command, split_command
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -232,14 +232,12 @@ class TelegramFrontend(Frontend):
         return member.status in MEMBER_STATUSES
 
     def _for_us(self, text: str) -> str | None:
-        """`/cmd@us args` -> `/cmd args`; None for a command addressed to another bot."""
+        """The text, or None for a command addressed to another bot (`/cmd@otherbot`); the core's command
+        reading drops our own @mention."""
         if not is_command(text):
             return text
-        head, sep, rest = text.partition(" ")
-        command, _at, mention = head.partition("@")
-        if mention and mention.lower() != self.username.lower():
-            return None
-        return f"{command}{sep}{rest}"
+        mention = split_command(text).bot_mention
+        return None if mention and mention.lower() != self.username.lower() else text
 
     async def _on_message(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         message, chat = update.effective_message, update.effective_chat
