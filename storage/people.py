@@ -37,7 +37,8 @@ class Person:
 def _changes_people(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
     """Drops cached accounts after a method that changes people or accounts (after: no stale re-read).
 
-    A method whose first argument is a person id drops only that person's accounts; others clear all.
+    Settings of one person (first argument, a person id) drop that person's accounts; merge and erase,
+    which move or delete accounts, clear the whole cache.
     """
 
     @functools.wraps(method)
@@ -45,10 +46,10 @@ def _changes_people(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaita
         try:
             return await method(self, *args, **kwargs)
         finally:
-            if args and isinstance(args[0], int) and method.__name__ not in ("merge", "erase"):
-                self._forget_person(args[0])
-            else:
+            if method.__name__ in ("merge", "erase"):
                 self._cache.clear()
+            else:
+                self._forget_person(args[0])
 
     return changing
 
@@ -146,7 +147,6 @@ class PeopleQueries:
                 partial.setdefault(row["id"], Person.from_row(row))
         return list((exact or partial).values())
 
-    @_changes_people
     async def mark_unreachable(self, platform: str, platform_user_id: str | int, when: datetime) -> None:
         """Record that DMs to this account fail; the first failure time is kept."""
         await self.db.execute(
@@ -154,13 +154,20 @@ class PeopleQueries:
             " WHERE platform = ? AND platform_user_id = ?",
             (to_iso(when), platform, str(platform_user_id)),
         )
+        self._set_unreachable(platform, str(platform_user_id), True)
 
-    @_changes_people
     async def mark_reachable(self, platform: str, platform_user_id: str | int) -> None:
         await self.db.execute(
             "UPDATE accounts SET unreachable_since = NULL WHERE platform = ? AND platform_user_id = ?",
             (platform, str(platform_user_id)),
         )
+        self._set_unreachable(platform, str(platform_user_id), False)
+
+    def _set_unreachable(self, platform: str, user_id: str, unreachable: bool) -> None:
+        # Only this account's flag changes: the rest of the cache stays warm.
+        cached = self._cache.get((platform, user_id))
+        if cached is not None:
+            self._cache[(platform, user_id)] = (cached[0], unreachable)
 
     async def delivery_order(self, person_id: int, skip: set[str] | frozenset[str] = frozenset()
                              ) -> list[tuple[str, str]]:
