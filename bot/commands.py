@@ -12,12 +12,15 @@ import inspect
 import re
 import types
 import typing
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from bot.i18n import Msg, Text
+
+if TYPE_CHECKING:
+    from bot.config import Field
 
 NAME_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 ACTION_ID_MAX_BYTES = 64  # Telegram's callback_data limit; Discord allows 100.
@@ -312,13 +315,17 @@ def _check_description(text: Text, what: str) -> None:
 class Cog:
     """A feature: its commands (as a group like /event ..., or top-level), actions, jobs and views."""
 
-    def __init__(self, name: str, description: Text, *, prefix: str | None = None, grouped: bool = True):
+    def __init__(self, name: str, description: Text, *, prefix: str | None = None, grouped: bool = True,
+                 settings: Mapping[str, Field] | None = None, section: str | None = None):
         _check_name(name, "cog")
         _check_description(description, f"cog {name}")
         self.name = name
         self.description = description
         self.prefix = prefix or name
         self.grouped = grouped
+        # The cog's config table ([<section>], default its name) and its schema, validated by load_config.
+        self.settings: Mapping[str, Field] | None = settings
+        self.section = section or name
         self.commands: list[CommandSpec] = []
         self.actions: dict[str, ActionSpec] = {}
         self.jobs: list[JobSpec] = []

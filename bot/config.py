@@ -8,24 +8,28 @@ Secrets never live in the file; they come from the environment only.
 from __future__ import annotations
 
 import difflib
+import hashlib
+import importlib
 import os
 import re
+import sys
 import tomllib
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
+from types import MappingProxyType, ModuleType
 from typing import Any
 
 __all__ = [
     "DEFAULT_COGS_DIR",
-    "FEATURE_SECTIONS",
     "LANGUAGES",
+    "REQUIRED",
     "REQUIRED_DESTINATIONS",
     "ROLES",
     "BotSettings",
     "Campus",
+    "Check",
     "Community",
     "Config",
     "ConfigError",
@@ -35,11 +39,16 @@ __all__ = [
     "OutboxSettings",
     "RoleSource",
     "SchedulerSettings",
+    "Schema",
     "Secrets",
     "TelegramSettings",
+    "all_positive",
+    "between",
+    "cron",
     "default_config_path",
     "load_config",
-    "register_section",
+    "not_negative",
+    "positive",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -112,16 +121,24 @@ class Field:
 Schema = Mapping[str, Field]
 
 
-def _positive(value: Any) -> str | None:
+# Checks for Field(check=...), used by the core tables and by cogs declaring their settings.
+
+
+def positive(value: Any) -> str | None:
     return None if value > 0 else "must be greater than 0"
 
 
-def _not_negative(value: Any) -> str | None:
+def not_negative(value: Any) -> str | None:
     return None if value >= 0 else "must not be negative"
 
 
-def _all_positive(values: list[Any]) -> str | None:
+def all_positive(values: list[Any]) -> str | None:
     return None if all(v > 0 for v in values) else "must contain only numbers greater than 0"
+
+
+def between(low: float, high: float) -> Check:
+    """A check that the value lies in [low, high]."""
+    return lambda value: None if low <= value <= high else f"must be between {low} and {high}"
 
 
 def _port(value: int) -> str | None:
@@ -144,7 +161,7 @@ def _timezone(value: str) -> str | None:
     return None
 
 
-def _cron(value: str) -> str | None:
+def cron(value: str) -> str | None:
     if len(value.split()) != 5:
         return f"must be a 5-field cron expression like '0 9 * * mon', not {value!r}"
     try:
@@ -175,7 +192,7 @@ def _scheduler_jobs(jobs: list[dict[str, Any]]) -> str | None:
         if _slug(job["name"]) or job["name"] in names:
             return f"{where}.name: {job['name']!r} must be a unique lowercase name (a-z, 0-9, _ or -)"
         names.add(job["name"])
-        problem = _cron(job["cron"])
+        problem = cron(job["cron"])
         if problem:
             return f"{where}.cron: {problem}"
     return None
@@ -206,19 +223,19 @@ SECTIONS: dict[str, Schema] = {
     },
     "bot": {
         "cogs": Field("str_list", ["ping", "events"]),
-        "command_rate": Field("int", 20, check=_positive),
-        "command_rate_seconds": Field("number", 60.0, check=_positive),
-        "prompt_timeout_seconds": Field("number", 300.0, check=_positive),
-        "live_edit_seconds": Field("number", 3.0, check=_not_negative),
+        "command_rate": Field("int", 20, check=positive),
+        "command_rate_seconds": Field("number", 60.0, check=positive),
+        "prompt_timeout_seconds": Field("number", 300.0, check=positive),
+        "live_edit_seconds": Field("number", 3.0, check=not_negative),
         **TOP_SECRETS,
     },
     "scheduler": {
-        "grace_seconds": Field("number", 21600.0, check=_not_negative),
+        "grace_seconds": Field("number", 21600.0, check=not_negative),
         "jobs": Field("table_list", [], check=lambda jobs: _scheduler_jobs(jobs)),
     },
     "outbox": {
-        "max_attempts": Field("int", 6, check=_positive),
-        "backoff_seconds": Field("number", 2.0, check=_positive),
+        "max_attempts": Field("int", 6, check=positive),
+        "backoff_seconds": Field("number", 2.0, check=positive),
     },
     "discord": {
         "enabled": Field("bool", True),
@@ -235,7 +252,7 @@ SECTIONS: dict[str, Schema] = {
         "webhook_url": Field("str", "", check=_url),
         "webhook_listen": Field("str", "127.0.0.1"),
         "webhook_port": Field("int", 8443, check=_port),
-        "role_cache_seconds": Field("number", 300.0, check=_not_negative),
+        "role_cache_seconds": Field("number", 300.0, check=not_negative),
         "token": _secret(SECRET_ENV["telegram"]),
     },
 }
@@ -260,26 +277,6 @@ DESTINATION: Schema = {
     "language": Field("str", None, choices=LANGUAGES),  # None: the community's default language
     "console_only": Field("bool", False),
 }
-
-# Feature tables read by cogs through Config.section(name). Cogs may add their own with register_section
-# before load_config runs.
-FEATURE_SECTIONS: dict[str, Schema] = {
-    "events": {
-        "reminder_hours": Field("int_list", [24, 1], check=_all_positive),
-        "waitlist_offer_hours": Field("number", 12, check=_positive),
-        "digest_cron": Field("str", "0 9 * * mon", check=_cron),
-        "feedback_delay_hours": Field("number", 1, check=_not_negative),
-        "page_size": Field("int", 5, check=lambda v: None if 1 <= v <= 25 else "must be between 1 and 25"),
-    },
-}
-
-
-def register_section(name: str, schema: Schema) -> None:
-    """Declare a feature table (e.g. a cog's [polls]) so it is validated and readable via Config.section."""
-    if name in SECTIONS or name in _STRUCTURED:
-        raise ValueError(f"{name!r} is a core configuration table")
-    FEATURE_SECTIONS[name] = dict(schema)
-
 
 def _check_table(data: Any, schema: Schema, path: str, problems: list[str]) -> dict[str, Any]:
     """Validate one table against its schema; return the values with defaults (lists become tuples)."""
@@ -450,7 +447,7 @@ class Config:
     discord: DiscordSettings
     telegram: TelegramSettings
     secrets: Secrets
-    sections: Mapping[str, Mapping[str, Any]]  # feature tables, defaults filled in
+    sections: Mapping[str, Mapping[str, Any]]  # the enabled cogs' settings tables, defaults filled in
     path: Path | None = None
 
     @property
@@ -476,7 +473,7 @@ class Config:
             raise KeyError(f"no destination {name!r}") from None
 
     def section(self, name: str) -> Mapping[str, Any]:
-        """A feature table such as [events], with defaults for keys the file leaves out."""
+        """An enabled cog's settings table (its `section`), with defaults for keys the file leaves out."""
         try:
             return self.sections[name]
         except KeyError:
@@ -521,30 +518,69 @@ def load_config(path: Path, env: Mapping[str, str] = os.environ, cogs_dir: Path 
     return _build(data, env, cogs_dir, Path(path))
 
 
+def _cog_module(name: str, cogs_dir: Path) -> ModuleType:
+    """Import the cog module `name`: cogs.<name>, or the module in another cogs directory (a test's)."""
+    if cogs_dir.resolve() == DEFAULT_COGS_DIR.resolve():
+        return importlib.import_module(f"cogs.{name}")
+    package = "_cogs_" + hashlib.sha256(str(cogs_dir.resolve()).encode()).hexdigest()[:16]
+    if package not in sys.modules:
+        parent = ModuleType(package)
+        parent.__path__ = [str(cogs_dir)]
+        sys.modules[package] = parent
+    return importlib.import_module(f"{package}.{name}")
+
+
+def _feature_schemas(cogs: tuple[str, ...], cogs_dir: Path, problems: list[str]) -> dict[str, Schema]:
+    """The settings tables the enabled cogs declare: `cog = Cog(..., section=..., settings={...})`."""
+    from bot.commands import Cog
+
+    schemas: dict[str, Schema] = {}
+    owners: dict[str, str] = {}
+    for name in cogs:
+        cog = getattr(_cog_module(name, cogs_dir), "cog", None)
+        if not isinstance(cog, Cog) or cog.settings is None:
+            continue
+        if cog.section in SECTIONS or cog.section in _STRUCTURED or cog.section in TOP_SECRETS:
+            problems.append(f"bot.cogs: cog {name!r} declares [{cog.section}], a core configuration table")
+        elif cog.section in owners:
+            problems.append(f"bot.cogs: cogs {owners[cog.section]!r} and {name!r} both declare [{cog.section}]")
+        else:
+            owners[cog.section] = name
+            schemas[cog.section] = cog.settings
+    return schemas
+
+
 def _build(data: dict[str, Any], env: Mapping[str, str], cogs_dir: Path, path: Path) -> Config:
     problems: list[str] = []
-    top_level = {  # "table" shapes are checked by each table's own validator below
-        **{k: Field("table") for k in (*SECTIONS, *_STRUCTURED, *FEATURE_SECTIONS)},
-        **TOP_SECRETS,
-    }
-    for key in data:
-        spec = top_level.get(key)
-        if spec is None:
-            problems.append(
-                f"{key}: unknown key{_suggest(key, (*SECTIONS, *_STRUCTURED, *FEATURE_SECTIONS))}"
-            )
-        elif spec.kind == "secret":
-            problems.append(f"{key}: secrets come from the environment: set {spec.env}")
-
     core = {
         name: _check_table(data.get(name, {}), schema, name, problems) for name, schema in SECTIONS.items()
     }
     language = core["community"].get("default_language", "fi")
 
     known_cogs = available_cogs(cogs_dir)
+    enabled: list[str] = []
     for cog in core["bot"].get("cogs", ()):
         if cog not in known_cogs:
             problems.append(f"bot.cogs: unknown cog {cog!r}{_suggest(cog, known_cogs)}")
+        elif cog not in enabled:
+            enabled.append(cog)
+    features = _feature_schemas(tuple(enabled), cogs_dir, problems)
+
+    top_level = {  # "table" shapes are checked by each table's own validator
+        **{k: Field("table") for k in (*SECTIONS, *_STRUCTURED, *features)},
+        **TOP_SECRETS,
+    }
+    for key in data:
+        spec = top_level.get(key)
+        if spec is None and key in known_cogs and key not in enabled:
+            problems.append(f"{key}: settings for the {key!r} cog, which is not enabled (add it to bot.cogs)")
+        elif spec is None and key in enabled:
+            problems.append(f"{key}: the {key!r} cog has no settings")
+        elif spec is None:
+            problems.append(f"{key}: unknown key{_suggest(key, (*SECTIONS, *_STRUCTURED, *features))}")
+        elif spec.kind == "secret":
+            problems.append(f"{key}: secrets come from the environment: set {spec.env}")
+
     telegram = core["telegram"]
     if telegram.get("mode") == "webhook" and not telegram.get("webhook_url"):
         problems.append("telegram.webhook_url: required when mode = 'webhook'")
@@ -558,7 +594,7 @@ def _build(data: dict[str, Any], env: Mapping[str, str], cogs_dir: Path, path: P
     roles = _roles(data.get("roles", {}), problems)
     sections = {
         name: MappingProxyType(_check_table(data.get(name, {}), schema, name, problems))
-        for name, schema in FEATURE_SECTIONS.items()
+        for name, schema in features.items()
     }
     if problems:
         raise ConfigError(problems, path)

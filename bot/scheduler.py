@@ -222,11 +222,8 @@ class Scheduler:
 
     def trigger_for(self, job: JobSpec) -> CronTrigger | None:
         expression = job.cron
-        if job.config_key:
-            # "digest_cron" reads the cog's own section; "events.digest_cron" names the section (the /event
-            # cog's settings live in [events]).
-            section, _dot, key = job.config_key.rpartition(".")
-            expression = self.app.config.section(section or job.cog.name).get(key, expression)
+        if job.config_key:  # a key of the cog's own settings table
+            expression = self.app.config.section(job.cog.section).get(job.config_key, expression)
         if not expression:
             return None
         return CronTrigger.from_crontab(expression, timezone=self.app.config.tz)

@@ -10,11 +10,9 @@ import pytest
 
 from bot.config import (
     DEFAULT_COGS_DIR,
-    FEATURE_SECTIONS,
     REPO_ROOT,
     Config,
     ConfigError,
-    Field,
     available_cogs,
     default_config_path,
     load_config,
@@ -29,15 +27,25 @@ console_only = true
 """
 
 
+POLLS_COG = """
+from bot.commands import Cog
+from bot.config import Field, positive
+
+cog = Cog("polls", "Polls", settings={"max_options": Field("int", 10, check=positive)})
+"""
+
+
 @pytest.fixture
 def cogs(tmp_path: Path) -> Path:
-    """A cogs package holding the modules the example enables (the real cogs are written elsewhere)."""
+    """A cogs package holding the modules the example enables: events is the real cog (its settings schema
+    is what [events] is checked against), ping declares nothing, polls is a package declaring [polls]."""
     directory = tmp_path / "cogs"
     directory.mkdir()
-    for name in ("__init__", "ping", "events", "_helpers"):
+    for name in ("__init__", "ping", "_helpers"):
         (directory / f"{name}.py").write_text("", encoding="utf-8")
+    (directory / "events.py").write_text("from cogs.events import cog  # noqa: F401\n", encoding="utf-8")
     (directory / "polls").mkdir()
-    (directory / "polls" / "__init__.py").write_text("", encoding="utf-8")
+    (directory / "polls" / "__init__.py").write_text(POLLS_COG, encoding="utf-8")
     return directory
 
 
@@ -288,8 +296,41 @@ def test_frontend_switches(tmp_path: Path, cogs: Path) -> None:
     ]
 
 
-def test_registered_feature_section(tmp_path: Path, cogs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(FEATURE_SECTIONS, "polls", {"max_options": Field("int", 10)})
-    assert load_text(tmp_path, cogs, MINIMAL).section("polls") == {"max_options": 10}
-    found = problems(tmp_path, cogs, MINIMAL + "[polls]\nmax_options = 'ten'\n")
+def test_cog_declares_its_settings_section(tmp_path: Path, cogs: Path) -> None:
+    with_polls = MINIMAL + "[bot]\ncogs = ['polls']\n"
+    assert load_text(tmp_path, cogs, with_polls).section("polls") == {"max_options": 10}
+    found = problems(tmp_path, cogs, with_polls + "[polls]\nmax_options = 'ten'\n")
     assert found == ["polls.max_options: must be an integer"]
+    found = problems(tmp_path, cogs, with_polls + "[polls]\nmax_options = 0\nmax_option = 3\n")
+    assert found == ["polls.max_options: must be greater than 0",
+                     "polls.max_option: unknown key (did you mean 'max_options'?)"]
+
+
+def test_real_events_cog_declares_events_section() -> None:
+    from cogs.events import cog
+
+    assert (cog.name, cog.section) == ("event", "events")
+    assert load_config(EXAMPLE, {}).section("events")["page_size"] == 5
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[bot]\ncogs = ['ping']\n[events]\npage_size = 5\n",
+         ["events: settings for the 'events' cog, which is not enabled (add it to bot.cogs)"]),
+        ("[bot]\ncogs = ['ping']\n[polls]\nmax_options = 3\n",
+         ["polls: settings for the 'polls' cog, which is not enabled (add it to bot.cogs)"]),
+        ("[bot]\ncogs = ['ping']\n[ping]\nx = 1\n", ["ping: the 'ping' cog has no settings"]),
+        ("[bot]\ncogs = ['ping', 'events']\n[evnts]\npage_size = 5\n",
+         ["evnts: unknown key (did you mean 'events'?)"]),
+    ],
+)
+def test_settings_table_needs_an_enabled_cog(tmp_path: Path, cogs: Path, text: str, expected: list[str]) -> None:
+    assert problems(tmp_path, cogs, MINIMAL + text) == expected
+
+
+def test_disabled_cog_has_no_section(tmp_path: Path, cogs: Path) -> None:
+    config = load_text(tmp_path, cogs, MINIMAL + "[bot]\ncogs = ['ping']\n")
+    assert config.sections == {}
+    with pytest.raises(KeyError, match="no configuration section 'events'"):
+        config.section("events")

@@ -7,13 +7,20 @@ from datetime import datetime
 from typing import Any
 
 from bot.commands import Choice, Cog, UserError
-from bot.config import Campus, Config
+from bot.config import Campus, Config, Field, all_positive, between, cron, not_negative, positive
 from bot.context import Context, ServiceContext
 from bot.i18n import Lines, When, _
 from cogs.events.recurrence import next_occurrence
 from storage.events import Event, EventQueries
 
-cog = Cog("event", _("Events"), prefix="ev")
+# The cog is /event; its settings are the [events] table of config.toml.
+cog = Cog("event", _("Events"), prefix="ev", section="events", settings={
+    "reminder_hours": Field("int_list", [24, 1], check=all_positive),  # reminders this long before the start
+    "waitlist_offer_hours": Field("number", 12, check=positive),  # a freed place is held this long
+    "digest_cron": Field("str", "0 9 * * mon", check=cron),  # when the weekly digest is posted
+    "feedback_delay_hours": Field("number", 1, check=not_negative),  # feedback asked this long after the end
+    "page_size": Field("int", 5, check=between(1, 25)),  # events per page of /event list
+})
 
 ONLINE = "online"
 LANGUAGE_CHOICES = [Choice("fi", _("Finnish")), Choice("en", _("English")), Choice("both", _("Finnish and English"))]
@@ -50,7 +57,7 @@ def queries(ctx: ServiceContext) -> EventQueries:
 
 
 def settings(ctx: ServiceContext) -> Any:
-    return ctx.section("events")
+    return ctx.section(cog.section)
 
 
 async def get_event(ctx: ServiceContext, event_id: int) -> Event:

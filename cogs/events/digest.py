@@ -1,4 +1,4 @@
-"""The weekly digest: every Monday morning (events.digest_cron) the coming week's events are posted to
+"""The weekly digest: every Monday morning ([events] digest_cron) the coming week's events are posted to
 the announcements. A week without events posts nothing: an empty digest is noise people learn to skip."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from cogs.events.recurrence import occurrences_between
 log = logging.getLogger(__name__)
 
 
-@cog.job(config_key="events.digest_cron")
+@cog.job(config_key="digest_cron")
 async def digest(ctx: ServiceContext) -> None:
     now = ctx.now()
     week = [(start, event) for event in await queries(ctx).upcoming(now)
