@@ -26,6 +26,7 @@ NAME_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 ACTION_ID_MAX_BYTES = 64  # Telegram's callback_data limit; Discord allows 100.
 MAX_OPTIONS = 25  # both platforms: options per command, choices per option
 DESCRIPTION_MAX = 100
+CHOICE_LABEL_MAX = 100  # a choice's or suggestion's label (Discord's limit; Telegram buttons are shorter to read)
 
 
 class DeclarationError(Exception):

@@ -6,6 +6,7 @@ them in the core and the frontends.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -133,3 +134,9 @@ class Context(ServiceContext):
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
+
+    async def ask(self, command: Callable[..., Awaitable[Reply]], values: dict[str, Any]) -> Reply:
+        """Start one of the cog's commands from a button: `values` given, the rest asked for by the core's
+        prompt flow (a modal, a keyboard or the next message, as the platform does it)."""
+        spec = next(s for s in self.app.core.commands.values() if s.handler is command)
+        return await self.app.core.ask(self, spec, values)

@@ -25,7 +25,7 @@ from discord import AppCommandOptionType, app_commands
 from discord.app_commands import locale_str
 from discord.app_commands.transformers import CommandParameter
 
-from bot.commands import MAX_OPTIONS, CommandSpec, Kind, ParamSpec
+from bot.commands import CHOICE_LABEL_MAX, DESCRIPTION_MAX, MAX_OPTIONS, CommandSpec, Kind, ParamSpec
 from bot.i18n import Msg, Text, render
 
 if TYPE_CHECKING:
@@ -33,8 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DESCRIPTION_MAX = 100
-CHOICE_NAME_MAX = 100
 TEXT_OPTION_MAX = 6000  # Discord's max_length for a string option
 DATETIME_MAX = 100
 
@@ -106,7 +104,7 @@ def _parameter(spec: CommandSpec, param: ParamSpec, config: Config, complete: Co
         option.max_value = DATETIME_MAX
     choices = list(param.choices(config)) if param.kind is Kind.CHOICE else []
     if choices and len(choices) <= MAX_OPTIONS:
-        option.choices = [app_commands.Choice(name=localized(c.label, CHOICE_NAME_MAX), value=c.value)
+        option.choices = [app_commands.Choice(name=localized(c.label, CHOICE_LABEL_MAX), value=c.value)
                           for c in choices]
     elif param.kind in (Kind.REFERENCE, Kind.CHOICE):
         # References (and choice lists too long for Discord) are completed from the cog's suggestions.

@@ -76,7 +76,7 @@ def rsvp_buttons(event: Event) -> list[Button]:
 
 
 def calendar_entry(ctx: ServiceContext, event: Event) -> CalendarEntry:
-    """The next occurrence for platforms with a calendar (a Discord server's Events list)."""
+    """The next occurrence, for platforms that keep a calendar of their own."""
     start = upcoming_start(ctx, event)
     return CalendarEntry(
         uid=f"event:{event.id}", title=event.title, start=start,

@@ -94,7 +94,7 @@ def upcoming_start(ctx: ServiceContext, event: Event) -> datetime:
 
 
 def suggestion_label(event: Event, start: datetime) -> Lines:
-    # Discord shows at most 100 characters: cut long titles, keep the id and the day.
+    # Suggestion labels are short on every platform (CHOICE_LABEL_MAX): cut long titles, keep the id and day.
     title = event.title if len(event.title) <= 60 else event.title[:59] + "…"
     return Lines(f"#{event.id} {title}", When(start, "short"), sep=" · ")
 

@@ -62,9 +62,7 @@ async def rate(ctx: Context, event_id: int, occurrence: int, rating: int) -> Rep
 
 @cog.action("comment")
 async def comment_button(ctx: Context, event_id: int) -> Reply:
-    # The core's prompt flow asks for the long text (a modal on Discord, the next message elsewhere).
-    spec = ctx.app.core.commands[(cog.name, "comment")]
-    return await ctx.app.core.ask(ctx, spec, {"event": event_id})
+    return await ctx.ask(comment, {"event": event_id})
 
 
 @cog.command(_("Add a comment to your rating of an event"), private=True)
