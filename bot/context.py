@@ -6,7 +6,7 @@ them in the core and the frontends.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -17,6 +17,7 @@ from bot.i18n import Text
 if TYPE_CHECKING:
     from bot.app import Application
     from bot.config import Config
+    from bot.scheduler import Planned
     from storage.db import Database
     from storage.people import Person
 
@@ -101,6 +102,10 @@ class ServiceContext:
                        person_id: int | None = None) -> None:
         """A row first, then a wake-up: the task runs once at `at`, also across restarts."""
         await self.app.scheduler.schedule(task, at, key=key, payload=payload or {}, person_id=person_id)
+
+    async def schedule_many(self, planned: Iterable[Planned]) -> None:
+        """Many rows in one transaction (a recurring event's reminders), then one wake-up."""
+        await self.app.scheduler.schedule_many(planned)
 
     async def unschedule(self, key_prefix: str) -> int:
         return await self.app.scheduler.cancel(key_prefix)

@@ -12,7 +12,7 @@ from datetime import timedelta
 from bot.commands import Reply
 from bot.context import ServiceContext
 from bot.i18n import Lines, When, _, ngettext
-from bot.scheduler import Due
+from bot.scheduler import Due, Planned
 from cogs.events.common import cog, queries, settings, where_text
 from cogs.events.recurrence import duration, occurrences
 from storage.events import Event
@@ -25,18 +25,20 @@ async def schedule_event(ctx: ServiceContext, event: Event) -> None:
     config = settings(ctx)
     length = duration(event.starts_at, event.ends_at)
     feedback_delay = timedelta(hours=float(config["feedback_delay_hours"]))
+    planned: list[Planned] = []  # one transaction for a whole series (a year of weekly events: ~150 rows)
     for index, start in enumerate(occurrences(event)):
         payload = {"event": event.id, "occurrence": index}
         for hours in config["reminder_hours"]:
             at = start - timedelta(hours=hours)
             if at > now:
-                await ctx.schedule("ev_reminder", at, key=f"ev:{event.id}:rem:{hours}:{index}",
-                                   payload={**payload, "hours": hours})
+                planned.append(Planned("ev_reminder", at, f"ev:{event.id}:rem:{hours}:{index}",
+                                       {**payload, "hours": hours}))
         if start + length + feedback_delay > now:
-            await ctx.schedule("ev_feedback", start + length + feedback_delay, key=f"ev:{event.id}:fb:{index}",
-                               payload=payload)
+            planned.append(Planned("ev_feedback", start + length + feedback_delay, f"ev:{event.id}:fb:{index}",
+                                   payload))
     if event.series_end_at > now:
-        await ctx.schedule("ev_ended", event.series_end_at, key=f"ev:{event.id}:end", payload={"event": event.id})
+        planned.append(Planned("ev_ended", event.series_end_at, f"ev:{event.id}:end", {"event": event.id}))
+    await ctx.schedule_many(planned)
 
 
 @cog.task("ev_reminder")
