@@ -119,6 +119,11 @@ class Reply:
         return [button for row in self.buttons for button in row]
 
 
+def clip(text: str, limit: int) -> str:
+    """Cut a text to a platform's limit, with an ellipsis so the reader sees it goes on."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def check_action_id(action: str) -> None:
     if not action or len(action.encode()) > ACTION_ID_MAX_BYTES:
         raise DeclarationError(f"action id {action!r} must be 1-{ACTION_ID_MAX_BYTES} bytes")

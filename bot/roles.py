@@ -15,19 +15,19 @@ EVERYONE = "student"  # anyone who talks to the bot can use the student commands
 class Roles:
     def __init__(self, config: Config) -> None:
         self.config = config
+        # (platform, user id) -> roles given by id in config, built once: it is asked on every command.
+        by_account: dict[tuple[str, str], set[str]] = {}
+        for role, source in config.roles.items():
+            for platform, ids in (("console", source.console_users), ("discord", source.discord_user_ids),
+                                  ("telegram", source.telegram_user_ids)):
+                for user_id in ids:
+                    by_account.setdefault((platform, str(user_id).lower()), {EVERYONE}).add(role)
+        self._by_account = {key: frozenset(roles) for key, roles in by_account.items()}
+        self._everyone = frozenset({EVERYONE})
 
     def configured_roles(self, account: Account) -> frozenset[str]:
         """Roles given to this account by id in config (console names, Discord / Telegram user ids)."""
-        found = {EVERYONE}
-        for role, source in self.config.roles.items():
-            ids: Iterable[object] = {
-                "console": source.console_users,
-                "discord": source.discord_user_ids,
-                "telegram": source.telegram_user_ids,
-            }.get(account.platform, ())
-            if account.user_id in {str(i).lower() for i in ids}:
-                found.add(role)
-        return frozenset(found)
+        return self._by_account.get((account.platform, account.user_id.lower()), self._everyone)
 
     def for_discord_role_ids(self, role_ids: Iterable[int]) -> frozenset[str]:
         held = set(role_ids)

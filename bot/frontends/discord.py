@@ -27,12 +27,12 @@ import aiohttp
 import discord
 import yarl
 
-from bot.commands import CommandSpec, Kind, ParamSpec, Rendered, Reply, render_reply
+from bot.commands import CommandSpec, Kind, ParamSpec, Rendered, Reply, clip, render_reply
 from bot.context import Account, Chat, Context, Origin
 from bot.frontends.base import Frontend, MessageGone, RetryLater, Sent, Target, Unreachable
 from bot.frontends.discord_calendar import GuildCalendar
 from bot.frontends.discord_commands import CatalogTranslator, build_tree, sync_if_changed
-from bot.frontends.discord_render import ActionButton, clip, message_parts
+from bot.frontends.discord_render import ActionButton, message_parts
 from bot.i18n import render
 
 if TYPE_CHECKING:

@@ -7,17 +7,13 @@ from collections.abc import Iterable
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.commands import CommandSpec, Rendered
+from bot.commands import CommandSpec, Rendered, clip
 from bot.i18n import render
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_COMMAND_DESCRIPTION = 256
 MAX_COMMANDS = 100
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def to_html(message: Rendered, limit: int = MAX_TEXT) -> str:
@@ -28,7 +24,7 @@ def to_html(message: Rendered, limit: int = MAX_TEXT) -> str:
     title = message.title or ""
     fields = [(name, value) for name, value in message.fields]
     overhead = len(title) + sum(len(n) + len(v) + 3 for n, v in fields) + (1 if title else 0)
-    body = _cut(message.text, max(limit - overhead - 1, 1)) if message.text else ""
+    body = clip(message.text, max(limit - overhead - 1, 1)) if message.text else ""
     parts = [f"<b>{html.escape(title)}</b>"] if title else []
     if body:
         parts.append(html.escape(body))
@@ -55,6 +51,6 @@ def menu(specs: Iterable[CommandSpec], language: str, *, groups: bool) -> list[B
     for spec in specs:
         if groups and spec.private:
             continue
-        description = _cut(render(spec.description, language), MAX_COMMAND_DESCRIPTION)
+        description = clip(render(spec.description, language), MAX_COMMAND_DESCRIPTION)
         commands.append(BotCommand(spec.flat_name, description))
     return commands[:MAX_COMMANDS]
