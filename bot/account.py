@@ -13,9 +13,10 @@ import secrets
 from datetime import timedelta
 from typing import Annotated, Any
 
+from bot.builtin import LANGUAGE_CHOICES
 from bot.commands import Button, Choice, Cog, File, Param, Reply, UserError
 from bot.context import Context, ServiceContext
-from bot.i18n import LANGUAGES, Lines, Msg, Text, _, current_language
+from bot.i18n import LANGUAGE_NAMES, Lines, Msg, Text, _
 from bot.quiet import parse_window
 from storage.outbox import iso
 from storage.reminders import LinkCodes
@@ -28,8 +29,6 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 CODE_LENGTH = 8
 CODE_VALID = timedelta(minutes=10)
 PLATFORM_NAMES: dict[str, Text] = {"discord": "Discord", "telegram": "Telegram", "console": _("console")}
-LANGUAGE_NAMES: dict[str, Text] = {"fi": "suomi", "en": "English"}
-LANGUAGE_CHOICES = [Choice(code, LANGUAGE_NAMES[code]) for code in LANGUAGES]
 PLATFORM_CHOICES = [Choice(code, name) for code, name in PLATFORM_NAMES.items()]
 QUIET_OFF = {"off", "pois", "none", "ei", "-"}
 
@@ -119,9 +118,7 @@ async def settings(ctx: Context,
             raise UserError(_("I could not read “{quiet}” as quiet hours. Write for example 22-8 or 22:30-7:00, "
                               "or off.", quiet=quiet))
     if language is not None:
-        await people.set_locale(ctx.person.id, language)
-        ctx.language = language
-        current_language.set(language)
+        await ctx.set_language(language)
     if platform is not None:
         await people.set_preferred_platform(ctx.person.id, platform)
     if window is not None:

@@ -6,11 +6,11 @@ from typing import Annotated
 
 from bot.commands import Choice, Cog, Param, Reply
 from bot.context import Context
-from bot.i18n import Lines, _, current_language, render
+from bot.i18n import LANGUAGE_NAMES, Lines, _, render
 
 cog = Cog("bot", _("Basics"), grouped=False)
 
-LANGUAGE_CHOICES = [Choice("fi", "suomi"), Choice("en", "English")]
+LANGUAGE_CHOICES = [Choice(code, name) for code, name in LANGUAGE_NAMES.items()]
 
 
 @cog.command(_("What I can do for you"))
@@ -29,9 +29,7 @@ async def help(ctx: Context) -> Reply:
 @cog.command(_("Choose the language I use with you"))
 async def language(ctx: Context,
                    language: Annotated[str, Param(_("Language"), choices=LANGUAGE_CHOICES)]) -> Reply:
-    await ctx.app.people.set_locale(ctx.person.id, language)
-    ctx.language = language
-    current_language.set(language)
+    await ctx.set_language(language)
     return Reply(_("I'll speak English with you from now on.") if language == "en"
                  else _("I'll speak Finnish with you from now on."), private=True)
 

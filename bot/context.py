@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.commands import Reply
-from bot.i18n import Text
+from bot.i18n import Text, current_language
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -136,6 +136,12 @@ class Context(ServiceContext):
     @property
     def platform(self) -> str:
         return self.chat.platform
+
+    async def set_language(self, language: str) -> None:
+        """The person's chosen language, stored and used from this reply on."""
+        await self.app.people.set_locale(self.person.id, language)
+        self.language = language
+        current_language.set(language)
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))

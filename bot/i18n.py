@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from babel.plural import PluralRule
 
 LANGUAGES = ("fi", "en")
+LANGUAGE_NAMES = {"fi": "suomi", "en": "English"}  # each language's name in itself
 DEFAULT_LANGUAGE = "fi"
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 
