@@ -122,13 +122,6 @@ class Scheduler:
         await self._arm()
         return count
 
-    async def pending(self, key_prefix: str = "") -> list[Any]:
-        escaped = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return await self.app.db.fetchall(
-            "SELECT * FROM scheduled WHERE status = 'pending' AND key LIKE ? ESCAPE '\\' ORDER BY due_at",
-            (escaped + "%",),
-        )
-
     def on_dropped(self, task: str, handler: DropHandler) -> None:
         """Called for a row of `task` dropped after the grace time (a repeating reminder plans its next)."""
         self._dropped[task] = handler
@@ -324,8 +317,3 @@ class Scheduler:
                     await self._run_rows(moment)
             self.app.clock.pin(target)
         await self.run_due()
-
-    async def run_due_until(self, moment: datetime) -> None:
-        """Rows due by `moment` run now (kept for callers of the earlier API)."""
-        async with self._lock:
-            await self._run_rows(moment)
