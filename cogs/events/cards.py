@@ -10,7 +10,7 @@ from bot.context import ServiceContext
 from bot.i18n import TIMEZONE, Lines, Msg, Text, When, _
 from bot.timefmt import format_range, format_when
 from cogs.events.common import LANGUAGE_CHOICES, cog, ended, queries, upcoming_start, where_text
-from cogs.events.recurrence import duration, next_occurrence
+from cogs.events.recurrence import duration
 from storage.events import Counts, Event
 
 ANSWERS = ("yes", "maybe", "no")
@@ -44,8 +44,7 @@ def language_label(code: str | None) -> Text | None:
 
 def when_text(ctx: ServiceContext, event: Event) -> Text:
     """The next (or only) occurrence, with its end when one was given."""
-    found = next_occurrence(event, ctx.now())
-    start = found[1] if found else event.starts_at
+    start = upcoming_start(ctx, event)
     if event.ends_at is None:
         return When(start)
     return Span(start, start + duration(event.starts_at, event.ends_at))
