@@ -113,6 +113,14 @@ class LiveQueries:
 
     async def remember(self, *, kind: str, ref_id: int, platform: str, chat_id: str, message_id: str,
                        language: str, person_id: int | None, now: datetime) -> None:
+        if person_id is not None:
+            # One live copy per person, chat and thing: showing a card again retires the older copy, so a
+            # popular event's edits stay bounded by its readers, not by how often they looked.
+            await self.db.execute(
+                "DELETE FROM live_copies WHERE kind = ? AND ref_id = ? AND platform = ? AND chat_id = ?"
+                " AND person_id = ? AND message_id <> ?",
+                (kind, ref_id, platform, chat_id, person_id, message_id),
+            )
         await self.db.execute(
             "INSERT INTO live_copies (kind, ref_id, platform, chat_id, message_id, language, person_id,"
             " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, chat_id, message_id)"

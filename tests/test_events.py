@@ -90,9 +90,10 @@ async def test_show_by_title_and_by_id_gives_a_live_card(bot: ConsoleBot) -> Non
     await create(bot)
     shown = await bot.say("/event show Quiz", as_="Sanni")
     assert "#1 Quiz night" in shown[0].text and shown[0].buttons
-    assert "#1 Quiz night" in texts(await bot.say("/event show 1"))
+    by_id = await bot.say("/event show 1")
+    assert "#1 Quiz night" in by_id[0].text
     await going(bot, "Emma", card(bot))
-    assert "Tulossa 1/2" in bot.message(shown[0].number).text  # the shown copy follows too
+    assert "Tulossa 1/2" in bot.message(by_id[0].number).text  # the shown copy follows too (the newest one)
     unknown = texts(await bot.say("/event show 99"))
     assert "Tapahtumaa #99 ei ole" in unknown
 
@@ -162,3 +163,15 @@ async def test_raising_the_capacity_offers_places_to_the_waiting_list(bot: Conso
     await bot.say("/event edit event=1 capacity=3", as_="Olli")
     assert any("vapautui paikka" in p.text for p in bot.sent_to("@aino"))
     assert "Tulossa 2/3" in bot.message(number).text
+
+
+async def test_showing_a_card_again_keeps_one_live_copy_per_person(bot: ConsoleBot) -> None:
+    await create(bot)
+    first = await bot.say("/event show 1", as_="Sanni")
+    again = await bot.say("/event show 1")
+    assert first[0].number != again[0].number
+    copies = await bot.app.db.fetchall(
+        "SELECT message_id FROM live_copies WHERE kind = 'event' AND person_id IS NOT NULL")
+    assert [row["message_id"] for row in copies] == [str(again[0].number)]
+    await going(bot, "Emma", card(bot))
+    assert "Tulossa 1" in bot.message(again[0].number).text  # the newest copy follows the counts
