@@ -85,8 +85,13 @@ class Core:
     def group_names(self) -> set[str]:
         return {spec.path[0] for spec in self.commands.values() if len(spec.path) == 2}
 
+    @staticmethod
+    def may_use(spec: CommandSpec, roles: frozenset[str]) -> bool:
+        """The one role rule: a command without roles is for everyone, else one of its roles is needed."""
+        return spec.roles is None or bool(spec.roles & roles)
+
     def visible_commands(self, roles: frozenset[str]) -> list[CommandSpec]:
-        return [spec for spec in self.commands.values() if spec.roles is None or spec.roles & roles]
+        return [spec for spec in self.commands.values() if self.may_use(spec, roles)]
 
     # ---------------------------------------------------------------------------------------- context
 
@@ -199,7 +204,8 @@ class Core:
         return reply
 
     def _check_allowed(self, ctx: Context, spec: CommandSpec) -> None:
-        if spec.roles is not None and not (spec.roles & ctx.roles):
+        if not self.may_use(spec, ctx.roles):
+            assert spec.roles is not None
             raise UserError(_("Only {roles} can use /{command}.",
                               roles=Lines(*(role_name(r) for r in sorted(spec.roles)), sep=", "),
                               command=spec.full_name))

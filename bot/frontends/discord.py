@@ -27,7 +27,7 @@ import aiohttp
 import discord
 import yarl
 
-from bot.commands import CommandSpec, Kind, ParamSpec, Rendered, Reply, clip, render_reply
+from bot.commands import CHOICE_LABEL_MAX, CommandSpec, Kind, ParamSpec, Rendered, Reply, clip, render_reply
 from bot.context import Account, Chat, Context, Origin
 from bot.frontends.base import Frontend, MessageGone, RetryLater, Sent, Target, Unreachable
 from bot.frontends.discord_calendar import GuildCalendar
@@ -335,7 +335,8 @@ class DiscordFrontend(Frontend):
                     value = await self.app.people.get_or_create(PLATFORM, str(value.id), value.display_name)
                 raw[name] = value
             long_params = [p for p in spec.params if p.kind is Kind.LONG_TEXT]
-            if long_params and not modal_done and self._may_run(ctx, spec):
+            # The modal opens only when the command may run, so nobody writes a long text to be refused.
+            if long_params and not modal_done and self.app.core.may_use(spec, ctx.roles):
                 modal = CommandModal(self, spec, raw, ctx.language, long_params)
                 await interaction.response.send_modal(modal)
                 return
@@ -345,17 +346,12 @@ class DiscordFrontend(Frontend):
         finally:
             self._finished(interaction.id)
 
-    @staticmethod
-    def _may_run(ctx: Context, spec: CommandSpec) -> bool:
-        # Only open the modal when the command can run, so nobody writes a long text to be refused.
-        return spec.roles is None or bool(spec.roles & ctx.roles)
-
     async def _complete(self, interaction: discord.Interaction[Any], spec: CommandSpec, param: ParamSpec,
                         current: str) -> list[discord.app_commands.Choice[str]]:
         try:
             ctx = await self._context(interaction, private=spec.private)
             found = await self.app.core.suggest(ctx, spec, param.name, current)
-            return [discord.app_commands.Choice(name=clip(render(c.label, ctx.language), 100) or c.value,
+            return [discord.app_commands.Choice(name=clip(render(c.label, ctx.language), CHOICE_LABEL_MAX) or c.value,
                                                 value=str(c.value)[:100]) for c in found[:25]]
         finally:
             self._finished(interaction.id)
