@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 def wanted_menus(app: Application) -> list[tuple[BotCommandScope, str, list[BotCommand]]]:
     """(scope, language_code, commands); language "" is the fallback for every other language."""
-    specs = [spec for spec in app.core.commands.values() if spec.roles is None or EVERYONE in spec.roles]
+    specs = app.core.visible_commands(frozenset({EVERYONE}))  # the menu everyone sees: no team commands
     default = app.config.community.default_language
     menus: list[tuple[BotCommandScope, str, list[BotCommand]]] = []
     for language in LANGUAGES:
