@@ -86,9 +86,13 @@ class Application:
         await asyncio.to_thread(warm_up)
         from bot.context import ServiceContext
 
-        for cog in self.cogs:
-            for hook in cog.startup:
-                await hook(ServiceContext(self))
+        try:
+            for cog in self.cogs:
+                for hook in cog.startup:
+                    await hook(ServiceContext(self))
+        except BaseException:
+            await self.db.close()  # a cog refused to start (a bad setting): leave nothing open
+            raise
         for frontend in self.frontends.values():
             await frontend.start()
         self.outbox.start()

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+from types import MappingProxyType
+
+import pytest
+
 from tests.harness import ConsoleBot, texts
+from tests.harness import test_config as example_config
 
 QUIZ = '/event create title="Quiz night" start="4.12. klo 18" where=helsinki description="Fun quiz" capacity=2'
 
@@ -175,3 +182,25 @@ async def test_showing_a_card_again_keeps_one_live_copy_per_person(bot: ConsoleB
     assert [row["message_id"] for row in copies] == [str(again[0].number)]
     await going(bot, "Emma", card(bot))
     assert "Tulossa 1" in bot.message(again[0].number).text  # the newest copy follows the counts
+
+
+async def test_an_english_event_is_also_announced_in_english_for_international_students(bot: ConsoleBot) -> None:
+    await create(bot, QUIZ.replace("capacity=2", "language=en"))
+    [english] = bot.sent_to("#international")
+    assert "Going 0" in english.text and "When: Friday 4 December at 18:00" in english.text
+    assert "Tulossa 0" in bot.message(card(bot)).text  # the Finnish announcement as before
+    await going(bot, "Emma", english.number)  # an RSVP on the English card counts everywhere
+    assert "Going 1" in bot.message(english.number).text and "Tulossa 1" in bot.message(card(bot)).text
+
+
+async def test_a_finnish_event_is_not_announced_to_the_english_destination(bot: ConsoleBot) -> None:
+    await create(bot)
+    assert bot.sent_to("#international") == []
+
+
+async def test_an_unknown_english_destination_stops_start_up_with_its_key(tmp_path: Path) -> None:
+    config = example_config()
+    events = MappingProxyType({**config.sections["events"], "english_destination": "internationl"})
+    config = dataclasses.replace(config, sections=MappingProxyType({**config.sections, "events": events}))
+    with pytest.raises(RuntimeError, match=r"events\.english_destination"):
+        await ConsoleBot.start(tmp_path, config)

@@ -15,6 +15,7 @@ from cogs.events.common import (
     ONLINE,
     REPEAT_CHOICES,
     REPEAT_WEEKS,
+    announce_to,
     cog,
     get_event,
     queries,
@@ -58,10 +59,8 @@ async def create(
     )
     event = await get_event(ctx, event_id)
     await schedule_event(ctx, event)
-    await ctx.post("announcements", shows=("event", event_id))
-    campus_destination = ctx.config.campus(where).destination if where != ONLINE else None
-    if campus_destination and campus_destination != "announcements":
-        await ctx.post(campus_destination, shows=("event", event_id))
+    for destination in announce_to(ctx, event):
+        await ctx.post(destination, shows=("event", event_id))
     return Reply(_("Event #{id} {title} created and announced.", id=event_id, title=title), private=True)
 
 

@@ -20,6 +20,7 @@ cog = Cog("event", _("Events"), prefix="ev", section="events", settings={
     "digest_cron": Field("str", "0 9 * * mon", check=cron),  # when the weekly digest is posted
     "feedback_delay_hours": Field("number", 1, check=not_negative),  # feedback asked this long after the end
     "page_size": Field("int", 5, check=between(1, 25)),  # events per page of /event list
+    "english_destination": Field("str", ""),  # events in English are also announced here ("" = nowhere more)
 })
 
 ONLINE = "online"
@@ -50,6 +51,24 @@ def where_text(ctx: ServiceContext, event: Event) -> Any:
         return CampusName(ctx.config.campus(event.campus))
     except KeyError:  # a campus removed from config since: show its id rather than fail
         return event.campus
+
+
+def announce_to(ctx: ServiceContext, event: Event) -> list[str]:
+    """Where a new event is announced: everyone, its campus, and in English for international students."""
+    names = ["announcements"]
+    if event.campus is not None:
+        names.append(ctx.config.campus(event.campus).destination or "announcements")
+    english = settings(ctx)["english_destination"]
+    if english and event.language in ("en", "both"):
+        names.append(english)
+    return list(dict.fromkeys(names))  # once each, in this order
+
+
+@cog.on_startup
+async def check_settings(ctx: ServiceContext) -> None:
+    english = settings(ctx)["english_destination"]
+    if english and english not in ctx.config.destinations:
+        raise RuntimeError(f"events.english_destination: no destination named {english!r} in [destinations]")
 
 
 def queries(ctx: ServiceContext) -> EventQueries:
