@@ -89,6 +89,16 @@ async def test_digest_posts_the_coming_weeks_events_on_monday_morning(bot: Conso
     text = digests[0].text
     assert text.index("Soon (#1)") < text.index("Webinar (#2)") and "Later" not in text
     assert "ti 1.12. klo 18.00" in text and "Verkossa" in text
+    assert bot.sent_to("#international") == []  # no English events this week
+
+
+async def test_digest_lists_english_events_in_english_for_international_students(bot: ConsoleBot) -> None:
+    await create(bot, '/event create title=Soon start="1.12. klo 18" where=helsinki description=x')
+    await create(bot, '/event create title="Game night" start="2.12. klo 18" where=helsinki description=x '
+                      'language=both')
+    await bot.wait("91h")  # Monday 30.11. 09:00 Helsinki
+    [digest] = [p for p in bot.sent_to("#international") if "Events this week" in p.text]
+    assert "Game night (#2)" in digest.text and "Wed 2 Dec 18:00" in digest.text and "Soon" not in digest.text
 
 
 async def test_digest_in_a_week_without_events_posts_nothing(bot: ConsoleBot) -> None:

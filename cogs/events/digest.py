@@ -1,16 +1,18 @@
 """The weekly digest: every Monday morning ([events] digest_cron) the coming week's events are posted to
-the announcements. A week without events posts nothing: an empty digest is noise people learn to skip."""
+the announcements, and the English and bilingual ones to the English destination (in English). A week
+without events posts nothing: an empty digest is noise people learn to skip."""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.commands import Reply
 from bot.context import ServiceContext
 from bot.i18n import Lines, When, _
-from cogs.events.common import cog, queries, where_text
+from cogs.events.common import cog, queries, settings, where_text
 from cogs.events.recurrence import occurrences_between
+from storage.events import Event
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +26,16 @@ async def digest(ctx: ServiceContext) -> None:
         log.info("weekly digest: no events in the coming week, nothing posted")
         return
     week.sort(key=lambda pair: (pair[0], pair[1].id))
+    await post_digest(ctx, "announcements", week)
+    english = settings(ctx)["english_destination"]
+    in_english = [(start, event) for start, event in week if event.language in ("en", "both")]
+    if english and in_english:
+        await post_digest(ctx, english, in_english)
+
+
+async def post_digest(ctx: ServiceContext, destination: str, week: list[tuple[datetime, Event]]) -> None:
     lines = [Lines(When(start, "short"), f"{event.title} (#{event.id})", where_text(ctx, event), sep=" · ")
              for start, event in week]
-    await ctx.post("announcements", Reply(
+    await ctx.post(destination, Reply(
         Lines(*lines, "", _("/event show <number> gives the details and the RSVP buttons.")),
         title=_("Events this week")))
