@@ -8,7 +8,7 @@ time and scheduled.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from bot.commands import Button, Choice, Cog, Param, Reply, UserError
 from bot.context import Context, ServiceContext
 from bot.i18n import Lines, Msg, When, _
 from bot.scheduler import Due
+from bot.timeparse import local_to_utc
 from storage.reminders import Reminder, ReminderQueries
 
 cog = Cog("reminders", _("Personal reminders"), prefix="rem", grouped=False)
@@ -56,7 +57,7 @@ def local_text(moment: datetime, zone: ZoneInfo) -> str:
 
 def to_utc(local_at: str, zone: str) -> datetime:
     """The instant of a wall-clock time in a zone (a time skipped by DST lands just after the gap)."""
-    return datetime.fromisoformat(local_at).replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    return local_to_utc(datetime.fromisoformat(local_at), ZoneInfo(zone))
 
 
 def next_local(local_at: str, repeat: str, zone: str, after: datetime) -> str:

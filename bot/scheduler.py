@@ -55,7 +55,7 @@ class Due:
 
 @dataclass(frozen=True)
 class Planned:
-    """One row for `schedule_many` (bulk inserts: imports, the benchmark)."""
+    """One row for `schedule_many` (many rows in one transaction: a recurring event's reminders)."""
 
     task: str
     at: datetime

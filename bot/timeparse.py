@@ -89,11 +89,11 @@ def _parse_iso(text: str, tz: ZoneInfo) -> datetime | None:
     s = text.strip().upper()
     try:
         if _ISO_DATE_ONLY_RE.fullmatch(s):
-            return _localize(datetime.combine(date.fromisoformat(s), DEFAULT_TIME), tz)
+            return local_to_utc(datetime.combine(date.fromisoformat(s), DEFAULT_TIME), tz)
         dt = datetime.fromisoformat(s)
     except ValueError:
         return None
-    return dt.astimezone(UTC) if dt.tzinfo is not None else _localize(dt, tz)
+    return dt.astimezone(UTC) if dt.tzinfo is not None else local_to_utc(dt, tz)
 
 
 # --- step 2: Finnish durations -> English "in N <unit>" ------------------------------------------------
@@ -367,14 +367,15 @@ def _duration(rest: str, now: datetime, tz: ZoneInfo, languages: list[str]) -> d
         return None
     if base.tzinfo is UTC:
         return parsed.replace(tzinfo=UTC)
-    return _localize(parsed, tz)
+    return local_to_utc(parsed, tz)
 
 
 # --- assembling ----------------------------------------------------------------------------------------
 
 
-def _localize(naive: datetime, tz: ZoneInfo) -> datetime:
-    """Local wall time -> UTC; fold=0 resolves DST gaps and folds (see module docstring)."""
+def local_to_utc(naive: datetime, tz: ZoneInfo) -> datetime:
+    """Local wall time -> UTC, the one rule for every wall-clock time the bot stores or reads: fold=0 takes
+    the first (summer-time) instance of a repeated hour, and a skipped hour lands just after the gap."""
     return naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
 
 
@@ -400,7 +401,7 @@ def _parse_local(s: str, tz: ZoneInfo, now: datetime, languages: list[str]) -> d
         moved = _duration(rest, now, tz, languages)
         if moved is None or when is None:
             return moved
-        return _localize(datetime.combine(moved.astimezone(tz).date(), when), tz)
+        return local_to_utc(datetime.combine(moved.astimezone(tz).date(), when), tz)
 
     clock = when or DEFAULT_TIME
     day: date | None
@@ -425,7 +426,7 @@ def _parse_local(s: str, tz: ZoneInfo, now: datetime, languages: list[str]) -> d
         day = _dateparser_day(rest, clock, wall, languages)
     if day is None:
         return None
-    return _localize(datetime.combine(day, clock), tz)
+    return local_to_utc(datetime.combine(day, clock), tz)
 
 
 def parse_when(text: str, locale: str, tz: ZoneInfo, now: datetime) -> datetime | None:

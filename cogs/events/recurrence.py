@@ -6,9 +6,10 @@ is stepped in local time (naive wall clock + whole weeks) and each occurrence co
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.timeparse import local_to_utc
 from storage.events import Event
 
 DEFAULT_DURATION = timedelta(hours=2)  # for events without an end: reminders, feedback and "over"
@@ -20,12 +21,14 @@ def occurrence_starts(first: datetime, zone: str, repeat_weeks: int, until: date
     if not repeat_weeks or until is None:
         return [first]
     tz = ZoneInfo(zone)
-    wall = first.astimezone(tz).replace(tzinfo=None)
-    starts: list[datetime] = []
     step = timedelta(weeks=repeat_weeks)
+    wall = first.astimezone(tz).replace(tzinfo=None)
+    if wall.date() > until:
+        return []
+    starts = [first]  # the instant the organiser gave; the rest keep its local hour
+    wall += step
     while wall.date() <= until:
-        # fold=0: an ambiguous wall time (autumn change night) is read as its first, summer-time instance.
-        starts.append(wall.replace(tzinfo=tz).astimezone(UTC))
+        starts.append(local_to_utc(wall, tz))
         wall += step
     return starts
 
