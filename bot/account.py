@@ -134,13 +134,6 @@ async def settings(ctx: Context,
 async def collect(ctx: ServiceContext, person_id: int) -> dict[str, Any]:
     """Everything stored about a person: the core's rows and each cog's `export_person` part."""
     people = ctx.app.people
-    deliveries = await ctx.db.fetchall(
-        "SELECT id, created_at, platform, status, attempts, sent_at FROM outbox WHERE person_id = ? ORDER BY id",
-        (person_id,),
-    )
-    scheduled = await ctx.db.fetchall(
-        "SELECT id, task, due_at, status FROM scheduled WHERE person_id = ? ORDER BY id", (person_id,)
-    )
     features: dict[str, Any] = {}
     for feature in ctx.app.cogs:
         for hook in feature.exporters:
@@ -149,8 +142,8 @@ async def collect(ctx: ServiceContext, person_id: int) -> dict[str, Any]:
         "generated_at": iso(ctx.now()),
         "person": await people.person_row(person_id),
         "accounts": await people.account_rows(person_id),
-        "messages_sent_to_you": [dict(r) for r in deliveries],  # texts are not kept after delivery
-        "scheduled_for_you": [dict(r) for r in scheduled],
+        "messages_sent_to_you": await ctx.app.outbox.rows.of_person(person_id),
+        "scheduled_for_you": await ctx.app.scheduler.of_person(person_id),
         "features": features,
     }
 

@@ -122,6 +122,12 @@ class Scheduler:
         await self._arm()
         return count
 
+    async def of_person(self, person_id: int) -> list[dict[str, Any]]:
+        """A person's scheduled rows (for /mydata)."""
+        rows = await self.app.db.fetchall(
+            "SELECT id, task, due_at, status FROM scheduled WHERE person_id = ? ORDER BY id", (person_id,))
+        return [dict(r) for r in rows]
+
     def on_dropped(self, task: str, handler: DropHandler) -> None:
         """Called for a row of `task` dropped after the grace time (a repeating reminder plans its next)."""
         self._dropped[task] = handler

@@ -91,6 +91,15 @@ class OutboxQueries:
             (iso(when), error[:500], row_id),
         )
 
+    async def of_person(self, person_id: int) -> list[dict[str, Any]]:
+        """What was sent to a person (for /mydata): when and how, never the text (not kept after delivery)."""
+        rows = await self.db.fetchall(
+            "SELECT id, created_at, platform, status, attempts, sent_at FROM outbox WHERE person_id = ?"
+            " ORDER BY id",
+            (person_id,),
+        )
+        return [dict(r) for r in rows]
+
     async def status_counts(self) -> dict[str, int]:
         rows = await self.db.fetchall("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
         return {r["status"]: r["n"] for r in rows}
