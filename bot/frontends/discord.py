@@ -295,15 +295,17 @@ class DiscordFrontend(Frontend):
 
     async def _context(self, interaction: discord.Interaction[Any], *, private: bool = False,
                        origin: Origin | None = None) -> Context:
-        user = interaction.user
-        role_ids = [r.id for r in user.roles] if isinstance(user, discord.Member) else await self._member_roles(user.id)
-        self._locales[user.id] = str(interaction.locale)
-        channel = interaction.channel
+        self._locales[interaction.user.id] = str(interaction.locale)
         chat = Chat(PLATFORM, str(interaction.channel_id), direct=interaction.guild_id is None or private,
-                    title=getattr(channel, "name", None) or "")
+                    title=getattr(interaction.channel, "name", None) or "")
+        return await self._person_context(interaction.user, chat, str(interaction.locale), origin)
+
+    async def _person_context(self, user: discord.User | discord.Member, chat: Chat, locale: str | None,
+                              origin: Origin | None = None) -> Context:
+        """The one way a Discord user becomes a Context: roles from the guild member (fetched for DMs)."""
+        role_ids = [r.id for r in user.roles] if isinstance(user, discord.Member) else await self._member_roles(user.id)
         return await self.app.core.context_for(Account(PLATFORM, str(user.id)), user.display_name, chat,
-                                               self.app.roles.for_discord_role_ids(role_ids),
-                                               str(interaction.locale), origin)
+                                               self.app.roles.for_discord_role_ids(role_ids), locale, origin)
 
     async def _member_roles(self, user_id: int) -> list[int]:
         """Role ids in the configured guilds of someone writing in a DM (cached: no members intent)."""
@@ -372,12 +374,8 @@ class DiscordFrontend(Frontend):
         if message.author.bot or message.guild is not None or not message.content:
             return
         try:
-            user = message.author
-            role_ids = await self._member_roles(user.id)
             chat = Chat(PLATFORM, str(message.channel.id), direct=True)
-            ctx = await self.app.core.context_for(Account(PLATFORM, str(user.id)), user.display_name, chat,
-                                                  self.app.roles.for_discord_role_ids(role_ids),
-                                                  self._locales.get(user.id), None)
+            ctx = await self._person_context(message.author, chat, self._locales.get(message.author.id))
             reply = await self.app.core.handle_text(ctx, message.content)
             if reply is not None:
                 rendered = render_reply(reply, ctx.language)
