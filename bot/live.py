@@ -1,10 +1,11 @@
 """Posted copies stay current: one change, every copy re-rendered and edited in place on its platform.
 
 A cog posts a view of a stored thing (`ctx.post(..., shows=("event", 42))`) and later says
-`ctx.changed("event", 42)`. Edits to one copy are coalesced: at most one every `interval` seconds, and the
-last edit always shows the final state. Each copy is paced on its own, so a platform that makes us wait (a
-429, a group at its limit) holds up only its own copies. A copy that can no longer be edited is dropped; one
-whose edit failed for a while (platform down, network) is tried again until it shows the final state.
+`ctx.changed("event", 42)`. Edits to one copy are coalesced: at most one every `live_edit_seconds` (or the
+slower pace its frontend keeps in that chat), and the last edit always shows the final state. Each copy is
+paced on its own, so a platform that makes us wait (a 429, a group at its limit) holds up only its own
+copies. A copy that can no longer be edited is dropped; one whose edit failed for a while (platform down,
+network) is tried again until it shows the final state.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ class LiveMessages:
         self.app = app
         self.views = views
         self.copies = LiveQueries(app.db)
-        self.interval: float = app.config.bot.live_edit_seconds
         # A change bumps its thing's version; a copy is stale while the version it shows is older.
         self._version: dict[Key, int] = {}
         self._shown: dict[int, int] = {}  # copy id -> version its last edit showed (or gave up on)
@@ -122,16 +122,12 @@ class LiveMessages:
             if self._next_at.get(copy.id, 0.0) <= now:
                 self._next_at.pop(copy.id, None)
 
-    def _interval_for(self, copy: LiveCopy) -> float:
-        frontend = self.app.frontends.get(copy.platform)
-        return frontend.edit_interval_for(copy.chat_id) if frontend else self.interval
-
     async def _edit(self, key: Key, copy: LiveCopy, reply: Reply, version: int) -> None:
         frontend = self.app.frontends.get(copy.platform)
         if frontend is None:  # a platform not running now: its copies wait for a later change
             self._shown[copy.id] = version
             return
-        self._next_at[copy.id] = time.monotonic() + self._interval_for(copy)
+        self._next_at[copy.id] = time.monotonic() + frontend.edit_interval_for(copy.chat_id)
         try:
             await frontend.edit(Sent(copy.chat_id, copy.message_id), render_reply(reply, copy.language))
         except (MessageGone, Unreachable) as error:
