@@ -154,8 +154,9 @@ class ConsoleFrontend(Frontend):
             if message.notice:
                 self.info(message.notice)
             return
-        if message.notice and not message.has_body():
-            self.info(message.notice)
+        if not message.has_body():  # a toast, or nothing at all (a flood past the rate, already told)
+            if message.notice:
+                self.info(message.notice)
             return
         where = "you" if self.chat.direct or message.private else self.chat.id
         shown = self._show("reply", where, message)
