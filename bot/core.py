@@ -362,7 +362,7 @@ class Core:
             mine = signed.owner is not None and signed.owner == ctx.person.id
             self._check_press(ctx, action, mine)
             reply = await action.handler(ctx, *typed)
-            reply = await self._keep_shared_messages(ctx, reply, mine)
+            reply, owner = await self._keep_shared_messages(ctx, reply, mine)
         except PressRefused as refusal:
             return refusal.reply
         except UserError as error:
@@ -370,7 +370,7 @@ class Core:
         except Exception:
             log.exception("action %s failed", ":".join(signed.payload.split(":")[:2]) if signed else "?")
             return self.apology()
-        return self.seal(reply, ctx.person.id)
+        return self.seal(reply, owner)
 
     def _resolve(self, signed: Signed) -> tuple[ActionSpec, list[Any]]:
         prefix, _sep, rest = signed.payload.partition(":")
@@ -393,21 +393,22 @@ class Core:
         if action.owner_only and not mine:
             raise PressRefused(Reply(notice=NOT_YOURS))
 
-    async def _keep_shared_messages(self, ctx: Context, reply: Reply, mine: bool) -> Reply:
+    async def _keep_shared_messages(self, ctx: Context, reply: Reply, mine: bool) -> tuple[Reply, int | None]:
         """A press on a shared message (a card in a channel or group, or someone else's message there) never
         turns it into a personal answer: the answer goes to the presser alone (ephemeral, a DM, the console's
-        "you"). Editing it stays allowed when the reply re-renders the very view that copy shows."""
+        "you"). Editing it stays allowed when the reply re-renders the very view that copy shows; it stays
+        shared then (its buttons are signed for nobody). Returns the reply and whom to sign it for."""
         origin = ctx.origin
         if origin is None or ctx.chat.direct or mine:
-            return reply
+            return reply, ctx.person.id
         if reply.edit:
             shown = await self.app.live.copies.shown_at(origin.platform, origin.chat_id, origin.message_id)
             if reply.shows is not None and reply.shows == shown:
-                return reply
-            return dataclasses.replace(reply, edit=False, private=True)
+                return reply, None
+            return dataclasses.replace(reply, edit=False, private=True), ctx.person.id
         if reply.text or reply.title or reply.fields or reply.files:
-            return dataclasses.replace(reply, private=True)
-        return reply
+            return dataclasses.replace(reply, private=True), ctx.person.id
+        return reply, ctx.person.id
 
     async def suggest(self, ctx: Context, spec: CommandSpec, param_name: str, partial: str) -> list[Choice]:
         from bot.params import suggestions
