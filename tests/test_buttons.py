@@ -6,6 +6,7 @@ the console's `:press DATA #M` does the same. The platform versions are in test_
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -236,3 +237,15 @@ async def test_every_path_counts_against_the_same_rate(slow: ConsoleBot) -> None
     assert [p for p in await slow.say("hello") if p.kind != "info"] == []
     await slow.wait("61s")
     assert "Pong" in texts(await slow.say("/ping"))
+
+
+async def test_run_with_a_token_refuses_to_start_without_the_secret_key(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from bot.run import run_bot
+
+    config = example_config()
+    config = dataclasses.replace(config, secrets=dataclasses.replace(config.secrets, telegram_token="123:abc"))
+    assert "telegram" in config.enabled_frontends and not config.secrets.secret_key
+    assert await run_bot(config, tmp_path / "data") == 2
+    assert "HUMAKO_SECRET_KEY is not set" in caplog.text and "123:abc" not in caplog.text
+    assert not (tmp_path / "data").exists()  # nothing was started
