@@ -78,11 +78,11 @@ NOT_YOURS = _("This button is for the person it was shown to.")
 
 
 class PressRefused(Exception):
-    """A press the core turns down before the handler runs: the person gets `notice` as a toast."""
+    """A press the core turns down before the handler runs; `reply` (a toast) tells the presser why."""
 
-    def __init__(self, notice: Reply) -> None:
+    def __init__(self, reply: Reply) -> None:
         super().__init__("press refused")
-        self.reply = notice
+        self.reply = reply
 
 
 class Core:
