@@ -170,12 +170,12 @@ async def forgetme(ctx: Context) -> Reply:
     )
 
 
-@cog.action("keep")
+@cog.action("keep", owner_only=True)
 async def keep(ctx: Context) -> Reply:
     return Reply(_("Nothing was erased."), edit=True)
 
 
-@cog.action("forget")
+@cog.action("forget", owner_only=True)
 async def forget(ctx: Context, person_id: int) -> Reply:
     if person_id != ctx.person.id:
         raise UserError(_("This button is not yours."))

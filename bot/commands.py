@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 
 NAME_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 ACTION_ID_MAX_BYTES = 64  # Telegram's callback_data limit; Discord allows 100.
+# The core signs every action id when the reply leaves it (bot/signing.py): `<payload>~<owner>~<mac>`. A cog's
+# payload must leave room for the separators, an owner of up to 7 base-36 digits and the 12-character MAC.
+ACTION_SEP = "~"
+ACTION_PAYLOAD_MAX = ACTION_ID_MAX_BYTES - 2 - 7 - 12
 MAX_OPTIONS = 25  # both platforms: options per command, choices per option
 DESCRIPTION_MAX = 100
 CHOICE_LABEL_MAX = 100  # a choice's or suggestion's label (Discord's limit; Telegram buttons are shorter to read)
@@ -125,8 +129,13 @@ def clip(text: str, limit: int) -> str:
 
 
 def check_action_id(action: str) -> None:
-    if not action or len(action.encode()) > ACTION_ID_MAX_BYTES:
-        raise DeclarationError(f"action id {action!r} must be 1-{ACTION_ID_MAX_BYTES} bytes")
+    """A cog's action id (unsigned) must leave room for the signature; a signed one must fit the platforms."""
+    if ACTION_SEP in action:
+        if len(action.encode()) > ACTION_ID_MAX_BYTES or action.count(ACTION_SEP) != 2:
+            raise DeclarationError(f"signed action id {action!r}: malformed or over {ACTION_ID_MAX_BYTES} bytes")
+        return
+    if not action or len(action.encode()) > ACTION_PAYLOAD_MAX:
+        raise DeclarationError(f"action id {action!r} must be 1-{ACTION_PAYLOAD_MAX} bytes, without {ACTION_SEP!r}")
 
 
 # ------------------------------------------------------------------------------------------- parameters
@@ -273,6 +282,12 @@ class ActionSpec:
     name: str
     handler: Handler
     arg_types: list[type]
+    roles: frozenset[str] | None = None  # None: everyone; checked by the core as for commands
+    owner_only: bool = False  # only the person the message was made for may press (prompts, confirmations)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.cog.prefix}:{self.name}"
 
     def action_id(self, *args: Any) -> str:
         action = ":".join([self.cog.prefix, self.name, *(str(a) for a in args)])
@@ -379,14 +394,22 @@ class Cog:
 
         return register
 
-    def action(self, name: str) -> Callable[[Handler], Handler]:
-        """A button handler: the action id is `<prefix>:<name>:<arg>:<arg>`, args typed by the signature."""
+    def action(self, name: str, *, roles: set[str] | frozenset[str] | None = None,
+               owner_only: bool = False) -> Callable[[Handler], Handler]:
+        """A button handler: the action id is `<prefix>:<name>:<arg>:<arg>`, args typed by the signature.
+
+        `roles`: who may press it, as for commands. `owner_only`: only the person the message was made for (the
+        one who typed the command, or received the DM) may press it; others are told it is not theirs."""
 
         def register(handler: Handler) -> Handler:
+            _check_name(name, "action")
+            if name in self.actions:
+                raise DeclarationError(f"action {self.prefix}:{name} declared twice")
             hints = typing.get_type_hints(handler)
             names = list(inspect.signature(handler).parameters)[1:]
             arg_types = [hints.get(n, str) for n in names]
-            self.actions[name] = ActionSpec(self, name, handler, arg_types)
+            self.actions[name] = ActionSpec(self, name, handler, arg_types, frozenset(roles) if roles else None,
+                                            owner_only)
             return handler
 
         return register

@@ -70,7 +70,8 @@ class ServiceContext:
     async def notify(self, person_id: int, reply: Reply, *, urgent: bool = True,
                      shows: tuple[str, int] | None = None) -> None:
         """A message to one person, on their preferred platform, through the outbox."""
-        await self.app.outbox.to_person(person_id, reply, urgent=urgent, shows=shows)
+        # Its buttons are signed for that person: owner-only ones work for them alone.
+        await self.app.outbox.to_person(person_id, self.app.core.seal(reply, person_id), urgent=urgent, shows=shows)
 
     async def post(self, destination: str, reply: Reply | None = None, *,
                    shows: tuple[str, int] | None = None) -> None:
@@ -79,7 +80,8 @@ class ServiceContext:
         With `shows=("event", 42)` the message is the cog's view of that thing: the core remembers each copy
         and keeps it current when the cog calls `changed`.
         """
-        await self.app.outbox.to_destination(destination, reply, shows=shows)
+        shared = self.app.core.seal(reply, None) if reply is not None else None  # a view is signed by live.render
+        await self.app.outbox.to_destination(destination, shared, shows=shows)
 
     async def open_thread(self, destination: str, title: Text, people: list[int], reply: Reply) -> int:
         """A private conversation for a few people (a student and their tutor) under a named destination, with
@@ -88,11 +90,11 @@ class ServiceContext:
         Where the destination's platform has private threads (Discord) the members with an account there
         share one; everyone else gets each message as a DM on their own platform, headed with `title`.
         """
-        return await self.app.threads.open(destination, title, people, reply)
+        return await self.app.threads.open(destination, title, people, self.app.core.seal(reply, None))
 
     async def post_to_thread(self, thread_id: int, reply: Reply) -> None:
         """A further message in a thread opened with open_thread, to every member."""
-        await self.app.threads.post(thread_id, reply)
+        await self.app.threads.post(thread_id, self.app.core.seal(reply, None))
 
     async def changed(self, kind: str, ref_id: int) -> None:
         """A stored thing changed: every posted copy of it is re-rendered and edited in place."""

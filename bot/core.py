@@ -7,8 +7,8 @@ error replies all happen here, before and around a cog's handler, so they hold i
 from __future__ import annotations
 
 import dataclasses
+import enum
 import logging
-import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,6 +18,7 @@ from bot.commands import ActionSpec, Button, Choice, Cog, CommandSpec, Kind, Par
 from bot.context import Account, Chat, Context, Origin
 from bot.i18n import Lines, _, current_language, normalise_language
 from bot.params import convert, reads_as_date
+from bot.signing import ActionSigner, Signed, load_key
 from bot.textargs import is_command, parse_args, split_command
 
 if TYPE_CHECKING:
@@ -40,22 +41,48 @@ class Pending:
     choices: list[Choice] = field(default_factory=list)
 
 
+class Verdict(enum.Enum):
+    ALLOW = "allow"
+    TELL = "tell"  # refused, and told so
+    SILENT = "silent"  # refused again in the same window: not answered, so a flood gets one answer
+
+
 class RateLimiter:
-    """At most `limit` commands per person in a sliding window of `seconds`."""
+    """At most `limit` typed lines and button presses per person in a sliding window of `seconds`.
+
+    Times come from the app's clock (tests control it). A refused person is told once; while the window stays
+    full, further refusals are silent."""
 
     def __init__(self, limit: int, seconds: float) -> None:
         self.limit, self.seconds = limit, seconds
         self._hits: dict[int, deque[float]] = {}
+        self._told: set[int] = set()
 
-    def allow(self, person_id: int) -> bool:
-        now = time.monotonic()
+    def check(self, person_id: int, now: float) -> Verdict:
         hits = self._hits.setdefault(person_id, deque())
         while hits and now - hits[0] > self.seconds:
             hits.popleft()
         if len(hits) >= self.limit:
-            return False
+            if person_id in self._told:
+                return Verdict.SILENT
+            self._told.add(person_id)
+            return Verdict.TELL
         hits.append(now)
-        return True
+        self._told.discard(person_id)
+        return Verdict.ALLOW
+
+
+TOO_FAST = _("You are sending commands too fast. Wait a moment and try again.")
+NO_LONGER_WORKS = _("This button no longer works.")
+NOT_YOURS = _("This button is for the person it was shown to.")
+
+
+class PressRefused(Exception):
+    """A press the core turns down before the handler runs; `reply` (a toast) tells the presser why."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__("press refused")
+        self.reply = reply
 
 
 class Core:
@@ -68,7 +95,8 @@ class Core:
         self.pending: dict[tuple[str, str, str], Pending] = {}
         bot_config = app.config.bot
         self.rate = RateLimiter(bot_config.command_rate, bot_config.command_rate_seconds)
-        for cog in cogs:
+        self._signer: ActionSigner | None = None
+        for cog in (prompts, *cogs):
             self._register(cog)
 
     def _register(self, cog: Cog) -> None:
@@ -86,9 +114,30 @@ class Core:
         return {spec.path[0] for spec in self.commands.values() if len(spec.path) == 2}
 
     @staticmethod
-    def may_use(spec: CommandSpec, roles: frozenset[str]) -> bool:
-        """The one role rule: a command without roles is for everyone, else one of its roles is needed."""
+    def may_use(spec: CommandSpec | ActionSpec, roles: frozenset[str]) -> bool:
+        """The one role rule: a command or action without roles is for everyone, else one of its roles is needed."""
         return spec.roles is None or bool(spec.roles & roles)
+
+    # ------------------------------------------------------------------------------------- signing
+
+    @property
+    def signer(self) -> ActionSigner:
+        if self._signer is None:  # on first use: the data directory exists by then
+            self._signer = ActionSigner(load_key(self.app.config.secrets.secret_key, self.app.data_dir))
+        return self._signer
+
+    def seal(self, reply: Reply, owner: int | None) -> Reply:
+        """Sign the reply's buttons for the person it is made for (None: a shared message, such as a card)."""
+        return self.signer.seal(reply, owner)
+
+    def _admit(self, ctx: Context) -> Reply | None:
+        """Every typed line and every press counts against the person's rate; None when it may go on."""
+        verdict = self.rate.check(ctx.person.id, ctx.now().timestamp())
+        if verdict is Verdict.ALLOW:
+            return None
+        if verdict is Verdict.SILENT:
+            return Reply()  # nothing to show: frontends send nothing
+        return Reply(notice=TOO_FAST) if ctx.origin is not None else Reply(TOO_FAST, private=True)
 
     def visible_commands(self, roles: frozenset[str]) -> list[CommandSpec]:
         return [spec for spec in self.commands.values() if self.may_use(spec, roles)]
@@ -134,7 +183,15 @@ class Core:
         return None, rest
 
     async def handle_text(self, ctx: Context, text: str) -> Reply | None:
-        """A typed line: a command, or the answer to a pending prompt. None when it is neither."""
+        """A typed line: a command, or the answer to a pending prompt. None when it is neither; an empty Reply
+        when the person is over their rate and was already told."""
+        refused = self._admit(ctx)
+        if refused is not None:
+            return refused
+        reply = await self._text(ctx, text)
+        return None if reply is None else self.seal(reply, ctx.person.id)
+
+    async def _text(self, ctx: Context, text: str) -> Reply | None:
         if is_command(text):
             line = split_command(text)
             if line.words[0] in ("cancel", "peru") and self._pending_key(ctx) in self.pending:
@@ -146,7 +203,7 @@ class Core:
                 return Reply(_("Unknown command /{name}. /help lists what you can do.", name=line.words[0]),
                              private=True)
             self.pending.pop(self._pending_key(ctx), None)
-            return await self.invoke(ctx, spec, rest)
+            return await self._invoke(ctx, spec, rest)
         pending = self.pending.get(self._pending_key(ctx))
         if pending is None or pending.asking is None:
             return None
@@ -154,6 +211,12 @@ class Core:
 
     async def invoke(self, ctx: Context, spec: CommandSpec, raw: str | dict[str, Any]) -> Reply:
         """Run a command from a typed line (`str`) or from values a frontend already split (`dict`)."""
+        refused = self._admit(ctx)
+        if refused is not None:
+            return refused
+        return self.seal(await self._invoke(ctx, spec, raw), ctx.person.id)
+
+    async def _invoke(self, ctx: Context, spec: CommandSpec, raw: str | dict[str, Any]) -> Reply:
         try:
             self._check_allowed(ctx, spec)
             if spec.private and not ctx.chat.direct:
@@ -186,7 +249,8 @@ class Core:
         return self._ask(missing, pending.choices)
 
     async def ask(self, ctx: Context, spec: CommandSpec, values: dict[str, Any]) -> Reply:
-        """Start a command's prompt flow from code (a button): `values` are kept, the missing ones asked for."""
+        """Start a command's prompt flow from code (a button): `values` are kept, the missing ones asked for.
+        (The press that got here was already counted against the person's rate.)"""
         try:
             self._check_allowed(ctx, spec)
         except UserError as error:
@@ -209,8 +273,6 @@ class Core:
             raise UserError(_("Only {roles} can use /{command}.",
                               roles=Lines(*(role_name(r) for r in sorted(spec.roles)), sep=", "),
                               command=spec.full_name))
-        if not self.rate.allow(ctx.person.id):
-            raise UserError(_("You are sending commands too fast. Wait a moment and try again."))
 
     def _go_private(self, ctx: Context, spec: CommandSpec) -> Reply:
         frontend = self.app.frontends.get(ctx.platform)
@@ -264,14 +326,15 @@ class Core:
         self.pending.pop(self._pending_key(ctx), None)
         return Reply(_("Cancelled."), edit=ctx.origin is not None)
 
-    async def _prompt_action(self, ctx: Context, verb: str, args: list[str]) -> Reply:
-        pending = self.pending.get(self._pending_key(ctx))
-        if verb == "cancel":
-            return self._cancel(ctx)
-        if pending is None or pending.asking is None or not args or not args[0].isdigit():
+    def cancel_button(self, ctx: Context) -> Reply:
+        """A prompt's Cancel (owner-only, so it is the presser's own prompt): only an open one is cancelled."""
+        if self._pending_key(ctx) not in self.pending:
             return Reply(notice=_("That question is no longer open."))
-        index = int(args[0])
-        if index >= len(pending.choices):
+        return self._cancel(ctx)
+
+    async def pick(self, ctx: Context, index: int) -> Reply:
+        pending = self.pending.get(self._pending_key(ctx))
+        if pending is None or pending.asking is None or not 0 <= index < len(pending.choices):
             return Reply(notice=_("That question is no longer open."))
         return await self._answer_prompt(ctx, pending, pending.choices[index].value)
 
@@ -285,27 +348,67 @@ class Core:
     # --------------------------------------------------------------------------------------- buttons
 
     async def press(self, ctx: Context, action_id: str) -> Reply:
-        prefix, _sep, rest = action_id.partition(":")
-        name, *args = rest.split(":") if rest else [""]
+        """A button press (Telegram callback data, a Discord custom_id, a console click): the signature, the
+        presser's rate, roles and ownership are checked before the handler runs."""
+        signed: Signed | None = None
         try:
-            if prefix == PROMPT_PREFIX:
-                return await self._prompt_action(ctx, name, args)
-            action = self.actions.get((prefix, name))
-            if action is None:
-                return Reply(notice=_("This button no longer works."))
-            if not self.rate.allow(ctx.person.id):
-                raise UserError(_("You are sending commands too fast. Wait a moment and try again."))
-            try:
-                typed = [kind(arg) if kind in (int, str) else arg
-                         for kind, arg in zip(action.arg_types, args, strict=True)]
-            except ValueError:  # a malformed or outdated action id, not a bug in the handler
-                return Reply(notice=_("This button no longer works."))
-            return await action.handler(ctx, *typed)
+            refused = self._admit(ctx)
+            if refused is not None:
+                return refused
+            signed = self.signer.verify(action_id)
+            if signed is None:  # forged, altered, or posted before the key changed
+                return Reply(notice=NO_LONGER_WORKS)
+            action, typed = self._resolve(signed)
+            mine = signed.owner is not None and signed.owner == ctx.person.id
+            self._check_press(ctx, action, mine)
+            reply = await action.handler(ctx, *typed)
+            reply, owner = await self._keep_shared_messages(ctx, reply, mine)
+        except PressRefused as refusal:
+            return refusal.reply
         except UserError as error:
             return Reply(notice=error.message)
         except Exception:
-            log.exception("action %s failed", action_id)
+            log.exception("action %s failed", ":".join(signed.payload.split(":")[:2]) if signed else "?")
             return self.apology()
+        return self.seal(reply, owner)
+
+    def _resolve(self, signed: Signed) -> tuple[ActionSpec, list[Any]]:
+        prefix, _sep, rest = signed.payload.partition(":")
+        name, *args = rest.split(":") if rest else [""]
+        action = self.actions.get((prefix, name))
+        if action is None:
+            raise PressRefused(Reply(notice=NO_LONGER_WORKS))
+        try:
+            typed = [kind(arg) if kind in (int, str) else arg
+                     for kind, arg in zip(action.arg_types, args, strict=True)]
+        except ValueError:  # an outdated action id (a handler changed its arguments), not a bug in the handler
+            raise PressRefused(Reply(notice=NO_LONGER_WORKS)) from None
+        return action, typed
+
+    def _check_press(self, ctx: Context, action: ActionSpec, mine: bool) -> None:
+        if not self.may_use(action, ctx.roles):
+            assert action.roles is not None
+            raise PressRefused(Reply(notice=_("Only {roles} can use this button.",
+                                              roles=Lines(*(role_name(r) for r in sorted(action.roles)), sep=", "))))
+        if action.owner_only and not mine:
+            raise PressRefused(Reply(notice=NOT_YOURS))
+
+    async def _keep_shared_messages(self, ctx: Context, reply: Reply, mine: bool) -> tuple[Reply, int | None]:
+        """A press on a shared message (a card in a channel or group, or someone else's message there) never
+        turns it into a personal answer: the answer goes to the presser alone (ephemeral, a DM, the console's
+        "you"). Editing it stays allowed when the reply re-renders the very view that copy shows; it stays
+        shared then (its buttons are signed for nobody). Returns the reply and whom to sign it for."""
+        origin = ctx.origin
+        if origin is None or ctx.chat.direct or mine:
+            return reply, ctx.person.id
+        if reply.edit:
+            shown = await self.app.live.copies.shown_at(origin.platform, origin.chat_id, origin.message_id)
+            if reply.shows is not None and reply.shows == shown:
+                return reply, None
+            return dataclasses.replace(reply, edit=False, private=True), ctx.person.id
+        if reply.text or reply.title or reply.fields or reply.files:
+            return dataclasses.replace(reply, private=True), ctx.person.id
+        return reply, ctx.person.id
 
     async def suggest(self, ctx: Context, spec: CommandSpec, param_name: str, partial: str) -> list[Choice]:
         from bot.params import suggestions
@@ -343,3 +446,17 @@ ROLE_NAMES = {
 
 def role_name(role: str) -> Any:
     return ROLE_NAMES.get(role, role)
+
+
+# The prompt flow's own buttons: declared like a cog's, so the permission rules and the matrix cover them.
+prompts = Cog("core", _("Questions I ask"), prefix=PROMPT_PREFIX)
+
+
+@prompts.action("pick", owner_only=True)
+async def _pick(ctx: Context, index: int) -> Reply:
+    return await ctx.app.core.pick(ctx, index)
+
+
+@prompts.action("cancel", owner_only=True)
+async def _cancel_prompt(ctx: Context) -> Reply:
+    return ctx.app.core.cancel_button(ctx)

@@ -140,7 +140,7 @@ async def _cancel(ctx: Context, reminder_id: int) -> bool:
     return True
 
 
-@cog.action("cancel")
+@cog.action("cancel", owner_only=True)
 async def cancel(ctx: Context, reminder_id: int) -> Reply:
     if not await _cancel(ctx, reminder_id):
         return Reply(notice=_("That reminder is already gone."))
@@ -150,7 +150,7 @@ async def cancel(ctx: Context, reminder_id: int) -> Reply:
     return listing
 
 
-@cog.action("stop")
+@cog.action("stop", owner_only=True)
 async def stop(ctx: Context, reminder_id: int) -> Reply:
     """The button on a repeating reminder's message: no more occurrences."""
     if await _cancel(ctx, reminder_id):

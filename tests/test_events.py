@@ -8,6 +8,7 @@ from types import MappingProxyType
 
 import pytest
 
+from bot.signing import payload_of
 from tests.harness import ConsoleBot, texts
 from tests.harness import test_config as example_config
 
@@ -36,7 +37,8 @@ async def test_create_announces_with_rsvp_buttons_in_announcements_and_campus(bo
         assert "Helsinki" in posted.text and "Fun quiz" in posted.text
         assert "Tulossa 0/2 · Ehkä 0 · Jonossa 0" in posted.text
         assert [label for label, _ in posted.buttons] == ["Tulen", "Ehkä", "En tule"]
-        assert [action for _, action in posted.buttons] == ["ev:rsvp:1:yes", "ev:rsvp:1:maybe", "ev:rsvp:1:no"]
+        actions = [payload_of(action) for _, action in posted.buttons]
+        assert actions == ["ev:rsvp:1:yes", "ev:rsvp:1:maybe", "ev:rsvp:1:no"]
 
 
 async def test_online_event_is_announced_only_in_announcements(bot: ConsoleBot) -> None:

@@ -29,6 +29,7 @@ from bot.context import Context, Origin
 from bot.frontends.base import Sent
 from bot.frontends.discord import DiscordFrontend
 from bot.frontends.telegram import TelegramFrontend
+from bot.signing import payload_of
 from tests.fakes.discord_server import FakeDiscord, FakeMember, FakeUser
 from tests.fakes.telegram_api import CallbackPress, FakeTelegram, StoredMessage, TgUser
 from tests.harness import TEST_NOW
@@ -93,7 +94,7 @@ class TwoPlatforms:
         press = self.app.core.press
 
         async def recording_press(ctx: Context, action: str) -> Any:
-            self.pressed.append((action, ctx.origin))
+            self.pressed.append((payload_of(action), ctx.origin))
             return await press(ctx, action)
 
         self.app.core.press = recording_press  # type: ignore[method-assign]
@@ -148,7 +149,7 @@ class TwoPlatforms:
         await self.settle()
 
     def tg_press(self, user: TgUser, message: StoredMessage, answer: str) -> CallbackPress:
-        data = next(d for d in message.callback_data() if d.endswith(f":{answer}"))
+        data = next(d for d in message.callback_data() if payload_of(d).endswith(f":{answer}"))
         self.updates += 1
         return self.tg.press(user, message, data)
 
@@ -157,7 +158,7 @@ class TwoPlatforms:
         message = self.dc.message(message_id)
         assert message is not None, "the Discord card is gone"
         custom_id = next(b["custom_id"] for row in message["components"] for b in row["components"]
-                         if b.get("custom_id", "").endswith(f":{answer}"))
+                         if payload_of(b.get("custom_id", "")).endswith(f":{answer}"))
         started = time.monotonic()
         handle = await self.dc.press(custom_id, message_id=message_id, user_id=user_id, locale=locale)
         await handle.response(timeout=3.0)

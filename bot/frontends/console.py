@@ -3,6 +3,7 @@
 Lines:  /command args       run a command (name=value pairs or positional words)
         :as NAME [roles]    act as another person (created on first use), e.g. `:as olli organiser,board`
         :click N [#M]       press button N of the last message with buttons (or of message #M)
+        :press DATA [#M]    send any button data for message #M (the last one), as a modified client can
         :dm | :channel NAME type in your direct chat, or in a destination's group channel
         :wait SECONDS       let time pass: due reminders and jobs run and their messages are printed
         :lang fi|en         the language your "platform" reports (before /language is used)
@@ -124,9 +125,9 @@ class ConsoleFrontend(Frontend):
     def _account(self) -> Account:
         return Account(PLATFORM, self.person.name.lower())
 
-    async def _context(self, origin: Origin | None = None) -> Context:
+    async def _context(self, origin: Origin | None = None, chat: Chat | None = None) -> Context:
         return await self.app.core.context_for(
-            self._account(), self.person.name, self.chat, self.person.roles, self.person.language, origin
+            self._account(), self.person.name, chat or self.chat, self.person.roles, self.person.language, origin
         )
 
     async def handle_line(self, line: str) -> list[Printed]:
@@ -154,12 +155,13 @@ class ConsoleFrontend(Frontend):
             if message.notice:
                 self.info(message.notice)
             return
-        if message.notice and not message.has_body():
-            self.info(message.notice)
+        if not message.has_body():  # a toast, or nothing at all (a flood past the rate, already told)
+            if message.notice:
+                self.info(message.notice)
             return
-        where = "you" if self.chat.direct or message.private else self.chat.id
+        where = "you" if ctx.chat.direct or message.private else ctx.chat.id
         shown = self._show("reply", where, message)
-        await self.app.live.remember_reply(message, PLATFORM, Sent(self.chat.id, str(shown.number)), ctx)
+        await self.app.live.remember_reply(message, PLATFORM, Sent(ctx.chat.id, str(shown.number)), ctx)
 
     async def _meta(self, line: str) -> None:
         words = shlex.split(line[1:])
@@ -168,6 +170,14 @@ class ConsoleFrontend(Frontend):
             self._switch(args[0], args[1] if len(args) > 1 else None)
         elif command == "click" and args and args[0].isdigit():
             await self._click(int(args[0]), args[1].lstrip("#") if len(args) > 1 else None)
+        elif command == "press" and args:
+            number = args[1].lstrip("#") if len(args) > 1 else None
+            target = self.messages.get(number) if number else next(
+                (p for p in reversed(self.printed) if p.kind != "info"), None)
+            if target is None:
+                self.info("no such message")
+            else:
+                await self._press(target, args[0])
         elif command == "dm":
             self.chat = self._dm_chat()
             self.info(f"typing in your direct chat, as {self.person.name}")
@@ -204,9 +214,14 @@ class ConsoleFrontend(Frontend):
         if action.startswith("http"):
             self.info(f"(a link: {action})")
             return
-        origin = Origin(PLATFORM, target.where if target.where.startswith(("#", "@")) else self.chat.id,
-                        str(target.number))
-        ctx = await self._context(origin)
+        await self._press(target, action)
+
+    async def _press(self, target: Printed, action: str) -> None:
+        chat_id = target.where if target.where.startswith(("#", "@")) else self.chat.id
+        origin = Origin(PLATFORM, chat_id, str(target.number))
+        # The press happens where the message is: a channel's card is shared, "you" and "@name" are private.
+        chat = self.chat if chat_id == self.chat.id else Chat(PLATFORM, chat_id, direct=not chat_id.startswith("#"))
+        ctx = await self._context(origin, chat)
         reply = await self.app.core.press(ctx, action)
         await self._reply(ctx, reply, origin)
 

@@ -377,8 +377,8 @@ class DiscordFrontend(Frontend):
             chat = Chat(PLATFORM, str(message.channel.id), direct=True)
             ctx = await self._person_context(message.author, chat, self._locales.get(message.author.id))
             reply = await self.app.core.handle_text(ctx, message.content)
-            if reply is not None:
-                rendered = render_reply(reply, ctx.language)
+            rendered = render_reply(reply, ctx.language) if reply is not None else None
+            if rendered is not None and rendered.has_body():  # nothing to say past the rate, once told
                 async with self.limiter:
                     sent = await message.reply(**message_parts(rendered), mention_author=False)
                 await self.app.live.remember_reply(rendered, PLATFORM, Sent(str(sent.channel.id), str(sent.id)), ctx)
@@ -427,6 +427,9 @@ class DiscordFrontend(Frontend):
             elif not response.is_done():
                 await response.defer()
             return
+        if not message.has_body() and not message.notice:
+            await self._stay_silent(interaction)  # over the rate and already told: no answer
+            return
         if not message.has_body() and message.notice:
             message = Rendered(text=message.notice, private=True)
             ephemeral = True
@@ -435,6 +438,14 @@ class DiscordFrontend(Frontend):
         if sent_id is not None and not (ephemeral and interaction.guild_id is not None):
             await self.app.live.remember_reply(message, PLATFORM, Sent(str(interaction.channel_id or 0), str(sent_id)),
                                                ctx)
+
+    @staticmethod
+    async def _stay_silent(interaction: discord.Interaction[Any]) -> None:
+        """A slash command must be acknowledged: a private "thinking…" that is removed at once."""
+        with contextlib.suppress(discord.HTTPException):
+            if not interaction.response.is_done():
+                await interaction.response.defer(ephemeral=True, thinking=True)
+            await interaction.delete_original_response()
 
     async def _reply(self, interaction: discord.Interaction[Any], message: Rendered, ephemeral: bool, *,
                      deferred_ephemeral: bool = False, replace_deferred: bool = False) -> int | None:

@@ -46,7 +46,7 @@ async def ask_feedback(ctx: ServiceContext, due: Due) -> None:
         await ctx.notify(person_id, reply, urgent=False)
 
 
-@cog.action("rate")
+@cog.action("rate", owner_only=True)
 async def rate(ctx: Context, event_id: int, occurrence: int, rating: int) -> Reply:
     event = await get_event(ctx, event_id)
     if rating not in RATINGS or not 0 <= occurrence < len(occurrences(event)):
@@ -60,7 +60,7 @@ async def rate(ctx: Context, event_id: int, occurrence: int, rating: int) -> Rep
                  edit=True, notice=_("Thank you!"))
 
 
-@cog.action("comment")
+@cog.action("comment", owner_only=True)
 async def comment_button(ctx: Context, event_id: int) -> Reply:
     return await ctx.ask(comment, {"event": event_id})
 

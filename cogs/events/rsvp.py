@@ -64,7 +64,7 @@ async def rsvp(ctx: Context, event_id: int, answer: str) -> Reply:
     }[change.after])
 
 
-@cog.action("take")
+@cog.action("take", owner_only=True)
 async def take(ctx: Context, event_id: int) -> Reply:
     event = await open_event(ctx, event_id)
     if not await queries(ctx).take_offer(event.id, ctx.person.id, ctx.now()):
