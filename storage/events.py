@@ -19,6 +19,9 @@ HOLDS_PLACE = ("yes", "offered")
 # People told about edits and cancellations.
 INTERESTED = ("yes", "maybe", "waiting", "offered")
 
+# The next arrival number: one statement reads and writes it, and SQLite runs one writer at a time.
+_NEXT_SEQ = "(SELECT COALESCE(MAX(seq), 0) + 1 FROM event_rsvps)"
+
 _EDITABLE = {"title", "description", "starts_at", "ends_at", "campus", "link", "capacity", "language",
              "repeat_until", "series_end_at"}
 
@@ -169,18 +172,14 @@ class EventQueries:
         )
 
     async def waiting_position(self, event_id: int, person_id: int) -> int | None:
-        row = await self.db.fetchone(
-            "SELECT since FROM event_rsvps WHERE event_id = ? AND person_id = ? AND answer = 'waiting'",
-            (event_id, person_id),
+        """1 for the first in line; in arrival order (`seq`), never by the clock."""
+        position = await self.db.fetchval(
+            "SELECT COUNT(*) FROM event_rsvps w JOIN event_rsvps me"
+            " ON me.event_id = w.event_id AND me.person_id = ? AND me.answer = 'waiting'"
+            " WHERE w.event_id = ? AND w.answer = 'waiting' AND w.seq <= me.seq",
+            (person_id, event_id),
         )
-        if row is None:
-            return None
-        ahead = await self.db.fetchval(
-            "SELECT COUNT(*) FROM event_rsvps WHERE event_id = ? AND answer = 'waiting'"
-            " AND (since < ? OR (since = ? AND person_id < ?))",
-            (event_id, row["since"], row["since"], person_id),
-        )
-        return int(ahead) + 1
+        return int(position) or None
 
     async def _held(self, event_id: int) -> int:
         return int(await self.db.fetchval(
@@ -189,10 +188,10 @@ class EventQueries:
 
     async def _put(self, event_id: int, person_id: int, answer: str, now: datetime, *,
                    keep_since: bool = False) -> None:
-        since = "since" if keep_since else "excluded.since"
+        kept = "since = since, seq = seq" if keep_since else "since = excluded.since, seq = excluded.seq"
         await self.db.execute(
-            "INSERT INTO event_rsvps (event_id, person_id, answer, since) VALUES (?, ?, ?, ?)"
-            f" ON CONFLICT (event_id, person_id) DO UPDATE SET answer = excluded.answer, since = {since},"
+            f"INSERT INTO event_rsvps (event_id, person_id, answer, since, seq) VALUES (?, ?, ?, ?, {_NEXT_SEQ})"
+            f" ON CONFLICT (event_id, person_id) DO UPDATE SET answer = excluded.answer, {kept},"
             " offer_expires = NULL",
             (event_id, person_id, answer, to_iso(now)),
         )
@@ -209,7 +208,8 @@ class EventQueries:
             if after != before:
                 # Staying on the waiting list keeps one's place in it; joining it goes to the end.
                 await self._put(event_id, person_id, after, now, keep_since=before == after)
-        position = await self.waiting_position(event_id, person_id) if after == "waiting" else None
+            # Counted in the same transaction: the place told is the place held.
+            position = await self.waiting_position(event_id, person_id) if after == "waiting" else None
         return RsvpChange(before, after, position)
 
     async def offer_free_places(self, event_id: int, capacity: int | None, now: datetime,
@@ -228,7 +228,7 @@ class EventQueries:
                 return []
             rows = await self.db.fetchall(
                 "SELECT person_id FROM event_rsvps WHERE event_id = ? AND answer = 'waiting'"
-                " ORDER BY since, person_id LIMIT ?", (event_id, free),
+                " ORDER BY seq LIMIT ?", (event_id, free),
             )
             for row in rows:
                 await self.db.execute(
@@ -240,7 +240,7 @@ class EventQueries:
 
     async def take_offer(self, event_id: int, person_id: int, now: datetime) -> bool:
         return bool(await self.db.execute(
-            "UPDATE event_rsvps SET answer = 'yes', offer_expires = NULL, since = ?"
+            f"UPDATE event_rsvps SET answer = 'yes', offer_expires = NULL, since = ?, seq = {_NEXT_SEQ}"
             " WHERE event_id = ? AND person_id = ? AND answer = 'offered' AND offer_expires > ?",
             (to_iso(now), event_id, person_id, to_iso(now)),
         ))
@@ -248,7 +248,7 @@ class EventQueries:
     async def expire_offer(self, event_id: int, person_id: int, now: datetime) -> bool:
         """An offer not taken in time: the person is no longer waiting, the place passes on."""
         return bool(await self.db.execute(
-            "UPDATE event_rsvps SET answer = 'no', offer_expires = NULL, since = ?"
+            f"UPDATE event_rsvps SET answer = 'no', offer_expires = NULL, since = ?, seq = {_NEXT_SEQ}"
             " WHERE event_id = ? AND person_id = ? AND answer = 'offered'",
             (to_iso(now), event_id, person_id),
         ))
@@ -257,7 +257,7 @@ class EventQueries:
         marks = ", ".join("?" for _ in answers)
         rows = await self.db.fetchall(
             f"SELECT person_id FROM event_rsvps WHERE event_id = ? AND answer IN ({marks})"
-            " ORDER BY since, person_id", (event_id, *answers),
+            " ORDER BY seq", (event_id, *answers),
         )
         return [r["person_id"] for r in rows]
 
@@ -310,7 +310,7 @@ class EventQueries:
     async def export_person(self, person_id: int) -> dict[str, Any]:
         rsvps = await self.db.fetchall(
             "SELECT r.event_id, e.title, r.answer, r.since FROM event_rsvps r JOIN events e ON e.id = r.event_id"
-            " WHERE r.person_id = ? ORDER BY r.since", (person_id,))
+            " WHERE r.person_id = ? ORDER BY r.seq", (person_id,))
         feedback = await self.db.fetchall(
             "SELECT f.event_id, e.title, f.occurrence, f.rating, f.comment, f.created_at FROM event_feedback f"
             " JOIN events e ON e.id = f.event_id WHERE f.person_id = ? ORDER BY f.created_at", (person_id,))
