@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from bot.commands import ActionSpec, Button, Choice, Cog, CommandSpec, Kind, ParamSpec, Reply, UserError
 from bot.context import Account, Chat, Context, Origin
 from bot.i18n import Lines, _, current_language, normalise_language
-from bot.params import convert, reads_as_date
+from bot.params import action_arg, convert, reads_as_date
 from bot.textargs import is_command, parse_args, split_command
 
 if TYPE_CHECKING:
@@ -296,8 +296,7 @@ class Core:
             if not self.rate.allow(ctx.person.id):
                 raise UserError(_("You are sending commands too fast. Wait a moment and try again."))
             try:
-                typed = [kind(arg) if kind in (int, str) else arg
-                         for kind, arg in zip(action.arg_types, args, strict=True)]
+                typed = [action_arg(kind, arg) for kind, arg in zip(action.arg_types, args, strict=True)]
             except ValueError:  # a malformed or outdated action id, not a bug in the handler
                 return Reply(notice=_("This button no longer works."))
             return await action.handler(ctx, *typed)

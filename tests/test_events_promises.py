@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bot.context import Context
+from cogs.events.common import cog
 from tests.harness import ConsoleBot, texts
 
 QUIZ = '/event create title="Quiz night" start="4.12. klo 18" where=helsinki description="Fun quiz" capacity={n}'
@@ -54,3 +57,48 @@ async def test_thirty_presses_in_one_clock_instant_are_placed_in_press_order(bot
     await going(bot, "Sanni", number, button=3)  # the place frees up: the first presser is offered it
     assert any("vapautui paikka" in p.text for p in bot.sent_to("@p01"))
     assert all(not bot.sent_to(f"@{name.lower()}") for name in names[1:])
+
+
+# ------------------------------------------------------------------------------------ item 11: odd ids
+
+HUGE = "9" * 20  # beyond SQLite's INTEGER
+LARGEST = str(2**63 - 1)  # SQLite's largest INTEGER: a valid id that names nothing
+
+
+@pytest.mark.parametrize("typed", ["²", "#²", "١٢", HUGE, f"#{HUGE}", "9" * 5000, "0"])
+async def test_odd_event_ids_get_a_translated_refusal_and_no_traceback(
+        bot: ConsoleBot, typed: str, caplog: pytest.LogCaptureFixture) -> None:
+    await create(bot)
+    for command in ("/event show", "/event edit title=X event=", "/event cancel event="):
+        line = f"{command}{typed}" if command.endswith("=") else f"{command} {typed}"
+        out = texts(await bot.say(line, as_="Olli", roles="organiser"))
+        assert "”Tapahtuma”: mikään ei vastaa hakua" in out and len(out) < 200
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    assert (await rows(bot, "SELECT title, cancelled_at FROM events")) == [{"title": "Quiz night",
+                                                                           "cancelled_at": None}]
+
+
+async def test_the_largest_stored_id_is_simply_no_such_event(bot: ConsoleBot) -> None:
+    assert f"Tapahtumaa #{LARGEST} ei ole." in texts(await bot.say(f"/event show {LARGEST}", as_="Sanni"))
+
+
+@pytest.mark.parametrize("typed", ["²", HUGE, "9" * 5000])
+async def test_odd_whole_numbers_are_refused_in_words(bot: ConsoleBot, typed: str) -> None:
+    out = texts(await bot.say(f"/event list page={typed}", as_="Sanni"))
+    assert "”Sivu”" in out and ("kokonaisluku" in out or "enintään" in out) and len(out) < 200
+
+
+@pytest.mark.parametrize("forged", [f"ev:rsvp:{HUGE}:yes", "ev:rsvp:²:yes", f"ev:rsvp:{'9' * 5000}:yes",
+                                    "ev:rate:1:0:²", f"ev:page:{HUGE}:-:-"])
+async def test_forged_action_ids_with_odd_numbers_no_longer_work(
+        bot: ConsoleBot, forged: str, caplog: pytest.LogCaptureFixture) -> None:
+    await create(bot)
+    reply = await bot.app.core.press(await context(bot, "Sanni"), forged)
+    assert reply.notice is not None and str(reply.notice) == "Tämä painike ei enää toimi."
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    assert await rows(bot, "SELECT * FROM event_rsvps") == []
+
+
+async def test_a_forged_rsvp_to_an_id_that_fits_but_names_nothing_is_no_such_event(bot: ConsoleBot) -> None:
+    reply = await bot.app.core.press(await context(bot, "Sanni"), cog.action_id("rsvp", LARGEST, "yes"))
+    assert reply.notice is not None and str(reply.notice) == f"Tapahtumaa #{LARGEST} ei ole."
