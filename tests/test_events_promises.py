@@ -102,3 +102,32 @@ async def test_forged_action_ids_with_odd_numbers_no_longer_work(
 async def test_a_forged_rsvp_to_an_id_that_fits_but_names_nothing_is_no_such_event(bot: ConsoleBot) -> None:
     reply = await bot.app.core.press(await context(bot, "Sanni"), cog.action_id("rsvp", LARGEST, "yes"))
     assert reply.notice is not None and str(reply.notice) == f"Tapahtumaa #{LARGEST} ei ole."
+
+
+# ------------------------------------------------------------------------- item 13: no early ratings
+
+
+async def test_a_rating_before_the_event_happened_is_refused_and_nothing_is_stored(bot: ConsoleBot) -> None:
+    await create(bot, capacity=5)
+    await going(bot, "Sanni", card(bot))
+    early = await bot.app.core.press(await context(bot, "Sanni"), cog.action_id("rate", 1, 0, 5))
+    assert str(early.notice) == "Voit arvioida tapahtuman Quiz night vasta, kun se on pidetty."
+    await bot.wait("8d")  # 4.12. 14:00 local: the day has come, the quiz has not yet ended
+    during = await bot.app.core.press(await context(bot, "Sanni"), cog.action_id("rate", 1, 0, 1))
+    assert "vasta, kun se on pidetty" in str(during.notice)
+    assert await rows(bot, "SELECT * FROM event_feedback") == []
+
+    await bot.wait("1d")  # over, and the feedback request has come: its buttons work
+    [request] = [p for p in bot.sent_to("@sanni") if p.buttons]
+    assert "Kiitos" in texts(await bot.click(4, message=request.number, as_="Sanni"))
+    assert await rows(bot, "SELECT occurrence, rating FROM event_feedback") == [{"occurrence": 0, "rating": 4}]
+
+
+async def test_a_cancelled_event_cannot_be_rated(bot: ConsoleBot) -> None:
+    await create(bot, capacity=5)
+    await going(bot, "Sanni", card(bot))
+    await bot.say("/event cancel event=1", as_="Olli")
+    await bot.wait("9d")
+    late = await bot.app.core.press(await context(bot, "Sanni"), cog.action_id("rate", 1, 0, 5))
+    assert "on peruttu" in str(late.notice)
+    assert await rows(bot, "SELECT * FROM event_feedback") == []
