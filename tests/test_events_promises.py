@@ -131,3 +131,57 @@ async def test_a_cancelled_event_cannot_be_rated(bot: ConsoleBot) -> None:
     late = await bot.app.core.press(await context(bot, "Sanni"), cog.action_id("rate", 1, 0, 5))
     assert "on peruttu" in str(late.notice)
     assert await rows(bot, "SELECT * FROM event_feedback") == []
+
+
+# ---------------------------------------------------------------------- item 10: atomic create and edit
+
+FAR = '/event create title=Far start="9999-12-31 23:00" where=helsinki description=x'
+
+
+async def stored(bot: ConsoleBot) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "events": await rows(bot, "SELECT id, title, starts_at, capacity FROM events ORDER BY id"),
+        "scheduled": await rows(bot, "SELECT key, due_at FROM scheduled WHERE status = 'pending' ORDER BY key"),
+        "outbox": await rows(bot, "SELECT id FROM outbox ORDER BY id"),
+    }
+
+
+async def test_a_start_at_the_end_of_the_calendar_is_refused_in_words(bot: ConsoleBot) -> None:
+    out = await create(bot, line=FAR)
+    assert "Tapahtuma voi alkaa enintään 5 vuoden päästä." in out
+    assert await stored(bot) == {"events": [], "scheduled": [], "outbox": []}
+    await create(bot)
+    before = await stored(bot)
+    moved = texts(await bot.say('/event edit event=1 start="9999-12-31 23:00"', as_="Olli"))
+    assert "enintään 5 vuoden päästä" in moved and await stored(bot) == before
+
+
+async def test_a_failure_after_the_insert_leaves_no_event(
+        bot: ConsoleBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("announcement failed")
+
+    monkeypatch.setattr(bot.app.outbox, "to_destination", broken)
+    out = await create(bot)
+    assert "jokin meni pieleen" in out
+    assert await stored(bot) == {"events": [], "scheduled": [], "outbox": []}
+    assert "Tulevia tapahtumia ei ole." in texts(await bot.say("/event list", as_="Sanni"))
+    monkeypatch.undo()
+    assert "#1" in await create(bot)  # the id was not used up by half an event: nothing was left behind
+
+
+async def test_a_failure_in_the_middle_of_an_edit_changes_nothing(
+        bot: ConsoleBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    await create(bot, capacity=1)
+    await going(bot, "Sanni", card(bot))
+    await going(bot, "Emma", card(bot))  # waiting: a larger capacity would offer her the place
+    before = await stored(bot)
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("delivery failed")
+
+    monkeypatch.setattr(bot.app.outbox, "to_person", broken)
+    await bot.say('/event edit event=1 start="5.12. klo 18" capacity=2 title=Moved', as_="Olli")
+    assert await stored(bot) == before
+    assert await rows(bot, "SELECT person_id, answer FROM event_rsvps ORDER BY seq") == [
+        {"person_id": 2, "answer": "yes"}, {"person_id": 3, "answer": "waiting"}]
