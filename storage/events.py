@@ -12,12 +12,14 @@ from typing import Any
 
 from storage.db import Database, Row, from_iso, to_iso
 
-__all__ = ["Counts", "Event", "EventQueries", "Rated", "RsvpChange"]
+__all__ = ["Counts", "Event", "EventQueries", "Merged", "Rated", "RsvpChange"]
 
 # Answers that hold a place (an offered place is held until it is taken or passes on).
 HOLDS_PLACE = ("yes", "offered")
 # People told about edits and cancellations.
 INTERESTED = ("yes", "maybe", "waiting", "offered")
+# Which of two answers of one person (after /link) stays: a held place first, then the earlier arrival.
+_KEEP_FIRST = {"yes": 0, "offered": 1, "waiting": 2, "maybe": 3, "no": 4}
 
 # The next arrival number: one statement reads and writes it, and SQLite runs one writer at a time.
 _NEXT_SEQ = "(SELECT COALESCE(MAX(seq), 0) + 1 FROM event_rsvps)"
@@ -75,6 +77,16 @@ class RsvpChange:
     before: str | None
     after: str
     position: int | None = None  # place on the waiting list, when waiting
+
+
+@dataclass(frozen=True)
+class Merged:
+    """What merging two people's RSVPs changed, for the cog to act on."""
+
+    touched: list[int]  # events whose RSVPs changed
+    freed: list[int]  # events where a held place was let go (both held one): to be offered on
+    dropped_offers: list[tuple[int, int]]  # (event, person): offers that no longer stand
+    moved_offers: list[tuple[int, datetime]]  # (event, expires): offers now held by the kept person
 
 
 @dataclass(frozen=True)
@@ -321,6 +333,36 @@ class EventQueries:
             "feedback": [dict(r) for r in feedback],
             "events_created": [dict(r) for r in created],
         }
+
+    async def merge_people(self, keep_id: int, gone_id: int) -> Merged:
+        """Every RSVP of `gone_id` becomes `keep_id`'s. Where both answered one event, the better answer stays
+        (a held place, then the earlier arrival); the other is let go."""
+        touched: list[int] = []
+        freed: list[int] = []
+        dropped: list[tuple[int, int]] = []
+        moved: list[tuple[int, datetime]] = []
+        async with self.db.transaction():
+            rows = await self.db.fetchall(
+                "SELECT event_id, person_id, answer, seq, offer_expires FROM event_rsvps WHERE person_id IN (?, ?)"
+                " ORDER BY event_id, seq", (keep_id, gone_id))
+            by_event: dict[int, list[Row]] = {}
+            for row in rows:
+                by_event.setdefault(row["event_id"], []).append(row)
+            for event_id, answers in by_event.items():
+                winner = min(answers, key=lambda r: (_KEEP_FIRST[r["answer"]], r["seq"]))
+                for loser in (r for r in answers if r is not winner):
+                    await self.db.execute("DELETE FROM event_rsvps WHERE event_id = ? AND person_id = ?",
+                                          (event_id, loser["person_id"]))
+                    if loser["answer"] in HOLDS_PLACE:
+                        freed.append(event_id)
+                    if loser["answer"] == "offered":
+                        dropped.append((event_id, loser["person_id"]))
+                if winner["person_id"] == gone_id or len(answers) > 1:
+                    touched.append(event_id)
+                if winner["person_id"] == gone_id and winner["answer"] == "offered":
+                    moved.append((event_id, from_iso(winner["offer_expires"])))
+            await self.db.execute("UPDATE event_rsvps SET person_id = ? WHERE person_id = ?", (keep_id, gone_id))
+        return Merged(touched, freed, dropped, moved)
 
     async def forget_person(self, person_id: int) -> list[int]:
         """Delete the person's RSVPs and feedback; events they created stay, without an organiser.

@@ -221,15 +221,18 @@ class PeopleQueries:
         return found
 
     @_changes_people
-    async def merge(self, keep_id: int, gone_id: int) -> None:
+    async def merge(self, keep_id: int, gone_id: int,
+                    before: Callable[[], Awaitable[None]] | None = None) -> None:
         """Make `gone_id` part of `keep_id`: its accounts and every row naming it move, then it is deleted.
 
-        One transaction. A moved row that would break a unique rule (both answered the same RSVP) is left
-        behind and goes with the deleted person: the kept person's own row wins. Settings the kept person
-        has not chosen are taken from the other one.
+        One transaction, `before` (the cogs' merge hooks) first. A moved row that would break a unique rule
+        is left behind and goes with the deleted person: the kept person's own row wins, unless a hook
+        settled it. Settings the kept person has not chosen are taken from the other one.
         """
         references = await self.references()
         async with self.db.transaction():
+            if before is not None:
+                await before()
             for table, column, _on_delete in references:
                 if table == "people":
                     continue

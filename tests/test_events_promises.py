@@ -13,6 +13,7 @@ import pytest
 from bot.context import Context
 from cogs.events.common import cog
 from tests.harness import ConsoleBot, texts
+from tests.personal_helpers import link_code
 
 QUIZ = '/event create title="Quiz night" start="4.12. klo 18" where=helsinki description="Fun quiz" capacity={n}'
 
@@ -185,3 +186,80 @@ async def test_a_failure_in_the_middle_of_an_edit_changes_nothing(
     assert await stored(bot) == before
     assert await rows(bot, "SELECT person_id, answer FROM event_rsvps ORDER BY seq") == [
         {"person_id": 2, "answer": "yes"}, {"person_id": 3, "answer": "waiting"}]
+
+
+# ---------------------------------------------------------------------------------- item 7: /link merge
+
+SAUNA = '/event create title=Sauna start="5.12. klo 18" where=helsinki description=x capacity={n}'
+GAMES = '/event create title=Games start="6.12. klo 18" where=helsinki description=x capacity={n}'
+
+
+async def link(bot: ConsoleBot, keep: str, gone: str) -> None:
+    """The real /link flow: a code on one account, typed on the other."""
+    code = link_code(texts(await bot.say("/link", as_=keep, where="dm")))
+    assert "Yhdistetty" in texts(await bot.say(f"/link {code}", as_=gone, where="dm"))
+
+
+def counts(bot: ConsoleBot, index: int) -> str:
+    return bot.message(bot.sent_to("#announcements")[index].number).text
+
+
+async def test_link_keeps_a_held_place_and_offers_a_place_let_go_to_the_first_in_line(bot: ConsoleBot) -> None:
+    for name in ("Anna", "anna_tg", "Sanni", "Emma", "Aino", "Pekka"):
+        await bot.say("/ping", as_=name)  # Anna's account is the older: she stays, anna_tg joins her
+    await create(bot, capacity=2)
+    await create(bot, capacity=2, line=SAUNA)
+    quiz, sauna = (p.number for p in bot.sent_to("#announcements"))
+    # The quiz: going on Telegram, maybe on the other account; two wait.
+    await going(bot, "anna_tg", quiz)
+    await going(bot, "Anna", quiz, button=2)
+    await going(bot, "Sanni", quiz)
+    await going(bot, "Emma", quiz)
+    await going(bot, "Aino", quiz)
+    # The sauna: going on both accounts (two places for one person); two wait.
+    for name in ("Anna", "anna_tg", "Emma", "Aino"):
+        await going(bot, name, sauna)
+    assert "Tulossa 2/2 · Ehkä 1 · Jonossa 2" in counts(bot, 0)
+    assert "Tulossa 2/2 · Ehkä 0 · Jonossa 2" in counts(bot, 1)
+
+    await link(bot, "Anna", "anna_tg")
+
+    assert "Tulossa 2/2 · Ehkä 0 · Jonossa 2" in counts(bot, 0)  # Anna holds the quiz place she had
+    assert "Tulossa 1/2 · Ehkä 0 · Jonossa 2" in counts(bot, 1)  # one sauna place offered to Emma, held for her
+    assert [p.text.split("\n")[0] for p in bot.sent_to("@emma")] == ["Paikka sinulle: Sauna"]
+    assert bot.sent_to("@aino") == []
+    assert "jonossa sijalla 3" in await going(bot, "Pekka", quiz)  # a newcomer queues behind Emma and Aino
+    mine = texts(await bot.say("/event mine", as_="anna_tg"))
+    assert "Quiz night" in mine and "Sauna" in mine
+    answers = await rows(bot, "SELECT e.title, p.display_name, r.answer FROM event_rsvps r"
+                              " JOIN events e ON e.id = r.event_id JOIN people p ON p.id = r.person_id"
+                              " WHERE p.display_name = 'Anna' ORDER BY e.id")
+    assert answers == [{"title": "Quiz night", "display_name": "Anna", "answer": "yes"},
+                       {"title": "Sauna", "display_name": "Anna", "answer": "yes"}]
+
+
+async def test_link_keeps_the_earlier_place_in_line_and_an_open_offer_running(bot: ConsoleBot) -> None:
+    for name in ("Anna", "anna_tg", "Sanni", "Emma", "Aino"):
+        await bot.say("/ping", as_=name)
+    await create(bot, capacity=1)
+    await create(bot, capacity=1, line=GAMES)
+    quiz, games = (p.number for p in bot.sent_to("#announcements"))
+    # The quiz: waiting on both accounts, Telegram first in line.
+    await going(bot, "Sanni", quiz)
+    await going(bot, "anna_tg", quiz)
+    await going(bot, "Emma", quiz)
+    await going(bot, "Anna", quiz)
+    # Games: a freed place is offered to anna_tg, not yet taken.
+    await going(bot, "Sanni", games)
+    await going(bot, "anna_tg", games)
+    await going(bot, "Aino", games)
+    await going(bot, "Sanni", games, button=3)
+    [offer] = bot.sent_to("@anna_tg")
+
+    await link(bot, "Anna", "anna_tg")
+
+    assert "jonossa sijalla 1" in texts(await bot.say("/event mine", as_="Anna"))  # the earlier place
+    assert "Tulossa 1/1 · Ehkä 0 · Jonossa 2" in counts(bot, 0)
+    await bot.wait("12h")  # the moved offer still expires and passes on to Aino
+    assert any("vapautui paikka" in p.text for p in bot.sent_to("@aino"))
+    assert "ei ole enää voimassa" in texts(await bot.click(1, message=offer.number, as_="anna_tg"))
