@@ -263,3 +263,23 @@ async def test_link_keeps_the_earlier_place_in_line_and_an_open_offer_running(bo
     await bot.wait("12h")  # the moved offer still expires and passes on to Aino
     assert any("vapautui paikka" in p.text for p in bot.sent_to("@aino"))
     assert "ei ole enää voimassa" in texts(await bot.click(1, message=offer.number, as_="anna_tg"))
+
+
+async def test_taking_one_offer_leaves_the_expiry_of_another_persons_offer_running(bot: ConsoleBot) -> None:
+    """Offer keys end in a separator: taking person 1's offer once also cancelled person 10's expiry."""
+    await create(bot, capacity=2)  # Olli is person 1
+    number = card(bot)
+    others = [f"P{i:02d}" for i in range(2, 12)]  # persons 2..11
+    for name in others:
+        await bot.say("/ping", as_=name)
+    await going(bot, "P02", number)
+    await going(bot, "P03", number)
+    await going(bot, "Olli", number)  # waiting, first
+    await going(bot, "P10", number)  # waiting, second: person 10
+    await going(bot, "P11", number)  # waiting, third
+    await going(bot, "P02", number, button=3)
+    await going(bot, "P03", number, button=3)  # Olli (1) and P10 (10) are offered the two places
+    [olli_offer] = [p for p in bot.sent_to("@olli") if p.buttons]
+    assert "Paikka on sinun" in texts(await bot.click(1, message=olli_offer.number, as_="Olli"))
+    await bot.wait("12h")  # P10 did not take theirs: it passes on to P11
+    assert any("vapautui paikka" in p.text for p in bot.sent_to("@p11"))

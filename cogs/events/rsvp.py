@@ -20,7 +20,8 @@ from storage.events import HOLDS_PLACE, Event
 
 
 def offer_key(event_id: int, person_id: int) -> str:
-    return f"ev:{event_id}:offer:{person_id}"
+    # The closing ":" keeps an unschedule (a key prefix) of person 1's offer off person 10's.
+    return f"ev:{event_id}:offer:{person_id}:"
 
 
 async def schedule_offer_expiry(ctx: ServiceContext, event_id: int, person_id: int, expires: datetime) -> None:

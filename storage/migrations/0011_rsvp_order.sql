@@ -9,3 +9,8 @@ WHERE ordered.event_id = event_rsvps.event_id AND ordered.person_id = event_rsvp
 CREATE INDEX event_rsvps_seq ON event_rsvps(seq);
 DROP INDEX event_rsvps_answer;
 CREATE INDEX event_rsvps_answer ON event_rsvps(event_id, answer, seq);
+
+-- Offer expiry keys end in ":" (cogs/events/rsvp.py offer_key), so that unscheduling person 1's offer (a key
+-- prefix) no longer cancels person 10's too.
+UPDATE scheduled SET key = key || ':'
+WHERE status = 'pending' AND key GLOB 'ev:*:offer:*' AND key NOT GLOB '*:';
