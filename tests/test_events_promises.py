@@ -6,6 +6,7 @@ Waiting-list order by arrival (not by the clock), a /link merge that keeps every
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -58,6 +59,21 @@ async def test_thirty_presses_in_one_clock_instant_are_placed_in_press_order(bot
     await going(bot, "Sanni", number, button=3)  # the place frees up: the first presser is offered it
     assert any("vapautui paikka" in p.text for p in bot.sent_to("@p01"))
     assert all(not bot.sent_to(f"@{name.lower()}") for name in names[1:])
+
+
+async def test_thirty_concurrent_presses_are_told_thirty_different_places_in_the_order_they_hold(
+        bot: ConsoleBot) -> None:
+    await create(bot, capacity=1)
+    await going(bot, "Sanni", card(bot))
+    contexts = [await context(bot, f"P{i:02d}") for i in range(30, 0, -1)][::-1]  # ids against press order
+    press = cog.action_id("rsvp", 1, "yes")
+    replies = await asyncio.gather(*(bot.app.core.press(ctx, press) for ctx in contexts))
+    told = {ctx.person.id: int(str(r.notice).split("sijalla ")[1].rstrip(".")) for ctx, r in zip(contexts, replies,
+                                                                                                strict=True)}
+    assert sorted(told.values()) == list(range(1, 31))
+    line = [r["person_id"] for r in await rows(bot, "SELECT person_id FROM event_rsvps WHERE answer = 'waiting'"
+                                                    " ORDER BY seq")]
+    assert [told[person] for person in line] == list(range(1, 31))
 
 
 # ------------------------------------------------------------------------------------ item 11: odd ids
