@@ -79,7 +79,7 @@ def _integer(spec: ParamSpec, raw: Any) -> int:
         value = None
     low, high = spec.param.min, spec.param.max
     if value is None and _ASCII_INT.fullmatch(str(raw)):  # digits, but too many for any stored number
-        raise UserError(_("{param} must be at most {max}.", param=_label(spec), max=high or INT_MAX))
+        raise UserError(_("{param} must be at most {max}.", param=_label(spec), max=INT_MAX if high is None else high))
     if value is None:
         raise UserError(_("{param} must be a whole number.", param=_label(spec)))
     if low is not None and value < low:
