@@ -7,12 +7,15 @@ Waiting-list order by arrival (not by the clock), a /link merge that keeps every
 from __future__ import annotations
 
 import asyncio
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.context import Context
 from cogs.events.common import cog
+from storage.db import DEFAULT_MIGRATIONS_DIR, Database
 from tests.harness import ConsoleBot, texts
 from tests.personal_helpers import link_code
 
@@ -299,3 +302,34 @@ async def test_taking_one_offer_leaves_the_expiry_of_another_persons_offer_runni
     assert "Paikka on sinun" in texts(await bot.click(1, message=olli_offer.number, as_="Olli"))
     await bot.wait("12h")  # P10 did not take theirs: it passes on to P11
     assert any("vapautui paikka" in p.text for p in bot.sent_to("@p11"))
+
+
+# ------------------------------------------------------------------------ migration 0011 on old rows
+
+
+async def test_migration_keeps_the_old_waiting_order_and_rewrites_pending_offer_keys(tmp_path: Path) -> None:
+    old = tmp_path / "migrations"
+    old.mkdir()
+    for migration in DEFAULT_MIGRATIONS_DIR.glob("*.sql"):
+        if int(migration.name[:4]) < 11:
+            shutil.copy(migration, old)
+    db = await Database.open(tmp_path / "bot.db", old)
+    try:
+        for name in ("a", "b", "c"):
+            await db.execute("INSERT INTO people (display_name, created_at) VALUES (?, 'x')", (name,))
+        await db.execute("INSERT INTO events (title, starts_at, timezone, series_end_at, created_at, updated_at)"
+                         " VALUES ('t', 'x', 'Europe/Helsinki', 'x', 'x', 'x')")
+        for person, since in ((3, "2026-11-26T12:00:00+00:00"), (1, "2026-11-26T12:00:01+00:00"),
+                              (2, "2026-11-26T12:00:00+00:00")):
+            await db.execute("INSERT INTO event_rsvps (event_id, person_id, answer, since) VALUES (1, ?, 'waiting', ?)",
+                             (person, since))
+        for key, status in (("ev:1:offer:1", "pending"), ("ev:1:offer:12", "done"), ("ev:1:rem:24:0", "pending")):
+            await db.execute("INSERT INTO scheduled (task, key, due_at, payload, status, created_at)"
+                             " VALUES ('t', ?, 'x', '{}', ?, 'x')", (key, status))
+        await db.migrate(DEFAULT_MIGRATIONS_DIR)
+        order = await db.fetchall("SELECT person_id FROM event_rsvps ORDER BY seq")
+        assert [r["person_id"] for r in order] == [2, 3, 1]  # since, then person id, as before
+        keys = await db.fetchall("SELECT key FROM scheduled ORDER BY id")
+        assert [r["key"] for r in keys] == ["ev:1:offer:1:", "ev:1:offer:12", "ev:1:rem:24:0"]
+    finally:
+        await db.close()
