@@ -67,12 +67,25 @@ async def link(ctx: Context,
     if other == ctx.person.id:
         raise UserError(_("That code is from this same account. Type it on your other platform."))
     keep, gone = sorted((other, ctx.person.id))  # the older person stays; the newer one joins it
-    await ctx.app.people.merge(keep, gone)
+    await merge_people(ctx, keep, gone)
     log.info("linked person %s into %s", gone, keep)
     accounts = await ctx.app.people.accounts(keep)
     names = Lines(*(platform_name(p) for p, _id in accounts), sep=", ")
     return Reply(_("Linked! You are now one person on {platforms}: your reminders and sign-ups follow you.",
                    platforms=names), private=True)
+
+
+async def merge_people(ctx: ServiceContext, keep: int, gone: int) -> None:
+    """`gone` becomes part of `keep`, in one transaction: every cog's merge hook settles its own rows (one
+    answer per event, a place held passed on), then the core moves every other row naming `gone`."""
+    service = ServiceContext(ctx.app)
+
+    async def hooks() -> None:
+        for feature in ctx.app.cogs:
+            for hook in feature.mergers:
+                await hook(service, keep, gone)
+
+    await ctx.app.people.merge(keep, gone, before=hooks)
 
 
 # --------------------------------------------------------------------------------------- /settings

@@ -355,6 +355,7 @@ class Cog:
         self.deep_links: dict[str, Callable[..., Awaitable[Reply]]] = {}
         self.exporters: list[Callable[..., Awaitable[Any]]] = []
         self.forgetters: list[Callable[..., Awaitable[None]]] = []
+        self.mergers: list[Callable[..., Awaitable[None]]] = []
         self.startup: list[Callable[..., Awaitable[None]]] = []
 
     def command(
@@ -457,6 +458,13 @@ class Cog:
 
     def forget_person(self, handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
         self.forgetters.append(handler)
+        return handler
+
+    def merge_person(self, handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        """`handler(ctx, kept_person_id, merged_person_id)`, run when /link makes two people one: inside the
+        merge's transaction, before the core moves the remaining rows naming the merged person to the kept
+        one. The cog settles its own rows there (a unique rule would otherwise leave one behind)."""
+        self.mergers.append(handler)
         return handler
 
 

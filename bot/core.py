@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from bot.commands import ActionSpec, Button, Choice, Cog, CommandSpec, Kind, ParamSpec, Reply, UserError
 from bot.context import Account, Chat, Context, Origin
 from bot.i18n import Lines, _, current_language, normalise_language
-from bot.params import convert, reads_as_date
+from bot.params import action_arg, convert, reads_as_date
 from bot.signing import ActionSigner, Signed, load_key
 from bot.textargs import is_command, parse_args, split_command
 
@@ -359,7 +359,7 @@ class Core:
             if signed is None:  # forged, altered, or posted before the key changed
                 return Reply(notice=NO_LONGER_WORKS)
             action, typed = self._resolve(signed)
-            mine = signed.owner is not None and signed.owner == ctx.person.id
+            mine = signed.owner is not None and await self.app.people.is_same(signed.owner, ctx.person.id)
             self._check_press(ctx, action, mine)
             reply = await action.handler(ctx, *typed)
             reply, owner = await self._keep_shared_messages(ctx, reply, mine)
@@ -379,8 +379,7 @@ class Core:
         if action is None:
             raise PressRefused(Reply(notice=NO_LONGER_WORKS))
         try:
-            typed = [kind(arg) if kind in (int, str) else arg
-                     for kind, arg in zip(action.arg_types, args, strict=True)]
+            typed = [action_arg(kind, arg) for kind, arg in zip(action.arg_types, args, strict=True)]
         except ValueError:  # an outdated action id (a handler changed its arguments), not a bug in the handler
             raise PressRefused(Reply(notice=NO_LONGER_WORKS)) from None
         return action, typed

@@ -49,18 +49,21 @@ async def create(
     zone = ctx.config.community.timezone
     weeks = REPEAT_WEEKS[repeat or "none"]
     timing = Timing(start, end, weeks, until.astimezone(ctx.config.tz).date() if until and weeks else None, zone)
-    timing.check()
+    timing.check(ctx.now())
     check_place(where, link)
-    event_id = await queries(ctx).create(
-        title=title, description=description, starts_at=start, ends_at=end,
-        campus=None if where == ONLINE else where, link=link, capacity=capacity, language=language,
-        repeat_weeks=weeks, repeat_until=timing.until.isoformat() if timing.until else None, timezone=zone,
-        series_end_at=timing.series_end, organiser_id=ctx.person.id, now=ctx.now(),
-    )
-    event = await get_event(ctx, event_id)
-    await schedule_event(ctx, event)
-    for destination in announce_to(ctx, event):
-        await ctx.post(destination, shows=("event", event_id))
+    series_end_at = timing.series_end
+    # One transaction: an event is stored with its reminders and announcements, or not at all.
+    async with ctx.db.transaction():
+        event_id = await queries(ctx).create(
+            title=title, description=description, starts_at=start, ends_at=end,
+            campus=None if where == ONLINE else where, link=link, capacity=capacity, language=language,
+            repeat_weeks=weeks, repeat_until=timing.until.isoformat() if timing.until else None, timezone=zone,
+            series_end_at=series_end_at, organiser_id=ctx.person.id, now=ctx.now(),
+        )
+        event = await get_event(ctx, event_id)
+        await schedule_event(ctx, event)
+        for destination in announce_to(ctx, event):
+            await ctx.post(destination, shows=("event", event_id))
     return Reply(_("Event #{id} {title} created and announced.", id=event_id, title=title), private=True)
 
 

@@ -84,7 +84,7 @@ async def edit(
     new_until = until.astimezone(ctx.config.tz).date() if until else (
         date.fromisoformat(old.repeat_until) if old.repeat_until else None)
     timing = Timing(new_start, new_end, old.repeat_weeks, new_until, old.timezone)
-    timing.check()
+    timing.check(ctx.now())
     new_where = where or (old.campus or ONLINE)
     new_link = link or old.link
     check_place(new_where, new_link)
@@ -94,18 +94,20 @@ async def edit(
         "capacity": capacity or old.capacity, "language": language or old.language,
         "series_end_at": timing.series_end, "repeat_until": new_until.isoformat() if new_until else None,
     }
-    await queries(ctx).update(old.id, ctx.now(), **changes)
-    new = await get_event(ctx, old.id)
-    if (new.starts_at, new.ends_at, new.repeat_until) != (old.starts_at, old.ends_at, old.repeat_until):
-        await schedule_event(ctx, new)
-    if new.capacity != old.capacity:
-        await fill_places(ctx, new)
-    await ctx.changed("event", new.id)
-    lines = _changes(ctx, old, new)
     told = 0
-    if lines:
-        told = await _tell(ctx, new, Reply(Lines(_("{title} (#{id}) was changed:", title=new.title, id=new.id),
-                                                 *lines), title=_("Changed: {title}", title=new.title)))
+    # One transaction: the change, its reminders, freed places and the messages about it, or none of them.
+    async with ctx.db.transaction():
+        await queries(ctx).update(old.id, ctx.now(), **changes)
+        new = await get_event(ctx, old.id)
+        if (new.starts_at, new.ends_at, new.repeat_until) != (old.starts_at, old.ends_at, old.repeat_until):
+            await schedule_event(ctx, new)
+        if new.capacity != old.capacity:
+            await fill_places(ctx, new)
+        lines = _changes(ctx, old, new)
+        if lines:
+            heading = _("{title} (#{id}) was changed:", title=new.title, id=new.id)
+            told = await _tell(ctx, new, Reply(Lines(heading, *lines), title=_("Changed: {title}", title=new.title)))
+    await ctx.changed("event", new.id)
     return Reply(Lines(_("Event #{id} updated.", id=new.id),
                        ngettext("{count} person was told.", "{count} people were told.", told)), private=True)
 

@@ -11,6 +11,10 @@ from bot.i18n import When, _
 from cogs.events.common import ONLINE
 from cogs.events.recurrence import MAX_SERIES_DAYS, series_end
 
+# How far ahead an event may start: also keeps every computed time (ends, reminders, feedback) far from the
+# end of the calendar, where datetime arithmetic overflows (a start on 9999-12-31 did).
+MAX_YEARS_AHEAD = 5
+
 
 @dataclass(frozen=True)
 class Timing:
@@ -24,7 +28,10 @@ class Timing:
     def series_end(self) -> datetime:
         return series_end(self.start, self.end, self.zone, self.repeat_weeks, self.until)
 
-    def check(self) -> None:
+    def check(self, now: datetime) -> None:
+        """Everything that follows from the times, checked before anything is stored."""
+        if self.start - now > timedelta(days=365 * MAX_YEARS_AHEAD):
+            raise UserError(_("An event can start at most {years} years from now.", years=MAX_YEARS_AHEAD))
         if self.end is not None and self.end <= self.start:
             raise UserError(_("The end ({end}) must be after the start ({start}).",
                               end=When(self.end), start=When(self.start)))
