@@ -143,8 +143,8 @@ class ConsoleFrontend(Frontend):
         else:
             ctx = await self._context()
             reply = await self.app.core.handle_text(ctx, line)
-            if reply is None and ctx.chat.direct:  # a message to the person's conversation (bot/conversations.py)
-                reply = await self.app.conversations.from_direct(ctx, line, [], self._replying_to)
+            if reply is None:  # a message to a conversation (bot/conversations.py)
+                reply = await self._to_conversation(ctx, line)
             self._replying_to = None
             if reply is None:
                 self.info("(not a command: type /help, or :help for console commands)")
@@ -152,6 +152,19 @@ class ConsoleFrontend(Frontend):
                 await self._reply(ctx, reply)
         await self.app.settle()
         return self.printed[start:]
+
+    async def _to_conversation(self, ctx: Context, line: str) -> Reply | None:
+        """In your direct chat: to your conversation. In a team's channel: a reply (`:reply #M`) to a message
+        relayed there is the team's answer."""
+        conversations = self.app.conversations
+        if ctx.chat.direct:
+            return await conversations.from_direct(ctx, line, [], self._replying_to)
+        if self._replying_to is None:
+            return None
+        conversation_id = await conversations.relayed_in_chat(PLATFORM, ctx.chat.id, self._replying_to)
+        if conversation_id is None:
+            return None
+        return await conversations.from_team_chat(ctx, conversation_id, line, [])
 
     async def _reply(self, ctx: Context, reply: Reply, origin: Origin | None = None) -> None:
         message = render_reply(reply, ctx.language)

@@ -1,0 +1,225 @@
+"""Conversations (issue #19, part 1) on the console: both ways, picking one of several, replies, members
+changing, close and reopen, a restart, anonymous members with a sealed route, and what is stored.
+
+The console has no shared rooms: each person gets the conversation in their direct chat, headed with its
+title and the sender's name, and a team member gets it in the team's channel. The Discord thread and the
+Telegram topic are covered in tests/test_conversations_platforms.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.commands import Reply
+from bot.context import ServiceContext
+from tests.conversation_cog import HEARD, open_anonymous, reset, tutordemo
+from tests.harness import ConsoleBot
+from tests.harness import test_config as example_config
+
+HEAD_FI = "Yksityiskeskustelu ”Statistics help”"
+HEAD_EN = "Private conversation “Statistics help”"
+
+
+@pytest.fixture(autouse=True)
+def _fresh() -> None:
+    reset()
+
+
+@pytest.fixture
+async def bot(tmp_path: Path) -> AsyncIterator[ConsoleBot]:
+    bot = await ConsoleBot.start(tmp_path, example_config(cogs=()), extra_cogs=(tutordemo,))
+    try:
+        yield bot
+    finally:
+        await bot.stop()
+
+
+async def open_olli_emma(bot: ConsoleBot) -> None:
+    for name in ("Tiina", "Aino"):  # known to the bot, so that a command can name them
+        await bot.say("/help", as_=name, where="dm")
+    await bot.say("/language en", as_="Emma", where="dm")
+    opened = await bot.say("/tutordemo open who=Emma", as_="Olli", roles="tutor")
+    assert [p.text for p in opened if p.kind == "reply"] == ["conversation 1"]
+
+
+async def test_members_talk_both_ways_in_their_direct_chats(bot: ConsoleBot) -> None:
+    await open_olli_emma(bot)
+    assert [p.text for p in bot.sent_to("@olli")] == [f"{HEAD_FI}\nWelcome, both of you"]
+    assert [p.text for p in bot.sent_to("@emma")] == [f"{HEAD_EN}\nWelcome, both of you"]
+
+    # Emma writes in her own chat with the bot, not a command: Olli gets it, named; she sees no answer.
+    printed = await bot.say("Could we meet tomorrow?", as_="Emma")
+    assert [p for p in printed if p.kind == "reply"] == []
+    assert bot.sent_to("@olli")[-1].text == f"{HEAD_FI} · Emma\nCould we meet tomorrow?"
+    assert len(bot.sent_to("@emma")) == 1  # not echoed back to her
+
+    await bot.say("Sure, 10 o'clock", as_="Olli")
+    assert bot.sent_to("@emma")[-1].text == f"{HEAD_EN} · Olli\nSure, 10 o'clock"
+    assert HEARD.messages == [(1, "person", "Emma", "Could we meet tomorrow?", ()),
+                              (1, "person", "Olli", "Sure, 10 o'clock", ())]
+
+    # A command is still a command, and not passed on.
+    await bot.say("/help", as_="Emma")
+    assert len(bot.sent_to("@olli")) == 2
+
+
+async def test_the_cog_may_keep_or_change_a_message(bot: ConsoleBot) -> None:
+    await open_olli_emma(bot)
+    await bot.say("secret", as_="Emma")
+    assert len(bot.sent_to("@olli")) == 1  # heard by the cog, relayed to nobody
+    await bot.say("shout hello", as_="Emma")
+    assert bot.sent_to("@olli")[-1].text == f"{HEAD_FI} · Emma\nHELLO"
+    assert [m[3] for m in HEARD.messages] == ["secret", "shout hello"]
+
+
+async def test_in_several_conversations_the_writer_picks_or_replies(bot: ConsoleBot) -> None:
+    await open_olli_emma(bot)
+    await bot.say("/tutordemo open who=Tiina", as_="Olli")  # conversation 2
+    asked = await bot.say("Which room?", as_="Olli")
+    [question] = [p for p in asked if p.kind == "reply"]
+    assert "several conversations" not in question.text  # in Olli's Finnish
+    assert question.text.startswith("Olet mukana useassa keskustelussa.")
+    assert [label for label, _action in question.buttons] == ["Statistics help", "Statistics help"]
+    assert HEARD.messages == []  # held in memory until Olli picks
+
+    # The second button: conversation 2 (Tiina), not Emma's.
+    printed = await bot.click(2, message=question.number)
+    assert [p.text for p in printed if p.kind == "edit"] == ["Lähetetty keskusteluun ”Statistics help”."]
+    assert bot.sent_to("@tiina")[-1].text == f"{HEAD_FI} · Olli\nWhich room?"
+    assert all("Which room?" not in p.text for p in bot.sent_to("@emma"))
+    # The question lost its buttons; pressed again anyway (a stale client): nothing is waiting any more.
+    assert bot.message(question.number).buttons == []
+    again = await bot.line(f":press {question.buttons[1][1]} #{question.number}")
+    assert [p.text for p in again] == ["Viesti ei ole enää odottamassa. Kirjoita se uudelleen."]
+
+    # A reply to a message relayed from a conversation goes there without asking.
+    await bot.say("Hello from Emma", as_="Emma")
+    relayed = bot.sent_to("@olli")[-1]
+    assert relayed.text.endswith("Hello from Emma")
+    await bot.line(":as Olli")
+    await bot.line(f":reply #{relayed.number}")
+    printed = await bot.line("Hello Emma")
+    assert [p for p in printed if p.kind == "reply"] == []
+    assert bot.sent_to("@emma")[-1].text == f"{HEAD_EN} · Olli\nHello Emma"
+    assert bot.sent_to("@tiina")[-1].text.endswith("Which room?")
+
+
+async def test_members_added_removed_and_handed_over(bot: ConsoleBot) -> None:
+    await open_olli_emma(bot)
+    await bot.say("/tutordemo add conversation=1 who=Tiina", as_="Olli")
+    assert [p.text for p in bot.sent_to("@tiina")] == [f"{HEAD_FI}\nSinut lisättiin tähän keskusteluun."]
+    await bot.say("Hi both", as_="Emma")
+    assert bot.sent_to("@tiina")[-1].text == f"{HEAD_FI} · Emma\nHi both"
+
+    await bot.say("/tutordemo remove conversation=1 who=Tiina", as_="Olli")
+    assert bot.sent_to("@tiina")[-1].text == f"{HEAD_FI}\nEt ole enää mukana tässä keskustelussa."
+    await bot.say("Just us again", as_="Emma")
+    assert bot.sent_to("@tiina")[-1].text.endswith("Et ole enää mukana tässä keskustelussa.")
+    # Tiina's chatter is no longer anyone's conversation.
+    printed = await bot.say("Am I still there?", as_="Tiina")
+    assert any(p.kind == "info" and "not a command" in p.text for p in printed)
+
+    # Olli hands Emma over to Aino: Aino is welcomed, Olli told he is out; Emma now talks with Aino.
+    await bot.say("/tutordemo transfer conversation=1 who=Aino", as_="Olli")
+    assert bot.sent_to("@aino")[-1].text == f"{HEAD_FI}\nYou take over from your colleague"
+    assert bot.sent_to("@olli")[-1].text == f"{HEAD_FI}\nEt ole enää mukana tässä keskustelussa."
+    await bot.say("Hello?", as_="Emma")
+    assert bot.sent_to("@aino")[-1].text == f"{HEAD_FI} · Emma\nHello?"
+    assert not bot.sent_to("@olli")[-1].text.endswith("Hello?")
+
+
+async def test_closed_conversation_tells_members_and_takes_nothing_until_reopened(bot: ConsoleBot) -> None:
+    await open_olli_emma(bot)
+    await bot.say("Thanks!", as_="Emma")
+    thanks = bot.sent_to("@olli")[-1]
+    await bot.say("/tutordemo close conversation=1", as_="Olli")
+    assert bot.sent_to("@emma")[-1].text == f"{HEAD_EN}\nThis conversation was closed."
+    assert bot.sent_to("@olli")[-1].text == f"{HEAD_FI}\nTämä keskustelu suljettiin."
+
+    # Replying to one of its messages is told it is closed; other chatter is nobody's.
+    await bot.line(":as Olli")
+    await bot.line(f":reply #{thanks.number}")
+    printed = await bot.line("You're welcome")
+    assert [p.text for p in printed if p.kind == "reply"] == ["Tämä keskustelu on suljettu."]
+    await bot.say("Hello?", as_="Emma")
+    assert not bot.sent_to("@olli")[-1].text.endswith("Hello?")
+
+    await bot.say("/tutordemo reopen conversation=1", as_="Olli")
+    assert bot.sent_to("@emma")[-1].text == f"{HEAD_EN}\nThis conversation was reopened."
+    await bot.say("Back again", as_="Emma")
+    assert bot.sent_to("@olli")[-1].text == f"{HEAD_FI} · Emma\nBack again"
+
+
+async def test_a_restart_loses_nothing(tmp_path: Path) -> None:
+    bot = await ConsoleBot.start(tmp_path, example_config(cogs=()), extra_cogs=(tutordemo,))
+    try:
+        await open_olli_emma(bot)
+        await bot.say("/tutordemo add conversation=1 who=Tiina", as_="Olli")
+        await bot.say("/tutordemo close conversation=1", as_="Olli")
+    finally:
+        await bot.stop()
+    bot = await ConsoleBot.start(tmp_path, example_config(cogs=()), extra_cogs=(tutordemo,))
+    try:
+        assert not await bot.app.conversations.is_open(1)
+        await bot.say("/tutordemo reopen conversation=1", as_="Olli", roles="tutor")
+        await bot.say("After the restart", as_="Emma")
+        assert bot.sent_to("@olli")[-1].text == f"{HEAD_FI} · Emma\nAfter the restart"
+        assert bot.sent_to("@tiina")[-1].text == f"{HEAD_FI} · Emma\nAfter the restart"
+    finally:
+        await bot.stop()
+
+
+class SealedStub:
+    """Stands in for bot/sealed.py: records what it was asked to deliver, knows nobody."""
+
+    def __init__(self) -> None:
+        self.delivered: list[tuple[str, str]] = []
+
+    async def deliver(self, handle_id: str, reply: Reply) -> None:
+        from bot.commands import render_reply
+
+        self.delivered.append((handle_id, render_reply(reply, "fi").plain_text()))
+
+
+async def test_anonymous_conversation_labels_both_sides_and_names_nobody(bot: ConsoleBot) -> None:
+    stub = SealedStub()
+    bot.app.conversations.sealed = stub
+    ctx = ServiceContext(bot.app)
+    conversation_id = await open_anonymous(ctx, "h-1")
+    # The sender writes (bot/sealed.py hands it over by handle): the team's channel sees "Lähettäjä".
+    answer = await bot.app.conversations.receive_sealed(ctx, conversation_id, "h-1", "The lab is too cold")
+    assert answer is not None and not answer.text
+    await bot.app.settle()
+    [posted] = bot.sent_to("#tutors")
+    assert posted.text == "Yksityiskeskustelu ”Feedback” · Lähettäjä\nThe lab is too cold"
+    assert HEARD.messages == [(conversation_id, "sealed", "", "The lab is too cold", ())]
+
+    # A team member answers by replying to it in the team's channel: the sender hears "Edunvalvontatiimi".
+    await bot.line(":as Olli tutor")
+    await bot.line(":channel tutors")
+    await bot.line(f":reply #{posted.number}")
+    printed = await bot.line("We'll look into it")
+    assert [p for p in printed if p.kind == "reply"] == []
+    assert stub.delivered == [("h-1", "Yksityiskeskustelu ”Feedback” · Edunvalvontatiimi\nWe'll look into it")]
+    # The writer in the team's channel is not stored as a member or named anywhere.
+    assert [m.kind for m in await bot.app.conversations.members(conversation_id)] == ["sealed", "destination"]
+    assert "Olli" not in stub.delivered[0][1]
+
+
+async def test_texts_are_not_kept_after_delivery(bot: ConsoleBot) -> None:
+    await open_olli_emma(bot)
+    await bot.say("My student number is 1234567", as_="Emma")
+    db = bot.app.db
+    tables = [r["name"] for r in await db.fetchall(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+    for table in tables:
+        for row in await db.fetchall(f'SELECT * FROM "{table}"'):
+            assert all("1234567" not in str(value) for value in tuple(row)), table
+
+
+async def test_chatter_outside_any_conversation_is_answered_as_before(bot: ConsoleBot) -> None:
+    printed = await bot.say("hello?", as_="Emma", where="dm")
+    assert any(p.kind == "info" and "not a command" in p.text for p in printed)
