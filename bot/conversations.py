@@ -516,8 +516,9 @@ class Conversations:
         until = ctx.now() + timedelta(seconds=self.app.config.bot.prompt_timeout_seconds)
         self._held[ctx.person.id] = Held(text, tuple(files), ctx.person.display_name, until)
         buttons = [[Button(PerLanguage(c.titles), cog.action_id("to", c.id))] for c in conversations]
-        return self.app.core.seal(Reply(_("You are in several conversations. Which one is this message for? (Replying to a message "
-                       "of a conversation sends it there directly.)"), buttons=buttons), ctx.person.id)
+        question = Reply(_("You are in several conversations. Which one is this message for? (Replying to a message "
+                           "of a conversation sends it there directly.)"), buttons=buttons)
+        return self.app.core.seal(question, ctx.person.id)  # owner-only buttons: signed for the writer
 
     async def send_held(self, ctx: Context, conversation_id: int) -> Reply:
         held = self._held.get(ctx.person.id)
