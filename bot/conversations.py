@@ -575,3 +575,8 @@ cog = Cog("conversation", _("Conversations"), prefix="conv")
 @cog.action("to", owner_only=True)
 async def _send_to(ctx: Context, conversation_id: int) -> Reply:
     return await ctx.app.conversations.send_held(ctx, conversation_id)
+
+
+@cog.export_person
+async def _export(ctx: ServiceContext, person_id: int) -> list[dict[str, object]]:
+    return await ctx.app.conversations.rows.of_person(person_id)

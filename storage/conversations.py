@@ -171,3 +171,13 @@ class ConversationQueries:
         return await self.db.fetchval(
             "SELECT conversation_id FROM conversation_relays WHERE platform = ? AND message_id = ? AND chat_id = ?",
             (platform, message_id, chat_id))
+
+    async def of_person(self, person_id: int) -> list[dict[str, object]]:
+        """The person's memberships (for /mydata): which conversation, its title and state; never a text."""
+        rows = await self.db.fetchall(
+            "SELECT c.id, c.title, c.status, c.created_at, m.room FROM conversation_members m"
+            " JOIN conversations c ON c.id = m.conversation_id WHERE m.person_id = ? ORDER BY c.id", (person_id,))
+        relays = await self.db.fetchval("SELECT COUNT(*) FROM conversation_relays WHERE person_id = ?", (person_id,))
+        return [{"conversation": r["id"], "title": json.loads(r["title"]), "status": r["status"],
+                 "created_at": r["created_at"], "shared_room_on": r["room"]} for r in rows] + \
+            ([{"relayed_message_ids_kept_for_replies": relays}] if relays else [])

@@ -8,6 +8,7 @@ Telegram topic are covered in tests/test_conversations_platforms.py.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,6 +16,8 @@ import pytest
 
 from bot.commands import Reply
 from bot.context import ServiceContext
+from storage.conversations import ConversationQueries
+from storage.db import DEFAULT_MIGRATIONS_DIR, Database
 from tests.conversation_cog import HEARD, open_anonymous, reset, tutordemo
 from tests.harness import ConsoleBot
 from tests.harness import test_config as example_config
@@ -223,3 +226,48 @@ async def test_texts_are_not_kept_after_delivery(bot: ConsoleBot) -> None:
 async def test_chatter_outside_any_conversation_is_answered_as_before(bot: ConsoleBot) -> None:
     printed = await bot.say("hello?", as_="Emma", where="dm")
     assert any(p.kind == "info" and "not a command" in p.text for p in printed)
+
+
+async def test_migration_carries_the_old_threads_over_with_their_ids(tmp_path: Path) -> None:
+    """A database from before 0016 with a private thread (0007): its members and Discord thread become a
+    conversation with the same id, so a pending outbox row of kind "thread" still finds it."""
+    old = tmp_path / "migrations"
+    old.mkdir()
+    for migration in DEFAULT_MIGRATIONS_DIR.glob("*.sql"):
+        if int(migration.name[:4]) < 16:
+            shutil.copy(migration, old)
+    db = await Database.open(tmp_path / "bot.db", old)
+    try:
+        for name in ("Olli", "Emma"):
+            await db.execute("INSERT INTO people (display_name, created_at) VALUES (?, 'x')", (name,))
+        await db.execute("INSERT INTO threads (id, destination, title, created_at) VALUES (7, 'tutors', ?, 'x')",
+                         ('{"fi": "Tilastoapu", "en": "Statistics help"}',))
+        await db.execute("INSERT INTO thread_members VALUES (7, 1, 'discord', '61'), (7, 2, NULL, NULL)")
+        await db.execute("INSERT INTO thread_refs (thread_id, platform, parent_chat_id, chat_id)"
+                         " VALUES (7, 'discord', '1300000000000000005', '999')")
+        await db.migrate(DEFAULT_MIGRATIONS_DIR)
+        conversation = await ConversationQueries(db).get(7)
+        assert conversation is not None and conversation.open and conversation.host == "tutors"
+        assert conversation.title("en") == "Statistics help"
+        assert [(m.kind, m.person_id, m.room) for m in conversation.members] == [("person", 1, "discord"),
+                                                                                  ("person", 2, None)]
+        assert [(r.platform, r.chat_id) for r in conversation.rooms] == [("discord", "999")]
+        tables = {r["name"] for r in await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert not tables & {"threads", "thread_members", "thread_refs"}
+    finally:
+        await db.close()
+
+
+async def test_mydata_lists_memberships_and_forgetme_leaves_none(bot: ConsoleBot) -> None:
+    await open_olli_emma(bot)
+    await bot.say("Hello", as_="Olli")
+    emma = (await bot.app.people.find_by_name("Emma"))[0]
+    exported = await bot.app.conversations.rows.of_person(emma.id)
+    assert exported == [{"conversation": 1, "title": {"fi": "Statistics help", "en": "Statistics help"},
+                         "status": "open", "created_at": exported[0]["created_at"], "shared_room_on": None},
+                        {"relayed_message_ids_kept_for_replies": 2}]
+    mydata = await bot.say("/mydata", as_="Emma")
+    assert any("Statistics help" in data.decode() for p in mydata for data in p.file_data.values())
+    await bot.app.people.erase(emma.id, await bot.app.people.accounts(emma.id))
+    assert await bot.app.db.fetchval("SELECT COUNT(*) FROM conversation_members WHERE person_id = ?", (emma.id,)) == 0
+    assert await bot.app.db.fetchval("SELECT COUNT(*) FROM conversation_relays WHERE person_id = ?", (emma.id,)) == 0
