@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from bot.commands import Button, Cog, File, Rendered, Reply, render_reply
+from bot.commands import Button, Cog, DeclarationError, File, Rendered, Reply, render_reply
 from bot.context import Context, ServiceContext
 from bot.i18n import LANGUAGES, Text, _, render
 from storage.conversations import ConversationQueries, ConversationRow, MemberRow, NewMember
@@ -147,8 +147,6 @@ class Conversations:
         for cog in cogs:
             for kind, handler in cog.conversation_handlers.items():
                 if kind in self.handlers:
-                    from bot.commands import DeclarationError
-
                     raise DeclarationError(f"conversation kind {kind!r} is handled by two cogs")
                 self.handlers[kind] = handler
         self._rooms: dict[tuple[str, str], int] = {}  # (platform, room chat id) -> conversation id
@@ -297,21 +295,29 @@ class Conversations:
         conversation = await self._get(conversation_id)
         if conversation is None or conversation.open == is_open:
             return
-        # Told first, while the room still takes messages; then it is archived or closed.
-        note = Reply(_("This conversation was reopened.") if is_open else _("This conversation was closed."))
-        await self._deliver(conversation, note, None, sender=None, origin=None)
+        if is_open:  # the rooms take messages again, then everyone is told
+            await self.rows.set_status(conversation_id, "open")
+            await self._close_rooms(conversation, closed=False)
+            await self._deliver(conversation, Reply(_("This conversation was reopened.")), None, sender=None,
+                                origin=None)
+            return
+        # Told first, while the rooms still take messages; then they are archived or closed.
+        await self._deliver(conversation, Reply(_("This conversation was closed.")), None, sender=None, origin=None)
         with contextlib.suppress(TimeoutError):  # a busy outbox: the rooms close anyway, the note follows
             await self.app.outbox.drain(timeout=CLOSE_WAIT_SECONDS)
-        await self.rows.set_status(conversation_id, "open" if is_open else "closed")
+        await self.rows.set_status(conversation_id, "closed")
+        await self._close_rooms(conversation, closed=True)
+
+    async def _close_rooms(self, conversation: ConversationRow, *, closed: bool) -> None:
         for room in conversation.rooms:
             frontend = self.app.frontends.get(room.platform)
             if frontend is None or room.chat_id is None or room.refused:
                 continue
             try:
-                await frontend.close_room(room.chat_id, closed=not is_open)
+                await frontend.close_room(room.chat_id, closed=closed)
             except Exception as error:  # the conversation's state is ours: a platform hiccup is only logged
-                log.warning("conversation %s: %s room not %s: %s", conversation_id, room.platform,
-                            "reopened" if is_open else "closed", type(error).__name__)
+                log.warning("conversation %s: %s room not %s: %s", conversation.id, room.platform,
+                            "closed" if closed else "reopened", type(error).__name__)
 
     async def _account(self, person_id: int | None, platform: str) -> str | None:
         if person_id is None:

@@ -194,6 +194,7 @@ async def test_a_team_conversation_is_a_discord_thread_and_a_telegram_topic(both
     assert both.dc.calls_to("PATCH", rf"^/channels/{thread_id}$")[-1].json == {"archived": False, "locked": False}
     assert both.tg.topics[(tutors_group(both), topic)]["closed"] is False
     assert thread_texts(both, thread_id)[-1] == "Tämä keskustelu avattiin uudelleen."
+    assert both.tg.bot_messages(tutors_group(both))[-1].text == "Tämä keskustelu avattiin uudelleen."
     await dc_write(both, thread_id, emma, "Thanks!")
     assert both.tg.bot_messages(tutors_group(both))[-1].text == "Emma\nThanks!"
 
