@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from bot.commands import Button, Cog, DeclarationError, File, Rendered, Reply, render_reply
+from bot.commands import Button, Cog, DeclarationError, File, Rendered, Reply, clip, render_reply
 from bot.context import Context, ServiceContext
 from bot.i18n import LANGUAGES, Text, _, render
 from storage.conversations import ConversationQueries, ConversationRow, MemberRow, NewMember
@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 CONVERSATION = "conversation"  # the `shows` kind of the outbox rows of a conversation (the reply mapping)
 PERSON, DESTINATION, SEALED = "person", "destination", "sealed"
 MAX_FILE_BYTES = 8 * 1024 * 1024  # passed on per file: below Discord's and Telegram's upload limits
+BUTTON_LABEL_MAX = 60  # a conversation's button: longer labels are cut on phones anyway
 CLOSE_WAIT_SECONDS = 5.0  # how long closing waits for the "closed" note to reach the rooms
 SENDER = _("Sender")  # a sealed member's label unless the cog chose one
 
@@ -126,6 +127,19 @@ class Heading:
         title = PerLanguage(self.titles).render(language)
         heading = render(_("Private conversation “{title}”", title=title), language)
         return f"{heading} · {render(self.inner, language)}" if self.inner else heading
+
+
+@dataclass(frozen=True)
+class Choice:
+    """“Statistics help (Emma, Olli)”, clipped to what a button shows well."""
+
+    title: PerLanguage
+    others: tuple[Text, ...]
+
+    def render(self, language: str) -> str:
+        names = ", ".join(render(other, language) for other in self.others)
+        text = f"{self.title.render(language)} ({names})" if names else self.title.render(language)
+        return clip(text, BUTTON_LABEL_MAX)
 
 
 @dataclass
@@ -521,10 +535,25 @@ class Conversations:
             return await self._receive(ctx, conversation, sender, ctx.person.display_name, text, files, None)
         until = ctx.now() + timedelta(seconds=self.app.config.bot.prompt_timeout_seconds)
         self._held[ctx.person.id] = Held(text, tuple(files), ctx.person.display_name, until)
-        buttons = [[Button(PerLanguage(c.titles), cog.action_id("to", c.id))] for c in conversations]
+        buttons = [[Button(await self._choice(c, ctx.person.id), cog.action_id("to", c.id))] for c in conversations]
         question = Reply(_("You are in several conversations. Which one is this message for? (Replying to a message "
                            "of a conversation sends it there directly.)"), buttons=buttons)
         return self.app.core.seal(question, ctx.person.id)  # owner-only buttons: signed for the writer
+
+    async def _choice(self, conversation: ConversationRow, person_id: int) -> Text:
+        """A conversation as a button: its title and who else is in it (as they are shown to others)."""
+        others: list[Text] = []
+        for member in conversation.members:
+            if member.kind == PERSON and member.person_id == person_id:
+                continue
+            if member.labels:
+                others.append(PerLanguage(member.labels))
+            elif member.kind == PERSON and member.person_id is not None:
+                person = await self.app.people.get(member.person_id)
+                others.append(person.display_name if person else "?")
+            else:
+                others.append(SENDER if member.kind == SEALED else member.ref or "?")
+        return Choice(PerLanguage(conversation.titles), tuple(others))
 
     async def send_held(self, ctx: Context, conversation_id: int) -> Reply:
         held = self._held.get(ctx.person.id)

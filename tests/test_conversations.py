@@ -85,7 +85,7 @@ async def test_in_several_conversations_the_writer_picks_or_replies(bot: Console
     [question] = [p for p in asked if p.kind == "reply"]
     assert "several conversations" not in question.text  # in Olli's Finnish
     assert question.text.startswith("Olet mukana useassa keskustelussa.")
-    assert [label for label, _action in question.buttons] == ["Statistics help", "Statistics help"]
+    assert [label for label, _action in question.buttons] == ["Statistics help (Emma)", "Statistics help (Tiina)"]
     assert HEARD.messages == []  # held in memory until Olli picks
 
     # The second button: conversation 2 (Tiina), not Emma's.

@@ -237,7 +237,7 @@ async def test_in_several_conversations_a_telegram_member_picks_or_replies(both:
     await both.tg_say(sanni, "Kumpi teistä ehtii?")
     question = both.tg.bot_messages(sanni.id)[-1]
     assert question.text is not None and question.text.startswith("Olet mukana useassa keskustelussa.")
-    assert [b["text"] for b in question.buttons()] == ["Statistics help", "Statistics help"]
+    assert [b["text"] for b in question.buttons()] == ["Statistics help (Olli)", "Statistics help (Aino)"]
     both.updates += 1
     both.tg.press(sanni, question, question.callback_data()[1])
     await both.settle()
