@@ -313,3 +313,14 @@ async def test_a_console_member_sees_both_sides(both: TwoPlatforms) -> None:
 async def test_an_unknown_destination_fails_in_the_cog(both: TwoPlatforms) -> None:
     with pytest.raises(KeyError):
         await ServiceContext(both.app).open_conversation("tutoring", "x", [], host="tutorz")
+
+
+async def test_a_flood_in_the_thread_is_not_relayed_past_the_rate(both: TwoPlatforms) -> None:
+    sanni, olli, thread_id = await open_sanni_olli(both)
+    limit = both.app.config.bot.command_rate
+    for index in range(limit + 3):
+        await dc_write(both, thread_id, olli, f"spam {index}")
+    relayed = [t for t in tg_texts(both, sanni.id) if "spam" in t]
+    assert len(relayed) == limit
+    # Told once, in the thread, then silent.
+    assert thread_texts(both, thread_id).count("Lähetät komentoja liian nopeasti. Odota hetki ja yritä uudelleen.") == 1
