@@ -8,7 +8,7 @@ A cog opens one with `ctx.open_conversation(kind, title, members, host=...)`. Wh
   the team's group, when the host team is a member.
 - Everyone else gets each message in their direct chat, headed with the conversation's title and the
   sender's label. A team without a room on a platform (the console, a Telegram group that is not a forum)
-  gets it in its chat there; a sealed member through `SealedDelivery` (bot/sealed.py), which alone knows
+  gets it in its chat there; a sealed member through `SealedRoutes` (bot/sealed.py), which alone knows
   the route.
 
 Inbound (the frontends hand it here): a message written in a room is the sender's there; a non-command
@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from bot.commands import Button, Cog, DeclarationError, File, Rendered, Reply, clip, render_reply
-from bot.context import Context, ServiceContext
+from bot.context import Account, Context, ServiceContext
 from bot.i18n import LANGUAGES, Text, _, render
 from storage.conversations import ConversationQueries, ConversationRow, MemberRow, NewMember
 from storage.outbox import OutboxRow
@@ -79,10 +79,16 @@ class Member:
         return row.kind == self.kind and row.ref == self.ref
 
 
-class SealedDelivery(Protocol):
-    """Delivers to a sealed handle without the caller knowing to whom (bot/sealed.py's `app.sealed`)."""
+class SealedRoutes(Protocol):
+    """Routes to people the database does not name (bot/sealed.py's `app.sealed`)."""
 
-    async def deliver(self, handle_id: str, reply: Reply) -> None: ...
+    async def deliver(self, handle: str, reply: Reply) -> bool:
+        """Queue `reply` to whoever `handle` was sealed for; False if there is no such route any more."""
+        ...
+
+    async def is_for(self, handle: str, account: Account) -> bool:
+        """Whether `handle` was sealed for this account (a sealed member writing in their direct chat)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -148,7 +154,6 @@ class Held:
 
     text: str
     files: tuple[File, ...]
-    author: str
     until: datetime
 
 
@@ -156,7 +161,7 @@ class Conversations:
     def __init__(self, app: Application, cogs: Sequence[Cog]) -> None:
         self.app = app
         self.rows = ConversationQueries(app.db)
-        self.sealed: SealedDelivery | None = None  # wired to bot/sealed.py by the application
+        self.sealed: SealedRoutes | None = None  # bot/sealed.py's app.sealed, wired by the application
         self.handlers: dict[str, ConversationHandler] = {}
         for cog in cogs:
             for kind, handler in cog.conversation_handlers.items():
@@ -393,7 +398,8 @@ class Conversations:
             if self.sealed is None:
                 log.warning("conversation %s: a sealed member, but no sealed delivery is set up", conversation.id)
                 return
-            await self.sealed.deliver(member.ref, headed)
+            if not await self.sealed.deliver(member.ref, headed):
+                log.info("conversation %s: a sealed member's route is gone", conversation.id)
 
     async def _to_team(self, conversation: ConversationRow, destination: str, reply: Reply, origin: str | None) -> None:
         """The team's chat on each platform where no room of this conversation shows it to them."""
@@ -519,38 +525,58 @@ class Conversations:
                           replied_to: str | None = None) -> Reply | None:
         """A non-command message in a person's direct chat. The rule:
         1. a reply to a message relayed from a conversation goes to that conversation;
-        2. otherwise, if the person is in exactly one open conversation, it goes there;
+        2. otherwise, if the person is in exactly one open conversation, it goes there (as a member by person,
+           or as a sealed member whose route leads to the account they write from: then anonymously);
         3. in several, it is held (in memory) and the person picks one with buttons;
         4. in none, None: the frontend answers as it does to any chatter.
         A relayed message gets an empty Reply (nothing to show the writer).
         """
         if replied_to is not None:
             conversation_id = await self.rows.relayed_to_person(ctx.platform, ctx.person.id, replied_to)
-            if conversation_id is not None:
-                conversation = await self.rows.get(conversation_id)
-                sender = conversation.person(ctx.person.id) if conversation else None
-                if conversation is not None and sender is not None:
-                    return await self._receive(ctx, conversation, sender, ctx.person.display_name, text, files, None)
-        conversations = await self.rows.open_for_person(ctx.person.id)
-        if not conversations:
+            conversation = await self.rows.get(conversation_id) if conversation_id is not None else None
+            sender = conversation.person(ctx.person.id) if conversation else None
+            if conversation is not None and sender is not None:
+                return await self._receive(ctx, conversation, sender, ctx.person.display_name, text, files, None)
+        mine = await self._memberships(ctx)
+        if not mine:
             return None
-        if len(conversations) == 1:
-            conversation = conversations[0]
-            sender = conversation.person(ctx.person.id)
-            assert sender is not None
-            return await self._receive(ctx, conversation, sender, ctx.person.display_name, text, files, None)
+        if len(mine) == 1:
+            conversation, sender = mine[0]
+            return await self._as_member(ctx, conversation, sender, text, files)
         until = ctx.now() + timedelta(seconds=self.app.config.bot.prompt_timeout_seconds)
-        self._held[ctx.person.id] = Held(text, tuple(files), ctx.person.display_name, until)
-        buttons = [[Button(await self._choice(c, ctx.person.id), cog.action_id("to", c.id))] for c in conversations]
+        self._held[ctx.person.id] = Held(text, tuple(files), until)
+        buttons = [[Button(await self._choice(c, m), cog.action_id("to", c.id))] for c, m in mine]
         question = Reply(_("You are in several conversations. Which one is this message for? (Replying to a message "
                            "of a conversation sends it there directly.)"), buttons=buttons)
         return self.app.core.seal(question, ctx.person.id)  # owner-only buttons: signed for the writer
 
-    async def _choice(self, conversation: ConversationRow, person_id: int) -> Text:
+    async def _memberships(self, ctx: Context) -> list[tuple[ConversationRow, MemberRow]]:
+        """The person's open conversations with their membership: by person, and (when sealed routes are wired)
+        the sealed ones whose route leads to the account they write from, found by opening each route."""
+        found = [(c, m) for c in await self.rows.open_for_person(ctx.person.id)
+                 if (m := c.person(ctx.person.id)) is not None]
+        if self.sealed is not None:
+            for conversation_id, handle in await self.rows.open_sealed():
+                if await self.sealed.is_for(handle, ctx.account):
+                    conversation = await self.rows.get(conversation_id)
+                    member = next((m for m in conversation.members if m.kind == SEALED and m.ref == handle), None) \
+                        if conversation else None
+                    if conversation is not None and member is not None:
+                        found.append((conversation, member))
+        return sorted(found, key=lambda pair: pair[0].id)
+
+    async def _as_member(self, ctx: Context, conversation: ConversationRow, sender: MemberRow, text: str,
+                         files: Sequence[File]) -> Reply:
+        """A sealed member stays anonymous to the cog too: its handler gets no person and no name."""
+        if sender.kind == SEALED:
+            return await self._receive(ServiceContext(self.app), conversation, sender, "", text, files, None)
+        return await self._receive(ctx, conversation, sender, ctx.person.display_name, text, files, None)
+
+    async def _choice(self, conversation: ConversationRow, me: MemberRow) -> Text:
         """A conversation as a button: its title and who else is in it (as they are shown to others)."""
         others: list[Text] = []
         for member in conversation.members:
-            if member.kind == PERSON and member.person_id == person_id:
+            if member.id == me.id:
                 continue
             if member.labels:
                 others.append(PerLanguage(member.labels))
@@ -566,12 +592,12 @@ class Conversations:
         if held is None or ctx.now() > held.until:
             self._held.pop(ctx.person.id, None)
             return Reply(notice=_("That message is no longer waiting. Write it again."))
-        conversation = await self.rows.get(conversation_id)
-        sender = conversation.person(ctx.person.id) if conversation else None
-        if conversation is None or sender is None:
+        found = next(((c, m) for c, m in await self._memberships(ctx) if c.id == conversation_id), None)
+        if found is None:
             return Reply(notice=_("You are not in that conversation."))
         del self._held[ctx.person.id]
-        answer = await self._receive(ctx, conversation, sender, held.author, held.text, held.files, None)
+        conversation, sender = found
+        answer = await self._as_member(ctx, conversation, sender, held.text, held.files)
         if answer.text:
             return dataclasses.replace(answer, edit=True)
         return Reply(_("Sent to “{title}”.", title=PerLanguage(conversation.titles)), edit=True)

@@ -154,6 +154,13 @@ class ConversationQueries:
         found = [await self.get(r["id"]) for r in rows]
         return [c for c in found if c is not None]
 
+    async def open_sealed(self) -> list[tuple[int, str]]:
+        """(conversation id, handle) of every sealed member of an open conversation."""
+        rows = await self.db.fetchall(
+            "SELECT m.conversation_id, m.ref FROM conversation_members m JOIN conversations c"
+            " ON c.id = m.conversation_id WHERE m.kind = 'sealed' AND c.status = 'open' ORDER BY m.id")
+        return [(r["conversation_id"], r["ref"]) for r in rows]
+
     async def remember_relay(self, conversation_id: int, platform: str, person_id: int | None, chat_id: str | None,
                              message_id: str, now: datetime) -> None:
         await self.db.execute(

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands import Reply
-from bot.context import ServiceContext
+from bot.commands import Reply, render_reply
+from bot.context import Account, ServiceContext
 from storage.conversations import ConversationQueries
 from storage.db import DEFAULT_MIGRATIONS_DIR, Database
 from tests.conversation_cog import HEARD, open_anonymous, reset, tutordemo
@@ -176,15 +176,20 @@ async def test_a_restart_loses_nothing(tmp_path: Path) -> None:
 
 
 class SealedStub:
-    """Stands in for bot/sealed.py: records what it was asked to deliver, knows nobody."""
+    """Stands in for bot/sealed.py: records what it was asked to deliver; knows one route (h-1: Saara's
+    console account), as the real one knows it only inside its ciphertext."""
 
     def __init__(self) -> None:
         self.delivered: list[tuple[str, str]] = []
+        self.opened = 0
 
-    async def deliver(self, handle_id: str, reply: Reply) -> None:
-        from bot.commands import render_reply
+    async def deliver(self, handle: str, reply: Reply) -> bool:
+        self.delivered.append((handle, render_reply(reply, "fi").plain_text()))
+        return True
 
-        self.delivered.append((handle_id, render_reply(reply, "fi").plain_text()))
+    async def is_for(self, handle: str, account: Account) -> bool:
+        self.opened += 1
+        return handle == "h-1" and account == Account("console", "saara")
 
 
 async def test_anonymous_conversation_labels_both_sides_and_names_nobody(bot: ConsoleBot) -> None:
@@ -210,6 +215,18 @@ async def test_anonymous_conversation_labels_both_sides_and_names_nobody(bot: Co
     # The writer in the team's channel is not stored as a member or named anywhere.
     assert [m.kind for m in await bot.app.conversations.members(conversation_id)] == ["sealed", "destination"]
     assert "Olli" not in stub.delivered[0][1]
+
+    # Saara, whose account the route leads to, writes in her own chat: found by the route, relayed as the
+    # sender; the cog hears it without a name.
+    printed = await bot.say("Thanks, it is still cold", as_="Saara", where="dm")
+    assert [p for p in printed if p.kind == "reply"] == []
+    assert bot.sent_to("#tutors")[-1].text == "Yksityiskeskustelu ”Feedback” · Lähettäjä\nThanks, it is still cold"
+    assert HEARD.messages[-1] == (conversation_id, "sealed", "", "Thanks, it is still cold", ())
+    assert "Saara" not in bot.sent_to("#tutors")[-1].text
+    # Anyone else's chatter opens the route too, and is nobody's conversation.
+    printed = await bot.say("hello?", as_="Pekka", where="dm")
+    assert any(p.kind == "info" and "not a command" in p.text for p in printed)
+    assert stub.opened == 2
 
 
 async def test_texts_are_not_kept_after_delivery(bot: ConsoleBot) -> None:
