@@ -24,6 +24,7 @@ Decisions (docs/sealed-delivery.md has the operator's side):
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hmac
 import json
@@ -192,12 +193,15 @@ class SealedDelivery:
     async def of_accounts(self, accounts: Iterable[tuple[str, str]]) -> list[str]:
         """Handles sealed for any of these accounts. Each route must be opened to know: nothing else says."""
         wanted = {(platform, str(user_id)) for platform, user_id in accounts}
-        found = []
-        for handle, token in await self.routes.all():
-            route = self.sealer.open(token)
-            if route is not None and (route.platform, route.user_id) in wanted:
-                found.append(handle)
-        return found
+        stored, sealer = await self.routes.all(), self.sealer
+
+        def matching() -> list[str]:
+            opened = ((handle, sealer.open(token)) for handle, token in stored)
+            return [handle for handle, route in opened
+                    if route is not None and (route.platform, route.user_id) in wanted]
+
+        # About 9 ms per 1,000 routes (bench/sealed.py): off the event loop, so commands are not held up.
+        return await asyncio.to_thread(matching)
 
     async def forget_accounts(self, accounts: Iterable[tuple[str, str]]) -> int:
         """/forgetme: the routes to these accounts go, with anything still queued for them."""
