@@ -160,6 +160,11 @@ class Context(ServiceContext):
         cog must declare `needs_secret=True`."""
         return await self.app.sealed.seal(self.account, self.language)
 
+    async def owns_route(self, handle: str) -> bool:
+        """Whether the handle was sealed for the account this person is writing from (adding to their own
+        anonymous case), without anything stored saying so."""
+        return await self.app.sealed.is_for(handle, self.account)
+
     def sender_key(self, purpose: str) -> str:
         """A keyed hash of this person for one purpose ("feedback-block"): the same for them on every linked
         account, different per purpose, meaningless without the secret. It changes when the key is rotated."""

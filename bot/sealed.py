@@ -155,6 +155,13 @@ class SealedDelivery:
         self.app.outbox.wake()
         return True
 
+    async def is_for(self, handle: str, account: Account) -> bool:
+        """Whether `handle` was sealed for this account (someone adding to their own anonymous case, a sealed
+        member writing in a conversation): opens that one route only."""
+        found = await self.routes.get(handle)
+        route = self.sealer.open(found[0]) if found is not None else None
+        return route == Route(account.platform, account.user_id)
+
     async def drop(self, handle: str) -> None:
         """The route is no longer needed (the case is closed): it and anything still queued for it go."""
         await self.routes.drop([handle])

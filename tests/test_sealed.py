@@ -81,6 +81,10 @@ async def test_a_console_sender_gets_the_answer_and_no_row_names_them(anon: Cons
     assert "Answer sent." in texts(await anon.say("/anon answer 1 Kiitos, katsotaan", as_="henna", roles="board"))
     assert [p.text for p in anon.sent_to(f"@{SENDER}")] == ["Answer to your feedback #1: Kiitos, katsotaan"]
     assert anon.sent_to("@olli") == []
+    # Only the sender may add to their case: the route says so, nothing stored names them.
+    assert "Added to #1." in texts(await anon.say("/anon more 1 Varsinkin tentit", as_=SENDER, where="dm"))
+    assert "Feedback #1 is not yours." in texts(await anon.say("/anon more 1 Ei ole minun", as_="olli", where="dm"))
+    assert [p.text for p in anon.sent_to("#board")][-1] == "Feedback #1, more: Varsinkin tentit"
     # Delivered: the row is gone; the route is ciphertext without a time; nothing anywhere names the sender.
     assert await rows(anon, f"SELECT id FROM outbox WHERE target_kind = '{SEALED}'") == []
     routes = await rows(anon, "SELECT route FROM sealed_routes")

@@ -1,6 +1,7 @@
 """A test-only anonymous feedback cog on sealed delivery: what a real one would do, in a few lines.
 
-`/anon send TEXT` seals the sender's route and posts the text to the board without a name; the board answers
+`/anon send TEXT` seals the sender's route and posts the text to the board without a name (`/anon more N TEXT`
+adds to it, checked against the sealed route, so only its sender can); the board answers
 with `/anon answer N TEXT` (delivered through the sealed route), blocks a sender with `/anon block N` (a keyed
 sender hash, so the block follows the person to their linked accounts) and closes a case with `/anon close N`.
 Its cases live in memory: `demo_cog()` makes a fresh cog (and store) per test.
@@ -33,7 +34,6 @@ class Store:
 def demo_cog() -> Cog:
     cog = Cog("anon", "Anonymous feedback (test)", needs_secret=True)
     store = Store()
-    cog.store = store  # type: ignore[attr-defined]  # tests read it
 
     def case(number: int) -> Case:
         found = store.cases.get(number)
@@ -50,6 +50,14 @@ def demo_cog() -> Cog:
         store.cases[number] = Case(await ctx.seal_route(), text, sender)
         await ctx.post("board", Reply(f"Feedback #{number}: {text}"))
         return Reply(f"Sent without your name as #{number}.", private=True)
+
+    @cog.command("Add to your own feedback", private=True)
+    async def more(ctx: Context, number: Annotated[int, Param("Feedback number", min=1)],
+                   text: Annotated[str, Param("What to add", max_len=500)]) -> Reply:
+        if not await ctx.owns_route(case(number).handle):
+            raise UserError(f"Feedback #{number} is not yours.")
+        await ctx.post("board", Reply(f"Feedback #{number}, more: {text}"))
+        return Reply(f"Added to #{number}.", private=True)
 
     @cog.command("Answer feedback", roles={"board"})
     async def answer(ctx: Context, number: Annotated[int, Param("Feedback number", min=1)],
