@@ -102,8 +102,13 @@ def _rotate_key(config: Config, data: Path) -> int:
               file=sys.stderr)
         return 2
 
+    database = Application(config, data).database_path
+    if not Path(database).is_file():  # a mistyped --data must not create an empty database and say "done"
+        print(f"humako-bot rotate-key: no database at {database} (check --data)", file=sys.stderr)
+        return 2
+
     async def rotate() -> tuple[int, int]:
-        db = await Database.open(Application(config, data).database_path)
+        db = await Database.open(database)
         try:
             return await rotate_routes(db, new.encode(), old.encode())
         finally:

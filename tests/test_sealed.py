@@ -221,6 +221,9 @@ async def test_rotate_key_re_encrypts_every_route_and_delivery_works_with_the_ne
     assert wrong.returncode == 1 and "2 sealed route(s) open with neither key; nothing was changed" in wrong.stderr
     missing = cli("-m", "bot", "rotate-key", "--data", str(tmp_path), HUMAKO_SECRET_KEY=NEW_KEY)
     assert missing.returncode == 2 and "HUMAKO_SECRET_KEY_OLD" in missing.stderr
+    elsewhere = cli("-m", "bot", "rotate-key", "--data", str(tmp_path / "typo"), HUMAKO_SECRET_KEY=NEW_KEY,
+                    HUMAKO_SECRET_KEY_OLD=KEY)
+    assert elsewhere.returncode == 2 and "no database at" in elsewhere.stderr and not (tmp_path / "typo").exists()
     done = cli("-m", "bot", "rotate-key", "--data", str(tmp_path), HUMAKO_SECRET_KEY=NEW_KEY,
                HUMAKO_SECRET_KEY_OLD=KEY)
     assert done.returncode == 0, done.stderr
