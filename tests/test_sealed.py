@@ -16,15 +16,18 @@ from typing import Any
 
 import pytest
 
+from bot.commands import Reply
 from bot.config import Config
+from bot.context import Account, ServiceContext
+from bot.frontends.base import RetryLater
 from bot.logs import NOISY, configure_logging
 from bot.sealed import SEALED, StartRefused
 from storage.db import Database
 from tests.cogs.sealed_demo import demo_cog
 from tests.fakes.telegram_api import FakeTelegram, TgUser
-from tests.harness import ROOT, ConsoleBot, texts
+from tests.harness import ROOT, TEST_NOW, ConsoleBot, texts
 from tests.harness import test_config as make_config
-from tests.personal_helpers import link_code, rows
+from tests.personal_helpers import link_code, rows, start_with_telegram
 from tests.scenarios.telegram_driver import TelegramBot, telegram_config
 
 KEY = "sealed-test-secret-0123456789-abcdefghijklmnop"
@@ -193,6 +196,23 @@ async def test_an_unreachable_sealed_recipient_is_dropped_without_marking_anyone
             assert await rows(tg, "SELECT platform_user_id FROM accounts WHERE unreachable_since IS NOT NULL") == []
         finally:
             await tg.stop()
+
+
+async def test_a_sealed_delivery_that_keeps_failing_is_deleted_after_its_last_attempt(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    bot, telegram = await start_with_telegram(tmp_path, TEST_NOW, fail=[RetryLater("busy")] * 10)
+    try:
+        handle = await bot.app.sealed.seal(Account("telegram", "7350009"), "fi")
+        assert await ServiceContext(bot.app).notify_sealed(handle, Reply("Vastaus"))
+        for _ in range(8):
+            await bot.wait("2m")
+        attempts = bot.app.config.outbox.max_attempts
+        assert telegram.attempts == attempts and telegram.sent == []
+        assert await rows(bot, "SELECT id FROM outbox") == []  # given up: no row is left to read
+        assert f"a sealed delivery failed {attempts} times (RetryLater) and was dropped" in caplog.text
+        assert "7350009" not in caplog.text and handle not in caplog.text
+    finally:
+        await bot.stop()
 
 
 async def say(tg: TelegramBot, user: TgUser, text: str) -> None:
