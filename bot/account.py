@@ -157,6 +157,8 @@ async def collect(ctx: ServiceContext, person_id: int) -> dict[str, Any]:
         "accounts": await people.account_rows(person_id),
         "messages_sent_to_you": await ctx.app.outbox.rows.of_person(person_id),
         "scheduled_for_you": await ctx.app.scheduler.of_person(person_id),
+        # Sealed routes name no one in the database; only their number is told (opening them needs the key).
+        "sealed_routes_to_you": len(await ctx.app.sealed.of_accounts(await people.accounts(person_id))),
         "features": features,
     }
 
@@ -196,7 +198,9 @@ async def forget(ctx: Context, person_id: int) -> Reply:
     for feature in ctx.app.cogs:
         for hook in feature.forgetters:
             await hook(service, person_id)
-    await ctx.app.people.erase(person_id, await ctx.app.people.accounts(person_id))
+    accounts = await ctx.app.people.accounts(person_id)
+    await ctx.app.sealed.forget_accounts(accounts)  # stored without naming them: found by opening each route
+    await ctx.app.people.erase(person_id, accounts)
     log.info("person %s erased on request", person_id)
     return Reply(_("Done: everything I stored about you is erased. If you use me again, I start from scratch."),
                  edit=True)

@@ -337,7 +337,8 @@ class Cog:
     """A feature: its commands (as a group like /event ..., or top-level), actions, jobs and views."""
 
     def __init__(self, name: str, description: Text, *, prefix: str | None = None, grouped: bool = True,
-                 settings: Mapping[str, Field] | None = None, section: str | None = None):
+                 settings: Mapping[str, Field] | None = None, section: str | None = None,
+                 needs_secret: bool = False):
         _check_name(name, "cog")
         _check_description(description, f"cog {name}")
         self.name = name
@@ -347,6 +348,8 @@ class Cog:
         # The cog's config table ([<section>], default its name) and its schema, validated by load_config.
         self.settings: Mapping[str, Field] | None = settings
         self.section = section or name
+        # It seals routes or hashes senders (bot/sealed.py): start-up refuses a missing or short secret.
+        self.needs_secret = needs_secret
         self.commands: list[CommandSpec] = []
         self.actions: dict[str, ActionSpec] = {}
         self.jobs: list[JobSpec] = []

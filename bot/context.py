@@ -73,6 +73,15 @@ class ServiceContext:
         # Its buttons are signed for that person: owner-only ones work for them alone.
         await self.app.outbox.to_person(person_id, self.app.core.seal(reply, person_id), urgent=urgent, shows=shows)
 
+    async def notify_sealed(self, handle: str, reply: Reply) -> bool:
+        """A message to whoever the handle from `seal_route` was made for, without the database learning who:
+        False when the route is gone (dropped, or the person used /forgetme). Its buttons are shared ones."""
+        return await self.app.sealed.deliver(handle, reply)
+
+    async def drop_sealed(self, handle: str) -> None:
+        """The sealed route is no longer needed (the case is closed): it goes, with anything queued for it."""
+        await self.app.sealed.drop(handle)
+
     async def post(self, destination: str, reply: Reply | None = None, *,
                    shows: tuple[str, int] | None = None) -> None:
         """A message to a named destination (announcements, a campus channel) on every platform it maps to.
@@ -144,6 +153,22 @@ class Context(ServiceContext):
         await self.app.people.set_locale(self.person.id, language)
         self.language = language
         current_language.set(language)
+
+    async def seal_route(self) -> str:
+        """A handle to reach this person later on the account they are writing from (anonymous feedback): the
+        account is stored only encrypted, and `notify_sealed(handle, reply)` sends without naming them. The
+        cog must declare `needs_secret=True`."""
+        return await self.app.sealed.seal(self.account, self.language)
+
+    async def owns_route(self, handle: str) -> bool:
+        """Whether the handle was sealed for the account this person is writing from (adding to their own
+        anonymous case), without anything stored saying so."""
+        return await self.app.sealed.is_for(handle, self.account)
+
+    def sender_key(self, purpose: str) -> str:
+        """A keyed hash of this person for one purpose ("feedback-block"): the same for them on every linked
+        account, different per purpose, meaningless without the secret. It changes when the key is rotated."""
+        return self.app.sealed.keyed_hash(purpose, self.person.id)
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
