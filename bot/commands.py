@@ -291,6 +291,7 @@ class FormAsk:
     title: Text
     fields: tuple[ParamSpec, ...]
     given: Mapping[str, str] = field(default_factory=dict)
+    note: Text | None = None  # why a field is asked again (a refused value)
 
 
 # ------------------------------------------------------------------------------------------ declarations

@@ -290,8 +290,7 @@ class Core:
                 pending.previous[param.name] = value
             pending.skipped.discard(param.name)
             pending.again.add(param.name)
-        asked = await self._continue(ctx, pending)
-        return dataclasses.replace(asked, text=Lines(error.message, asked.text))
+        return refused(await self._continue(ctx, pending), error.message)
 
     def _form_of(self, ctx: Context, pending: Pending, fields: list[ParamSpec]) -> FormAsk | None:
         """The next fields as one modal, where the platform has modals: from the first one asked, those a
@@ -314,7 +313,14 @@ class Core:
         except UserError as error:
             return Reply(error.message, private=True)
 
-    async def submit_form(self, ctx: Context, answers: dict[str, Any]) -> Reply:
+    async def submit(self, ctx: Context, answers: dict[str, Any]) -> Reply:
+        """Several fields answered at once (a Discord modal), counted against the person's rate like a line."""
+        refused_now = self._admit(ctx)
+        if refused_now is not None:
+            return refused_now
+        return self.seal(await self._submit_form(ctx, answers), ctx.person.id)
+
+    async def _submit_form(self, ctx: Context, answers: dict[str, Any]) -> Reply:
         """The fields of a modal at once (Discord): each is checked in order; the first refused one is asked
         again with the answers before it kept. An empty optional field is skipped."""
         pending = self.pending.get(self._pending_key(ctx))
@@ -336,8 +342,7 @@ class Core:
                 except UserError as error:
                     if isinstance(raw, str):
                         pending.previous[param.name] = raw
-                    asked = await self._continue(ctx, pending)
-                    return dataclasses.replace(asked, text=Lines(error.message, asked.text))
+                    return refused(await self._continue(ctx, pending), error.message)
             return await self._continue(ctx, pending)
         except UserError as error:
             return Reply(error.message, private=True)
@@ -411,8 +416,8 @@ class Core:
             try:
                 pending.values[pending.asking.name] = await convert(ctx, pending.asking, value)
             except UserError as error:
-                asked = await self._continue(ctx, pending)  # the same field is still open: asked again
-                return dataclasses.replace(asked, text=Lines(error.message, asked.text))
+                # The same field is still open: asked again.
+                return refused(await self._continue(ctx, pending), error.message)
             return await self._continue(ctx, pending)
         except UserError as error:  # the handler refused (not a field's fault): the flow ends, as a command
             return Reply(error.message, private=True)
@@ -541,6 +546,12 @@ class Core:
     def apology() -> Reply:
         return Reply(_("Sorry, something went wrong on my side. The error was logged; please try again."),
                      private=True)
+
+
+def refused(asked: Reply, message: Text) -> Reply:
+    """A question asked again, headed by why the last answer was refused (also on the modal)."""
+    form = dataclasses.replace(asked.form, note=message) if asked.form is not None else None
+    return dataclasses.replace(asked, text=Lines(message, asked.text), form=form)
 
 
 MISSED_MESSAGES_NOTE = _("(I could not send you direct messages lately: your DMs were closed or I was blocked. "
