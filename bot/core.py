@@ -59,6 +59,7 @@ class Pending:
     again: set[str] = field(default_factory=set)  # optional fields asked again after a FieldError
     skipped: set[str] = field(default_factory=set)
     previous: dict[str, str] = field(default_factory=dict)  # a refused text, offered for correction
+    note: Text | None = None  # why the field now asked was refused, until it is answered
 
     def open_fields(self) -> list[ParamSpec]:
         """The fields still to ask, in declaration order."""
@@ -290,6 +291,7 @@ class Core:
                 pending.previous[param.name] = value
             pending.skipped.discard(param.name)
             pending.again.add(param.name)
+        pending.note = error.message
         return refused(await self._continue(ctx, pending), error.message)
 
     def _form_of(self, ctx: Context, pending: Pending, fields: list[ParamSpec]) -> FormAsk | None:
@@ -301,7 +303,7 @@ class Core:
                and (p.kind is not Kind.CHOICE or len(p.choices(ctx.config)) <= MAX_OPTIONS)]
         chosen = tuple(fit[:MODAL_FIELDS])
         given = {p.name: pending.previous[p.name] for p in chosen if p.name in pending.previous}
-        return FormAsk(pending.spec.description, chosen, given)
+        return FormAsk(pending.spec.description, chosen, given, pending.note)
 
     async def ask(self, ctx: Context, spec: CommandSpec, values: dict[str, Any], *, every: bool = False) -> Reply:
         """Start a command's (or a form's) prompt flow from code (a button): `values` are kept, the missing
@@ -329,7 +331,9 @@ class Core:
         if ctx.now() > pending.expires:
             self.pending.pop(self._pending_key(ctx), None)
             return Reply(_("That question expired. Start the command again."), private=True)
+        pending.note = None
         try:
+            first_error: UserError | None = None
             for param in pending.open_fields():
                 if param.name not in answers:
                     continue
@@ -339,10 +343,13 @@ class Core:
                     continue
                 try:
                     pending.values[param.name] = await convert(ctx, param, raw)
-                except UserError as error:
+                except UserError as error:  # the others are still kept; this one is asked again
                     if isinstance(raw, str):
                         pending.previous[param.name] = raw
-                    return refused(await self._continue(ctx, pending), error.message)
+                    first_error = first_error or error
+            if first_error is not None:
+                pending.note = first_error.message
+                return refused(await self._continue(ctx, pending), first_error.message)
             return await self._continue(ctx, pending)
         except UserError as error:
             return Reply(error.message, private=True)
@@ -412,11 +419,13 @@ class Core:
             self.pending.pop(self._pending_key(ctx), None)
             return Reply(_("That question expired. Start the command again."), private=True)
         assert pending.asking is not None
+        pending.note = None
         try:
             try:
                 pending.values[pending.asking.name] = await convert(ctx, pending.asking, value)
             except UserError as error:
                 # The same field is still open: asked again.
+                pending.note = error.message
                 return refused(await self._continue(ctx, pending), error.message)
             return await self._continue(ctx, pending)
         except UserError as error:  # the handler refused (not a field's fault): the flow ends, as a command
@@ -441,6 +450,7 @@ class Core:
         if pending is None or pending.asking is None or pending.asking.required:
             return Reply(notice=_("That question is no longer open."))
         pending.skipped.add(pending.asking.name)
+        pending.note = None
         return await self._continue(ctx, pending)
 
     async def pick(self, ctx: Context, index: int) -> Reply:
@@ -549,9 +559,8 @@ class Core:
 
 
 def refused(asked: Reply, message: Text) -> Reply:
-    """A question asked again, headed by why the last answer was refused (also on the modal)."""
-    form = dataclasses.replace(asked.form, note=message) if asked.form is not None else None
-    return dataclasses.replace(asked, text=Lines(message, asked.text), form=form)
+    """A question asked again, headed by why the last answer was refused (the modal has it as its note)."""
+    return dataclasses.replace(asked, text=Lines(message, asked.text))
 
 
 MISSED_MESSAGES_NOTE = _("(I could not send you direct messages lately: your DMs were closed or I was blocked. "
