@@ -292,6 +292,7 @@ class FormAsk:
     fields: tuple[ParamSpec, ...]
     given: Mapping[str, str] = field(default_factory=dict)
     note: Text | None = None  # why a field is asked again (a refused value)
+    must: frozenset[str] = frozenset()  # optional fields that must be answered now (asked again after an error)
 
 
 # ------------------------------------------------------------------------------------------ declarations

@@ -277,7 +277,8 @@ class Core:
             # The best matches as buttons: a keyboard on Telegram, numbered buttons on the console.
             pending.choices = (await self.suggest(ctx, pending.spec, missing.name, ""))[:REFERENCE_BUTTONS]
         self.pending[self._pending_key(ctx)] = pending
-        asked = self._ask(missing, pending.choices, optional=not missing.required)
+        # A field asked again because of the others cannot be skipped: the handler would refuse again.
+        asked = self._ask(missing, pending.choices, optional=not missing.required and missing.name not in pending.again)
         return dataclasses.replace(asked, form=self._form_of(ctx, pending, fields))
 
     async def _ask_again(self, ctx: Context, pending: Pending, error: FieldError) -> Reply:
@@ -303,7 +304,8 @@ class Core:
                and (p.kind is not Kind.CHOICE or len(p.choices(ctx.config)) <= MAX_OPTIONS)]
         chosen = tuple(fit[:MODAL_FIELDS])
         given = {p.name: pending.previous[p.name] for p in chosen if p.name in pending.previous}
-        return FormAsk(pending.spec.description, chosen, given, pending.note)
+        must = frozenset(p.name for p in chosen if p.name in pending.again)
+        return FormAsk(pending.spec.description, chosen, given, pending.note, must)
 
     async def ask(self, ctx: Context, spec: CommandSpec, values: dict[str, Any], *, every: bool = False) -> Reply:
         """Start a command's (or a form's) prompt flow from code (a button): `values` are kept, the missing
@@ -338,7 +340,7 @@ class Core:
                 if param.name not in answers:
                     continue
                 raw = answers[param.name]
-                if raw in (None, "") and not param.required:
+                if raw in (None, "") and not param.required and param.name not in pending.again:
                     pending.skipped.add(param.name)
                     continue
                 try:

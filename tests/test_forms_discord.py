@@ -76,6 +76,7 @@ async def test_an_online_event_without_a_link_reopens_a_modal_for_the_link(bot: 
     assert reopened["type"] == 9
     assert modal_fields(reopened["data"]) == [
         (10, 0, "Verkkotapahtuma tarvitsee linkin: lisää linkki=https://…"), (18, 4, "link")]
+    assert reopened["data"]["components"][1]["component"]["required"] is True  # optional, but needed now
     done = await bot.fake.submit_modal(reopened["data"]["custom_id"], {"link": "https://meet.example/v"},
                                        user_id=olli)
     assert "Tapahtuma #1 Verkkovisa luotu" in (await answer_of(bot, done))["data"]["content"]

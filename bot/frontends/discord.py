@@ -402,7 +402,7 @@ class DiscordFrontend(Frontend):
         note = render(form.note, ctx.language) if form.note is not None else ""
         await interaction.response.send_modal(FieldsModal(render(form.title, ctx.language), form.fields,
                                                           ctx.language, self.app.config, self.submit_form,
-                                                          self.apologise, form.given, note))
+                                                          self.apologise, form.given, note, form.must))
         return True
 
     def _with_fill_in(self, ctx: Context, reply: Reply) -> Reply:

@@ -29,21 +29,23 @@ Submit = Callable[[discord.Interaction[Any], dict[str, Any]], Awaitable[None]]
 Failed = Callable[[discord.Interaction[Any], BaseException], Awaitable[None]]
 
 
-def field_label(param: ParamSpec, language: str, config: Any, default: str | None = None) -> discord.ui.Label[Any]:
-    """One field: its description as the label, its typed name and example below it."""
+def field_label(param: ParamSpec, language: str, config: Any, default: str | None = None,
+                required: bool = False) -> discord.ui.Label[Any]:
+    """One field: its description as the label; `required` also for an optional field that must be given now."""
+    required = required or param.required
     component: discord.ui.Item[Any]
     if param.kind in (Kind.CHOICE, Kind.YES_NO):
         options = [discord.SelectOption(label=clip(render(c.label, language), OPTION_LABEL_MAX) or c.value,
                                         value=c.value) for c in param.choices(config)]
-        component = discord.ui.Select(custom_id=param.name, options=options, required=param.required,
-                                      min_values=1 if param.required else 0, max_values=1)
+        component = discord.ui.Select(custom_id=param.name, options=options, required=required,
+                                      min_values=1 if required else 0, max_values=1)
     else:
         constraint = param.param
         long = param.kind is Kind.LONG_TEXT
         limit = INPUT_MAX if param.kind in (Kind.TEXT, Kind.LONG_TEXT) else SHORT_INPUT_MAX
         component = discord.ui.TextInput(
             custom_id=param.name, style=discord.TextStyle.paragraph if long else discord.TextStyle.short,
-            required=param.required, default=default, placeholder=clip(param.param.example or "", 100) or None,
+            required=required, default=default, placeholder=clip(param.param.example or "", 100) or None,
             min_length=constraint.min_len if param.kind in (Kind.TEXT, Kind.LONG_TEXT) else None,
             max_length=min(constraint.max_len or limit, limit) if param.kind in (Kind.TEXT, Kind.LONG_TEXT)
             else limit)
@@ -55,7 +57,8 @@ class FieldsModal(discord.ui.Modal):
     """Up to five fields; on submit `submit(interaction, {name: typed text or chosen value})`."""
 
     def __init__(self, title: str, fields: Sequence[ParamSpec], language: str, config: Any, submit: Submit,
-                 failed: Failed, given: Mapping[str, str] | None = None, note: str = "") -> None:
+                 failed: Failed, given: Mapping[str, str] | None = None, note: str = "",
+                 must: frozenset[str] = frozenset()) -> None:
         super().__init__(title=clip(title, MODAL_TITLE_MAX) or "·", timeout=15 * 60)
         self._submit, self._failed = submit, failed
         self.inputs: dict[str, discord.ui.Label[Any]] = {}
@@ -64,7 +67,7 @@ class FieldsModal(discord.ui.Modal):
             self.add_item(discord.ui.TextDisplay(clip(note, NOTE_MAX)))
             room -= 1
         for param in fields[:room]:
-            label = field_label(param, language, config, (given or {}).get(param.name))
+            label = field_label(param, language, config, (given or {}).get(param.name), param.name in must)
             self.inputs[param.name] = label
             self.add_item(label)
 
