@@ -253,3 +253,15 @@ async def test_help_for_a_command_shows_its_fields_and_an_example_in_the_readers
 
 async def test_help_for_an_unknown_command_says_so(bot: ConsoleBot) -> None:
     assert "Tuntematon komento /nope" in texts(await bot.say("/help nope", as_="Olli"))
+
+
+async def test_event_list_lines_have_a_button_that_shows_the_card_to_the_presser(bot: ConsoleBot) -> None:
+    await create(bot)
+    await create(bot, '/event create title=Sitsit start="5.12. klo 18" where=helsinki description=x')
+    listing = (await bot.say("/event list", as_="Olli", where="general"))[-1]
+    assert [label for label, _action in listing.buttons] == ["Näytä #1", "Näytä #2"]
+    shown = await bot.click(2, message=listing.number, as_="Sanni")  # Sanni presses on Olli's list
+    [card_copy] = shown
+    assert card_copy.where == "you" and "#2 Sitsit" in card_copy.text
+    assert [label for label, _action in card_copy.buttons][:3] == ["Tulen", "Ehkä", "En tule"]
+    assert bot.message(listing.number).text == listing.text  # the list itself is unchanged

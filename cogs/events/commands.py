@@ -6,10 +6,10 @@ import dataclasses
 from datetime import datetime
 from typing import Annotated
 
-from bot.commands import Param, Reply
+from bot.commands import Button, Param, Reply
 from bot.context import Context
 from bot.i18n import Lines, Text, When, _
-from bot.pager import pager
+from bot.pager import Line, pager
 from cogs.events.cards import render_card, repeat_text
 from cogs.events.common import (
     CAPACITY,
@@ -94,10 +94,11 @@ async def event_list(ctx: Context, where: str | None, language: str | None, page
     events = [e for e in await queries(ctx).upcoming(ctx.now()) if _matches(e, where, language)]
     events.sort(key=lambda e: (upcoming_start(ctx, e), e.id))
     filters = (where or NO_FILTER, language or NO_FILTER)
-    return pager([_line(ctx, e) for e in events], page=page, size=int(settings(ctx)["page_size"]),
+    lines = [Line(_line(ctx, e), [Button(_("Show #{id}", id=e.id), cog.action_id("show", e.id))]) for e in events]
+    return pager(lines, page=page, size=int(settings(ctx)["page_size"]),
                  turn=lambda number: cog.action_id("page", number, *filters), title=_("Upcoming events"),
                  empty=_("No upcoming events match.") if (where or language) else _("No upcoming events."),
-                 footer=_("/event show gives the details and the RSVP buttons."), edit=edit)
+                 edit=edit)
 
 
 @cog.command(_("Upcoming events"), name="list")
@@ -120,6 +121,12 @@ async def page_button(ctx: Context, page: int, where: str, language: str) -> Rep
 async def show(ctx: Context, event: Annotated[int, EVENT]) -> Reply:
     found = await get_event(ctx, event)
     return dataclasses.replace(await render_card(ctx, found), shows=("event", found.id))
+
+
+@cog.action("show")
+async def show_button(ctx: Context, event: int) -> Reply:
+    """A line's button in /event list: the card, as /event show gives it (to the presser alone in a group)."""
+    return await show(ctx, event)
 
 
 @cog.command(_("The events I'm going to"))
