@@ -45,7 +45,7 @@ def field_label(param: ParamSpec, language: str, config: Any, default: str | Non
         limit = INPUT_MAX if param.kind in (Kind.TEXT, Kind.LONG_TEXT) else SHORT_INPUT_MAX
         component = discord.ui.TextInput(
             custom_id=param.name, style=discord.TextStyle.paragraph if long else discord.TextStyle.short,
-            required=required, default=default, placeholder=clip(param.param.example or "", 100) or None,
+            required=required, default=default, placeholder=clip((param.param.example or "").strip('"'), 100) or None,
             min_length=constraint.min_len if param.kind in (Kind.TEXT, Kind.LONG_TEXT) else None,
             max_length=min(constraint.max_len or limit, limit) if param.kind in (Kind.TEXT, Kind.LONG_TEXT)
             else limit)
