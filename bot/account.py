@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from bot.builtin import LANGUAGE_CHOICES
-from bot.commands import Button, Choice, Cog, File, Param, Reply, UserError
+from bot.commands import Choice, Cog, File, Param, Reply, UserError
 from bot.context import Context, ServiceContext
 from bot.i18n import LANGUAGE_NAMES, Lines, Msg, Text, _
 from bot.quiet import parse_window
@@ -176,13 +176,12 @@ async def mydata(ctx: Context) -> Reply:
 
 @cog.command(_("Erase everything I store about you"), private=True)
 async def forgetme(ctx: Context) -> Reply:
-    return Reply(
+    return ctx.confirm(
+        _("Erase everything I store about you?"),
         _("This erases everything I store about you: settings, linked accounts, reminders, sign-ups and "
           "requests, on every platform. It cannot be undone. /mydata gives you a copy first."),
-        buttons=[Button(_("Yes, erase everything"), cog.action_id("forget", ctx.person.id), style="danger"),
-                 Button(_("No, keep my data"), cog.action_id("keep"))],
-        private=True,
-    )
+        cog.action_id("forget", ctx.person.id), yes_label=_("Yes, erase everything"),
+        no=cog.action_id("keep"), no_label=_("No, keep my data"))
 
 
 @cog.action("keep", owner_only=True)

@@ -174,7 +174,23 @@ class Context(ServiceContext):
         return bool(self.roles.intersection(roles))
 
     async def ask(self, command: Callable[..., Awaitable[Reply]], values: dict[str, Any]) -> Reply:
-        """Start one of the cog's commands from a button: `values` given, the rest asked for by the core's
-        prompt flow (a modal, a keyboard or the next message, as the platform does it)."""
+        """Start one of the cog's commands from a button: `values` given, the missing required ones asked for
+        by the core's prompt flow (a modal on Discord, buttons and the next message elsewhere)."""
         spec = next(s for s in self.app.core.commands.values() if s.handler is command)
         return await self.app.core.ask(self, spec, values)
+
+    async def form(self, form: Callable[..., Awaitable[Reply]], values: dict[str, Any] | None = None) -> Reply:
+        """Open a form declared with `@cog.form(...)`: every field not in `values` is asked (optional ones can
+        be skipped), then the form's handler runs with the answers. A refused answer, or a FieldError from
+        the handler, asks that field again and keeps the rest."""
+        return await self.app.core.ask(self, self.app.core.forms[form], dict(values or {}), every=True)
+
+    def confirm(self, question: Text, consequence: Text, yes: str, *, yes_label: Text | None = None,
+                no: str | None = None, no_label: Text | None = None, danger: bool = True) -> Reply:
+        """A question with its consequence and Yes/No buttons that only this person may press. `yes` is an
+        action id of the cog (`cog.action_id("forget", 42)`), declared `owner_only=True`; `no` optionally
+        another (default: the question becomes "Nothing was changed.")."""
+        options: dict[str, Any] = {"yes_label": yes_label, "no_label": no_label, "danger": danger}
+        if no is not None:
+            options["no"] = no
+        return self.app.core.confirm(question, consequence, yes, **options)
