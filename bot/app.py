@@ -20,6 +20,7 @@ from bot.live import LiveMessages
 from bot.outbox import Outbox
 from bot.roles import Roles
 from bot.scheduler import Scheduler
+from bot.sealed import SealedDelivery, check_secret
 from storage.db import Database
 from storage.people import PeopleQueries
 
@@ -62,15 +63,19 @@ class Application:
     conversations: Conversations
     live: LiveMessages
     scheduler: Scheduler
+    sealed: SealedDelivery
 
     def add_frontend(self, frontend: Frontend) -> None:
         self.frontends[frontend.platform] = frontend
 
     async def start(self) -> None:
+        # Before anything opens: a cog that seals routes must not run on a missing or weak secret.
+        check_secret(self.config.secrets.secret_key, self.cogs, self.frontends)
         set_timezone(self.config.tz)
         CATALOGS.load()
         self.db = await Database.open(self.database_path)
         self.people = PeopleQueries(self.db)
+        self.sealed = SealedDelivery(self)
         tasks: dict[str, TaskSpec] = {}
         views: dict[str, ViewSpec] = {}
         for cog in self.cogs:
@@ -78,6 +83,7 @@ class Application:
             views.update(cog.views)
         self.outbox = Outbox(self)
         self.conversations = Conversations(self, self.cogs)
+        self.conversations.sealed = self.sealed  # sealed members are reached (and recognised) through their routes
         await self.conversations.load()
         self.live = LiveMessages(self, views)
         self.scheduler = Scheduler(self, tasks, [job for cog in self.cogs for job in cog.jobs])

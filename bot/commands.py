@@ -12,12 +12,13 @@ import inspect
 import re
 import types
 import typing
+import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
-from bot.i18n import Msg, Text
+from bot.i18n import Msg, Text, _
 
 if TYPE_CHECKING:
     from bot.config import Field
@@ -43,6 +44,16 @@ class UserError(Exception):
     def __init__(self, message: Text) -> None:
         super().__init__(str(message))
         self.message = message
+
+
+class FieldError(UserError):
+    """A value that does not fit the others (an online event without a link). Raised by a handler before it
+    changes anything: the core re-asks `fields` (parameter names), keeping every other answer, instead of
+    ending the flow."""
+
+    def __init__(self, message: Text, *fields: str) -> None:
+        super().__init__(message)
+        self.fields = fields
 
 
 # ---------------------------------------------------------------------------------------------- replies
@@ -112,6 +123,7 @@ class Reply:
     notice: Text | None = None  # a short toast for the person who pressed a button
     shows: tuple[str, int] | None = None  # a view of a stored thing: the core keeps this copy current
     calendar: CalendarEntry | None = None  # a dated thing: mirrored in the platform's calendar if it has one
+    form: FormAsk | None = None  # the core asks for fields: a modal where the platform has one, else this text
 
     def __post_init__(self) -> None:
         # Accept a flat list of buttons as one row.
@@ -145,6 +157,7 @@ def check_action_id(action: str) -> None:
 class Choice:
     value: str
     label: Text
+    names: Mapping[str, str] = field(default_factory=dict)  # the value typed in another language: {"fi": "viikoittain"}
 
 
 ChoicesSource = Sequence[Choice] | Callable[[Any], Sequence[Choice]]
@@ -164,6 +177,8 @@ class Param:
     future: bool = False  # a date-time that must be ahead of now
     long: bool = False  # long text: a modal on Discord, the next message elsewhere
     suggest: Suggest | None = None  # reference to a stored thing, with autocomplete
+    names: Mapping[str, str] = field(default_factory=dict)  # the name in other languages: {"fi": "aloitus"}
+    example: str | None = None  # a typed value shown by /help COMMAND (in English; dates in either language)
 
 
 class Kind(enum.Enum):
@@ -174,6 +189,7 @@ class Kind(enum.Enum):
     DATETIME = "datetime"
     USER = "user"
     REFERENCE = "reference"
+    YES_NO = "yes_no"
 
 
 class PersonRef:
@@ -193,10 +209,32 @@ class ParamSpec:
         return self.param.description
 
     def choices(self, config: Any) -> Sequence[Choice]:
+        if self.kind is Kind.YES_NO:
+            return YES_NO_CHOICES
         source = self.param.choices
         if source is None:
             return ()
         return source(config) if callable(source) else source
+
+    def display_name(self, language: str) -> str:
+        """The name in the reader's language, as written (`päättyy`)."""
+        return self.param.names.get(language, self.name)
+
+    def typed_name(self, language: str) -> str:
+        """The name typed or shown as a Discord option in that language: [a-z0-9_] (`paattyy`)."""
+        return fold_name(self.display_name(language))
+
+    def all_typed_names(self) -> set[str]:
+        return {self.name, *(fold_name(n) for n in self.param.names.values())}
+
+
+def fold_name(name: str) -> str:
+    """A name as typed: case and accents folded (ä → a, ö → o), so `Päättyy=` and `paattyy=` both work."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+YES_NO_CHOICES = (Choice("yes", _("Yes"), {"fi": "kylla"}), Choice("no", _("No"), {"fi": "ei"}))
 
 
 def _unwrap_optional(annotation: Any) -> Any:
@@ -220,6 +258,8 @@ def _kind_of(base: Any, param: Param) -> Kind:
         return Kind.DATETIME
     if base is PersonRef:
         return Kind.USER
+    if base is bool:
+        return Kind.YES_NO
     raise DeclarationError(f"unsupported parameter type {base!r}")
 
 
@@ -241,6 +281,18 @@ def params_of(handler: Callable[..., Any], skip: int = 1) -> list[ParamSpec]:
         default = None if required else sig_param.default
         specs.append(ParamSpec(name, _kind_of(_unwrap_optional(base), param), param, required, default))
     return specs
+
+
+@dataclass(frozen=True)
+class FormAsk:
+    """The fields the core asks for next, together: Discord shows them as one modal (the reply's text and
+    buttons ask for the first of them elsewhere). `given` holds answers kept from before, as typed text."""
+
+    title: Text
+    fields: tuple[ParamSpec, ...]
+    given: Mapping[str, str] = field(default_factory=dict)
+    note: Text | None = None  # why a field is asked again (a refused value)
+    must: frozenset[str] = frozenset()  # optional fields that must be answered now (asked again after an error)
 
 
 # ------------------------------------------------------------------------------------------ declarations
@@ -337,7 +389,8 @@ class Cog:
     """A feature: its commands (as a group like /event ..., or top-level), actions, jobs and views."""
 
     def __init__(self, name: str, description: Text, *, prefix: str | None = None, grouped: bool = True,
-                 settings: Mapping[str, Field] | None = None, section: str | None = None):
+                 settings: Mapping[str, Field] | None = None, section: str | None = None,
+                 needs_secret: bool = False):
         _check_name(name, "cog")
         _check_description(description, f"cog {name}")
         self.name = name
@@ -347,7 +400,10 @@ class Cog:
         # The cog's config table ([<section>], default its name) and its schema, validated by load_config.
         self.settings: Mapping[str, Field] | None = settings
         self.section = section or name
+        # It seals routes or hashes senders (bot/sealed.py): start-up refuses a missing or short secret.
+        self.needs_secret = needs_secret
         self.commands: list[CommandSpec] = []
+        self.forms: dict[str, CommandSpec] = {}
         self.actions: dict[str, ActionSpec] = {}
         self.jobs: list[JobSpec] = []
         self.tasks: dict[str, TaskSpec] = {}
@@ -368,33 +424,55 @@ class Cog:
         private: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            command_name = name or handler.__name__.rstrip("_")
-            _check_name(command_name, "command")
-            _check_description(description, f"/{self.name} {command_name}")
-            params = params_of(handler)
-            if len(params) > MAX_OPTIONS:
-                raise DeclarationError(f"/{command_name}: at most {MAX_OPTIONS} parameters")
-            seen_optional = False
-            for spec in params:
-                _check_name(spec.name, f"/{command_name} parameter")
-                _check_description(spec.description, f"/{command_name} {spec.name}")
-                if isinstance(spec.param.choices, Sequence) and len(spec.param.choices) > MAX_OPTIONS:
-                    raise DeclarationError(f"/{command_name} {spec.name}: at most {MAX_OPTIONS} choices")
-                if spec.required and seen_optional:
-                    raise DeclarationError(f"/{command_name}: required {spec.name} after an optional one")
-                seen_optional = seen_optional or not spec.required
-            if any(c.name == command_name for c in self.commands):
-                raise DeclarationError(f"/{self.name} {command_name} declared twice")
-            spec = CommandSpec(
-                self, command_name, description, handler, params,
-                frozenset(roles) if roles else None, private, self.grouped,
-            )
+            spec = self._spec(handler, description, name, roles, private)
+            if any(c.name == spec.name for c in self.commands):
+                raise DeclarationError(f"/{self.name} {spec.name} declared twice")
             if len(spec.flat_name) > 32:
                 raise DeclarationError(f"/{spec.flat_name}: the Telegram name must be at most 32 characters")
             self.commands.append(spec)
             return handler
 
         return register
+
+    def form(self, title: Text, *, name: str | None = None,
+             roles: set[str] | frozenset[str] | None = None) -> Callable[[Handler], Handler]:
+        """A form the cog opens from a button with `ctx.form(handler, ...)`: declared like a command (its typed
+        parameters are its fields), but not a command anyone types. Every field is asked, optional ones with a
+        Skip button; Discord shows up to five at once as a modal."""
+
+        def register(handler: Handler) -> Handler:
+            spec = self._spec(handler, title, name, roles, False)
+            if spec.name in self.forms:
+                raise DeclarationError(f"form {self.prefix}:{spec.name} declared twice")
+            self.forms[spec.name] = spec
+            return handler
+
+        return register
+
+    def _spec(self, handler: Handler, description: Text, name: str | None,
+              roles: set[str] | frozenset[str] | None, private: bool) -> CommandSpec:
+        command_name = name or handler.__name__.rstrip("_")
+        _check_name(command_name, "command")
+        _check_description(description, f"/{self.name} {command_name}")
+        params = params_of(handler)
+        if len(params) > MAX_OPTIONS:
+            raise DeclarationError(f"/{command_name}: at most {MAX_OPTIONS} parameters")
+        seen_optional = False
+        typed: dict[str, str] = {}
+        for spec in params:
+            _check_name(spec.name, f"/{command_name} parameter")
+            _check_description(spec.description, f"/{command_name} {spec.name}")
+            for other in spec.all_typed_names():
+                _check_name(other, f"/{command_name} {spec.name}: the name")
+                if typed.setdefault(other, spec.name) != spec.name:
+                    raise DeclarationError(f"/{command_name}: {other!r} names both {typed[other]} and {spec.name}")
+            if isinstance(spec.param.choices, Sequence) and len(spec.param.choices) > MAX_OPTIONS:
+                raise DeclarationError(f"/{command_name} {spec.name}: at most {MAX_OPTIONS} choices")
+            if spec.required and seen_optional:
+                raise DeclarationError(f"/{command_name}: required {spec.name} after an optional one")
+            seen_optional = seen_optional or not spec.required
+        return CommandSpec(self, command_name, description, handler, params,
+                           frozenset(roles) if roles else None, private, self.grouped)
 
     def action(self, name: str, *, roles: set[str] | frozenset[str] | None = None,
                owner_only: bool = False) -> Callable[[Handler], Handler]:

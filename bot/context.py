@@ -74,6 +74,15 @@ class ServiceContext:
         # Its buttons are signed for that person: owner-only ones work for them alone.
         await self.app.outbox.to_person(person_id, self.app.core.seal(reply, person_id), urgent=urgent, shows=shows)
 
+    async def notify_sealed(self, handle: str, reply: Reply) -> bool:
+        """A message to whoever the handle from `seal_route` was made for, without the database learning who:
+        False when the route is gone (dropped, or the person used /forgetme). Its buttons are shared ones."""
+        return await self.app.sealed.deliver(handle, reply)
+
+    async def drop_sealed(self, handle: str) -> None:
+        """The sealed route is no longer needed (the case is closed): it goes, with anything queued for it."""
+        await self.app.sealed.drop(handle)
+
     async def post(self, destination: str, reply: Reply | None = None, *,
                    shows: tuple[str, int] | None = None) -> None:
         """A message to a named destination (announcements, a campus channel) on every platform it maps to.
@@ -168,11 +177,43 @@ class Context(ServiceContext):
         self.language = language
         current_language.set(language)
 
+    async def seal_route(self) -> str:
+        """A handle to reach this person later on the account they are writing from (anonymous feedback): the
+        account is stored only encrypted, and `notify_sealed(handle, reply)` sends without naming them. The
+        cog must declare `needs_secret=True`."""
+        return await self.app.sealed.seal(self.account, self.language)
+
+    async def owns_route(self, handle: str) -> bool:
+        """Whether the handle was sealed for the account this person is writing from (adding to their own
+        anonymous case), without anything stored saying so."""
+        return await self.app.sealed.is_for(handle, self.account)
+
+    def sender_key(self, purpose: str) -> str:
+        """A keyed hash of this person for one purpose ("feedback-block"): the same for them on every linked
+        account, different per purpose, meaningless without the secret. It changes when the key is rotated."""
+        return self.app.sealed.keyed_hash(purpose, self.person.id)
+
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
 
     async def ask(self, command: Callable[..., Awaitable[Reply]], values: dict[str, Any]) -> Reply:
-        """Start one of the cog's commands from a button: `values` given, the rest asked for by the core's
-        prompt flow (a modal, a keyboard or the next message, as the platform does it)."""
+        """Start one of the cog's commands from a button: `values` given, the missing required ones asked for
+        by the core's prompt flow (a modal on Discord, buttons and the next message elsewhere)."""
         spec = next(s for s in self.app.core.commands.values() if s.handler is command)
         return await self.app.core.ask(self, spec, values)
+
+    async def form(self, form: Callable[..., Awaitable[Reply]], values: dict[str, Any] | None = None) -> Reply:
+        """Open a form declared with `@cog.form(...)`: every field not in `values` is asked (optional ones can
+        be skipped), then the form's handler runs with the answers. A refused answer, or a FieldError from
+        the handler, asks that field again and keeps the rest."""
+        return await self.app.core.ask(self, self.app.core.forms[form], dict(values or {}), every=True)
+
+    def confirm(self, question: Text, consequence: Text, yes: str, *, yes_label: Text | None = None,
+                no: str | None = None, no_label: Text | None = None, danger: bool = True) -> Reply:
+        """A question with its consequence and Yes/No buttons that only this person may press. `yes` is an
+        action id of the cog (`cog.action_id("forget", 42)`), declared `owner_only=True`; `no` optionally
+        another (default: the question becomes "Nothing was changed.")."""
+        options: dict[str, Any] = {"yes_label": yes_label, "no_label": no_label, "danger": danger}
+        if no is not None:
+            options["no"] = no
+        return self.app.core.confirm(question, consequence, yes, **options)

@@ -14,9 +14,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.commands import ActionSpec, Button, Choice, Cog, CommandSpec, Kind, ParamSpec, Reply, UserError
+from bot.commands import (
+    MAX_OPTIONS,
+    ActionSpec,
+    Button,
+    Choice,
+    Cog,
+    CommandSpec,
+    DeclarationError,
+    FieldError,
+    FormAsk,
+    Kind,
+    ParamSpec,
+    Reply,
+    UserError,
+)
 from bot.context import Account, Chat, Context, Origin
-from bot.i18n import Lines, _, current_language, normalise_language
+from bot.i18n import Lines, Text, _, current_language, normalise_language
 from bot.params import action_arg, convert, reads_as_date
 from bot.signing import ActionSigner, Signed, load_key
 from bot.textargs import is_command, parse_args, split_command
@@ -28,6 +42,8 @@ log = logging.getLogger(__name__)
 
 PROMPT_PREFIX = "core"  # action ids of the prompt flow: core:pick:<n>, core:cancel
 REFERENCE_BUTTONS = 8  # best matches offered as buttons when a reference is asked for
+MODAL_FIELDS = 5  # Discord's limit of components in a modal: more fields are asked in further rounds
+MODAL_KINDS = {Kind.TEXT, Kind.LONG_TEXT, Kind.INTEGER, Kind.DATETIME, Kind.CHOICE, Kind.YES_NO}
 
 
 @dataclass
@@ -39,6 +55,16 @@ class Pending:
     expires: datetime
     asking: ParamSpec | None = None
     choices: list[Choice] = field(default_factory=list)
+    every: bool = False  # a form: optional fields are asked too, with a Skip button
+    again: set[str] = field(default_factory=set)  # optional fields asked again after a FieldError
+    skipped: set[str] = field(default_factory=set)
+    previous: dict[str, str] = field(default_factory=dict)  # a refused text, offered for correction
+    note: Text | None = None  # why the field now asked was refused, until it is answered
+
+    def open_fields(self) -> list[ParamSpec]:
+        """The fields still to ask, in declaration order."""
+        return [p for p in self.spec.params if p.name not in self.values and p.name not in self.skipped
+                and (p.required or self.every or p.name in self.again)]
 
 
 class Verdict(enum.Enum):
@@ -92,6 +118,7 @@ class Core:
         self.commands: dict[tuple[str, ...], CommandSpec] = {}
         self.by_flat_name: dict[str, CommandSpec] = {}
         self.actions: dict[tuple[str, str], ActionSpec] = {}
+        self.forms: dict[Any, CommandSpec] = {}  # by handler: ctx.form(handler) opens it
         self.pending: dict[tuple[str, str, str], Pending] = {}
         bot_config = app.config.bot
         self.rate = RateLimiter(bot_config.command_rate, bot_config.command_rate_seconds)
@@ -100,8 +127,6 @@ class Core:
             self._register(cog)
 
     def _register(self, cog: Cog) -> None:
-        from bot.commands import DeclarationError
-
         for spec in cog.commands:
             if spec.path in self.commands or spec.flat_name in self.by_flat_name:
                 raise DeclarationError(f"/{spec.full_name} is declared by two cogs")
@@ -109,6 +134,8 @@ class Core:
             self.by_flat_name[spec.flat_name] = spec
         for name, action in cog.actions.items():
             self.actions[(cog.prefix, name)] = action
+        for form in cog.forms.values():
+            self.forms[form.handler] = form
 
     def group_names(self) -> set[str]:
         return {spec.path[0] for spec in self.commands.values() if len(spec.path) == 2}
@@ -240,30 +267,109 @@ class Core:
             return self.apology()
 
     async def _continue(self, ctx: Context, pending: Pending) -> Reply:
-        missing = next((p for p in pending.spec.params if p.required and p.name not in pending.values), None)
-        if missing is None:
+        fields = pending.open_fields()
+        if not fields:
             self.pending.pop(self._pending_key(ctx), None)
-            return await self._run(ctx, pending.spec, pending.values)
+            try:
+                return await self._run(ctx, pending.spec, pending.values)
+            except FieldError as error:
+                return await self._ask_again(ctx, pending, error)
+        missing = fields[0]
         pending.asking = missing
         pending.choices = list(missing.choices(ctx.config))
         if missing.kind is Kind.REFERENCE:
             # The best matches as buttons: a keyboard on Telegram, numbered buttons on the console.
             pending.choices = (await self.suggest(ctx, pending.spec, missing.name, ""))[:REFERENCE_BUTTONS]
         self.pending[self._pending_key(ctx)] = pending
-        return self._ask(missing, pending.choices)
+        # A field asked again because of the others cannot be skipped: the handler would refuse again.
+        asked = self._ask(missing, pending.choices, optional=not missing.required and missing.name not in pending.again)
+        return dataclasses.replace(asked, form=self._form_of(ctx, pending, fields))
 
-    async def ask(self, ctx: Context, spec: CommandSpec, values: dict[str, Any]) -> Reply:
-        """Start a command's prompt flow from code (a button): `values` are kept, the missing ones asked for.
-        (The press that got here was already counted against the person's rate.)"""
+    async def _ask_again(self, ctx: Context, pending: Pending, error: FieldError) -> Reply:
+        """A cross-field error: the offending fields are asked again, every other answer is kept."""
+        fields = [p for p in pending.spec.params if p.name in error.fields]
+        if not fields:
+            raise error
+        for param in fields:
+            value = pending.values.pop(param.name, None)
+            if isinstance(value, str):
+                pending.previous[param.name] = value
+            pending.skipped.discard(param.name)
+            pending.again.add(param.name)
+        pending.note = error.message
+        return refused(await self._continue(ctx, pending), error.message)
+
+    def _form_of(self, ctx: Context, pending: Pending, fields: list[ParamSpec]) -> FormAsk | None:
+        """The next fields as one modal, where the platform has modals: from the first one asked, those a
+        modal can hold (text, numbers, dates, short choices, yes/no), at most five."""
+        if fields[0].kind not in MODAL_KINDS:
+            return None
+        fit = [p for p in fields if p.kind in MODAL_KINDS
+               and (p.kind is not Kind.CHOICE or len(p.choices(ctx.config)) <= MAX_OPTIONS)]
+        chosen = tuple(fit[:MODAL_FIELDS])
+        given = {p.name: pending.previous[p.name] for p in chosen if p.name in pending.previous}
+        must = frozenset(p.name for p in chosen if p.name in pending.again)
+        return FormAsk(pending.spec.description, chosen, given, pending.note, must)
+
+    async def ask(self, ctx: Context, spec: CommandSpec, values: dict[str, Any], *, every: bool = False) -> Reply:
+        """Start a command's (or a form's) prompt flow from code (a button): `values` are kept, the missing
+        ones asked for; `every` asks the optional ones too. (The press that got here was already counted
+        against the person's rate.)"""
         try:
             self._check_allowed(ctx, spec)
+            return await self._continue(ctx, Pending(spec, dict(values), self._prompt_expiry(ctx), every=every))
         except UserError as error:
             return Reply(error.message, private=True)
-        return await self._continue(ctx, Pending(spec, dict(values), self._prompt_expiry(ctx)))
+
+    async def submit(self, ctx: Context, answers: dict[str, Any]) -> Reply:
+        """Several fields answered at once (a Discord modal), counted against the person's rate like a line."""
+        refused_now = self._admit(ctx)
+        if refused_now is not None:
+            return refused_now
+        return self.seal(await self._submit_form(ctx, answers), ctx.person.id)
+
+    async def _submit_form(self, ctx: Context, answers: dict[str, Any]) -> Reply:
+        """The fields of a modal at once (Discord): each is checked in order; the first refused one is asked
+        again with the answers before it kept. An empty optional field is skipped."""
+        pending = self.pending.get(self._pending_key(ctx))
+        if pending is None:
+            return Reply(_("That question is no longer open."), private=True)
+        if ctx.now() > pending.expires:
+            self.pending.pop(self._pending_key(ctx), None)
+            return Reply(_("That question expired. Start the command again."), private=True)
+        pending.note = None
+        try:
+            first_error: UserError | None = None
+            for param in pending.open_fields():
+                if param.name not in answers:
+                    continue
+                raw = answers[param.name]
+                if raw in (None, "") and not param.required and param.name not in pending.again:
+                    pending.skipped.add(param.name)
+                    continue
+                try:
+                    pending.values[param.name] = await convert(ctx, param, raw)
+                except UserError as error:  # the others are still kept; this one is asked again
+                    if isinstance(raw, str):
+                        pending.previous[param.name] = raw
+                    first_error = first_error or error
+            if first_error is not None:
+                pending.note = first_error.message
+                return refused(await self._continue(ctx, pending), first_error.message)
+            return await self._continue(ctx, pending)
+        except UserError as error:
+            return Reply(error.message, private=True)
+
+    async def form_again(self, ctx: Context) -> Reply:
+        """The open question once more (a button under it reopens the modal)."""
+        pending = self.pending.get(self._pending_key(ctx))
+        if pending is None:
+            return Reply(notice=_("That question is no longer open."))
+        return await self._continue(ctx, pending)
 
     async def _run(self, ctx: Context, spec: CommandSpec, values: dict[str, Any]) -> Reply:
-        for param in spec.params:
-            values.setdefault(param.name, param.default)
+        # Defaults on a copy: a FieldError keeps the flow, and an unanswered field must stay unanswered.
+        values = {**{p.name: p.default for p in spec.params}, **values}
         reply = await spec.handler(ctx, **values)
         if ctx.missed_messages:
             # Our direct messages to this person failed (closed DMs, blocked bot): say so where they are now.
@@ -298,14 +404,18 @@ class Core:
     def _prompt_expiry(self, ctx: Context) -> datetime:
         return ctx.now() + timedelta(seconds=self.app.config.bot.prompt_timeout_seconds)
 
-    def _ask(self, param: ParamSpec, choices: list[Choice]) -> Reply:
+    def _ask(self, param: ParamSpec, choices: list[Choice], *, optional: bool = False) -> Reply:
         buttons = [[Button(choice.label, f"{PROMPT_PREFIX}:pick:{index}")]
                    for index, choice in enumerate(choices)]
-        buttons.append([Button(_("Cancel"), f"{PROMPT_PREFIX}:cancel", style="danger")])
+        last = [Button(_("Cancel"), f"{PROMPT_PREFIX}:cancel", style="danger")]
+        if optional:
+            last.insert(0, Button(_("Skip"), f"{PROMPT_PREFIX}:skip"))
+        buttons.append(last)
         hint = {
             Kind.LONG_TEXT: _("Write it as your next message."),
             Kind.DATETIME: _("For example “1.12. klo 18” or “tomorrow 18:00”."),
             Kind.CHOICE: _("Choose below."),
+            Kind.YES_NO: _("Choose below."),
             Kind.REFERENCE: _("Choose below.") if choices else None,
         }.get(param.kind)
         return Reply(Lines(_("Please give: {param}", param=param.description), hint), buttons=buttons)
@@ -315,12 +425,17 @@ class Core:
             self.pending.pop(self._pending_key(ctx), None)
             return Reply(_("That question expired. Start the command again."), private=True)
         assert pending.asking is not None
+        pending.note = None
         try:
-            pending.values[pending.asking.name] = await convert(ctx, pending.asking, value)
+            try:
+                pending.values[pending.asking.name] = await convert(ctx, pending.asking, value)
+            except UserError as error:
+                # The same field is still open: asked again.
+                pending.note = error.message
+                return refused(await self._continue(ctx, pending), error.message)
             return await self._continue(ctx, pending)
-        except UserError as error:
-            asked = self._ask(pending.asking, pending.choices)
-            return Reply(Lines(error.message, asked.text), buttons=asked.buttons)
+        except UserError as error:  # the handler refused (not a field's fault): the flow ends, as a command
+            return Reply(error.message, private=True)
         except Exception:
             log.exception("prompt for /%s failed", pending.spec.full_name)
             self.pending.pop(self._pending_key(ctx), None)
@@ -335,6 +450,14 @@ class Core:
         if self._pending_key(ctx) not in self.pending:
             return Reply(notice=_("That question is no longer open."))
         return self._cancel(ctx)
+
+    async def skip(self, ctx: Context) -> Reply:
+        pending = self.pending.get(self._pending_key(ctx))
+        if pending is None or pending.asking is None or pending.asking.required:
+            return Reply(notice=_("That question is no longer open."))
+        pending.skipped.add(pending.asking.name)
+        pending.note = None
+        return await self._continue(ctx, pending)
 
     async def pick(self, ctx: Context, index: int) -> Reply:
         pending = self.pending.get(self._pending_key(ctx))
@@ -425,10 +548,25 @@ class Core:
             log.exception("suggestions for /%s %s failed", spec.full_name, param_name)
             return []
 
+    def confirm(self, question: Text, consequence: Text, yes: str, **options: Any) -> Reply:
+        """A confirmation whose Yes is the cog action `yes` (an action id), which must be owner-only."""
+        from bot.confirm import confirmation
+
+        prefix, _sep, rest = yes.partition(":")
+        action = self.actions.get((prefix, rest.split(":")[0]))
+        if action is None:
+            raise DeclarationError(f"confirm: no action {yes!r}")
+        return confirmation(question, consequence, yes, owner_only=action.owner_only, **options)
+
     @staticmethod
     def apology() -> Reply:
         return Reply(_("Sorry, something went wrong on my side. The error was logged; please try again."),
                      private=True)
+
+
+def refused(asked: Reply, message: Text) -> Reply:
+    """A question asked again, headed by why the last answer was refused (the modal has it as its note)."""
+    return dataclasses.replace(asked, text=Lines(message, asked.text))
 
 
 MISSED_MESSAGES_NOTE = _("(I could not send you direct messages lately: your DMs were closed or I was blocked. "
@@ -458,6 +596,21 @@ prompts = Cog("core", _("Questions I ask"), prefix=PROMPT_PREFIX)
 @prompts.action("pick", owner_only=True)
 async def _pick(ctx: Context, index: int) -> Reply:
     return await ctx.app.core.pick(ctx, index)
+
+
+@prompts.action("skip", owner_only=True)
+async def _skip(ctx: Context) -> Reply:
+    return await ctx.app.core.skip(ctx)
+
+
+@prompts.action("form", owner_only=True)
+async def _form_again(ctx: Context) -> Reply:
+    return await ctx.app.core.form_again(ctx)
+
+
+@prompts.action("no", owner_only=True)
+async def _no(ctx: Context) -> Reply:
+    return Reply(_("Nothing was changed."), edit=True)
 
 
 @prompts.action("cancel", owner_only=True)

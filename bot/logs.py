@@ -10,7 +10,9 @@ import logging
 from collections.abc import Iterable
 
 NOISY = ("httpx", "httpcore", "telegram.ext.Updater", "discord.gateway", "discord.client", "aiosqlite",
-         "apscheduler.scheduler", "apscheduler.executors.default")
+         "apscheduler.scheduler", "apscheduler.executors.default",
+         # At debug level these log every request and update in full: chat and user ids, names, message texts.
+         "telegram.Bot", "telegram.ext.ExtBot", "telegram.ext.Application", "discord.http")
 
 
 class RedactSecrets(logging.Filter):

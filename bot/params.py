@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from bot.commands import Choice, Kind, ParamSpec, UserError, clip
+from bot.commands import Choice, Kind, ParamSpec, UserError, clip, fold_name
 from bot.context import Context
 from bot.i18n import Msg, _, render
 from bot.timeparse import parse_when
@@ -58,6 +58,8 @@ async def convert(ctx: Context, spec: ParamSpec, raw: Any) -> Any:
             return await _person(ctx, spec, raw)
         case Kind.REFERENCE:
             return await _reference(ctx, spec, raw)
+        case Kind.YES_NO:
+            return raw if isinstance(raw, bool) else _choice(ctx, spec, str(raw)) == "yes"
     raise AssertionError(spec.kind)
 
 
@@ -95,9 +97,9 @@ def _choice(ctx: Context, spec: ParamSpec, value: str) -> str:
     for choice in choices:
         if wanted == choice.value.casefold() or any(
             wanted == render(choice.label, lang).casefold() for lang in ("fi", "en")
-        ):
+        ) or fold_name(value) in {fold_name(name) for name in choice.names.values()}:
             return choice.value
-    options = ", ".join(c.value for c in choices)
+    options = ", ".join(choice.names.get(ctx.language, choice.value) for choice in choices)
     raise UserError(_("{param}: unknown choice “{value}”. Choose one of: {options}.",
                       param=_label(spec), value=value, options=options))
 

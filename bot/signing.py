@@ -49,14 +49,20 @@ class Signed:
     owner: int | None
 
 
-def derive_key(material: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HKDF_INFO).derive(material)
+def derive_key(material: bytes, info: bytes = _HKDF_INFO) -> bytes:
+    """A 32-byte key for one use of the secret; each use passes its own `info`, so the keys differ."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(material)
 
 
 def load_key(secret_key: str | None, data_dir: Path) -> bytes:
     """The signing key: from HUMAKO_SECRET_KEY, else from (or newly into) this data directory's key file."""
+    return derive_key(key_material(secret_key, data_dir))
+
+
+def key_material(secret_key: str | None, data_dir: Path) -> bytes:
+    """What every key is derived from: HUMAKO_SECRET_KEY, else this data directory's key file (made once)."""
     if secret_key:
-        return derive_key(secret_key.encode())
+        return secret_key.encode()
     path = data_dir / KEY_FILE
     data_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -68,8 +74,8 @@ def load_key(secret_key: str | None, data_dir: Path) -> bytes:
         material = secrets.token_hex(32).encode()
         with os.fdopen(fd, "wb") as file:
             file.write(material)
-        log.info("HUMAKO_SECRET_KEY is not set: buttons are signed with a key generated in %s", path)
-    return derive_key(material)
+        log.info("HUMAKO_SECRET_KEY is not set: keys (buttons, sealed routes) come from %s", path)
+    return material
 
 
 def _base36(number: int) -> str:

@@ -6,7 +6,9 @@ members write in conversation threads; no member list). Slash commands come from
 
 - An interaction is answered within Discord's 3 seconds: the core runs as a task and the interaction is
   deferred if it has not answered after `defer_after` seconds.
-- Long-text parameters are asked in a modal, then the command runs with every value.
+- Long-text parameters are asked in a modal, then the command runs with every value. Fields the core asks
+  for (a form, a field to fix) open a modal too (discord_forms.py), where Discord allows one: in answer to a
+  command or a press, not to a modal's submission (a "Fill in" button reopens it then).
 - Private commands answer ephemerally wherever they are used (guild commands do not exist in DMs), so the
   context calls such a chat direct: nobody but the person sees the exchange.
 - The outbox's sends and edits share one sliding-window limiter (`WindowLimiter`: at most 50 requests in any
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections import OrderedDict, deque
@@ -28,13 +31,26 @@ import aiohttp
 import discord
 import yarl
 
-from bot.commands import CHOICE_LABEL_MAX, CommandSpec, File, Kind, ParamSpec, Rendered, Reply, clip, render_reply
+from bot.commands import (
+    CHOICE_LABEL_MAX,
+    Button,
+    CommandSpec,
+    File,
+    FormAsk,
+    Kind,
+    ParamSpec,
+    Rendered,
+    Reply,
+    clip,
+    render_reply,
+)
 from bot.context import Account, Chat, Context, Origin
 from bot.frontends.base import Frontend, MessageGone, RetryLater, Sent, Target, Unreachable
 from bot.frontends.discord_calendar import GuildCalendar
 from bot.frontends.discord_commands import CatalogTranslator, build_tree, sync_if_changed
+from bot.frontends.discord_forms import FieldsModal
 from bot.frontends.discord_render import ActionButton, message_parts
-from bot.i18n import render
+from bot.i18n import _, render
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -48,10 +64,6 @@ MIN_EDIT_SECONDS = 1.0  # live edits of one message at most once a second (Disco
 CLOSED_DMS = 50007  # "Cannot send messages to this user"
 NO_ACCESS = {50001, 50013}  # missing access / permissions on a channel
 GONE = {10003, 10008}  # unknown channel / unknown message
-MODAL_TITLE_MAX = 45
-INPUT_LABEL_MAX = 45
-INPUT_MAX = 4000
-MODAL_INPUTS_MAX = 5
 THREAD_NAME_MAX = 100
 
 
@@ -90,30 +102,6 @@ class HumakoClient(discord.Client):
 
     async def on_message(self, message: discord.Message) -> None:
         await self.frontend.on_message(message)
-
-
-class CommandModal(discord.ui.Modal):
-    """The long-text parameters of a command; on submit the command runs with every value."""
-
-    def __init__(self, frontend: DiscordFrontend, spec: CommandSpec, values: dict[str, Any], language: str,
-                 params: list[ParamSpec]) -> None:
-        super().__init__(title=clip(render(spec.description, language), MODAL_TITLE_MAX), timeout=15 * 60)
-        self.frontend, self.spec, self.values = frontend, spec, values
-        self.inputs: dict[str, discord.ui.TextInput[Any]] = {}
-        for param in params[:MODAL_INPUTS_MAX]:
-            field: discord.ui.TextInput[Any] = discord.ui.TextInput(
-                label=clip(render(param.description, language), INPUT_LABEL_MAX), custom_id=param.name,
-                style=discord.TextStyle.paragraph, required=param.required,
-                min_length=param.param.min_len, max_length=min(param.param.max_len or INPUT_MAX, INPUT_MAX))
-            self.inputs[param.name] = field
-            self.add_item(field)
-
-    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        typed = {name: field.value for name, field in self.inputs.items() if field.value}
-        await self.frontend.run_command(interaction, self.spec, {**self.values, **typed}, modal_done=True)
-
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:
-        await self.frontend.apologise(interaction, error)
 
 
 class DiscordFrontend(Frontend):
@@ -362,10 +350,19 @@ class DiscordFrontend(Frontend):
             long_params = [p for p in spec.params if p.kind is Kind.LONG_TEXT]
             # The modal opens only when the command may run, so nobody writes a long text to be refused.
             if long_params and not modal_done and self.app.core.may_use(spec, ctx.roles):
-                modal = CommandModal(self, spec, raw, ctx.language, long_params)
-                await interaction.response.send_modal(modal)
+                async def submit(submitted: discord.Interaction[Any], typed: dict[str, Any]) -> None:
+                    given = {name: value for name, value in typed.items() if value}
+                    await self.run_command(submitted, spec, {**raw, **given}, modal_done=True)
+
+                await interaction.response.send_modal(FieldsModal(
+                    render(spec.description, ctx.language), long_params, ctx.language, self.app.config, submit,
+                    self.apologise))
                 return
-            await self._answer(interaction, ctx, self.app.core.invoke(ctx, spec, raw), private=spec.private)
+            # A field the core asks again (a cross-field error) opens a modal; a required option Discord asks
+            # itself does not (only a test can leave one out).
+            native = {p.name for p in spec.params if p.required and p.kind is not Kind.LONG_TEXT} - set(raw)
+            await self._answer(interaction, ctx, self.app.core.invoke(ctx, spec, raw), private=spec.private,
+                               modal=not modal_done, native=native)
         except Exception as error:
             await self.apologise(interaction, error)
         finally:
@@ -386,7 +383,7 @@ class DiscordFrontend(Frontend):
             message = interaction.message
             origin = Origin(PLATFORM, str(interaction.channel_id), str(message.id if message else ""))
             ctx = await self._context(interaction, origin=origin)
-            await self._answer(interaction, ctx, self.app.core.press(ctx, action), pressed=True)
+            await self._answer(interaction, ctx, self.app.core.press(ctx, action), pressed=True, modal=True)
         except Exception as error:
             await self.apologise(interaction, error)
         finally:
@@ -428,8 +425,34 @@ class DiscordFrontend(Frontend):
 
     # ----------------------------------------------------------------------------------------- answers
 
+    async def submit_form(self, interaction: discord.Interaction[Any], answers: dict[str, Any]) -> None:
+        """A form modal's fields: checked by the core; a field to fix comes back with a Fill in button."""
+        try:
+            ctx = await self._context(interaction)
+            await self._answer(interaction, ctx, self.app.core.submit(ctx, answers), private=True)
+        except Exception as error:
+            await self.apologise(interaction, error)
+        finally:
+            self._finished(interaction.id)
+
+    async def _open_form(self, interaction: discord.Interaction[Any], ctx: Context, form: FormAsk) -> bool:
+        """The asked fields as a modal, when this interaction may still answer with one."""
+        if interaction.response.is_done():
+            return False
+        note = render(form.note, ctx.language) if form.note is not None else ""
+        await interaction.response.send_modal(FieldsModal(render(form.title, ctx.language), form.fields,
+                                                          ctx.language, self.app.config, self.submit_form,
+                                                          self.apologise, form.given, note, form.must))
+        return True
+
+    def _with_fill_in(self, ctx: Context, reply: Reply) -> Reply:
+        """A question Discord cannot open as a modal right now: a button that reopens it."""
+        fill_in = Button(_("Fill in"), self.app.core.signer.sign("core:form", ctx.person.id), style="primary")
+        return dataclasses.replace(reply, buttons=[[fill_in], *reply.buttons], private=True)
+
     async def _answer(self, interaction: discord.Interaction[Any], ctx: Context, work: Awaitable[Reply], *,
-                      private: bool = False, pressed: bool = False) -> None:
+                      private: bool = False, pressed: bool = False, modal: bool = False,
+                      native: set[str] | frozenset[str] = frozenset()) -> None:
         # Discord drops an interaction not answered within 3 s: a timer acknowledges it if the core is slow.
         # (A timer rather than a task per interaction: most answers come in milliseconds.)
         deferring: list[asyncio.Task[Any]] = []
@@ -447,6 +470,11 @@ class DiscordFrontend(Frontend):
             timer.cancel()
             if deferring:
                 await deferring[0]
+        if reply.form is not None:
+            asks_native = bool(native & {f.name for f in reply.form.fields})
+            if modal and not asks_native and await self._open_form(interaction, ctx, reply.form):
+                return
+            reply = self._with_fill_in(ctx, reply)
         deferred_ephemeral = private
         message = render_reply(reply, ctx.language)
         ephemeral = message.private or private
