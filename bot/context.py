@@ -94,17 +94,20 @@ class ServiceContext:
         await self.app.outbox.to_destination(destination, shared, shows=shows)
 
     async def open_conversation(self, kind: str, title: Text, members: Sequence[Member], *,
-                                host: str | None = None, first: Reply | None = None) -> int:
+                                host: str | None = None, first: Reply | None = None,
+                                first_from: Member | None = None) -> int:
         """A conversation of `members` (`Member.person(id)`, `Member.team(destination)`, `Member.sealed(handle)`)
         that they carry on both ways, each on their own platform; returns its id.
 
         `kind` names the cog's `@cog.conversation_message(kind)` handler, which hears what members write.
         `host` (default: the first team member's destination) is where shared rooms open: a Discord thread
         under its channel, a Telegram forum topic in its group when its team is a member. Everyone else gets
-        the conversation in their direct chat, headed with `title`. `first`: its opening message, from the bot.
+        the conversation in their direct chat, headed with `title`. `first`: its opening message, from the bot,
+        or with `first_from` the words of that member (anonymous feedback: the sealed sender's text).
         """
         return await self.app.conversations.open(kind, title, members, host=host,
-                                                 first=self.app.core.seal(first, None) if first else None)
+                                                 first=self.app.core.seal(first, None) if first else None,
+                                                 first_from=first_from)
 
     async def post_to_conversation(self, conversation_id: int, reply: Reply, *, label: Text | None = None) -> None:
         """A message from the cog to every member (`label`: shown as its sender, e.g. the team's name)."""

@@ -183,9 +183,10 @@ class Conversations:
     # ------------------------------------------------------------------------------------- the cog's side
 
     async def open(self, kind: str, title: Text, members: Sequence[Member], *, host: str | None = None,
-                   first: Reply | None = None) -> int:
+                   first: Reply | None = None, first_from: Member | None = None) -> int:
         """A conversation of `members`; `host` is the destination under whose chat rooms open (default: the
-        first team member's). Returns its id."""
+        first team member's). `first` is its opening message: from the bot to everyone, or, with `first_from`,
+        as that member's words (labelled as theirs, not sent back to them). Returns its id."""
         host = host or next((m.ref for m in members if m.kind == DESTINATION), None)
         if host is not None:
             self.app.config.destination(host)  # a misspelt destination fails in the cog, not later
@@ -213,7 +214,18 @@ class Conversations:
                 del rooms[platform]
         conversation_id = await self.rows.create(kind=kind, host=host, titles=per_language(title),
                                                  now=self.app.clock.now(), members=rows, rooms=rooms)
-        if first is not None:
+        if first is not None and first_from is not None:
+            conversation = await self.rows.get(conversation_id)
+            assert conversation is not None
+            sender = next((m for m in conversation.members if first_from.same(m)), None)
+            if sender is None:
+                raise ValueError("first_from must be one of the members")
+            author = ""
+            if sender.kind == PERSON and sender.person_id is not None:
+                person = await self.app.people.get(sender.person_id)
+                author = person.display_name if person else ""
+            await self._deliver(conversation, first, self._label(sender, author), sender=sender, origin=None)
+        elif first is not None:
             await self.post(conversation_id, first)
         return conversation_id
 

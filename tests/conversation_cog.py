@@ -98,6 +98,15 @@ async def reopen(ctx: Context, conversation: Id) -> Reply:
     return Reply("reopened")
 
 
+@tutordemo.command("Send feedback without your name", private=True)
+async def feedback(ctx: Context, text: Annotated[str, Param("Your feedback", max_len=500)]) -> Reply:
+    """Anonymous feedback on a real sealed route: the team answers, the sender writes back, nobody is named."""
+    sender = Member.sealed(await ctx.seal_route())
+    await ctx.open_conversation("tutoring", "Feedback", [sender, Member.team("tutors", label=ADVOCACY)],
+                                first=Reply(text), first_from=sender)
+    return Reply("Sent without your name.", private=True)
+
+
 async def open_anonymous(ctx: ServiceContext, handle_id: str) -> int:
     """Anonymous feedback: a sealed sender and the advocacy team, each labelled, never named."""
     return await ctx.open_conversation("tutoring", "Feedback", [Member.sealed(handle_id),

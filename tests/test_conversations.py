@@ -288,3 +288,33 @@ async def test_mydata_lists_memberships_and_forgetme_leaves_none(bot: ConsoleBot
     await bot.app.people.erase(emma.id, await bot.app.people.accounts(emma.id))
     assert await bot.app.db.fetchval("SELECT COUNT(*) FROM conversation_members WHERE person_id = ?", (emma.id,)) == 0
     assert await bot.app.db.fetchval("SELECT COUNT(*) FROM conversation_relays WHERE person_id = ?", (emma.id,)) == 0
+
+
+async def test_anonymous_feedback_on_a_real_sealed_route_names_nobody(bot: ConsoleBot) -> None:
+    await bot.say("/help", as_="Olli", roles="tutor")
+    printed = await bot.say("/tutordemo feedback text='The lab is too cold'", as_="Saara", where="dm")
+    assert [p.text for p in printed if p.kind == "reply"] == ["Sent without your name."]
+    posted = bot.sent_to("#tutors")[-1]
+    assert posted.text == "Yksityiskeskustelu ”Feedback” · Lähettäjä\nThe lab is too cold"
+    assert bot.sent_to("@saara") == []  # her own words are not sent back to her
+
+    # The team answers by replying in its channel; it reaches Saara through the sealed route.
+    await bot.line(":as Olli")
+    await bot.line(":channel tutors")
+    await bot.line(f":reply #{posted.number}")
+    await bot.line("We'll look into it")
+    assert [p.text for p in bot.sent_to("@saara")] == [
+        "Yksityiskeskustelu ”Feedback” · Edunvalvontatiimi\nWe'll look into it"]
+
+    # Saara writes back in her own chat: recognised by her route, relayed without her name.
+    await bot.say("Thanks!", as_="Saara", where="dm")
+    assert bot.sent_to("#tutors")[-1].text == "Yksityiskeskustelu ”Feedback” · Lähettäjä\nThanks!"
+    assert HEARD.messages[-1] == (1, "sealed", "", "Thanks!", ())
+
+    # What is stored names nobody: the member is a handle, the sealed deliveries are gone, no relay is hers.
+    saara = (await bot.app.people.find_by_name("Saara"))[0]
+    db = bot.app.db
+    assert await db.fetchval("SELECT COUNT(*) FROM conversation_members WHERE person_id IS NOT NULL") == 0
+    assert await db.fetchval("SELECT COUNT(*) FROM conversation_relays WHERE person_id = ?", (saara.id,)) == 0
+    assert await db.fetchval("SELECT COUNT(*) FROM outbox WHERE person_id = ? OR target_id IN ('saara', ?)",
+                             (saara.id, str(saara.id))) == 0
