@@ -142,7 +142,8 @@ class DiscordFrontend(Frontend):
         # enabled for the application in the developer portal. Other guild messages are dropped unread.
         intents.guild_messages = True
         intents.message_content = True
-        client = HumakoClient(self, intents=intents, guild_ready_timeout=self.guild_ready_timeout)
+        # No message cache: what members write is handed on, not kept in memory (and nothing here needs it).
+        client = HumakoClient(self, intents=intents, guild_ready_timeout=self.guild_ready_timeout, max_messages=None)
         self.client = client
         descriptions = {cog.name: cog.description for cog in self.app.cogs}
         self.tree = build_tree(client, list(self.app.core.commands.values()), descriptions, self.app.config,
