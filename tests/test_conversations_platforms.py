@@ -324,3 +324,27 @@ async def test_a_flood_in_the_thread_is_not_relayed_past_the_rate(both: TwoPlatf
     assert len(relayed) == limit
     # Told once, in the thread, then silent.
     assert thread_texts(both, thread_id).count("Lähetät komentoja liian nopeasti. Odota hetki ja yritä uudelleen.") == 1
+
+
+async def test_a_team_group_that_is_no_forum_gets_the_conversation_in_the_group(both: TwoPlatforms) -> None:
+    """createForumTopic refused (the group has no topics): the team reads the conversation in its group,
+    headed, and answers by replying to one of its messages; other chatter there stays unread."""
+    emma = both.dc_user("Emma")
+    emma_id = await person(both, "discord", emma, "Emma")
+    tero = both.tg_user("Tero")
+    ctx = ServiceContext(both.app)
+    await ctx.open_conversation("tutoring", "Statistics help", [Member.person(emma_id), Member.team("tutors")],
+                                first=Reply("Welcome"))
+    await both.settle()
+    assert not both.tg.calls_of("createForumTopic")[0].ok
+    [created] = both.dc.calls_to("POST", rf"^/channels/{tutors_channel(both)}/threads$")
+    thread_id = int(created.response["id"])
+    await dc_write(both, thread_id, emma, "Anyone there?")
+    group = both.tg.chats[tutors_group(both)]
+    relayed = both.tg.bot_messages(group.id)[-1]
+    assert relayed.text == f"{HEAD} · Emma\nAnyone there?"
+
+    await tg_send(both, lambda: both.tg.send_text(tero, "Yes, ask away", chat=group, reply_to=relayed))
+    await tg_send(both, lambda: both.tg.send_text(tero, "coffee?", chat=group))
+    assert thread_texts(both, thread_id)[-1] == "Tero\nYes, ask away"
+    assert [m[3] for m in HEARD.messages] == ["Anyone there?", "Yes, ask away"]

@@ -3,9 +3,8 @@
 Updates come in through two generic handlers, one for messages (typed lines; and texts, photos and documents
 for conversations, bot/conversations.py) and one for button presses; both hand the neutral core a Context
 and render its Reply back as HTML text with inline keyboards. A conversation's room is a forum topic of the
-team's group: its id is "<group id>/<topic id>". Everything the
-bot sends goes through PTB's rate-limiter hook (telegram_limits.py), the one place that keeps Telegram's
-flood limits and honours 429 retry_after.
+team's group: its id is "<group id>/<topic id>". Everything the bot sends goes through PTB's rate-limiter
+hook (telegram_limits.py), the one place that keeps Telegram's flood limits and honours 429 retry_after.
 """
 
 from __future__ import annotations
