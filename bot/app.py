@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from bot.clock import Clock
 from bot.commands import Cog, TaskSpec, ViewSpec
+from bot.conversations import Conversations
 from bot.core import Core
 from bot.i18n import CATALOGS, set_timezone
 from bot.live import LiveMessages
@@ -20,7 +21,6 @@ from bot.outbox import Outbox
 from bot.roles import Roles
 from bot.scheduler import Scheduler
 from bot.sealed import SealedDelivery, check_secret
-from bot.threads import PrivateThreads
 from storage.db import Database
 from storage.people import PeopleQueries
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BUILTIN_COGS = ("bot.builtin", "bot.reminders", "bot.account")
+BUILTIN_COGS = ("bot.builtin", "bot.reminders", "bot.account", "bot.conversations")
 
 
 def load_cog(module_name: str) -> Cog:
@@ -60,7 +60,7 @@ class Application:
     db: Database
     people: PeopleQueries
     outbox: Outbox
-    threads: PrivateThreads
+    conversations: Conversations
     live: LiveMessages
     scheduler: Scheduler
     sealed: SealedDelivery
@@ -82,7 +82,9 @@ class Application:
             tasks.update(cog.tasks)
             views.update(cog.views)
         self.outbox = Outbox(self)
-        self.threads = PrivateThreads(self)
+        self.conversations = Conversations(self, self.cogs)
+        self.conversations.sealed = self.sealed  # sealed members are reached (and recognised) through their routes
+        await self.conversations.load()
         self.live = LiveMessages(self, views)
         self.scheduler = Scheduler(self, tasks, [job for cog in self.cogs for job in cog.jobs])
         # dateparser's first parse costs ~100 ms: pay it now, not in the first person's command.

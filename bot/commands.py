@@ -413,6 +413,7 @@ class Cog:
         self.forgetters: list[Callable[..., Awaitable[None]]] = []
         self.mergers: list[Callable[..., Awaitable[None]]] = []
         self.startup: list[Callable[..., Awaitable[None]]] = []
+        self.conversation_handlers: dict[str, Callable[..., Awaitable[Any]]] = {}
 
     def command(
         self,
@@ -522,6 +523,20 @@ class Cog:
 
         def register(handler: Callable[..., Awaitable[Reply]]) -> Callable[..., Awaitable[Reply]]:
             self.deep_links[prefix] = handler
+            return handler
+
+        return register
+
+    def conversation_message(self, kind: str) -> Callable[[Any], Any]:
+        """`handler(ctx, message)` hears what members write in the cog's conversations of this kind (opened
+        with `ctx.open_conversation(kind, ...)`, see bot/conversations.py). It returns None to relay the message
+        to the other members as it is, False to relay nothing, or a Reply to relay instead."""
+
+        def register(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+            _check_name(kind, "conversation kind")
+            if kind in self.conversation_handlers:
+                raise DeclarationError(f"conversation kind {kind!r} declared twice")
+            self.conversation_handlers[kind] = handler
             return handler
 
         return register

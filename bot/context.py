@@ -6,7 +6,7 @@ them in the core and the frontends.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -17,6 +17,7 @@ from bot.i18n import Text, current_language
 if TYPE_CHECKING:
     from bot.app import Application
     from bot.config import Config
+    from bot.conversations import Member
     from bot.scheduler import Planned
     from storage.db import Database
     from storage.people import Person
@@ -92,18 +93,43 @@ class ServiceContext:
         shared = self.app.core.seal(reply, None) if reply is not None else None  # a view is signed by live.render
         await self.app.outbox.to_destination(destination, shared, shows=shows)
 
-    async def open_thread(self, destination: str, title: Text, people: list[int], reply: Reply) -> int:
-        """A private conversation for a few people (a student and their tutor) under a named destination, with
-        `reply` as its first message; returns the thread's id for post_to_thread.
+    async def open_conversation(self, kind: str, title: Text, members: Sequence[Member], *,
+                                host: str | None = None, first: Reply | None = None,
+                                first_from: Member | None = None) -> int:
+        """A conversation of `members` (`Member.person(id)`, `Member.team(destination)`, `Member.sealed(handle)`)
+        that they carry on both ways, each on their own platform; returns its id.
 
-        Where the destination's platform has private threads (Discord) the members with an account there
-        share one; everyone else gets each message as a DM on their own platform, headed with `title`.
+        `kind` names the cog's `@cog.conversation_message(kind)` handler, which hears what members write.
+        `host` (default: the first team member's destination) is where shared rooms open: a Discord thread
+        under its channel, a Telegram forum topic in its group when its team is a member. Everyone else gets
+        the conversation in their direct chat, headed with `title`. `first`: its opening message, from the bot,
+        or with `first_from` the words of that member (anonymous feedback: the sealed sender's text).
         """
-        return await self.app.threads.open(destination, title, people, self.app.core.seal(reply, None))
+        return await self.app.conversations.open(kind, title, members, host=host,
+                                                 first=self.app.core.seal(first, None) if first else None,
+                                                 first_from=first_from)
 
-    async def post_to_thread(self, thread_id: int, reply: Reply) -> None:
-        """A further message in a thread opened with open_thread, to every member."""
-        await self.app.threads.post(thread_id, self.app.core.seal(reply, None))
+    async def post_to_conversation(self, conversation_id: int, reply: Reply, *, label: Text | None = None) -> None:
+        """A message from the cog to every member (`label`: shown as its sender, e.g. the team's name)."""
+        await self.app.conversations.post(conversation_id, self.app.core.seal(reply, None), label=label)
+
+    async def add_to_conversation(self, conversation_id: int, member: Member, *, welcome: Reply | None = None) -> None:
+        await self.app.conversations.add(conversation_id, member, welcome=welcome)
+
+    async def remove_from_conversation(self, conversation_id: int, member: Member) -> None:
+        await self.app.conversations.remove(conversation_id, member)
+
+    async def transfer_conversation(self, conversation_id: int, old: Member, new: Member, *,
+                                    welcome: Reply | None = None) -> None:
+        """`new` takes `old`'s place in one step (a tutor hands the student over)."""
+        await self.app.conversations.transfer(conversation_id, old, new, welcome=welcome)
+
+    async def close_conversation(self, conversation_id: int) -> None:
+        """Members are told; the Discord thread is archived and locked, the Telegram topic closed."""
+        await self.app.conversations.close(conversation_id)
+
+    async def reopen_conversation(self, conversation_id: int) -> None:
+        await self.app.conversations.reopen(conversation_id)
 
     async def changed(self, kind: str, ref_id: int) -> None:
         """A stored thing changed: every posted copy of it is re-rendered and edited in place."""

@@ -166,6 +166,10 @@ class Core:
             return Reply()  # nothing to show: frontends send nothing
         return Reply(notice=TOO_FAST) if ctx.origin is not None else Reply(TOO_FAST, private=True)
 
+    def admit(self, ctx: Context) -> Reply | None:
+        """What a person writes outside commands (a conversation's room) counts against the same rate."""
+        return self._admit(ctx)
+
     def visible_commands(self, roles: frozenset[str]) -> list[CommandSpec]:
         return [spec for spec in self.commands.values() if self.may_use(spec, roles)]
 

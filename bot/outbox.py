@@ -4,8 +4,9 @@ A row is rendered in its reader's language when it is queued, so delivery needs 
 recipient who cannot be reached (blocked the bot, closed DMs) is recorded, and a person with a linked
 account on another platform gets the message there instead. Nothing here raises into a cog.
 
-Rows of kind "thread" belong to a private thread (bot/threads.py), opened on their first delivery. Rows of
-kind "sealed" name nobody: bot/sealed.py opens their route when it delivers them, then deletes them.
+Rows of kind "thread" belong to a conversation's shared room (bot/conversations.py), opened on their first
+delivery. Rows of kind "sealed" name nobody: bot/sealed.py opens their route when it delivers them, then
+deletes them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.commands import Rendered, Reply, render_reply
+from bot.conversations import CONVERSATION
 from bot.frontends.base import MessageGone, RetryLater, Sent, Target, Unreachable
 from bot.quiet import quiet_until
 from storage.outbox import OutboxQueries, OutboxRow
@@ -172,9 +174,9 @@ class Outbox:
         try:
             target = Target(row.target_kind, row.target_id)
             if row.target_kind == "thread":
-                chat_id = await self.app.threads.chat_for(row)
+                chat_id = await self.app.conversations.chat_for(row)
                 if chat_id is None:
-                    await self.app.threads.reroute_to_dms(row, message)
+                    await self.app.conversations.reroute(row, message)
                     return
                 target = Target("chat", chat_id)
             sent = await frontend.send(target, message)
@@ -187,7 +189,9 @@ class Outbox:
             await self._retry(row, error)
         else:
             await self.rows.mark_sent(row.id, self.app.clock.now(), sent.message_id)
-            if row.shows is not None:
+            if row.shows is not None and row.shows[0] == CONVERSATION:
+                await self.app.conversations.delivered(row, sent)
+            elif row.shows is not None:
                 await self.app.live.remember(row.shows, row.platform, sent, row.language, row.person_id)
 
     async def _retry(self, row: OutboxRow, error: Exception) -> None:

@@ -23,9 +23,10 @@ import pytest
 
 from bot.app import Application
 from bot.clock import Clock
-from bot.commands import Rendered
+from bot.commands import Cog, Rendered
 from bot.config import Config
 from bot.context import Context, Origin
+from bot.core import Core
 from bot.frontends.base import Sent
 from bot.frontends.discord import DiscordFrontend
 from bot.frontends.telegram import TelegramFrontend
@@ -100,12 +101,16 @@ class TwoPlatforms:
         self.app.core.press = recording_press  # type: ignore[method-assign]
 
     @classmethod
-    async def start(cls, data_dir: Path, tg: FakeTelegram, *, live_edit_seconds: float) -> TwoPlatforms:
+    async def start(cls, data_dir: Path, tg: FakeTelegram, *, live_edit_seconds: float,
+                    extra_cogs: tuple[Cog, ...] = ()) -> TwoPlatforms:
         base = with_role_ids(example_config(cogs=["ping", "events"], live_edit_seconds=live_edit_seconds))
         # team_chats=False keeps the Discord role ids next to the example's Telegram team chats.
         config: Config = telegram_config(tg, base, team_chats=False)
         dc = await FakeDiscord(guild_for(config)).start()
         app = Application(discord_config(dc, config), data_dir, clock=Clock(frozen_at=TEST_NOW))
+        if extra_cogs:  # test-only cogs go through the same registration as configured ones
+            app.cogs += list(extra_cogs)
+            app.core = Core(app, app.cogs)
         telegram = TelegramFrontend(app, poll_interval=0.0, poll_timeout=1)
         discord = DiscordFrontend(app, guild_ready_timeout=0.05)
         app.add_frontend(telegram)

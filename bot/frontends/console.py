@@ -6,6 +6,7 @@ Lines:  /command args       run a command (name=value pairs or positional words)
         :press DATA [#M]    send any button data for message #M (the last one), as a modified client can
         :dm | :channel NAME type in your direct chat, or in a destination's group channel
         :wait SECONDS       let time pass: due reminders and jobs run and their messages are printed
+        :reply #M           your next line replies to message #M (a conversation's message)
         :lang fi|en         the language your "platform" reports (before /language is used)
         # comment           ignored
 Everything the bot sends elsewhere (a team channel, another person's DM) is printed too, marked with where
@@ -61,6 +62,7 @@ class ConsoleFrontend(Frontend):
         self.people: dict[str, ConsolePerson] = {}
         self.chat = self._dm_chat()
         self._counter = 0
+        self._replying_to: str | None = None
 
     async def start(self) -> None:
         return None
@@ -141,12 +143,28 @@ class ConsoleFrontend(Frontend):
         else:
             ctx = await self._context()
             reply = await self.app.core.handle_text(ctx, line)
+            if reply is None:  # a message to a conversation (bot/conversations.py)
+                reply = await self._to_conversation(ctx, line)
+            self._replying_to = None
             if reply is None:
                 self.info("(not a command: type /help, or :help for console commands)")
             else:
                 await self._reply(ctx, reply)
         await self.app.settle()
         return self.printed[start:]
+
+    async def _to_conversation(self, ctx: Context, line: str) -> Reply | None:
+        """In your direct chat: to your conversation. In a team's channel: a reply (`:reply #M`) to a message
+        relayed there is the team's answer."""
+        conversations = self.app.conversations
+        if ctx.chat.direct:
+            return await conversations.from_direct(ctx, line, [], self._replying_to)
+        if self._replying_to is None:
+            return None
+        conversation_id = await conversations.relayed_in_chat(PLATFORM, ctx.chat.id, self._replying_to)
+        if conversation_id is None:
+            return None
+        return await conversations.from_team_chat(ctx, conversation_id, line, [])
 
     async def _reply(self, ctx: Context, reply: Reply, origin: Origin | None = None) -> None:
         message = render_reply(reply, ctx.language)
@@ -188,6 +206,8 @@ class ConsoleFrontend(Frontend):
         elif command == "wait" and args:
             await self.app.scheduler.advance(_seconds(args[0]))
             self.info(f"{args[0]} passed; now {self.app.clock.now():%Y-%m-%d %H:%M} UTC")
+        elif command == "reply" and args:
+            self._replying_to = args[0].lstrip("#")
         elif command == "lang" and args:
             self.person.language = args[0]
         else:

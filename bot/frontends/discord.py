@@ -1,7 +1,8 @@
 """Discord: slash commands, embeds, buttons and modals through discord.py, translating to and from the core.
 
-The frontend owns a `discord.Client` (intents: guilds and DMs; no member list, no message content). Slash
-commands come from the neutral model (discord_commands.py), replies are rendered by discord_render.py.
+The frontend owns a `discord.Client` (intents: guilds, DMs, and guild messages with their content, for what
+members write in conversation threads; no member list). Slash commands come from the neutral model
+(discord_commands.py), replies are rendered by discord_render.py.
 
 - An interaction is answered within Discord's 3 seconds: the core runs as a task and the interaction is
   deferred if it has not answered after `defer_after` seconds.
@@ -34,6 +35,7 @@ from bot.commands import (
     CHOICE_LABEL_MAX,
     Button,
     CommandSpec,
+    File,
     FormAsk,
     Kind,
     ParamSpec,
@@ -104,7 +106,7 @@ class HumakoClient(discord.Client):
 
 class DiscordFrontend(Frontend):
     platform = PLATFORM
-    private_threads = True
+    room_kind = "thread"
 
     def __init__(self, app: Application, *, guild_ready_timeout: float = 2.0) -> None:
         super().__init__(app)
@@ -136,7 +138,12 @@ class DiscordFrontend(Frontend):
         intents = discord.Intents.none()
         intents.guilds = True
         intents.dm_messages = True  # prompt answers in DMs (DM content needs no privileged intent)
-        client = HumakoClient(self, intents=intents, guild_ready_timeout=self.guild_ready_timeout)
+        # What members write in a conversation's thread. Message content is a privileged intent: it must be
+        # enabled for the application in the developer portal. Other guild messages are dropped unread.
+        intents.guild_messages = True
+        intents.message_content = True
+        # No message cache: what members write is handed on, not kept in memory (and nothing here needs it).
+        client = HumakoClient(self, intents=intents, guild_ready_timeout=self.guild_ready_timeout, max_messages=None)
         self.client = client
         descriptions = {cog.name: cog.description for cog in self.app.cogs}
         self.tree = build_tree(client, list(self.app.core.commands.values()), descriptions, self.app.config,
@@ -233,10 +240,11 @@ class DiscordFrontend(Frontend):
         except (aiohttp.ClientError, OSError, TimeoutError) as error:
             raise RetryLater(type(error).__name__) from None
 
-    async def open_thread(self, chat_id: str, title: str, user_ids: list[str]) -> str | None:
-        """A private thread (type 12, members cannot invite others) in a text channel, with the members added;
-        None if the channel cannot hold one (a forum or announcement channel, gone, or the bot may not), so
-        that the members get DMs rather than nothing."""
+    async def open_room(self, chat_id: str, title: str, user_ids: list[str], *, team: bool) -> str | None:
+        """A thread in a text channel, with the members added: private (type 12, members cannot invite others),
+        or public when the channel's team is a member (the channel's own permissions keep it to them). None
+        if the channel cannot hold one (a forum or announcement channel, gone, or the bot may not), so that
+        the members get DMs rather than nothing."""
         client = self._client()
         try:
             channel = client.get_channel(int(chat_id))
@@ -245,11 +253,12 @@ class DiscordFrontend(Frontend):
                     channel = await client.fetch_channel(int(chat_id))
             if not isinstance(channel, discord.TextChannel) or channel.is_news():
                 return None
+            kind = discord.ChannelType.public_thread if team else discord.ChannelType.private_thread
             async with self.limiter:
-                thread = await channel.create_thread(name=clip(title, THREAD_NAME_MAX) or "·",
-                                                     type=discord.ChannelType.private_thread, invitable=False)
+                thread = await channel.create_thread(name=clip(title, THREAD_NAME_MAX) or "·", type=kind,
+                                                     invitable=False)
         except (discord.Forbidden, discord.NotFound) as error:
-            log.warning("channel %s: no private thread: discord %s", chat_id, error.code)
+            log.warning("channel %s: no thread: discord %s", chat_id, error.code)
             return None
         except discord.HTTPException as error:
             raise _retry_or_raise(error) from None
@@ -258,12 +267,28 @@ class DiscordFrontend(Frontend):
         for user_id in user_ids:
             # The thread exists now: a member who cannot be added (left the server) must not make the outbox
             # open a second one. discord.py itself retries rate limits and server errors.
-            try:
-                async with self.limiter:
-                    await thread.add_user(discord.Object(int(user_id)))
-            except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as error:
-                log.warning("thread %s: adding a member failed: %s", thread.id, type(error).__name__)
+            await self.add_to_room(str(thread.id), user_id)
         return str(thread.id)
+
+    async def add_to_room(self, room_id: str, user_id: str) -> None:
+        await self._thread_call(room_id, "adding a member", self._client().http.add_user_to_thread,
+                                int(room_id), int(user_id))
+
+    async def remove_from_room(self, room_id: str, user_id: str) -> None:
+        await self._thread_call(room_id, "removing a member", self._client().http.remove_user_from_thread,
+                                int(room_id), int(user_id))
+
+    async def close_room(self, room_id: str, *, closed: bool) -> None:
+        """Archived and locked (only moderators and the bot can open it again), or both undone."""
+        await self._thread_call(room_id, "closing" if closed else "reopening", self._client().http.edit_channel,
+                                int(room_id), archived=closed, locked=closed)
+
+    async def _thread_call(self, room_id: str, what: str, call: Any, *args: Any, **options: Any) -> None:
+        try:
+            async with self.limiter:
+                await call(*args, **options)
+        except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as error:
+            log.warning("thread %s: %s failed: %s", room_id, what, type(error).__name__)
 
     async def _mirror_calendar(self, channel_id: int, message: Rendered) -> None:
         """A dated thing posted in a server also goes to the server's Events list."""
@@ -366,13 +391,29 @@ class DiscordFrontend(Frontend):
             self._finished(interaction.id)
 
     async def on_message(self, message: discord.Message) -> None:
-        """A DM that is not a command: the answer to the core's question (a missing parameter, long text)."""
-        if message.author.bot or message.guild is not None or not message.content:
+        """A DM that is not a command (the answer to the core's question, or a message to the person's
+        conversation), or a message in a conversation's thread. Other guild messages are not read."""
+        if message.author.bot:
+            return
+        conversation_id = self.app.conversations.room_of(PLATFORM, str(message.channel.id))
+        if message.guild is not None and conversation_id is None:
             return
         try:
-            chat = Chat(PLATFORM, str(message.channel.id), direct=True)
+            direct = message.guild is None
+            chat = Chat(PLATFORM, str(message.channel.id), direct=direct)
             ctx = await self._person_context(message.author, chat, self._locales.get(message.author.id))
-            reply = await self.app.core.handle_text(ctx, message.content)
+            files = [File(a.filename, await a.read(), a.content_type or "application/octet-stream")
+                     for a in message.attachments]
+            conversations = self.app.conversations
+            if not direct:
+                assert conversation_id is not None
+                reply = await conversations.from_room(ctx, conversation_id, message.content, files)
+            else:
+                reply = await self.app.core.handle_text(ctx, message.content) if message.content else None
+                if reply is None:
+                    replied = message.reference.message_id if message.reference else None
+                    reply = await conversations.from_direct(ctx, message.content, files,
+                                                            str(replied) if replied else None)
             rendered = render_reply(reply, ctx.language) if reply is not None else None
             if rendered is not None and rendered.has_body():  # nothing to say past the rate, once told
                 async with self.limiter:
