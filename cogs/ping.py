@@ -21,7 +21,7 @@ def _again(count: int) -> Button:
 @cog.command(_("Check that I am alive"))
 async def ping(ctx: Context,
                message: Annotated[str | None, Param(_("Something to echo back"), max_len=50,
-                                                    names={"fi": "viesti"}, example="hello")] = None) -> Reply:
+                                                    names={"fi": "viesti"})] = None) -> Reply:
     text = _("Pong: {message}", message=message) if message else _("Pong!")
     return Reply(text, buttons=[_again(1)])
 

@@ -85,3 +85,14 @@ def test_the_kit_needs_no_test_framework() -> None:
     program = "import sys, bot.testing; print(sorted(m for m in sys.modules if m.split('.')[0] == 'pytest'))"
     result = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+async def test_the_guides_example_ping_button_counts_for_its_owner_only() -> None:
+    """The example in docs/writing-a-cog.md, as written there."""
+    async with test_bot(cogs=["ping"]) as bot:
+        [card] = await bot.say("/ping viesti=moi", as_="Olli")
+        await bot.press("Uudestaan", message=card.number)
+        assert bot.message(card.number).text == "Pong ×2"
+        refused = texts(await bot.press("Uudestaan", message=card.number, as_="Emma"))
+        assert "Tämä painike on" in refused
+        assert bot.message(card.number).text == "Pong ×2"
