@@ -116,7 +116,7 @@ class Reply:
     text: Text = ""
     title: Text | None = None
     fields: Sequence[tuple[Text, Text]] = ()
-    buttons: Sequence[Sequence[Button]] = ()
+    buttons: Sequence[Sequence[Button]] | Sequence[Button] = ()  # rows, or a flat list as one row
     files: Sequence[File] = ()
     private: bool = False  # only the person sees it (Discord ephemeral; a DM elsewhere)
     edit: bool = False  # an action's reply that replaces the message the button was on
@@ -126,13 +126,28 @@ class Reply:
     form: FormAsk | None = None  # the core asks for fields: a modal where the platform has one, else this text
 
     def __post_init__(self) -> None:
-        # Accept a flat list of buttons as one row.
-        if self.buttons and isinstance(self.buttons[0], Button):
-            self.buttons = [list(self.buttons)]  # type: ignore[list-item]
+        self.buttons = button_rows(self.buttons)
+
+    @property
+    def rows(self) -> list[list[Button]]:
+        """The buttons as rows (a flat list given to the constructor is one row)."""
+        return button_rows(self.buttons)
 
     @property
     def all_buttons(self) -> list[Button]:
-        return [button for row in self.buttons for button in row]
+        return [button for row in self.rows for button in row]
+
+
+def button_rows(buttons: Sequence[Sequence[Button]] | Sequence[Button]) -> list[list[Button]]:
+    """Rows of buttons; loose buttons (a flat list) form one row."""
+    loose: list[Button] = []
+    rows: list[list[Button]] = []
+    for item in buttons:
+        if isinstance(item, Button):
+            loose.append(item)
+        else:
+            rows.append(list(item))
+    return [loose, *rows] if loose else rows
 
 
 def clip(text: str, limit: int) -> str:
@@ -632,7 +647,7 @@ def render_reply(reply: Reply, language: str) -> Rendered:
         title=render(reply.title, language) if reply.title is not None else None,
         fields=[(render(name, language), render(value, language)) for name, value in reply.fields],
         buttons=[[RenderedButton(render(b.label, language), b.action, b.url, b.style) for b in row]
-                 for row in reply.buttons],
+                 for row in reply.rows],
         files=list(reply.files),
         private=reply.private,
         edit=reply.edit,

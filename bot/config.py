@@ -518,6 +518,12 @@ def load_config(path: Path, env: Mapping[str, str] = os.environ, cogs_dir: Path 
     return _build(data, env, cogs_dir, Path(path))
 
 
+def config_from_tables(data: Mapping[str, Any], env: Mapping[str, str] = os.environ,
+                       cogs_dir: Path = DEFAULT_COGS_DIR, source: Path = Path("<tables>")) -> Config:
+    """Validate configuration already read as TOML tables (the test kit's example with changes)."""
+    return _build(dict(data), env, cogs_dir, source)
+
+
 def _cog_module(name: str, cogs_dir: Path) -> ModuleType:
     """Import the cog module `name`: cogs.<name>, or the module in another cogs directory (a test's)."""
     if cogs_dir.resolve() == DEFAULT_COGS_DIR.resolve():

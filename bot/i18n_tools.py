@@ -33,9 +33,10 @@ def _calls(tree: ast.AST) -> Iterator[tuple[str, str | None, int]]:
         args = node.args
         if node.func.id == "_" and args and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
             yield args[0].value, None, node.lineno
-        elif (node.func.id == "ngettext" and len(args) >= 2
-              and all(isinstance(a, ast.Constant) for a in args[:2])):
-            yield args[0].value, args[1].value, node.lineno  # type: ignore[union-attr]
+        elif node.func.id == "ngettext" and len(args) >= 2:
+            one, many = args[0], args[1]
+            if isinstance(one, ast.Constant) and isinstance(many, ast.Constant):
+                yield str(one.value), str(many.value), node.lineno
 
 
 def missing(language: str) -> list[str]:

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from bot.context import Context
+from bot.testing import ConsoleBot, texts
 from cogs.events.common import cog
 from storage.db import DEFAULT_MIGRATIONS_DIR, Database
-from tests.harness import ConsoleBot, texts
 from tests.personal_helpers import link_code
 
 QUIZ = '/event create title="Quiz night" start="4.12. klo 18" where=helsinki description="Fun quiz" capacity={n}'

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import discord
 
@@ -26,13 +26,23 @@ DEFAULT_LENGTH = timedelta(hours=2)  # Discord requires an end for external even
 NAME_MAX, LOCATION_MAX, DESCRIPTION_MAX = 100, 100, 1000
 
 
+class EventFields(TypedDict):
+    """What an external scheduled event is made of (discord.py's keyword arguments)."""
+
+    name: str
+    start_time: datetime
+    end_time: datetime
+    location: str
+    description: str
+
+
 class GuildCalendar:
     def __init__(self, db: Database, now: Callable[[], datetime]) -> None:
         self.db = db
         self.now = now
         self._locks: dict[tuple[int, str], asyncio.Lock] = {}  # the outbox posts copies concurrently
         # What each entry last looked like: an RSVP edits the card but not the calendar, so skip those.
-        self._mirrored: dict[tuple[int, str], dict[str, object]] = {}
+        self._mirrored: dict[tuple[int, str], EventFields] = {}
 
     async def mirror(self, guild: discord.Guild, entry: CalendarEntry) -> None:
         lock = self._locks.setdefault((guild.id, entry.uid), asyncio.Lock())
@@ -74,7 +84,7 @@ class GuildCalendar:
             self._mirrored[key] = _fields(entry)
 
 
-def _fields(entry: CalendarEntry) -> dict[str, object]:
+def _fields(entry: CalendarEntry) -> EventFields:
     start: datetime = entry.start
     return {
         "name": str(entry.title)[:NAME_MAX] or entry.uid,

@@ -101,7 +101,7 @@ async def feedback(
         rated = await q.feedback([found.id])
         if not rated:
             return Reply(_("No feedback on {title} yet.", title=found.title), private=True)
-        comments = [f"– {c}" for c in rated[0].comments] or [_("No comments.")]
+        comments: list[Text] = [f"– {c}" for c in rated[0].comments] or [_("No comments.")]
         return Reply(Lines(_rated_line(rated[0]), _("Comments:"), *comments),
                      title=_("Feedback: {title}", title=found.title), private=True)
     period = timedelta(days=days or 30)
@@ -116,7 +116,7 @@ async def feedback(
     lines: list[Text] = [_rated_line(r) for r in rated]
     lines.append(_("All together: {average}/5 from {count} ratings on {events} events.",
                    average=Average(overall), count=total, events=len(rated)))
-    comments = sum(len(r.comments) for r in rated)
-    if comments:
-        lines.append(_("{count} comments: /event feedback event:<id> shows them.", count=comments))
+    commented = sum(len(r.comments) for r in rated)
+    if commented:
+        lines.append(_("{count} comments: /event feedback event:<id> shows them.", count=commented))
     return Reply(Lines(*lines), title=heading, private=True)
