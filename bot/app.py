@@ -74,6 +74,13 @@ class Application:
         set_timezone(self.config.tz)
         CATALOGS.load()
         self.db = await Database.open(self.database_path)
+        try:
+            for cog in self.cogs:  # enabled cogs' own tables, after the core's
+                if cog.migrations is not None:
+                    await self.db.migrate(cog.migrations, component=cog.name)
+        except BaseException:
+            await self.db.close()
+            raise
         self.people = PeopleQueries(self.db)
         self.sealed = SealedDelivery(self)
         tasks: dict[str, TaskSpec] = {}

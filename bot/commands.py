@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from bot.i18n import Msg, Text, _
@@ -390,7 +391,7 @@ class Cog:
 
     def __init__(self, name: str, description: Text, *, prefix: str | None = None, grouped: bool = True,
                  settings: Mapping[str, Field] | None = None, section: str | None = None,
-                 needs_secret: bool = False):
+                 needs_secret: bool = False, migrations: Path | None = None):
         _check_name(name, "cog")
         _check_description(description, f"cog {name}")
         self.name = name
@@ -402,6 +403,9 @@ class Cog:
         self.section = section or name
         # It seals routes or hashes senders (bot/sealed.py): start-up refuses a missing or short secret.
         self.needs_secret = needs_secret
+        # Its own tables: NNNN_name.sql files numbered from 0001 in this folder, recorded under the cog's name and
+        # applied at start (after the core's) when the cog is enabled. Its queries live next to them.
+        self.migrations = migrations
         self.commands: list[CommandSpec] = []
         self.forms: dict[str, CommandSpec] = {}
         self.actions: dict[str, ActionSpec] = {}

@@ -22,6 +22,7 @@ from typing import Any
 import aiosqlite
 
 __all__ = [
+    "CORE",
     "DEFAULT_MIGRATIONS_DIR",
     "Database",
     "Migration",
@@ -41,6 +42,13 @@ Row = aiosqlite.Row
 Params = Sequence[Any] | Mapping[str, Any]
 
 DEFAULT_MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+CORE = "core"  # the component of the core's migrations; a cog's are recorded under the cog's name
+# Migrations that were global files before each cog had its own folder: (old version, name) -> (cog, new version,
+# name). A database recorded in the old numbering is converted once (Database._records_per_component).
+MOVED_TO_COGS: dict[tuple[int, str], tuple[str, int, str]] = {
+    (5, "events"): ("event", 1, "events"),
+    (11, "rsvp_order"): ("event", 2, "rsvp_order"),
+}
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([A-Za-z0-9_]+)\.sql$")
 _INSERT = re.compile(r"^\s*(INSERT|REPLACE)\b", re.IGNORECASE)
 _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
@@ -252,30 +260,51 @@ class Database:
 
     # -- migrations ----------------------------------------------------------------------------
 
-    async def schema_version(self) -> int:
-        return int(await self.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
+    async def schema_version(self, component: str = CORE) -> int:
+        return int(await self.fetchval(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE component = ?", (component,)))
 
-    async def migrate(self, directory: Path = DEFAULT_MIGRATIONS_DIR) -> list[int]:
-        """Apply pending migrations in order, each atomically with its record; return applied versions."""
-        await self.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-        )
-        done = {row[0] for row in await self.fetchall("SELECT version FROM schema_migrations")}
+    async def migrate(self, directory: Path = DEFAULT_MIGRATIONS_DIR, component: str = CORE) -> list[int]:
+        """Apply `component`'s pending migrations in order, each atomically with its record; return the versions
+        applied. The core's are 'core'; a cog's are numbered from 0001 in its own folder and recorded under its
+        name, so adding a cog needs no number from anyone else."""
+        await self._records_per_component()
+        done = {row[0] for row in await self.fetchall(
+            "SELECT version FROM schema_migrations WHERE component = ?", (component,))}
         available = discover_migrations(directory)
         unknown = done - {m.version for m in available}
         if unknown:
             # The database is newer than this code (e.g. after a rollback deploy); keep going, but say so.
-            log.warning("database has migrations not present in %s: %s", directory, sorted(unknown))
+            log.warning("database has %s migrations not present in %s: %s", component, directory, sorted(unknown))
         applied: list[int] = []
         for migration in available:
             if migration.version not in done:
-                await self._apply(migration)
+                await self._apply(migration, component)
                 applied.append(migration.version)
         return applied
 
-    async def _apply(self, migration: Migration) -> None:
-        filename = migration.path.name
+    async def _records_per_component(self) -> None:
+        """schema_migrations with a component column; a database from before (one global numbering) is converted
+        once, its records of files that moved into a cog renamed to the cog's numbers (MOVED_TO_COGS), so nothing
+        runs twice."""
+        columns = [row["name"] for row in await self.fetchall("PRAGMA table_info(schema_migrations)")]
+        if "component" in columns:
+            return
+        async with self.transaction():
+            await self.execute(
+                "CREATE TABLE schema_migrations_new (component TEXT NOT NULL, version INTEGER NOT NULL,"
+                " name TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (component, version))")
+            if columns:  # records in the global numbering
+                for row in await self.fetchall("SELECT version, name, applied_at FROM schema_migrations"):
+                    component, version, name = MOVED_TO_COGS.get((row["version"], row["name"]),
+                                                                  (CORE, row["version"], row["name"]))
+                    await self.execute("INSERT INTO schema_migrations_new VALUES (?, ?, ?, ?)",
+                                       (component, version, name, row["applied_at"]))
+                await self.execute("DROP TABLE schema_migrations")
+            await self.execute("ALTER TABLE schema_migrations_new RENAME TO schema_migrations")
+
+    async def _apply(self, migration: Migration, component: str = CORE) -> None:
+        filename = migration.path.name if component == CORE else f"{component}/{migration.path.name}"
         try:
             statements = split_sql(migration.path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -290,8 +319,8 @@ class Database:
                     await self.execute(statement)
                 step = "recording the migration"
                 await self.execute(
-                    "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
-                    (migration.version, migration.name, now_iso()),
+                    "INSERT INTO schema_migrations(component, version, name, applied_at) VALUES (?, ?, ?, ?)",
+                    (component, migration.version, migration.name, now_iso()),
                 )
         except sqlite3.Error as exc:
             raise MigrationError(f"{filename}: {step} failed: {exc}") from exc

@@ -35,7 +35,7 @@ from cogs.events.common import (
 )
 from cogs.events.schedule import schedule_event
 from cogs.events.validate import Timing, check_place
-from storage.events import Event
+from cogs.events.storage import Event
 
 NO_FILTER = "-"  # in a page button's action id: "no filter given"
 
