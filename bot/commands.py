@@ -391,12 +391,14 @@ class Cog:
 
     def __init__(self, name: str, description: Text, *, prefix: str | None = None, grouped: bool = True,
                  settings: Mapping[str, Field] | None = None, section: str | None = None,
-                 needs_secret: bool = False, migrations: Path | None = None):
+                 needs_secret: bool = False, migrations: Path | None = None, keys: str | None = None):
         _check_name(name, "cog")
         _check_description(description, f"cog {name}")
         self.name = name
         self.description = description
         self.prefix = prefix or name
+        # Its scheduled rows' keys start with `<keys>:` (default its prefix): ctx.schedule/unschedule check it.
+        self.keys = keys or self.prefix
         self.grouped = grouped
         # The cog's config table ([<section>], default its name) and its schema, validated by load_config.
         self.settings: Mapping[str, Field] | None = settings
@@ -502,6 +504,8 @@ class Cog:
 
     def job(self, *, cron: str | None = None, config_key: str | None = None) -> Callable[[Any], Any]:
         def register(handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+            if any(job.name == handler.__name__ for job in self.jobs):
+                raise DeclarationError(f"job {handler.__name__!r} declared twice by cog {self.name!r}")
             self.jobs.append(JobSpec(self, handler.__name__, handler, cron, config_key))
             return handler
 
@@ -509,6 +513,8 @@ class Cog:
 
     def task(self, name: str) -> Callable[[Any], Any]:
         def register(handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+            if name in self.tasks:
+                raise DeclarationError(f"task {name!r} declared twice by cog {self.name!r}")
             self.tasks[name] = TaskSpec(self, name, handler)
             return handler
 
@@ -516,6 +522,8 @@ class Cog:
 
     def view(self, kind: str) -> Callable[[Any], Any]:
         def register(handler: Callable[..., Awaitable[Reply | None]]) -> Callable[..., Awaitable[Reply | None]]:
+            if kind in self.views:
+                raise DeclarationError(f"view {kind!r} declared twice by cog {self.name!r}")
             self.views[kind] = ViewSpec(self, kind, handler)
             return handler
 
@@ -525,6 +533,8 @@ class Cog:
         """`/start <prefix>_<rest>` (Telegram deep links, console `/start`) reaches this handler."""
 
         def register(handler: Callable[..., Awaitable[Reply]]) -> Callable[..., Awaitable[Reply]]:
+            if prefix in self.deep_links:
+                raise DeclarationError(f"deep link {prefix!r} declared twice by cog {self.name!r}")
             self.deep_links[prefix] = handler
             return handler
 

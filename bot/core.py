@@ -10,6 +10,7 @@ import dataclasses
 import enum
 import logging
 from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -24,10 +25,13 @@ from bot.commands import (
     DeclarationError,
     FieldError,
     FormAsk,
+    JobSpec,
     Kind,
     ParamSpec,
     Reply,
+    TaskSpec,
     UserError,
+    ViewSpec,
 )
 from bot.context import Account, Chat, Context, Origin
 from bot.i18n import Lines, Text, _, current_language, normalise_language
@@ -123,10 +127,21 @@ class Core:
         bot_config = app.config.bot
         self.rate = RateLimiter(bot_config.command_rate, bot_config.command_rate_seconds)
         self._signer: ActionSigner | None = None
+        self.tasks: dict[str, TaskSpec] = {}
+        self.views: dict[str, ViewSpec] = {}
+        self.deep_links: dict[str, tuple[Cog, Callable[..., Awaitable[Reply]]]] = {}
+        self.jobs: list[JobSpec] = []
+        self._owners: dict[tuple[str, str], Cog] = {}
         for cog in (prompts, *cogs):
             self._register(cog)
 
     def _register(self, cog: Cog) -> None:
+        """Every registration is namespaced by its cog; a second cog claiming a name already taken is refused
+        here, at load, instead of silently replacing the first one's."""
+        for what, name in (("cog", cog.name), ("action prefix", cog.prefix), ("schedule key prefix", cog.keys)):
+            owner = self._owners.setdefault((what, name), cog)
+            if owner is not cog:
+                raise DeclarationError(f"cogs {owner.name!r} and {cog.name!r} both use the {what} {name!r}")
         for spec in cog.commands:
             if spec.path in self.commands or spec.flat_name in self.by_flat_name:
                 raise DeclarationError(f"/{spec.full_name} is declared by two cogs")
@@ -136,6 +151,33 @@ class Core:
             self.actions[(cog.prefix, name)] = action
         for form in cog.forms.values():
             self.forms[form.handler] = form
+        self._claim(cog, "task", cog.tasks, self.tasks)
+        self._claim(cog, "view", cog.views, self.views)
+        self._claim(cog, "deep link", cog.deep_links, self.deep_links)
+        self.jobs += cog.jobs  # run as `<cog>.<job>` (bot/scheduler.py): unique once cog names are
+
+    @staticmethod
+    def _claim(cog: Cog, what: str, mine: Mapping[str, Any], taken: dict[str, Any]) -> None:
+        for name, spec in mine.items():
+            if name in taken:
+                owner = getattr(taken[name], "cog", None) or taken[name]
+                raise DeclarationError(f"{what} {name!r} is declared by cogs {getattr(owner, 'name', owner)!r} "
+                                       f"and {cog.name!r}")
+            taken[name] = spec if what != "deep link" else (cog, spec)
+
+    def key_owner(self, key: str) -> Cog | None:
+        """The cog whose schedule-key namespace `key` is in (`ev:42:rem:24:0` is the events cog's)."""
+        prefix = key.split(":", 1)[0]
+        owner = self._owners.get(("schedule key prefix", prefix))
+        return owner if owner is not None and key.startswith(f"{prefix}:") else None
+
+    def check_key(self, key: str, cog: Cog | None) -> None:
+        """A schedule key must be in its cog's namespace (`<keys>:...`): one cog cannot move or cancel another's
+        rows. `cog` is the cog acting, where known (the task's cog when scheduling)."""
+        owner = self.key_owner(key)
+        if owner is None or (cog is not None and owner is not cog):
+            expected = f"{cog.keys}:" if cog is not None else "<a cog's keys prefix>:"
+            raise DeclarationError(f"schedule key {key!r} is outside its cog's namespace {expected!r}")
 
     def group_names(self) -> set[str]:
         return {spec.path[0] for spec in self.commands.values() if len(spec.path) == 2}
@@ -366,6 +408,7 @@ class Core:
     async def _run(self, ctx: Context, spec: CommandSpec, values: dict[str, Any]) -> Reply:
         # Defaults on a copy: a FieldError keeps the flow, and an unanswered field must stay unanswered.
         values = {**{p.name: p.default for p in spec.params}, **values}
+        ctx.cog = spec.cog
         reply = await spec.handler(ctx, **values)
         if ctx.missed_messages:
             # Our direct messages to this person failed (closed DMs, blocked bot): say so where they are now.
@@ -484,6 +527,7 @@ class Core:
             action, typed = self._resolve(signed)
             mine = signed.owner is not None and await self.app.people.is_same(signed.owner, ctx.person.id)
             self._check_press(ctx, action, mine)
+            ctx.cog = action.cog
             reply = await action.handler(ctx, *typed)
             reply, owner = await self._keep_shared_messages(ctx, reply, mine)
         except PressRefused as refusal:
