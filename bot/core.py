@@ -156,13 +156,11 @@ class Core:
         self._claim(cog, "deep link", cog.deep_links, self.deep_links)
         self.jobs += cog.jobs  # run as `<cog>.<job>` (bot/scheduler.py): unique once cog names are
 
-    @staticmethod
-    def _claim(cog: Cog, what: str, mine: Mapping[str, Any], taken: dict[str, Any]) -> None:
+    def _claim(self, cog: Cog, what: str, mine: Mapping[str, Any], taken: dict[str, Any]) -> None:
         for name, spec in mine.items():
-            if name in taken:
-                owner = getattr(taken[name], "cog", None) or taken[name]
-                raise DeclarationError(f"{what} {name!r} is declared by cogs {getattr(owner, 'name', owner)!r} "
-                                       f"and {cog.name!r}")
+            owner = self._owners.setdefault((what, name), cog)
+            if owner is not cog:
+                raise DeclarationError(f"{what} {name!r} is declared by cogs {owner.name!r} and {cog.name!r}")
             taken[name] = spec if what != "deep link" else (cog, spec)
 
     def key_owner(self, key: str) -> Cog | None:
