@@ -87,8 +87,8 @@ async def test_schedule_keys_stay_in_their_cogs_namespace(tmp_path: Path) -> Non
     bot = await ConsoleBot.start(tmp_path, extra_cogs=(notes,))
     try:
         events = next(c for c in bot.app.cogs if c.name == "event")
-        await bot.say('/event create title=Quiz start="4.12. klo 18" where=helsinki description=x', as_="Olli", roles="organiser",
-                      where="dm")
+        await bot.say('/event create title=Quiz start="4.12. klo 18" where=helsinki description=x', as_="Olli",
+                      roles="organiser", where="dm")
         pending = "SELECT COUNT(*) FROM scheduled WHERE status = 'pending' AND key LIKE 'ev:%'"
         before = await bot.app.db.fetchval(pending)
         assert before > 0
