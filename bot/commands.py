@@ -391,7 +391,8 @@ class Cog:
 
     def __init__(self, name: str, description: Text, *, prefix: str | None = None, grouped: bool = True,
                  settings: Mapping[str, Field] | None = None, section: str | None = None,
-                 needs_secret: bool = False, migrations: Path | None = None, keys: str | None = None):
+                 needs_secret: bool = False, migrations: Path | None = None, keys: str | None = None,
+                 roles: Mapping[str, Text] | None = None):
         _check_name(name, "cog")
         _check_description(description, f"cog {name}")
         self.name = name
@@ -399,6 +400,11 @@ class Cog:
         self.prefix = prefix or name
         # Its scheduled rows' keys start with `<keys>:` (default its prefix): ctx.schedule/unschedule check it.
         self.keys = keys or self.prefix
+        # The roles its commands and buttons use, with their names as shown ("Only organisers can ..."): a role
+        # neither declared by a loaded cog nor defined in config is refused at load (bot/core.py).
+        self.roles: dict[str, Text] = dict(roles or {})
+        for role in self.roles:
+            _check_name(role, "role")
         self.grouped = grouped
         # The cog's config table ([<section>], default its name) and its schema, validated by load_config.
         self.settings: Mapping[str, Field] | None = settings

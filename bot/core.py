@@ -7,6 +7,7 @@ error replies all happen here, before and around a cog's handler, so they hold i
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import enum
 import logging
 from collections import deque
@@ -33,9 +34,11 @@ from bot.commands import (
     UserError,
     ViewSpec,
 )
+from bot.config import RoleSource
 from bot.context import Account, Chat, Context, Origin
 from bot.i18n import Lines, Text, _, current_language, normalise_language
 from bot.params import action_arg, convert, reads_as_date
+from bot.roles import EVERYONE
 from bot.signing import ActionSigner, Signed, load_key
 from bot.textargs import is_command, parse_args, split_command
 
@@ -132,8 +135,10 @@ class Core:
         self.deep_links: dict[str, tuple[Cog, Callable[..., Awaitable[Reply]]]] = {}
         self.jobs: list[JobSpec] = []
         self._owners: dict[tuple[str, str], Cog] = {}
+        self.role_names: dict[str, Text] = {EVERYONE: _("students")}
         for cog in (prompts, *cogs):
             self._register(cog)
+        self._check_roles()
 
     def _register(self, cog: Cog) -> None:
         """Every registration is namespaced by its cog; a second cog claiming a name already taken is refused
@@ -155,6 +160,28 @@ class Core:
         self._claim(cog, "view", cog.views, self.views)
         self._claim(cog, "deep link", cog.deep_links, self.deep_links)
         self.jobs += cog.jobs  # run as `<cog>.<job>` (bot/scheduler.py): unique once cog names are
+        for role, name in cog.roles.items():
+            self.role_names.setdefault(role, name)  # a role two cogs share keeps the first one's name
+
+    def _check_roles(self) -> None:
+        """Every role a command, form or button names is declared by a cog or defined in config; config's
+        names win over a cog's (the community's own words)."""
+        for role, source in self.app.config.roles.items():
+            if source.name("fi") or role not in self.role_names:
+                self.role_names[role] = ConfiguredRoleName(source, role)
+        known = sorted(self.role_names)
+        for cog in (prompts, *self.cogs):
+            specs: list[CommandSpec | ActionSpec] = [*cog.commands, *cog.forms.values(), *cog.actions.values()]
+            for spec in specs:
+                for role in sorted(spec.roles or ()):
+                    if role not in self.role_names:
+                        close = difflib.get_close_matches(role, known, n=1)
+                        hint = f" (did you mean {close[0]!r}?)" if close else ""
+                        raise DeclarationError(f"{cog.name} {spec.name}: unknown role {role!r}{hint}; declare it with "
+                                               f"Cog(..., roles={{{role!r}: _(...)}}) or define [roles.{role}]")
+
+    def role_name(self, role: str) -> Text:
+        return self.role_names.get(role, role)
 
     def _claim(self, cog: Cog, what: str, mine: Mapping[str, Any], taken: dict[str, Any]) -> None:
         for name, spec in mine.items():
@@ -418,7 +445,7 @@ class Core:
         if not self.may_use(spec, ctx.roles):
             assert spec.roles is not None
             raise UserError(_("Only {roles} can use /{command}.",
-                              roles=Lines(*(role_name(r) for r in sorted(spec.roles)), sep=", "),
+                              roles=Lines(*(self.role_name(r) for r in sorted(spec.roles)), sep=", "),
                               command=spec.full_name))
 
     def _go_private(self, ctx: Context, spec: CommandSpec) -> Reply:
@@ -552,8 +579,8 @@ class Core:
     def _check_press(self, ctx: Context, action: ActionSpec, mine: bool) -> None:
         if not self.may_use(action, ctx.roles):
             assert action.roles is not None
-            raise PressRefused(Reply(notice=_("Only {roles} can use this button.",
-                                              roles=Lines(*(role_name(r) for r in sorted(action.roles)), sep=", "))))
+            names = Lines(*(self.role_name(r) for r in sorted(action.roles)), sep=", ")
+            raise PressRefused(Reply(notice=_("Only {roles} can use this button.", roles=names)))
         if action.owner_only and not mine:
             raise PressRefused(Reply(notice=NOT_YOURS))
 
@@ -610,21 +637,15 @@ def refused(asked: Reply, message: Text) -> Reply:
 MISSED_MESSAGES_NOTE = _("(I could not send you direct messages lately: your DMs were closed or I was blocked. "
                          "Allow direct messages from me so that reminders reach you.)")
 
-ROLE_NAMES = {
-    "student": _("students"),
-    "tutor": _("tutors"),
-    "advocacy": _("the advocacy team"),
-    "harassment": _("harassment contacts"),
-    "organiser": _("organisers"),
-    "mentor": _("mentors"),
-    "aktori": _("aktoris"),
-    "mentor_coordinator": _("mentor coordinators"),
-    "board": _("the board"),
-}
+@dataclass(frozen=True)
+class ConfiguredRoleName:
+    """A role's name from config ([roles.X] name_fi / name_en), in the reader's language."""
 
+    source: RoleSource
+    role: str
 
-def role_name(role: str) -> Any:
-    return ROLE_NAMES.get(role, role)
+    def render(self, language: str) -> str:
+        return self.source.name(language) or self.role
 
 
 # The prompt flow's own buttons: declared like a cog's, so the permission rules and the matrix cover them.

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.commands import Cog, DeclarationError, Reply
-from bot.context import ServiceContext
+from bot.context import Context, ServiceContext
 from tests.cogs.notes import notes_cog
 from tests.harness import ConsoleBot, texts
 
@@ -137,3 +137,54 @@ async def test_forget_hooks_run_in_one_transaction_with_the_erasure(tmp_path: Pa
         assert conn.execute("SELECT body FROM test_notes").fetchall() == [("kahvi",)]
         assert conn.execute("SELECT display_name FROM people").fetchall() == [("Olli",)]
         assert conn.execute("SELECT COUNT(*) FROM reminders").fetchone() == (1,)
+
+
+# ---------------------------------------------------------------------------------------------- roles
+
+
+class Named:
+    """A role's name in the reader's language, as a cog's `_()` gives it (no catalogue entry for a test cog)."""
+
+    def __init__(self, **names: str) -> None:
+        self.names = names
+
+    def render(self, language: str) -> str:
+        return self.names[language]
+
+
+def roles_cog(role: str = "moderator", *, declare: bool = True) -> Cog:
+    cog = Cog("modtest", "Roles (test)", grouped=False,
+              roles={"moderator": Named(fi="moderaattorit", en="moderators")} if declare else None)
+
+    @cog.command("Moderate", roles={role})
+    async def moderate(ctx: Context) -> Reply:
+        return Reply("moderated")
+
+    return cog
+
+
+async def test_a_role_a_cog_declares_is_named_in_the_readers_language(tmp_path: Path) -> None:
+    bot = await ConsoleBot.start(tmp_path, extra_cogs=(roles_cog(),))
+    try:
+        assert texts(await bot.say("/moderate", as_="Olli")) == "Vain moderaattorit voivat käyttää komentoa /moderate."
+        await bot.say("/language en")
+        assert texts(await bot.say("/moderate")) == "Only moderators can use /moderate."
+        assert texts(await bot.say("/moderate", as_="Mira", roles="moderator")) == "moderated"
+    finally:
+        await bot.stop()
+
+
+async def test_a_role_defined_in_config_is_named_as_config_says(tmp_path: Path) -> None:
+    bot = await ConsoleBot.start(tmp_path, extra_cogs=(roles_cog("tutor"),))  # [roles.tutor] name_fi = "tutorit"
+    try:
+        assert texts(await bot.say("/moderate", as_="Olli")) == "Vain tutorit voivat käyttää komentoa /moderate."
+    finally:
+        await bot.stop()
+
+
+async def test_an_unknown_role_used_by_a_command_is_refused_at_load(tmp_path: Path) -> None:
+    with pytest.raises(DeclarationError, match=r"modtest moderate: unknown role 'moderatr' \(did you mean "
+                                               r"'moderator'\?\)"):
+        await ConsoleBot.start(tmp_path, extra_cogs=(roles_cog("moderatr"),))
+    with pytest.raises(DeclarationError, match="unknown role 'moderator'"):  # used, but declared by nobody
+        await ConsoleBot.start(tmp_path, extra_cogs=(roles_cog(declare=False),))

@@ -16,7 +16,8 @@ from cogs.events.storage import Event, EventQueries
 
 # The cog is /event; its settings are the [events] table of config.toml.
 MIGRATIONS = Path(__file__).with_name("migrations")  # its tables, numbered from 0001 (bot/commands.py Cog)
-cog = Cog("event", _("Events"), prefix="ev", section="events", migrations=MIGRATIONS, settings={
+ROLES = {"organiser": _("organisers"), "board": _("the board")}  # who may create and manage events
+cog = Cog("event", _("Events"), prefix="ev", section="events", migrations=MIGRATIONS, roles=ROLES, settings={
     "reminder_hours": Field("int_list", [24, 1], check=all_positive),  # reminders this long before the start
     "waitlist_offer_hours": Field("number", 12, check=positive),  # a freed place is held this long
     "digest_cron": Field("str", "0 9 * * mon", check=cron),  # when the weekly digest is posted
