@@ -73,7 +73,7 @@ class Application:
         check_secret(self.config.secrets.secret_key, self.cogs, self.frontends)
         set_timezone(self.config.tz)
         CATALOGS.load()
-        self.db = await Database.open(self.database_path)
+        self.db = await Database.open(self.database_path, clock=self.clock.now)
         try:
             for cog in self.cogs:  # enabled cogs' own tables, after the core's
                 if cog.migrations is not None:

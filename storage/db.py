@@ -12,7 +12,7 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,7 +31,6 @@ __all__ = [
     "Row",
     "discover_migrations",
     "from_iso",
-    "now_iso",
     "split_sql",
     "to_iso",
 ]
@@ -58,17 +57,21 @@ class MigrationError(RuntimeError):
     """A migration file is malformed or one of its statements failed; its changes were rolled back."""
 
 
-def now_iso() -> str:
-    """Current time as stored in the database: ISO-8601 UTC, seconds precision."""
-    return to_iso(datetime.now(UTC))
-
-
 def to_iso(when: datetime) -> str:
-    """Normalise an aware datetime to the stored form ('2026-12-01T16:00:00+00:00')."""
+    """The one stored form of an instant: UTC with a fixed width ('2026-12-01T16:00:00.000000+00:00'; the
+    microseconds always present), so stored times compare correctly as text."""
     if when.tzinfo is None:
         # Naive datetimes are ambiguous (local? UTC?); refuse rather than store a wrong instant.
         raise ValueError("naive datetime; attach a time zone before storing it")
-    return when.astimezone(UTC).isoformat(timespec="seconds")
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+# An instant stored before the one format (seconds, '2026-12-01T16:00:00+00:00'), rewritten once to it.
+SECONDS_FORM = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]+00:00"
+# The core's columns that held that form (the outbox's, scheduler's and live copies' were already fixed-width).
+_SECONDS_COLUMNS = (("people", "created_at"), ("accounts", "unreachable_since"), ("accounts", "created_at"),
+                    ("reminders", "created_at"), ("link_codes", "expires_at"), ("link_codes", "created_at"),
+                    ("threads", "created_at"), ("schema_migrations_new", "applied_at"))
 
 
 def from_iso(text: str) -> datetime:
@@ -127,16 +130,19 @@ def split_sql(script: str) -> list[str]:
 class Database:
     """Async wrapper around one aiosqlite connection (autocommit unless inside `transaction()`)."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: str, clock: Callable[[], datetime] | None = None) -> None:
         self._conn = conn
         self.path = path
+        # "Now" for what the database stamps itself (a migration's record, a person's creation): the app's clock.
+        self.now: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self._lock = asyncio.Lock()
         self._tx_owner: asyncio.Task[Any] | None = None
         self._savepoints = 0
 
     @classmethod
-    async def open(cls, path: str | Path, migrations: Path | None = None) -> Database:
-        """Open (creating if needed) the database at `path` (or ':memory:') and apply migrations."""
+    async def open(cls, path: str | Path, migrations: Path | None = None, *,
+                   clock: Callable[[], datetime] | None = None) -> Database:
+        """Open (creating if needed) the database at `path` (or ':memory:') and apply the core's migrations."""
         location = str(path)
         in_memory = location == ":memory:"
         if not in_memory:
@@ -151,7 +157,7 @@ class Database:
             await conn.execute("PRAGMA foreign_keys=ON")
             await conn.execute("PRAGMA busy_timeout=5000")
             await conn.execute("PRAGMA synchronous=NORMAL")
-            db = cls(conn, location)
+            db = cls(conn, location, clock)
             await db.migrate(migrations if migrations is not None else DEFAULT_MIGRATIONS_DIR)
         except BaseException:
             await conn.close()
@@ -301,6 +307,12 @@ class Database:
                     await self.execute("INSERT INTO schema_migrations_new VALUES (?, ?, ?, ?)",
                                        (component, version, name, row["applied_at"]))
                 await self.execute("DROP TABLE schema_migrations")
+                tables = {row[0] for row in await self.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                for table, column in _SECONDS_COLUMNS:  # the same release brought the one timestamp format
+                    if table not in tables:
+                        continue
+                    await self.execute(f'UPDATE "{table}" SET "{column}" = substr("{column}", 1, 19) || '
+                                       f"'.000000+00:00' WHERE \"{column}\" GLOB '{SECONDS_FORM}'")
             await self.execute("ALTER TABLE schema_migrations_new RENAME TO schema_migrations")
 
     async def _apply(self, migration: Migration, component: str = CORE) -> None:
@@ -320,7 +332,7 @@ class Database:
                 step = "recording the migration"
                 await self.execute(
                     "INSERT INTO schema_migrations(component, version, name, applied_at) VALUES (?, ?, ?, ?)",
-                    (component, migration.version, migration.name, now_iso()),
+                    (component, migration.version, migration.name, to_iso(self.now())),
                 )
         except sqlite3.Error as exc:
             raise MigrationError(f"{filename}: {step} failed: {exc}") from exc

@@ -219,7 +219,7 @@ async def test_people_queries() -> None:
         await q.mark_unreachable("discord", 1, when)
         await q.mark_unreachable("discord", 1, datetime(2027, 1, 1, tzinfo=UTC))  # first one kept
         since = "SELECT unreachable_since FROM accounts WHERE platform_user_id = '1'"
-        assert await db.fetchval(since) == "2026-12-01T18:00:00+00:00"
+        assert await db.fetchval(since) == "2026-12-01T18:00:00.000000+00:00"
         await q.mark_reachable("discord", 1)
         assert await db.fetchval(since) is None
     finally:
@@ -276,7 +276,8 @@ async def test_a_database_in_the_global_numbering_upgrades_without_running_anyth
 
     path = tmp_path / "humako.sqlite3"
     legacy_database(path, versions)
-    before = {version: f"2026-09-0{version % 9 + 1}T10:00:00+00:00" for version in versions}
+    # Every stored instant in the one format now, the records' times too.
+    before = {version: f"2026-09-0{version % 9 + 1}T10:00:00.000000+00:00" for version in versions}
 
     # The real start: core migrations, then the enabled events cog's. A file run again would fail (CREATE TABLE).
     bot = await ConsoleBot.start(tmp_path)
@@ -291,13 +292,18 @@ async def test_a_database_in_the_global_numbering_upgrades_without_running_anyth
         assert found[moved.get(version, ("core", version))] == (GLOBAL[version][0], applied)
     core_files = [m.version for m in discover_migrations(DEFAULT_MIGRATIONS_DIR)]
     assert sorted(v for c, v in found if c == "core") == core_files
-    assert sorted(v for c, v in found if c == "event") == [1, 2]
+    assert sorted(v for c, v in found if c == "event") == [1, 2, 3]
     assert 5 not in core_files and 11 not in core_files
     with sqlite3.connect(path) as conn:  # the data is kept
-        assert conn.execute("SELECT title FROM events").fetchall() == [("Quiz",)]
+        assert conn.execute("SELECT title, starts_at, series_end_at FROM events").fetchall() == [
+            ("Quiz", "2026-12-04T16:00:00.000000+00:00", "2026-12-04T18:00:00.000000+00:00")]
+        # the old person's time rewritten; the one /event list created stamped by the app's (frozen) clock
+        assert conn.execute("SELECT created_at FROM people ORDER BY id").fetchall() == [
+            ("2026-09-01T10:00:00.000000+00:00",), ("2026-11-26T12:00:00.000000+00:00",)]
         # numbered by 0002_rsvp_order when it first ran now; left alone (0) when it had run before the row came
         seq = 0 if 11 in versions else 1
-        assert conn.execute("SELECT person_id, answer, seq FROM event_rsvps").fetchall() == [(1, "yes", seq)]
+        assert conn.execute("SELECT person_id, answer, seq, since FROM event_rsvps").fetchall() == [
+            (1, "yes", seq, "2026-09-01T10:00:00.000000+00:00")]
 
     # And again: nothing left to run.
     db = await Database.open(path)
