@@ -99,8 +99,10 @@ class CalendarEntry:
                              render(self.location, language), render(self.description, language), self.cancelled)
 
     def to_json(self) -> dict[str, Any]:
-        return {"uid": self.uid, "title": str(self.title), "start": self.start.isoformat(),
-                "end": self.end.isoformat() if self.end else None, "location": str(self.location),
+        from storage.db import to_iso  # stored in the outbox's rows: the one stored form of an instant
+
+        return {"uid": self.uid, "title": str(self.title), "start": to_iso(self.start),
+                "end": to_iso(self.end) if self.end else None, "location": str(self.location),
                 "description": str(self.description), "cancelled": self.cancelled}
 
     @classmethod

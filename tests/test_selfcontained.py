@@ -231,3 +231,29 @@ async def test_cogs_reach_the_core_through_their_context_only() -> None:
             if isinstance(node, ast.Attribute) and node.attr == "app":
                 found.append(f"{path.relative_to(ROOT).as_posix()}:{node.lineno}")
     assert found == []
+
+
+async def test_merge_hooks_run_in_one_transaction_with_the_merge(tmp_path: Path) -> None:
+    from tests.personal_helpers import link_code
+
+    broken = Cog("broken", "Fails to merge (test)")
+    ran: list[str] = []
+
+    @broken.merge_person
+    async def fail(ctx: ServiceContext, keep: int, gone: int) -> None:
+        await ctx.db.execute("UPDATE test_notes SET body = 'merged' WHERE person_id = ?", (gone,))
+        ran.append("broken")
+        raise RuntimeError("the broken cog cannot merge")
+
+    bot = await ConsoleBot.start(tmp_path, extra_cogs=(notes_cog(), broken))
+    try:
+        await bot.say("/notes add kahvi", as_="olli_tg", where="dm")
+        code = link_code(texts(await bot.say("/link", as_="Olli")))
+        assert "jokin meni pieleen" in texts(await bot.say(f"/link {code}", as_="olli_tg"))
+        assert ran == ["broken"]
+    finally:
+        await bot.stop()
+    with sqlite3.connect(tmp_path / "humako.sqlite3") as conn:  # nothing of the merge stayed
+        assert conn.execute("SELECT body FROM test_notes").fetchall() == [("kahvi",)]
+        assert conn.execute("SELECT COUNT(*) FROM people").fetchone() == (2,)
+        assert conn.execute("SELECT COUNT(*) FROM person_aliases").fetchone() == (0,)
