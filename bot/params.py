@@ -127,7 +127,7 @@ def _datetime(ctx: Context, spec: ParamSpec, raw: Any) -> datetime:
 async def _person(ctx: Context, spec: ParamSpec, raw: Any) -> Any:
     if not isinstance(raw, str):
         return raw  # a frontend already resolved the person (a Discord user option)
-    found = await ctx.app.people.find_by_name(raw.lstrip("@"))
+    found = await ctx.people.find_by_name(raw.lstrip("@"))
     if not found:
         raise UserError(_("{param}: I don't know anyone called “{value}”.", param=_label(spec), value=raw))
     if len(found) > 1:

@@ -20,7 +20,7 @@ from bot.scheduler import Due
 from bot.timeparse import local_to_utc
 from storage.reminders import Reminder, ReminderQueries
 
-cog = Cog("reminders", _("Personal reminders"), prefix="rem", grouped=False)
+cog = Cog("reminders", _("Personal reminders"), prefix="rem", keys="myrem", grouped=False)
 
 TASK = "personal_reminder"
 MAX_ACTIVE = 100  # per person: a reminder is cheap, but not free
@@ -188,7 +188,7 @@ async def dropped(ctx: ServiceContext, due: Due) -> None:
 
 @cog.on_startup
 async def register_drop_handler(ctx: ServiceContext) -> None:
-    ctx.app.scheduler.on_dropped(TASK, dropped)
+    ctx.on_dropped(TASK, dropped)
 
 
 # -------------------------------------------------------------------------------------- your data

@@ -10,7 +10,7 @@ from bot.commands import Button, Cog, Param, Reply
 from bot.context import Context
 from bot.i18n import _
 
-cog = Cog("ping", _("Trying the bot out"), grouped=False)
+cog = Cog("ping", _("Trying the bot out"), grouped=False, roles={"board": _("the board")})
 
 
 def _again(count: int) -> Button:

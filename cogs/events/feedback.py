@@ -18,7 +18,7 @@ from bot.scheduler import Due
 from bot.timefmt import format_number
 from cogs.events.common import cog, get_event, queries, suggest_any
 from cogs.events.recurrence import duration, occurrences, occurrences_between
-from storage.events import Rated
+from cogs.events.storage import Rated
 
 RATINGS = range(1, 6)
 
