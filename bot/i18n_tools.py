@@ -30,7 +30,7 @@ from babel.core import Locale
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir, extract_from_file
 from babel.messages.frontend import parse_keywords
-from babel.messages.pofile import PoFileError, read_po, write_po
+from babel.messages.pofile import PoFileError, read_po, unescape, write_po
 from babel.util import LOCALTZ
 
 from bot.i18n import LANGUAGES, ROOT, placeholders
@@ -128,11 +128,38 @@ def extract(domain: Domain, root: Path = ROOT, config: Settings | None = None) -
 
 def read_catalog(path: Path) -> Catalog:
     with path.open("rb") as handle:
-        return read_po(handle, abort_invalid=True)
+        catalog = read_po(handle, abort_invalid=True)
+    for message in [*catalog, *catalog.obsolete.values()]:
+        _read_previous(message)
+    return catalog
+
+
+def _read_previous(message: Message) -> None:
+    """Babel reads a fuzzy entry's `#| msgid "old English"` as a user comment (and would write it back as
+    `# | ...` for ever): make it the previous msgid again."""
+    previous: list[str] = []
+    kept: list[str] = []
+    for comment in message.user_comments:
+        if not comment.startswith("| "):
+            kept.append(comment)
+            continue
+        line = comment[2:].strip()
+        for keyword in ("msgid_plural ", "msgid "):
+            if line.startswith(keyword):
+                previous.append("")
+                line = line[len(keyword):]
+                break
+        if previous and line.startswith('"'):
+            previous[-1] += unescape(line)
+    message.user_comments = kept
+    message.previous_id = previous
 
 
 def write_catalog(path: Path, catalog: Catalog, config: Settings) -> bool:
     """Write `catalog` the one way the tools do; False when the file already says exactly that."""
+    for message in catalog:
+        if not message.fuzzy:
+            message.previous_id = []  # the old English is kept only while the translation awaits a check
     buffer = BytesIO()
     write_po(buffer, catalog, sort_output=config.sort_output, include_lineno=config.include_lineno,
              ignore_obsolete=True, include_previous=True)
@@ -199,8 +226,11 @@ def update(root: Path = ROOT) -> list[Path]:
             path = domain.catalogue(language)
             catalog = (read_catalog(path) if path.exists()
                        else _new_catalogue(domain, language, template, config))
+            previous = {_key(message): message.previous_id for message in catalog if message.id}
             catalog.update(template, update_creation_date=False)
             for message in catalog:
+                if message.id and message.fuzzy and not message.previous_id:  # Babel's update forgets it
+                    message.previous_id = previous.get(_key(message), [])
                 elsewhere = known[language].get(_key(message)) if message.id else None
                 if (elsewhere is not None and not _translated(message)
                         and isinstance(elsewhere.id, str) == isinstance(message.id, str)):

@@ -152,6 +152,7 @@ def test_changed_english_comes_back_fuzzy_and_renders_in_english_until_checked(t
     catalogue = po(tree).read_text(encoding="utf-8")
     assert ('#, fuzzy, python-brace-format\n#| msgid "Hello {name}"\nmsgid "Hello there {name}"\n'
             'msgstr "Hei {name}"') in catalogue
+    assert update(tree) == []  # the old English survives another update as it is, for the translator to see
     assert check(tree) == ["locales/fi/LC_MESSAGES/core.po: 'Hello there {name}': fuzzy: check the translation, "
                            "then remove the fuzzy flag"]
     catalogs.load(catalogue_dirs(tree))
@@ -160,6 +161,8 @@ def test_changed_english_comes_back_fuzzy_and_renders_in_english_until_checked(t
                         encoding="utf-8")
     catalogs.load(catalogue_dirs(tree))
     assert render(_("Hello there {name}", name="Emma"), "fi") == "Hei Emma"
+    update(tree)  # checked: the old English goes
+    assert "Hello {name}" not in po(tree).read_text(encoding="utf-8") and check(tree) == []
 
 
 def test_a_cog_package_carries_its_own_catalogue_and_a_moved_message_keeps_its_translation(
