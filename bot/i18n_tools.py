@@ -33,7 +33,7 @@ from babel.messages.frontend import parse_keywords
 from babel.messages.pofile import PoFileError, read_po, unescape, write_po
 from babel.util import LOCALTZ
 
-from bot.i18n import LANGUAGES, ROOT, placeholders
+from bot.i18n import LANGUAGES, ROOT, catalogue_dirs, placeholders
 
 SOURCE_LANGUAGE = "en"
 TRANSLATED = tuple(language for language in LANGUAGES if language != SOURCE_LANGUAGE)  # must be complete
@@ -211,11 +211,38 @@ def _known_translations(root: Path) -> dict[str, dict[str, Message]]:
     return known
 
 
+def _stray_files(root: Path) -> list[Path]:
+    """Catalogue files in a catalogue directory that belong to no domain there (a removed cog's, or a cog's
+    that has since got its own `locales/`): the loader would still read them."""
+    expected = {path for domain in domains(root)
+                for path in (domain.template, *(domain.catalogue(language) for language in LANGUAGES))}
+    found = [path for directory in catalogue_dirs(root)
+             for path in (*directory.glob("*.pot"), *directory.glob("*/LC_MESSAGES/*.po"))]
+    return sorted(path for path in found if path not in expected)
+
+
+def _move_to_own_directories(root: Path) -> list[Path]:
+    """A cog package that has got its own `locales/` takes its catalogues along from the shared one."""
+    moved = []
+    shared = root / "locales"
+    for domain in domains(root):
+        if domain.locale_dir == shared:
+            continue
+        for language in LANGUAGES:
+            old, new = shared / language / "LC_MESSAGES" / f"{domain.name}.po", domain.catalogue(language)
+            if old.exists() and not new.exists():
+                new.parent.mkdir(parents=True, exist_ok=True)
+                old.rename(new)
+                moved.append(new)
+        (shared / f"{domain.name}.pot").unlink(missing_ok=True)  # made afresh where it belongs
+    return moved
+
+
 def update(root: Path = ROOT) -> list[Path]:
     """Extract every domain, write its template and update its catalogues; returns the files changed."""
     config = settings(root)
+    changed = _move_to_own_directories(root)
     known = _known_translations(root)
-    changed: list[Path] = []
     for domain in domains(root):
         template = extract(domain, root, config)
         if domain.template.exists():
@@ -294,6 +321,8 @@ def check(root: Path = ROOT) -> list[str]:
     config = settings(root)
     problems: list[str] = []
     translations: dict[tuple[str, str], dict[Any, list[str]]] = {}
+    for path in _stray_files(root):
+        problems.append(f"{path.relative_to(root)}: belongs to no domain here: run {UPDATE_HINT}, or delete it")
     for domain in domains(root):
         template = extract(domain, root, config)
         where = domain.template.relative_to(root)

@@ -182,6 +182,21 @@ def test_a_cog_package_carries_its_own_catalogue_and_a_moved_message_keeps_its_t
         ["0 omenaa", "1 omena", "2 omenaa"]
 
 
+def test_a_cog_that_gets_its_own_locales_directory_takes_its_catalogue_along(tree: Path) -> None:
+    cog = tree / "cogs" / "greet"
+    cog.mkdir(parents=True)
+    (tree / "bot" / "hello.py").rename(cog / "__init__.py")
+    update(tree)  # first in the shared locales/
+    assert 'msgstr "Hei {name}"' in po(tree, "greet").read_text(encoding="utf-8")
+    (cog / "locales").mkdir()
+    assert check(tree)[0] == ("locales/fi/LC_MESSAGES/greet.po: belongs to no domain here: "
+                              "run python -m bot.i18n_tools update, or delete it")
+    update(tree)
+    assert not po(tree, "greet").exists() and not (tree / "locales" / "greet.pot").exists()
+    assert 'msgstr "Hei {name}"' in po(tree, "greet", "cogs/greet/locales").read_text(encoding="utf-8")
+    assert check(tree) == []
+
+
 def test_two_domains_translating_one_message_differently_fail_the_check(tree: Path) -> None:
     cog = tree / "cogs" / "greet"
     cog.mkdir(parents=True)
