@@ -5,7 +5,8 @@ frontend knows who reads it, so one reply can go to a Finnish group and an Engli
 the message id; gettext catalogues map it to the translation: `locales/<lang>/LC_MESSAGES/<domain>.po`, and
 `cogs/<cog>/locales/<lang>/LC_MESSAGES/<cog>.po` for a cog package that carries its own (English catalogues may
 override wording). `ngettext` picks the plural form by the catalogue's Plural-Forms rule, per reader and count.
-The .po files are read at start with Babel; fuzzy and untranslated entries fall back to English, as gettext does.
+The .po files are read at start with Babel (one it cannot parse stops the start); fuzzy and untranslated entries
+fall back to English, as gettext does. `python -m bot.i18n_tools` extracts, updates and checks them.
 Placeholder values that know how to render themselves (another `Msg`, a datetime) are rendered in the same
 language, so dates follow the reader's language and the community's time zone.
 """
