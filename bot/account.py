@@ -16,7 +16,7 @@ from typing import Annotated
 from bot.builtin import LANGUAGE_CHOICES
 from bot.commands import Choice, Cog, File, Param, Reply, UserError
 from bot.context import Context
-from bot.i18n import LANGUAGE_NAMES, Lines, Msg, Text, _
+from bot.i18n import LANGUAGE_NAMES, Lines, Msg, Text, _, ngettext
 from bot.quiet import parse_window
 from storage.reminders import LinkCodes
 
@@ -57,8 +57,10 @@ async def link(ctx: Context,
         await codes.issue(ctx.person.id, fresh, ctx.now() + CODE_VALID, ctx.now())
         return Reply(Lines(
             _("Your link code: {code}", code=fresh),
-            _("Type /link {code} on your other platform within {minutes} minutes. Never give this code to "
-              "anyone else: it joins their account to yours.", code=fresh, minutes=int(CODE_VALID.seconds // 60)),
+            ngettext("Type /link {code} on your other platform within {count} minute. Never give this code to "
+                     "anyone else: it joins their account to yours.",
+                     "Type /link {code} on your other platform within {count} minutes. Never give this code to "
+                     "anyone else: it joins their account to yours.", int(CODE_VALID.seconds // 60), code=fresh),
         ), private=True)
     other = await codes.redeem(_normalise_code(code), ctx.now())
     if other is None:

@@ -57,7 +57,8 @@ def _command_help(ctx: Context, typed: str) -> Reply:
         lines.append(Lines(f"{param.typed_name(language)}=", param.description, need,
                            ", ".join(choices) if choices and param.kind is not Kind.YES_NO else None, sep=" · "))
     example = " ".join(f"{p.typed_name(language)}={_example(ctx, p)}" for p in spec.params if p.required)
-    lines.append(_("Example: {line}", line=f"/{spec.full_name} {example}".rstrip()))
+    line = f"/{spec.full_name} {example}".rstrip()  # (an f-string inside _() would trip message extraction)
+    lines.append(_("Example: {line}", line=line))
     return Reply(Lines(*lines), private=True)
 
 

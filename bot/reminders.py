@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.commands import Button, Choice, Cog, Param, Reply, UserError
 from bot.context import Context, ServiceContext
-from bot.i18n import Lines, Msg, When, _
+from bot.i18n import Lines, Msg, When, _, ngettext
 from bot.pager import Line, pager
 from bot.scheduler import Due
 from bot.timeparse import local_to_utc
@@ -96,8 +96,9 @@ async def remind(ctx: Context,
     repeat = repeat or "none"
     rows = queries(ctx)
     if await rows.count_active(ctx.person.id) >= MAX_ACTIVE:
-        raise UserError(_("You already have {count} reminders. Cancel some with /reminders first.",
-                          count=MAX_ACTIVE))
+        raise UserError(ngettext("You already have {count} reminder. Cancel it with /reminders first.",
+                                 "You already have {count} reminders. Cancel some with /reminders first.",
+                                 MAX_ACTIVE))
     zone = ctx.config.tz
     local_at = local_text(when, zone)
     reminder_id = await rows.create(ctx.person.id, text, local_at, zone.key, repeat, ctx.now())

@@ -3,12 +3,12 @@ Finnish names), a button that edits its message, a role and a post to a destinat
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from bot.commands import Button, Cog, Param, Reply
 from bot.context import Context
-from bot.i18n import _
+from bot.i18n import Relative, _
 
 cog = Cog("ping", _("Trying the bot out"), grouped=False, roles={"board": _("the board")})
 
@@ -35,8 +35,10 @@ async def again(ctx: Context, count: int) -> Reply:
 @cog.command(_("How long until a moment"))
 async def countdown(ctx: Context,
                     when: Annotated[datetime, Param(_("When"), future=True, names={"fi": "milloin"})]) -> Reply:
-    hours = int((when - ctx.now()).total_seconds() // 3600)
-    return Reply(_("{when} is in {hours} hours.", when=when, hours=hours))
+    left = when - ctx.now()
+    # Whole hours, or minutes when under an hour: "in 1 hour", "in 26 hours", "in 40 minutes".
+    left_in = Relative(left, "hour" if left >= timedelta(hours=1) else "minute")
+    return Reply(_("{when} is {left_in}.", when=when, left_in=left_in))
 
 
 @cog.command(_("Post a message to the announcements"), roles={"board"})
