@@ -17,7 +17,7 @@ from bot.commands import Choice, File, Param, Reply
 from bot.context import Context, ServiceContext
 from bot.i18n import _, render
 from cogs.events.common import cog, queries, where_text
-from cogs.events.recurrence import duration, occurrences
+from cogs.events.recurrence import duration, recurrence
 from storage.events import Event
 
 FILE_NAME = "humako-events.ics"
@@ -44,9 +44,9 @@ def build_calendar(ctx: ServiceContext, events: Sequence[Event], language: str) 
         if event.link:
             item.add("url", event.link)
         item.add("description", "\n\n".join(p for p in (event.description, event.link) if p))
-        if event.repeat_weeks:
-            # UNTIL is in UTC when DTSTART has a TZID (RFC 5545): the last occurrence's start.
-            item.add("rrule", {"freq": "weekly", "interval": event.repeat_weeks, "until": occurrences(event)[-1]})
+        if rule := recurrence(event).to_rrule_text():
+            # The very rule the bot's own occurrences come from, so the file and the bot can't disagree.
+            item.add("rrule", icalendar.vRecur.from_ical(rule))
         calendar.add_component(item)
     if events:
         first = min(e.starts_at for e in events).date() - timedelta(days=366)
