@@ -233,8 +233,10 @@ class Recurrence:
         if start.tzinfo is None:
             self.wall = start
             self.start = local_to_utc(start, self.zone)
+            self._fold = 0
         else:
-            self.wall = start.astimezone(self.zone).replace(tzinfo=None)
+            local = start.astimezone(self.zone)
+            self.wall, self._fold = local.replace(tzinfo=None), local.fold
             self.start = start.astimezone(UTC)
         self.rule = Rule.parse(rule) if isinstance(rule, str) else rule
         if self.rule is not None and self.rule.count != 1 and not self._ever_repeats():
@@ -250,6 +252,13 @@ class Recurrence:
 
     def __repr__(self) -> str:
         return f"Recurrence({self.wall.isoformat()} {self.zone.key}, {self.rule.text() if self.rule else None})"
+
+    @property
+    def dtstart(self) -> datetime:
+        """The first occurrence as an aware local time, for an .ics DTSTART with TZID=`zone` beside
+        `to_rrule_text()`: its wall-clock time, even one the March change skips (RFC 5545 reads that with the
+        offset before the gap, as local_to_utc does)."""
+        return self.wall.replace(tzinfo=self.zone, fold=self._fold)
 
     @property
     def repeats(self) -> bool:
@@ -313,7 +322,9 @@ class Recurrence:
             bound = datetime.combine(rule.until, time.max)
         else:
             bound = horizon
-        walls = (w for w in self._rrule(self.wall, min(bound, horizon)) if w > self.wall)
+        us = self.wall.microsecond  # dateutil drops it; the time of day is kept whole
+        walls = (w for w in (w.replace(microsecond=us) for w in self._rrule(self.wall, min(bound, horizon)))
+                 if w > self.wall)
         yield from islice(walls, None if rule.count is None else rule.count - 1)
 
     def occurrences(self) -> Iterator[Occurrence]:

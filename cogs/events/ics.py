@@ -38,13 +38,14 @@ def build_calendar(ctx: ServiceContext, events: Sequence[Event], language: str) 
         item.add("uid", f"event-{event.id}@humako-bot")
         item.add("dtstamp", stamp)
         item.add("summary", event.title)
-        item.add("dtstart", event.starts_at.astimezone(zone))
+        series = recurrence(event)
+        item.add("dtstart", series.dtstart)
         item.add("dtend", (event.starts_at + duration(event.starts_at, event.ends_at)).astimezone(zone))
         item.add("location", event.link if event.online and event.link else render(where_text(ctx, event), language))
         if event.link:
             item.add("url", event.link)
         item.add("description", "\n\n".join(p for p in (event.description, event.link) if p))
-        if rule := recurrence(event).to_rrule_text():
+        if rule := series.to_rrule_text():
             # The very rule the bot's own occurrences come from, so the file and the bot can't disagree.
             item.add("rrule", icalendar.vRecur.from_ical(rule))
         calendar.add_component(item)
