@@ -322,9 +322,10 @@ class Recurrence:
             bound = datetime.combine(rule.until, time.max)
         else:
             bound = horizon
-        us = self.wall.microsecond  # dateutil drops it; the time of day is kept whole
-        walls = (w for w in (w.replace(microsecond=us) for w in self._rrule(self.wall, min(bound, horizon)))
-                 if w > self.wall)
+        walls: Iterator[datetime] = iter(self._rrule(self.wall, min(bound, horizon)))
+        if us := self.wall.microsecond:  # dateutil drops it; the time of day is kept whole
+            walls = (w.replace(microsecond=us) for w in walls)
+        walls = (w for w in walls if w > self.wall)
         yield from islice(walls, None if rule.count is None else rule.count - 1)
 
     def occurrences(self) -> Iterator[Occurrence]:

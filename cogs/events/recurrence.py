@@ -7,7 +7,8 @@ and exported as an .ics RRULE all come from one rule and keep their local hour o
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 from bot.recurrence import Recurrence
 from storage.events import Event
@@ -28,19 +29,27 @@ def recurrence(event: Event) -> Recurrence:
     return series(event.starts_at, event.timezone, event.repeat_weeks, until)
 
 
+@lru_cache(maxsize=1024)
+def _starts(first: datetime, zone: str, repeat_weeks: int, until: date | None) -> tuple[datetime, ...]:
+    # Cards, lists, reminders and feedback all ask again for the same few series: expand each once. Callers
+    # pass `first` in UTC: equal local times on either side of the October change would share a cache key.
+    return tuple(series(first, zone, repeat_weeks, until).all())
+
+
 def duration(starts_at: datetime, ends_at: datetime | None) -> timedelta:
     return ends_at - starts_at if ends_at is not None else DEFAULT_DURATION
 
 
 def occurrences(event: Event) -> list[datetime]:
     """Start times (UTC) of every occurrence, the first (exactly as given) included."""
-    return recurrence(event).all()
+    until = date.fromisoformat(event.repeat_until) if event.repeat_until else None
+    return list(_starts(event.starts_at.astimezone(UTC), event.timezone, event.repeat_weeks, until))
 
 
 def series_end(first: datetime, ends_at: datetime | None, zone: str, repeat_weeks: int,
                until: date | None) -> datetime:
     """When the last occurrence ends: after it the event is over."""
-    return series(first, zone, repeat_weeks, until).all()[-1] + duration(first, ends_at)
+    return _starts(first.astimezone(UTC), zone, repeat_weeks, until)[-1] + duration(first, ends_at)
 
 
 def next_occurrence(event: Event, now: datetime) -> tuple[int, datetime] | None:
