@@ -306,7 +306,7 @@ class Recurrence:
 
     def _later_walls(self) -> Iterator[datetime]:
         """The wall-clock times after the first, in order, within COUNT, UNTIL (with a day's margin for an
-        instant, which `_at` checks exactly) and `MAX_YEARS`."""
+        instant, which the callers check exactly in UTC) and `MAX_YEARS`."""
         rule = self.rule
         if rule is None or rule.count == 1:
             return
@@ -315,7 +315,8 @@ class Recurrence:
         except OverflowError:
             horizon = datetime.max
         if (instant := self._instant_until) is not None:
-            bound = instant.astimezone(self.zone).replace(tzinfo=None) + timedelta(days=1)
+            local = instant.astimezone(self.zone).replace(tzinfo=None)
+            bound = min(local, horizon - timedelta(days=1)) + timedelta(days=1)
         elif isinstance(rule.until, datetime):
             bound = rule.until
         elif rule.until is not None:

@@ -214,3 +214,12 @@ def test_presets_and_their_text() -> None:
     series = Recurrence.preset(utc(2027, 3, 20, 16), HELSINKI, "weekly", until=date(2027, 4, 10))
     assert series.to_rrule_text() == "FREQ=WEEKLY;INTERVAL=1;UNTIL=20270410T150000Z"
     assert series.last() == utc(2027, 4, 10, 15)
+
+
+def test_until_as_a_local_wall_time_or_an_instant() -> None:
+    local = Recurrence(datetime(2027, 1, 1, 18, 0), HELSINKI, "FREQ=DAILY;UNTIL=20270103T180000")
+    assert local.all() == [utc(2027, 1, 1, 16), utc(2027, 1, 2, 16), utc(2027, 1, 3, 16)]
+    assert local.to_rrule_text() == "FREQ=DAILY;INTERVAL=1;UNTIL=20270103T160000Z"
+    instant = Recurrence(datetime(2027, 1, 1, 18, 0), HELSINKI, "FREQ=DAILY;UNTIL=20270103T155959Z")
+    assert instant.all() == [utc(2027, 1, 1, 16), utc(2027, 1, 2, 16)]
+    assert instant.next_after(utc(2027, 1, 2, 16)) is None and instant.last() == utc(2027, 1, 2, 16)
