@@ -3,12 +3,13 @@
 A reminder is stored as local wall-clock time plus the zone name, never as a fixed offset, so a weekly
 09:00 Europe/Helsinki reminder stays at 09:00 across the daylight-saving changes. Each occurrence is one
 row in the scheduler (a row first, a wake-up second); when it fires, the next one is computed in local
-time and scheduled.
+time by the core's recurrence helper (bot/recurrence.py, the `repeat` column names one of its presets)
+and scheduled.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from bot.commands import Button, Choice, Cog, Param, Reply, UserError
 from bot.context import Context, ServiceContext
 from bot.i18n import Lines, Msg, When, _, ngettext
 from bot.pager import Line, pager
+from bot.recurrence import Recurrence
 from bot.scheduler import Due
 from bot.timeparse import local_to_utc
 from storage.reminders import Reminder, ReminderQueries
@@ -25,18 +27,20 @@ cog = Cog("reminders", _("Personal reminders"), prefix="rem", keys="myrem", grou
 TASK = "personal_reminder"
 MAX_ACTIVE = 100  # per person: a reminder is cheap, but not free
 PAGE_SIZE = 10  # reminders per page of /reminders, each with its Cancel button
-STEP_DAYS = {"daily": 1, "weekly": 7, "biweekly": 14}
+REPEATING = ("daily", "weekly", "biweekly", "monthly")  # presets of bot.recurrence, stored as `repeat`
 REPEATS: dict[str, Msg] = {
     "none": _("does not repeat"),
     "daily": _("every day"),
     "weekly": _("every week"),
     "biweekly": _("every two weeks"),
+    "monthly": _("every month"),
 }
 REPEAT_CHOICES = [
     Choice("none", _("Once")),
     Choice("daily", _("Every day")),
     Choice("weekly", _("Every week")),
     Choice("biweekly", _("Every two weeks")),
+    Choice("monthly", _("Every month")),
 ]
 
 
@@ -61,13 +65,14 @@ def to_utc(local_at: str, zone: str) -> datetime:
     return local_to_utc(datetime.fromisoformat(local_at), ZoneInfo(zone))
 
 
-def next_local(local_at: str, repeat: str, zone: str, after: datetime) -> str:
-    """The next occurrence after `after`, stepping whole local days so the hour stays put."""
-    step = timedelta(days=STEP_DAYS[repeat])
-    moment = datetime.fromisoformat(local_at) + step
-    while to_utc(moment.isoformat(timespec="seconds"), zone) <= after:
-        moment += step  # the bot was down for longer than one step: skip to the next future one
-    return moment.isoformat(timespec="seconds")
+def next_local(local_at: str, repeat: str, zone: str, after: datetime) -> str | None:
+    """The local wall-clock time of the next occurrence after both `local_at` and `after` (the bot may have
+    been down for several), or None when there is none. The stored wall time, not its instant, starts the
+    rule: a 03:30 that the March change moved to 04:30 is 03:30 again the next day. A monthly reminder on
+    the 29th-31st skips the months without that day (RFC 5545)."""
+    recurrence = Recurrence.preset(datetime.fromisoformat(local_at), zone, repeat)
+    found = recurrence.first_after(max(after, recurrence.start))
+    return found.wall.isoformat(timespec="seconds") if found is not None else None
 
 
 async def _plan(ctx: ServiceContext, reminder: Reminder, local_at: str) -> None:
@@ -77,10 +82,11 @@ async def _plan(ctx: ServiceContext, reminder: Reminder, local_at: str) -> None:
 
 async def _plan_next(ctx: ServiceContext, reminder: Reminder, finished: str) -> None:
     """After an occurrence (sent or dropped): the next one, or the reminder is over."""
-    if reminder.repeat not in STEP_DAYS:
+    local_at = (next_local(reminder.local_at, reminder.repeat, reminder.zone, ctx.now())
+                if reminder.repeat in REPEATING else None)
+    if local_at is None:
         await queries(ctx).set_status(reminder.id, finished)
         return
-    local_at = next_local(reminder.local_at, reminder.repeat, reminder.zone, ctx.now())
     await queries(ctx).move(reminder.id, local_at)
     await _plan(ctx, reminder, local_at)
 
@@ -174,7 +180,7 @@ async def fire(ctx: ServiceContext, due: Due) -> None:
         return
     late = _("Sent late: I was offline when this was due ({when}).", when=When(due.due_at)) if due.late else None
     buttons = ([Button(_("Stop repeating"), cog.action_id("stop", reminder.id), style="danger")]
-               if reminder.repeat in STEP_DAYS else [])
+               if reminder.repeat in REPEATING else [])
     # The person chose this moment themselves, so quiet hours do not hold it back.
     await ctx.notify(reminder.person_id, Reply(Lines(reminder.text, late), title=_("Reminder"), buttons=buttons))
     await _plan_next(ctx, reminder, "done")

@@ -12,6 +12,8 @@ from dateutil.rrule import rrulestr
 from bot.context import ServiceContext
 from bot.testing import ConsoleBot, texts
 from cogs.events import cog
+from cogs.events.common import queries
+from cogs.events.recurrence import occurrences
 from tests.test_events import card, create, going
 
 SPRING = ('/event create title="Online coffee" start="2027-03-20 18:00" where=online link=https://meet.example/c '
@@ -139,3 +141,20 @@ async def test_personal_data_export_and_forget(bot: ConsoleBot) -> None:
     await cog.forgetters[0](ctx, olli.id)
     assert await bot.app.db.fetchval("SELECT organiser_id FROM events WHERE id = 1") is None
     assert "Quiz" in texts(await bot.say("/event list", as_="Sanni"))
+
+
+async def test_ics_rrule_of_a_biweekly_series_gives_the_bots_own_times_over_the_autumn_change(tmp_path: Path) -> None:
+    bot = await ConsoleBot.start(tmp_path, now=datetime(2026, 10, 1, 9, 0, tzinfo=UTC))
+    try:
+        await create(bot, '/event create title=Kerho start="2026-10-13 03:30" where=turku description=x '
+                          'repeat=biweekly until=24.11.2026')
+        event = await queries(ServiceContext(bot.app)).get(1)
+        assert event is not None
+        vevent = calendar_of(await bot.say("/event ics", as_="Sanni")).walk("VEVENT")[0]
+        assert vevent["rrule"]["INTERVAL"] == [2]
+        # 03:30 every other Tuesday: summer time (00:30 UTC) until 25.10., winter time (01:30 UTC) after.
+        assert expand(vevent) == occurrences(event) == [
+            datetime(2026, 10, 13, 0, 30, tzinfo=UTC), datetime(2026, 10, 27, 1, 30, tzinfo=UTC),
+            datetime(2026, 11, 10, 1, 30, tzinfo=UTC), datetime(2026, 11, 24, 1, 30, tzinfo=UTC)]
+    finally:
+        await bot.stop()

@@ -192,3 +192,19 @@ async def test_config_job_with_unknown_destination_is_a_config_error(tmp_path: P
         assert any("scheduler" in p and "nowhere" in p for p in error.problems)
     else:
         raise AssertionError("an unknown destination must be refused")
+
+
+async def test_monthly_reminder_keeps_its_day_and_hour_and_skips_months_without_that_day(tmp_path: Path) -> None:
+    bot = await ConsoleBot.start(tmp_path, now=datetime(2027, 1, 20, 12, 0, tzinfo=UTC))
+    replied = (await bot.say("/remind 2027-01-31 09:00 Vuokra repeat=monthly", as_="Olli"))[0].text
+    assert "Toistuu: joka kuukausi" in replied
+    assert "joka kuukausi" in (await bot.say("/reminders", as_="Olli"))[0].text
+    await bot.wait("193d")  # to 1.8.
+    fired = await rows(bot, "SELECT created_at FROM outbox WHERE person_id IS NOT NULL ORDER BY id")
+    # No 31 February, April or June (RFC 5545 skips them); 09:00 in winter and in summer time.
+    assert [datetime.fromisoformat(r["created_at"]).astimezone(HELSINKI).strftime("%d.%m. %H:%M")
+            for r in fired] == ["31.01. 09:00", "31.03. 09:00", "31.05. 09:00", "31.07. 09:00"]
+    pending = await rows(bot, "SELECT due_at FROM scheduled WHERE status = 'pending'")
+    assert [datetime.fromisoformat(r["due_at"]).astimezone(HELSINKI).strftime("%d.%m. %H:%M")
+            for r in pending] == ["31.08. 09:00"]
+    await bot.stop()

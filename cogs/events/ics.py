@@ -17,7 +17,7 @@ from bot.commands import Choice, File, Param, Reply
 from bot.context import Context, ServiceContext
 from bot.i18n import _, render
 from cogs.events.common import cog, queries, where_text
-from cogs.events.recurrence import duration, occurrences
+from cogs.events.recurrence import duration, recurrence
 from cogs.events.storage import Event
 
 FILE_NAME = "humako-events.ics"
@@ -38,15 +38,16 @@ def build_calendar(ctx: ServiceContext, events: Sequence[Event], language: str) 
         item.add("uid", f"event-{event.id}@humako-bot")
         item.add("dtstamp", stamp)
         item.add("summary", event.title)
-        item.add("dtstart", event.starts_at.astimezone(zone))
+        series = recurrence(event)
+        item.add("dtstart", series.dtstart)
         item.add("dtend", (event.starts_at + duration(event.starts_at, event.ends_at)).astimezone(zone))
         item.add("location", event.link if event.online and event.link else render(where_text(ctx, event), language))
         if event.link:
             item.add("url", event.link)
         item.add("description", "\n\n".join(p for p in (event.description, event.link) if p))
-        if event.repeat_weeks:
-            # UNTIL is in UTC when DTSTART has a TZID (RFC 5545): the last occurrence's start.
-            item.add("rrule", {"freq": "weekly", "interval": event.repeat_weeks, "until": occurrences(event)[-1]})
+        if rule := series.to_rrule_text():
+            # The very rule the bot's own occurrences come from, so the file and the bot can't disagree.
+            item.add("rrule", icalendar.vRecur.from_ical(rule))
         calendar.add_component(item)
     if events:
         first = min(e.starts_at for e in events).date() - timedelta(days=366)

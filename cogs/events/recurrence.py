@@ -1,36 +1,39 @@
-"""Occurrences of one-off and recurring events, computed from local wall-clock time.
+"""Occurrences of one-off and recurring events: the core's recurrence helper on the event's stored fields.
 
-A weekly event at 18:00 Helsinki time stays at 18:00 when daylight-saving time starts or ends: the series
-is stepped in local time (naive wall clock + whole weeks) and each occurrence converted to UTC on its own.
+An event stores its first start, `repeat_weeks` (0, 1 or 2) and `repeat_until` (the local date of the last
+possible occurrence); `series` turns them into a `bot.recurrence.Recurrence`, so the times listed, reminded
+and exported as an .ics RRULE all come from one rule and keep their local hour over daylight-saving changes.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
-from bot.timeparse import local_to_utc
+from bot.recurrence import Recurrence
 from cogs.events.storage import Event
 
 DEFAULT_DURATION = timedelta(hours=2)  # for events without an end: reminders, feedback and "over"
 MAX_SERIES_DAYS = 366
 
 
-def occurrence_starts(first: datetime, zone: str, repeat_weeks: int, until: date | None) -> list[datetime]:
-    """Start times (UTC) of every occurrence, the first included."""
+def series(first: datetime, zone: str, repeat_weeks: int, until: date | None) -> Recurrence:
+    """The event's recurrence: weekly every `repeat_weeks` weeks through the local day `until`, or a one-off."""
     if not repeat_weeks or until is None:
-        return [first]
-    tz = ZoneInfo(zone)
-    step = timedelta(weeks=repeat_weeks)
-    wall = first.astimezone(tz).replace(tzinfo=None)
-    if wall.date() > until:
-        return []
-    starts = [first]  # the instant the organiser gave; the rest keep its local hour
-    wall += step
-    while wall.date() <= until:
-        starts.append(local_to_utc(wall, tz))
-        wall += step
-    return starts
+        return Recurrence(first, zone)
+    return Recurrence.preset(first, zone, "weekly", interval=repeat_weeks, until=until)
+
+
+def recurrence(event: Event) -> Recurrence:
+    until = date.fromisoformat(event.repeat_until) if event.repeat_until else None
+    return series(event.starts_at, event.timezone, event.repeat_weeks, until)
+
+
+@lru_cache(maxsize=1024)
+def _starts(first: datetime, zone: str, repeat_weeks: int, until: date | None) -> tuple[datetime, ...]:
+    # Cards, lists, reminders and feedback all ask again for the same few series: expand each once. Callers
+    # pass `first` in UTC: equal local times on either side of the October change would share a cache key.
+    return tuple(series(first, zone, repeat_weeks, until).all())
 
 
 def duration(starts_at: datetime, ends_at: datetime | None) -> timedelta:
@@ -38,14 +41,15 @@ def duration(starts_at: datetime, ends_at: datetime | None) -> timedelta:
 
 
 def occurrences(event: Event) -> list[datetime]:
+    """Start times (UTC) of every occurrence, the first (exactly as given) included."""
     until = date.fromisoformat(event.repeat_until) if event.repeat_until else None
-    return occurrence_starts(event.starts_at, event.timezone, event.repeat_weeks, until)
+    return list(_starts(event.starts_at.astimezone(UTC), event.timezone, event.repeat_weeks, until))
 
 
 def series_end(first: datetime, ends_at: datetime | None, zone: str, repeat_weeks: int,
                until: date | None) -> datetime:
     """When the last occurrence ends: after it the event is over."""
-    return occurrence_starts(first, zone, repeat_weeks, until)[-1] + duration(first, ends_at)
+    return _starts(first.astimezone(UTC), zone, repeat_weeks, until)[-1] + duration(first, ends_at)
 
 
 def next_occurrence(event: Event, now: datetime) -> tuple[int, datetime] | None:
