@@ -149,7 +149,10 @@ class DiscordFrontend(Frontend):
         intents = discord.Intents.none()
         intents.guilds = True
         intents.dm_messages = True  # prompt answers in DMs (DM content needs no privileged intent)
-        client = HumakoClient(self, intents=intents, guild_ready_timeout=self.guild_ready_timeout)
+        # No pings unless a message asks for one: user text such as "@everyone <@&role>" is echoed inert.
+        # discord.py merges this default into every send, edit, interaction response and follow-up.
+        client = HumakoClient(self, intents=intents, guild_ready_timeout=self.guild_ready_timeout,
+                              allowed_mentions=discord.AllowedMentions.none())
         self.client = client
         descriptions = {cog.name: cog.description for cog in self.app.cogs}
         self.tree = build_tree(client, list(self.app.core.commands.values()), descriptions, self.app.config,
