@@ -27,7 +27,8 @@ from bot.frontends.console import ConsoleFrontend
 from bot.logs import THIRD_PARTY, WITHHELD, Privacy, configure_logging
 from tests.fakes.discord_server import FakeMember, FakeUser
 from tests.fakes.telegram_api import FakeTelegram
-from tests.harness import TEST_NOW, ConsoleBot, test_config
+from tests.harness import TEST_NOW, ConsoleBot
+from tests.harness import test_config as example_config
 from tests.test_live_cross_platform import TwoPlatforms
 
 TEXT = "Salakirjoitus-Qx7Kv"  # what people type
@@ -84,7 +85,7 @@ def link_code(text: str) -> str:
 
 
 async def test_console_scenario_logs_nothing_about_people(tmp_path: Path, debug_log: Captured) -> None:
-    config = test_config(cogs=["ping", "events"])
+    config = example_config(cogs=["ping", "events"])
     config = dataclasses.replace(config, secrets=dataclasses.replace(config.secrets, secret_key=SECRET_KEY))
     app = Application(config, tmp_path, clock=Clock(frozen_at=TEST_NOW))
     app.cogs.append(demo)
