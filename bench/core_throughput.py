@@ -41,7 +41,8 @@ async def one(app: Application, person: int, step: int, latencies: list[float]) 
     started = time.perf_counter()
     ctx = await app.core.context_for(account, f"Person {person}", chat, frozenset(), "fi")
     if line == "press":
-        reply = await app.core.press(ctx, "ping:again:1")
+        # A genuine button, as the core signed it for this person (a forged one would be refused up front).
+        reply = await app.core.press(ctx, app.core.signer.sign("ping:again:1", ctx.person.id))
     else:
         reply = await app.core.handle_text(ctx, line)
     assert reply is not None

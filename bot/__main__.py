@@ -1,15 +1,29 @@
-"""The `humako-bot` command line: run, console, check-config, backup."""
+"""The `humako-bot` command line: run, console, check-config, rotate-key, backup."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
-from bot.config import ConfigError, default_config_path, load_config
+from bot.config import Config, ConfigError, default_config_path, load_config
 from bot.logs import configure_logging
+
+OLD_KEY_ENV = "HUMAKO_SECRET_KEY_OLD"
+ROTATE_HELP = f"""\
+Sealed routes (bot/sealed.py, docs/sealed-delivery.md) are encrypted under a key derived from
+HUMAKO_SECRET_KEY. To change the secret:
+  1. stop the bot;
+  2. set {OLD_KEY_ENV} to the current secret and HUMAKO_SECRET_KEY to the new one (at least 32
+     characters, e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))');
+  3. run `humako-bot rotate-key --data DIR`: every route is re-encrypted under the new key in one
+     transaction, or nothing changes if a route opens with neither key;
+  4. start the bot with only the new HUMAKO_SECRET_KEY and unset {OLD_KEY_ENV}.
+A new secret also changes the keyed sender hashes (blocks and rate limits keyed on them lapse) and the
+button signatures (buttons posted before stop working)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -19,9 +33,12 @@ def _parser() -> argparse.ArgumentParser:
         ("run", "run the configured frontends (Discord and/or Telegram when their tokens are set)"),
         ("console", "talk to the bot in this terminal: no token, no network"),
         ("check-config", "validate the configuration and print what is wrong"),
+        ("rotate-key", "re-encrypt every sealed route under a new HUMAKO_SECRET_KEY"),
         ("backup", "copy the database to PATH while the bot runs (SQLite's online backup API)"),
     ):
-        command = sub.add_parser(name, help=text, description=text)
+        epilog = ROTATE_HELP if name == "rotate-key" else None
+        command = sub.add_parser(name, help=text, description=text, epilog=epilog,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
         command.add_argument("--config", type=Path, default=None,
                              help="config file (default: config.toml, else config.example.toml)")
         command.add_argument("--data", type=Path, default=Path("data"),
@@ -47,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     secrets = config.secrets
     configure_logging(logging.DEBUG if verbose else logging.WARNING if command == "console" else logging.INFO,
-                      (secrets.discord_token, secrets.telegram_token, secrets.secret_key))
+                      (secrets.discord_token, secrets.telegram_token, secrets.secret_key,
+                       os.environ.get(OLD_KEY_ENV)))
     if command == "check-config":
         print(f"{config_path}: OK (frontends: {', '.join(config.enabled_frontends)})")
         return 0
@@ -62,13 +80,61 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"{data / 'humako.sqlite3'} backed up to {args.path} ({size / 1e6:.1f} MB)")
         return 0
-    if command == "console":
-        from bot.frontends.console import run_console
+    from bot.sealed import StartRefused
 
-        return asyncio.run(run_console(config, data, getattr(args, "script", None)))
-    from bot.run import run_bot
+    try:
+        if command == "rotate-key":
+            return _rotate_key(config, data)
+        if command == "console":
+            from bot.frontends.console import run_console
 
-    return asyncio.run(run_bot(config, data))
+            return asyncio.run(run_console(config, data, getattr(args, "script", None)))
+        from bot.run import run_bot
+
+        return asyncio.run(run_bot(config, data))
+    except StartRefused as refused:
+        print(f"humako-bot: {refused}", file=sys.stderr)
+        return 2
+
+
+def _rotate_key(config: Config, data: Path) -> int:
+    from bot.app import Application
+    from bot.sealed import MIN_SECRET_CHARS, rotate_routes
+    from storage.db import Database
+
+    new, old = config.secrets.secret_key, os.environ.get(OLD_KEY_ENV) or None
+    if not new or not old:
+        print(f"humako-bot rotate-key: set {OLD_KEY_ENV} to the current secret and HUMAKO_SECRET_KEY to the new "
+              "one (see humako-bot rotate-key --help)", file=sys.stderr)
+        return 2
+    if new == old:
+        print(f"humako-bot rotate-key: HUMAKO_SECRET_KEY and {OLD_KEY_ENV} are the same", file=sys.stderr)
+        return 2
+    if len(new) < MIN_SECRET_CHARS:
+        print(f"humako-bot rotate-key: the new HUMAKO_SECRET_KEY is shorter than {MIN_SECRET_CHARS} characters",
+              file=sys.stderr)
+        return 2
+
+    database = Application(config, data).database_path
+    if not Path(database).is_file():  # a mistyped --data must not create an empty database and say "done"
+        print(f"humako-bot rotate-key: no database at {database} (check --data)", file=sys.stderr)
+        return 2
+
+    async def rotate() -> tuple[int, int]:
+        db = await Database.open(database)
+        try:
+            return await rotate_routes(db, new.encode(), old.encode())
+        finally:
+            await db.close()
+
+    rotated, unreadable = asyncio.run(rotate())
+    if unreadable:
+        print(f"humako-bot rotate-key: {unreadable} sealed route(s) open with neither key; nothing was changed. "
+              f"Check {OLD_KEY_ENV}.", file=sys.stderr)
+        return 1
+    print(f"Re-encrypted {rotated} sealed route(s) under the new key. Start the bot with only the new "
+          f"HUMAKO_SECRET_KEY and unset {OLD_KEY_ENV}.")
+    return 0
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from bot.builtin import LANGUAGE_CHOICES
-from bot.commands import Button, Choice, Cog, File, Param, Reply, UserError
+from bot.commands import Choice, Cog, File, Param, Reply, UserError
 from bot.context import Context, ServiceContext
 from bot.i18n import LANGUAGE_NAMES, Lines, Msg, Text, _
 from bot.quiet import parse_window
@@ -67,12 +67,25 @@ async def link(ctx: Context,
     if other == ctx.person.id:
         raise UserError(_("That code is from this same account. Type it on your other platform."))
     keep, gone = sorted((other, ctx.person.id))  # the older person stays; the newer one joins it
-    await ctx.app.people.merge(keep, gone)
+    await merge_people(ctx, keep, gone)
     log.info("linked person %s into %s", gone, keep)
     accounts = await ctx.app.people.accounts(keep)
     names = Lines(*(platform_name(p) for p, _id in accounts), sep=", ")
     return Reply(_("Linked! You are now one person on {platforms}: your reminders and sign-ups follow you.",
                    platforms=names), private=True)
+
+
+async def merge_people(ctx: ServiceContext, keep: int, gone: int) -> None:
+    """`gone` becomes part of `keep`, in one transaction: every cog's merge hook settles its own rows (one
+    answer per event, a place held passed on), then the core moves every other row naming `gone`."""
+    service = ServiceContext(ctx.app)
+
+    async def hooks() -> None:
+        for feature in ctx.app.cogs:
+            for hook in feature.mergers:
+                await hook(service, keep, gone)
+
+    await ctx.app.people.merge(keep, gone, before=hooks)
 
 
 # --------------------------------------------------------------------------------------- /settings
@@ -144,6 +157,8 @@ async def collect(ctx: ServiceContext, person_id: int) -> dict[str, Any]:
         "accounts": await people.account_rows(person_id),
         "messages_sent_to_you": await ctx.app.outbox.rows.of_person(person_id),
         "scheduled_for_you": await ctx.app.scheduler.of_person(person_id),
+        # Sealed routes name no one in the database; only their number is told (opening them needs the key).
+        "sealed_routes_to_you": len(await ctx.app.sealed.of_accounts(await people.accounts(person_id))),
         "features": features,
     }
 
@@ -161,21 +176,20 @@ async def mydata(ctx: Context) -> Reply:
 
 @cog.command(_("Erase everything I store about you"), private=True)
 async def forgetme(ctx: Context) -> Reply:
-    return Reply(
+    return ctx.confirm(
+        _("Erase everything I store about you?"),
         _("This erases everything I store about you: settings, linked accounts, reminders, sign-ups and "
           "requests, on every platform. It cannot be undone. /mydata gives you a copy first."),
-        buttons=[Button(_("Yes, erase everything"), cog.action_id("forget", ctx.person.id), style="danger"),
-                 Button(_("No, keep my data"), cog.action_id("keep"))],
-        private=True,
-    )
+        cog.action_id("forget", ctx.person.id), yes_label=_("Yes, erase everything"),
+        no=cog.action_id("keep"), no_label=_("No, keep my data"))
 
 
-@cog.action("keep")
+@cog.action("keep", owner_only=True)
 async def keep(ctx: Context) -> Reply:
     return Reply(_("Nothing was erased."), edit=True)
 
 
-@cog.action("forget")
+@cog.action("forget", owner_only=True)
 async def forget(ctx: Context, person_id: int) -> Reply:
     if person_id != ctx.person.id:
         raise UserError(_("This button is not yours."))
@@ -183,7 +197,9 @@ async def forget(ctx: Context, person_id: int) -> Reply:
     for feature in ctx.app.cogs:
         for hook in feature.forgetters:
             await hook(service, person_id)
-    await ctx.app.people.erase(person_id, await ctx.app.people.accounts(person_id))
+    accounts = await ctx.app.people.accounts(person_id)
+    await ctx.app.sealed.forget_accounts(accounts)  # stored without naming them: found by opening each route
+    await ctx.app.people.erase(person_id, accounts)
     log.info("person %s erased on request", person_id)
     return Reply(_("Done: everything I stored about you is erased. If you use me again, I start from scratch."),
                  edit=True)

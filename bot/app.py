@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING
 
 from bot.clock import Clock
 from bot.commands import Cog, TaskSpec, ViewSpec
+from bot.conversations import Conversations
 from bot.core import Core
 from bot.i18n import CATALOGS, set_timezone
 from bot.live import LiveMessages
 from bot.outbox import Outbox
 from bot.roles import Roles
 from bot.scheduler import Scheduler
-from bot.threads import PrivateThreads
+from bot.sealed import SealedDelivery, check_secret
 from storage.db import Database
 from storage.people import PeopleQueries
 
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BUILTIN_COGS = ("bot.builtin", "bot.reminders", "bot.account")
+BUILTIN_COGS = ("bot.builtin", "bot.reminders", "bot.account", "bot.conversations")
 
 
 def load_cog(module_name: str) -> Cog:
@@ -59,25 +60,31 @@ class Application:
     db: Database
     people: PeopleQueries
     outbox: Outbox
-    threads: PrivateThreads
+    conversations: Conversations
     live: LiveMessages
     scheduler: Scheduler
+    sealed: SealedDelivery
 
     def add_frontend(self, frontend: Frontend) -> None:
         self.frontends[frontend.platform] = frontend
 
     async def start(self) -> None:
+        # Before anything opens: a cog that seals routes must not run on a missing or weak secret.
+        check_secret(self.config.secrets.secret_key, self.cogs, self.frontends)
         set_timezone(self.config.tz)
         CATALOGS.load()
         self.db = await Database.open(self.database_path)
         self.people = PeopleQueries(self.db)
+        self.sealed = SealedDelivery(self)
         tasks: dict[str, TaskSpec] = {}
         views: dict[str, ViewSpec] = {}
         for cog in self.cogs:
             tasks.update(cog.tasks)
             views.update(cog.views)
         self.outbox = Outbox(self)
-        self.threads = PrivateThreads(self)
+        self.conversations = Conversations(self, self.cogs)
+        self.conversations.sealed = self.sealed  # sealed members are reached (and recognised) through their routes
+        await self.conversations.load()
         self.live = LiveMessages(self, views)
         self.scheduler = Scheduler(self, tasks, [job for cog in self.cogs for job in cog.jobs])
         # dateparser's first parse costs ~100 ms: pay it now, not in the first person's command.

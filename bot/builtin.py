@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from bot.commands import Choice, Cog, Param, Reply
+from bot.commands import Choice, Cog, CommandSpec, Kind, Param, ParamSpec, Reply, UserError
 from bot.context import Context
-from bot.i18n import LANGUAGE_NAMES, Lines, _, render
+from bot.i18n import LANGUAGE_NAMES, Lines, Text, _, render
 
 cog = Cog("bot", _("Basics"), grouped=False)
 
@@ -14,7 +14,11 @@ LANGUAGE_CHOICES = [Choice(code, name) for code, name in LANGUAGE_NAMES.items()]
 
 
 @cog.command(_("What I can do for you"))
-async def help(ctx: Context) -> Reply:
+async def help(ctx: Context, command: Annotated[str | None, Param(
+        _("A command, to see its fields"), max_len=64, names={"fi": "komento"}, example="event create")] = None,
+) -> Reply:
+    if command:
+        return _command_help(ctx, command)
     lines: list[object] = [_("Commands you can use:")]
     for feature in ctx.app.cogs:
         mine = [spec for spec in ctx.app.core.visible_commands(ctx.roles) if spec.cog is feature]
@@ -23,7 +27,50 @@ async def help(ctx: Context) -> Reply:
         lines.append("")
         lines.append(f"{render(feature.description, ctx.language)}")
         lines += [f"/{spec.full_name} — {render(spec.description, ctx.language)}" for spec in mine]
+    lines.append("")
+    lines.append(_("/help COMMAND shows a command's fields, for example /help event create."))
     return Reply(Lines(*lines), private=True)  # type: ignore[arg-type]
+
+
+def _find(ctx: Context, typed: str) -> CommandSpec | None:
+    words = typed.strip().lstrip("/").lower().replace("_", " ").split()
+    for spec in ctx.app.core.visible_commands(ctx.roles):
+        if list(spec.path) == words[:len(spec.path)] and len(words) == len(spec.path):
+            return spec
+    return None
+
+
+def _command_help(ctx: Context, typed: str) -> Reply:
+    """One command's fields in the reader's language (names as typed, what each is, its choices) and an
+    example line."""
+    spec = _find(ctx, typed)
+    if spec is None:
+        raise UserError(_("Unknown command /{name}. /help lists what you can do.", name=typed.strip().lstrip("/")))
+    language = ctx.language
+    lines: list[Text] = [f"/{spec.full_name} — {render(spec.description, language)}"]
+    if spec.params:
+        lines.append(_("Fields:"))
+    for param in spec.params:
+        need = _("required") if param.required else _("optional")
+        choices = [c.names.get(language, c.value) for c in param.choices(ctx.config)]
+        lines.append(Lines(f"{param.typed_name(language)}=", param.description, need,
+                           ", ".join(choices) if choices and param.kind is not Kind.YES_NO else None, sep=" · "))
+    example = " ".join(f"{p.typed_name(language)}={_example(ctx, p)}" for p in spec.params if p.required)
+    lines.append(_("Example: {line}", line=f"/{spec.full_name} {example}".rstrip()))
+    return Reply(Lines(*lines), private=True)
+
+
+def _example(ctx: Context, param: ParamSpec) -> str:
+    if param.param.example is not None:
+        return param.param.example
+    choices = param.choices(ctx.config)
+    if choices:
+        return choices[0].names.get(ctx.language, choices[0].value)
+    return {Kind.INTEGER: str(param.param.min or 1), Kind.DATETIME: f'"{render(TOMORROW, ctx.language)}"',
+            Kind.USER: "@…", Kind.REFERENCE: "1"}.get(param.kind, '"…"')
+
+
+TOMORROW = _("tomorrow 18:00")  # an example date-time, typed the reader's way
 
 
 @cog.command(_("Choose the language I use with you"))

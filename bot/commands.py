@@ -12,18 +12,23 @@ import inspect
 import re
 import types
 import typing
+import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
-from bot.i18n import Msg, Text
+from bot.i18n import Msg, Text, _
 
 if TYPE_CHECKING:
     from bot.config import Field
 
 NAME_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 ACTION_ID_MAX_BYTES = 64  # Telegram's callback_data limit; Discord allows 100.
+# The core signs every action id when the reply leaves it (bot/signing.py): `<payload>~<owner>~<mac>`. A cog's
+# payload must leave room for the separators, an owner of up to 7 base-36 digits and the 12-character MAC.
+ACTION_SEP = "~"
+ACTION_PAYLOAD_MAX = ACTION_ID_MAX_BYTES - 2 - 7 - 12
 MAX_OPTIONS = 25  # both platforms: options per command, choices per option
 DESCRIPTION_MAX = 100
 CHOICE_LABEL_MAX = 100  # a choice's or suggestion's label (Discord's limit; Telegram buttons are shorter to read)
@@ -39,6 +44,16 @@ class UserError(Exception):
     def __init__(self, message: Text) -> None:
         super().__init__(str(message))
         self.message = message
+
+
+class FieldError(UserError):
+    """A value that does not fit the others (an online event without a link). Raised by a handler before it
+    changes anything: the core re-asks `fields` (parameter names), keeping every other answer, instead of
+    ending the flow."""
+
+    def __init__(self, message: Text, *fields: str) -> None:
+        super().__init__(message)
+        self.fields = fields
 
 
 # ---------------------------------------------------------------------------------------------- replies
@@ -108,6 +123,7 @@ class Reply:
     notice: Text | None = None  # a short toast for the person who pressed a button
     shows: tuple[str, int] | None = None  # a view of a stored thing: the core keeps this copy current
     calendar: CalendarEntry | None = None  # a dated thing: mirrored in the platform's calendar if it has one
+    form: FormAsk | None = None  # the core asks for fields: a modal where the platform has one, else this text
 
     def __post_init__(self) -> None:
         # Accept a flat list of buttons as one row.
@@ -125,8 +141,13 @@ def clip(text: str, limit: int) -> str:
 
 
 def check_action_id(action: str) -> None:
-    if not action or len(action.encode()) > ACTION_ID_MAX_BYTES:
-        raise DeclarationError(f"action id {action!r} must be 1-{ACTION_ID_MAX_BYTES} bytes")
+    """A cog's action id (unsigned) must leave room for the signature; a signed one must fit the platforms."""
+    if ACTION_SEP in action:
+        if len(action.encode()) > ACTION_ID_MAX_BYTES or action.count(ACTION_SEP) != 2:
+            raise DeclarationError(f"signed action id {action!r}: malformed or over {ACTION_ID_MAX_BYTES} bytes")
+        return
+    if not action or len(action.encode()) > ACTION_PAYLOAD_MAX:
+        raise DeclarationError(f"action id {action!r} must be 1-{ACTION_PAYLOAD_MAX} bytes, without {ACTION_SEP!r}")
 
 
 # ------------------------------------------------------------------------------------------- parameters
@@ -136,6 +157,7 @@ def check_action_id(action: str) -> None:
 class Choice:
     value: str
     label: Text
+    names: Mapping[str, str] = field(default_factory=dict)  # the value typed in another language: {"fi": "viikoittain"}
 
 
 ChoicesSource = Sequence[Choice] | Callable[[Any], Sequence[Choice]]
@@ -155,6 +177,8 @@ class Param:
     future: bool = False  # a date-time that must be ahead of now
     long: bool = False  # long text: a modal on Discord, the next message elsewhere
     suggest: Suggest | None = None  # reference to a stored thing, with autocomplete
+    names: Mapping[str, str] = field(default_factory=dict)  # the name in other languages: {"fi": "aloitus"}
+    example: str | None = None  # a typed value shown by /help COMMAND (in English; dates in either language)
 
 
 class Kind(enum.Enum):
@@ -165,6 +189,7 @@ class Kind(enum.Enum):
     DATETIME = "datetime"
     USER = "user"
     REFERENCE = "reference"
+    YES_NO = "yes_no"
 
 
 class PersonRef:
@@ -184,10 +209,32 @@ class ParamSpec:
         return self.param.description
 
     def choices(self, config: Any) -> Sequence[Choice]:
+        if self.kind is Kind.YES_NO:
+            return YES_NO_CHOICES
         source = self.param.choices
         if source is None:
             return ()
         return source(config) if callable(source) else source
+
+    def display_name(self, language: str) -> str:
+        """The name in the reader's language, as written (`päättyy`)."""
+        return self.param.names.get(language, self.name)
+
+    def typed_name(self, language: str) -> str:
+        """The name typed or shown as a Discord option in that language: [a-z0-9_] (`paattyy`)."""
+        return fold_name(self.display_name(language))
+
+    def all_typed_names(self) -> set[str]:
+        return {self.name, *(fold_name(n) for n in self.param.names.values())}
+
+
+def fold_name(name: str) -> str:
+    """A name as typed: case and accents folded (ä → a, ö → o), so `Päättyy=` and `paattyy=` both work."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+YES_NO_CHOICES = (Choice("yes", _("Yes"), {"fi": "kylla"}), Choice("no", _("No"), {"fi": "ei"}))
 
 
 def _unwrap_optional(annotation: Any) -> Any:
@@ -211,6 +258,8 @@ def _kind_of(base: Any, param: Param) -> Kind:
         return Kind.DATETIME
     if base is PersonRef:
         return Kind.USER
+    if base is bool:
+        return Kind.YES_NO
     raise DeclarationError(f"unsupported parameter type {base!r}")
 
 
@@ -232,6 +281,18 @@ def params_of(handler: Callable[..., Any], skip: int = 1) -> list[ParamSpec]:
         default = None if required else sig_param.default
         specs.append(ParamSpec(name, _kind_of(_unwrap_optional(base), param), param, required, default))
     return specs
+
+
+@dataclass(frozen=True)
+class FormAsk:
+    """The fields the core asks for next, together: Discord shows them as one modal (the reply's text and
+    buttons ask for the first of them elsewhere). `given` holds answers kept from before, as typed text."""
+
+    title: Text
+    fields: tuple[ParamSpec, ...]
+    given: Mapping[str, str] = field(default_factory=dict)
+    note: Text | None = None  # why a field is asked again (a refused value)
+    must: frozenset[str] = frozenset()  # optional fields that must be answered now (asked again after an error)
 
 
 # ------------------------------------------------------------------------------------------ declarations
@@ -273,6 +334,12 @@ class ActionSpec:
     name: str
     handler: Handler
     arg_types: list[type]
+    roles: frozenset[str] | None = None  # None: everyone; checked by the core as for commands
+    owner_only: bool = False  # only the person the message was made for may press (prompts, confirmations)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.cog.prefix}:{self.name}"
 
     def action_id(self, *args: Any) -> str:
         action = ":".join([self.cog.prefix, self.name, *(str(a) for a in args)])
@@ -322,7 +389,8 @@ class Cog:
     """A feature: its commands (as a group like /event ..., or top-level), actions, jobs and views."""
 
     def __init__(self, name: str, description: Text, *, prefix: str | None = None, grouped: bool = True,
-                 settings: Mapping[str, Field] | None = None, section: str | None = None):
+                 settings: Mapping[str, Field] | None = None, section: str | None = None,
+                 needs_secret: bool = False):
         _check_name(name, "cog")
         _check_description(description, f"cog {name}")
         self.name = name
@@ -332,7 +400,10 @@ class Cog:
         # The cog's config table ([<section>], default its name) and its schema, validated by load_config.
         self.settings: Mapping[str, Field] | None = settings
         self.section = section or name
+        # It seals routes or hashes senders (bot/sealed.py): start-up refuses a missing or short secret.
+        self.needs_secret = needs_secret
         self.commands: list[CommandSpec] = []
+        self.forms: dict[str, CommandSpec] = {}
         self.actions: dict[str, ActionSpec] = {}
         self.jobs: list[JobSpec] = []
         self.tasks: dict[str, TaskSpec] = {}
@@ -340,7 +411,9 @@ class Cog:
         self.deep_links: dict[str, Callable[..., Awaitable[Reply]]] = {}
         self.exporters: list[Callable[..., Awaitable[Any]]] = []
         self.forgetters: list[Callable[..., Awaitable[None]]] = []
+        self.mergers: list[Callable[..., Awaitable[None]]] = []
         self.startup: list[Callable[..., Awaitable[None]]] = []
+        self.conversation_handlers: dict[str, Callable[..., Awaitable[Any]]] = {}
 
     def command(
         self,
@@ -351,27 +424,9 @@ class Cog:
         private: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            command_name = name or handler.__name__.rstrip("_")
-            _check_name(command_name, "command")
-            _check_description(description, f"/{self.name} {command_name}")
-            params = params_of(handler)
-            if len(params) > MAX_OPTIONS:
-                raise DeclarationError(f"/{command_name}: at most {MAX_OPTIONS} parameters")
-            seen_optional = False
-            for spec in params:
-                _check_name(spec.name, f"/{command_name} parameter")
-                _check_description(spec.description, f"/{command_name} {spec.name}")
-                if isinstance(spec.param.choices, Sequence) and len(spec.param.choices) > MAX_OPTIONS:
-                    raise DeclarationError(f"/{command_name} {spec.name}: at most {MAX_OPTIONS} choices")
-                if spec.required and seen_optional:
-                    raise DeclarationError(f"/{command_name}: required {spec.name} after an optional one")
-                seen_optional = seen_optional or not spec.required
-            if any(c.name == command_name for c in self.commands):
-                raise DeclarationError(f"/{self.name} {command_name} declared twice")
-            spec = CommandSpec(
-                self, command_name, description, handler, params,
-                frozenset(roles) if roles else None, private, self.grouped,
-            )
+            spec = self._spec(handler, description, name, roles, private)
+            if any(c.name == spec.name for c in self.commands):
+                raise DeclarationError(f"/{self.name} {spec.name} declared twice")
             if len(spec.flat_name) > 32:
                 raise DeclarationError(f"/{spec.flat_name}: the Telegram name must be at most 32 characters")
             self.commands.append(spec)
@@ -379,14 +434,62 @@ class Cog:
 
         return register
 
-    def action(self, name: str) -> Callable[[Handler], Handler]:
-        """A button handler: the action id is `<prefix>:<name>:<arg>:<arg>`, args typed by the signature."""
+    def form(self, title: Text, *, name: str | None = None,
+             roles: set[str] | frozenset[str] | None = None) -> Callable[[Handler], Handler]:
+        """A form the cog opens from a button with `ctx.form(handler, ...)`: declared like a command (its typed
+        parameters are its fields), but not a command anyone types. Every field is asked, optional ones with a
+        Skip button; Discord shows up to five at once as a modal."""
 
         def register(handler: Handler) -> Handler:
+            spec = self._spec(handler, title, name, roles, False)
+            if spec.name in self.forms:
+                raise DeclarationError(f"form {self.prefix}:{spec.name} declared twice")
+            self.forms[spec.name] = spec
+            return handler
+
+        return register
+
+    def _spec(self, handler: Handler, description: Text, name: str | None,
+              roles: set[str] | frozenset[str] | None, private: bool) -> CommandSpec:
+        command_name = name or handler.__name__.rstrip("_")
+        _check_name(command_name, "command")
+        _check_description(description, f"/{self.name} {command_name}")
+        params = params_of(handler)
+        if len(params) > MAX_OPTIONS:
+            raise DeclarationError(f"/{command_name}: at most {MAX_OPTIONS} parameters")
+        seen_optional = False
+        typed: dict[str, str] = {}
+        for spec in params:
+            _check_name(spec.name, f"/{command_name} parameter")
+            _check_description(spec.description, f"/{command_name} {spec.name}")
+            for other in spec.all_typed_names():
+                _check_name(other, f"/{command_name} {spec.name}: the name")
+                if typed.setdefault(other, spec.name) != spec.name:
+                    raise DeclarationError(f"/{command_name}: {other!r} names both {typed[other]} and {spec.name}")
+            if isinstance(spec.param.choices, Sequence) and len(spec.param.choices) > MAX_OPTIONS:
+                raise DeclarationError(f"/{command_name} {spec.name}: at most {MAX_OPTIONS} choices")
+            if spec.required and seen_optional:
+                raise DeclarationError(f"/{command_name}: required {spec.name} after an optional one")
+            seen_optional = seen_optional or not spec.required
+        return CommandSpec(self, command_name, description, handler, params,
+                           frozenset(roles) if roles else None, private, self.grouped)
+
+    def action(self, name: str, *, roles: set[str] | frozenset[str] | None = None,
+               owner_only: bool = False) -> Callable[[Handler], Handler]:
+        """A button handler: the action id is `<prefix>:<name>:<arg>:<arg>`, args typed by the signature.
+
+        `roles`: who may press it, as for commands. `owner_only`: only the person the message was made for (the
+        one who typed the command, or received the DM) may press it; others are told it is not theirs."""
+
+        def register(handler: Handler) -> Handler:
+            _check_name(name, "action")
+            if name in self.actions:
+                raise DeclarationError(f"action {self.prefix}:{name} declared twice")
             hints = typing.get_type_hints(handler)
             names = list(inspect.signature(handler).parameters)[1:]
             arg_types = [hints.get(n, str) for n in names]
-            self.actions[name] = ActionSpec(self, name, handler, arg_types)
+            self.actions[name] = ActionSpec(self, name, handler, arg_types, frozenset(roles) if roles else None,
+                                            owner_only)
             return handler
 
         return register
@@ -424,6 +527,20 @@ class Cog:
 
         return register
 
+    def conversation_message(self, kind: str) -> Callable[[Any], Any]:
+        """`handler(ctx, message)` hears what members write in the cog's conversations of this kind (opened
+        with `ctx.open_conversation(kind, ...)`, see bot/conversations.py). It returns None to relay the message
+        to the other members as it is, False to relay nothing, or a Reply to relay instead."""
+
+        def register(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+            _check_name(kind, "conversation kind")
+            if kind in self.conversation_handlers:
+                raise DeclarationError(f"conversation kind {kind!r} declared twice")
+            self.conversation_handlers[kind] = handler
+            return handler
+
+        return register
+
     def on_startup(self, handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
         self.startup.append(handler)
         return handler
@@ -434,6 +551,13 @@ class Cog:
 
     def forget_person(self, handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
         self.forgetters.append(handler)
+        return handler
+
+    def merge_person(self, handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        """`handler(ctx, kept_person_id, merged_person_id)`, run when /link makes two people one: inside the
+        merge's transaction, before the core moves the remaining rows naming the merged person to the kept
+        one. The cog settles its own rows there (a unique rule would otherwise leave one behind)."""
+        self.mergers.append(handler)
         return handler
 
 

@@ -6,7 +6,7 @@ them in the core and the frontends.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -17,6 +17,7 @@ from bot.i18n import Text, current_language
 if TYPE_CHECKING:
     from bot.app import Application
     from bot.config import Config
+    from bot.conversations import Member
     from bot.scheduler import Planned
     from storage.db import Database
     from storage.people import Person
@@ -70,7 +71,17 @@ class ServiceContext:
     async def notify(self, person_id: int, reply: Reply, *, urgent: bool = True,
                      shows: tuple[str, int] | None = None) -> None:
         """A message to one person, on their preferred platform, through the outbox."""
-        await self.app.outbox.to_person(person_id, reply, urgent=urgent, shows=shows)
+        # Its buttons are signed for that person: owner-only ones work for them alone.
+        await self.app.outbox.to_person(person_id, self.app.core.seal(reply, person_id), urgent=urgent, shows=shows)
+
+    async def notify_sealed(self, handle: str, reply: Reply) -> bool:
+        """A message to whoever the handle from `seal_route` was made for, without the database learning who:
+        False when the route is gone (dropped, or the person used /forgetme). Its buttons are shared ones."""
+        return await self.app.sealed.deliver(handle, reply)
+
+    async def drop_sealed(self, handle: str) -> None:
+        """The sealed route is no longer needed (the case is closed): it goes, with anything queued for it."""
+        await self.app.sealed.drop(handle)
 
     async def post(self, destination: str, reply: Reply | None = None, *,
                    shows: tuple[str, int] | None = None) -> None:
@@ -79,20 +90,46 @@ class ServiceContext:
         With `shows=("event", 42)` the message is the cog's view of that thing: the core remembers each copy
         and keeps it current when the cog calls `changed`.
         """
-        await self.app.outbox.to_destination(destination, reply, shows=shows)
+        shared = self.app.core.seal(reply, None) if reply is not None else None  # a view is signed by live.render
+        await self.app.outbox.to_destination(destination, shared, shows=shows)
 
-    async def open_thread(self, destination: str, title: Text, people: list[int], reply: Reply) -> int:
-        """A private conversation for a few people (a student and their tutor) under a named destination, with
-        `reply` as its first message; returns the thread's id for post_to_thread.
+    async def open_conversation(self, kind: str, title: Text, members: Sequence[Member], *,
+                                host: str | None = None, first: Reply | None = None,
+                                first_from: Member | None = None) -> int:
+        """A conversation of `members` (`Member.person(id)`, `Member.team(destination)`, `Member.sealed(handle)`)
+        that they carry on both ways, each on their own platform; returns its id.
 
-        Where the destination's platform has private threads (Discord) the members with an account there
-        share one; everyone else gets each message as a DM on their own platform, headed with `title`.
+        `kind` names the cog's `@cog.conversation_message(kind)` handler, which hears what members write.
+        `host` (default: the first team member's destination) is where shared rooms open: a Discord thread
+        under its channel, a Telegram forum topic in its group when its team is a member. Everyone else gets
+        the conversation in their direct chat, headed with `title`. `first`: its opening message, from the bot,
+        or with `first_from` the words of that member (anonymous feedback: the sealed sender's text).
         """
-        return await self.app.threads.open(destination, title, people, reply)
+        return await self.app.conversations.open(kind, title, members, host=host,
+                                                 first=self.app.core.seal(first, None) if first else None,
+                                                 first_from=first_from)
 
-    async def post_to_thread(self, thread_id: int, reply: Reply) -> None:
-        """A further message in a thread opened with open_thread, to every member."""
-        await self.app.threads.post(thread_id, reply)
+    async def post_to_conversation(self, conversation_id: int, reply: Reply, *, label: Text | None = None) -> None:
+        """A message from the cog to every member (`label`: shown as its sender, e.g. the team's name)."""
+        await self.app.conversations.post(conversation_id, self.app.core.seal(reply, None), label=label)
+
+    async def add_to_conversation(self, conversation_id: int, member: Member, *, welcome: Reply | None = None) -> None:
+        await self.app.conversations.add(conversation_id, member, welcome=welcome)
+
+    async def remove_from_conversation(self, conversation_id: int, member: Member) -> None:
+        await self.app.conversations.remove(conversation_id, member)
+
+    async def transfer_conversation(self, conversation_id: int, old: Member, new: Member, *,
+                                    welcome: Reply | None = None) -> None:
+        """`new` takes `old`'s place in one step (a tutor hands the student over)."""
+        await self.app.conversations.transfer(conversation_id, old, new, welcome=welcome)
+
+    async def close_conversation(self, conversation_id: int) -> None:
+        """Members are told; the Discord thread is archived and locked, the Telegram topic closed."""
+        await self.app.conversations.close(conversation_id)
+
+    async def reopen_conversation(self, conversation_id: int) -> None:
+        await self.app.conversations.reopen(conversation_id)
 
     async def changed(self, kind: str, ref_id: int) -> None:
         """A stored thing changed: every posted copy of it is re-rendered and edited in place."""
@@ -143,11 +180,43 @@ class Context(ServiceContext):
         self.language = language
         current_language.set(language)
 
+    async def seal_route(self) -> str:
+        """A handle to reach this person later on the account they are writing from (anonymous feedback): the
+        account is stored only encrypted, and `notify_sealed(handle, reply)` sends without naming them. The
+        cog must declare `needs_secret=True`."""
+        return await self.app.sealed.seal(self.account, self.language)
+
+    async def owns_route(self, handle: str) -> bool:
+        """Whether the handle was sealed for the account this person is writing from (adding to their own
+        anonymous case), without anything stored saying so."""
+        return await self.app.sealed.is_for(handle, self.account)
+
+    def sender_key(self, purpose: str) -> str:
+        """A keyed hash of this person for one purpose ("feedback-block"): the same for them on every linked
+        account, different per purpose, meaningless without the secret. It changes when the key is rotated."""
+        return self.app.sealed.keyed_hash(purpose, self.person.id)
+
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
 
     async def ask(self, command: Callable[..., Awaitable[Reply]], values: dict[str, Any]) -> Reply:
-        """Start one of the cog's commands from a button: `values` given, the rest asked for by the core's
-        prompt flow (a modal, a keyboard or the next message, as the platform does it)."""
+        """Start one of the cog's commands from a button: `values` given, the missing required ones asked for
+        by the core's prompt flow (a modal on Discord, buttons and the next message elsewhere)."""
         spec = next(s for s in self.app.core.commands.values() if s.handler is command)
         return await self.app.core.ask(self, spec, values)
+
+    async def form(self, form: Callable[..., Awaitable[Reply]], values: dict[str, Any] | None = None) -> Reply:
+        """Open a form declared with `@cog.form(...)`: every field not in `values` is asked (optional ones can
+        be skipped), then the form's handler runs with the answers. A refused answer, or a FieldError from
+        the handler, asks that field again and keeps the rest."""
+        return await self.app.core.ask(self, self.app.core.forms[form], dict(values or {}), every=True)
+
+    def confirm(self, question: Text, consequence: Text, yes: str, *, yes_label: Text | None = None,
+                no: str | None = None, no_label: Text | None = None, danger: bool = True) -> Reply:
+        """A question with its consequence and Yes/No buttons that only this person may press. `yes` is an
+        action id of the cog (`cog.action_id("forget", 42)`), declared `owner_only=True`; `no` optionally
+        another (default: the question becomes "Nothing was changed.")."""
+        options: dict[str, Any] = {"yes_label": yes_label, "no_label": no_label, "danger": danger}
+        if no is not None:
+            options["no"] = no
+        return self.app.core.confirm(question, consequence, yes, **options)

@@ -7,17 +7,32 @@ error replies all happen here, before and around a cog's handler, so they hold i
 from __future__ import annotations
 
 import dataclasses
+import enum
 import logging
-import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.commands import ActionSpec, Button, Choice, Cog, CommandSpec, Kind, ParamSpec, Reply, UserError
+from bot.commands import (
+    MAX_OPTIONS,
+    ActionSpec,
+    Button,
+    Choice,
+    Cog,
+    CommandSpec,
+    DeclarationError,
+    FieldError,
+    FormAsk,
+    Kind,
+    ParamSpec,
+    Reply,
+    UserError,
+)
 from bot.context import Account, Chat, Context, Origin
-from bot.i18n import Lines, _, current_language, normalise_language
-from bot.params import convert, reads_as_date
+from bot.i18n import Lines, Text, _, current_language, normalise_language
+from bot.params import action_arg, convert, reads_as_date
+from bot.signing import ActionSigner, Signed, load_key
 from bot.textargs import is_command, parse_args, split_command
 
 if TYPE_CHECKING:
@@ -27,6 +42,8 @@ log = logging.getLogger(__name__)
 
 PROMPT_PREFIX = "core"  # action ids of the prompt flow: core:pick:<n>, core:cancel
 REFERENCE_BUTTONS = 8  # best matches offered as buttons when a reference is asked for
+MODAL_FIELDS = 5  # Discord's limit of components in a modal: more fields are asked in further rounds
+MODAL_KINDS = {Kind.TEXT, Kind.LONG_TEXT, Kind.INTEGER, Kind.DATETIME, Kind.CHOICE, Kind.YES_NO}
 
 
 @dataclass
@@ -38,24 +55,60 @@ class Pending:
     expires: datetime
     asking: ParamSpec | None = None
     choices: list[Choice] = field(default_factory=list)
+    every: bool = False  # a form: optional fields are asked too, with a Skip button
+    again: set[str] = field(default_factory=set)  # optional fields asked again after a FieldError
+    skipped: set[str] = field(default_factory=set)
+    previous: dict[str, str] = field(default_factory=dict)  # a refused text, offered for correction
+    note: Text | None = None  # why the field now asked was refused, until it is answered
+
+    def open_fields(self) -> list[ParamSpec]:
+        """The fields still to ask, in declaration order."""
+        return [p for p in self.spec.params if p.name not in self.values and p.name not in self.skipped
+                and (p.required or self.every or p.name in self.again)]
+
+
+class Verdict(enum.Enum):
+    ALLOW = "allow"
+    TELL = "tell"  # refused, and told so
+    SILENT = "silent"  # refused again in the same window: not answered, so a flood gets one answer
 
 
 class RateLimiter:
-    """At most `limit` commands per person in a sliding window of `seconds`."""
+    """At most `limit` typed lines and button presses per person in a sliding window of `seconds`.
+
+    Times come from the app's clock (tests control it). A refused person is told once; while the window stays
+    full, further refusals are silent."""
 
     def __init__(self, limit: int, seconds: float) -> None:
         self.limit, self.seconds = limit, seconds
         self._hits: dict[int, deque[float]] = {}
+        self._told: set[int] = set()
 
-    def allow(self, person_id: int) -> bool:
-        now = time.monotonic()
+    def check(self, person_id: int, now: float) -> Verdict:
         hits = self._hits.setdefault(person_id, deque())
         while hits and now - hits[0] > self.seconds:
             hits.popleft()
         if len(hits) >= self.limit:
-            return False
+            if person_id in self._told:
+                return Verdict.SILENT
+            self._told.add(person_id)
+            return Verdict.TELL
         hits.append(now)
-        return True
+        self._told.discard(person_id)
+        return Verdict.ALLOW
+
+
+TOO_FAST = _("You are sending commands too fast. Wait a moment and try again.")
+NO_LONGER_WORKS = _("This button no longer works.")
+NOT_YOURS = _("This button is for the person it was shown to.")
+
+
+class PressRefused(Exception):
+    """A press the core turns down before the handler runs; `reply` (a toast) tells the presser why."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__("press refused")
+        self.reply = reply
 
 
 class Core:
@@ -65,15 +118,15 @@ class Core:
         self.commands: dict[tuple[str, ...], CommandSpec] = {}
         self.by_flat_name: dict[str, CommandSpec] = {}
         self.actions: dict[tuple[str, str], ActionSpec] = {}
+        self.forms: dict[Any, CommandSpec] = {}  # by handler: ctx.form(handler) opens it
         self.pending: dict[tuple[str, str, str], Pending] = {}
         bot_config = app.config.bot
         self.rate = RateLimiter(bot_config.command_rate, bot_config.command_rate_seconds)
-        for cog in cogs:
+        self._signer: ActionSigner | None = None
+        for cog in (prompts, *cogs):
             self._register(cog)
 
     def _register(self, cog: Cog) -> None:
-        from bot.commands import DeclarationError
-
         for spec in cog.commands:
             if spec.path in self.commands or spec.flat_name in self.by_flat_name:
                 raise DeclarationError(f"/{spec.full_name} is declared by two cogs")
@@ -81,14 +134,41 @@ class Core:
             self.by_flat_name[spec.flat_name] = spec
         for name, action in cog.actions.items():
             self.actions[(cog.prefix, name)] = action
+        for form in cog.forms.values():
+            self.forms[form.handler] = form
 
     def group_names(self) -> set[str]:
         return {spec.path[0] for spec in self.commands.values() if len(spec.path) == 2}
 
     @staticmethod
-    def may_use(spec: CommandSpec, roles: frozenset[str]) -> bool:
-        """The one role rule: a command without roles is for everyone, else one of its roles is needed."""
+    def may_use(spec: CommandSpec | ActionSpec, roles: frozenset[str]) -> bool:
+        """The one role rule: a command or action without roles is for everyone, else one of its roles is needed."""
         return spec.roles is None or bool(spec.roles & roles)
+
+    # ------------------------------------------------------------------------------------- signing
+
+    @property
+    def signer(self) -> ActionSigner:
+        if self._signer is None:  # on first use: the data directory exists by then
+            self._signer = ActionSigner(load_key(self.app.config.secrets.secret_key, self.app.data_dir))
+        return self._signer
+
+    def seal(self, reply: Reply, owner: int | None) -> Reply:
+        """Sign the reply's buttons for the person it is made for (None: a shared message, such as a card)."""
+        return self.signer.seal(reply, owner)
+
+    def _admit(self, ctx: Context) -> Reply | None:
+        """Every typed line and every press counts against the person's rate; None when it may go on."""
+        verdict = self.rate.check(ctx.person.id, ctx.now().timestamp())
+        if verdict is Verdict.ALLOW:
+            return None
+        if verdict is Verdict.SILENT:
+            return Reply()  # nothing to show: frontends send nothing
+        return Reply(notice=TOO_FAST) if ctx.origin is not None else Reply(TOO_FAST, private=True)
+
+    def admit(self, ctx: Context) -> Reply | None:
+        """What a person writes outside commands (a conversation's room) counts against the same rate."""
+        return self._admit(ctx)
 
     def visible_commands(self, roles: frozenset[str]) -> list[CommandSpec]:
         return [spec for spec in self.commands.values() if self.may_use(spec, roles)]
@@ -134,7 +214,15 @@ class Core:
         return None, rest
 
     async def handle_text(self, ctx: Context, text: str) -> Reply | None:
-        """A typed line: a command, or the answer to a pending prompt. None when it is neither."""
+        """A typed line: a command, or the answer to a pending prompt. None when it is neither; an empty Reply
+        when the person is over their rate and was already told."""
+        refused = self._admit(ctx)
+        if refused is not None:
+            return refused
+        reply = await self._text(ctx, text)
+        return None if reply is None else self.seal(reply, ctx.person.id)
+
+    async def _text(self, ctx: Context, text: str) -> Reply | None:
         if is_command(text):
             line = split_command(text)
             if line.words[0] in ("cancel", "peru") and self._pending_key(ctx) in self.pending:
@@ -146,7 +234,7 @@ class Core:
                 return Reply(_("Unknown command /{name}. /help lists what you can do.", name=line.words[0]),
                              private=True)
             self.pending.pop(self._pending_key(ctx), None)
-            return await self.invoke(ctx, spec, rest)
+            return await self._invoke(ctx, spec, rest)
         pending = self.pending.get(self._pending_key(ctx))
         if pending is None or pending.asking is None:
             return None
@@ -154,6 +242,12 @@ class Core:
 
     async def invoke(self, ctx: Context, spec: CommandSpec, raw: str | dict[str, Any]) -> Reply:
         """Run a command from a typed line (`str`) or from values a frontend already split (`dict`)."""
+        refused = self._admit(ctx)
+        if refused is not None:
+            return refused
+        return self.seal(await self._invoke(ctx, spec, raw), ctx.person.id)
+
+    async def _invoke(self, ctx: Context, spec: CommandSpec, raw: str | dict[str, Any]) -> Reply:
         try:
             self._check_allowed(ctx, spec)
             if spec.private and not ctx.chat.direct:
@@ -173,29 +267,109 @@ class Core:
             return self.apology()
 
     async def _continue(self, ctx: Context, pending: Pending) -> Reply:
-        missing = next((p for p in pending.spec.params if p.required and p.name not in pending.values), None)
-        if missing is None:
+        fields = pending.open_fields()
+        if not fields:
             self.pending.pop(self._pending_key(ctx), None)
-            return await self._run(ctx, pending.spec, pending.values)
+            try:
+                return await self._run(ctx, pending.spec, pending.values)
+            except FieldError as error:
+                return await self._ask_again(ctx, pending, error)
+        missing = fields[0]
         pending.asking = missing
         pending.choices = list(missing.choices(ctx.config))
         if missing.kind is Kind.REFERENCE:
             # The best matches as buttons: a keyboard on Telegram, numbered buttons on the console.
             pending.choices = (await self.suggest(ctx, pending.spec, missing.name, ""))[:REFERENCE_BUTTONS]
         self.pending[self._pending_key(ctx)] = pending
-        return self._ask(missing, pending.choices)
+        # A field asked again because of the others cannot be skipped: the handler would refuse again.
+        asked = self._ask(missing, pending.choices, optional=not missing.required and missing.name not in pending.again)
+        return dataclasses.replace(asked, form=self._form_of(ctx, pending, fields))
 
-    async def ask(self, ctx: Context, spec: CommandSpec, values: dict[str, Any]) -> Reply:
-        """Start a command's prompt flow from code (a button): `values` are kept, the missing ones asked for."""
+    async def _ask_again(self, ctx: Context, pending: Pending, error: FieldError) -> Reply:
+        """A cross-field error: the offending fields are asked again, every other answer is kept."""
+        fields = [p for p in pending.spec.params if p.name in error.fields]
+        if not fields:
+            raise error
+        for param in fields:
+            value = pending.values.pop(param.name, None)
+            if isinstance(value, str):
+                pending.previous[param.name] = value
+            pending.skipped.discard(param.name)
+            pending.again.add(param.name)
+        pending.note = error.message
+        return refused(await self._continue(ctx, pending), error.message)
+
+    def _form_of(self, ctx: Context, pending: Pending, fields: list[ParamSpec]) -> FormAsk | None:
+        """The next fields as one modal, where the platform has modals: from the first one asked, those a
+        modal can hold (text, numbers, dates, short choices, yes/no), at most five."""
+        if fields[0].kind not in MODAL_KINDS:
+            return None
+        fit = [p for p in fields if p.kind in MODAL_KINDS
+               and (p.kind is not Kind.CHOICE or len(p.choices(ctx.config)) <= MAX_OPTIONS)]
+        chosen = tuple(fit[:MODAL_FIELDS])
+        given = {p.name: pending.previous[p.name] for p in chosen if p.name in pending.previous}
+        must = frozenset(p.name for p in chosen if p.name in pending.again)
+        return FormAsk(pending.spec.description, chosen, given, pending.note, must)
+
+    async def ask(self, ctx: Context, spec: CommandSpec, values: dict[str, Any], *, every: bool = False) -> Reply:
+        """Start a command's (or a form's) prompt flow from code (a button): `values` are kept, the missing
+        ones asked for; `every` asks the optional ones too. (The press that got here was already counted
+        against the person's rate.)"""
         try:
             self._check_allowed(ctx, spec)
+            return await self._continue(ctx, Pending(spec, dict(values), self._prompt_expiry(ctx), every=every))
         except UserError as error:
             return Reply(error.message, private=True)
-        return await self._continue(ctx, Pending(spec, dict(values), self._prompt_expiry(ctx)))
+
+    async def submit(self, ctx: Context, answers: dict[str, Any]) -> Reply:
+        """Several fields answered at once (a Discord modal), counted against the person's rate like a line."""
+        refused_now = self._admit(ctx)
+        if refused_now is not None:
+            return refused_now
+        return self.seal(await self._submit_form(ctx, answers), ctx.person.id)
+
+    async def _submit_form(self, ctx: Context, answers: dict[str, Any]) -> Reply:
+        """The fields of a modal at once (Discord): each is checked in order; the first refused one is asked
+        again with the answers before it kept. An empty optional field is skipped."""
+        pending = self.pending.get(self._pending_key(ctx))
+        if pending is None:
+            return Reply(_("That question is no longer open."), private=True)
+        if ctx.now() > pending.expires:
+            self.pending.pop(self._pending_key(ctx), None)
+            return Reply(_("That question expired. Start the command again."), private=True)
+        pending.note = None
+        try:
+            first_error: UserError | None = None
+            for param in pending.open_fields():
+                if param.name not in answers:
+                    continue
+                raw = answers[param.name]
+                if raw in (None, "") and not param.required and param.name not in pending.again:
+                    pending.skipped.add(param.name)
+                    continue
+                try:
+                    pending.values[param.name] = await convert(ctx, param, raw)
+                except UserError as error:  # the others are still kept; this one is asked again
+                    if isinstance(raw, str):
+                        pending.previous[param.name] = raw
+                    first_error = first_error or error
+            if first_error is not None:
+                pending.note = first_error.message
+                return refused(await self._continue(ctx, pending), first_error.message)
+            return await self._continue(ctx, pending)
+        except UserError as error:
+            return Reply(error.message, private=True)
+
+    async def form_again(self, ctx: Context) -> Reply:
+        """The open question once more (a button under it reopens the modal)."""
+        pending = self.pending.get(self._pending_key(ctx))
+        if pending is None:
+            return Reply(notice=_("That question is no longer open."))
+        return await self._continue(ctx, pending)
 
     async def _run(self, ctx: Context, spec: CommandSpec, values: dict[str, Any]) -> Reply:
-        for param in spec.params:
-            values.setdefault(param.name, param.default)
+        # Defaults on a copy: a FieldError keeps the flow, and an unanswered field must stay unanswered.
+        values = {**{p.name: p.default for p in spec.params}, **values}
         reply = await spec.handler(ctx, **values)
         if ctx.missed_messages:
             # Our direct messages to this person failed (closed DMs, blocked bot): say so where they are now.
@@ -209,8 +383,6 @@ class Core:
             raise UserError(_("Only {roles} can use /{command}.",
                               roles=Lines(*(role_name(r) for r in sorted(spec.roles)), sep=", "),
                               command=spec.full_name))
-        if not self.rate.allow(ctx.person.id):
-            raise UserError(_("You are sending commands too fast. Wait a moment and try again."))
 
     def _go_private(self, ctx: Context, spec: CommandSpec) -> Reply:
         frontend = self.app.frontends.get(ctx.platform)
@@ -232,14 +404,18 @@ class Core:
     def _prompt_expiry(self, ctx: Context) -> datetime:
         return ctx.now() + timedelta(seconds=self.app.config.bot.prompt_timeout_seconds)
 
-    def _ask(self, param: ParamSpec, choices: list[Choice]) -> Reply:
+    def _ask(self, param: ParamSpec, choices: list[Choice], *, optional: bool = False) -> Reply:
         buttons = [[Button(choice.label, f"{PROMPT_PREFIX}:pick:{index}")]
                    for index, choice in enumerate(choices)]
-        buttons.append([Button(_("Cancel"), f"{PROMPT_PREFIX}:cancel", style="danger")])
+        last = [Button(_("Cancel"), f"{PROMPT_PREFIX}:cancel", style="danger")]
+        if optional:
+            last.insert(0, Button(_("Skip"), f"{PROMPT_PREFIX}:skip"))
+        buttons.append(last)
         hint = {
             Kind.LONG_TEXT: _("Write it as your next message."),
             Kind.DATETIME: _("For example “1.12. klo 18” or “tomorrow 18:00”."),
             Kind.CHOICE: _("Choose below."),
+            Kind.YES_NO: _("Choose below."),
             Kind.REFERENCE: _("Choose below.") if choices else None,
         }.get(param.kind)
         return Reply(Lines(_("Please give: {param}", param=param.description), hint), buttons=buttons)
@@ -249,12 +425,17 @@ class Core:
             self.pending.pop(self._pending_key(ctx), None)
             return Reply(_("That question expired. Start the command again."), private=True)
         assert pending.asking is not None
+        pending.note = None
         try:
-            pending.values[pending.asking.name] = await convert(ctx, pending.asking, value)
+            try:
+                pending.values[pending.asking.name] = await convert(ctx, pending.asking, value)
+            except UserError as error:
+                # The same field is still open: asked again.
+                pending.note = error.message
+                return refused(await self._continue(ctx, pending), error.message)
             return await self._continue(ctx, pending)
-        except UserError as error:
-            asked = self._ask(pending.asking, pending.choices)
-            return Reply(Lines(error.message, asked.text), buttons=asked.buttons)
+        except UserError as error:  # the handler refused (not a field's fault): the flow ends, as a command
+            return Reply(error.message, private=True)
         except Exception:
             log.exception("prompt for /%s failed", pending.spec.full_name)
             self.pending.pop(self._pending_key(ctx), None)
@@ -264,14 +445,23 @@ class Core:
         self.pending.pop(self._pending_key(ctx), None)
         return Reply(_("Cancelled."), edit=ctx.origin is not None)
 
-    async def _prompt_action(self, ctx: Context, verb: str, args: list[str]) -> Reply:
-        pending = self.pending.get(self._pending_key(ctx))
-        if verb == "cancel":
-            return self._cancel(ctx)
-        if pending is None or pending.asking is None or not args or not args[0].isdigit():
+    def cancel_button(self, ctx: Context) -> Reply:
+        """A prompt's Cancel (owner-only, so it is the presser's own prompt): only an open one is cancelled."""
+        if self._pending_key(ctx) not in self.pending:
             return Reply(notice=_("That question is no longer open."))
-        index = int(args[0])
-        if index >= len(pending.choices):
+        return self._cancel(ctx)
+
+    async def skip(self, ctx: Context) -> Reply:
+        pending = self.pending.get(self._pending_key(ctx))
+        if pending is None or pending.asking is None or pending.asking.required:
+            return Reply(notice=_("That question is no longer open."))
+        pending.skipped.add(pending.asking.name)
+        pending.note = None
+        return await self._continue(ctx, pending)
+
+    async def pick(self, ctx: Context, index: int) -> Reply:
+        pending = self.pending.get(self._pending_key(ctx))
+        if pending is None or pending.asking is None or not 0 <= index < len(pending.choices):
             return Reply(notice=_("That question is no longer open."))
         return await self._answer_prompt(ctx, pending, pending.choices[index].value)
 
@@ -285,27 +475,66 @@ class Core:
     # --------------------------------------------------------------------------------------- buttons
 
     async def press(self, ctx: Context, action_id: str) -> Reply:
-        prefix, _sep, rest = action_id.partition(":")
-        name, *args = rest.split(":") if rest else [""]
+        """A button press (Telegram callback data, a Discord custom_id, a console click): the signature, the
+        presser's rate, roles and ownership are checked before the handler runs."""
+        signed: Signed | None = None
         try:
-            if prefix == PROMPT_PREFIX:
-                return await self._prompt_action(ctx, name, args)
-            action = self.actions.get((prefix, name))
-            if action is None:
-                return Reply(notice=_("This button no longer works."))
-            if not self.rate.allow(ctx.person.id):
-                raise UserError(_("You are sending commands too fast. Wait a moment and try again."))
-            try:
-                typed = [kind(arg) if kind in (int, str) else arg
-                         for kind, arg in zip(action.arg_types, args, strict=True)]
-            except ValueError:  # a malformed or outdated action id, not a bug in the handler
-                return Reply(notice=_("This button no longer works."))
-            return await action.handler(ctx, *typed)
+            refused = self._admit(ctx)
+            if refused is not None:
+                return refused
+            signed = self.signer.verify(action_id)
+            if signed is None:  # forged, altered, or posted before the key changed
+                return Reply(notice=NO_LONGER_WORKS)
+            action, typed = self._resolve(signed)
+            mine = signed.owner is not None and await self.app.people.is_same(signed.owner, ctx.person.id)
+            self._check_press(ctx, action, mine)
+            reply = await action.handler(ctx, *typed)
+            reply, owner = await self._keep_shared_messages(ctx, reply, mine)
+        except PressRefused as refusal:
+            return refusal.reply
         except UserError as error:
             return Reply(notice=error.message)
         except Exception:
-            log.exception("action %s failed", action_id)
+            log.exception("action %s failed", ":".join(signed.payload.split(":")[:2]) if signed else "?")
             return self.apology()
+        return self.seal(reply, owner)
+
+    def _resolve(self, signed: Signed) -> tuple[ActionSpec, list[Any]]:
+        prefix, _sep, rest = signed.payload.partition(":")
+        name, *args = rest.split(":") if rest else [""]
+        action = self.actions.get((prefix, name))
+        if action is None:
+            raise PressRefused(Reply(notice=NO_LONGER_WORKS))
+        try:
+            typed = [action_arg(kind, arg) for kind, arg in zip(action.arg_types, args, strict=True)]
+        except ValueError:  # an outdated action id (a handler changed its arguments), not a bug in the handler
+            raise PressRefused(Reply(notice=NO_LONGER_WORKS)) from None
+        return action, typed
+
+    def _check_press(self, ctx: Context, action: ActionSpec, mine: bool) -> None:
+        if not self.may_use(action, ctx.roles):
+            assert action.roles is not None
+            raise PressRefused(Reply(notice=_("Only {roles} can use this button.",
+                                              roles=Lines(*(role_name(r) for r in sorted(action.roles)), sep=", "))))
+        if action.owner_only and not mine:
+            raise PressRefused(Reply(notice=NOT_YOURS))
+
+    async def _keep_shared_messages(self, ctx: Context, reply: Reply, mine: bool) -> tuple[Reply, int | None]:
+        """A press on a shared message (a card in a channel or group, or someone else's message there) never
+        turns it into a personal answer: the answer goes to the presser alone (ephemeral, a DM, the console's
+        "you"). Editing it stays allowed when the reply re-renders the very view that copy shows; it stays
+        shared then (its buttons are signed for nobody). Returns the reply and whom to sign it for."""
+        origin = ctx.origin
+        if origin is None or ctx.chat.direct or mine:
+            return reply, ctx.person.id
+        if reply.edit:
+            shown = await self.app.live.copies.shown_at(origin.platform, origin.chat_id, origin.message_id)
+            if reply.shows is not None and reply.shows == shown:
+                return reply, None
+            return dataclasses.replace(reply, edit=False, private=True), ctx.person.id
+        if reply.text or reply.title or reply.fields or reply.files:
+            return dataclasses.replace(reply, private=True), ctx.person.id
+        return reply, ctx.person.id
 
     async def suggest(self, ctx: Context, spec: CommandSpec, param_name: str, partial: str) -> list[Choice]:
         from bot.params import suggestions
@@ -319,10 +548,25 @@ class Core:
             log.exception("suggestions for /%s %s failed", spec.full_name, param_name)
             return []
 
+    def confirm(self, question: Text, consequence: Text, yes: str, **options: Any) -> Reply:
+        """A confirmation whose Yes is the cog action `yes` (an action id), which must be owner-only."""
+        from bot.confirm import confirmation
+
+        prefix, _sep, rest = yes.partition(":")
+        action = self.actions.get((prefix, rest.split(":")[0]))
+        if action is None:
+            raise DeclarationError(f"confirm: no action {yes!r}")
+        return confirmation(question, consequence, yes, owner_only=action.owner_only, **options)
+
     @staticmethod
     def apology() -> Reply:
         return Reply(_("Sorry, something went wrong on my side. The error was logged; please try again."),
                      private=True)
+
+
+def refused(asked: Reply, message: Text) -> Reply:
+    """A question asked again, headed by why the last answer was refused (the modal has it as its note)."""
+    return dataclasses.replace(asked, text=Lines(message, asked.text))
 
 
 MISSED_MESSAGES_NOTE = _("(I could not send you direct messages lately: your DMs were closed or I was blocked. "
@@ -343,3 +587,32 @@ ROLE_NAMES = {
 
 def role_name(role: str) -> Any:
     return ROLE_NAMES.get(role, role)
+
+
+# The prompt flow's own buttons: declared like a cog's, so the permission rules and the matrix cover them.
+prompts = Cog("core", _("Questions I ask"), prefix=PROMPT_PREFIX)
+
+
+@prompts.action("pick", owner_only=True)
+async def _pick(ctx: Context, index: int) -> Reply:
+    return await ctx.app.core.pick(ctx, index)
+
+
+@prompts.action("skip", owner_only=True)
+async def _skip(ctx: Context) -> Reply:
+    return await ctx.app.core.skip(ctx)
+
+
+@prompts.action("form", owner_only=True)
+async def _form_again(ctx: Context) -> Reply:
+    return await ctx.app.core.form_again(ctx)
+
+
+@prompts.action("no", owner_only=True)
+async def _no(ctx: Context) -> Reply:
+    return Reply(_("Nothing was changed."), edit=True)
+
+
+@prompts.action("cancel", owner_only=True)
+async def _cancel_prompt(ctx: Context) -> Reply:
+    return ctx.app.core.cancel_button(ctx)

@@ -51,7 +51,8 @@ class LiveMessages:
         view = self.views.get(shows[0])
         if view is None:
             raise KeyError(f"no view declared for {shows[0]!r}")
-        return await view.handler(ServiceContext(self.app), shows[1])
+        reply = await view.handler(ServiceContext(self.app), shows[1])
+        return self.app.core.seal(reply, None) if reply is not None else None  # a shared view: no owner
 
     async def remember(self, shows: tuple[str, int], platform: str, sent: Sent, language: str,
                        person_id: int | None) -> None:

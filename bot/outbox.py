@@ -4,7 +4,9 @@ A row is rendered in its reader's language when it is queued, so delivery needs 
 recipient who cannot be reached (blocked the bot, closed DMs) is recorded, and a person with a linked
 account on another platform gets the message there instead. Nothing here raises into a cog.
 
-Rows of kind "thread" belong to a private thread (bot/threads.py), opened on their first delivery.
+Rows of kind "thread" belong to a conversation's shared room (bot/conversations.py), opened on their first
+delivery. Rows of kind "sealed" name nobody: bot/sealed.py opens their route when it delivers them, then
+deletes them.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.commands import Rendered, Reply, render_reply
+from bot.conversations import CONVERSATION
 from bot.frontends.base import MessageGone, RetryLater, Sent, Target, Unreachable
 from bot.quiet import quiet_until
 from storage.outbox import OutboxQueries, OutboxRow
+from storage.sealed import SEALED
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -123,7 +127,7 @@ class Outbox:
         while True:
             try:
                 self._wake.clear()
-                due = await self.rows.due(self.app.clock.now(), list(self.app.frontends))
+                due = await self.rows.due(self.app.clock.now(), self._lanes())
                 due = [row for row in due if row.id not in self._in_flight]
                 if due:
                     await asyncio.gather(*(self._deliver_limited(row) for row in due))
@@ -138,7 +142,7 @@ class Outbox:
                 await asyncio.sleep(1.0)
 
     async def _sleep_until_next(self) -> None:
-        nxt = await self.rows.next_attempt(list(self.app.frontends))
+        nxt = await self.rows.next_attempt(self._lanes())
         timeout = None
         if nxt is not None:
             # The bot's clock may be moved or frozen (console, tests): sleep until it shows that moment.
@@ -155,7 +159,14 @@ class Outbox:
         finally:
             self._in_flight.discard(row.id)
 
+    def _lanes(self) -> list[str]:
+        """The platforms whose rows are due now: the running ones, and sealed rows (their platform is sealed)."""
+        return [*self.app.frontends, SEALED]
+
     async def deliver(self, row: OutboxRow) -> None:
+        if row.target_kind == SEALED:
+            await self.app.sealed.send(row)  # opens the route here only; the row is deleted after
+            return
         frontend = self.app.frontends.get(row.platform)
         if frontend is None:
             return
@@ -163,9 +174,9 @@ class Outbox:
         try:
             target = Target(row.target_kind, row.target_id)
             if row.target_kind == "thread":
-                chat_id = await self.app.threads.chat_for(row)
+                chat_id = await self.app.conversations.chat_for(row)
                 if chat_id is None:
-                    await self.app.threads.reroute_to_dms(row, message)
+                    await self.app.conversations.reroute(row, message)
                     return
                 target = Target("chat", chat_id)
             sent = await frontend.send(target, message)
@@ -178,7 +189,9 @@ class Outbox:
             await self._retry(row, error)
         else:
             await self.rows.mark_sent(row.id, self.app.clock.now(), sent.message_id)
-            if row.shows is not None:
+            if row.shows is not None and row.shows[0] == CONVERSATION:
+                await self.app.conversations.delivered(row, sent)
+            elif row.shows is not None:
                 await self.app.live.remember(row.shows, row.platform, sent, row.language, row.person_id)
 
     async def _retry(self, row: OutboxRow, error: Exception) -> None:
@@ -199,6 +212,14 @@ class Outbox:
         await self.app.people.mark_unreachable(row.platform, row.target_id, self.app.clock.now())
         # A linked person gets it on their other platform instead.
         await self.queue_dm(row.person_id, row.language, row.body, row.shows, skip={row.platform})
+
+    def retry_delay(self, attempts: int, error: Exception) -> float | None:
+        """Seconds until the next try after `attempts` failed ones (the platform's wait if it gave one), or None
+        when it is time to give up."""
+        if attempts >= self.max_attempts:
+            return None
+        after = getattr(error, "after", None)
+        return float(after) if after is not None else self.backoff * (2 ** (attempts - 1))
 
 
 __all__ = ["Outbox", "Sent"]

@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
-from bot.commands import Choice, Kind, ParamSpec, UserError
+from bot.commands import Choice, Kind, ParamSpec, UserError, clip, fold_name
 from bot.context import Context
 from bot.i18n import Msg, _, render
 from bot.timeparse import parse_when
+
+# SQLite's INTEGER: a larger id cannot name a stored thing, and binding it raises OverflowError.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+_ASCII_INT = re.compile(r"[+-]?[0-9]+")  # str.isdigit() and int() also take "²" and other scripts' digits
+ECHO_MAX = 40  # a refused value is quoted back at most this long (5,000 digits make no readable message)
+
+
+def parse_int_arg(text: str) -> int | None:
+    """A whole number typed or carried in an action id: ASCII digits that fit SQLite's INTEGER, else None."""
+    if not _ASCII_INT.fullmatch(text) or len(text) > 20:
+        return None
+    value = int(text)
+    return value if INT_MIN <= value <= INT_MAX else None
+
+
+def action_arg(kind: type, text: str) -> Any:
+    """One argument of a pressed action id, as its handler's type; ValueError when it is not one."""
+    if kind is int:
+        value = parse_int_arg(text)
+        if value is None:
+            raise ValueError("not a whole number that fits")
+        return value
+    return text
 
 
 def _label(spec: ParamSpec) -> Msg:
@@ -34,6 +58,8 @@ async def convert(ctx: Context, spec: ParamSpec, raw: Any) -> Any:
             return await _person(ctx, spec, raw)
         case Kind.REFERENCE:
             return await _reference(ctx, spec, raw)
+        case Kind.YES_NO:
+            return raw if isinstance(raw, bool) else _choice(ctx, spec, str(raw)) == "yes"
     raise AssertionError(spec.kind)
 
 
@@ -50,11 +76,14 @@ def _text(spec: ParamSpec, value: str) -> str:
 
 
 def _integer(spec: ParamSpec, raw: Any) -> int:
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise UserError(_("{param} must be a whole number.", param=_label(spec))) from None
+    value = raw if isinstance(raw, int) and not isinstance(raw, bool) else parse_int_arg(str(raw))
+    if value is not None and not INT_MIN <= value <= INT_MAX:  # a frontend's own int (Discord options)
+        value = None
     low, high = spec.param.min, spec.param.max
+    if value is None and _ASCII_INT.fullmatch(str(raw)):  # digits, but too many for any stored number
+        raise UserError(_("{param} must be at most {max}.", param=_label(spec), max=INT_MAX if high is None else high))
+    if value is None:
+        raise UserError(_("{param} must be a whole number.", param=_label(spec)))
     if low is not None and value < low:
         raise UserError(_("{param} must be at least {min}.", param=_label(spec), min=low))
     if high is not None and value > high:
@@ -68,9 +97,9 @@ def _choice(ctx: Context, spec: ParamSpec, value: str) -> str:
     for choice in choices:
         if wanted == choice.value.casefold() or any(
             wanted == render(choice.label, lang).casefold() for lang in ("fi", "en")
-        ):
+        ) or fold_name(value) in {fold_name(name) for name in choice.names.values()}:
             return choice.value
-    options = ", ".join(c.value for c in choices)
+    options = ", ".join(choice.names.get(ctx.language, choice.value) for choice in choices)
     raise UserError(_("{param}: unknown choice “{value}”. Choose one of: {options}.",
                       param=_label(spec), value=value, options=options))
 
@@ -109,14 +138,19 @@ async def _person(ctx: Context, spec: ParamSpec, raw: Any) -> Any:
 
 
 async def _reference(ctx: Context, spec: ParamSpec, raw: Any) -> int:
-    if isinstance(raw, int) or (isinstance(raw, str) and raw.lstrip("#").isdigit()):
-        return int(str(raw).lstrip("#"))
+    text = str(raw)
+    nothing = UserError(_("{param}: nothing matches “{value}”.", param=_label(spec), value=clip(text, ECHO_MAX)))
+    if _ASCII_INT.fullmatch(text.removeprefix("#")):  # an id ("42", "#42"); anything else is a title
+        number = parse_int_arg(text.removeprefix("#"))
+        if number is None or number < 1:  # no stored thing has such an id
+            raise nothing
+        return number
     assert spec.param.suggest is not None
-    matches = await spec.param.suggest(ctx, str(raw))
-    exact = [m for m in matches if render(m.label, ctx.language).casefold() == str(raw).casefold()]
+    matches = await spec.param.suggest(ctx, text)
+    exact = [m for m in matches if render(m.label, ctx.language).casefold() == text.casefold()]
     chosen = exact or (matches if len(matches) == 1 else [])
     if not chosen:
-        raise UserError(_("{param}: nothing matches “{value}”.", param=_label(spec), value=str(raw)))
+        raise nothing
     return int(chosen[0].value)
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.commands import Button, Choice, Cog, Param, Reply, UserError
 from bot.context import Context, ServiceContext
 from bot.i18n import Lines, Msg, When, _
+from bot.pager import Line, pager
 from bot.scheduler import Due
 from bot.timeparse import local_to_utc
 from storage.reminders import Reminder, ReminderQueries
@@ -23,7 +24,7 @@ cog = Cog("reminders", _("Personal reminders"), prefix="rem", grouped=False)
 
 TASK = "personal_reminder"
 MAX_ACTIVE = 100  # per person: a reminder is cheap, but not free
-LIST_LIMIT = 20  # buttons per list: Discord fits 25 components in a message
+PAGE_SIZE = 10  # reminders per page of /reminders, each with its Cancel button
 STEP_DAYS = {"daily": 1, "weekly": 7, "biweekly": 14}
 REPEATS: dict[str, Msg] = {
     "none": _("does not repeat"),
@@ -108,21 +109,18 @@ async def remind(ctx: Context,
                  private=True)
 
 
-def _list(reminders: list[Reminder]) -> Reply:
-    if not reminders:
-        return Reply(_("You have no reminders. Set one with /remind."), private=True)
-    lines: list[Any] = [_("Your reminders:")]
-    buttons: list[list[Button]] = []
-    for number, reminder in enumerate(reminders[:LIST_LIMIT], start=1):
+def _list(reminders: list[Reminder], page: int = 1, *, edit: bool = False) -> Reply:
+    lines = []
+    for number, reminder in enumerate(reminders, start=1):
         when = When(to_utc(reminder.local_at, reminder.zone))
         repeat = REPEATS.get(reminder.repeat, REPEATS["none"])
-        lines.append(_("{number}. {when} ({repeat}): {text}", number=number, when=when, repeat=repeat,
-                       text=reminder.text))
-        buttons.append([Button(_("Cancel {number}", number=number), cog.action_id("cancel", reminder.id),
-                               style="danger")])
-    if len(reminders) > LIST_LIMIT:
-        lines.append(_("… and {count} more.", count=len(reminders) - LIST_LIMIT))
-    return Reply(Lines(*lines), buttons=buttons, private=True)
+        lines.append(Line(_("{number}. {when} ({repeat}): {text}", number=number, when=when, repeat=repeat,
+                            text=reminder.text),
+                          [Button(_("Cancel {number}", number=number), cog.action_id("cancel", reminder.id),
+                                  style="danger")]))
+    return pager(lines, page=page, size=PAGE_SIZE, turn=lambda number: cog.action_id("page", number),
+                 title=_("Your reminders:"), empty=_("You have no reminders. Set one with /remind."), edit=edit,
+                 private=True)
 
 
 @cog.command(_("List and cancel your reminders"))
@@ -140,17 +138,24 @@ async def _cancel(ctx: Context, reminder_id: int) -> bool:
     return True
 
 
-@cog.action("cancel")
+@cog.action("page", owner_only=True)
+async def page(ctx: Context, number: int) -> Reply:
+    return _list(await queries(ctx).active(ctx.person.id), number, edit=True)
+
+
+@cog.action("cancel", owner_only=True)
 async def cancel(ctx: Context, reminder_id: int) -> Reply:
+    before = [r.id for r in await queries(ctx).active(ctx.person.id)]
     if not await _cancel(ctx, reminder_id):
         return Reply(notice=_("That reminder is already gone."))
-    listing = _list(await queries(ctx).active(ctx.person.id))
-    listing.edit = True
+    # The list stays on the page the cancelled one was on.
+    on_page = before.index(reminder_id) // PAGE_SIZE + 1 if reminder_id in before else 1
+    listing = _list(await queries(ctx).active(ctx.person.id), on_page, edit=True)
     listing.notice = _("Reminder cancelled.")
     return listing
 
 
-@cog.action("stop")
+@cog.action("stop", owner_only=True)
 async def stop(ctx: Context, reminder_id: int) -> Reply:
     """The button on a repeating reminder's message: no more occurrences."""
     if await _cancel(ctx, reminder_id):

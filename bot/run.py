@@ -33,5 +33,11 @@ async def run_bot(config: Config, data_dir: Path) -> int:
 
         log.warning("no DISCORD_TOKEN or TELEGRAM_TOKEN set: starting the console instead")
         return await run_console(config, data_dir, None)
+    if not config.secrets.secret_key:
+        # It signs every button the bot posts (bot/signing.py): a public bot without it could not tell a
+        # forged press from a real one.
+        log.error("HUMAKO_SECRET_KEY is not set: it signs the bot's buttons; set it to a long random value, "
+                  "for example the output of: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+        return 2
     await build_application(config, data_dir).run_until_stopped()
     return 0

@@ -12,9 +12,10 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.commands import CommandSpec, Kind
+from bot.commands import CommandSpec, Kind, UserError, fold_name
+from bot.i18n import _
 
-_NAMED = re.compile(r"^([a-z0-9_]+)=(.*)$", re.S)
+_NAMED = re.compile(r"^(\w+)=(.*)$", re.S)
 MAX_DATE_WORDS = 5
 
 
@@ -52,12 +53,17 @@ def parse_args(
     """Raw strings per parameter name; conversion and validation happen later, in one place."""
     args: dict[str, str] = {}
     positional: list[str] = []
+    names = {typed: p.name for p in spec.params for typed in p.all_typed_names()}
     for word in tokens(rest):
         match = _NAMED.match(word)
-        if match and spec.param(match.group(1)) is not None:
-            args[match.group(1)] = match.group(2)
-        else:
+        if match is None:
             positional.append(word)
+            continue
+        name = names.get(fold_name(match.group(1)))
+        if name is None:  # a mistyped name must not end up inside another value (a title, a text)
+            raise UserError(_("/{command} has no field “{name}”. Its fields are: {names}.", command=spec.full_name,
+                              name=match.group(1), names=FieldNames(spec)))
+        args[name] = match.group(2)
     open_params = [p for p in spec.params if p.name not in args]
     index = 0
     for position, param in enumerate(open_params):
@@ -80,6 +86,16 @@ def parse_args(
         if last is not None:
             args[last.name] = " ".join([args[last.name], *positional[index:]])
     return args
+
+
+@dataclass(frozen=True)
+class FieldNames:
+    """A command's field names as the reader types them: `title=, start=` or `otsikko=, aloitus=`."""
+
+    spec: CommandSpec
+
+    def render(self, language: str) -> str:
+        return ", ".join(f"{p.typed_name(language)}=" for p in self.spec.params) or "–"
 
 
 def _rest_is_text(params: list) -> bool:

@@ -23,7 +23,7 @@ async def ping(ctx: Context,
     return Reply(text, buttons=[_again(1)])
 
 
-@cog.action("again")
+@cog.action("again", owner_only=True)
 async def again(ctx: Context, count: int) -> Reply:
     return Reply(_("Pong ×{count}", count=count + 1), buttons=[_again(count + 1)], edit=True,
                  notice=_("Pong!"))

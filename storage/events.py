@@ -12,12 +12,17 @@ from typing import Any
 
 from storage.db import Database, Row, from_iso, to_iso
 
-__all__ = ["Counts", "Event", "EventQueries", "Rated", "RsvpChange"]
+__all__ = ["Counts", "Event", "EventQueries", "Merged", "Rated", "RsvpChange"]
 
 # Answers that hold a place (an offered place is held until it is taken or passes on).
 HOLDS_PLACE = ("yes", "offered")
 # People told about edits and cancellations.
 INTERESTED = ("yes", "maybe", "waiting", "offered")
+# Which of two answers of one person (after /link) stays: a held place first, then the earlier arrival.
+_KEEP_FIRST = {"yes": 0, "offered": 1, "waiting": 2, "maybe": 3, "no": 4}
+
+# The next arrival number: one statement reads and writes it, and SQLite runs one writer at a time.
+_NEXT_SEQ = "(SELECT COALESCE(MAX(seq), 0) + 1 FROM event_rsvps)"
 
 _EDITABLE = {"title", "description", "starts_at", "ends_at", "campus", "link", "capacity", "language",
              "repeat_until", "series_end_at"}
@@ -72,6 +77,16 @@ class RsvpChange:
     before: str | None
     after: str
     position: int | None = None  # place on the waiting list, when waiting
+
+
+@dataclass(frozen=True)
+class Merged:
+    """What merging two people's RSVPs changed, for the cog to act on."""
+
+    touched: list[int]  # events whose RSVPs changed
+    freed: list[int]  # events where a held place was let go (both held one): to be offered on
+    dropped_offers: list[tuple[int, int]]  # (event, person): offers that no longer stand
+    moved_offers: list[tuple[int, datetime]]  # (event, expires): offers now held by the kept person
 
 
 @dataclass(frozen=True)
@@ -169,18 +184,14 @@ class EventQueries:
         )
 
     async def waiting_position(self, event_id: int, person_id: int) -> int | None:
-        row = await self.db.fetchone(
-            "SELECT since FROM event_rsvps WHERE event_id = ? AND person_id = ? AND answer = 'waiting'",
-            (event_id, person_id),
+        """1 for the first in line; in arrival order (`seq`), never by the clock."""
+        position = await self.db.fetchval(
+            "SELECT COUNT(*) FROM event_rsvps w JOIN event_rsvps me"
+            " ON me.event_id = w.event_id AND me.person_id = ? AND me.answer = 'waiting'"
+            " WHERE w.event_id = ? AND w.answer = 'waiting' AND w.seq <= me.seq",
+            (person_id, event_id),
         )
-        if row is None:
-            return None
-        ahead = await self.db.fetchval(
-            "SELECT COUNT(*) FROM event_rsvps WHERE event_id = ? AND answer = 'waiting'"
-            " AND (since < ? OR (since = ? AND person_id < ?))",
-            (event_id, row["since"], row["since"], person_id),
-        )
-        return int(ahead) + 1
+        return int(position) or None
 
     async def _held(self, event_id: int) -> int:
         return int(await self.db.fetchval(
@@ -189,10 +200,10 @@ class EventQueries:
 
     async def _put(self, event_id: int, person_id: int, answer: str, now: datetime, *,
                    keep_since: bool = False) -> None:
-        since = "since" if keep_since else "excluded.since"
+        kept = "since = since, seq = seq" if keep_since else "since = excluded.since, seq = excluded.seq"
         await self.db.execute(
-            "INSERT INTO event_rsvps (event_id, person_id, answer, since) VALUES (?, ?, ?, ?)"
-            f" ON CONFLICT (event_id, person_id) DO UPDATE SET answer = excluded.answer, since = {since},"
+            f"INSERT INTO event_rsvps (event_id, person_id, answer, since, seq) VALUES (?, ?, ?, ?, {_NEXT_SEQ})"
+            f" ON CONFLICT (event_id, person_id) DO UPDATE SET answer = excluded.answer, {kept},"
             " offer_expires = NULL",
             (event_id, person_id, answer, to_iso(now)),
         )
@@ -209,7 +220,8 @@ class EventQueries:
             if after != before:
                 # Staying on the waiting list keeps one's place in it; joining it goes to the end.
                 await self._put(event_id, person_id, after, now, keep_since=before == after)
-        position = await self.waiting_position(event_id, person_id) if after == "waiting" else None
+            # Counted in the same transaction: the place told is the place held.
+            position = await self.waiting_position(event_id, person_id) if after == "waiting" else None
         return RsvpChange(before, after, position)
 
     async def offer_free_places(self, event_id: int, capacity: int | None, now: datetime,
@@ -228,7 +240,7 @@ class EventQueries:
                 return []
             rows = await self.db.fetchall(
                 "SELECT person_id FROM event_rsvps WHERE event_id = ? AND answer = 'waiting'"
-                " ORDER BY since, person_id LIMIT ?", (event_id, free),
+                " ORDER BY seq LIMIT ?", (event_id, free),
             )
             for row in rows:
                 await self.db.execute(
@@ -240,7 +252,7 @@ class EventQueries:
 
     async def take_offer(self, event_id: int, person_id: int, now: datetime) -> bool:
         return bool(await self.db.execute(
-            "UPDATE event_rsvps SET answer = 'yes', offer_expires = NULL, since = ?"
+            f"UPDATE event_rsvps SET answer = 'yes', offer_expires = NULL, since = ?, seq = {_NEXT_SEQ}"
             " WHERE event_id = ? AND person_id = ? AND answer = 'offered' AND offer_expires > ?",
             (to_iso(now), event_id, person_id, to_iso(now)),
         ))
@@ -248,7 +260,7 @@ class EventQueries:
     async def expire_offer(self, event_id: int, person_id: int, now: datetime) -> bool:
         """An offer not taken in time: the person is no longer waiting, the place passes on."""
         return bool(await self.db.execute(
-            "UPDATE event_rsvps SET answer = 'no', offer_expires = NULL, since = ?"
+            f"UPDATE event_rsvps SET answer = 'no', offer_expires = NULL, since = ?, seq = {_NEXT_SEQ}"
             " WHERE event_id = ? AND person_id = ? AND answer = 'offered'",
             (to_iso(now), event_id, person_id),
         ))
@@ -257,7 +269,7 @@ class EventQueries:
         marks = ", ".join("?" for _ in answers)
         rows = await self.db.fetchall(
             f"SELECT person_id FROM event_rsvps WHERE event_id = ? AND answer IN ({marks})"
-            " ORDER BY since, person_id", (event_id, *answers),
+            " ORDER BY seq", (event_id, *answers),
         )
         return [r["person_id"] for r in rows]
 
@@ -310,7 +322,7 @@ class EventQueries:
     async def export_person(self, person_id: int) -> dict[str, Any]:
         rsvps = await self.db.fetchall(
             "SELECT r.event_id, e.title, r.answer, r.since FROM event_rsvps r JOIN events e ON e.id = r.event_id"
-            " WHERE r.person_id = ? ORDER BY r.since", (person_id,))
+            " WHERE r.person_id = ? ORDER BY r.seq", (person_id,))
         feedback = await self.db.fetchall(
             "SELECT f.event_id, e.title, f.occurrence, f.rating, f.comment, f.created_at FROM event_feedback f"
             " JOIN events e ON e.id = f.event_id WHERE f.person_id = ? ORDER BY f.created_at", (person_id,))
@@ -321,6 +333,36 @@ class EventQueries:
             "feedback": [dict(r) for r in feedback],
             "events_created": [dict(r) for r in created],
         }
+
+    async def merge_people(self, keep_id: int, gone_id: int) -> Merged:
+        """Every RSVP of `gone_id` becomes `keep_id`'s. Where both answered one event, the better answer stays
+        (a held place, then the earlier arrival); the other is let go."""
+        touched: list[int] = []
+        freed: list[int] = []
+        dropped: list[tuple[int, int]] = []
+        moved: list[tuple[int, datetime]] = []
+        async with self.db.transaction():
+            rows = await self.db.fetchall(
+                "SELECT event_id, person_id, answer, seq, offer_expires FROM event_rsvps WHERE person_id IN (?, ?)"
+                " ORDER BY event_id, seq", (keep_id, gone_id))
+            by_event: dict[int, list[Row]] = {}
+            for row in rows:
+                by_event.setdefault(row["event_id"], []).append(row)
+            for event_id, answers in by_event.items():
+                winner = min(answers, key=lambda r: (_KEEP_FIRST[r["answer"]], r["seq"]))
+                for loser in (r for r in answers if r is not winner):
+                    await self.db.execute("DELETE FROM event_rsvps WHERE event_id = ? AND person_id = ?",
+                                          (event_id, loser["person_id"]))
+                    if loser["answer"] in HOLDS_PLACE:
+                        freed.append(event_id)
+                    if loser["answer"] == "offered":
+                        dropped.append((event_id, loser["person_id"]))
+                if winner["person_id"] == gone_id or len(answers) > 1:
+                    touched.append(event_id)
+                if winner["person_id"] == gone_id and winner["answer"] == "offered":
+                    moved.append((event_id, from_iso(winner["offer_expires"])))
+            await self.db.execute("UPDATE event_rsvps SET person_id = ? WHERE person_id = ?", (keep_id, gone_id))
+        return Merged(touched, freed, dropped, moved)
 
     async def forget_person(self, person_id: int) -> list[int]:
         """Delete the person's RSVPs and feedback; events they created stay, without an organiser.

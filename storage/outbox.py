@@ -147,3 +147,11 @@ class LiveQueries:
 
     async def forget(self, copy_id: int) -> None:
         await self.db.execute("DELETE FROM live_copies WHERE id = ?", (copy_id,))
+
+    async def shown_at(self, platform: str, chat_id: str, message_id: str) -> tuple[str, int] | None:
+        """The thing a posted message is a live copy of, if it is one (a press may re-render only that view)."""
+        row = await self.db.fetchone(
+            "SELECT kind, ref_id FROM live_copies WHERE platform = ? AND chat_id = ? AND message_id = ?",
+            (platform, chat_id, message_id),
+        )
+        return (row[0], int(row[1])) if row is not None else None

@@ -221,15 +221,18 @@ class PeopleQueries:
         return found
 
     @_changes_people
-    async def merge(self, keep_id: int, gone_id: int) -> None:
+    async def merge(self, keep_id: int, gone_id: int,
+                    before: Callable[[], Awaitable[None]] | None = None) -> None:
         """Make `gone_id` part of `keep_id`: its accounts and every row naming it move, then it is deleted.
 
-        One transaction. A moved row that would break a unique rule (both answered the same RSVP) is left
-        behind and goes with the deleted person: the kept person's own row wins. Settings the kept person
-        has not chosen are taken from the other one.
+        One transaction, `before` (the cogs' merge hooks) first. A moved row that would break a unique rule
+        is left behind and goes with the deleted person: the kept person's own row wins, unless a hook
+        settled it. Settings the kept person has not chosen are taken from the other one.
         """
         references = await self.references()
         async with self.db.transaction():
+            if before is not None:
+                await before()
             for table, column, _on_delete in references:
                 if table == "people":
                     continue
@@ -246,7 +249,16 @@ class PeopleQueries:
                 " WHERE id = :keep",
                 {"keep": keep_id, "gone": gone_id},
             )
+            # Aliases of the merged person were moved above; its own id becomes one too.
+            await self.db.execute("INSERT OR REPLACE INTO person_aliases (old_id, person_id) VALUES (?, ?)",
+                                  (gone_id, keep_id))
             await self._delete_person(gone_id, references)
+
+    async def is_same(self, old_id: int, person_id: int) -> bool:
+        """Whether `old_id` is `person_id`, directly or as a person later merged into them by /link."""
+        if old_id == person_id:
+            return True
+        return await self.db.fetchval("SELECT person_id FROM person_aliases WHERE old_id = ?", (old_id,)) == person_id
 
     @_changes_people
     async def erase(self, person_id: int, account_ids: list[tuple[str, str]]) -> None:

@@ -16,3 +16,13 @@ async def bot(tmp_path: Path) -> AsyncIterator[ConsoleBot]:
         yield harness
     finally:
         await harness.stop()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int,
+                            config: pytest.Config) -> None:
+    """Tables tests produced for the report (the permission matrix), printed after the run."""
+    from tests.report import SECTIONS
+
+    for title, text in config.stash.get(SECTIONS, {}).items():
+        terminalreporter.write_sep("=", title)
+        terminalreporter.write_line(text)

@@ -10,7 +10,9 @@ from pathlib import Path
 
 from bot.app import Application
 from bot.clock import Clock
+from bot.commands import Cog
 from bot.config import Config, load_config
+from bot.core import Core
 from bot.frontends.console import ConsoleFrontend, Printed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,8 +39,12 @@ class ConsoleBot:
         self.output = output
 
     @classmethod
-    async def start(cls, data_dir: Path, config: Config | None = None, now: datetime = TEST_NOW) -> ConsoleBot:
+    async def start(cls, data_dir: Path, config: Config | None = None, now: datetime = TEST_NOW,
+                    extra_cogs: tuple[Cog, ...] = ()) -> ConsoleBot:
         app = Application(config or test_config(), data_dir, clock=Clock(frozen_at=now))
+        if extra_cogs:  # test-only cogs go through the same registration as configured ones
+            app.cogs += list(extra_cogs)
+            app.core = Core(app, app.cogs)
         output = io.StringIO()
         console = ConsoleFrontend(app, out=output)
         app.add_frontend(console)

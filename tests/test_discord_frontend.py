@@ -17,6 +17,7 @@ import pytest
 from bot.commands import CalendarEntry, Choice, Cog, File, Param, PersonRef, Reply
 from bot.context import Context
 from bot.frontends.discord import DiscordFrontend
+from bot.signing import payload_of
 from tests.fakes.discord_server import GENERAL_CHANNEL_ID, GUILD_ID, FakeDiscord
 from tests.harness import TEST_NOW
 from tests.harness import test_config as example_config
@@ -138,15 +139,15 @@ async def test_slash_reply_and_button_press_edit_the_message(bot: DiscordBot) ->
     answer = (await handle.response()).json
     assert answer["type"] == 4 and answer["data"]["content"] == "Pong: moi"
     button = answer["data"]["components"][0]["components"][0]
-    assert (button["custom_id"], button["label"]) == ("ping:again:1", "Uudestaan")
+    assert (payload_of(button["custom_id"]), button["label"]) == ("ping:again:1", "Uudestaan")
     message = handle.original_message()
     assert message is not None
 
-    press = await bot.fake.press("ping:again:1", message_id=int(message["id"]), user_id=user)
+    press = await bot.fake.press(button["custom_id"], message_id=int(message["id"]), user_id=user)
     assert (await press.response()).json["type"] == 7
     edited = bot.fake.message(int(message["id"]))
     assert edited is not None and edited["content"] == "Pong ×2"
-    assert edited["components"][0]["components"][0]["custom_id"] == "ping:again:2"
+    assert payload_of(edited["components"][0]["components"][0]["custom_id"]) == "ping:again:2"
     notice = await press.followup()  # the action's notice, only for the presser
     assert notice.json["flags"] == EPHEMERAL
 
@@ -154,11 +155,11 @@ async def test_slash_reply_and_button_press_edit_the_message(bot: DiscordBot) ->
 async def test_buttons_keep_working_after_a_restart(tmp_path: Path) -> None:
     first = await start_bot(tmp_path)
     handle = await first.fake.slash("ping", user_id=member(first))
-    await handle.response()
+    [row] = (await handle.response()).json["data"]["components"]
     await first.stop(keep_fake=True)
     second = await start_bot(tmp_path, first.fake)
-    try:
-        press = await second.fake.press("ping:again:1")
+    try:  # the key stays the same across restarts (a file in the data directory when no secret is set)
+        press = await second.fake.press(row["components"][0]["custom_id"], user_id=member(first))
         assert (await press.response()).json["data"]["content"] == "Pong ×2"
     finally:
         await second.stop()
@@ -335,7 +336,8 @@ async def test_user_text_never_pings_anyone(bot: DiscordBot) -> None:
     assert answer["content"].startswith("Pong: @everyone") and answer["allowed_mentions"] == {"parse": []}
     message = handle.original_message()
     assert message is not None
-    press = await bot.fake.press("ping:again:1", message_id=int(message["id"]), user_id=user)
+    again = answer["components"][0]["components"][0]["custom_id"]
+    press = await bot.fake.press(again, message_id=int(message["id"]), user_id=user)
     await press.followup()  # the press edits the message (type 7) and answers with a follow-up
 
     emma = member(bot, "Emma")

@@ -8,6 +8,7 @@ from types import MappingProxyType
 
 import pytest
 
+from bot.signing import payload_of
 from tests.harness import ConsoleBot, texts
 from tests.harness import test_config as example_config
 
@@ -36,7 +37,8 @@ async def test_create_announces_with_rsvp_buttons_in_announcements_and_campus(bo
         assert "Helsinki" in posted.text and "Fun quiz" in posted.text
         assert "Tulossa 0/2 · Ehkä 0 · Jonossa 0" in posted.text
         assert [label for label, _ in posted.buttons] == ["Tulen", "Ehkä", "En tule"]
-        assert [action for _, action in posted.buttons] == ["ev:rsvp:1:yes", "ev:rsvp:1:maybe", "ev:rsvp:1:no"]
+        actions = [payload_of(action) for _, action in posted.buttons]
+        assert actions == ["ev:rsvp:1:yes", "ev:rsvp:1:maybe", "ev:rsvp:1:no"]
 
 
 async def test_online_event_is_announced_only_in_announcements(bot: ConsoleBot) -> None:
@@ -86,8 +88,8 @@ async def test_long_list_is_paged_with_buttons(bot: ConsoleBot) -> None:
         await create(bot, f'/event create title=Day{day} start="{day}.12. klo 18" where=turku description=x')
     first = await bot.say("/event list", as_="Sanni")
     assert "sivu 1/2" in first[0].text and "Day5" in first[0].text and "Day6" not in first[0].text
-    assert [label for label, _ in first[0].buttons] == ["Seuraava"]
-    await bot.click(1, message=first[0].number)
+    assert [label for label, _ in first[0].buttons] == [f"Näytä #{n}" for n in range(1, 6)] + ["Seuraava"]
+    await bot.click(6, message=first[0].number)
     second = bot.message(first[0].number)
     assert "sivu 2/2" in second.text and "Day6" in second.text and "Day7" in second.text
     assert "Day1" not in second.text

@@ -113,9 +113,9 @@ async def test_rating_is_for_those_who_went(bot: ConsoleBot) -> None:
     await going(bot, "Sanni", card(bot))
     await bot.wait("198h")
     ask = next(p for p in bot.sent_to("@sanni") if "Palaute" in p.text)
-    # Someone else pressing a copied rating button is refused.
+    # Someone else pressing a copied rating button is refused: it was made for Sanni.
     refused = texts(await bot.click(5, message=ask.number, as_="Pekka"))
-    assert "Vain osallistuneet" in refused
+    assert "Tämä painike on sille, jolle viesti näytettiin." in refused
     assert "ei ole vielä palautetta" in texts(await bot.say("/event feedback event=1", as_="Olli"))
 
 

@@ -23,12 +23,14 @@ import pytest
 
 from bot.app import Application
 from bot.clock import Clock
-from bot.commands import Rendered
+from bot.commands import Cog, Rendered
 from bot.config import Config
 from bot.context import Context, Origin
+from bot.core import Core
 from bot.frontends.base import Sent
 from bot.frontends.discord import DiscordFrontend
 from bot.frontends.telegram import TelegramFrontend
+from bot.signing import payload_of
 from tests.fakes.discord_server import FakeDiscord, FakeMember, FakeUser
 from tests.fakes.telegram_api import CallbackPress, FakeTelegram, StoredMessage, TgUser
 from tests.harness import TEST_NOW
@@ -93,18 +95,22 @@ class TwoPlatforms:
         press = self.app.core.press
 
         async def recording_press(ctx: Context, action: str) -> Any:
-            self.pressed.append((action, ctx.origin))
+            self.pressed.append((payload_of(action), ctx.origin))
             return await press(ctx, action)
 
         self.app.core.press = recording_press  # type: ignore[method-assign]
 
     @classmethod
-    async def start(cls, data_dir: Path, tg: FakeTelegram, *, live_edit_seconds: float) -> TwoPlatforms:
+    async def start(cls, data_dir: Path, tg: FakeTelegram, *, live_edit_seconds: float,
+                    extra_cogs: tuple[Cog, ...] = ()) -> TwoPlatforms:
         base = with_role_ids(example_config(cogs=["ping", "events"], live_edit_seconds=live_edit_seconds))
         # team_chats=False keeps the Discord role ids next to the example's Telegram team chats.
         config: Config = telegram_config(tg, base, team_chats=False)
         dc = await FakeDiscord(guild_for(config)).start()
         app = Application(discord_config(dc, config), data_dir, clock=Clock(frozen_at=TEST_NOW))
+        if extra_cogs:  # test-only cogs go through the same registration as configured ones
+            app.cogs += list(extra_cogs)
+            app.core = Core(app, app.cogs)
         telegram = TelegramFrontend(app, poll_interval=0.0, poll_timeout=1)
         discord = DiscordFrontend(app, guild_ready_timeout=0.05)
         app.add_frontend(telegram)
@@ -148,7 +154,7 @@ class TwoPlatforms:
         await self.settle()
 
     def tg_press(self, user: TgUser, message: StoredMessage, answer: str) -> CallbackPress:
-        data = next(d for d in message.callback_data() if d.endswith(f":{answer}"))
+        data = next(d for d in message.callback_data() if payload_of(d).endswith(f":{answer}"))
         self.updates += 1
         return self.tg.press(user, message, data)
 
@@ -157,7 +163,7 @@ class TwoPlatforms:
         message = self.dc.message(message_id)
         assert message is not None, "the Discord card is gone"
         custom_id = next(b["custom_id"] for row in message["components"] for b in row["components"]
-                         if b.get("custom_id", "").endswith(f":{answer}"))
+                         if payload_of(b.get("custom_id", "")).endswith(f":{answer}"))
         started = time.monotonic()
         handle = await self.dc.press(custom_id, message_id=message_id, user_id=user_id, locale=locale)
         await handle.response(timeout=3.0)

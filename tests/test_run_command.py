@@ -26,7 +26,7 @@ def config_for(fake: FakeTelegram, path: Path) -> Path:
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 async def test_run_serves_telegram_and_stops_cleanly_on_a_signal(tmp_path: Path, stop_signal: int) -> None:
     async with FakeTelegram() as fake:
-        env = {**os.environ, "TELEGRAM_TOKEN": fake.token}
+        env = {**os.environ, "TELEGRAM_TOKEN": fake.token, "HUMAKO_SECRET_KEY": "run-test-secret-key"}
         env.pop("DISCORD_TOKEN", None)
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", "--config", str(config_for(fake, tmp_path / "config.toml")),
@@ -48,6 +48,6 @@ async def test_run_serves_telegram_and_stops_cleanly_on_a_signal(tmp_path: Path,
         assert process.returncode == 0, stderr.decode()
         log = stderr.decode()
         assert "stopped" in log
-        assert fake.token not in log  # secrets never reach the log
+        assert fake.token not in log and "run-test-secret-key" not in log  # secrets never reach the log
     assert (tmp_path / "data" / "humako.sqlite3").exists()
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 class Target:
     """Where a message goes on one platform: a chat (group, channel) or a person's direct chat."""
 
-    kind: str  # "chat" | "user" (the outbox's "thread" rows reach a frontend as the thread's "chat")
+    kind: str  # "chat" | "user" (the outbox's "thread" rows reach a frontend as their room's "chat")
     id: str
 
 
@@ -48,8 +48,10 @@ class RetryLater(DeliveryError):
 
 class Frontend(ABC):
     platform: str
-    # Whether open_thread() can host a private thread here; without, thread members get DMs (bot/outbox.py).
-    private_threads: bool = False
+    # How a conversation (bot/conversations.py) is shared here under a destination's chat: "thread" (Discord:
+    # members with an account here are added to it, and the destination's team sees it), "topic" (Telegram: a
+    # forum topic only the team's group sees; people still get DMs), None: members get DMs, the team its chat.
+    room_kind: str | None = None
 
     def __init__(self, app: Application) -> None:
         self.app = app
@@ -75,9 +77,20 @@ class Frontend(ABC):
         """This platform's chat id for a named destination, if it maps to one."""
         return None
 
-    async def open_thread(self, chat_id: str, title: str, user_ids: list[str]) -> str | None:
-        """A private thread under `chat_id` that only `user_ids` (and the bot) see; its id, to send to as a
-        chat. None when the platform has no private threads: the core then sends each member a DM."""
+    async def open_room(self, chat_id: str, title: str, user_ids: list[str], *, team: bool) -> str | None:
+        """A conversation's room under `chat_id` with `user_ids` in it (`team`: the chat's own team is a member
+        and must see it); its id, to send to as a chat. None when the chat cannot hold one: the core then
+        sends its members DMs and the team its chat."""
+        return None
+
+    async def add_to_room(self, room_id: str, user_id: str) -> None:
+        return None
+
+    async def remove_from_room(self, room_id: str, user_id: str) -> None:
+        return None
+
+    async def close_room(self, room_id: str, *, closed: bool) -> None:
+        """Closed: nobody writes in it any more (archived and locked); `closed=False` opens it again."""
         return None
 
     def direct_link(self, payload: str) -> str | None:

@@ -3,8 +3,10 @@
 Lines:  /command args       run a command (name=value pairs or positional words)
         :as NAME [roles]    act as another person (created on first use), e.g. `:as olli organiser,board`
         :click N [#M]       press button N of the last message with buttons (or of message #M)
+        :press DATA [#M]    send any button data for message #M (the last one), as a modified client can
         :dm | :channel NAME type in your direct chat, or in a destination's group channel
         :wait SECONDS       let time pass: due reminders and jobs run and their messages are printed
+        :reply #M           your next line replies to message #M (a conversation's message)
         :lang fi|en         the language your "platform" reports (before /language is used)
         # comment           ignored
 Everything the bot sends elsewhere (a team channel, another person's DM) is printed too, marked with where
@@ -60,6 +62,7 @@ class ConsoleFrontend(Frontend):
         self.people: dict[str, ConsolePerson] = {}
         self.chat = self._dm_chat()
         self._counter = 0
+        self._replying_to: str | None = None
 
     async def start(self) -> None:
         return None
@@ -124,9 +127,9 @@ class ConsoleFrontend(Frontend):
     def _account(self) -> Account:
         return Account(PLATFORM, self.person.name.lower())
 
-    async def _context(self, origin: Origin | None = None) -> Context:
+    async def _context(self, origin: Origin | None = None, chat: Chat | None = None) -> Context:
         return await self.app.core.context_for(
-            self._account(), self.person.name, self.chat, self.person.roles, self.person.language, origin
+            self._account(), self.person.name, chat or self.chat, self.person.roles, self.person.language, origin
         )
 
     async def handle_line(self, line: str) -> list[Printed]:
@@ -140,12 +143,28 @@ class ConsoleFrontend(Frontend):
         else:
             ctx = await self._context()
             reply = await self.app.core.handle_text(ctx, line)
+            if reply is None:  # a message to a conversation (bot/conversations.py)
+                reply = await self._to_conversation(ctx, line)
+            self._replying_to = None
             if reply is None:
                 self.info("(not a command: type /help, or :help for console commands)")
             else:
                 await self._reply(ctx, reply)
         await self.app.settle()
         return self.printed[start:]
+
+    async def _to_conversation(self, ctx: Context, line: str) -> Reply | None:
+        """In your direct chat: to your conversation. In a team's channel: a reply (`:reply #M`) to a message
+        relayed there is the team's answer."""
+        conversations = self.app.conversations
+        if ctx.chat.direct:
+            return await conversations.from_direct(ctx, line, [], self._replying_to)
+        if self._replying_to is None:
+            return None
+        conversation_id = await conversations.relayed_in_chat(PLATFORM, ctx.chat.id, self._replying_to)
+        if conversation_id is None:
+            return None
+        return await conversations.from_team_chat(ctx, conversation_id, line, [])
 
     async def _reply(self, ctx: Context, reply: Reply, origin: Origin | None = None) -> None:
         message = render_reply(reply, ctx.language)
@@ -154,12 +173,13 @@ class ConsoleFrontend(Frontend):
             if message.notice:
                 self.info(message.notice)
             return
-        if message.notice and not message.has_body():
-            self.info(message.notice)
+        if not message.has_body():  # a toast, or nothing at all (a flood past the rate, already told)
+            if message.notice:
+                self.info(message.notice)
             return
-        where = "you" if self.chat.direct or message.private else self.chat.id
+        where = "you" if ctx.chat.direct or message.private else ctx.chat.id
         shown = self._show("reply", where, message)
-        await self.app.live.remember_reply(message, PLATFORM, Sent(self.chat.id, str(shown.number)), ctx)
+        await self.app.live.remember_reply(message, PLATFORM, Sent(ctx.chat.id, str(shown.number)), ctx)
 
     async def _meta(self, line: str) -> None:
         words = shlex.split(line[1:])
@@ -168,6 +188,14 @@ class ConsoleFrontend(Frontend):
             self._switch(args[0], args[1] if len(args) > 1 else None)
         elif command == "click" and args and args[0].isdigit():
             await self._click(int(args[0]), args[1].lstrip("#") if len(args) > 1 else None)
+        elif command == "press" and args:
+            number = args[1].lstrip("#") if len(args) > 1 else None
+            target = self.messages.get(number) if number else next(
+                (p for p in reversed(self.printed) if p.kind != "info"), None)
+            if target is None:
+                self.info("no such message")
+            else:
+                await self._press(target, args[0])
         elif command == "dm":
             self.chat = self._dm_chat()
             self.info(f"typing in your direct chat, as {self.person.name}")
@@ -178,6 +206,8 @@ class ConsoleFrontend(Frontend):
         elif command == "wait" and args:
             await self.app.scheduler.advance(_seconds(args[0]))
             self.info(f"{args[0]} passed; now {self.app.clock.now():%Y-%m-%d %H:%M} UTC")
+        elif command == "reply" and args:
+            self._replying_to = args[0].lstrip("#")
         elif command == "lang" and args:
             self.person.language = args[0]
         else:
@@ -204,9 +234,14 @@ class ConsoleFrontend(Frontend):
         if action.startswith("http"):
             self.info(f"(a link: {action})")
             return
-        origin = Origin(PLATFORM, target.where if target.where.startswith(("#", "@")) else self.chat.id,
-                        str(target.number))
-        ctx = await self._context(origin)
+        await self._press(target, action)
+
+    async def _press(self, target: Printed, action: str) -> None:
+        chat_id = target.where if target.where.startswith(("#", "@")) else self.chat.id
+        origin = Origin(PLATFORM, chat_id, str(target.number))
+        # The press happens where the message is: a channel's card is shared, "you" and "@name" are private.
+        chat = self.chat if chat_id == self.chat.id else Chat(PLATFORM, chat_id, direct=not chat_id.startswith("#"))
+        ctx = await self._context(origin, chat)
         reply = await self.app.core.press(ctx, action)
         await self._reply(ctx, reply, origin)
 

@@ -1,11 +1,14 @@
 """Discord: slash commands, embeds, buttons and modals through discord.py, translating to and from the core.
 
-The frontend owns a `discord.Client` (intents: guilds and DMs; no member list, no message content). Slash
-commands come from the neutral model (discord_commands.py), replies are rendered by discord_render.py.
+The frontend owns a `discord.Client` (intents: guilds, DMs, and guild messages with their content, for what
+members write in conversation threads; no member list). Slash commands come from the neutral model
+(discord_commands.py), replies are rendered by discord_render.py.
 
 - An interaction is answered within Discord's 3 seconds: the core runs as a task and the interaction is
   deferred if it has not answered after `defer_after` seconds.
-- Long-text parameters are asked in a modal, then the command runs with every value.
+- Long-text parameters are asked in a modal, then the command runs with every value. Fields the core asks
+  for (a form, a field to fix) open a modal too (discord_forms.py), where Discord allows one: in answer to a
+  command or a press, not to a modal's submission (a "Fill in" button reopens it then).
 - Private commands answer ephemerally wherever they are used (guild commands do not exist in DMs), so the
   context calls such a chat direct: nobody but the person sees the exchange.
 - The outbox's sends and edits share one sliding-window limiter (`WindowLimiter`: at most 50 requests in any
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections import OrderedDict, deque
@@ -27,13 +31,26 @@ import aiohttp
 import discord
 import yarl
 
-from bot.commands import CHOICE_LABEL_MAX, CommandSpec, Kind, ParamSpec, Rendered, Reply, clip, render_reply
+from bot.commands import (
+    CHOICE_LABEL_MAX,
+    Button,
+    CommandSpec,
+    File,
+    FormAsk,
+    Kind,
+    ParamSpec,
+    Rendered,
+    Reply,
+    clip,
+    render_reply,
+)
 from bot.context import Account, Chat, Context, Origin
 from bot.frontends.base import Frontend, MessageGone, RetryLater, Sent, Target, Unreachable
 from bot.frontends.discord_calendar import GuildCalendar
 from bot.frontends.discord_commands import CatalogTranslator, build_tree, sync_if_changed
+from bot.frontends.discord_forms import FieldsModal
 from bot.frontends.discord_render import ActionButton, message_parts
-from bot.i18n import render
+from bot.i18n import _, render
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -47,10 +64,6 @@ MIN_EDIT_SECONDS = 1.0  # live edits of one message at most once a second (Disco
 CLOSED_DMS = 50007  # "Cannot send messages to this user"
 NO_ACCESS = {50001, 50013}  # missing access / permissions on a channel
 GONE = {10003, 10008}  # unknown channel / unknown message
-MODAL_TITLE_MAX = 45
-INPUT_LABEL_MAX = 45
-INPUT_MAX = 4000
-MODAL_INPUTS_MAX = 5
 THREAD_NAME_MAX = 100
 
 
@@ -91,33 +104,9 @@ class HumakoClient(discord.Client):
         await self.frontend.on_message(message)
 
 
-class CommandModal(discord.ui.Modal):
-    """The long-text parameters of a command; on submit the command runs with every value."""
-
-    def __init__(self, frontend: DiscordFrontend, spec: CommandSpec, values: dict[str, Any], language: str,
-                 params: list[ParamSpec]) -> None:
-        super().__init__(title=clip(render(spec.description, language), MODAL_TITLE_MAX), timeout=15 * 60)
-        self.frontend, self.spec, self.values = frontend, spec, values
-        self.inputs: dict[str, discord.ui.TextInput[Any]] = {}
-        for param in params[:MODAL_INPUTS_MAX]:
-            field: discord.ui.TextInput[Any] = discord.ui.TextInput(
-                label=clip(render(param.description, language), INPUT_LABEL_MAX), custom_id=param.name,
-                style=discord.TextStyle.paragraph, required=param.required,
-                min_length=param.param.min_len, max_length=min(param.param.max_len or INPUT_MAX, INPUT_MAX))
-            self.inputs[param.name] = field
-            self.add_item(field)
-
-    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        typed = {name: field.value for name, field in self.inputs.items() if field.value}
-        await self.frontend.run_command(interaction, self.spec, {**self.values, **typed}, modal_done=True)
-
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:
-        await self.frontend.apologise(interaction, error)
-
-
 class DiscordFrontend(Frontend):
     platform = PLATFORM
-    private_threads = True
+    room_kind = "thread"
 
     def __init__(self, app: Application, *, guild_ready_timeout: float = 2.0) -> None:
         super().__init__(app)
@@ -149,9 +138,14 @@ class DiscordFrontend(Frontend):
         intents = discord.Intents.none()
         intents.guilds = True
         intents.dm_messages = True  # prompt answers in DMs (DM content needs no privileged intent)
+        # What members write in a conversation's thread. Message content is a privileged intent: it must be
+        # enabled for the application in the developer portal. Other guild messages are dropped unread.
+        intents.guild_messages = True
+        intents.message_content = True
+        # No message cache: what members write is handed on, not kept in memory (and nothing here needs it).
         # No pings unless a message asks for one: user text such as "@everyone <@&role>" is echoed inert.
         # discord.py merges this default into every send, edit, interaction response and follow-up.
-        client = HumakoClient(self, intents=intents, guild_ready_timeout=self.guild_ready_timeout,
+        client = HumakoClient(self, intents=intents, guild_ready_timeout=self.guild_ready_timeout, max_messages=None,
                               allowed_mentions=discord.AllowedMentions.none())
         self.client = client
         descriptions = {cog.name: cog.description for cog in self.app.cogs}
@@ -249,10 +243,11 @@ class DiscordFrontend(Frontend):
         except (aiohttp.ClientError, OSError, TimeoutError) as error:
             raise RetryLater(type(error).__name__) from None
 
-    async def open_thread(self, chat_id: str, title: str, user_ids: list[str]) -> str | None:
-        """A private thread (type 12, members cannot invite others) in a text channel, with the members added;
-        None if the channel cannot hold one (a forum or announcement channel, gone, or the bot may not), so
-        that the members get DMs rather than nothing."""
+    async def open_room(self, chat_id: str, title: str, user_ids: list[str], *, team: bool) -> str | None:
+        """A thread in a text channel, with the members added: private (type 12, members cannot invite others),
+        or public when the channel's team is a member (the channel's own permissions keep it to them). None
+        if the channel cannot hold one (a forum or announcement channel, gone, or the bot may not), so that
+        the members get DMs rather than nothing."""
         client = self._client()
         try:
             channel = client.get_channel(int(chat_id))
@@ -261,11 +256,12 @@ class DiscordFrontend(Frontend):
                     channel = await client.fetch_channel(int(chat_id))
             if not isinstance(channel, discord.TextChannel) or channel.is_news():
                 return None
+            kind = discord.ChannelType.public_thread if team else discord.ChannelType.private_thread
             async with self.limiter:
-                thread = await channel.create_thread(name=clip(title, THREAD_NAME_MAX) or "·",
-                                                     type=discord.ChannelType.private_thread, invitable=False)
+                thread = await channel.create_thread(name=clip(title, THREAD_NAME_MAX) or "·", type=kind,
+                                                     invitable=False)
         except (discord.Forbidden, discord.NotFound) as error:
-            log.warning("channel %s: no private thread: discord %s", chat_id, error.code)
+            log.warning("channel %s: no thread: discord %s", chat_id, error.code)
             return None
         except discord.HTTPException as error:
             raise _retry_or_raise(error) from None
@@ -274,12 +270,28 @@ class DiscordFrontend(Frontend):
         for user_id in user_ids:
             # The thread exists now: a member who cannot be added (left the server) must not make the outbox
             # open a second one. discord.py itself retries rate limits and server errors.
-            try:
-                async with self.limiter:
-                    await thread.add_user(discord.Object(int(user_id)))
-            except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as error:
-                log.warning("thread %s: adding a member failed: %s", thread.id, type(error).__name__)
+            await self.add_to_room(str(thread.id), user_id)
         return str(thread.id)
+
+    async def add_to_room(self, room_id: str, user_id: str) -> None:
+        await self._thread_call(room_id, "adding a member", self._client().http.add_user_to_thread,
+                                int(room_id), int(user_id))
+
+    async def remove_from_room(self, room_id: str, user_id: str) -> None:
+        await self._thread_call(room_id, "removing a member", self._client().http.remove_user_from_thread,
+                                int(room_id), int(user_id))
+
+    async def close_room(self, room_id: str, *, closed: bool) -> None:
+        """Archived and locked (only moderators and the bot can open it again), or both undone."""
+        await self._thread_call(room_id, "closing" if closed else "reopening", self._client().http.edit_channel,
+                                int(room_id), archived=closed, locked=closed)
+
+    async def _thread_call(self, room_id: str, what: str, call: Any, *args: Any, **options: Any) -> None:
+        try:
+            async with self.limiter:
+                await call(*args, **options)
+        except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as error:
+            log.warning("thread %s: %s failed: %s", room_id, what, type(error).__name__)
 
     async def _mirror_calendar(self, channel_id: int, message: Rendered) -> None:
         """A dated thing posted in a server also goes to the server's Events list."""
@@ -342,10 +354,19 @@ class DiscordFrontend(Frontend):
             long_params = [p for p in spec.params if p.kind is Kind.LONG_TEXT]
             # The modal opens only when the command may run, so nobody writes a long text to be refused.
             if long_params and not modal_done and self.app.core.may_use(spec, ctx.roles):
-                modal = CommandModal(self, spec, raw, ctx.language, long_params)
-                await interaction.response.send_modal(modal)
+                async def submit(submitted: discord.Interaction[Any], typed: dict[str, Any]) -> None:
+                    given = {name: value for name, value in typed.items() if value}
+                    await self.run_command(submitted, spec, {**raw, **given}, modal_done=True)
+
+                await interaction.response.send_modal(FieldsModal(
+                    render(spec.description, ctx.language), long_params, ctx.language, self.app.config, submit,
+                    self.apologise))
                 return
-            await self._answer(interaction, ctx, self.app.core.invoke(ctx, spec, raw), private=spec.private)
+            # A field the core asks again (a cross-field error) opens a modal; a required option Discord asks
+            # itself does not (only a test can leave one out).
+            native = {p.name for p in spec.params if p.required and p.kind is not Kind.LONG_TEXT} - set(raw)
+            await self._answer(interaction, ctx, self.app.core.invoke(ctx, spec, raw), private=spec.private,
+                               modal=not modal_done, native=native)
         except Exception as error:
             await self.apologise(interaction, error)
         finally:
@@ -366,22 +387,38 @@ class DiscordFrontend(Frontend):
             message = interaction.message
             origin = Origin(PLATFORM, str(interaction.channel_id), str(message.id if message else ""))
             ctx = await self._context(interaction, origin=origin)
-            await self._answer(interaction, ctx, self.app.core.press(ctx, action), pressed=True)
+            await self._answer(interaction, ctx, self.app.core.press(ctx, action), pressed=True, modal=True)
         except Exception as error:
             await self.apologise(interaction, error)
         finally:
             self._finished(interaction.id)
 
     async def on_message(self, message: discord.Message) -> None:
-        """A DM that is not a command: the answer to the core's question (a missing parameter, long text)."""
-        if message.author.bot or message.guild is not None or not message.content:
+        """A DM that is not a command (the answer to the core's question, or a message to the person's
+        conversation), or a message in a conversation's thread. Other guild messages are not read."""
+        if message.author.bot:
+            return
+        conversation_id = self.app.conversations.room_of(PLATFORM, str(message.channel.id))
+        if message.guild is not None and conversation_id is None:
             return
         try:
-            chat = Chat(PLATFORM, str(message.channel.id), direct=True)
+            direct = message.guild is None
+            chat = Chat(PLATFORM, str(message.channel.id), direct=direct)
             ctx = await self._person_context(message.author, chat, self._locales.get(message.author.id))
-            reply = await self.app.core.handle_text(ctx, message.content)
-            if reply is not None:
-                rendered = render_reply(reply, ctx.language)
+            files = [File(a.filename, await a.read(), a.content_type or "application/octet-stream")
+                     for a in message.attachments]
+            conversations = self.app.conversations
+            if not direct:
+                assert conversation_id is not None
+                reply = await conversations.from_room(ctx, conversation_id, message.content, files)
+            else:
+                reply = await self.app.core.handle_text(ctx, message.content) if message.content else None
+                if reply is None:
+                    replied = message.reference.message_id if message.reference else None
+                    reply = await conversations.from_direct(ctx, message.content, files,
+                                                            str(replied) if replied else None)
+            rendered = render_reply(reply, ctx.language) if reply is not None else None
+            if rendered is not None and rendered.has_body():  # nothing to say past the rate, once told
                 async with self.limiter:
                     sent = await message.reply(**message_parts(rendered), mention_author=False)
                 await self.app.live.remember_reply(rendered, PLATFORM, Sent(str(sent.channel.id), str(sent.id)), ctx)
@@ -392,8 +429,34 @@ class DiscordFrontend(Frontend):
 
     # ----------------------------------------------------------------------------------------- answers
 
+    async def submit_form(self, interaction: discord.Interaction[Any], answers: dict[str, Any]) -> None:
+        """A form modal's fields: checked by the core; a field to fix comes back with a Fill in button."""
+        try:
+            ctx = await self._context(interaction)
+            await self._answer(interaction, ctx, self.app.core.submit(ctx, answers), private=True)
+        except Exception as error:
+            await self.apologise(interaction, error)
+        finally:
+            self._finished(interaction.id)
+
+    async def _open_form(self, interaction: discord.Interaction[Any], ctx: Context, form: FormAsk) -> bool:
+        """The asked fields as a modal, when this interaction may still answer with one."""
+        if interaction.response.is_done():
+            return False
+        note = render(form.note, ctx.language) if form.note is not None else ""
+        await interaction.response.send_modal(FieldsModal(render(form.title, ctx.language), form.fields,
+                                                          ctx.language, self.app.config, self.submit_form,
+                                                          self.apologise, form.given, note, form.must))
+        return True
+
+    def _with_fill_in(self, ctx: Context, reply: Reply) -> Reply:
+        """A question Discord cannot open as a modal right now: a button that reopens it."""
+        fill_in = Button(_("Fill in"), self.app.core.signer.sign("core:form", ctx.person.id), style="primary")
+        return dataclasses.replace(reply, buttons=[[fill_in], *reply.buttons], private=True)
+
     async def _answer(self, interaction: discord.Interaction[Any], ctx: Context, work: Awaitable[Reply], *,
-                      private: bool = False, pressed: bool = False) -> None:
+                      private: bool = False, pressed: bool = False, modal: bool = False,
+                      native: set[str] | frozenset[str] = frozenset()) -> None:
         # Discord drops an interaction not answered within 3 s: a timer acknowledges it if the core is slow.
         # (A timer rather than a task per interaction: most answers come in milliseconds.)
         deferring: list[asyncio.Task[Any]] = []
@@ -411,6 +474,11 @@ class DiscordFrontend(Frontend):
             timer.cancel()
             if deferring:
                 await deferring[0]
+        if reply.form is not None:
+            asks_native = bool(native & {f.name for f in reply.form.fields})
+            if modal and not asks_native and await self._open_form(interaction, ctx, reply.form):
+                return
+            reply = self._with_fill_in(ctx, reply)
         deferred_ephemeral = private
         message = render_reply(reply, ctx.language)
         ephemeral = message.private or private
@@ -430,6 +498,9 @@ class DiscordFrontend(Frontend):
             elif not response.is_done():
                 await response.defer()
             return
+        if not message.has_body() and not message.notice:
+            await self._stay_silent(interaction)  # over the rate and already told: no answer
+            return
         if not message.has_body() and message.notice:
             message = Rendered(text=message.notice, private=True)
             ephemeral = True
@@ -438,6 +509,14 @@ class DiscordFrontend(Frontend):
         if sent_id is not None and not (ephemeral and interaction.guild_id is not None):
             await self.app.live.remember_reply(message, PLATFORM, Sent(str(interaction.channel_id or 0), str(sent_id)),
                                                ctx)
+
+    @staticmethod
+    async def _stay_silent(interaction: discord.Interaction[Any]) -> None:
+        """A slash command must be acknowledged: a private "thinking…" that is removed at once."""
+        with contextlib.suppress(discord.HTTPException):
+            if not interaction.response.is_done():
+                await interaction.response.defer(ephemeral=True, thinking=True)
+            await interaction.delete_original_response()
 
     async def _reply(self, interaction: discord.Interaction[Any], message: Rendered, ephemeral: bool, *,
                      deferred_ephemeral: bool = False, replace_deferred: bool = False) -> int | None:

@@ -6,9 +6,10 @@ from the ParamSpecs (type, length and range limits, choices, autocomplete). `Cor
 `_invoke_with_namespace` to hand the raw option values to the frontend: conversion, validation and prompts
 for anything missing happen in the core, identically on every platform.
 
-Names stay as declared (ASCII, the same in both languages); descriptions and choice labels carry their `Msg`
-in a `locale_str` extra, and `CatalogTranslator` renders it in Finnish (and English where the English
-catalogue rewords it) for the synced payload.
+Option names are declared in English with their Finnish typed form (`start`, `aloitus`) as
+`name_localizations`; descriptions and choice labels carry their `Msg` in a `locale_str` extra, and
+`CatalogTranslator` renders it in Finnish (and English where the English catalogue rewords it) for the synced
+payload.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ class CatalogTranslator(app_commands.Translator):
 
     async def translate(self, string: locale_str, locale: discord.Locale,
                         context: app_commands.TranslationContextTypes) -> str | None:
+        names = string.extras.get("names")
+        if names is not None:  # a parameter's name: its typed form in that language (aloitus)
+            return names.get("fi") if locale is discord.Locale.finnish else None
         msg = string.extras.get("msg")
         if msg is None:
             return None
@@ -88,6 +92,9 @@ class CoreCommand(app_commands.Command[Any, ..., None]):
 def _parameter(spec: CommandSpec, param: ParamSpec, config: Config, complete: Complete) -> CommandParameter:
     option = CommandParameter(name=param.name, description=localized(param.description),
                               required=param.required, default=param.default)
+    finnish = param.typed_name("fi")
+    if finnish != param.name:  # Discord sends the base name back, so the namespace stays keyed as declared
+        option._rename = locale_str(param.name, names={"fi": finnish})
     constraint = param.param
     match param.kind:
         case Kind.INTEGER:
@@ -95,6 +102,8 @@ def _parameter(spec: CommandSpec, param: ParamSpec, config: Config, complete: Co
             option.min_value, option.max_value = constraint.min, constraint.max
         case Kind.USER:
             option.type = AppCommandOptionType.user
+        case Kind.YES_NO:
+            option.type = AppCommandOptionType.boolean
         case _:
             option.type = AppCommandOptionType.string
     if param.kind is Kind.TEXT:
@@ -102,7 +111,7 @@ def _parameter(spec: CommandSpec, param: ParamSpec, config: Config, complete: Co
         option.max_value = min(constraint.max_len or TEXT_OPTION_MAX, TEXT_OPTION_MAX)
     elif param.kind is Kind.DATETIME:
         option.max_value = DATETIME_MAX
-    choices = list(param.choices(config)) if param.kind is Kind.CHOICE else []
+    choices = list(param.choices(config)) if param.kind is Kind.CHOICE else []  # yes/no: a boolean option
     if choices and len(choices) <= MAX_OPTIONS:
         option.choices = [app_commands.Choice(name=localized(c.label, CHOICE_LABEL_MAX), value=c.value)
                           for c in choices]

@@ -1,9 +1,10 @@
 """Telegram through python-telegram-bot 22, embedded in our own event loop (no run_polling).
 
-Updates come in through two generic handlers, one for typed lines and one for button presses; both hand
-the neutral core a Context and render its Reply back as HTML text with inline keyboards. Everything the
-bot sends goes through PTB's rate-limiter hook (telegram_limits.py), the one place that keeps Telegram's
-flood limits and honours 429 retry_after.
+Updates come in through two generic handlers, one for messages (typed lines; and texts, photos and documents
+for conversations, bot/conversations.py) and one for button presses; both hand the neutral core a Context
+and render its Reply back as HTML text with inline keyboards. A conversation's room is a forum topic of the
+team's group: its id is "<group id>/<topic id>". Everything the bot sends goes through PTB's rate-limiter
+hook (telegram_limits.py), the one place that keeps Telegram's flood limits and honours 429 retry_after.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application as PTBApplication
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot.commands import Button, Rendered, Reply, render_reply
+from bot.commands import Button, File, Rendered, Reply, render_reply
 from bot.context import Account, Chat, Context, Origin
+from bot.conversations import MAX_FILE_BYTES
 from bot.frontends.base import Frontend, MessageGone, RetryLater, Sent, Target, Unreachable
 from bot.frontends.telegram_limits import PerPersonUpdates, SlidingRateLimiter, retry_seconds
 from bot.frontends.telegram_menu import sync_menus
@@ -59,10 +61,12 @@ def delivery_error(error: TelegramError) -> Exception:
 
 
 GROUP_EDIT_SECONDS = 3.0  # 20 messages a minute per group
+TOPIC_NAME_MAX = 128
 
 
 class TelegramFrontend(Frontend):
     platform = PLATFORM
+    room_kind = "topic"
 
     def __init__(self, app: Application, *, poll_interval: float = 0.0, poll_timeout: int = 30,
                  rate_limiter: SlidingRateLimiter | None = None) -> None:
@@ -85,7 +89,8 @@ class TelegramFrontend(Frontend):
         if settings.base_file_url:
             builder = builder.base_file_url(settings.base_file_url)
         self.ptb: PTBApplication = builder.build()  # type: ignore[type-arg]
-        self.ptb.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self._on_message))
+        self.ptb.add_handler(MessageHandler(
+            filters.UpdateType.MESSAGE & (filters.TEXT | filters.PHOTO | filters.Document.ALL), self._on_message))
         self.ptb.add_handler(CallbackQueryHandler(self._on_button))
         self.ptb.add_error_handler(self._on_error)
 
@@ -144,7 +149,29 @@ class TelegramFrontend(Frontend):
             else f"https://t.me/{self.username}"
 
     async def send(self, target: Target, message: Rendered) -> Sent:
-        return await self._post(int(target.id), message)
+        chat_id, _sep, topic = target.id.partition("/")
+        return await self._post(int(chat_id), message, topic=int(topic) if topic else None)
+
+    async def open_room(self, chat_id: str, title: str, user_ids: list[str], *, team: bool) -> str | None:
+        """A forum topic in the team's group (the bot needs the right to manage topics); None if the group is
+        not a forum or the bot may not, so that the team gets the conversation in the group itself."""
+        try:
+            topic = await self.ptb.bot.create_forum_topic(int(chat_id), title[:TOPIC_NAME_MAX] or "·")
+        except (BadRequest, Forbidden) as error:
+            log.warning("telegram: no forum topic in chat %s: %s", chat_id, type(error).__name__)
+            return None
+        except TelegramError as error:
+            raise delivery_error(error) from error
+        return f"{chat_id}/{topic.message_thread_id}"
+
+    async def close_room(self, room_id: str, *, closed: bool) -> None:
+        chat_id, _sep, topic = room_id.partition("/")
+        call = self.ptb.bot.close_forum_topic if closed else self.ptb.bot.reopen_forum_topic
+        try:
+            await call(int(chat_id), int(topic))
+        except TelegramError as error:
+            log.warning("telegram: topic %s not %s: %s", room_id, "closed" if closed else "reopened",
+                        type(error).__name__)
 
     async def edit(self, sent: Sent, message: Rendered) -> None:
         try:
@@ -170,13 +197,16 @@ class TelegramFrontend(Frontend):
             if "not modified" not in str(error).lower():
                 raise delivery_error(error) from error
 
-    async def _post(self, chat_id: int, message: Rendered, reply_to: int | None = None) -> Sent:
-        """Text (and files) to one chat; returns the message that carries the buttons."""
+    async def _post(self, chat_id: int, message: Rendered, reply_to: int | None = None, *,
+                    topic: int | None = None) -> Sent:
+        """Text (and files) to one chat (a forum `topic` of it); returns the message that carries the buttons."""
         bot = self.ptb.bot
         markup = keyboard(message)
         quote: dict[str, Any] = {}
         if reply_to is not None:  # in a group, answer the command that asked, so it is clear to whom
             quote = {"reply_parameters": ReplyParameters(reply_to, allow_sending_without_reply=True)}
+        if topic is not None:
+            quote["message_thread_id"] = topic
         try:
             if not message.files:
                 sent: Message = await bot.send_message(chat_id, to_html(message), parse_mode=ParseMode.HTML,
@@ -240,29 +270,81 @@ class TelegramFrontend(Frontend):
         return None if mention and mention.lower() != self.username.lower() else text
 
     async def _on_message(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        message, chat = update.effective_message, update.effective_chat
+        message, chat, user = update.effective_message, update.effective_chat, update.effective_user
         try:
-            if message is None or chat is None or message.text is None or update.effective_user is None:
+            if message is None or chat is None or user is None or user.is_bot:
                 return
-            if update.effective_user.is_bot:
-                return
-            text = self._for_us(message.text)
+            text = self._for_us(message.text) if message.text is not None else None
+            if message.text is not None and text is None:
+                return  # a command for another bot
             direct = chat.type == TgChat.PRIVATE
-            # Group chatter is none of our business (nobody is stored for it), unless it answers our question.
-            answering = self.app.core.has_prompt(PLATFORM, str(chat.id), str(update.effective_user.id))
-            if text is None or (not direct and not is_command(text) and not answering):
+            command = text is not None and is_command(text)
+            # Group chatter is none of our business (nobody is stored for it), unless it answers our question,
+            # is written in a conversation's topic, or replies to a conversation's message relayed there.
+            answering = text is not None and self.app.core.has_prompt(PLATFORM, str(chat.id), str(user.id))
+            room = None if direct or command else self._room(message)
+            relayed = None
+            if not direct and not command and room is None and self._replies_to_us(message):
+                assert message.reply_to_message is not None
+                relayed = await self.app.conversations.relayed_in_chat(
+                    PLATFORM, str(chat.id), str(message.reply_to_message.message_id))
+            if not direct and not command and not answering and room is None and relayed is None:
                 return
             ctx = await self._context(update)
-            reply = await self.app.core.handle_text(ctx, text)
+            reply = None
+            if text is not None and (direct or command or answering):
+                reply = await self.app.core.handle_text(ctx, text)
+            if reply is None and not command:
+                reply = await self._to_conversation(ctx, message, room, relayed)
             if reply is None:
                 if not direct:
                     return
                 reply = Reply(_("I understand commands: /help lists what you can do."))
-            await self._answer(ctx, reply, reply_to=None if direct else message.message_id)
+            await self._answer(ctx, reply, reply_to=None if direct else message.message_id,
+                               topic=message.message_thread_id if room is not None else None)
         except Exception:
             await self._apologise(update)
         finally:
             self._mark_handled()
+
+    def _room(self, message: Message) -> int | None:
+        """The conversation whose forum topic this group message was written in."""
+        if not message.is_topic_message or message.message_thread_id is None:
+            return None
+        return self.app.conversations.room_of(PLATFORM, f"{message.chat.id}/{message.message_thread_id}")
+
+    def _replies_to_us(self, message: Message) -> bool:
+        replied = message.reply_to_message
+        return replied is not None and replied.from_user is not None and replied.from_user.id == self.ptb.bot.id
+
+    async def _to_conversation(self, ctx: Context, message: Message, room: int | None,
+                               relayed: int | None) -> Reply | None:
+        """A member's message (text, a photo, a document) to its conversation; None if it belongs to none."""
+        conversations = self.app.conversations
+        sizes = [item.file_size or 0 for item in (message.document, message.photo[-1] if message.photo else None)
+                 if item is not None]
+        if any(size > MAX_FILE_BYTES for size in sizes):
+            return conversations.too_large()
+        files = await self._files(message)
+        text = message.text if message.text is not None else (message.caption or "")
+        if room is not None:
+            return await conversations.from_room(ctx, room, text, files)
+        if relayed is not None:
+            return await conversations.from_team_chat(ctx, relayed, text, files)
+        replied = message.reply_to_message
+        return await conversations.from_direct(ctx, text, files, str(replied.message_id) if replied else None)
+
+    async def _files(self, message: Message) -> list[File]:
+        """A photo (its largest size) or a document, downloaded to pass on."""
+        found: list[File] = []
+        if message.photo:
+            photo = await message.photo[-1].get_file()
+            found.append(File("photo.jpg", bytes(await photo.download_as_bytearray()), "image/jpeg"))
+        if message.document is not None:
+            document = await message.document.get_file()
+            found.append(File(message.document.file_name or "file", bytes(await document.download_as_bytearray()),
+                              message.document.mime_type or "application/octet-stream"))
+        return found
 
     async def _on_button(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -292,7 +374,7 @@ class TelegramFrontend(Frontend):
             self._mark_handled()
 
     async def _answer(self, ctx: Context, reply: Reply, *, reply_to: int | None = None,
-                      rendered: Rendered | None = None) -> None:
+                      rendered: Rendered | None = None, topic: int | None = None) -> None:
         message = rendered or render_reply(reply, ctx.language)
         if not message.has_body():
             return
@@ -308,7 +390,7 @@ class TelegramFrontend(Frontend):
                     _("I can't message you privately yet. Open a chat with me, then try again."),
                     buttons=[Button(_("Open a private chat"), url=self.direct_link("start") or "")]),
                     ctx.language)
-        sent = await self._post(chat_id, message, reply_to=reply_to)
+        sent = await self._post(chat_id, message, reply_to=reply_to, topic=topic)
         await self.app.live.remember_reply(message, PLATFORM, sent, ctx)
 
     def _links_to_us(self, message: Rendered) -> bool:

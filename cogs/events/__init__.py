@@ -10,8 +10,13 @@ Decisions:
 - Occurrences are stepped in local wall-clock time (Europe/Helsinki by config), so 18:00 stays 18:00 over
   daylight-saving changes; the .ics carries the same rule as an RRULE with a VTIMEZONE.
 - An event without an end counts as two hours long (reminders, feedback, "over").
-- A freed place is offered to the first on the waiting list for `waitlist_offer_hours`, never past the
-  start; not taken, it passes to the next. The offered place is held meanwhile.
+- The waiting list is in arrival order (a sequence number per answer, not the clock). A freed place is
+  offered to the first on it for `waitlist_offer_hours`, never past the start; not taken, it passes to the
+  next. The offered place is held meanwhile.
+- /link making two people one keeps one answer per event: a held place first, then the earlier arrival; a
+  second place the person held is offered to the waiting list (privacy.merge_person).
+- An event starts at most 5 years ahead; it is stored with its reminders and announcements in one
+  transaction (an edit likewise), and a rating is taken only once the occurrence has ended.
 - The weekly digest posts nothing in a week without events.
 
 Modules: common (cog, lookups, rules), recurrence, cards (the live view), commands (create/list/show/mine),

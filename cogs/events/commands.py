@@ -9,20 +9,28 @@ from typing import Annotated
 from bot.commands import Button, Param, Reply
 from bot.context import Context
 from bot.i18n import Lines, Text, When, _
+from bot.pager import Line, pager
 from cogs.events.cards import render_card, repeat_text
 from cogs.events.common import (
-    LANGUAGE_CHOICES,
+    CAPACITY,
+    DESCRIPTION,
+    END,
+    EVENT,
+    LANGUAGE,
+    LINK,
     ONLINE,
-    REPEAT_CHOICES,
+    REPEAT,
     REPEAT_WEEKS,
+    START,
+    TITLE,
+    UNTIL,
+    WHERE,
     announce_to,
     cog,
     get_event,
     queries,
     settings,
-    suggest_upcoming,
     upcoming_start,
-    where_choices,
     where_text,
 )
 from cogs.events.schedule import schedule_event
@@ -35,32 +43,35 @@ NO_FILTER = "-"  # in a page button's action id: "no filter given"
 @cog.command(_("Create an event"), roles={"organiser", "board"})
 async def create(
     ctx: Context,
-    title: Annotated[str, Param(_("Title"), max_len=100)],
-    start: Annotated[datetime, Param(_("Starts"), future=True)],
-    where: Annotated[str, Param(_("Campus or online"), choices=where_choices)],
-    description: Annotated[str, Param(_("Description"), max_len=2000, long=True)],
-    end: Annotated[datetime | None, Param(_("Ends"))] = None,
-    link: Annotated[str | None, Param(_("Link (required for online events)"), max_len=500)] = None,
-    capacity: Annotated[int | None, Param(_("Number of places"), min=1, max=100000)] = None,
-    language: Annotated[str | None, Param(_("Language of the event"), choices=LANGUAGE_CHOICES)] = None,
-    repeat: Annotated[str | None, Param(_("Repeats"), choices=REPEAT_CHOICES)] = None,
-    until: Annotated[datetime | None, Param(_("Last repeat (a date)"))] = None,
+    title: Annotated[str, TITLE],
+    start: Annotated[datetime, START],
+    where: Annotated[str, WHERE],
+    description: Annotated[str, DESCRIPTION],
+    end: Annotated[datetime | None, END] = None,
+    link: Annotated[str | None, LINK] = None,
+    capacity: Annotated[int | None, CAPACITY] = None,
+    language: Annotated[str | None, LANGUAGE] = None,
+    repeat: Annotated[str | None, REPEAT] = None,
+    until: Annotated[datetime | None, UNTIL] = None,
 ) -> Reply:
     zone = ctx.config.community.timezone
     weeks = REPEAT_WEEKS[repeat or "none"]
     timing = Timing(start, end, weeks, until.astimezone(ctx.config.tz).date() if until and weeks else None, zone)
-    timing.check()
+    timing.check(ctx.now())
     check_place(where, link)
-    event_id = await queries(ctx).create(
-        title=title, description=description, starts_at=start, ends_at=end,
-        campus=None if where == ONLINE else where, link=link, capacity=capacity, language=language,
-        repeat_weeks=weeks, repeat_until=timing.until.isoformat() if timing.until else None, timezone=zone,
-        series_end_at=timing.series_end, organiser_id=ctx.person.id, now=ctx.now(),
-    )
-    event = await get_event(ctx, event_id)
-    await schedule_event(ctx, event)
-    for destination in announce_to(ctx, event):
-        await ctx.post(destination, shows=("event", event_id))
+    series_end_at = timing.series_end
+    # One transaction: an event is stored with its reminders and announcements, or not at all.
+    async with ctx.db.transaction():
+        event_id = await queries(ctx).create(
+            title=title, description=description, starts_at=start, ends_at=end,
+            campus=None if where == ONLINE else where, link=link, capacity=capacity, language=language,
+            repeat_weeks=weeks, repeat_until=timing.until.isoformat() if timing.until else None, timezone=zone,
+            series_end_at=series_end_at, organiser_id=ctx.person.id, now=ctx.now(),
+        )
+        event = await get_event(ctx, event_id)
+        await schedule_event(ctx, event)
+        for destination in announce_to(ctx, event):
+            await ctx.post(destination, shows=("event", event_id))
     return Reply(_("Event #{id} {title} created and announced.", id=event_id, title=title), private=True)
 
 
@@ -78,50 +89,44 @@ def _line(ctx: Context, event: Event) -> Lines:
                  repeat_text(event), sep=" · ")
 
 
-async def event_list(ctx: Context, where: str | None, language: str | None, page: int) -> Reply:
+async def event_list(ctx: Context, where: str | None, language: str | None, page: int, *,
+                     edit: bool = False) -> Reply:
     events = [e for e in await queries(ctx).upcoming(ctx.now()) if _matches(e, where, language)]
     events.sort(key=lambda e: (upcoming_start(ctx, e), e.id))
-    if not events:
-        empty = _("No upcoming events match.") if (where or language) else _("No upcoming events.")
-        return Reply(empty)
-    size = int(settings(ctx)["page_size"])
-    pages = (len(events) + size - 1) // size
-    page = min(max(page, 1), pages)
-    shown = events[(page - 1) * size: page * size]
-    heading: Text = _("Upcoming events")
-    if pages > 1:
-        heading = Lines(heading, _("page {page}/{pages}", page=page, pages=pages), sep=", ")
-    buttons = []
     filters = (where or NO_FILTER, language or NO_FILTER)
-    if page > 1:
-        buttons.append(Button(_("Previous"), cog.action_id("page", page - 1, *filters)))
-    if page < pages:
-        buttons.append(Button(_("Next"), cog.action_id("page", page + 1, *filters)))
-    body = Lines(*(_line(ctx, e) for e in shown), _("/event show gives the details and the RSVP buttons."))
-    return Reply(body, title=heading, buttons=buttons)
+    lines = [Line(_line(ctx, e), [Button(_("Show #{id}", id=e.id), cog.action_id("show", e.id))]) for e in events]
+    return pager(lines, page=page, size=int(settings(ctx)["page_size"]),
+                 turn=lambda number: cog.action_id("page", number, *filters), title=_("Upcoming events"),
+                 empty=_("No upcoming events match.") if (where or language) else _("No upcoming events."),
+                 edit=edit)
 
 
 @cog.command(_("Upcoming events"), name="list")
 async def list_(
     ctx: Context,
-    where: Annotated[str | None, Param(_("Campus or online"), choices=where_choices)] = None,
-    language: Annotated[str | None, Param(_("Language of the event"), choices=LANGUAGE_CHOICES)] = None,
-    page: Annotated[int | None, Param(_("Page"), min=1)] = None,
+    where: Annotated[str | None, WHERE] = None,
+    language: Annotated[str | None, LANGUAGE] = None,
+    page: Annotated[int | None, Param(_("Page"), min=1, names={"fi": "sivu"})] = None,
 ) -> Reply:
     return await event_list(ctx, where, language, page or 1)
 
 
 @cog.action("page")
 async def page_button(ctx: Context, page: int, where: str, language: str) -> Reply:
-    reply = await event_list(ctx, None if where == NO_FILTER else where,
-                             None if language == NO_FILTER else language, page)
-    return dataclasses.replace(reply, edit=True)
+    return await event_list(ctx, None if where == NO_FILTER else where, None if language == NO_FILTER else language,
+                            page, edit=True)
 
 
 @cog.command(_("Show one event with its RSVP buttons"))
-async def show(ctx: Context, event: Annotated[int, Param(_("Event"), suggest=suggest_upcoming)]) -> Reply:
+async def show(ctx: Context, event: Annotated[int, EVENT]) -> Reply:
     found = await get_event(ctx, event)
     return dataclasses.replace(await render_card(ctx, found), shows=("event", found.id))
+
+
+@cog.action("show")
+async def show_button(ctx: Context, event: int) -> Reply:
+    """A line's button in /event list: the card, as /event show gives it (to the presser alone in a group)."""
+    return await show(ctx, event)
 
 
 @cog.command(_("The events I'm going to"))

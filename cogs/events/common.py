@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.commands import Choice, Cog, UserError
+from bot.commands import Choice, Cog, Param, UserError
 from bot.config import Campus, Config, Field, between, cron
 from bot.context import Context, ServiceContext
 from bot.i18n import Lines, When, _
@@ -25,9 +25,11 @@ cog = Cog("event", _("Events"), prefix="ev", section="events", settings={
 })
 
 ONLINE = "online"
-LANGUAGE_CHOICES = [Choice("fi", _("Finnish")), Choice("en", _("English")), Choice("both", _("Finnish and English"))]
-REPEAT_CHOICES = [Choice("none", _("Does not repeat")), Choice("weekly", _("Every week")),
-                  Choice("biweekly", _("Every other week"))]
+LANGUAGE_CHOICES = [Choice("fi", _("Finnish"), {"fi": "suomi"}), Choice("en", _("English"), {"fi": "englanti"}),
+                    Choice("both", _("Finnish and English"), {"fi": "molemmat"})]
+REPEAT_CHOICES = [Choice("none", _("Does not repeat"), {"fi": "ei"}),
+                  Choice("weekly", _("Every week"), {"fi": "viikoittain"}),
+                  Choice("biweekly", _("Every other week"), {"fi": "joka_toinen_viikko"})]
 REPEAT_WEEKS = {"none": 0, "weekly": 1, "biweekly": 2}
 
 
@@ -42,7 +44,7 @@ class CampusName:
 
 
 def where_choices(config: Config) -> list[Choice]:
-    return [Choice(c.id, CampusName(c)) for c in config.campuses] + [Choice(ONLINE, _("Online"))]
+    return [Choice(c.id, CampusName(c)) for c in config.campuses] + [Choice(ONLINE, _("Online"), {"fi": "verkossa"})]
 
 
 def where_text(ctx: ServiceContext, event: Event) -> Any:
@@ -128,3 +130,20 @@ async def suggest_any(ctx: ServiceContext, partial: str) -> list[Choice]:
     """Past events too (feedback is about events that are over), newest first."""
     events = await queries(ctx).search(partial.lstrip("#"), ctx.now(), include_past=True)
     return [Choice(str(e.id), suggestion_label(e, e.starts_at)) for e in events]
+
+
+# The fields /event create and /event edit share: Finnish names typed (`aloitus=`) and shown as Discord options,
+# and an example for /help.
+TITLE = Param(_("Title"), max_len=100, names={"fi": "otsikko"}, example='"Quiz night"')
+START = Param(_("Starts"), future=True, names={"fi": "aloitus"}, example='"4.12. klo 18"')
+END = Param(_("Ends"), names={"fi": "loppu"}, example='"4.12. klo 21"')
+WHERE = Param(_("Campus or online"), choices=where_choices, names={"fi": "paikka"})
+DESCRIPTION = Param(_("Description"), max_len=2000, long=True, names={"fi": "kuvaus"}, example='"Teams of four"')
+LINK = Param(_("Link (required for online events)"), max_len=500, names={"fi": "linkki"},
+             example="https://meet.example/quiz")
+CAPACITY = Param(_("Number of places"), min=1, max=100000, names={"fi": "paikkamäärä"}, example="30")
+LANGUAGE = Param(_("Language of the event"), choices=LANGUAGE_CHOICES, names={"fi": "kieli"})
+REPEAT = Param(_("Repeats"), choices=REPEAT_CHOICES, names={"fi": "toisto"})
+UNTIL = Param(_("Last repeat (a date)"), names={"fi": "viimeinen"}, example='"18.12."')
+EVENT = Param(_("Event"), suggest=suggest_upcoming, names={"fi": "tapahtuma"},
+              example="12")

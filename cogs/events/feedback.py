@@ -17,7 +17,7 @@ from bot.i18n import Lines, Text, When, _
 from bot.scheduler import Due
 from bot.timefmt import format_number
 from cogs.events.common import cog, get_event, queries, suggest_any
-from cogs.events.recurrence import occurrences, occurrences_between
+from cogs.events.recurrence import duration, occurrences, occurrences_between
 from storage.events import Rated
 
 RATINGS = range(1, 6)
@@ -46,11 +46,18 @@ async def ask_feedback(ctx: ServiceContext, due: Due) -> None:
         await ctx.notify(person_id, reply, urgent=False)
 
 
-@cog.action("rate")
+@cog.action("rate", owner_only=True)
 async def rate(ctx: Context, event_id: int, occurrence: int, rating: int) -> Reply:
     event = await get_event(ctx, event_id)
-    if rating not in RATINGS or not 0 <= occurrence < len(occurrences(event)):
+    starts = occurrences(event)
+    if rating not in RATINGS or not 0 <= occurrence < len(starts):
         raise UserError(_("This button no longer works."))
+    # Only a time that has happened can be rated (the request comes after it; a forged press may not).
+    ended_at = starts[occurrence] + duration(event.starts_at, event.ends_at)
+    if event.cancelled_at is not None and event.cancelled_at < ended_at:
+        raise UserError(_("{title} has been cancelled.", title=event.title))
+    if ended_at > ctx.now():
+        raise UserError(_("You can rate {title} once it has taken place.", title=event.title))
     if await queries(ctx).answer_of(event.id, ctx.person.id) != "yes":
         raise UserError(_("Only those who went can rate {title}.", title=event.title))
     await queries(ctx).rate(event.id, occurrence, ctx.person.id, rating, ctx.now())
@@ -60,7 +67,7 @@ async def rate(ctx: Context, event_id: int, occurrence: int, rating: int) -> Rep
                  edit=True, notice=_("Thank you!"))
 
 
-@cog.action("comment")
+@cog.action("comment", owner_only=True)
 async def comment_button(ctx: Context, event_id: int) -> Reply:
     return await ctx.ask(comment, {"event": event_id})
 

@@ -14,15 +14,22 @@ from bot.context import Context
 from bot.i18n import Lines, Text, _, ngettext
 from cogs.events.cards import language_label, when_text
 from cogs.events.common import (
-    LANGUAGE_CHOICES,
+    CAPACITY,
+    DESCRIPTION,
+    END,
+    EVENT,
+    LANGUAGE,
+    LINK,
     ONLINE,
+    START,
+    TITLE,
+    UNTIL,
+    WHERE,
     check_can_manage,
     cog,
     get_event,
     open_event,
     queries,
-    suggest_upcoming,
-    where_choices,
     where_text,
 )
 from cogs.events.recurrence import duration
@@ -61,16 +68,16 @@ async def _tell(ctx: Context, event: Event, reply: Reply) -> int:
 @cog.command(_("Change an event"), roles={"organiser", "board"})
 async def edit(
     ctx: Context,
-    event: Annotated[int, Param(_("Event"), suggest=suggest_upcoming)],
-    title: Annotated[str | None, Param(_("Title"), max_len=100)] = None,
-    start: Annotated[datetime | None, Param(_("Starts"), future=True)] = None,
-    end: Annotated[datetime | None, Param(_("Ends"))] = None,
-    where: Annotated[str | None, Param(_("Campus or online"), choices=where_choices)] = None,
-    link: Annotated[str | None, Param(_("Link (required for online events)"), max_len=500)] = None,
-    description: Annotated[str | None, Param(_("Description"), max_len=2000, long=True)] = None,
-    capacity: Annotated[int | None, Param(_("Number of places"), min=1, max=100000)] = None,
-    language: Annotated[str | None, Param(_("Language of the event"), choices=LANGUAGE_CHOICES)] = None,
-    until: Annotated[datetime | None, Param(_("Last repeat (a date)"))] = None,
+    event: Annotated[int, EVENT],
+    title: Annotated[str | None, TITLE] = None,
+    start: Annotated[datetime | None, START] = None,
+    end: Annotated[datetime | None, END] = None,
+    where: Annotated[str | None, WHERE] = None,
+    link: Annotated[str | None, LINK] = None,
+    description: Annotated[str | None, DESCRIPTION] = None,
+    capacity: Annotated[int | None, CAPACITY] = None,
+    language: Annotated[str | None, LANGUAGE] = None,
+    until: Annotated[datetime | None, UNTIL] = None,
 ) -> Reply:
     old = await open_event(ctx, event)
     check_can_manage(ctx, old)
@@ -84,7 +91,7 @@ async def edit(
     new_until = until.astimezone(ctx.config.tz).date() if until else (
         date.fromisoformat(old.repeat_until) if old.repeat_until else None)
     timing = Timing(new_start, new_end, old.repeat_weeks, new_until, old.timezone)
-    timing.check()
+    timing.check(ctx.now())
     new_where = where or (old.campus or ONLINE)
     new_link = link or old.link
     check_place(new_where, new_link)
@@ -94,18 +101,20 @@ async def edit(
         "capacity": capacity or old.capacity, "language": language or old.language,
         "series_end_at": timing.series_end, "repeat_until": new_until.isoformat() if new_until else None,
     }
-    await queries(ctx).update(old.id, ctx.now(), **changes)
-    new = await get_event(ctx, old.id)
-    if (new.starts_at, new.ends_at, new.repeat_until) != (old.starts_at, old.ends_at, old.repeat_until):
-        await schedule_event(ctx, new)
-    if new.capacity != old.capacity:
-        await fill_places(ctx, new)
-    await ctx.changed("event", new.id)
-    lines = _changes(ctx, old, new)
     told = 0
-    if lines:
-        told = await _tell(ctx, new, Reply(Lines(_("{title} (#{id}) was changed:", title=new.title, id=new.id),
-                                                 *lines), title=_("Changed: {title}", title=new.title)))
+    # One transaction: the change, its reminders, freed places and the messages about it, or none of them.
+    async with ctx.db.transaction():
+        await queries(ctx).update(old.id, ctx.now(), **changes)
+        new = await get_event(ctx, old.id)
+        if (new.starts_at, new.ends_at, new.repeat_until) != (old.starts_at, old.ends_at, old.repeat_until):
+            await schedule_event(ctx, new)
+        if new.capacity != old.capacity:
+            await fill_places(ctx, new)
+        lines = _changes(ctx, old, new)
+        if lines:
+            heading = _("{title} (#{id}) was changed:", title=new.title, id=new.id)
+            told = await _tell(ctx, new, Reply(Lines(heading, *lines), title=_("Changed: {title}", title=new.title)))
+    await ctx.changed("event", new.id)
     return Reply(Lines(_("Event #{id} updated.", id=new.id),
                        ngettext("{count} person was told.", "{count} people were told.", told)), private=True)
 
@@ -113,8 +122,9 @@ async def edit(
 @cog.command(_("Cancel an event"), roles={"organiser", "board"})
 async def cancel(
     ctx: Context,
-    event: Annotated[int, Param(_("Event"), suggest=suggest_upcoming)],
-    reason: Annotated[str | None, Param(_("Reason, told to those coming"), max_len=300)] = None,
+    event: Annotated[int, EVENT],
+    reason: Annotated[str | None, Param(_("Reason, told to those coming"), max_len=300, names={"fi": "syy"},
+                                        example='"The room is taken"')] = None,
 ) -> Reply:
     found = await open_event(ctx, event)
     check_can_manage(ctx, found)

@@ -8,7 +8,7 @@ place is held meanwhile, so nobody else can take it.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.commands import Button, Reply, UserError
 from bot.context import Context, ServiceContext
@@ -20,7 +20,13 @@ from storage.events import HOLDS_PLACE, Event
 
 
 def offer_key(event_id: int, person_id: int) -> str:
-    return f"ev:{event_id}:offer:{person_id}"
+    # The closing ":" keeps an unschedule (a key prefix) of person 1's offer off person 10's.
+    return f"ev:{event_id}:offer:{person_id}:"
+
+
+async def schedule_offer_expiry(ctx: ServiceContext, event_id: int, person_id: int, expires: datetime) -> None:
+    await ctx.schedule("ev_offer_expiry", expires, key=offer_key(event_id, person_id),
+                       payload={"event": event_id, "person": person_id}, person_id=person_id)
 
 
 async def fill_places(ctx: ServiceContext, event: Event) -> None:
@@ -32,8 +38,7 @@ async def fill_places(ctx: ServiceContext, event: Event) -> None:
     if start > ctx.now():
         expires = min(expires, start)  # an offer running past the start would be no use
     for person_id in await queries(ctx).offer_free_places(event.id, event.capacity, ctx.now(), expires):
-        await ctx.schedule("ev_offer_expiry", expires, key=offer_key(event.id, person_id),
-                           payload={"event": event.id, "person": person_id}, person_id=person_id)
+        await schedule_offer_expiry(ctx, event.id, person_id, expires)
         await ctx.notify(person_id, Reply(
             Lines(_("A place freed up at {title} ({when}).", title=event.title, when=When(start)),
                   _("It is yours if you take it by {deadline}; after that it passes to the next in line.",
@@ -64,7 +69,7 @@ async def rsvp(ctx: Context, event_id: int, answer: str) -> Reply:
     }[change.after])
 
 
-@cog.action("take")
+@cog.action("take", owner_only=True)
 async def take(ctx: Context, event_id: int) -> Reply:
     event = await open_event(ctx, event_id)
     if not await queries(ctx).take_offer(event.id, ctx.person.id, ctx.now()):

@@ -413,6 +413,7 @@ class FakeDiscord:
         self.messages: dict[int, dict[int, JSON]] = {}  # channel id -> message id -> message
         self.deleted_messages: list[JSON] = []
         self.thread_members: dict[int, set[int]] = {}
+        self.attachment_data: dict[str, bytes] = {}  # attachment id -> the uploaded bytes (served at its url)
         self.invites: list[JSON] = []
         self.scheduled_events: dict[int, JSON] = {}
         self.global_commands: list[JSON] = []
@@ -439,6 +440,7 @@ class FakeDiscord:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/gateway", self._handle_gateway)
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._handle_api)
+        app.router.add_get("/cdn/attachments/{id}/{name}", self._serve_attachment)
         app.router.add_route("*", "/{tail:.*}", self._handle_other)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
@@ -677,6 +679,8 @@ class FakeDiscord:
             ("POST", f"/channels/{s}/threads", self._create_thread),
             ("POST", f"/channels/{s}/messages/{s}/threads", self._create_thread),
             ("PUT", f"/channels/{s}/thread-members/(@me|\\d+)", self._add_thread_member),
+            ("DELETE", f"/channels/{s}/thread-members/(@me|\\d+)", self._remove_thread_member),
+            ("PATCH", f"/channels/{s}", self._edit_channel),
             ("POST", f"/channels/{s}/invites", self._create_invite),
             ("GET", f"/guilds/{s}", self._get_guild),
             ("GET", f"/guilds/{s}/channels", self._get_guild_channels),
@@ -784,6 +788,7 @@ class FakeDiscord:
         for upload in files:
             att_id = str(self._ids.next())
             url = f"{self.base_url}/cdn/attachments/{att_id}/{upload.filename}"
+            self.attachment_data[att_id] = upload.data
             kept.append(
                 {
                     "id": att_id,
@@ -939,6 +944,72 @@ class FakeDiscord:
             return self._error(404, 10003, "Unknown Channel")
         self.thread_members[thread_id].add(self.bot.id if m[2] == "@me" else int(m[2]))
         return 204, None
+
+    async def _remove_thread_member(self, call: Call, m: re.Match[str]) -> Result:
+        thread_id = int(m[1])
+        if thread_id not in self.thread_members:
+            return self._error(404, 10003, "Unknown Channel")
+        self.thread_members[thread_id].discard(self.bot.id if m[2] == "@me" else int(m[2]))
+        return 204, None
+
+    async def _edit_channel(self, call: Call, m: re.Match[str]) -> Result:
+        """Renaming, and a thread's archived / locked state (what closing a conversation sets)."""
+        channel = self.channels.get(int(m[1]))
+        if channel is None:
+            return self._error(404, 10003, "Unknown Channel")
+        data = call.json or {}
+        if "name" in data:
+            channel["name"] = data["name"]
+        metadata = channel.get("thread_metadata")
+        if metadata is not None:
+            for key in ("archived", "locked", "auto_archive_duration", "invitable"):
+                if key in data:
+                    metadata[key] = data[key]
+        return 200, channel
+
+    async def _serve_attachment(self, request: web.Request) -> web.StreamResponse:
+        data = self.attachment_data.get(request.match_info["id"])
+        if data is None:
+            return web.json_response({"message": "404: Not Found", "code": 0}, status=404)
+        return web.Response(body=data)
+
+    async def user_message(self, channel_id: int, user_id: int, content: str,
+                           files: Sequence[tuple[str, bytes]] = (), *, reply_to: int | None = None) -> int:
+        """A user writes in a channel, thread or DM channel: stored, and MESSAGE_CREATE sent on the gateway (with
+        the guild and the author's member record in a guild). A locked or archived thread refuses (as Discord
+        does for members without Manage Threads). Returns the message id."""
+        channel = self.channels.get(channel_id)
+        if channel is None:
+            raise ValueError(f"no channel {channel_id}")
+        metadata = channel.get("thread_metadata") or {}
+        if metadata.get("locked") or metadata.get("archived"):
+            raise PermissionError(f"thread {channel_id} is locked or archived")
+        message_id = self._ids.next()
+        user = self.users.setdefault(user_id, FakeUser(user_id, f"user{user_id}"))
+        attachments = []
+        for name, data in files:
+            att_id = str(self._ids.next())
+            self.attachment_data[att_id] = data
+            url = f"{self.base_url}/cdn/attachments/{att_id}/{name}"
+            attachments.append({"id": att_id, "filename": name, "size": len(data), "url": url, "proxy_url": url,
+                                "content_type": "application/octet-stream"})
+        payload: JSON = {
+            "id": str(message_id), "channel_id": str(channel_id), "author": user.to_payload(), "content": content,
+            "timestamp": _now_iso(), "edited_timestamp": None, "tts": False, "mention_everyone": False,
+            "mentions": [], "mention_roles": [], "attachments": attachments, "embeds": [], "pinned": False,
+            "type": 0 if reply_to is None else 19, "flags": 0,
+        }
+        if reply_to is not None:
+            payload["message_reference"] = {"message_id": str(reply_to), "channel_id": str(channel_id)}
+        if channel.get("guild_id"):
+            payload["guild_id"] = channel["guild_id"]
+            member = self.guild.member(user_id)
+            if member is not None:
+                payload["member"] = {k: v for k, v in member.to_payload().items() if k != "user"}
+        self.messages.setdefault(channel_id, {})[message_id] = payload
+        await self.wait_until_connected()
+        await self.dispatch("MESSAGE_CREATE", payload)
+        return message_id
 
     async def _create_invite(self, call: Call, m: re.Match[str]) -> Result:
         channel = self.channels.get(int(m[1]))

@@ -123,12 +123,15 @@ class TgChat:
     title: str | None = None
     first_name: str | None = None
     username: str | None = None
+    is_forum: bool = False  # a supergroup with topics
 
     def to_api(self) -> JSON:
         data: JSON = {"id": self.id, "type": self.type}
         for key in ("title", "first_name", "username"):
             if getattr(self, key) is not None:
                 data[key] = getattr(self, key)
+        if self.is_forum:
+            data["is_forum"] = True
         return data
 
 
@@ -147,8 +150,10 @@ class StoredMessage:
     entities: list[JSON] | None = None
     reply_markup: JSON | None = None
     document: JSON | None = None
+    photo: list[JSON] | None = None
     caption: str | None = None
     reply_to: StoredMessage | None = None
+    message_thread_id: int | None = None  # the forum topic it is in
     edit_date: int | None = None
     update_id: int | None = None  # set for user messages queued as updates
     history: list[tuple[str | None, JSON | None]] = field(default_factory=list)
@@ -172,9 +177,11 @@ class StoredMessage:
     def to_api(self) -> JSON:
         data: JSON = {"message_id": self.message_id, "from": self.sender, "chat": self.chat.to_api(),
                       "date": self.date}
-        optional = {"text": self.text, "entities": self.entities, "document": self.document,
-                    "caption": self.caption, "edit_date": self.edit_date}
+        optional = {"text": self.text, "entities": self.entities, "document": self.document, "photo": self.photo,
+                    "caption": self.caption, "edit_date": self.edit_date, "message_thread_id": self.message_thread_id}
         data.update({key: value for key, value in optional.items() if value is not None})
+        if self.message_thread_id is not None:
+            data["is_topic_message"] = True
         if self.reply_markup and "inline_keyboard" in self.reply_markup:
             data["reply_markup"] = self.reply_markup  # Telegram echoes only inline keyboards
         if self.reply_to is not None:
@@ -373,6 +380,7 @@ class FakeTelegram:
         self.menu_buttons: dict[int | None, JSON] = {}
         self.settings: dict[str, JSON] = {}  # last params of simple setters (setMyDescription, ...)
         self.files: dict[str, tuple[str, bytes]] = {}  # file_id -> (filename, bytes)
+        self.topics: dict[tuple[int, int], JSON] = {}  # (chat id, message_thread_id) -> {"name", "closed"}
         self.webhook: JSON = {}
         self.flood_429s = 0
         # The time calls are stamped with and the flood limits count in; a test may freeze it (lambda: 0.0)
@@ -478,9 +486,10 @@ class FakeTelegram:
         self.chats[user_id] = TgChat(user_id, "private", first_name=first_name, username=username)
         return user
 
-    def group(self, chat_id: int, title: str, chat_type: str | None = None) -> TgChat:
-        """A group chat; ids below -10**12 are supergroups, as in Telegram."""
-        chat = TgChat(chat_id, chat_type or ("supergroup" if chat_id < -(10**12) else "group"), title=title)
+    def group(self, chat_id: int, title: str, chat_type: str | None = None, *, forum: bool = False) -> TgChat:
+        """A group chat; ids below -10**12 are supergroups, as in Telegram. `forum`: a supergroup with topics."""
+        chat = TgChat(chat_id, chat_type or ("supergroup" if chat_id < -(10**12) else "group"), title=title,
+                      is_forum=forum)
         self.chats[chat_id] = chat
         return chat
 
@@ -515,11 +524,12 @@ class FakeTelegram:
         return update_id
 
     def send_text(self, user: TgUser, text: str, chat: TgChat | None = None,
-                  reply_to: StoredMessage | None = None) -> StoredMessage:
-        """The user writes ``text`` (private chat unless ``chat``); returns the stored message."""
+                  reply_to: StoredMessage | None = None, topic: int | None = None) -> StoredMessage:
+        """The user writes ``text`` (private chat unless ``chat``; in a forum ``topic`` of it); returns the
+        stored message."""
         chat = chat or self._private_chat(user)
         message = self._store(chat, user.to_api(), from_bot=False, text=text, raw_text=text,
-                              entities=_command_entities(text), reply_to=reply_to)
+                              entities=_command_entities(text), reply_to=reply_to, message_thread_id=topic)
         message.update_id = self.queue_update({"message": message.to_api()})
         return message
 
@@ -532,11 +542,25 @@ class FakeTelegram:
         message.update_id = self.queue_update({"message": message.to_api()})
         return message
 
-    def press(self, user: TgUser, message: StoredMessage, data: str) -> CallbackPress:
-        """The user taps the inline button with ``data`` on a stored bot message."""
+    def send_photo(self, user: TgUser, data: bytes, caption: str | None = None, chat: TgChat | None = None,
+                   reply_to: StoredMessage | None = None, topic: int | None = None) -> StoredMessage:
+        """The user sends a photo (Telegram offers it in several sizes; here two, the larger last)."""
+        chat = chat or self._private_chat(user)
+        full = self._save_file("photo.jpg", data)
+        thumb = self._save_file("thumb.jpg", data[:16])
+        sizes = [{"file_id": f["file_id"], "file_unique_id": f["file_unique_id"], "width": w, "height": h,
+                  "file_size": f["file_size"]} for f, w, h in ((thumb, 90, 60), (full, 1280, 853))]
+        message = self._store(chat, user.to_api(), from_bot=False, photo=sizes, caption=caption, reply_to=reply_to,
+                              message_thread_id=topic)
+        message.update_id = self.queue_update({"message": message.to_api()})
+        return message
+
+    def press(self, user: TgUser, message: StoredMessage, data: str, *, forged: bool = False) -> CallbackPress:
+        """The user taps the inline button with ``data`` on a stored bot message. ``forged``: any data, as a
+        modified client can send (Telegram does not check callback data against the message's buttons)."""
         if message in self.deleted_messages:
             raise ValueError(f"message {message.message_id} was deleted")
-        if data not in message.callback_data():
+        if not forged and data not in message.callback_data():
             raise ValueError(f"no button {data!r} on message {message.message_id}: {message.callback_data()}")
         query_id = str(next(self._query_ids))
         self._open_queries.add(query_id)
@@ -687,6 +711,8 @@ class FakeTelegram:
             "getFile": self._get_file, "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands, "deleteMyCommands": self._delete_my_commands,
             "getChatMember": self._get_chat_member, "getChat": self._get_chat,
+            "createForumTopic": self._create_forum_topic, "closeForumTopic": self._close_forum_topic,
+            "reopenForumTopic": self._reopen_forum_topic,
             "setChatMenuButton": self._set_chat_menu_button, "getChatMenuButton": self._get_chat_menu_button,
         }
         for name in ("close", "logOut", "sendChatAction", "setMyDescription", "setMyShortDescription",
@@ -777,7 +803,7 @@ class FakeTelegram:
         message = self._store(chat, self.bot_user.to_api(), from_bot=True, text=plain, raw_text=text,
                               parse_mode=params.get("parse_mode"),
                               reply_markup=_check_reply_markup(params.get("reply_markup")),
-                              reply_to=self._replied(chat.id, params))
+                              reply_to=self._replied(chat.id, params), message_thread_id=self._topic(chat, params))
         return message.to_api()
 
     def _replied(self, chat_id: int, params: JSON) -> StoredMessage | None:
@@ -797,9 +823,47 @@ class FakeTelegram:
         caption = params.get("caption")
         plain_caption = _plain_text(caption, params.get("parse_mode"), MAX_CAPTION) if caption else None
         message = self._store(chat, self.bot_user.to_api(), from_bot=True, document=document,
-                              caption=plain_caption,
-                              reply_markup=_check_reply_markup(params.get("reply_markup")))
+                              caption=plain_caption, reply_markup=_check_reply_markup(params.get("reply_markup")),
+                              message_thread_id=self._topic(chat, params))
         return message.to_api()
+
+    def _topic(self, chat: TgChat, params: JSON) -> int | None:
+        """The forum topic a send goes to: it must exist and be open (Telegram refuses otherwise)."""
+        thread_id = params.get("message_thread_id")
+        if thread_id is None:
+            return None
+        topic = self.topics.get((chat.id, int(thread_id)))
+        if topic is None:
+            raise ApiError(400, "Bad Request: message thread not found")
+        if topic["closed"]:
+            raise ApiError(400, "Bad Request: TOPIC_CLOSED")
+        return int(thread_id)
+
+    async def _create_forum_topic(self, call: Call) -> JSON:
+        chat = self._chat(_require(call.params, "chat_id"))
+        if not chat.is_forum:
+            raise ApiError(400, "Bad Request: the chat is not a forum")
+        name = _require(call.params, "name")
+        if len(name) > 128:
+            raise ApiError(400, "Bad Request: TOPIC_NAME_INVALID")
+        # The topic's id is the id of the service message that opens it.
+        thread_id = next(self._message_ids.setdefault(chat.id, itertools.count(1)))
+        self.topics[(chat.id, thread_id)] = {"name": name, "closed": False}
+        return {"message_thread_id": thread_id, "name": name, "icon_color": 7322096}
+
+    async def _close_forum_topic(self, call: Call) -> bool:
+        self._existing_topic(call)["closed"] = True
+        return True
+
+    async def _reopen_forum_topic(self, call: Call) -> bool:
+        self._existing_topic(call)["closed"] = False
+        return True
+
+    def _existing_topic(self, call: Call) -> JSON:
+        key = (int(_require(call.params, "chat_id")), int(_require(call.params, "message_thread_id")))
+        if key not in self.topics:
+            raise ApiError(400, "Bad Request: TOPIC_ID_INVALID")
+        return self.topics[key]
 
     async def _get_file(self, call: Call) -> JSON:
         file_id = _require(call.params, "file_id")
