@@ -133,8 +133,9 @@ async def test_the_keyed_sender_hash_follows_a_person_across_linked_accounts(ano
 
 
 @pytest.fixture
-def debug_logging() -> Iterator[None]:
+def debug_logging(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     """The bot's own logging set-up at its most verbose (`humako-bot run -v`), undone afterwards."""
+    caplog.set_level(logging.DEBUG)  # first, so that caplog restores the root logger's original level at the end
     levels = {name: logging.getLogger(name).level for name in ("", *THIRD_PARTY)}
     handler = configure_logging(logging.DEBUG, (KEY,))
     try:
