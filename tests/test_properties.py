@@ -20,12 +20,12 @@ import io
 import logging
 import re
 import shlex
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from babel.messages.pofile import read_po
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -44,7 +44,7 @@ from bot.frontends.discord_render import (
     message_parts,
 )
 from bot.frontends.telegram_render import to_html
-from bot.i18n import LOCALES_DIR
+from bot.i18n import catalogue_dirs
 from tests.harness import TEST_NOW
 from tests.harness import test_config as example_config
 
@@ -117,13 +117,21 @@ def english_phrases() -> list[str]:
     """Literal stretches of English message ids whose Finnish translation differs: seeing one means that a
     Finnish reader got English."""
     phrases: set[str] = set()
-    for path in sorted((LOCALES_DIR / "fi").glob("*.toml")):
-        for msgid, finnish in tomllib.loads(path.read_text(encoding="utf-8")).items():
-            translated = " ".join(finnish.values()) if isinstance(finnish, dict) else finnish
-            for part in re.split(r"\{[^}]*\}", msgid):
-                part = part.strip(" .,:;!?()“”\"'—-")
-                if len(part) >= 14 and " " in part and part not in translated:
-                    phrases.add(part)
+    for directory in catalogue_dirs():
+        for path in sorted((directory / "fi" / "LC_MESSAGES").glob("*.po")):
+            with path.open("rb") as handle:
+                catalog = read_po(handle)
+            for message in catalog:
+                if not message.id or not message.string:
+                    continue
+                ids = message.id if isinstance(message.id, tuple) else (message.id,)
+                strings = message.string if isinstance(message.string, tuple) else (message.string,)
+                translated = " ".join(s for s in strings if s)
+                for msgid in ids:
+                    for part in re.split(r"\{[^}]*\}", msgid):
+                        part = part.strip(" .,:;!?()“”\"'—-")
+                        if len(part) >= 14 and " " in part and part not in translated:
+                            phrases.add(part)
     return sorted(phrases)
 
 
