@@ -1,4 +1,4 @@
-"""The `humako-bot` command line: run, console, check-config, rotate-key."""
+"""The `humako-bot` command line: run, console, check-config, rotate-key, backup."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
         ("console", "talk to the bot in this terminal: no token, no network"),
         ("check-config", "validate the configuration and print what is wrong"),
         ("rotate-key", "re-encrypt every sealed route under a new HUMAKO_SECRET_KEY"),
+        ("backup", "copy the database to PATH while the bot runs (SQLite's online backup API)"),
     ):
         epilog = ROTATE_HELP if name == "rotate-key" else None
         command = sub.add_parser(name, help=text, description=text, epilog=epilog,
@@ -43,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--data", type=Path, default=Path("data"),
                              help="directory of the SQLite database (default: ./data)")
         command.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
+        if name == "backup":
+            command.add_argument("path", type=Path, help="where to write the copy (replaced if it exists)")
         if name == "console":
             command.add_argument("--script", default=None,
                                  help="run the lines of FILE (or - for standard input) and exit")
@@ -67,6 +70,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{config_path}: OK (frontends: {', '.join(config.enabled_frontends)})")
         return 0
     data = getattr(args, "data", Path("data"))
+    if command == "backup":
+        from storage.backup import BackupError, backup
+
+        try:
+            size = backup(data / "humako.sqlite3", args.path)
+        except (BackupError, OSError) as error:
+            print(f"humako-bot backup: {error}", file=sys.stderr)
+            return 1
+        print(f"{data / 'humako.sqlite3'} backed up to {args.path} ({size / 1e6:.1f} MB)")
+        return 0
     from bot.sealed import StartRefused
 
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import importlib
+import math
 import os
 import re
 import sys
@@ -27,6 +28,7 @@ __all__ = [
     "REQUIRED",
     "REQUIRED_DESTINATIONS",
     "BotSettings",
+    "Bounds",
     "Campus",
     "Check",
     "Community",
@@ -41,13 +43,10 @@ __all__ = [
     "Schema",
     "Secrets",
     "TelegramSettings",
-    "all_positive",
     "between",
     "cron",
     "default_config_path",
     "load_config",
-    "not_negative",
-    "positive",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +76,8 @@ Check = Callable[[Any], str | None]  # returns an error message, or None when th
 
 _KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "int": (lambda v: isinstance(v, int) and not isinstance(v, bool), "must be an integer"),
-    "number": (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "must be a number"),
+    "number": (lambda v: isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v),
+               "must be a finite number"),
     "bool": (lambda v: isinstance(v, bool), "must be true or false"),
     "str": (lambda v: isinstance(v, str), "must be a string"),
     "int_list": (
@@ -95,9 +95,46 @@ _KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
 }
 
 
+NUMERIC_KINDS = ("int", "number", "int_list")
+
+
+def _shown(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The check every number needs: the value (or each value of a list, and how many) lies in [low, high].
+
+    A number without an upper bound is how `prompt_timeout_seconds = 1e400` or `reminder_hours = [1e9]`
+    got past check-config and broke the bot later; Field refuses a numeric kind without one."""
+
+    low: float
+    high: float
+    max_items: int | None = None  # for lists
+
+    def __call__(self, value: Any) -> str | None:
+        if not isinstance(value, list):
+            return None if self.low <= value <= self.high else f"must be between {self.range}, not {value!r}"
+        if self.max_items is not None and len(value) > self.max_items:
+            return f"must have at most {self.max_items} entries"
+        bad = [v for v in value if not self.low <= v <= self.high]
+        return f"must contain only numbers between {self.range}, not {bad[0]!r}" if bad else None
+
+    @property
+    def range(self) -> str:
+        return f"{_shown(self.low)} and {_shown(self.high)}"
+
+
+def between(low: float, high: float, *, max_items: int | None = None) -> Bounds:
+    """Field(check=between(low, high)): the bounds of a number, or of every number in a list."""
+    return Bounds(low, high, max_items)
+
+
 @dataclass(frozen=True)
 class Field:
-    """One key of a TOML table: its kind (see _KINDS, or "secret"), default, allowed values, extra check."""
+    """One key of a TOML table: its kind (see _KINDS, or "secret"), default, allowed values, extra check.
+    Numbers (int, number, int_list) must be bounded: check=between(low, high)."""
 
     kind: str
     default: Any = REQUIRED
@@ -105,32 +142,18 @@ class Field:
     check: Check | None = None
     env: str = ""  # for kind="secret": the environment variable that must be used instead
 
+    def __post_init__(self) -> None:
+        if self.kind in NUMERIC_KINDS and not isinstance(self.check, Bounds) and self.choices is None:
+            raise TypeError(f"a {self.kind!r} setting needs bounds: Field(..., check=between(low, high))")
+
 
 Schema = Mapping[str, Field]
 
-
-# Checks for Field(check=...), used by the core tables and by cogs declaring their settings.
-
-
-def positive(value: Any) -> str | None:
-    return None if value > 0 else "must be greater than 0"
-
-
-def not_negative(value: Any) -> str | None:
-    return None if value >= 0 else "must not be negative"
-
-
-def all_positive(values: list[Any]) -> str | None:
-    return None if all(v > 0 for v in values) else "must contain only numbers greater than 0"
-
-
-def between(low: float, high: float) -> Check:
-    """A check that the value lies in [low, high]."""
-    return lambda value: None if low <= value <= high else f"must be between {low} and {high}"
-
-
-def _port(value: int) -> str | None:
-    return None if 1 <= value <= 65535 else "must be a port number between 1 and 65535"
+# Bounds of platform ids: Discord snowflakes fit a signed 64-bit column; Telegram ids have at most 52
+# significant bits (groups and channels are negative).
+DISCORD_IDS = between(1, 2**63 - 1)
+TELEGRAM_IDS = between(-(2**53), 2**53)
+DAY = 24 * 3600
 
 
 def _slug(value: str) -> str | None:
@@ -211,23 +234,23 @@ SECTIONS: dict[str, Schema] = {
     },
     "bot": {
         "cogs": Field("str_list", ["ping", "events"]),
-        "command_rate": Field("int", 20, check=positive),
-        "command_rate_seconds": Field("number", 60.0, check=positive),
-        "prompt_timeout_seconds": Field("number", 300.0, check=positive),
-        "live_edit_seconds": Field("number", 3.0, check=not_negative),
+        "command_rate": Field("int", 20, check=between(1, 10_000)),
+        "command_rate_seconds": Field("number", 60.0, check=between(1, DAY)),
+        "prompt_timeout_seconds": Field("number", 300.0, check=between(10, DAY)),
+        "live_edit_seconds": Field("number", 3.0, check=between(0, 3600)),
         **TOP_SECRETS,
     },
     "scheduler": {
-        "grace_seconds": Field("number", 21600.0, check=not_negative),
+        "grace_seconds": Field("number", 21600.0, check=between(0, 30 * DAY)),
         "jobs": Field("table_list", [], check=lambda jobs: _scheduler_jobs(jobs)),
     },
     "outbox": {
-        "max_attempts": Field("int", 6, check=positive),
-        "backoff_seconds": Field("number", 2.0, check=positive),
+        "max_attempts": Field("int", 6, check=between(1, 100)),
+        "backoff_seconds": Field("number", 2.0, check=between(0.1, 3600)),
     },
     "discord": {
         "enabled": Field("bool", True),
-        "guild_ids": Field("int_list", []),
+        "guild_ids": Field("int_list", [], check=DISCORD_IDS),
         "sync": Field("str", "guild", choices=("guild", "global")),
         "api_base": Field("str", "", check=_url),
         "token": _secret(SECRET_ENV["discord"]),
@@ -239,8 +262,8 @@ SECTIONS: dict[str, Schema] = {
         "base_file_url": Field("str", "", check=_url),
         "webhook_url": Field("str", "", check=_url),
         "webhook_listen": Field("str", "127.0.0.1"),
-        "webhook_port": Field("int", 8443, check=_port),
-        "role_cache_seconds": Field("number", 300.0, check=not_negative),
+        "webhook_port": Field("int", 8443, check=between(1, 65535)),
+        "role_cache_seconds": Field("number", 300.0, check=between(0, DAY)),
         "token": _secret(SECRET_ENV["telegram"]),
     },
 }
@@ -251,20 +274,19 @@ CAMPUS: Schema = {
     "name_en": Field("str"),
     "destination": Field("str", None),
 }
-_ID_LIST = "int_list"
 ROLE: Schema = {
-    "discord_role_ids": Field(_ID_LIST, []),
-    "discord_user_ids": Field(_ID_LIST, []),
-    "telegram_chat_ids": Field(_ID_LIST, []),
-    "telegram_user_ids": Field(_ID_LIST, []),
+    "discord_role_ids": Field("int_list", [], check=DISCORD_IDS),
+    "discord_user_ids": Field("int_list", [], check=DISCORD_IDS),
+    "telegram_chat_ids": Field("int_list", [], check=TELEGRAM_IDS),
+    "telegram_user_ids": Field("int_list", [], check=TELEGRAM_IDS),
     "console_users": Field("str_list", []),
     # A role no enabled cog declares is defined here by naming it (in either language or both).
     "name_fi": Field("str", ""),
     "name_en": Field("str", ""),
 }
 DESTINATION: Schema = {
-    "discord_channel_id": Field("int", None),
-    "telegram_chat_id": Field("int", None),
+    "discord_channel_id": Field("int", None, check=DISCORD_IDS),
+    "telegram_chat_id": Field("int", None, check=TELEGRAM_IDS),
     "language": Field("str", None, choices=LANGUAGES),  # None: the community's default language
     "console_only": Field("bool", False),
 }

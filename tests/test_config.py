@@ -10,9 +10,14 @@ import pytest
 
 from bot.config import (
     DEFAULT_COGS_DIR,
+    NUMERIC_KINDS,
     REPO_ROOT,
+    REQUIRED,
+    Bounds,
     Config,
     ConfigError,
+    Field,
+    Schema,
     available_cogs,
     default_config_path,
     load_config,
@@ -31,9 +36,9 @@ ORGANISER_TABLE = '[roles.organiser]\nname_fi = "paikallistoimijat"\nname_en = "
 
 POLLS_COG = """
 from bot.commands import Cog
-from bot.config import Field, positive
+from bot.config import Field, between
 
-cog = Cog("polls", "Polls", settings={"max_options": Field("int", 10, check=positive)})
+cog = Cog("polls", "Polls", settings={"max_options": Field("int", 10, check=between(1, 20))})
 """
 
 
@@ -120,7 +125,7 @@ def test_default_config_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     [
         ("command_rate = 20", 'command_rate = "20"', "bot.command_rate: must be an integer"),
         ("command_rate = 20", "command_rate = true", "bot.command_rate: must be an integer"),
-        ("command_rate = 20", "command_rate = 0", "bot.command_rate: must be greater than 0"),
+        ("command_rate = 20", "command_rate = 0", "bot.command_rate: must be between 1 and 10000, not 0"),
         ("enabled = true", 'enabled = "yes"', "discord.enabled: must be true or false"),
         (
             "reminder_hours = [24, 1]",
@@ -134,7 +139,7 @@ def test_default_config_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         ),
         ('sync = "guild"', 'sync = "globl"', "discord.sync: must be one of 'guild', 'global', not 'globl'"),
         ('default_language = "fi"', 'default_language = "sv"', "community.default_language: must be one of"),
-        ("webhook_port = 8443", "webhook_port = 70000", "telegram.webhook_port: must be a port number"),
+        ("webhook_port = 8443", "webhook_port = 70000", "telegram.webhook_port: must be between 1 and 65535"),
         (
             'digest_cron = "0 9 * * mon"',
             'digest_cron = "0 9 * mon"',
@@ -306,7 +311,7 @@ def test_cog_declares_its_settings_section(tmp_path: Path, cogs: Path) -> None:
     found = problems(tmp_path, cogs, with_polls + "[polls]\nmax_options = 'ten'\n")
     assert found == ["polls.max_options: must be an integer"]
     found = problems(tmp_path, cogs, with_polls + "[polls]\nmax_options = 0\nmax_option = 3\n")
-    assert found == ["polls.max_options: must be greater than 0",
+    assert found == ["polls.max_options: must be between 1 and 20, not 0",
                      "polls.max_option: unknown key (did you mean 'max_options'?)"]
 
 
@@ -338,3 +343,76 @@ def test_disabled_cog_has_no_section(tmp_path: Path, cogs: Path) -> None:
     assert config.sections == {}
     with pytest.raises(KeyError, match="no configuration section 'events'"):
         config.section("events")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("prompt_timeout_seconds = 300", "prompt_timeout_seconds = 1e400",
+         "bot.prompt_timeout_seconds: must be a finite number"),
+        ("prompt_timeout_seconds = 300", "prompt_timeout_seconds = nan",
+         "bot.prompt_timeout_seconds: must be a finite number"),
+        ("prompt_timeout_seconds = 300", "prompt_timeout_seconds = 1e9",
+         "bot.prompt_timeout_seconds: must be between 10 and 86400, not 1000000000.0"),
+        ("command_rate = 20", "command_rate = 100000000000000000000000",
+         "bot.command_rate: must be between 1 and 10000"),
+        ("live_edit_seconds = 3", "live_edit_seconds = -1", "bot.live_edit_seconds: must be between 0 and 3600"),
+        ("grace_seconds = 21600", "grace_seconds = inf", "scheduler.grace_seconds: must be a finite number"),
+        ("max_attempts = 6", "max_attempts = 1000000", "outbox.max_attempts: must be between 1 and 100"),
+        ("backoff_seconds = 2", "backoff_seconds = 0", "outbox.backoff_seconds: must be between 0.1 and 3600"),
+        ("role_cache_seconds = 300", "role_cache_seconds = 1e12",
+         "telegram.role_cache_seconds: must be between 0 and 86400"),
+        ("reminder_hours = [24, 1]", "reminder_hours = [24, 1000000000]",
+         "events.reminder_hours: must contain only numbers between 1 and 720, not 1000000000"),
+        ("reminder_hours = [24, 1]", "reminder_hours = [24, 0]",
+         "events.reminder_hours: must contain only numbers between 1 and 720, not 0"),
+        ("reminder_hours = [24, 1]", f"reminder_hours = {list(range(1, 12))}",
+         "events.reminder_hours: must have at most 10 entries"),
+        ("waitlist_offer_hours = 12", "waitlist_offer_hours = 1e9",
+         "events.waitlist_offer_hours: must be between 0.25 and 336"),
+        ("feedback_delay_hours = 1", "feedback_delay_hours = -inf",
+         "events.feedback_delay_hours: must be a finite number"),
+        ("page_size = 5", "page_size = 1000", "events.page_size: must be between 1 and 25"),
+        ("telegram_user_ids = [500000004]", "telegram_user_ids = [50000000400000000000]",
+         "roles.mentor_coordinator.telegram_user_ids: must contain only numbers between"),
+        ("telegram_chat_id = -1001000000010", "telegram_chat_id = -100100000001000000000000",
+         "destinations.announcements.telegram_chat_id: must be between"),
+        ("discord_role_ids = [1100000000000000005]", "discord_role_ids = [0]",
+         "roles.mentor.discord_role_ids: must contain only numbers between 1 and 9223372036854775807, not 0"),
+    ],
+)
+def test_numbers_out_of_bounds_are_refused_with_their_key(tmp_path: Path, cogs: Path, old: str, new: str,
+                                                          expected: str) -> None:
+    found = problems(tmp_path, cogs, example_with(old, new))
+    assert any(p.startswith(expected) for p in found), found
+
+
+def _schemas() -> dict[str, Schema]:
+    """Every settings table the bot can read: the core's, the nested ones and every cog's in cogs/."""
+    from bot.commands import Cog
+    from bot.config import CAMPUS, DESTINATION, ROLE, SECTIONS, TOP_SECRETS, _cog_module
+
+    schemas: dict[str, Schema] = {**SECTIONS, "campuses[]": CAMPUS, "roles.*": ROLE, "destinations.*": DESTINATION,
+                                  "(top level)": TOP_SECRETS}
+    for name in sorted(available_cogs(DEFAULT_COGS_DIR)):
+        cog = getattr(_cog_module(name, DEFAULT_COGS_DIR), "cog", None)
+        if isinstance(cog, Cog) and cog.settings is not None:
+            schemas[cog.section] = cog.settings
+    return schemas
+
+
+def test_every_number_of_every_schema_has_bounds() -> None:
+    numbers = {f"{table}.{key}": spec for table, schema in _schemas().items() for key, spec in schema.items()
+               if spec.kind in NUMERIC_KINDS}
+    assert "events.reminder_hours" in numbers and "bot.prompt_timeout_seconds" in numbers
+    assert [key for key, spec in numbers.items() if not isinstance(spec.check, Bounds)] == []
+    with pytest.raises(TypeError, match="needs bounds"):
+        Field("number", 1.0)
+
+
+def test_defaults_lie_within_their_bounds() -> None:
+    for table, schema in _schemas().items():
+        for key, spec in schema.items():
+            if isinstance(spec.check, Bounds) and spec.default not in (None, REQUIRED):
+                default = list(spec.default) if isinstance(spec.default, tuple | list) else spec.default
+                assert spec.check(default) is None, f"{table}.{key}"

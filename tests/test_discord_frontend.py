@@ -223,7 +223,8 @@ async def test_refused_command_gets_no_modal(bot: DiscordBot) -> None:
 async def test_private_command_answers_ephemerally_in_the_guild(bot: DiscordBot) -> None:
     handle = await bot.fake.slash("demo mine", user_id=member(bot))
     answer = (await handle.response()).json
-    assert answer["data"] == {"tts": False, "content": "only you see this", "flags": EPHEMERAL}
+    assert answer["data"] == {"tts": False, "content": "only you see this", "flags": EPHEMERAL,
+                              "allowed_mentions": {"parse": []}}
 
 
 async def test_slow_handler_is_deferred_then_answered(bot: DiscordBot) -> None:
@@ -310,3 +311,48 @@ async def test_calendar_entry_becomes_a_guild_scheduled_event(bot: DiscordBot) -
     await bot.app.settle()
     assert event["status"] == 4  # cancelled
     assert len(bot.fake.calls_to("POST", r"/scheduled-events$")) == 1
+
+
+def _payloads_with_content(bot: DiscordBot) -> list[dict[str, object]]:
+    """Every message body the bot sent or edited: channel posts and edits, interaction responses, follow-ups."""
+    bodies = []
+    for call in bot.fake.calls:
+        body = call.json if isinstance(call.json, dict) else {}
+        if call.path.startswith("/interactions/"):
+            body = body.get("data") or {}
+        if "content" in body:
+            bodies.append(body)
+    return bodies
+
+
+async def test_user_text_never_pings_anyone(bot: DiscordBot) -> None:
+    """`/ping @everyone <@&role>` and a name like "@everyone" are echoed, but inert: every payload says
+    allowed_mentions parse=[], so Discord pings nobody (the fake resolves mentions as Discord does)."""
+    role = next(iter(bot.app.config.roles["board"].discord_role_ids))
+    hostile = f"@everyone @here <@&{role}> <@{GENERAL_CHANNEL_ID}>"
+    user = member(bot, "@everyone")
+    handle = await bot.fake.slash("ping", {"message": hostile[:50]}, user_id=user)
+    answer = (await handle.response()).json["data"]
+    assert answer["content"].startswith("Pong: @everyone") and answer["allowed_mentions"] == {"parse": []}
+    message = handle.original_message()
+    assert message is not None
+    again = answer["components"][0]["components"][0]["custom_id"]
+    press = await bot.fake.press(again, message_id=int(message["id"]), user_id=user)
+    await press.followup()  # the press edits the message (type 7) and answers with a follow-up
+
+    emma = member(bot, "Emma")
+    greeted = await bot.fake.slash("demo greet", {"who": user}, user_id=emma)
+    await bot.frontend.wait_handled(greeted.id)
+    board = member(bot, "Hanna", frozenset({"board"}))
+    opened = (await (await bot.fake.slash("broadcast", user_id=board)).response()).json
+    submit = await bot.fake.submit_modal(opened["data"]["custom_id"], {"text": hostile}, user_id=board)
+    await bot.frontend.wait_handled(submit.id)
+    await bot.app.settle()
+
+    bodies = _payloads_with_content(bot)
+    assert len(bodies) >= 5
+    assert all(body.get("allowed_mentions") == {"parse": []} for body in bodies), bodies
+    stored = [m for by_id in bot.fake.messages.values() for m in by_id.values()]
+    assert any("@everyone" in (m["content"] or "") for m in stored)  # the text is there, the ping is not
+    assert any(m["embeds"] and hostile in m["embeds"][0]["description"] for m in stored)  # the broadcast
+    assert not any(m["mention_everyone"] or m["mention_roles"] or m["mentions"] for m in stored)

@@ -47,7 +47,7 @@ TELEGRAM_USER_BASE = 810001
 
 @dataclass
 class EditLog:
-    """When each copy's successful edits ended (and began; monotonic): read by the tests and the bench."""
+    """When each copy's successful edits ended (and began; monotonic): the tests count them, the bench times them."""
 
     times: dict[tuple[str, str, str], list[float]] = field(default_factory=dict)
     spans: dict[tuple[str, str, str], list[tuple[float, float]]] = field(default_factory=dict)
@@ -159,7 +159,7 @@ class TwoPlatforms:
         return self.tg.press(user, message, data)
 
     async def dc_press(self, user_id: int, message_id: int, answer: str, locale: str = "fi") -> float:
-        """Press on a Discord card; returns the seconds until the interaction was answered."""
+        """Press on a Discord card; returns the seconds until the interaction was answered (for the bench)."""
         message = self.dc.message(message_id)
         assert message is not None, "the Discord card is gone"
         custom_id = next(b["custom_id"] for row in message["components"] for b in row["components"]
@@ -235,6 +235,7 @@ async def both(tmp_path: Path, tg: FakeTelegram) -> AsyncIterator[TwoPlatforms]:
     rig = await TwoPlatforms.start(tmp_path, tg, live_edit_seconds=0.0)
     rig.discord.edit_interval = 0.0  # these tests check what is edited, not the pacing (the burst test does)
     rig.telegram.group_edit_seconds = 0.0
+    rig.discord.defer_after = 60.0  # presses are answered directly, however busy the machine (deferral: own test)
     try:
         yield rig
     finally:
@@ -262,11 +263,11 @@ async def test_a_press_on_either_platform_moves_the_count_on_the_other(both: Two
     assert "Osallistujat: Tulossa 1 · Ehkä 0" in both.dc_text(dc_card["id"])
     assert "Tulossa 1 · Ehkä 0" in (tg_card.text or "")
 
-    # Discord -> Telegram: the interaction is answered well within 3 s, privately, in the presser's language.
+    # Discord -> Telegram: the interaction is answered directly (not deferred), privately, in the presser's
+    # language.
     emma = both.dc_user("Emma")
-    answered = await both.dc_press(emma, int(dc_card["id"]), "maybe", locale="en-GB")
+    await both.dc_press(emma, int(dc_card["id"]), "maybe", locale="en-GB")
     await both.settle()
-    assert answered < 3.0
     assert both.pressed[-1] == ("ev:rsvp:1:maybe", Origin("discord", str(both.dc_channel), dc_card["id"]))
     notices = [c.json for c in both.dc.calls_to("POST", r"^/interactions/\d+/[^/]+/callback$") if c.json]
     assert notices[-1]["data"]["flags"] & 64 and TITLE in notices[-1]["data"]["content"]
@@ -297,50 +298,68 @@ async def test_a_dm_copy_is_kept_in_its_readers_language(both: TwoPlatforms) -> 
     assert "Going 1 · Maybe 1" in (dm.text or "")
 
 
-async def test_fifty_presses_in_two_seconds_are_coalesced_on_both_copies(tmp_path: Path, tg: FakeTelegram) -> None:
-    interval = 1.5  # config.bot.live_edit_seconds: both platforms keep to it
+class PacingClock:
+    """Stands in for the `time` module of bot/live.py: the pacing of live edits sees only the time the test
+    lets pass, so which presses are coalesced does not depend on how fast a busy machine runs the test."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+async def test_fifty_presses_are_coalesced_on_both_copies(tmp_path: Path, tg: FakeTelegram,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.live
+
+    pacing = PacingClock()
+    monkeypatch.setattr(bot.live, "time", pacing)
+    interval = 1.0  # config.bot.live_edit_seconds; a Telegram group card keeps to 3 s whatever it says
     rig = await TwoPlatforms.start(tmp_path, tg, live_edit_seconds=interval)
     try:
+        rig.discord.defer_after = 60.0  # every press answers directly (deferral has its own test)
         tg_card, dc_card = await rig.announce()
+        tg_key = ("telegram", str(rig.tg_group), str(tg_card.message_id))
+        dc_key = ("discord", str(rig.dc_channel), str(dc_card["id"]))
+        dc_patch = rf"^/channels/{rig.dc_channel}/messages/{dc_card['id']}$"
         tg_people = [rig.tg_user(f"T{i}") for i in range(25)]
         dc_people = [rig.dc_user(f"D{i}") for i in range(25)]
         answers = ["yes", "yes", "maybe"]  # 2 of 3 going, 1 of 3 maybe, on each platform
-        presses: list[tuple[float, CallbackPress]] = []
+        presses: list[CallbackPress] = []
         dc_answers: list[asyncio.Task[float]] = []
-        started = time.monotonic()
-        for i in range(25):  # 50 presses, one every ~36 ms, alternating platforms
-            presses.append((time.monotonic(), rig.tg_press(tg_people[i], tg_card, answers[i % 3])))
-            await asyncio.sleep(0.036)
-            dc_answers.append(asyncio.create_task(
-                rig.dc_press(dc_people[i], int(dc_card["id"]), answers[i % 3])))
-            await asyncio.sleep(0.036)
-        assert 1.5 < time.monotonic() - started < 2.0
-        answer_times = await asyncio.gather(*dc_answers)
-        await rig.settle()
+        for i in range(25):  # 50 presses, alternating platforms, while no pacing time passes
+            presses.append(rig.tg_press(tg_people[i], tg_card, answers[i % 3]))
+            await asyncio.sleep(0)
+            dc_answers.append(asyncio.create_task(rig.dc_press(dc_people[i], int(dc_card["id"]), answers[i % 3])))
+            await asyncio.sleep(0)
+        await asyncio.gather(*dc_answers)
+        await rig.telegram.wait_handled(rig.updates)
 
+        # Every press was answered (Discord's interaction, Telegram's toast) while the edits waited their turn.
+        assert all(rig.tg_answer(p) for p in presses)
+        callbacks = rig.dc.calls_to("POST", r"^/interactions/\d+/[^/]+/callback$", include_429=False)
+        assert sum(1 for c in callbacks if (c.json or {}).get("type") == 4) == 25
+        # The first press edited each copy at once; the other 49 are coalesced into the next edit.
+        assert len(rig.edits.times.get(tg_key, [])) == 1 and len(rig.dc.calls_to("PATCH", dc_patch)) == 1
+
+        # One interval later the Discord copy gets its last edit, showing every press, with no further press;
+        # the Telegram group copy still waits for its 3 s.
         going, maybe = 2 * sum(1 for i in range(25) if answers[i % 3] == "yes"), 2 * 8
         final = f"Tulossa {going} · Ehkä {maybe}"
-        assert going + maybe == 50
+        assert going + maybe == 50 and final not in (tg_card.text or "")
+        pacing.advance(interval)
+        await rig.dc.wait_for_call("PATCH", dc_patch, timeout=10, count=2, include_429=False)
+        assert final in rig.dc_text(dc_card["id"])
+        assert len(rig.edits.times.get(tg_key, [])) == 1 and final not in (tg_card.text or "")
+        pacing.advance(3.0 - interval)
+        await rig.settle()
         assert final in (tg_card.text or "") and final in rig.dc_text(dc_card["id"])
-        assert all(rig.tg_answer(p) for _at, p in presses)  # every presser got their toast
-        tg_answer_times = [next(c.time for c in rig.tg.calls_of("answerCallbackQuery")
-                                if c.params["callback_query_id"] == p.query_id) - at for at, p in presses]
-        tg_edits = rig.edits.count("telegram", rig.tg_group, tg_card.message_id)
-        dc_edits = rig.edits.count("discord", rig.dc_channel, dc_card["id"])
-        assert len(tg_card.history) == tg_edits and rig.dc_edits(dc_card["id"]) == dc_edits
-        # ~2 s of presses, an edit at most every 1.5 s per copy: the first press at once, then the rest coalesced.
-        assert 2 <= tg_edits <= 3 and 2 <= dc_edits <= 3, (tg_edits, dc_edits)
-        # A Telegram group card keeps to 3 s whatever the config says (20 messages a minute per group).
-        for platform, chat_id, message_id, spacing in (
-                ("telegram", rig.tg_group, tg_card.message_id, max(interval, 3.0)),
-                ("discord", rig.dc_channel, dc_card["id"], interval)):
-            times = rig.edits.times[(platform, str(chat_id), str(message_id))]
-            gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
-            assert min(gaps) >= spacing - 0.2, (platform, gaps)  # stamps are taken when an edit ends
-        print(f"\n50 presses in 2 s, {interval} s between edits: {tg_edits} edits of the Telegram copy,"
-              f" {dc_edits} of the Discord copy")
-        # Every press was answered at once (Discord's 3 s, Telegram's spinner), not after the shared edits.
-        assert max(answer_times) < 1.0 and max(tg_answer_times) < 1.0, (max(answer_times), max(tg_answer_times))
+        assert (len(tg_card.history), len(rig.edits.times[tg_key])) == (2, 2)
+        assert (rig.dc_edits(dc_card["id"]), len(rig.edits.times[dc_key])) == (2, 2)
     finally:
         await rig.stop()
 
@@ -436,16 +455,21 @@ async def test_an_edit_that_fails_for_a_while_is_retried_until_the_copy_is_curre
 
 async def test_one_platform_waiting_does_not_hold_up_the_other(both: TwoPlatforms) -> None:
     tg_card, dc_card = await both.announce()
-    # Telegram asks us to slow down for 2 s: its limiter waits and retries; the Discord copy must not wait too.
-    both.tg.fail_next("editMessageText", 429, "Too Many Requests: retry after 2", retry_after=2,
-                      predicate=lambda call: call.params.get("chat_id") == both.tg_group)
-    started = time.monotonic()
+    # Telegram keeps us waiting (a 429 pause, a slow network): its edit is held until the test lets it go.
+    # The Discord copy must be edited meanwhile, not after it.
+    release = asyncio.Event()
+    telegram_edit = both.telegram.edit
+
+    async def held(sent: Sent, message: Rendered) -> None:
+        await release.wait()
+        await telegram_edit(sent, message)
+
+    both.telegram.edit = held  # type: ignore[method-assign]
     both.tg_press(both.tg_user("Sanni"), tg_card, "yes")
     await both.telegram.wait_handled(both.updates)
-    while both.edits.count("discord", both.dc_channel, dc_card["id"]) == 0 and time.monotonic() - started < 5:
-        await asyncio.sleep(0.02)
-    discord_after = both.edits.last("discord", both.dc_channel, dc_card["id"]) - started
+    await both.dc.wait_for_call("PATCH", rf"^/channels/{both.dc_channel}/messages/{dc_card['id']}$", timeout=10)
+    assert "Tulossa 1" in both.dc_text(dc_card["id"])
+    assert both.edits.count("telegram", both.tg_group, tg_card.message_id) == 0 and "Tulossa 0" in (tg_card.text or "")
+    release.set()
     await both.settle()
-    telegram_after = both.edits.last("telegram", both.tg_group, tg_card.message_id) - started
-    assert telegram_after >= 2.0 and "Tulossa 1" in (tg_card.text or "")
-    assert discord_after < 1.0, f"the Discord copy waited {discord_after:.2f} s for Telegram's pause"
+    assert "Tulossa 1" in (tg_card.text or "")

@@ -20,7 +20,7 @@ from bot.commands import Reply
 from bot.config import Config
 from bot.context import Account, ServiceContext
 from bot.frontends.base import RetryLater
-from bot.logs import NOISY, configure_logging
+from bot.logs import THIRD_PARTY, configure_logging
 from bot.sealed import SEALED, StartRefused
 from storage.db import Database
 from tests.cogs.sealed_demo import demo_cog
@@ -133,13 +133,15 @@ async def test_the_keyed_sender_hash_follows_a_person_across_linked_accounts(ano
 
 
 @pytest.fixture
-def debug_logging() -> Iterator[None]:
+def debug_logging(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     """The bot's own logging set-up at its most verbose (`humako-bot run -v`), undone afterwards."""
-    levels = {name: logging.getLogger(name).level for name in NOISY}
-    configure_logging(logging.DEBUG, (KEY,))
+    caplog.set_level(logging.DEBUG)  # first, so that caplog restores the root logger's original level at the end
+    levels = {name: logging.getLogger(name).level for name in ("", *THIRD_PARTY)}
+    handler = configure_logging(logging.DEBUG, (KEY,))
     try:
         yield
     finally:
+        logging.getLogger().removeHandler(handler)
         for name, level in levels.items():
             logging.getLogger(name).setLevel(level)
 

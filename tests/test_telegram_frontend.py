@@ -6,7 +6,6 @@ Every check reads what the bot really sent (the fake's recorded calls and stored
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -289,12 +288,11 @@ async def test_429_is_honoured_then_delivered(tg: TelegramBot) -> None:
     await say(tg, olli, "/diary_remindme Kokous")
     fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1,
                    predicate=to_chat(olli.id))
-    started = time.monotonic()
     await tg.app.scheduler.advance(3600)
     await tg.app.settle()
     first, second = [c for c in fake.calls_of("sendMessage") if c.params["chat_id"] == olli.id][-2:]
     assert (first.error_code, second.error_code) == (429, None)
-    assert second.time - first.time >= 1.0 and time.monotonic() - started < 5
+    assert second.time - first.time >= 1.0  # waited at least as long as asked (a lower bound only)
     assert fake.last_bot_message(olli.id).text == "Reminder: Kokous"
     assert tg.frontend.limiter.retries == 1
     counts = await tg.app.outbox.rows.status_counts()

@@ -143,7 +143,10 @@ class DiscordFrontend(Frontend):
         intents.guild_messages = True
         intents.message_content = True
         # No message cache: what members write is handed on, not kept in memory (and nothing here needs it).
-        client = HumakoClient(self, intents=intents, guild_ready_timeout=self.guild_ready_timeout, max_messages=None)
+        # No pings unless a message asks for one: user text such as "@everyone <@&role>" is echoed inert.
+        # discord.py merges this default into every send, edit, interaction response and follow-up.
+        client = HumakoClient(self, intents=intents, guild_ready_timeout=self.guild_ready_timeout, max_messages=None,
+                              allowed_mentions=discord.AllowedMentions.none())
         self.client = client
         descriptions = {cog.name: cog.description for cog in self.app.cogs}
         self.tree = build_tree(client, list(self.app.core.commands.values()), descriptions, self.app.config,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.commands import Choice, Cog, Param, UserError
-from bot.config import Campus, Config, Field, all_positive, between, cron, not_negative, positive
+from bot.config import Campus, Config, Field, between, cron
 from bot.context import Context, ServiceContext
 from bot.i18n import Lines, When, _
 from cogs.events.recurrence import next_occurrence
@@ -18,10 +18,11 @@ from cogs.events.storage import Event, EventQueries
 MIGRATIONS = Path(__file__).with_name("migrations")  # its tables, numbered from 0001 (bot/commands.py Cog)
 ROLES = {"organiser": _("organisers"), "board": _("the board")}  # who may create and manage events
 cog = Cog("event", _("Events"), prefix="ev", section="events", migrations=MIGRATIONS, roles=ROLES, settings={
-    "reminder_hours": Field("int_list", [24, 1], check=all_positive),  # reminders this long before the start
-    "waitlist_offer_hours": Field("number", 12, check=positive),  # a freed place is held this long
+    # reminders this long before the start
+    "reminder_hours": Field("int_list", [24, 1], check=between(1, 720, max_items=10)),
+    "waitlist_offer_hours": Field("number", 12, check=between(0.25, 336)),  # a freed place is held this long
     "digest_cron": Field("str", "0 9 * * mon", check=cron),  # when the weekly digest is posted
-    "feedback_delay_hours": Field("number", 1, check=not_negative),  # feedback asked this long after the end
+    "feedback_delay_hours": Field("number", 1, check=between(0, 336)),  # feedback asked this long after the end
     "page_size": Field("int", 5, check=between(1, 25)),  # events per page of /event list
     "english_destination": Field("str", ""),  # events in English are also announced here ("" = nowhere more)
 })

@@ -305,6 +305,28 @@ class InteractionHandle:
 _ORIGINALS: dict[str, Any] = {}
 
 
+_USER_MENTION = re.compile(r"<@!?(\d+)>")
+_ROLE_MENTION = re.compile(r"<@&(\d+)>")
+
+
+def _mentions(data: JSON, users_by_id: dict[int, FakeUser] | None = None) -> JSON:
+    """Who a message's content pings, the way Discord decides: without `allowed_mentions` every mention in
+    the content pings (@everyone and @here, users, roles); with it, only the kinds in `parse` and the ids
+    listed. Embeds never ping. Tests read `mention_everyone`, `mentions` and `mention_roles` of a message."""
+    content = data.get("content") or ""
+    allowed = data.get("allowed_mentions")
+    parse = set(allowed.get("parse") or ()) if allowed is not None else {"everyone", "users", "roles"}
+    users = [u for u in _USER_MENTION.findall(content)
+             if "users" in parse or (allowed is not None and u in map(str, allowed.get("users") or ()))]
+    roles = [r for r in _ROLE_MENTION.findall(content)
+             if "roles" in parse or (allowed is not None and r in map(str, allowed.get("roles") or ()))]
+    everyone = "everyone" in parse and ("@everyone" in content or "@here" in content)
+    known = users_by_id or {}
+    mentions = [(known[int(u)] if int(u) in known else FakeUser(int(u), f"user{u}")).to_payload()
+                for u in dict.fromkeys(users)]
+    return {"mention_everyone": everyone, "mentions": mentions, "mention_roles": list(dict.fromkeys(roles))}
+
+
 def point_discord_at(base_url: str) -> None:
     """Make the installed discord.py talk to the fake instead of discord.com.
 
@@ -802,10 +824,8 @@ class FakeDiscord:
             "timestamp": _now_iso(),
             "edited_timestamp": None,
             "tts": bool(data.get("tts")),
-            "mention_everyone": False,
-            "mentions": [],
-            "mention_roles": [],
             "pinned": False,
+            **_mentions(data, self.users),
         }
         channel = self.channels.get(channel_id, {})
         if channel.get("guild_id"):
@@ -824,6 +844,8 @@ class FakeDiscord:
                 message[key] = data[key] if data[key] is not None else ("" if key == "content" else [])
         if "attachments" in data or files:
             message["attachments"] = self._attachments(data, files, message["attachments"])
+        if "content" in data:
+            message.update(_mentions(data, self.users))
         message["edited_timestamp"] = _now_iso()
         return message
 

@@ -84,7 +84,7 @@ class ApiError(Exception):
 
 @dataclass
 class Call:
-    """One recorded Bot API request. ``time`` is ``time.monotonic()`` at arrival."""
+    """One recorded Bot API request. ``time`` is the fake's ``clock()`` (``time.monotonic()``) at arrival."""
 
     method: str
     params: dict[str, Any]
@@ -383,6 +383,9 @@ class FakeTelegram:
         self.topics: dict[tuple[int, int], JSON] = {}  # (chat id, message_thread_id) -> {"name", "closed"}
         self.webhook: JSON = {}
         self.flood_429s = 0
+        # The time calls are stamped with and the flood limits count in; a test may freeze it (lambda: 0.0)
+        # so that which sends a limit refuses depends on counts, not on how fast the machine runs.
+        self.clock: Callable[[], float] = time.monotonic
         self._flood: _FloodLimiter | None = None
         self._failures: list[_FailureRule] = []
         self._updates: list[JSON] = []
@@ -448,6 +451,11 @@ class FakeTelegram:
                 .base_file_url(self.file_api_url))
 
     # ----- recording -------------------------------------------------------------------------
+
+    @property
+    def polls(self) -> int:
+        """getUpdates requests received so far, answered or still waiting."""
+        return self._poll_generation
 
     def calls_of(self, method: str) -> list[Call]:
         wanted = _normalise(method)
@@ -631,7 +639,7 @@ class FakeTelegram:
     # ----- HTTP plumbing ---------------------------------------------------------------------
 
     async def _handle_api(self, request: web.Request) -> web.Response:
-        arrived = time.monotonic()
+        arrived = self.clock()
         params, files = await self._parse_body(request)
         entry = self._handlers.get(_normalise(request.match_info["method"]))
         call = Call(entry[0] if entry else request.match_info["method"], params, files, arrived)
