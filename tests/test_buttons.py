@@ -196,7 +196,7 @@ async def test_an_action_with_roles_is_refused_to_others(cbot: ConsoleBot) -> No
     await cbot.say("/cardtest post", as_="Olli", where="dm")
     number = card_number(cbot)
     refused = texts(await cbot.click(3, message=number, as_="Emma"))
-    assert refused == "Vain hallitus voivat käyttää tätä painiketta."
+    assert refused == "Tämä painike on vain näille: hallitus."
     await cbot.line(":as Hanna board")
     assert texts(await cbot.click(3, message=number)) == "Approved 7"
 

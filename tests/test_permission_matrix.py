@@ -35,11 +35,11 @@ async def button(ctx: Context) -> Reply:
 
 
 def _refused_command(spec: CommandSpec) -> Callable[[str], bool]:
-    return lambda text: text.startswith("Vain ") and text.endswith(f"voivat käyttää komentoa /{spec.full_name}.")
+    return lambda text: text.startswith(f"Komento /{spec.full_name} on vain näille: ")
 
 
 def _refused_button(text: str) -> bool:
-    return text.startswith("Vain ") and text.endswith("voivat käyttää tätä painiketta.")
+    return text.startswith("Tämä painike on vain näille: ")
 
 
 def _mark(allowed: bool) -> str:

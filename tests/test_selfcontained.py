@@ -168,7 +168,7 @@ def roles_cog(role: str = "moderator", *, declare: bool = True) -> Cog:
 async def test_a_role_a_cog_declares_is_named_in_the_readers_language(tmp_path: Path) -> None:
     bot = await ConsoleBot.start(tmp_path, extra_cogs=(roles_cog(),))
     try:
-        assert texts(await bot.say("/moderate", as_="Olli")) == "Vain moderaattorit voivat käyttää komentoa /moderate."
+        assert texts(await bot.say("/moderate", as_="Olli")) == "Komento /moderate on vain näille: moderaattorit."
         await bot.say("/language en")
         assert texts(await bot.say("/moderate")) == "Only moderators can use /moderate."
         assert texts(await bot.say("/moderate", as_="Mira", roles="moderator")) == "moderated"
@@ -179,7 +179,7 @@ async def test_a_role_a_cog_declares_is_named_in_the_readers_language(tmp_path: 
 async def test_a_role_defined_in_config_is_named_as_config_says(tmp_path: Path) -> None:
     bot = await ConsoleBot.start(tmp_path, extra_cogs=(roles_cog("tutor"),))  # [roles.tutor] name_fi = "tutorit"
     try:
-        assert texts(await bot.say("/moderate", as_="Olli")) == "Vain tutorit voivat käyttää komentoa /moderate."
+        assert texts(await bot.say("/moderate", as_="Olli")) == "Komento /moderate on vain näille: tutorit."
     finally:
         await bot.stop()
 
