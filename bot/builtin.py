@@ -27,6 +27,8 @@ async def help(ctx: Context, command: Annotated[str | None, Param(
         lines.append("")
         lines.append(f"{render(feature.description, ctx.language)}")
         lines += [f"/{spec.full_name} — {render(spec.description, ctx.language)}" for spec in mine]
+        if feature.about is not None:
+            lines.append(feature.about)
     lines.append("")
     lines.append(_("/help COMMAND shows a command's fields, for example /help event create."))
     return Reply(Lines(*lines), private=True)  # type: ignore[arg-type]
@@ -94,5 +96,6 @@ async def start(ctx: Context,
             handler = feature.deep_links.get(prefix)
             if handler is not None:
                 return await handler(ctx, rest)
-    return Reply(_("Hi {name}! I am the bot of {community}. /help shows what I can do.",
-                   name=ctx.person.display_name, community=ctx.config.community.name))
+    notes = [feature.about for feature in ctx.app.cogs if feature.about is not None] if ctx.chat.direct else []
+    return Reply(Lines(_("Hi {name}! I am the bot of {community}. /help shows what I can do.",
+                         name=ctx.person.display_name, community=ctx.config.community.name), *notes))

@@ -238,11 +238,23 @@ class Conversations:
         room = next((p for p in rooms if self.app.frontends[p].room_kind == "thread" and p in accounts), None)
         return NewMember(PERSON, person_id, None, labels, room)
 
-    async def post(self, conversation_id: int, reply: Reply, *, label: Text | None = None) -> None:
-        """A message from the cog (no member wrote it) to every member."""
+    async def post(self, conversation_id: int, reply: Reply, *, label: Text | None = None,
+                   as_member: Member | None = None) -> None:
+        """A message from the cog (no member wrote it) to every member; with `as_member`, that member's words
+        (labelled as theirs, not sent back to them), as `first_from` does for the opening message."""
         conversation = await self._get(conversation_id)
-        if conversation is not None:
-            await self._deliver(conversation, reply, label, sender=None, origin=None)
+        if conversation is None:
+            return
+        sender = next((m for m in conversation.members if as_member.same(m)), None) if as_member else None
+        if as_member is not None and sender is None:
+            raise ValueError("as_member must be one of the members")
+        await self._deliver(conversation, reply, label or self._label(sender, ""), sender=sender, origin=None)
+
+    async def delete(self, conversation_id: int) -> None:
+        """Gone for good (a retention rule): its rows and undelivered messages. Members are not told; the
+        platforms' rooms keep what they show (close it first to archive and lock them)."""
+        await self.rows.delete(conversation_id)
+        self._rooms = {key: cid for key, cid in self._rooms.items() if cid != conversation_id}
 
     async def add(self, conversation_id: int, member: Member, *, welcome: Reply | None = None) -> None:
         """A new member; told so (with `welcome` if given) wherever they get the conversation."""

@@ -1,0 +1,53 @@
+"""Retention, /mydata and /forgetme. Nothing stored says which cases are a person's: their sealed routes are
+opened to find out, and only for the person asking."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from bot.commands import Reply
+from bot.context import Context, ServiceContext
+from bot.i18n import _
+from cogs.feedback.common import cog, hour_of, queries, settings
+
+
+@cog.job(config_key="retention_cron")
+async def retention(ctx: ServiceContext) -> None:
+    """Cases whose last message is older than `retention_days` go, with their conversations and routes."""
+    rows = queries(ctx)
+    limit = hour_of(ctx.now()) - timedelta(days=settings(ctx)["retention_days"])
+    old = await rows.older_than(limit)
+    for case in old:
+        if case.conversation_id is not None:
+            await ctx.close_conversation(case.conversation_id)
+            await ctx.delete_conversation(case.conversation_id)
+        await ctx.drop_sealed(case.handle)
+    await rows.delete(case.code for case in old)
+    await rows.unblock_expired(ctx.now())
+
+
+@cog.export_person
+async def export(ctx: ServiceContext, person_id: int) -> dict[str, Any]:
+    """The codes of the person's open cases, found by trying each route against the account they ask from,
+    and only in their own direct chat (elsewhere the answer could show someone else the codes)."""
+    if not isinstance(ctx, Context) or not ctx.chat.direct or ctx.person.id != person_id:
+        return {"open_cases": "listed only when you ask in your direct chat with me"}
+    mine = [code for code, handle in await queries(ctx).open_handles() if await ctx.owns_route(handle)]
+    return {"open_cases": mine}
+
+
+@cog.forget_person
+async def forget(ctx: ServiceContext, person_id: int) -> None:
+    """Their open cases are closed (the teams are told the sender left); the routes go with the core's erase."""
+    rows = queries(ctx)
+    for case in await rows.of_handles(await ctx.routes_of(person_id)):
+        if case.state == "handled":
+            continue
+        if case.conversation_id is not None:
+            await ctx.post_to_conversation(case.conversation_id, Reply(
+                _("The sender of case {code} erased their data: the case is closed and answers no longer reach "
+                  "them.", code=case.code)))
+            await ctx.close_conversation(case.conversation_id)
+        await rows.set_state(case.code, "handled")
+        await rows.drop_pending(case.code)
