@@ -48,8 +48,6 @@ async def answer_pressed(ctx: Context, code: str) -> Reply:
 
 async def answer(ctx: Context, typed: str, text: str) -> Reply:
     case = await get_case(ctx, typed)
-    if not text.strip():
-        raise UserError(_("Your answer is empty."))
     if await ctx.owns_route(case.handle):
         return await _from_sender(ctx, case, text.strip())
     if is_team(ctx, case) and case.conversation_id is not None:

@@ -68,8 +68,6 @@ async def send(
     campus: Annotated[str | None, Param(_("Campus (optional)"), choices=campus_choices,
                                         names={"fi": "kampus"})] = None,
 ) -> Reply:
-    if not text.strip():
-        raise UserError(_("Your feedback is empty. Write what you want to tell."))
     sender = ctx.sender_key(SENDER_KEY)
     await refuse_blocked(ctx, sender)
     found = settings(ctx)
