@@ -320,8 +320,8 @@ async def test_mydata_lists_only_the_askers_open_cases_and_forgetme_closes_them(
     assert states == {mine: "handled", second: "handled", theirs: "open"}
     told = [t for t in seen(fb, "#advocacy") if "poisti tietonsa" in t]
     assert sorted(code_in(t) for t in told) == sorted([mine, second])
-    assert told[0].endswith(f"Tapauksen {code_in(told[0])} lähettäjä poisti tietonsa: tapaus on suljettu, eivätkä vastaukset "
-                            "enää tavoita häntä.")
+    assert told[0].endswith(f"Tapauksen {code_in(told[0])} lähettäjä poisti tietonsa: tapaus on suljettu, "
+                            "eivätkä vastaukset enää tavoita häntä.")
     assert len(await rows(fb, "SELECT * FROM sealed_routes")) == 1
 
 
