@@ -15,9 +15,9 @@ CODE = re.compile(r"F-[2-9A-HJ-NP-Z]{6}")
 
 
 def feedback_config(directory: Path, *, cogs: tuple[str, ...] = ("ping", "events", "feedback"),
-                    **settings: object) -> Config:
-    """config.example.toml with its commented [feedback] block enabled, `settings` overriding its keys."""
-    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+                    text: str | None = None, **settings: object) -> Config:
+    """config.example.toml (or `text`) with its commented [feedback] block enabled, `settings` overriding keys."""
+    text = text or (ROOT / "config.example.toml").read_text(encoding="utf-8")
     head, marker, block = text.partition("#[feedback]")
     assert marker, "config.example.toml lost its [feedback] block"
     enabled = "\n".join(line[1:] if line.startswith("#") and not line.startswith("# ") and line != "#" else line

@@ -363,3 +363,50 @@ async def test_a_post_as_a_member_is_not_sent_back_to_them(fb: ConsoleBot) -> No
     assert all(not t.endswith("Moi") for t in seen(fb, "@tiina"))
     with pytest.raises(ValueError):
         await ctx.post_to_conversation(conversation, Reply("x"), as_member=Member.person(person.id + 99))
+
+
+@pytest.mark.parametrize(("settings", "problem"), [
+    ({"delay_max_minutes": 121}, "feedback.delay_max_minutes: must be between 0 and 120"),
+    ({"rate": 0}, "feedback.rate: must be between 1 and 100"),
+    ({"retention_days": 100000}, "feedback.retention_days: must be between 1 and 3650"),
+    ({"block_days": [0, 7]}, "feedback.block_days: must be 1-5 numbers of days"),
+    ({"page_size": 11}, "feedback.page_size: must be between 1 and 10"),
+])
+def test_settings_have_bounds(tmp_path: Path, settings: dict[str, Any], problem: str) -> None:
+    from bot.config import ConfigError
+
+    with pytest.raises(ConfigError) as raised:
+        feedback_config(tmp_path, **settings)
+    assert any(p.startswith(problem) for p in raised.value.problems), raised.value.problems
+
+
+def test_a_category_without_its_team_is_refused(tmp_path: Path) -> None:
+    from bot.config import ConfigError
+    from tests.harness import ROOT
+
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    for broken, problem in ((text.replace('#team_en = "Events team"\n', ""), "[3].team_en: required"),
+                            (text.replace('#escalate_to = "studies"', '#escalate_to = "x"'), "[4].escalate_to: 'x'")):
+        with pytest.raises(ConfigError) as raised:
+            feedback_config(tmp_path, text=broken)
+        assert any(p.startswith(f"feedback.categories: {problem}") for p in raised.value.problems), \
+            raised.value.problems
+
+
+@pytest.mark.parametrize(("change", "problem"), [
+    ({"delay_min_minutes": 10, "delay_max_minutes": 5}, "delay_min_minutes"),
+    ({"role": "nobody"}, r"categories\[0\].role: no role 'nobody'"),
+    ({"destination": "nowhere"}, r"categories\[0\].destination: no destination 'nowhere'"),
+])
+async def test_start_refuses_settings_that_do_not_fit_the_rest(tmp_path: Path, change: dict[str, Any],
+                                                                problem: str) -> None:
+    import dataclasses
+
+    config = feedback_config(tmp_path)
+    section = dict(config.sections["feedback"])
+    first = {**section["categories"][0], **{k: v for k, v in change.items() if k in ("role", "destination")}}
+    section.update({k: v for k, v in change.items() if k.startswith("delay")})
+    section["categories"] = [first, *section["categories"][1:]]
+    config = dataclasses.replace(config, sections={**config.sections, "feedback": section})
+    with pytest.raises(RuntimeError, match=problem):
+        await ConsoleBot.start(tmp_path, config=config)
