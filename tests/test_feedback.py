@@ -227,6 +227,7 @@ async def test_a_blocked_sender_is_told_until_when_and_the_block_expires(fb: Con
     assert refused in texts(await fb.say(SEND.format(category="studies", text="Uusi"), as_="aino", where="dm"))
     assert refused in texts(await fb.say(f"/feedback reply {code} Taas", as_="aino", where="dm"))
     await fb.say("Kuuleeko kukaan", as_="aino", where="dm")
+    assert seen(fb, "@aino")[-1] == "Et voi nyt lähettää palautetta; tätä viestiä ei välitetty."
     before = len(seen(fb, "#advocacy"))
     await fb.wait("10m")
     assert len(seen(fb, "#advocacy")) == before
@@ -323,6 +324,7 @@ async def test_mydata_lists_only_the_askers_open_cases_and_forgetme_closes_them(
     assert told[0].endswith(f"Tapauksen {code_in(told[0])} lähettäjä poisti tietonsa: tapaus on suljettu, "
                             "eivätkä vastaukset enää tavoita häntä.")
     assert len(await rows(fb, "SELECT * FROM sealed_routes")) == 1
+    assert all("poisti tietonsa" not in t for t in seen(fb, "@aino"))
 
 
 async def test_the_scheduled_row_does_not_tell_when_it_was_sent_nor_by_whom(fb: ConsoleBot) -> None:

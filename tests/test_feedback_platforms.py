@@ -164,6 +164,14 @@ async def test_a_telegram_sender_and_a_discord_team(rig: Rig) -> None:
     await wait(rig, 301)
     assert thread_texts(rig.both, thread)[-2:] == ["Lähettäjä\nTallenteet tulisivat viikon sisällä",
                                                     "Lähettäjä\nKiitos!"]
+    # A photo is not passed on (its metadata can name her or the place); she is told why.
+    await tg_send(rig.both, lambda: rig.both.tg.send_photo(sanni, b"\xff\xd8\xff\xe0 exif", caption=""))
+    assert rig.both.tg.last_bot_message(sanni.id).text == (
+        "Nimettömästä palautteesta ei välitetä tiedostoja eikä kuvia (niissä voi olla nimesi tai kuvauspaikka). "
+        "Kirjoita asia tekstinä.")
+    await wait(rig, 301)
+    assert thread_texts(rig.both, thread)[-1] == "Lähettäjä\nKiitos!"
+    assert all(not m.get("attachments") for m in rig.both.dc.channel_messages(thread))
 
 
 async def test_a_discord_sender_and_a_telegram_team_in_a_forum_topic(rig: Rig) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.commands import Reply
 from bot.context import Context, ServiceContext
+from bot.conversations import Member
 from bot.i18n import _
 from cogs.feedback.common import cog, hour_of, queries, settings
 
@@ -39,12 +40,14 @@ async def export(ctx: ServiceContext, person_id: int) -> dict[str, Any]:
 
 @cog.forget_person
 async def forget(ctx: ServiceContext, person_id: int) -> None:
-    """Their open cases are closed (the teams are told the sender left); the routes go with the core's erase."""
+    """Their open cases are closed (the teams are told the sender left, the sender hears nothing more); the
+    routes go with the core's erase."""
     rows = queries(ctx)
     for case in await rows.of_handles(await ctx.routes_of(person_id)):
         if case.state == "handled":
             continue
         if case.conversation_id is not None:
+            await ctx.remove_from_conversation(case.conversation_id, Member.sealed(case.handle))
             await ctx.post_to_conversation(case.conversation_id, Reply(
                 _("The sender of case {code} erased their data: the case is closed and answers no longer reach "
                   "them.", code=case.code)))

@@ -3,6 +3,7 @@ escalation to another team, and blocking a sender without learning who it is."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Annotated
 
@@ -132,7 +133,7 @@ async def escalate(ctx: Context, code: Annotated[str, Param(_("Case code"), max_
     await ctx.post_to_conversation(case.conversation_id, Reply(_("Case {code} was passed on to {team}.",
                                                                  code=case.code, team=target.team)))
     await ctx.close_conversation(case.conversation_id)
-    moved = Case(**{**case.__dict__, "team": target.id})
+    moved = dataclasses.replace(case, team=target.id)
     conversation_id = await ctx.open_conversation(
         KIND, title(ctx, moved, target), [sealed, target.member()], host=target.destination,
         first=Reply(Lines(_("{team} passed case {code} on to {next}. The conversation goes on here; the "
