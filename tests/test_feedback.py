@@ -412,3 +412,20 @@ async def test_start_refuses_settings_that_do_not_fit_the_rest(tmp_path: Path, c
     config = dataclasses.replace(config, sections={**config.sections, "feedback": section})
     with pytest.raises(RuntimeError, match=problem):
         await ConsoleBot.start(tmp_path, config=config)
+
+
+async def test_the_case_list_pages_and_shows_times_only_to_the_hour(fb: ConsoleBot) -> None:
+    await fb.wait("7m")  # sent at 14.07 Helsinki time
+    codes = [await send(fb, f"student{index}", f"Palaute {index}") for index in range(7)]
+    await fb.wait("5m")
+    await fb.wait("3h")
+    first = await fb.say("/feedback cases", as_="eeva", roles="advocacy")
+    text = texts(first)
+    assert "Palautetapaukset, sivu 1/2" in text and "Ajat näytetään tunnin tarkkuudella." in text
+    assert sum(code in text for code in codes) == 5 and "3 tuntia" in text
+    await click(fb, "Seuraava", message=first[-1].number)
+    second = fb.message(first[-1].number).text  # the list turned in place
+    assert "sivu 2/2" in second and sum(code in second for code in codes) == 2
+    await click(fb, next(c for c in codes if c in second))
+    view = fb.console.printed[-1].text
+    assert "Saapunut to 26.11. klo 14.00." in view  # 14.07, shown to the hour
