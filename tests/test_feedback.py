@@ -191,6 +191,10 @@ async def test_handled_and_reopened(fb: ConsoleBot) -> None:
     listed = await fb.say("/feedback cases", as_="eeva", roles="advocacy")
     await fb.click(1, message=listed[-1].number)
     view = fb.console.printed[-1]
+    # The view's Answer asks for the text (a form), then it goes to the sender as the team's.
+    assert "Vastauksesi" in texts(await click(fb, "Vastaa", message=view.number))
+    await fb.say("Tilaamme lisää")
+    assert seen(fb, "@aino")[-1] == f"Yksityiskeskustelu ”Palaute {code} · Opinnot” · Edunvalvontatiimi\nTilaamme lisää"
     await fb.click(2, message=view.number)  # mark handled
     assert seen(fb, "@aino")[-2:] == [
         f"Yksityiskeskustelu ”Palaute {code} · Opinnot”\nTiimi merkitsi tapauksen {code} käsitellyksi. Kiitos "
