@@ -11,14 +11,13 @@ import json
 import logging
 import secrets
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from bot.builtin import LANGUAGE_CHOICES
 from bot.commands import Choice, Cog, File, Param, Reply, UserError
-from bot.context import Context, ServiceContext
-from bot.i18n import LANGUAGE_NAMES, Lines, Msg, Text, _
+from bot.context import Context
+from bot.i18n import LANGUAGE_NAMES, Lines, Msg, Text, _, ngettext
 from bot.quiet import parse_window
-from storage.outbox import iso
 from storage.reminders import LinkCodes
 
 log = logging.getLogger(__name__)
@@ -58,8 +57,10 @@ async def link(ctx: Context,
         await codes.issue(ctx.person.id, fresh, ctx.now() + CODE_VALID, ctx.now())
         return Reply(Lines(
             _("Your link code: {code}", code=fresh),
-            _("Type /link {code} on your other platform within {minutes} minutes. Never give this code to "
-              "anyone else: it joins their account to yours.", code=fresh, minutes=int(CODE_VALID.seconds // 60)),
+            ngettext("Type /link {code} on your other platform within {count} minute. Never give this code to "
+                     "anyone else: it joins their account to yours.",
+                     "Type /link {code} on your other platform within {count} minutes. Never give this code to "
+                     "anyone else: it joins their account to yours.", int(CODE_VALID.seconds // 60), code=fresh),
         ), private=True)
     other = await codes.redeem(_normalise_code(code), ctx.now())
     if other is None:
@@ -67,34 +68,21 @@ async def link(ctx: Context,
     if other == ctx.person.id:
         raise UserError(_("That code is from this same account. Type it on your other platform."))
     keep, gone = sorted((other, ctx.person.id))  # the older person stays; the newer one joins it
-    await merge_people(ctx, keep, gone)
+    await ctx.merge_people(keep, gone)
     log.info("linked person %s into %s", gone, keep)
-    accounts = await ctx.app.people.accounts(keep)
+    accounts = await ctx.people.accounts(keep)
     names = Lines(*(platform_name(p) for p, _id in accounts), sep=", ")
     return Reply(_("Linked! You are now one person on {platforms}: your reminders and sign-ups follow you.",
                    platforms=names), private=True)
-
-
-async def merge_people(ctx: ServiceContext, keep: int, gone: int) -> None:
-    """`gone` becomes part of `keep`, in one transaction: every cog's merge hook settles its own rows (one
-    answer per event, a place held passed on), then the core moves every other row naming `gone`."""
-    service = ServiceContext(ctx.app)
-
-    async def hooks() -> None:
-        for feature in ctx.app.cogs:
-            for hook in feature.mergers:
-                await hook(service, keep, gone)
-
-    await ctx.app.people.merge(keep, gone, before=hooks)
 
 
 # --------------------------------------------------------------------------------------- /settings
 
 
 async def _settings_text(ctx: Context, person_id: int) -> Lines:
-    person = await ctx.app.people.get(person_id)
+    person = await ctx.people.get(person_id)
     assert person is not None
-    accounts = await ctx.app.people.accounts(person_id)
+    accounts = await ctx.people.accounts(person_id)
     language = person.locale or ctx.config.community.default_language
     preferred: Text = (platform_name(person.preferred_platform) if person.preferred_platform
                        else _("the account you used first"))
@@ -117,7 +105,7 @@ async def settings(ctx: Context,
                                        ] = None,
                    quiet: Annotated[str | None, Param(_("Quiet hours, e.g. 22-8, or off"), max_len=20)] = None
                    ) -> Reply:
-    people = ctx.app.people
+    people = ctx.people
     changed: Msg | None = None
     if platform is not None:
         linked = {p for p, _id in await people.accounts(ctx.person.id)}
@@ -144,28 +132,9 @@ async def settings(ctx: Context,
 # ----------------------------------------------------------------------------------------- /mydata
 
 
-async def collect(ctx: ServiceContext, person_id: int) -> dict[str, Any]:
-    """Everything stored about a person: the core's rows and each cog's `export_person` part."""
-    people = ctx.app.people
-    features: dict[str, Any] = {}
-    for feature in ctx.app.cogs:
-        for hook in feature.exporters:
-            features[feature.name] = await hook(ctx, person_id)
-    return {
-        "generated_at": iso(ctx.now()),
-        "person": await people.person_row(person_id),
-        "accounts": await people.account_rows(person_id),
-        "messages_sent_to_you": await ctx.app.outbox.rows.of_person(person_id),
-        "scheduled_for_you": await ctx.app.scheduler.of_person(person_id),
-        # Sealed routes name no one in the database; only their number is told (opening them needs the key).
-        "sealed_routes_to_you": len(await ctx.app.sealed.of_accounts(await people.accounts(person_id))),
-        "features": features,
-    }
-
-
 @cog.command(_("Everything I store about you, as a file"), private=True)
 async def mydata(ctx: Context) -> Reply:
-    data = await collect(ctx, ctx.person.id)
+    data = await ctx.export_person(ctx.person.id)
     body = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
     return Reply(_("Here is everything I store about you."), files=[File("mydata.json", body, "application/json")],
                  private=True)
@@ -193,13 +162,7 @@ async def keep(ctx: Context) -> Reply:
 async def forget(ctx: Context, person_id: int) -> Reply:
     if person_id != ctx.person.id:
         raise UserError(_("This button is not yours."))
-    service = ServiceContext(ctx.app)
-    for feature in ctx.app.cogs:
-        for hook in feature.forgetters:
-            await hook(service, person_id)
-    accounts = await ctx.app.people.accounts(person_id)
-    await ctx.app.sealed.forget_accounts(accounts)  # stored without naming them: found by opening each route
-    await ctx.app.people.erase(person_id, accounts)
+    await ctx.forget_person(person_id)
     log.info("person %s erased on request", person_id)
     return Reply(_("Done: everything I stored about you is erased. If you use me again, I start from scratch."),
                  edit=True)

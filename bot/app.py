@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.clock import Clock
-from bot.commands import Cog, TaskSpec, ViewSpec
+from bot.commands import Cog
 from bot.conversations import Conversations
 from bot.core import Core
 from bot.i18n import CATALOGS, set_timezone
@@ -73,20 +73,23 @@ class Application:
         check_secret(self.config.secrets.secret_key, self.cogs, self.frontends)
         set_timezone(self.config.tz)
         CATALOGS.load()
-        self.db = await Database.open(self.database_path)
+        self.db = await Database.open(self.database_path, clock=self.clock.now)
+        try:
+            for cog in self.cogs:  # enabled cogs' own tables, after the core's
+                if cog.migrations is not None:
+                    await self.db.migrate(cog.migrations, component=cog.name)
+        except BaseException:
+            await self.db.close()
+            raise
         self.people = PeopleQueries(self.db)
         self.sealed = SealedDelivery(self)
-        tasks: dict[str, TaskSpec] = {}
-        views: dict[str, ViewSpec] = {}
-        for cog in self.cogs:
-            tasks.update(cog.tasks)
-            views.update(cog.views)
         self.outbox = Outbox(self)
         self.conversations = Conversations(self, self.cogs)
         self.conversations.sealed = self.sealed  # sealed members are reached (and recognised) through their routes
         await self.conversations.load()
-        self.live = LiveMessages(self, views)
-        self.scheduler = Scheduler(self, tasks, [job for cog in self.cogs for job in cog.jobs])
+        # Registrations come from the core, which refused duplicates when the cogs loaded.
+        self.live = LiveMessages(self, self.core.views)
+        self.scheduler = Scheduler(self, self.core.tasks, self.core.jobs)
         # dateparser's first parse costs ~100 ms: pay it now, not in the first person's command.
         from bot.timeparse import warm_up
 
@@ -96,7 +99,7 @@ class Application:
         try:
             for cog in self.cogs:
                 for hook in cog.startup:
-                    await hook(ServiceContext(self))
+                    await hook(ServiceContext(self, cog))
         except BaseException:
             await self.db.close()  # a cog refused to start (a bad setting): leave nothing open
             raise

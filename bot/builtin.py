@@ -20,8 +20,9 @@ async def help(ctx: Context, command: Annotated[str | None, Param(
     if command:
         return _command_help(ctx, command)
     lines: list[object] = [_("Commands you can use:")]
-    for feature in ctx.app.cogs:
-        mine = [spec for spec in ctx.app.core.visible_commands(ctx.roles) if spec.cog is feature]
+    visible = ctx.commands()
+    for feature in ctx.cogs:
+        mine = [spec for spec in visible if spec.cog is feature]
         if not mine:
             continue
         lines.append("")
@@ -36,7 +37,7 @@ async def help(ctx: Context, command: Annotated[str | None, Param(
 
 def _find(ctx: Context, typed: str) -> CommandSpec | None:
     words = typed.strip().lstrip("/").lower().replace("_", " ").split()
-    for spec in ctx.app.core.visible_commands(ctx.roles):
+    for spec in ctx.commands():
         if list(spec.path) == words[:len(spec.path)] and len(words) == len(spec.path):
             return spec
     return None
@@ -58,7 +59,8 @@ def _command_help(ctx: Context, typed: str) -> Reply:
         lines.append(Lines(f"{param.typed_name(language)}=", param.description, need,
                            ", ".join(choices) if choices and param.kind is not Kind.YES_NO else None, sep=" · "))
     example = " ".join(f"{p.typed_name(language)}={_example(ctx, p)}" for p in spec.params if p.required)
-    lines.append(_("Example: {line}", line=f"/{spec.full_name} {example}".rstrip()))
+    line = f"/{spec.full_name} {example}".rstrip()  # (an f-string inside _() would trip message extraction)
+    lines.append(_("Example: {line}", line=line))
     return Reply(Lines(*lines), private=True)
 
 
@@ -88,14 +90,13 @@ async def start(ctx: Context,
                 payload: Annotated[str | None, Param(_("Link code"), max_len=64)] = None) -> Reply:
     if payload:
         # A command's own name first: /event_note must not be read as the "event" deep link "note".
-        spec = ctx.app.core.by_flat_name.get(payload)
+        spec = next((s for s in ctx.commands() if s.flat_name == payload), None)
         if spec is not None:
             return Reply(_("Here we are in private. Use /{command} now.", command=spec.flat_name))
         prefix, _sep, rest = payload.partition("_")
-        for feature in ctx.app.cogs:
-            handler = feature.deep_links.get(prefix)
-            if handler is not None:
-                return await handler(ctx, rest)
-    notes = [feature.about for feature in ctx.app.cogs if feature.about is not None] if ctx.chat.direct else []
+        found = ctx.deep_link(prefix)
+        if found is not None:
+            return await found(rest)
+    notes = [c.about for c in ctx.cogs if c.about is not None] if ctx.chat.direct else []
     return Reply(Lines(_("Hi {name}! I am the bot of {community}. /help shows what I can do.",
                          name=ctx.person.display_name, community=ctx.config.community.name), *notes))

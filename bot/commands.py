@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from bot.i18n import Msg, Text, _
@@ -98,8 +99,10 @@ class CalendarEntry:
                              render(self.location, language), render(self.description, language), self.cancelled)
 
     def to_json(self) -> dict[str, Any]:
-        return {"uid": self.uid, "title": str(self.title), "start": self.start.isoformat(),
-                "end": self.end.isoformat() if self.end else None, "location": str(self.location),
+        from storage.db import to_iso  # stored in the outbox's rows: the one stored form of an instant
+
+        return {"uid": self.uid, "title": str(self.title), "start": to_iso(self.start),
+                "end": to_iso(self.end) if self.end else None, "location": str(self.location),
                 "description": str(self.description), "cancelled": self.cancelled}
 
     @classmethod
@@ -116,7 +119,7 @@ class Reply:
     text: Text = ""
     title: Text | None = None
     fields: Sequence[tuple[Text, Text]] = ()
-    buttons: Sequence[Sequence[Button]] = ()
+    buttons: Sequence[Sequence[Button]] | Sequence[Button] = ()  # rows, or a flat list as one row
     files: Sequence[File] = ()
     private: bool = False  # only the person sees it (Discord ephemeral; a DM elsewhere)
     edit: bool = False  # an action's reply that replaces the message the button was on
@@ -126,13 +129,28 @@ class Reply:
     form: FormAsk | None = None  # the core asks for fields: a modal where the platform has one, else this text
 
     def __post_init__(self) -> None:
-        # Accept a flat list of buttons as one row.
-        if self.buttons and isinstance(self.buttons[0], Button):
-            self.buttons = [list(self.buttons)]  # type: ignore[list-item]
+        self.buttons = button_rows(self.buttons)
+
+    @property
+    def rows(self) -> list[list[Button]]:
+        """The buttons as rows (a flat list given to the constructor is one row)."""
+        return button_rows(self.buttons)
 
     @property
     def all_buttons(self) -> list[Button]:
-        return [button for row in self.buttons for button in row]
+        return [button for row in self.rows for button in row]
+
+
+def button_rows(buttons: Sequence[Sequence[Button]] | Sequence[Button]) -> list[list[Button]]:
+    """Rows of buttons; loose buttons (a flat list) form one row."""
+    loose: list[Button] = []
+    rows: list[list[Button]] = []
+    for item in buttons:
+        if isinstance(item, Button):
+            loose.append(item)
+        else:
+            rows.append(list(item))
+    return [loose, *rows] if loose else rows
 
 
 def clip(text: str, limit: int) -> str:
@@ -390,18 +408,29 @@ class Cog:
 
     def __init__(self, name: str, description: Text, *, prefix: str | None = None, grouped: bool = True,
                  settings: Mapping[str, Field] | None = None, section: str | None = None,
-                 needs_secret: bool = False):
+                 needs_secret: bool = False, migrations: Path | None = None, keys: str | None = None,
+                 roles: Mapping[str, Text] | None = None):
         _check_name(name, "cog")
         _check_description(description, f"cog {name}")
         self.name = name
         self.description = description
         self.prefix = prefix or name
+        # Its scheduled rows' keys start with `<keys>:` (default its prefix): ctx.schedule/unschedule check it.
+        self.keys = keys or self.prefix
+        # The roles its commands and buttons use, with their names as shown ("Only organisers can ..."): a role
+        # neither declared by a loaded cog nor defined in config is refused at load (bot/core.py).
+        self.roles: dict[str, Text] = dict(roles or {})
+        for role in self.roles:
+            _check_name(role, "role")
         self.grouped = grouped
         # The cog's config table ([<section>], default its name) and its schema, validated by load_config.
         self.settings: Mapping[str, Field] | None = settings
         self.section = section or name
         # It seals routes or hashes senders (bot/sealed.py): start-up refuses a missing or short secret.
         self.needs_secret = needs_secret
+        # Its own tables: NNNN_name.sql files numbered from 0001 in this folder, recorded under the cog's name and
+        # applied at start (after the core's) when the cog is enabled. Its queries live next to them.
+        self.migrations = migrations
         self.commands: list[CommandSpec] = []
         self.forms: dict[str, CommandSpec] = {}
         self.actions: dict[str, ActionSpec] = {}
@@ -501,6 +530,8 @@ class Cog:
 
     def job(self, *, cron: str | None = None, config_key: str | None = None) -> Callable[[Any], Any]:
         def register(handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+            if any(job.name == handler.__name__ for job in self.jobs):
+                raise DeclarationError(f"job {handler.__name__!r} declared twice by cog {self.name!r}")
             self.jobs.append(JobSpec(self, handler.__name__, handler, cron, config_key))
             return handler
 
@@ -508,6 +539,8 @@ class Cog:
 
     def task(self, name: str) -> Callable[[Any], Any]:
         def register(handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+            if name in self.tasks:
+                raise DeclarationError(f"task {name!r} declared twice by cog {self.name!r}")
             self.tasks[name] = TaskSpec(self, name, handler)
             return handler
 
@@ -515,6 +548,8 @@ class Cog:
 
     def view(self, kind: str) -> Callable[[Any], Any]:
         def register(handler: Callable[..., Awaitable[Reply | None]]) -> Callable[..., Awaitable[Reply | None]]:
+            if kind in self.views:
+                raise DeclarationError(f"view {kind!r} declared twice by cog {self.name!r}")
             self.views[kind] = ViewSpec(self, kind, handler)
             return handler
 
@@ -524,6 +559,8 @@ class Cog:
         """`/start <prefix>_<rest>` (Telegram deep links, console `/start`) reaches this handler."""
 
         def register(handler: Callable[..., Awaitable[Reply]]) -> Callable[..., Awaitable[Reply]]:
+            if prefix in self.deep_links:
+                raise DeclarationError(f"deep link {prefix!r} declared twice by cog {self.name!r}")
             self.deep_links[prefix] = handler
             return handler
 
@@ -634,7 +671,7 @@ def render_reply(reply: Reply, language: str) -> Rendered:
         title=render(reply.title, language) if reply.title is not None else None,
         fields=[(render(name, language), render(value, language)) for name, value in reply.fields],
         buttons=[[RenderedButton(render(b.label, language), b.action, b.url, b.style) for b in row]
-                 for row in reply.buttons],
+                 for row in reply.rows],
         files=list(reply.files),
         private=reply.private,
         edit=reply.edit,

@@ -26,7 +26,6 @@ __all__ = [
     "LANGUAGES",
     "REQUIRED",
     "REQUIRED_DESTINATIONS",
-    "ROLES",
     "BotSettings",
     "Campus",
     "Check",
@@ -55,17 +54,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_COGS_DIR = REPO_ROOT / "cogs"
 
 LANGUAGES = ("fi", "en")
-ROLES = (
-    "student",
-    "tutor",
-    "advocacy",
-    "harassment",
-    "organiser",
-    "mentor",
-    "aktori",
-    "mentor_coordinator",
-    "board",
-)
 REQUIRED_DESTINATIONS = ("announcements", "board")
 SECRET_ENV = {"discord": "DISCORD_TOKEN", "telegram": "TELEGRAM_TOKEN", "secret_key": "HUMAKO_SECRET_KEY"}
 
@@ -270,6 +258,9 @@ ROLE: Schema = {
     "telegram_chat_ids": Field(_ID_LIST, []),
     "telegram_user_ids": Field(_ID_LIST, []),
     "console_users": Field("str_list", []),
+    # A role no enabled cog declares is defined here by naming it (in either language or both).
+    "name_fi": Field("str", ""),
+    "name_en": Field("str", ""),
 }
 DESTINATION: Schema = {
     "discord_channel_id": Field("int", None),
@@ -369,6 +360,13 @@ class RoleSource:
     telegram_chat_ids: tuple[int, ...] = ()  # members of these chats have the role
     telegram_user_ids: tuple[int, ...] = ()
     console_users: tuple[str, ...] = ()
+    name_fi: str = ""  # the role's name as shown ("Only tutors can ..."): a cog's own name for it otherwise
+    name_en: str = ""
+
+    def name(self, language: str) -> str | None:
+        """The configured name in `language`, else in the other language, else None."""
+        first, other = (self.name_en, self.name_fi) if language == "en" else (self.name_fi, self.name_en)
+        return first or other or None
 
 
 @dataclass(frozen=True)
@@ -440,7 +438,7 @@ class Config:
     community: Community
     bot: BotSettings
     campuses: tuple[Campus, ...]
-    roles: Mapping[str, RoleSource]  # every role in ROLES, empty when not configured
+    roles: Mapping[str, RoleSource]  # every known role (student, the enabled cogs' and config's), maybe empty
     destinations: Mapping[str, Destination]
     scheduler: SchedulerSettings
     outbox: OutboxSettings
@@ -518,6 +516,12 @@ def load_config(path: Path, env: Mapping[str, str] = os.environ, cogs_dir: Path 
     return _build(data, env, cogs_dir, Path(path))
 
 
+def config_from_tables(data: Mapping[str, Any], env: Mapping[str, str] = os.environ,
+                       cogs_dir: Path = DEFAULT_COGS_DIR, source: Path = Path("<tables>")) -> Config:
+    """Validate configuration already read as TOML tables (the test kit's example with changes)."""
+    return _build(dict(data), env, cogs_dir, source)
+
+
 def _cog_module(name: str, cogs_dir: Path) -> ModuleType:
     """Import the cog module `name`: cogs.<name>, or the module in another cogs directory (a test's)."""
     if cogs_dir.resolve() == DEFAULT_COGS_DIR.resolve():
@@ -530,14 +534,18 @@ def _cog_module(name: str, cogs_dir: Path) -> ModuleType:
     return importlib.import_module(f"{package}.{name}")
 
 
-def _feature_schemas(cogs: tuple[str, ...], cogs_dir: Path, problems: list[str]) -> dict[str, Schema]:
-    """The settings tables the enabled cogs declare: `cog = Cog(..., section=..., settings={...})`."""
+def _feature_schemas(cogs: tuple[str, ...], cogs_dir: Path, problems: list[str],
+                     roles: list[str] | None = None) -> dict[str, Schema]:
+    """The settings tables the enabled cogs declare: `cog = Cog(..., section=..., settings={...})`; the roles
+    they declare (`Cog(..., roles={...})`) are added to `roles`."""
     from bot.commands import Cog
 
     schemas: dict[str, Schema] = {}
     owners: dict[str, str] = {}
     for name in cogs:
         cog = getattr(_cog_module(name, cogs_dir), "cog", None)
+        if isinstance(cog, Cog) and roles is not None:
+            roles += [role for role in cog.roles if role not in roles]
         if not isinstance(cog, Cog) or cog.settings is None:
             continue
         if cog.section in SECTIONS or cog.section in _STRUCTURED or cog.section in TOP_SECRETS:
@@ -564,7 +572,10 @@ def _build(data: dict[str, Any], env: Mapping[str, str], cogs_dir: Path, path: P
             problems.append(f"bot.cogs: unknown cog {cog!r}{_suggest(cog, known_cogs)}")
         elif cog not in enabled:
             enabled.append(cog)
-    features = _feature_schemas(tuple(enabled), cogs_dir, problems)
+    from bot.roles import EVERYONE
+
+    declared = [EVERYONE]
+    features = _feature_schemas(tuple(enabled), cogs_dir, problems, declared)
 
     top_level = {  # "table" shapes are checked by each table's own validator
         **{k: Field("table") for k in (*SECTIONS, *_STRUCTURED, *features)},
@@ -591,7 +602,7 @@ def _build(data: dict[str, Any], env: Mapping[str, str], cogs_dir: Path, path: P
             problems.append(f"scheduler.jobs[{index}].destination: no destination named {job['destination']!r}"
                             f"{_suggest(job['destination'], destinations)}")
     campuses = _campuses(data.get("campuses", []), destinations, problems)
-    roles = _roles(data.get("roles", {}), problems)
+    roles = _roles(data.get("roles", {}), declared, problems)
     sections = {
         name: MappingProxyType(_check_table(data.get(name, {}), schema, name, problems))
         for name, schema in features.items()
@@ -668,11 +679,24 @@ def _campuses(data: Any, destinations: Mapping[str, Destination], problems: list
     return tuple(result)
 
 
-def _roles(data: Any, problems: list[str]) -> dict[str, RoleSource]:
-    roles = {role: RoleSource() for role in ROLES}
-    for role, table in _named_tables(data, "roles", problems).items():
-        if role not in ROLES:
-            problems.append(f"roles.{role}: unknown role (known: {', '.join(ROLES)}){_suggest(role, ROLES)}")
+def _roles(data: Any, declared: list[str], problems: list[str]) -> dict[str, RoleSource]:
+    """Membership sources of the roles the cogs declare, and further roles the file defines by naming them. A
+    table for a role nobody declared and without a name is a mistake (a typo), reported with a suggestion."""
+    roles = {role: RoleSource() for role in declared}
+    tables = _named_tables(data, "roles", problems)
+    named = [role for role, table in tables.items()
+             if isinstance(table, dict) and (table.get("name_fi") or table.get("name_en"))]
+    known = [*declared, *(role for role in named if role not in declared)]
+    for role, table in tables.items():
+        if not isinstance(table, dict):
+            problems.append(f"roles.{role}: must be a table")
+            continue
+        if role not in known:
+            problems.append(f"roles.{role}: unknown role (known: {', '.join(known)}){_suggest(role, known)}; "
+                            "a role no cog declares needs name_fi or name_en")
+            continue
+        if not re.fullmatch(r"[a-z0-9_]{1,32}", role):
+            problems.append(f"roles.{role}: role names must be lowercase a-z, 0-9 or _")
             continue
         values = _check_table(table, ROLE, f"roles.{role}", problems)
         if len(values) == len(ROLE):

@@ -11,16 +11,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.commands import Reply
+from bot.commands import DeclarationError, Reply
 from bot.i18n import Text, current_language
 
 if TYPE_CHECKING:
     from bot.app import Application
+    from bot.commands import Cog, CommandSpec
     from bot.config import Config
     from bot.conversations import Member
     from bot.scheduler import Planned
     from storage.db import Database
-    from storage.people import Person
+    from storage.people import PeopleQueries, Person
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,9 @@ class Account:
 class ServiceContext:
     """What scheduled jobs and tasks get: the community's services, no person acting."""
 
-    def __init__(self, app: Application) -> None:
+    def __init__(self, app: Application, cog: Cog | None = None) -> None:
         self.app = app
+        self.cog = cog  # the cog this context serves, where known: its schedule keys are checked against it
 
     @property
     def db(self) -> Database:
@@ -67,6 +69,38 @@ class ServiceContext:
 
     def section(self, name: str) -> Any:
         return self.app.config.section(name)
+
+    @property
+    def people(self) -> PeopleQueries:
+        """The core's people and accounts (names, linked accounts, settings)."""
+        return self.app.people
+
+    @property
+    def cogs(self) -> list[Cog]:
+        """The loaded cogs, built-in ones first (for /help)."""
+        return self.app.cogs
+
+    async def export_person(self, person_id: int) -> dict[str, Any]:
+        """Everything stored about a person, the core's rows and every cog's exporters (/mydata)."""
+        from bot.personal_data import export_person
+
+        return await export_person(self.app, person_id)
+
+    async def forget_person(self, person_id: int) -> None:
+        """Erase a person: every cog's forget hooks and the core's rows, in one transaction (/forgetme)."""
+        from bot.personal_data import forget_person
+
+        await forget_person(self.app, person_id)
+
+    async def merge_people(self, keep: int, gone: int) -> None:
+        """Make `gone` part of `keep`: every cog's merge hooks and the core's rows, in one transaction (/link)."""
+        from bot.personal_data import merge_people
+
+        await merge_people(self.app, keep, gone)
+
+    def on_dropped(self, task: str, handler: Callable[[ServiceContext, Any], Awaitable[None]]) -> None:
+        """`handler(ctx, due)` runs instead of the task for a row missed beyond the grace time."""
+        self.app.scheduler.on_dropped(task, handler)
 
     async def notify(self, person_id: int, reply: Reply, *, urgent: bool = True,
                      shows: tuple[str, int] | None = None) -> None:
@@ -150,18 +184,32 @@ class ServiceContext:
 
     async def schedule(self, task: str, at: datetime, *, key: str, payload: dict[str, Any] | None = None,
                        person_id: int | None = None, private: bool = False) -> None:
-        """A row first, then a wake-up: the task runs once at `at`, also across restarts. `private`: the row
-        does not record when it was made (an anonymous sender's delayed message must not tell when it was
-        sent), only when it is due."""
+        """A row first, then a wake-up: the task runs once at `at`, also across restarts. The key must be in the
+        task's cog's namespace (`<cog.keys>:...`, e.g. `ev:42:offer:7:`). `private`: the row does not record when
+        it was made (an anonymous sender's delayed message must not tell when it was sent), only when it is due."""
+        self._check_key(task, key)
         await self.app.scheduler.schedule(task, at, key=key, payload=payload or {}, person_id=person_id,
                                           private=private)
 
     async def schedule_many(self, planned: Iterable[Planned]) -> None:
         """Many rows in one transaction (a recurring event's reminders), then one wake-up."""
-        await self.app.scheduler.schedule_many(planned)
+        items = list(planned)
+        for item in items:
+            self._check_key(item.task, item.key)
+        await self.app.scheduler.schedule_many(items)
 
     async def unschedule(self, key_prefix: str) -> int:
+        """Cancel the pending rows whose key starts with `key_prefix`, which must be in the cog's namespace."""
+        self.app.core.check_key(key_prefix, self.cog)
         return await self.app.scheduler.cancel(key_prefix)
+
+    def _check_key(self, task: str, key: str) -> None:
+        spec = self.app.core.tasks.get(task)
+        if spec is None:
+            raise KeyError(f"no task {task!r} declared by a cog")
+        if self.cog is not None and spec.cog is not self.cog:
+            raise DeclarationError(f"cog {self.cog.name!r} schedules task {task!r} of cog {spec.cog.name!r}")
+        self.app.core.check_key(key, spec.cog)
 
 
 class Context(ServiceContext):
@@ -214,6 +262,23 @@ class Context(ServiceContext):
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
+
+    def commands(self) -> list[CommandSpec]:
+        """The commands this person may use (for /help)."""
+        return self.app.core.visible_commands(self.roles)
+
+    def deep_link(self, prefix: str) -> Callable[[str], Awaitable[Reply]] | None:
+        """The cog handler of `/start <prefix>_<rest>`, called with the rest, run as that cog."""
+        found = self.app.core.deep_links.get(prefix)
+        if found is None:
+            return None
+        owner, handler = found
+
+        async def run(rest: str) -> Reply:
+            self.cog = owner
+            return await handler(self, rest)
+
+        return run
 
     async def ask(self, command: Callable[..., Awaitable[Reply]], values: dict[str, Any]) -> Reply:
         """Start one of the cog's commands from a button: `values` given, the missing required ones asked for

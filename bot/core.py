@@ -7,9 +7,11 @@ error replies all happen here, before and around a cog's handler, so they hold i
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import enum
 import logging
 from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -24,14 +26,19 @@ from bot.commands import (
     DeclarationError,
     FieldError,
     FormAsk,
+    JobSpec,
     Kind,
     ParamSpec,
     Reply,
+    TaskSpec,
     UserError,
+    ViewSpec,
 )
+from bot.config import RoleSource
 from bot.context import Account, Chat, Context, Origin
 from bot.i18n import Lines, Text, _, current_language, normalise_language
 from bot.params import action_arg, convert, reads_as_date
+from bot.roles import EVERYONE
 from bot.signing import ActionSigner, Signed, load_key
 from bot.textargs import is_command, parse_args, split_command
 
@@ -123,10 +130,23 @@ class Core:
         bot_config = app.config.bot
         self.rate = RateLimiter(bot_config.command_rate, bot_config.command_rate_seconds)
         self._signer: ActionSigner | None = None
+        self.tasks: dict[str, TaskSpec] = {}
+        self.views: dict[str, ViewSpec] = {}
+        self.deep_links: dict[str, tuple[Cog, Callable[..., Awaitable[Reply]]]] = {}
+        self.jobs: list[JobSpec] = []
+        self._owners: dict[tuple[str, str], Cog] = {}
+        self.role_names: dict[str, Text] = {EVERYONE: _("students")}
         for cog in (prompts, *cogs):
             self._register(cog)
+        self._check_roles()
 
     def _register(self, cog: Cog) -> None:
+        """Every registration is namespaced by its cog; a second cog claiming a name already taken is refused
+        here, at load, instead of silently replacing the first one's."""
+        for what, name in (("cog", cog.name), ("action prefix", cog.prefix), ("schedule key prefix", cog.keys)):
+            owner = self._owners.setdefault((what, name), cog)
+            if owner is not cog:
+                raise DeclarationError(f"cogs {owner.name!r} and {cog.name!r} both use the {what} {name!r}")
         for spec in cog.commands:
             if spec.path in self.commands or spec.flat_name in self.by_flat_name:
                 raise DeclarationError(f"/{spec.full_name} is declared by two cogs")
@@ -136,6 +156,53 @@ class Core:
             self.actions[(cog.prefix, name)] = action
         for form in cog.forms.values():
             self.forms[form.handler] = form
+        self._claim(cog, "task", cog.tasks, self.tasks)
+        self._claim(cog, "view", cog.views, self.views)
+        self._claim(cog, "deep link", cog.deep_links, self.deep_links)
+        self.jobs += cog.jobs  # run as `<cog>.<job>` (bot/scheduler.py): unique once cog names are
+        for role, role_name in cog.roles.items():
+            self.role_names.setdefault(role, role_name)  # a role two cogs share keeps the first one's name
+
+    def _check_roles(self) -> None:
+        """Every role a command, form or button names is declared by a cog or defined in config; config's
+        names win over a cog's (the community's own words)."""
+        for role, source in self.app.config.roles.items():
+            if source.name("fi") or role not in self.role_names:
+                self.role_names[role] = ConfiguredRoleName(source, role)
+        known = sorted(self.role_names)
+        for cog in (prompts, *self.cogs):
+            specs: list[CommandSpec | ActionSpec] = [*cog.commands, *cog.forms.values(), *cog.actions.values()]
+            for spec in specs:
+                for role in sorted(spec.roles or ()):
+                    if role not in self.role_names:
+                        close = difflib.get_close_matches(role, known, n=1)
+                        hint = f" (did you mean {close[0]!r}?)" if close else ""
+                        raise DeclarationError(f"{cog.name} {spec.name}: unknown role {role!r}{hint}; declare it with "
+                                               f"Cog(..., roles={{{role!r}: _(...)}}) or define [roles.{role}]")
+
+    def role_name(self, role: str) -> Text:
+        return self.role_names.get(role, role)
+
+    def _claim(self, cog: Cog, what: str, mine: Mapping[str, Any], taken: dict[str, Any]) -> None:
+        for name, spec in mine.items():
+            owner = self._owners.setdefault((what, name), cog)
+            if owner is not cog:
+                raise DeclarationError(f"{what} {name!r} is declared by cogs {owner.name!r} and {cog.name!r}")
+            taken[name] = spec if what != "deep link" else (cog, spec)
+
+    def key_owner(self, key: str) -> Cog | None:
+        """The cog whose schedule-key namespace `key` is in (`ev:42:rem:24:0` is the events cog's)."""
+        prefix = key.split(":", 1)[0]
+        owner = self._owners.get(("schedule key prefix", prefix))
+        return owner if owner is not None and key.startswith(f"{prefix}:") else None
+
+    def check_key(self, key: str, cog: Cog | None) -> None:
+        """A schedule key must be in its cog's namespace (`<keys>:...`): one cog cannot move or cancel another's
+        rows. `cog` is the cog acting, where known (the task's cog when scheduling)."""
+        owner = self.key_owner(key)
+        if owner is None or (cog is not None and owner is not cog):
+            expected = f"{cog.keys}:" if cog is not None else "<a cog's keys prefix>:"
+            raise DeclarationError(f"schedule key {key!r} is outside its cog's namespace {expected!r}")
 
     def group_names(self) -> set[str]:
         return {spec.path[0] for spec in self.commands.values() if len(spec.path) == 2}
@@ -370,6 +437,7 @@ class Core:
     async def _run(self, ctx: Context, spec: CommandSpec, values: dict[str, Any]) -> Reply:
         # Defaults on a copy: a FieldError keeps the flow, and an unanswered field must stay unanswered.
         values = {**{p.name: p.default for p in spec.params}, **values}
+        ctx.cog = spec.cog
         reply = await spec.handler(ctx, **values)
         if ctx.missed_messages:
             # Our direct messages to this person failed (closed DMs, blocked bot): say so where they are now.
@@ -381,7 +449,7 @@ class Core:
         if not self.may_use(spec, ctx.roles):
             assert spec.roles is not None
             raise UserError(_("Only {roles} can use /{command}.",
-                              roles=Lines(*(role_name(r) for r in sorted(spec.roles)), sep=", "),
+                              roles=Lines(*(self.role_name(r) for r in sorted(spec.roles)), sep=", "),
                               command=spec.full_name))
 
     def _go_private(self, ctx: Context, spec: CommandSpec) -> Reply:
@@ -488,6 +556,7 @@ class Core:
             action, typed = self._resolve(signed)
             mine = signed.owner is not None and await self.app.people.is_same(signed.owner, ctx.person.id)
             self._check_press(ctx, action, mine)
+            ctx.cog = action.cog
             reply = await action.handler(ctx, *typed)
             reply, owner = await self._keep_shared_messages(ctx, reply, mine)
         except PressRefused as refusal:
@@ -514,8 +583,8 @@ class Core:
     def _check_press(self, ctx: Context, action: ActionSpec, mine: bool) -> None:
         if not self.may_use(action, ctx.roles):
             assert action.roles is not None
-            raise PressRefused(Reply(notice=_("Only {roles} can use this button.",
-                                              roles=Lines(*(role_name(r) for r in sorted(action.roles)), sep=", "))))
+            names = Lines(*(self.role_name(r) for r in sorted(action.roles)), sep=", ")
+            raise PressRefused(Reply(notice=_("Only {roles} can use this button.", roles=names)))
         if action.owner_only and not mine:
             raise PressRefused(Reply(notice=NOT_YOURS))
 
@@ -572,21 +641,15 @@ def refused(asked: Reply, message: Text) -> Reply:
 MISSED_MESSAGES_NOTE = _("(I could not send you direct messages lately: your DMs were closed or I was blocked. "
                          "Allow direct messages from me so that reminders reach you.)")
 
-ROLE_NAMES = {
-    "student": _("students"),
-    "tutor": _("tutors"),
-    "advocacy": _("the advocacy team"),
-    "harassment": _("harassment contacts"),
-    "organiser": _("organisers"),
-    "mentor": _("mentors"),
-    "aktori": _("aktoris"),
-    "mentor_coordinator": _("mentor coordinators"),
-    "board": _("the board"),
-}
+@dataclass(frozen=True)
+class ConfiguredRoleName:
+    """A role's name from config ([roles.X] name_fi / name_en), in the reader's language."""
 
+    source: RoleSource
+    role: str
 
-def role_name(role: str) -> Any:
-    return ROLE_NAMES.get(role, role)
+    def render(self, language: str) -> str:
+        return self.source.name(language) or self.role
 
 
 # The prompt flow's own buttons: declared like a cog's, so the permission rules and the matrix cover them.

@@ -2,34 +2,37 @@
 
 `_("Event {title} created.", title=...)` returns a `Msg`, not a string: the text is rendered only when a
 frontend knows who reads it, so one reply can go to a Finnish group and an English DM. The English text is
-the message id; `locales/<lang>/*.toml` map it to the translation (English files may override wording).
+the message id; gettext catalogues map it to the translation: `locales/<lang>/LC_MESSAGES/<domain>.po`, and
+`cogs/<cog>/locales/<lang>/LC_MESSAGES/<cog>.po` for a cog package that carries its own (English catalogues may
+override wording). `ngettext` picks the plural form by the catalogue's Plural-Forms rule, per reader and count.
+The .po files are read at start with Babel (one it cannot parse stops the start); fuzzy and untranslated entries
+fall back to English, as gettext does. `python -m bot.i18n_tools` extracts, updates and checks them.
 Placeholder values that know how to render themselves (another `Msg`, a datetime) are rendered in the same
 language, so dates follow the reader's language and the community's time zone.
 """
 
 from __future__ import annotations
 
+import gettext
 import string
-import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
-from babel.plural import PluralRule
+from babel.messages.pofile import read_po
 
 LANGUAGES = ("fi", "en")
 LANGUAGE_NAMES = {"fi": "suomi", "en": "English"}  # each language's name in itself
 DEFAULT_LANGUAGE = "fi"
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+ROOT = Path(__file__).resolve().parent.parent
+LOCALES_DIR = ROOT / "locales"
 
 # The reader's language for the update being handled; frontends set it per update.
 current_language: ContextVar[str] = ContextVar("current_language", default=DEFAULT_LANGUAGE)
-
-_PLURALS = {"fi": PluralRule({"one": "n is 1"}), "en": PluralRule({"one": "n is 1"})}
 
 
 @runtime_checkable
@@ -51,7 +54,7 @@ class Msg:
 
     def render(self, language: str) -> str:
         template = CATALOGS.lookup(language, self.msgid, self.count)
-        if template is None:
+        if template is None:  # untranslated: the English source, singular for exactly one (gettext's fallback)
             template = self.msgid if (self.count is None or self.count == 1 or not self.plural) else self.plural
         values = {key: render(value, language) for key, value in self.kwargs.items()}
         if self.count is not None:
@@ -102,6 +105,21 @@ class When:
         return format_when(self.moment, language, TIMEZONE.zone, style=self.style)
 
 
+@dataclass(frozen=True)
+class Relative:
+    """How far ahead (or back) something is, in the reader's language: "in 3 hours" / "3 tunnin päästä".
+
+    Babel words it and picks the plural form; `unit` fixes the unit ("hour", "minute"), else Babel picks it."""
+
+    delta: timedelta
+    unit: Literal["day", "hour", "minute", "second"] | None = None
+
+    def render(self, language: str) -> str:
+        from bot.timefmt import format_relative
+
+        return format_relative(self.delta, language, unit=self.unit)
+
+
 class _Zone:
     zone: ZoneInfo = ZoneInfo("Europe/Helsinki")
 
@@ -133,35 +151,74 @@ def normalise_language(code: str | None) -> str | None:
     return base if base in LANGUAGES else None
 
 
+def catalogue_dirs(root: Path = ROOT) -> list[Path]:
+    """Where catalogues live: the shared `locales/`, then each cog package's own `cogs/<cog>/locales/`."""
+    return [root / "locales", *sorted(path for path in (root / "cogs").glob("*/locales") if path.is_dir())]
+
+
+def _english_plural(n: int) -> int:
+    return 0 if n == 1 else 1
+
+
+Entry = str | tuple[str, ...]  # a translation, or its plural forms in the catalogue's Plural-Forms order
+
+
 class Catalogs:
+    """Every domain's catalogue of each language merged into one lookup (a msgid means the same everywhere;
+    `python -m bot.i18n_tools check` fails when two domains translate it differently)."""
+
     def __init__(self) -> None:
-        self._entries: dict[str, dict[str, str | dict[str, str]]] = {}
-        self._loaded_from: Path | None = None
+        self._entries: dict[str, dict[str, Entry]] = {}
+        self._plural: dict[str, Callable[[int], int]] = {}
+        self._loaded_from: tuple[Path, ...] | None = None
+        # Parsed files by (mtime, size): each bot start in the tests reloads, and parsing is the slow part.
+        self._parsed: dict[Path, tuple[tuple[int, int], str, dict[str, Entry]]] = {}
 
-    def load(self, directory: Path = LOCALES_DIR) -> None:
-        entries: dict[str, dict[str, str | dict[str, str]]] = {}
+    def load(self, directories: Iterable[Path] | None = None) -> None:
+        dirs = tuple(directories) if directories is not None else tuple(catalogue_dirs())
+        entries: dict[str, dict[str, Entry]] = {}
+        plurals: dict[str, Callable[[int], int]] = {}
         for language in LANGUAGES:
-            merged: dict[str, str | dict[str, str]] = {}
-            for file in sorted((directory / language).glob("*.toml")):
-                with file.open("rb") as handle:
-                    merged.update(tomllib.load(handle))
+            merged: dict[str, Entry] = {}
+            plural_expr = None
+            for file in (f for d in dirs for f in sorted((d / language / "LC_MESSAGES").glob("*.po"))):
+                plural_expr, translated = self._read(file)
+                merged.update(translated)
             entries[language] = merged
-        self._entries = entries
-        self._loaded_from = directory
+            plurals[language] = gettext.c2py(plural_expr) if plural_expr else _english_plural
+        self._entries, self._plural, self._loaded_from = entries, plurals, dirs
 
-    def entries(self, language: str) -> Mapping[str, str | dict[str, str]]:
+    def _read(self, file: Path) -> tuple[str, dict[str, Entry]]:
+        stat = file.stat()
+        signature = (stat.st_mtime_ns, stat.st_size)
+        cached = self._parsed.get(file)
+        if cached is not None and cached[0] == signature:
+            return cached[1], cached[2]
+        with file.open("rb") as handle:
+            catalog = read_po(handle, abort_invalid=True)
+        translated: dict[str, Entry] = {}
+        for message in catalog:
+            if not message.id or message.fuzzy or message.context:
+                continue  # the header; a fuzzy guess is not a translation (gettext skips it too)
+            if isinstance(message.id, str):
+                if isinstance(message.string, str) and message.string:
+                    translated[message.id] = message.string
+            elif isinstance(message.string, (list, tuple)) and all(message.string):
+                translated[message.id[0]] = tuple(message.string)
+        self._parsed[file] = (signature, catalog.plural_expr, translated)
+        return catalog.plural_expr, translated
+
+    def entries(self, language: str) -> Mapping[str, Entry]:
         if self._loaded_from is None:
             self.load()
         return self._entries.get(language, {})
 
     def lookup(self, language: str, msgid: str, count: int | None) -> str | None:
         entry = self.entries(language).get(msgid)
-        if entry is None:
-            return None
-        if isinstance(entry, dict):
-            form = _PLURALS[language](count if count is not None else 1)
-            return entry.get(form) or entry.get("other")
-        return entry
+        if entry is None or isinstance(entry, str):
+            return entry
+        index = self._plural[language](count if count is not None else 1)
+        return entry[min(index, len(entry) - 1)]
 
 
 CATALOGS = Catalogs()

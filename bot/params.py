@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.commands import Choice, Kind, ParamSpec, UserError, clip, fold_name
 from bot.context import Context
-from bot.i18n import Msg, _, render
+from bot.i18n import Msg, _, ngettext, render
 from bot.timeparse import parse_when
 
 # SQLite's INTEGER: a larger id cannot name a stored thing, and binding it raises OverflowError.
@@ -66,12 +66,14 @@ async def convert(ctx: Context, spec: ParamSpec, raw: Any) -> Any:
 def _text(spec: ParamSpec, value: str) -> str:
     limit = spec.param.max_len
     if limit is not None and len(value) > limit:
-        raise UserError(_("{param} is too long: {length} characters, at most {limit}.",
-                          param=_label(spec), length=len(value), limit=limit))
+        raise UserError(ngettext("{param} is too long: {count} character, at most {limit}.",
+                                 "{param} is too long: {count} characters, at most {limit}.",
+                                 len(value), param=_label(spec), limit=limit))
     minimum = spec.param.min_len
     if minimum is not None and len(value) < minimum:
-        raise UserError(_("{param} is too short: at least {limit} characters.",
-                          param=_label(spec), limit=minimum))
+        raise UserError(ngettext("{param} is too short: at least {count} character.",
+                                 "{param} is too short: at least {count} characters.",
+                                 minimum, param=_label(spec)))
     return value
 
 
@@ -127,7 +129,7 @@ def _datetime(ctx: Context, spec: ParamSpec, raw: Any) -> datetime:
 async def _person(ctx: Context, spec: ParamSpec, raw: Any) -> Any:
     if not isinstance(raw, str):
         return raw  # a frontend already resolved the person (a Discord user option)
-    found = await ctx.app.people.find_by_name(raw.lstrip("@"))
+    found = await ctx.people.find_by_name(raw.lstrip("@"))
     if not found:
         raise UserError(_("{param}: I don't know anyone called “{value}”.", param=_label(spec), value=raw))
     if len(found) > 1:

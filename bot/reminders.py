@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 
 from bot.commands import Button, Choice, Cog, Param, Reply, UserError
 from bot.context import Context, ServiceContext
-from bot.i18n import Lines, Msg, When, _
+from bot.i18n import Lines, Msg, When, _, ngettext
 from bot.pager import Line, pager
 from bot.scheduler import Due
 from bot.timeparse import local_to_utc
 from storage.reminders import Reminder, ReminderQueries
 
-cog = Cog("reminders", _("Personal reminders"), prefix="rem", grouped=False)
+cog = Cog("reminders", _("Personal reminders"), prefix="rem", keys="myrem", grouped=False)
 
 TASK = "personal_reminder"
 MAX_ACTIVE = 100  # per person: a reminder is cheap, but not free
@@ -96,8 +96,9 @@ async def remind(ctx: Context,
     repeat = repeat or "none"
     rows = queries(ctx)
     if await rows.count_active(ctx.person.id) >= MAX_ACTIVE:
-        raise UserError(_("You already have {count} reminders. Cancel some with /reminders first.",
-                          count=MAX_ACTIVE))
+        raise UserError(ngettext("You already have {count} reminder. Cancel it with /reminders first.",
+                                 "You already have {count} reminders. Cancel some with /reminders first.",
+                                 MAX_ACTIVE))
     zone = ctx.config.tz
     local_at = local_text(when, zone)
     reminder_id = await rows.create(ctx.person.id, text, local_at, zone.key, repeat, ctx.now())
@@ -188,7 +189,7 @@ async def dropped(ctx: ServiceContext, due: Due) -> None:
 
 @cog.on_startup
 async def register_drop_handler(ctx: ServiceContext) -> None:
-    ctx.app.scheduler.on_dropped(TASK, dropped)
+    ctx.on_dropped(TASK, dropped)
 
 
 # -------------------------------------------------------------------------------------- your data

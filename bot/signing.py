@@ -119,10 +119,10 @@ class ActionSigner:
 
     def seal(self, reply: Reply, owner: int | None) -> Reply:
         """The reply with every action button signed for `owner` (already signed ones are kept as they are)."""
-        if not any(self._unsigned(b) for row in reply.buttons for b in row):
+        if not any(self._unsigned(b) for b in reply.all_buttons):
             return reply
         rows = [[dataclasses.replace(b, action=self.sign(b.action, owner)) if self._unsigned(b) else b for b in row]
-                for row in reply.buttons]
+                for row in reply.rows]
         return dataclasses.replace(reply, buttons=rows)
 
     @staticmethod

@@ -17,7 +17,7 @@ from babel.dates import format_datetime, format_timedelta
 from babel.lists import format_list
 from babel.numbers import format_decimal
 
-__all__ = ["babel_locale", "format_duration", "format_number", "format_range", "format_when"]
+__all__ = ["babel_locale", "format_duration", "format_number", "format_range", "format_relative", "format_when"]
 
 Length = Literal["long", "short", "narrow"]
 
@@ -172,6 +172,19 @@ def format_duration(
     if not parts:
         return _format_unit(0, "second", length, bl)
     return format_list(parts, locale=bl)
+
+
+def format_relative(
+    value: float | timedelta, locale: str, *, unit: Unit | None = None, length: Length = "long"
+) -> str:
+    """How far ahead or back, in Babel's words and plural forms: "in 3 hours" / "3 tunnin päästä", "in 1 hour" /
+    "1 tunnin päästä", "2 days ago" / "2 päivää sitten". Babel picks the unit unless `unit` is given; then the
+    amount is in exactly that unit, rounded, and at least 1 unless it is 0 ("in 26 hours", never "in 1 day")."""
+    delta = value if isinstance(value, timedelta) else timedelta(seconds=value)
+    if unit is None:
+        return format_timedelta(delta, add_direction=True, format=length, locale=babel_locale(locale))
+    return format_timedelta(delta, granularity=unit, threshold=_NO_ROUNDING_UP, add_direction=True, format=length,
+                            locale=babel_locale(locale))
 
 
 def format_number(n: float | Decimal, locale: str) -> str:

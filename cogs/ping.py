@@ -1,24 +1,27 @@
-"""A small demonstration cog: a typed parameter, a button that edits its message, a role and a post."""
+"""A small demonstration cog, and the worked example of docs/writing-a-cog.md: typed parameters (with their
+Finnish names), a button that edits its message, a role and a post to a destination."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from bot.commands import Button, Cog, Param, Reply
 from bot.context import Context
-from bot.i18n import _
+from bot.i18n import Relative, _
 
-cog = Cog("ping", _("Trying the bot out"), grouped=False)
+cog = Cog("ping", _("Trying the bot out"), grouped=False, roles={"board": _("the board")})
 
 
 def _again(count: int) -> Button:
+    # The action id carries the count: "ping:again:1", signed by the core when the reply leaves it.
     return Button(_("Again"), cog.action_id("again", count), style="primary")
 
 
 @cog.command(_("Check that I am alive"))
 async def ping(ctx: Context,
-               message: Annotated[str | None, Param(_("Something to echo back"), max_len=50)] = None) -> Reply:
+               message: Annotated[str | None, Param(_("Something to echo back"), max_len=50,
+                                                    names={"fi": "viesti"})] = None) -> Reply:
     text = _("Pong: {message}", message=message) if message else _("Pong!")
     return Reply(text, buttons=[_again(1)])
 
@@ -31,13 +34,16 @@ async def again(ctx: Context, count: int) -> Reply:
 
 @cog.command(_("How long until a moment"))
 async def countdown(ctx: Context,
-                    when: Annotated[datetime, Param(_("When"), future=True)]) -> Reply:
-    hours = int((when - ctx.now()).total_seconds() // 3600)
-    return Reply(_("{when} is in {hours} hours.", when=when, hours=hours))
+                    when: Annotated[datetime, Param(_("When"), future=True, names={"fi": "milloin"})]) -> Reply:
+    left = when - ctx.now()
+    # Whole hours, or minutes when under an hour: "in 1 hour", "in 26 hours", "in 40 minutes".
+    left_in = Relative(left, "hour" if left >= timedelta(hours=1) else "minute")
+    return Reply(_("{when} is {left_in}.", when=when, left_in=left_in))
 
 
 @cog.command(_("Post a message to the announcements"), roles={"board"})
 async def broadcast(ctx: Context,
-                    text: Annotated[str, Param(_("The message"), max_len=1000, long=True)]) -> Reply:
+                    text: Annotated[str, Param(_("The message"), max_len=1000, long=True, names={"fi": "teksti"},
+                                               example='"Board meeting on Friday"')]) -> Reply:
     await ctx.post("announcements", Reply(text, title=_("From the board")))
     return Reply(_("Posted to the announcements."), private=True)

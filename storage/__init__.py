@@ -1,5 +1,5 @@
 """Persistence: one SQLite database, migrations, and per-feature query modules."""
 
-from storage.db import Database, MigrationError, Row, from_iso, now_iso, to_iso
+from storage.db import Database, MigrationError, Row, from_iso, to_iso
 
-__all__ = ["Database", "MigrationError", "Row", "from_iso", "now_iso", "to_iso"]
+__all__ = ["Database", "MigrationError", "Row", "from_iso", "to_iso"]

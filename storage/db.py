@@ -12,7 +12,7 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +22,7 @@ from typing import Any
 import aiosqlite
 
 __all__ = [
+    "CORE",
     "DEFAULT_MIGRATIONS_DIR",
     "Database",
     "Migration",
@@ -30,7 +31,6 @@ __all__ = [
     "Row",
     "discover_migrations",
     "from_iso",
-    "now_iso",
     "split_sql",
     "to_iso",
 ]
@@ -41,6 +41,13 @@ Row = aiosqlite.Row
 Params = Sequence[Any] | Mapping[str, Any]
 
 DEFAULT_MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+CORE = "core"  # the component of the core's migrations; a cog's are recorded under the cog's name
+# Migrations that were global files before each cog had its own folder: (old version, name) -> (cog, new version,
+# name). A database recorded in the old numbering is converted once (Database._records_per_component).
+MOVED_TO_COGS: dict[tuple[int, str], tuple[str, int, str]] = {
+    (5, "events"): ("event", 1, "events"),
+    (11, "rsvp_order"): ("event", 2, "rsvp_order"),
+}
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([A-Za-z0-9_]+)\.sql$")
 _INSERT = re.compile(r"^\s*(INSERT|REPLACE)\b", re.IGNORECASE)
 _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
@@ -50,17 +57,21 @@ class MigrationError(RuntimeError):
     """A migration file is malformed or one of its statements failed; its changes were rolled back."""
 
 
-def now_iso() -> str:
-    """Current time as stored in the database: ISO-8601 UTC, seconds precision."""
-    return to_iso(datetime.now(UTC))
-
-
 def to_iso(when: datetime) -> str:
-    """Normalise an aware datetime to the stored form ('2026-12-01T16:00:00+00:00')."""
+    """The one stored form of an instant: UTC with a fixed width ('2026-12-01T16:00:00.000000+00:00'; the
+    microseconds always present), so stored times compare correctly as text."""
     if when.tzinfo is None:
         # Naive datetimes are ambiguous (local? UTC?); refuse rather than store a wrong instant.
         raise ValueError("naive datetime; attach a time zone before storing it")
-    return when.astimezone(UTC).isoformat(timespec="seconds")
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+# An instant stored before the one format (seconds, '2026-12-01T16:00:00+00:00'), rewritten once to it.
+SECONDS_FORM = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]+00:00"
+# The core's columns that held that form (the outbox's, scheduler's and live copies' were already fixed-width).
+_SECONDS_COLUMNS = (("people", "created_at"), ("accounts", "unreachable_since"), ("accounts", "created_at"),
+                    ("reminders", "created_at"), ("link_codes", "expires_at"), ("link_codes", "created_at"),
+                    ("threads", "created_at"), ("schema_migrations_new", "applied_at"))
 
 
 def from_iso(text: str) -> datetime:
@@ -119,16 +130,19 @@ def split_sql(script: str) -> list[str]:
 class Database:
     """Async wrapper around one aiosqlite connection (autocommit unless inside `transaction()`)."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: str, clock: Callable[[], datetime] | None = None) -> None:
         self._conn = conn
         self.path = path
+        # "Now" for what the database stamps itself (a migration's record, a person's creation): the app's clock.
+        self.now: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self._lock = asyncio.Lock()
         self._tx_owner: asyncio.Task[Any] | None = None
         self._savepoints = 0
 
     @classmethod
-    async def open(cls, path: str | Path, migrations: Path | None = None) -> Database:
-        """Open (creating if needed) the database at `path` (or ':memory:') and apply migrations."""
+    async def open(cls, path: str | Path, migrations: Path | None = None, *,
+                   clock: Callable[[], datetime] | None = None) -> Database:
+        """Open (creating if needed) the database at `path` (or ':memory:') and apply the core's migrations."""
         location = str(path)
         in_memory = location == ":memory:"
         if not in_memory:
@@ -143,7 +157,7 @@ class Database:
             await conn.execute("PRAGMA foreign_keys=ON")
             await conn.execute("PRAGMA busy_timeout=5000")
             await conn.execute("PRAGMA synchronous=NORMAL")
-            db = cls(conn, location)
+            db = cls(conn, location, clock)
             await db.migrate(migrations if migrations is not None else DEFAULT_MIGRATIONS_DIR)
         except BaseException:
             await conn.close()
@@ -252,30 +266,57 @@ class Database:
 
     # -- migrations ----------------------------------------------------------------------------
 
-    async def schema_version(self) -> int:
-        return int(await self.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
+    async def schema_version(self, component: str = CORE) -> int:
+        return int(await self.fetchval(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE component = ?", (component,)))
 
-    async def migrate(self, directory: Path = DEFAULT_MIGRATIONS_DIR) -> list[int]:
-        """Apply pending migrations in order, each atomically with its record; return applied versions."""
-        await self.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-        )
-        done = {row[0] for row in await self.fetchall("SELECT version FROM schema_migrations")}
+    async def migrate(self, directory: Path = DEFAULT_MIGRATIONS_DIR, component: str = CORE) -> list[int]:
+        """Apply `component`'s pending migrations in order, each atomically with its record; return the versions
+        applied. The core's are 'core'; a cog's are numbered from 0001 in its own folder and recorded under its
+        name, so adding a cog needs no number from anyone else."""
+        await self._records_per_component()
+        done = {row[0] for row in await self.fetchall(
+            "SELECT version FROM schema_migrations WHERE component = ?", (component,))}
         available = discover_migrations(directory)
         unknown = done - {m.version for m in available}
         if unknown:
             # The database is newer than this code (e.g. after a rollback deploy); keep going, but say so.
-            log.warning("database has migrations not present in %s: %s", directory, sorted(unknown))
+            log.warning("database has %s migrations not present in %s: %s", component, directory, sorted(unknown))
         applied: list[int] = []
         for migration in available:
             if migration.version not in done:
-                await self._apply(migration)
+                await self._apply(migration, component)
                 applied.append(migration.version)
         return applied
 
-    async def _apply(self, migration: Migration) -> None:
-        filename = migration.path.name
+    async def _records_per_component(self) -> None:
+        """schema_migrations with a component column; a database from before (one global numbering) is converted
+        once, its records of files that moved into a cog renamed to the cog's numbers (MOVED_TO_COGS), so nothing
+        runs twice."""
+        columns = [row["name"] for row in await self.fetchall("PRAGMA table_info(schema_migrations)")]
+        if "component" in columns:
+            return
+        async with self.transaction():
+            await self.execute(
+                "CREATE TABLE schema_migrations_new (component TEXT NOT NULL, version INTEGER NOT NULL,"
+                " name TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (component, version))")
+            if columns:  # records in the global numbering
+                for row in await self.fetchall("SELECT version, name, applied_at FROM schema_migrations"):
+                    component, version, name = MOVED_TO_COGS.get((row["version"], row["name"]),
+                                                                  (CORE, row["version"], row["name"]))
+                    await self.execute("INSERT INTO schema_migrations_new VALUES (?, ?, ?, ?)",
+                                       (component, version, name, row["applied_at"]))
+                await self.execute("DROP TABLE schema_migrations")
+                tables = {row[0] for row in await self.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                for table, column in _SECONDS_COLUMNS:  # the same release brought the one timestamp format
+                    if table not in tables:
+                        continue
+                    await self.execute(f'UPDATE "{table}" SET "{column}" = substr("{column}", 1, 19) || '
+                                       f"'.000000+00:00' WHERE \"{column}\" GLOB '{SECONDS_FORM}'")
+            await self.execute("ALTER TABLE schema_migrations_new RENAME TO schema_migrations")
+
+    async def _apply(self, migration: Migration, component: str = CORE) -> None:
+        filename = migration.path.name if component == CORE else f"{component}/{migration.path.name}"
         try:
             statements = split_sql(migration.path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -290,8 +331,8 @@ class Database:
                     await self.execute(statement)
                 step = "recording the migration"
                 await self.execute(
-                    "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
-                    (migration.version, migration.name, now_iso()),
+                    "INSERT INTO schema_migrations(component, version, name, applied_at) VALUES (?, ?, ?, ?)",
+                    (component, migration.version, migration.name, to_iso(self.now())),
                 )
         except sqlite3.Error as exc:
             raise MigrationError(f"{filename}: {step} failed: {exc}") from exc

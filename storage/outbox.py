@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from storage.db import Database
-
-
-def iso(moment: datetime) -> str:
-    """UTC with a fixed width (microseconds always present), so stored times compare correctly as text."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime; attach a time zone before storing it")
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+from storage.db import to_iso as iso  # the one stored form of an instant (kept under this name for its users)
 
 
 @dataclass(frozen=True)

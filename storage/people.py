@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from storage.db import Database, Row, now_iso, to_iso
+from storage.db import Database, Row, to_iso
 
 __all__ = ["PeopleQueries", "Person"]
 
@@ -78,7 +78,7 @@ class PeopleQueries:
             existing = await self._by_account(platform, user_id)
             if existing is not None:
                 return existing
-            created = now_iso()
+            created = to_iso(self.db.now())
             person_id = await self.db.execute(
                 "INSERT INTO people(display_name, locale, created_at) VALUES (?, ?, ?)",
                 (display_name, locale, created),

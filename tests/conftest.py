@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import ConsoleBot
+from bot.testing import ConsoleBot
 
 
 @pytest.fixture

@@ -26,6 +26,8 @@ telegram_chat_id = -100123
 console_only = true
 """
 
+ORGANISER_TABLE = '[roles.organiser]\nname_fi = "paikallistoimijat"\nname_en = "organisers"'
+
 
 POLLS_COG = """
 from bot.commands import Cog
@@ -100,7 +102,8 @@ def test_minimal_config_gets_defaults(tmp_path: Path, cogs: Path) -> None:
     assert config.community.default_language == "fi"
     assert config.bot.command_rate_seconds == 60.0 and isinstance(config.bot.command_rate_seconds, float)
     assert config.outbox.max_attempts == 6 and config.scheduler.grace_seconds == 21600
-    assert config.campuses == () and config.roles["tutor"].discord_role_ids == ()
+    assert config.campuses == () and config.roles["organiser"].discord_role_ids == ()  # declared by events
+    assert "tutor" not in config.roles  # declared by no enabled cog, and not defined in this file
     assert config.section("events")["digest_cron"] == "0 9 * * mon"
     assert config.destination("announcements").discord_channel_id is None
 
@@ -164,10 +167,11 @@ def test_wrong_values(tmp_path: Path, cogs: Path, old: str, new: str, expected: 
         ),
         ('name_en = "Kuopio"', 'name_en = "Kuopio"\nnmae = "x"', "campuses[3].nmae: unknown key"),
         ('name_en = "Kuopio"\n', "", "campuses[3].name_en: missing required key"),
-        (
-            "[roles.mentor]",
-            "[roles.boss]",
-            "roles.boss: unknown role (known: student, tutor, advocacy, harassment",
+        (  # a misspelt role: without a name of its own it is not a new role
+            ORGANISER_TABLE,
+            "[roles.organizer]",
+            "roles.organizer: unknown role (known: student, organiser, board, tutor, advocacy, harassment, mentor, "
+            "aktori, mentor_coordinator) (did you mean 'organiser'?); a role no cog declares needs name_fi or name_en",
         ),
         (
             'cogs = ["ping", "events"]',
@@ -254,7 +258,7 @@ def test_token_in_file_is_an_error(tmp_path: Path, cogs: Path, old: str, new: st
 
 def test_every_problem_is_reported_at_once(tmp_path: Path, cogs: Path) -> None:
     text = example_with('timezone = "Europe/Helsinki"', 'timezone = "Mars/Base"')
-    text = text.replace("command_rate = 20", 'command_rate = "x"').replace("[roles.mentor]", "[roles.boss]")
+    text = text.replace("command_rate = 20", 'command_rate = "x"').replace(ORGANISER_TABLE, "[roles.boss]")
     found = problems(tmp_path, cogs, text)
     assert [p.split(":")[0] for p in found] == ["community.timezone", "bot.command_rate", "roles.boss"]
 

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
-from pathlib import Path
-from types import MappingProxyType
-
 import pytest
 
 from bot.signing import payload_of
-from tests.harness import ConsoleBot, texts
-from tests.harness import test_config as example_config
+from bot.testing import ConsoleBot, test_bot, texts
 
 QUIZ = '/event create title="Quiz night" start="4.12. klo 18" where=helsinki description="Fun quiz" capacity=2'
 
@@ -200,9 +195,7 @@ async def test_a_finnish_event_is_not_announced_to_the_english_destination(bot: 
     assert bot.sent_to("#international") == []
 
 
-async def test_an_unknown_english_destination_stops_start_up_with_its_key(tmp_path: Path) -> None:
-    config = example_config()
-    events = MappingProxyType({**config.sections["events"], "english_destination": "internationl"})
-    config = dataclasses.replace(config, sections=MappingProxyType({**config.sections, "events": events}))
+async def test_an_unknown_english_destination_stops_start_up_with_its_key() -> None:
     with pytest.raises(RuntimeError, match=r"events\.english_destination"):
-        await ConsoleBot.start(tmp_path, config)
+        async with test_bot(config={"events": {"english_destination": "internationl"}}):
+            pass

@@ -10,8 +10,8 @@ import icalendar
 from dateutil.rrule import rrulestr
 
 from bot.context import ServiceContext
+from bot.testing import ConsoleBot, texts
 from cogs.events import cog
-from tests.harness import ConsoleBot, texts
 from tests.test_events import card, create, going
 
 SPRING = ('/event create title="Online coffee" start="2027-03-20 18:00" where=online link=https://meet.example/c '

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.harness import ConsoleBot, texts
+from bot.testing import ConsoleBot, texts
 from tests.test_events import QUIZ, card, create, going
 
 # Thursday 4.12. 18:00 Helsinki = 16:00 UTC; the tests' now is Thursday 26.11. 12:00 UTC.

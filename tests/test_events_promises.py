@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from bot.context import Context
-from cogs.events.common import cog
-from storage.db import DEFAULT_MIGRATIONS_DIR, Database
-from tests.harness import ConsoleBot, texts
+from bot.testing import ConsoleBot, texts
+from cogs.events.common import MIGRATIONS, cog
+from storage.db import Database
 from tests.personal_helpers import link_code
 
 QUIZ = '/event create title="Quiz night" start="4.12. klo 18" where=helsinki description="Fun quiz" capacity={n}'
@@ -318,16 +318,15 @@ async def test_taking_one_offer_leaves_the_expiry_of_another_persons_offer_runni
     assert any("vapautui paikka" in p.text for p in bot.sent_to("@p11"))
 
 
-# ------------------------------------------------------------------------ migration 0011 on old rows
+# ----------------------------------------------------------- the events cog's migration 0002 on old rows
 
 
 async def test_migration_keeps_the_old_waiting_order_and_rewrites_pending_offer_keys(tmp_path: Path) -> None:
     old = tmp_path / "migrations"
     old.mkdir()
-    for migration in DEFAULT_MIGRATIONS_DIR.glob("*.sql"):
-        if int(migration.name[:4]) < 11:
-            shutil.copy(migration, old)
-    db = await Database.open(tmp_path / "bot.db", old)
+    shutil.copy(MIGRATIONS / "0001_events.sql", old)  # the events cog before its 0002_rsvp_order
+    db = await Database.open(tmp_path / "bot.db")
+    await db.migrate(old, component="event")
     try:
         for name in ("a", "b", "c"):
             await db.execute("INSERT INTO people (display_name, created_at) VALUES (?, 'x')", (name,))
@@ -340,7 +339,7 @@ async def test_migration_keeps_the_old_waiting_order_and_rewrites_pending_offer_
         for key, status in (("ev:1:offer:1", "pending"), ("ev:1:offer:12", "done"), ("ev:1:rem:24:0", "pending")):
             await db.execute("INSERT INTO scheduled (task, key, due_at, payload, status, created_at)"
                              " VALUES ('t', ?, 'x', '{}', ?, 'x')", (key, status))
-        await db.migrate(DEFAULT_MIGRATIONS_DIR)
+        assert await db.migrate(MIGRATIONS, component="event") == [2, 3]
         order = await db.fetchall("SELECT person_id FROM event_rsvps ORDER BY seq")
         assert [r["person_id"] for r in order] == [2, 3, 1]  # since, then person id, as before
         keys = await db.fetchall("SELECT key FROM scheduled ORDER BY id")

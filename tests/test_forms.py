@@ -194,7 +194,7 @@ async def test_edit_with_a_finnish_field_name_moves_the_start_and_keeps_the_titl
     out = texts(await bot.say('/event edit 1 aloitus="to 13.00"', as_="Olli"))
     assert "päivitetty" in out
     assert await rows(bot, "SELECT title, starts_at FROM events") == [
-        {"title": "Quiz night", "starts_at": "2026-12-03T11:00:00+00:00"}]
+        {"title": "Quiz night", "starts_at": "2026-12-03T11:00:00.000000+00:00"}]
     told = [p.text for p in bot.sent_to("@sanni") if "muutettiin" in p.text]
     assert len(told) == 1 and "Uusi aika: torstaina 3.12. klo 13.00" in told[0] and "Uusi nimi" not in told[0]
 
@@ -209,7 +209,7 @@ async def test_an_unknown_field_name_is_refused_with_the_valid_ones_and_nothing_
     english = texts(await bot.say('/event edit 1 alku="to 13.00"'))
     assert "event=, title=, start=, end=" in english
     assert await rows(bot, "SELECT title, starts_at FROM events") == [
-        {"title": "Quiz night", "starts_at": "2026-12-04T16:00:00+00:00"}]
+        {"title": "Quiz night", "starts_at": "2026-12-04T16:00:00.000000+00:00"}]
     assert [p for p in bot.sent_to("@sanni") if "muutettiin" in p.text] == []
 
 

@@ -219,8 +219,109 @@ async def test_people_queries() -> None:
         await q.mark_unreachable("discord", 1, when)
         await q.mark_unreachable("discord", 1, datetime(2027, 1, 1, tzinfo=UTC))  # first one kept
         since = "SELECT unreachable_since FROM accounts WHERE platform_user_id = '1'"
-        assert await db.fetchval(since) == "2026-12-01T18:00:00+00:00"
+        assert await db.fetchval(since) == "2026-12-01T18:00:00.000000+00:00"
         await q.mark_reachable("discord", 1)
         assert await db.fetchval(since) is None
+    finally:
+        await db.close()
+
+
+# ------------------------------------------------------------- from one global numbering to per-cog records
+
+EVENTS_MIGRATIONS = Path(__file__).resolve().parent.parent / "cogs" / "events" / "migrations"
+# The global numbering before each cog had its own folder: version -> (name, file now).
+GLOBAL = {
+    1: ("core", DEFAULT_MIGRATIONS_DIR / "0001_core.sql"),
+    2: ("outbox", DEFAULT_MIGRATIONS_DIR / "0002_outbox.sql"),
+    3: ("scheduler", DEFAULT_MIGRATIONS_DIR / "0003_scheduler.sql"),
+    4: ("personal", DEFAULT_MIGRATIONS_DIR / "0004_personal.sql"),
+    5: ("events", EVENTS_MIGRATIONS / "0001_events.sql"),
+    6: ("discord", DEFAULT_MIGRATIONS_DIR / "0006_discord.sql"),
+    7: ("threads", DEFAULT_MIGRATIONS_DIR / "0007_threads.sql"),
+    11: ("rsvp_order", EVENTS_MIGRATIONS / "0002_rsvp_order.sql"),
+    14: ("person_aliases", DEFAULT_MIGRATIONS_DIR / "0014_person_aliases.sql"),
+    17: ("sealed_routes", DEFAULT_MIGRATIONS_DIR / "0017_sealed_routes.sql"),
+}
+MILESTONE_1 = (1, 2, 3, 4, 5, 6, 7)
+
+
+def legacy_database(path: Path, versions: tuple[int, ...]) -> None:
+    """A database as the old code left it: the global files applied, recorded by version alone, with data."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                     " applied_at TEXT NOT NULL)")
+        for version in versions:
+            name, file = GLOBAL[version]
+            conn.executescript(file.read_text(encoding="utf-8"))
+            conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                         (version, name, f"2026-09-0{version % 9 + 1}T10:00:00+00:00"))
+        conn.execute("INSERT INTO people (display_name, created_at) VALUES ('Aino', '2026-09-01T10:00:00+00:00')")
+        conn.execute("INSERT INTO events (title, starts_at, timezone, series_end_at, created_at, updated_at)"
+                     " VALUES ('Quiz', '2026-12-04T16:00:00+00:00', 'Europe/Helsinki', '2026-12-04T18:00:00+00:00',"
+                     " '2026-09-01T10:00:00+00:00', '2026-09-01T10:00:00+00:00')")
+        conn.execute("INSERT INTO event_rsvps (event_id, person_id, answer, since)"
+                     " VALUES (1, 1, 'yes', '2026-09-01T10:00:00+00:00')")
+
+
+def records(path: Path) -> dict[tuple[str, int], tuple[str, str]]:
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT component, version, name, applied_at FROM schema_migrations").fetchall()
+    return {(component, version): (name, applied) for component, version, name, applied in rows}
+
+
+@pytest.mark.parametrize("versions", [MILESTONE_1, tuple(GLOBAL)], ids=["milestone-1", "latest-global"])
+async def test_a_database_in_the_global_numbering_upgrades_without_running_anything_twice(
+        tmp_path: Path, versions: tuple[int, ...]) -> None:
+    from tests.harness import ConsoleBot, texts
+
+    path = tmp_path / "humako.sqlite3"
+    legacy_database(path, versions)
+    # Every stored instant in the one format now, the records' times too.
+    before = {version: f"2026-09-0{version % 9 + 1}T10:00:00.000000+00:00" for version in versions}
+
+    # The real start: core migrations, then the enabled events cog's. A file run again would fail (CREATE TABLE).
+    bot = await ConsoleBot.start(tmp_path)
+    try:
+        assert "Quiz" in texts(await bot.say("/event list", as_="aino"))
+    finally:
+        await bot.stop()
+
+    found = records(path)
+    moved = {5: ("event", 1), 11: ("event", 2)}
+    for version, applied in before.items():  # every old record kept, with when it ran, under its component
+        assert found[moved.get(version, ("core", version))] == (GLOBAL[version][0], applied)
+    core_files = [m.version for m in discover_migrations(DEFAULT_MIGRATIONS_DIR)]
+    assert sorted(v for c, v in found if c == "core") == core_files
+    assert sorted(v for c, v in found if c == "event") == [1, 2, 3]
+    assert 5 not in core_files and 11 not in core_files
+    with sqlite3.connect(path) as conn:  # the data is kept
+        assert conn.execute("SELECT title, starts_at, series_end_at FROM events").fetchall() == [
+            ("Quiz", "2026-12-04T16:00:00.000000+00:00", "2026-12-04T18:00:00.000000+00:00")]
+        # the old person's time rewritten; the one /event list created stamped by the app's (frozen) clock
+        assert conn.execute("SELECT created_at FROM people ORDER BY id").fetchall() == [
+            ("2026-09-01T10:00:00.000000+00:00",), ("2026-11-26T12:00:00.000000+00:00",)]
+        # numbered by 0002_rsvp_order when it first ran now; left alone (0) when it had run before the row came
+        seq = 0 if 11 in versions else 1
+        assert conn.execute("SELECT person_id, answer, seq, since FROM event_rsvps").fetchall() == [
+            (1, "yes", seq, "2026-09-01T10:00:00.000000+00:00")]
+
+    # And again: nothing left to run.
+    db = await Database.open(path)
+    try:
+        assert await db.migrate(EVENTS_MIGRATIONS, component="event") == []
+        assert await db.migrate() == []
+    finally:
+        await db.close()
+
+
+async def test_a_cog_migration_is_recorded_under_the_cog_and_numbered_on_its_own(tmp_path: Path) -> None:
+    migrations = tmp_path / "notes"
+    write(migrations, "0001_notes.sql", M1)
+    db = await Database.open(tmp_path / "bot.db")
+    try:
+        core = await db.schema_version()
+        assert await db.migrate(migrations, component="notes") == [1]  # version 1 again, for another component
+        assert await db.schema_version("notes") == 1 and await db.schema_version() == core
+        assert await db.fetchval("SELECT body FROM notes") == "seeded; by 0001"
     finally:
         await db.close()

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from bot.commands import ActionSpec, Button, Cog, CommandSpec, Reply
-from bot.config import ROLES
 from bot.context import Context
 from bot.core import Core
 from tests.harness import ConsoleBot
@@ -21,7 +20,8 @@ from tests.report import add_section
 
 NOT_YOURS = "Tämä painike on sille, jolle viesti näytettiin."
 DUMMY: dict[type, Any] = {int: 999999, str: "x"}  # arguments that name nothing, so handlers change nothing
-ROLE_SETS = [("none", "")] + [(role, role) for role in ROLES]
+# Every role the example config knows: student, the enabled cogs' declared ones, and those it defines.
+ROLE_SETS = [("none", "")] + [(role, role) for role in example_config().roles]
 
 # A test-only cog that shows one button of the loaded ones, signed by the core for whoever asks.
 probe = Cog("matrixprobe", "Permission matrix probe")

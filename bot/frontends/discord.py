@@ -449,7 +449,7 @@ class DiscordFrontend(Frontend):
     def _with_fill_in(self, ctx: Context, reply: Reply) -> Reply:
         """A question Discord cannot open as a modal right now: a button that reopens it."""
         fill_in = Button(_("Fill in"), self.app.core.signer.sign("core:form", ctx.person.id), style="primary")
-        return dataclasses.replace(reply, buttons=[[fill_in], *reply.buttons], private=True)
+        return dataclasses.replace(reply, buttons=[[fill_in], *reply.rows], private=True)
 
     async def _answer(self, interaction: discord.Interaction[Any], ctx: Context, work: Awaitable[Reply], *,
                       private: bool = False, pressed: bool = False, modal: bool = False,

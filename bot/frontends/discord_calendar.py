@@ -11,11 +11,12 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import discord
 
 from bot.commands import CalendarEntry
+from storage.calendar import GuildEventQueries
 
 if TYPE_CHECKING:
     from storage.db import Database
@@ -26,13 +27,23 @@ DEFAULT_LENGTH = timedelta(hours=2)  # Discord requires an end for external even
 NAME_MAX, LOCATION_MAX, DESCRIPTION_MAX = 100, 100, 1000
 
 
+class EventFields(TypedDict):
+    """What an external scheduled event is made of (discord.py's keyword arguments)."""
+
+    name: str
+    start_time: datetime
+    end_time: datetime
+    location: str
+    description: str
+
+
 class GuildCalendar:
     def __init__(self, db: Database, now: Callable[[], datetime]) -> None:
-        self.db = db
+        self.rows = GuildEventQueries(db)
         self.now = now
         self._locks: dict[tuple[int, str], asyncio.Lock] = {}  # the outbox posts copies concurrently
         # What each entry last looked like: an RSVP edits the card but not the calendar, so skip those.
-        self._mirrored: dict[tuple[int, str], dict[str, object]] = {}
+        self._mirrored: dict[tuple[int, str], EventFields] = {}
 
     async def mirror(self, guild: discord.Guild, entry: CalendarEntry) -> None:
         lock = self._locks.setdefault((guild.id, entry.uid), asyncio.Lock())
@@ -45,36 +56,30 @@ class GuildCalendar:
             log.exception("scheduled event %s in guild %s could not be mirrored", entry.uid, guild.id)
 
     async def _mirror(self, guild: discord.Guild, entry: CalendarEntry) -> None:
-        row = await self.db.fetchone(
-            "SELECT event_id, cancelled FROM discord_scheduled_events WHERE guild_id = ? AND uid = ?",
-            (str(guild.id), entry.uid))
-        if row is not None and row["cancelled"]:
+        row = await self.rows.get(str(guild.id), entry.uid)
+        if row is not None and row.cancelled:
             return
         if row is None:
             if entry.cancelled or entry.start <= self.now():
                 return  # nothing to list: Discord takes only future events
             event = await guild.create_scheduled_event(privacy_level=discord.PrivacyLevel.guild_only,
                                                        entity_type=discord.EntityType.external, **_fields(entry))
-            await self.db.execute(
-                "INSERT INTO discord_scheduled_events (guild_id, uid, event_id) VALUES (?, ?, ?)"
-                " ON CONFLICT (guild_id, uid) DO UPDATE SET event_id = excluded.event_id",
-                (str(guild.id), entry.uid, str(event.id)))
+            await self.rows.put(str(guild.id), entry.uid, str(event.id))
             self._mirrored[(guild.id, entry.uid)] = _fields(entry)
             return
         key = (guild.id, entry.uid)
         if not entry.cancelled and self._mirrored.get(key) == _fields(entry):
             return
-        partial = await guild.fetch_scheduled_event(int(row["event_id"]), with_counts=False)
+        partial = await guild.fetch_scheduled_event(int(row.event_id), with_counts=False)
         if entry.cancelled:
             await partial.cancel()
-            await self.db.execute("UPDATE discord_scheduled_events SET cancelled = 1 WHERE guild_id = ? AND uid = ?",
-                                  (str(guild.id), entry.uid))
+            await self.rows.mark_cancelled(str(guild.id), entry.uid)
         else:
             await partial.edit(entity_type=discord.EntityType.external, **_fields(entry))
             self._mirrored[key] = _fields(entry)
 
 
-def _fields(entry: CalendarEntry) -> dict[str, object]:
+def _fields(entry: CalendarEntry) -> EventFields:
     start: datetime = entry.start
     return {
         "name": str(entry.title)[:NAME_MAX] or entry.uid,

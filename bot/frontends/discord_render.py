@@ -52,7 +52,7 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?
         return cls(match["action"], getattr(item, "label", "") or "")
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        frontend: DiscordFrontend = interaction.client.frontend  # type: ignore[attr-defined]
+        frontend: DiscordFrontend = interaction.client.frontend
         await frontend.on_press(interaction, self.action)
 
 

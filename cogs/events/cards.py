@@ -11,7 +11,7 @@ from bot.i18n import TIMEZONE, Lines, Msg, Text, When, _
 from bot.timefmt import format_range, format_when
 from cogs.events.common import LANGUAGE_CHOICES, cog, ended, queries, upcoming_start, where_text
 from cogs.events.recurrence import duration
-from storage.events import Counts, Event
+from cogs.events.storage import Counts, Event
 
 ANSWERS = ("yes", "maybe", "no")
 

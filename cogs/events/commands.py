@@ -34,8 +34,8 @@ from cogs.events.common import (
     where_text,
 )
 from cogs.events.schedule import schedule_event
+from cogs.events.storage import Event
 from cogs.events.validate import Timing, check_place
-from storage.events import Event
 
 NO_FILTER = "-"  # in a page button's action id: "no filter given"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from bot.commands import Choice, Cog, Param, UserError
@@ -11,10 +12,12 @@ from bot.config import Campus, Config, Field, all_positive, between, cron, not_n
 from bot.context import Context, ServiceContext
 from bot.i18n import Lines, When, _
 from cogs.events.recurrence import next_occurrence
-from storage.events import Event, EventQueries
+from cogs.events.storage import Event, EventQueries
 
 # The cog is /event; its settings are the [events] table of config.toml.
-cog = Cog("event", _("Events"), prefix="ev", section="events", settings={
+MIGRATIONS = Path(__file__).with_name("migrations")  # its tables, numbered from 0001 (bot/commands.py Cog)
+ROLES = {"organiser": _("organisers"), "board": _("the board")}  # who may create and manage events
+cog = Cog("event", _("Events"), prefix="ev", section="events", migrations=MIGRATIONS, roles=ROLES, settings={
     "reminder_hours": Field("int_list", [24, 1], check=all_positive),  # reminders this long before the start
     "waitlist_offer_hours": Field("number", 12, check=positive),  # a freed place is held this long
     "digest_cron": Field("str", "0 9 * * mon", check=cron),  # when the weekly digest is posted

@@ -12,7 +12,7 @@ from bot.context import ServiceContext
 from bot.i18n import Lines, When, _
 from cogs.events.common import cog, queries, settings, where_text
 from cogs.events.recurrence import occurrences_between
-from storage.events import Event
+from cogs.events.storage import Event
 
 log = logging.getLogger(__name__)
 

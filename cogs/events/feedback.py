@@ -13,12 +13,12 @@ from typing import Annotated
 
 from bot.commands import Button, Param, Reply, UserError
 from bot.context import Context, ServiceContext
-from bot.i18n import Lines, Text, When, _
+from bot.i18n import Lines, Text, When, _, ngettext
 from bot.scheduler import Due
 from bot.timefmt import format_number
 from cogs.events.common import cog, get_event, queries, suggest_any
 from cogs.events.recurrence import duration, occurrences, occurrences_between
-from storage.events import Rated
+from cogs.events.storage import Rated
 
 RATINGS = range(1, 6)
 
@@ -84,9 +84,14 @@ async def comment(
     return Reply(_("Thank you: your comment on {title} was saved.", title=found.title), private=True)
 
 
+def _ratings(count: int) -> Text:
+    # TRANSLATORS: follows an average such as "4/5"; Finnish reads "4/5, 2 arviota".
+    return ngettext("from {count} rating", "from {count} ratings", count)
+
+
 def _rated_line(rated: Rated) -> Text:
-    return _("{title} (#{id}): {average}/5 from {count} ratings", title=rated.title, id=rated.event_id,
-             average=Average(rated.rating), count=rated.count)
+    return _("{title} (#{id}): {average}/5 {ratings}", title=rated.title, id=rated.event_id,
+             average=Average(rated.rating), ratings=_ratings(rated.count))
 
 
 @cog.command(_("Feedback on an event, or a summary over a period"), roles={"organiser", "board"})
@@ -101,7 +106,7 @@ async def feedback(
         rated = await q.feedback([found.id])
         if not rated:
             return Reply(_("No feedback on {title} yet.", title=found.title), private=True)
-        comments = [f"– {c}" for c in rated[0].comments] or [_("No comments.")]
+        comments: list[Text] = [f"– {c}" for c in rated[0].comments] or [_("No comments.")]
         return Reply(Lines(_rated_line(rated[0]), _("Comments:"), *comments),
                      title=_("Feedback: {title}", title=found.title), private=True)
     period = timedelta(days=days or 30)
@@ -114,9 +119,12 @@ async def feedback(
     total = sum(r.count for r in rated)
     overall = sum(r.rating * r.count for r in rated) / total
     lines: list[Text] = [_rated_line(r) for r in rated]
-    lines.append(_("All together: {average}/5 from {count} ratings on {events} events.",
-                   average=Average(overall), count=total, events=len(rated)))
-    comments = sum(len(r.comments) for r in rated)
-    if comments:
-        lines.append(_("{count} comments: /event feedback event:<id> shows them.", count=comments))
+    # TRANSLATORS: "on 2 events" after "from 5 ratings"; Finnish reads "5 arviota 2 tapahtumasta".
+    events = ngettext("on {count} event", "on {count} events", len(rated))
+    lines.append(_("All together: {average}/5 {ratings} {events}.", average=Average(overall),
+                   ratings=_ratings(total), events=events))
+    commented = sum(len(r.comments) for r in rated)
+    if commented:
+        lines.append(ngettext("{count} comment: /event feedback event:<id> shows it.",
+                              "{count} comments: /event feedback event:<id> shows them.", commented))
     return Reply(Lines(*lines), title=heading, private=True)

@@ -18,7 +18,7 @@ from bot.context import Context, ServiceContext
 from bot.i18n import _, render
 from cogs.events.common import cog, queries, where_text
 from cogs.events.recurrence import duration, occurrences
-from storage.events import Event
+from cogs.events.storage import Event
 
 FILE_NAME = "humako-events.ics"
 WHICH = [Choice("all", _("All upcoming events")), Choice("mine", _("Only those I'm going to"))]

@@ -35,8 +35,8 @@ from cogs.events.common import (
 from cogs.events.recurrence import duration
 from cogs.events.rsvp import fill_places
 from cogs.events.schedule import schedule_event
+from cogs.events.storage import INTERESTED, Event
 from cogs.events.validate import Timing, check_place
-from storage.events import INTERESTED, Event
 
 
 def _changes(ctx: Context, old: Event, new: Event) -> list[Text]:

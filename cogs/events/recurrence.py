@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.timeparse import local_to_utc
-from storage.events import Event
+from cogs.events.storage import Event
 
 DEFAULT_DURATION = timedelta(hours=2)  # for events without an end: reminders, feedback and "over"
 MAX_SERIES_DAYS = 366

@@ -16,7 +16,7 @@ from bot.i18n import Lines, When, _
 from bot.scheduler import Due
 from cogs.events.cards import ANSWERS
 from cogs.events.common import cog, open_event, queries, settings, upcoming_start
-from storage.events import HOLDS_PLACE, Event
+from cogs.events.storage import HOLDS_PLACE, Event
 
 
 def offer_key(event_id: int, person_id: int) -> str:

@@ -15,7 +15,7 @@ from bot.i18n import Lines, When, _, ngettext
 from bot.scheduler import Due, Planned
 from cogs.events.common import cog, queries, settings, where_text
 from cogs.events.recurrence import duration, occurrences
-from storage.events import Event
+from cogs.events.storage import Event
 
 
 async def schedule_event(ctx: ServiceContext, event: Event) -> None:

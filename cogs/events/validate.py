@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.commands import FieldError
-from bot.i18n import When, _
+from bot.i18n import When, _, ngettext
 from cogs.events.common import ONLINE
 from cogs.events.recurrence import MAX_SERIES_DAYS, series_end
 
@@ -33,7 +33,8 @@ class Timing:
     def check(self, now: datetime) -> None:
         """Everything that follows from the times, checked before anything is stored."""
         if self.start - now > timedelta(days=365 * MAX_YEARS_AHEAD):
-            raise FieldError(_("An event can start at most {years} years from now.", years=MAX_YEARS_AHEAD), "start")
+            raise FieldError(ngettext("An event can start at most {count} year from now.",
+                                      "An event can start at most {count} years from now.", MAX_YEARS_AHEAD), "start")
         if self.end is not None and self.end <= self.start:
             raise FieldError(_("The end ({end}) must be after the start ({start}).",
                               end=When(self.end), start=When(self.start)), "end")

@@ -6,6 +6,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from bot.commands import Choice, Cog, UserError
@@ -53,7 +54,11 @@ def _block_days(value: list[int]) -> str | None:
 
 
 # /feedback; its settings are the [feedback] table of config.toml (config.example.toml explains each key).
-cog = Cog("feedback", _("Anonymous feedback"), prefix="fb", needs_secret=True, settings={
+MIGRATIONS = Path(__file__).with_name("migrations")  # its tables, numbered from 0001
+# The board reads the statistics; the teams' roles come from config (each category names its own).
+ROLES = {"board": _("the board")}
+cog = Cog("feedback", _("Anonymous feedback"), prefix="fb", needs_secret=True, migrations=MIGRATIONS, roles=ROLES,
+          settings={
     "categories": Field("table_list", check=_categories),
     "delay_min_minutes": Field("int", 0, check=between(0, 120)),  # the team gets a message this much later ...
     "delay_max_minutes": Field("int", 15, check=between(0, 120)),  # ... at random, at most this much later

@@ -7,9 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 from bot.commands import Reply
-from bot.context import Context, ServiceContext
+from bot.context import ServiceContext
 from bot.conversations import Member
 from bot.i18n import _
+from bot.scheduler import Due
 from cogs.feedback.common import cog, hour_of, queries, settings
 
 
@@ -30,27 +31,39 @@ async def retention(ctx: ServiceContext) -> None:
 
 @cog.export_person
 async def export(ctx: ServiceContext, person_id: int) -> dict[str, Any]:
-    """The codes of the person's open cases, found by trying each route against the account they ask from,
-    and only in their own direct chat (elsewhere the answer could show someone else the codes)."""
-    if not isinstance(ctx, Context) or not ctx.chat.direct or ctx.person.id != person_id:
-        return {"open_cases": "listed only when you ask in your direct chat with me"}
-    mine = [code for code, handle in await queries(ctx).open_handles() if await ctx.owns_route(handle)]
-    return {"open_cases": mine}
+    """The codes of the person's open cases, found by opening every route against their accounts (nothing
+    stored says which are theirs). /mydata answers only in their direct chat, so nobody else sees them."""
+    mine = {case.code for case in await queries(ctx).of_handles(await ctx.routes_of(person_id))
+            if case.state != "handled"}
+    return {"open_cases": sorted(mine)}
 
 
 @cog.forget_person
 async def forget(ctx: ServiceContext, person_id: int) -> None:
-    """Their open cases are closed (the teams are told the sender left, the sender hears nothing more); the
-    routes go with the core's erase."""
+    """Their open cases are handled from now on and nothing of theirs waits; the teams are told by a task run
+    right after (closing a conversation waits for its note, which must not happen inside the erase's
+    transaction). The routes go with the core's erase."""
     rows = queries(ctx)
     for case in await rows.of_handles(await ctx.routes_of(person_id)):
         if case.state == "handled":
             continue
-        if case.conversation_id is not None:
-            await ctx.remove_from_conversation(case.conversation_id, Member.sealed(case.handle))
-            await ctx.post_to_conversation(case.conversation_id, Reply(
-                _("The sender of case {code} erased their data: the case is closed and answers no longer reach "
-                  "them.", code=case.code)))
-            await ctx.close_conversation(case.conversation_id)
         await rows.set_state(case.code, "handled")
         await rows.drop_pending(case.code)
+        if case.conversation_id is not None:
+            await ctx.remove_from_conversation(case.conversation_id, Member.sealed(case.handle))
+            await ctx.schedule(CLOSE, ctx.now(), key=f"fb:close:{case.code}", payload={"code": case.code},
+                               private=True)
+
+
+CLOSE = "feedback_close"
+
+
+@cog.task(CLOSE)
+async def close_forgotten(ctx: ServiceContext, due: Due) -> None:
+    case = await queries(ctx).get(str(due.payload.get("code", "")))
+    if case is None or case.conversation_id is None:
+        return
+    await ctx.post_to_conversation(case.conversation_id, Reply(
+        _("The sender of case {code} erased their data: the case is closed and answers no longer reach them.",
+          code=case.code)))
+    await ctx.close_conversation(case.conversation_id)

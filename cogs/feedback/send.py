@@ -29,7 +29,7 @@ from cogs.feedback.common import (
 )
 from cogs.feedback.storage import Case
 
-DELIVER = "deliver"
+DELIVER = "feedback_deliver"
 
 
 def anonymity(ctx: ServiceContext) -> Text:

@@ -32,7 +32,7 @@ async def stats(ctx: Context) -> Reply:
     if hours:
         lines.append(ngettext("Median time to a first answer: {hours} h ({count} case answered).",
                               "Median time to a first answer: {hours} h ({count} cases answered).", len(hours),
-                              hours=f"{median(hours):g}"))
+                              hours=format(median(hours), "g")))
     else:
         lines.append(_("No case has been answered yet."))
     return Reply(Lines(*lines), title=_("Feedback statistics"), private=True)

@@ -1,4 +1,4 @@
-"""Every query of the feedback cog (storage/migrations/0019_feedback.sql)."""
+"""Every query of the feedback cog (its tables: migrations/0001_feedback.sql)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Queries for events, RSVPs with their waiting list, and feedback (tables from 0005_events.sql).
+"""Queries for events, RSVPs with their waiting list, and feedback (tables from cogs/events/migrations/).
 
 The waiting-list rules that must hold under concurrent presses (capacity never exceeded, places offered in
 order) run inside one transaction each, here; the cog decides what to tell people about the outcome.
