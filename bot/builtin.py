@@ -28,6 +28,8 @@ async def help(ctx: Context, command: Annotated[str | None, Param(
         lines.append("")
         lines.append(f"{render(feature.description, ctx.language)}")
         lines += [f"/{spec.full_name} — {render(spec.description, ctx.language)}" for spec in mine]
+        if feature.about is not None:
+            lines.append(feature.about)
     lines.append("")
     lines.append(_("/help COMMAND shows a command's fields, for example /help event create."))
     return Reply(Lines(*lines), private=True)  # type: ignore[arg-type]
@@ -95,5 +97,6 @@ async def start(ctx: Context,
         found = ctx.deep_link(prefix)
         if found is not None:
             return await found(rest)
-    return Reply(_("Hi {name}! I am the bot of {community}. /help shows what I can do.",
-                   name=ctx.person.display_name, community=ctx.config.community.name))
+    notes = [c.about for c in ctx.cogs if c.about is not None] if ctx.chat.direct else []
+    return Reply(Lines(_("Hi {name}! I am the bot of {community}. /help shows what I can do.",
+                         name=ctx.person.display_name, community=ctx.config.community.name), *notes))

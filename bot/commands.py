@@ -443,6 +443,8 @@ class Cog:
         self.mergers: list[Callable[..., Awaitable[None]]] = []
         self.startup: list[Callable[..., Awaitable[None]]] = []
         self.conversation_handlers: dict[str, Callable[..., Awaitable[Any]]] = {}
+        # A line /help shows under the cog's commands and the /start greeting shows too (who to turn to).
+        self.about: Text | None = None
 
     def command(
         self,

@@ -113,6 +113,11 @@ class ServiceContext:
         False when the route is gone (dropped, or the person used /forgetme). Its buttons are shared ones."""
         return await self.app.sealed.deliver(handle, reply)
 
+    async def routes_of(self, person_id: int) -> list[str]:
+        """The sealed handles leading to any account of this person. It opens every route: for rare things
+        (/forgetme closing their anonymous cases), never per message."""
+        return await self.app.sealed.of_accounts(await self.app.people.accounts(person_id))
+
     async def drop_sealed(self, handle: str) -> None:
         """The sealed route is no longer needed (the case is closed): it goes, with anything queued for it."""
         await self.app.sealed.drop(handle)
@@ -143,9 +148,17 @@ class ServiceContext:
                                                  first=self.app.core.seal(first, None) if first else None,
                                                  first_from=first_from)
 
-    async def post_to_conversation(self, conversation_id: int, reply: Reply, *, label: Text | None = None) -> None:
-        """A message from the cog to every member (`label`: shown as its sender, e.g. the team's name)."""
-        await self.app.conversations.post(conversation_id, self.app.core.seal(reply, None), label=label)
+    async def post_to_conversation(self, conversation_id: int, reply: Reply, *, label: Text | None = None,
+                                   as_member: Member | None = None) -> None:
+        """A message from the cog to every member (`label`: shown as its sender, e.g. the team's name). With
+        `as_member` it is that member's words, relayed later by the cog (anonymous feedback's delayed answers):
+        labelled as theirs and not sent back to them."""
+        await self.app.conversations.post(conversation_id, self.app.core.seal(reply, None), label=label,
+                                          as_member=as_member)
+
+    async def delete_conversation(self, conversation_id: int) -> None:
+        """The conversation's rows go (a retention rule); nobody is told. Close it first to lock its rooms."""
+        await self.app.conversations.delete(conversation_id)
 
     async def add_to_conversation(self, conversation_id: int, member: Member, *, welcome: Reply | None = None) -> None:
         await self.app.conversations.add(conversation_id, member, welcome=welcome)
@@ -170,11 +183,13 @@ class ServiceContext:
         await self.app.live.changed(kind, ref_id)
 
     async def schedule(self, task: str, at: datetime, *, key: str, payload: dict[str, Any] | None = None,
-                       person_id: int | None = None) -> None:
+                       person_id: int | None = None, private: bool = False) -> None:
         """A row first, then a wake-up: the task runs once at `at`, also across restarts. The key must be in the
-        task's cog's namespace (`<cog.keys>:...`, e.g. `ev:42:offer:7:`)."""
+        task's cog's namespace (`<cog.keys>:...`, e.g. `ev:42:offer:7:`). `private`: the row does not record when
+        it was made (an anonymous sender's delayed message must not tell when it was sent), only when it is due."""
         self._check_key(task, key)
-        await self.app.scheduler.schedule(task, at, key=key, payload=payload or {}, person_id=person_id)
+        await self.app.scheduler.schedule(task, at, key=key, payload=payload or {}, person_id=person_id,
+                                          private=private)
 
     async def schedule_many(self, planned: Iterable[Planned]) -> None:
         """Many rows in one transaction (a recurring event's reminders), then one wake-up."""

@@ -220,14 +220,18 @@ class Conversations:
             sender = next((m for m in conversation.members if first_from.same(m)), None)
             if sender is None:
                 raise ValueError("first_from must be one of the members")
-            author = ""
-            if sender.kind == PERSON and sender.person_id is not None:
-                person = await self.app.people.get(sender.person_id)
-                author = person.display_name if person else ""
-            await self._deliver(conversation, first, self._label(sender, author), sender=sender, origin=None)
+            await self._deliver(conversation, first, self._label(sender, await self._author(sender)), sender=sender,
+                                origin=None)
         elif first is not None:
             await self.post(conversation_id, first)
         return conversation_id
+
+    async def _author(self, member: MemberRow | None) -> str:
+        """A person member's display name (what their words are labelled with unless they have a label)."""
+        if member is None or member.kind != PERSON or member.person_id is None:
+            return ""
+        person = await self.app.people.get(member.person_id)
+        return person.display_name if person else ""
 
     async def _new_member(self, member: Member, rooms: Mapping[str, str]) -> NewMember:
         labels = per_language(member.label) if member.label is not None else None
@@ -238,11 +242,24 @@ class Conversations:
         room = next((p for p in rooms if self.app.frontends[p].room_kind == "thread" and p in accounts), None)
         return NewMember(PERSON, person_id, None, labels, room)
 
-    async def post(self, conversation_id: int, reply: Reply, *, label: Text | None = None) -> None:
-        """A message from the cog (no member wrote it) to every member."""
+    async def post(self, conversation_id: int, reply: Reply, *, label: Text | None = None,
+                   as_member: Member | None = None) -> None:
+        """A message from the cog (no member wrote it) to every member; with `as_member`, that member's words
+        (labelled as theirs, not sent back to them), as `first_from` does for the opening message."""
         conversation = await self._get(conversation_id)
-        if conversation is not None:
-            await self._deliver(conversation, reply, label, sender=None, origin=None)
+        if conversation is None:
+            return
+        sender = next((m for m in conversation.members if as_member.same(m)), None) if as_member else None
+        if as_member is not None and sender is None:
+            raise ValueError("as_member must be one of the members")
+        await self._deliver(conversation, reply, label or self._label(sender, await self._author(sender)),
+                            sender=sender, origin=None)
+
+    async def delete(self, conversation_id: int) -> None:
+        """Gone for good (a retention rule): its rows and undelivered messages. Members are not told; the
+        platforms' rooms keep what they show (close it first to archive and lock them)."""
+        await self.rows.delete(conversation_id)
+        self._rooms = {key: cid for key, cid in self._rooms.items() if cid != conversation_id}
 
     async def add(self, conversation_id: int, member: Member, *, welcome: Reply | None = None) -> None:
         """A new member; told so (with `welcome` if given) wherever they get the conversation."""

@@ -62,6 +62,7 @@ class Planned:
     key: str
     payload: dict[str, Any]
     person_id: int | None = None
+    private: bool = False  # created_at is stored as the due time: the row does not tell when it was made
 
 
 @dataclass
@@ -89,9 +90,9 @@ class Scheduler:
     # ---------------------------------------------------------------------------------------- rows
 
     async def schedule(self, task: str, at: datetime, *, key: str, payload: dict[str, Any],
-                       person_id: int | None = None) -> None:
+                       person_id: int | None = None, private: bool = False) -> None:
         """One pending row per key: scheduling a key again moves it (an edited event's reminder)."""
-        await self.schedule_many([Planned(task, at, key, payload, person_id)])
+        await self.schedule_many([Planned(task, at, key, payload, person_id, private)])
 
     async def schedule_many(self, planned: Iterable[Planned]) -> int:
         """Insert many rows in one transaction, then arm once."""
@@ -107,7 +108,8 @@ class Scheduler:
             await db.executemany(
                 "INSERT INTO scheduled (task, key, due_at, payload, person_id, status, created_at)"
                 " VALUES (?, ?, ?, ?, ?, 'pending', ?)",
-                [(i.task, i.key, iso(i.at), json.dumps(i.payload), i.person_id, created) for i in items],
+                [(i.task, i.key, iso(i.at), json.dumps(i.payload), i.person_id, iso(i.at) if i.private else created)
+                 for i in items],
             )
         await self._arm()
         return len(items)

@@ -128,6 +128,13 @@ class ConversationQueries:
             await self.remove_member(member_id)
             return await self._add(conversation_id, member)
 
+    async def delete(self, conversation_id: int) -> None:
+        """The conversation and everything of it (members, rooms, relays: by cascade), and its queued messages."""
+        async with self.db.transaction():
+            await self.db.execute("DELETE FROM outbox WHERE shows_kind = 'conversation' AND shows_id = ?"
+                                  " AND status = 'pending'", (conversation_id,))
+            await self.db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+
     async def set_status(self, conversation_id: int, status: str) -> None:
         # The relays stay: a reply to a closed conversation's message is told so, not sent to another one.
         await self.db.execute("UPDATE conversations SET status = ? WHERE id = ?", (status, conversation_id))

@@ -176,7 +176,8 @@ def test_wrong_values(tmp_path: Path, cogs: Path, old: str, new: str, expected: 
             ORGANISER_TABLE,
             "[roles.organizer]",
             "roles.organizer: unknown role (known: student, organiser, board, tutor, advocacy, harassment, mentor, "
-            "aktori, mentor_coordinator) (did you mean 'organiser'?); a role no cog declares needs name_fi or name_en",
+            "section_international, aktori, mentor_coordinator) (did you mean 'organiser'?); a role no cog declares "
+            "needs name_fi or name_en",
         ),
         (
             'cogs = ["ping", "events"]',
