@@ -112,12 +112,15 @@ class Bounds:
     low: float
     high: float
     max_items: int | None = None  # for lists
+    min_items: int = 0
 
     def __call__(self, value: Any) -> str | None:
         if not isinstance(value, list):
             return None if self.low <= value <= self.high else f"must be between {self.range}, not {value!r}"
         if self.max_items is not None and len(value) > self.max_items:
             return f"must have at most {self.max_items} entries"
+        if len(value) < self.min_items:
+            return f"must have at least {self.min_items} entries"
         bad = [v for v in value if not self.low <= v <= self.high]
         return f"must contain only numbers between {self.range}, not {bad[0]!r}" if bad else None
 
@@ -126,9 +129,9 @@ class Bounds:
         return f"{_shown(self.low)} and {_shown(self.high)}"
 
 
-def between(low: float, high: float, *, max_items: int | None = None) -> Bounds:
+def between(low: float, high: float, *, max_items: int | None = None, min_items: int = 0) -> Bounds:
     """Field(check=between(low, high)): the bounds of a number, or of every number in a list."""
-    return Bounds(low, high, max_items)
+    return Bounds(low, high, max_items, min_items)
 
 
 @dataclass(frozen=True)

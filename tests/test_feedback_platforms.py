@@ -20,9 +20,9 @@ from bot.app import Application
 from bot.clock import Clock
 from bot.frontends.discord import DiscordFrontend
 from bot.frontends.telegram import TelegramFrontend
-from bot.logs import NOISY, configure_logging
 from bot.sealed import Sealer
 from bot.signing import payload_of
+from tests.debug_logs import bot_debug_logging
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.telegram_api import FakeTelegram, StoredMessage, TgUser
 from tests.feedback_helpers import KEY, code_in, feedback_config
@@ -216,15 +216,9 @@ async def test_a_discord_sender_and_a_telegram_team_in_a_forum_topic(rig: Rig) -
 
 
 @pytest.fixture
-def debug_logging() -> Iterator[None]:
-    """The bot's own logging set-up at its most verbose (`humako-bot run -v`), undone afterwards."""
-    levels = {name: logging.getLogger(name).level for name in NOISY}
-    configure_logging(logging.DEBUG, (KEY,))
-    try:
+def debug_logging(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    with bot_debug_logging(caplog, KEY):
         yield
-    finally:
-        for name, level in levels.items():
-            logging.getLogger(name).setLevel(level)
 
 
 def cells(path: str) -> list[tuple[str, str, Any]]:

@@ -20,10 +20,10 @@ from bot.commands import Reply
 from bot.config import Config
 from bot.context import Account, ServiceContext
 from bot.frontends.base import RetryLater
-from bot.logs import THIRD_PARTY, configure_logging
 from bot.sealed import SEALED, StartRefused
 from storage.db import Database
 from tests.cogs.sealed_demo import demo_cog
+from tests.debug_logs import bot_debug_logging
 from tests.fakes.telegram_api import FakeTelegram, TgUser
 from tests.harness import ROOT, TEST_NOW, ConsoleBot, texts
 from tests.harness import test_config as make_config
@@ -134,16 +134,8 @@ async def test_the_keyed_sender_hash_follows_a_person_across_linked_accounts(ano
 
 @pytest.fixture
 def debug_logging(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """The bot's own logging set-up at its most verbose (`humako-bot run -v`), undone afterwards."""
-    caplog.set_level(logging.DEBUG)  # first, so that caplog restores the root logger's original level at the end
-    levels = {name: logging.getLogger(name).level for name in ("", *THIRD_PARTY)}
-    handler = configure_logging(logging.DEBUG, (KEY,))
-    try:
+    with bot_debug_logging(caplog, KEY):
         yield
-    finally:
-        logging.getLogger().removeHandler(handler)
-        for name, level in levels.items():
-            logging.getLogger(name).setLevel(level)
 
 
 async def test_a_telegram_sender_is_answered_in_their_own_chat(tmp_path: Path, caplog: pytest.LogCaptureFixture,

@@ -237,7 +237,7 @@ async def test_roles_from_team_chat_membership(tg: TelegramBot) -> None:
     board, student = fake.user(1008, "Hanna"), fake.user(1009, "Sami")
     fake.set_member(BOARD_CHAT, board.id, "administrator")
     await say(tg, student, "/broadcast Hello")
-    assert "Vain hallitus" in (fake.last_bot_message(student.id).text or "")
+    assert "on vain näille: hallitus" in (fake.last_bot_message(student.id).text or "")
     checks = [c for c in fake.calls_of("getChatMember") if c.params["user_id"] == board.id]
     assert not checks
     await say(tg, board, "/broadcast Vuosikokous <pe> & tervetuloa")

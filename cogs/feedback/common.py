@@ -47,12 +47,6 @@ def _categories(value: list[dict[str, Any]]) -> str | None:
     return None
 
 
-def _block_days(value: list[int]) -> str | None:
-    if not 1 <= len(value) <= 5 or not all(1 <= days <= 365 for days in value):
-        return "must be 1-5 numbers of days, each between 1 and 365"
-    return None
-
-
 # /feedback; its settings are the [feedback] table of config.toml (config.example.toml explains each key).
 MIGRATIONS = Path(__file__).with_name("migrations")  # its tables, numbered from 0001
 # The board reads the statistics; the teams' roles come from config (each category names its own).
@@ -65,7 +59,8 @@ cog = Cog("feedback", _("Anonymous feedback"), prefix="fb", needs_secret=True, m
     "rate": Field("int", 3, check=between(1, 100)),  # new cases per sender ...
     "rate_hours": Field("int", 24, check=between(1, 720)),  # ... within this many hours
     "retention_days": Field("int", 365, check=between(1, 3650)),  # a case is deleted this long after its last message
-    "block_days": Field("int_list", [1, 7, 30], check=_block_days),  # the choices a team has when blocking
+    # the choices a team has when blocking
+    "block_days": Field("int_list", [1, 7, 30], check=between(1, 365, min_items=1, max_items=5)),
     "page_size": Field("int", 5, check=between(1, 10)),  # cases per page of /feedback cases
     "retention_cron": Field("str", "30 3 * * *"),  # when old cases are deleted
 })
