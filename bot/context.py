@@ -48,10 +48,17 @@ class Account:
 
 
 class ServiceContext:
-    """What scheduled jobs and tasks get: the community's services, no person acting."""
+    """What scheduled jobs and tasks get: the community's services, no person acting.
 
-    def __init__(self, app: Application) -> None:
+    A scheduled row or a cron fire gets a context with a `run` key: a task may be run again after a crash or
+    a stop, so every message it queues is keyed by (run, recipient, how many to them so far in this run),
+    and the second run queues only what the first did not. A task that fans out needs nothing of its own.
+    """
+
+    def __init__(self, app: Application, *, run: str | None = None) -> None:
         self.app = app
+        self.run = run
+        self._sent_to: dict[str, int] = {}
 
     @property
     def db(self) -> Database:
@@ -70,7 +77,15 @@ class ServiceContext:
     async def notify(self, person_id: int, reply: Reply, *, urgent: bool = True,
                      shows: tuple[str, int] | None = None) -> None:
         """A message to one person, on their preferred platform, through the outbox."""
-        await self.app.outbox.to_person(person_id, reply, urgent=urgent, shows=shows)
+        await self.app.outbox.to_person(person_id, reply, urgent=urgent, shows=shows,
+                                        dedupe=self._dedupe(f"p{person_id}"))
+
+    async def notify_many(self, person_ids: Iterable[int], reply: Reply, *, urgent: bool = True,
+                          shows: tuple[str, int] | None = None) -> int:
+        """The same message to many people (a reminder to everyone going), queued in batches; in a scheduled
+        task resumable: run again after a crash, it skips those already queued. Returns how many were new."""
+        keyed = [(person_id, self._dedupe(f"p{person_id}")) for person_id in person_ids]
+        return await self.app.outbox.to_people(keyed, reply, urgent=urgent, shows=shows)
 
     async def post(self, destination: str, reply: Reply | None = None, *,
                    shows: tuple[str, int] | None = None) -> None:
@@ -79,7 +94,15 @@ class ServiceContext:
         With `shows=("event", 42)` the message is the cog's view of that thing: the core remembers each copy
         and keeps it current when the cog calls `changed`.
         """
-        await self.app.outbox.to_destination(destination, reply, shows=shows)
+        await self.app.outbox.to_destination(destination, reply, shows=shows,
+                                             dedupe=self._dedupe(f"d:{destination}"))
+
+    def _dedupe(self, recipient: str) -> str | None:
+        """The key of this run's next message to `recipient` (None outside a scheduled run)."""
+        if self.run is None:
+            return None
+        count = self._sent_to[recipient] = self._sent_to.get(recipient, 0) + 1
+        return f"{self.run}/{recipient}/{count}"
 
     async def open_thread(self, destination: str, title: Text, people: list[int], reply: Reply) -> int:
         """A private conversation for a few people (a student and their tutor) under a named destination, with

@@ -37,20 +37,39 @@ def _row(row: Any) -> OutboxRow:
                      row["target_id"], row["language"], json.loads(row["body"]), shows, row["attempts"])
 
 
+# A row whose dedupe key exists already is skipped (the unique index of 0008_fanout.sql).
+_INSERT = (
+    "INSERT INTO outbox (created_at, person_id, destination, platform, target_kind, target_id, language, body,"
+    " shows_kind, shows_id, urgent, status, next_attempt_at, dedupe)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING"
+)
+
+
+def _values(now: datetime, person_id: int | None, destination: str | None, platform: str, target_kind: str,
+            target_id: str, language: str, body: dict[str, Any], shows: tuple[str, int] | None, urgent: bool,
+            not_before: datetime | None = None, dedupe: str | None = None) -> tuple[Any, ...]:
+    return (iso(now), person_id, destination, platform, target_kind, target_id, language, json.dumps(body),
+            shows[0] if shows else None, shows[1] if shows else None, int(urgent), iso(not_before or now), dedupe)
+
+
 class OutboxQueries:
     def __init__(self, db: Database) -> None:
         self.db = db
 
     async def add(self, *, now: datetime, person_id: int | None, destination: str | None, platform: str,
                   target_kind: str, target_id: str, language: str, body: dict[str, Any],
-                  shows: tuple[str, int] | None, urgent: bool, not_before: datetime | None = None) -> int:
-        return await self.db.execute(
-            "INSERT INTO outbox (created_at, person_id, destination, platform, target_kind, target_id,"
-            " language, body, shows_kind, shows_id, urgent, status, next_attempt_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
-            (iso(now), person_id, destination, platform, target_kind, target_id, language, json.dumps(body),
-             shows[0] if shows else None, shows[1] if shows else None, int(urgent), iso(not_before or now)),
-        )
+                  shows: tuple[str, int] | None, urgent: bool, not_before: datetime | None = None,
+                  dedupe: str | None = None) -> int:
+        """A new row's id; 0 when `dedupe` was queued before (a scheduled task run again)."""
+        return await self.db.execute(_INSERT, _values(
+            now, person_id, destination, platform, target_kind, target_id, language, body, shows, urgent,
+            not_before, dedupe))
+
+    async def add_many(self, rows: list[dict[str, Any]]) -> int:
+        """Rows (the keyword arguments of `add`) in one transaction; returns how many were new."""
+        if not rows:
+            return 0
+        return await self.db.executemany(_INSERT, [_values(**row) for row in rows])
 
     async def due(self, now: datetime, platforms: list[str], limit: int = 100) -> list[OutboxRow]:
         if not platforms:
