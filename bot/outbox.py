@@ -160,8 +160,9 @@ class Outbox:
         with contextlib.suppress(TimeoutError, asyncio.CancelledError):
             await asyncio.wait_for(asyncio.shield(worker), wait)
         if not worker.done():
-            log.warning("outbox: %s sends still under way after %s s; they are retried on the next start",
-                        len(self._in_flight), wait)
+            if self._in_flight:
+                log.warning("outbox: %s sends still under way after %s s; they are retried on the next start",
+                            len(self._in_flight), wait)
             worker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await worker
