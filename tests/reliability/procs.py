@@ -36,9 +36,10 @@ def write_config(directory: Path, base_url: str, **outbox: object) -> Path:
     return path
 
 
-async def seed(data_dir: Path, members: int) -> int:
-    """`members` people on Telegram going to an event that starts in an hour, and its 1-hour reminder due
-    now: one scheduled row that fans out to all of them. Returns the event id."""
+async def seed(data_dir: Path, members: int, hours: tuple[int, ...] = (1,)) -> int:
+    """`members` people on Telegram going to an event that starts in an hour, and its reminders (`hours`
+    before) due now, in that order: each one scheduled row that fans out to all of them. Returns the event
+    id."""
     now = datetime.now(UTC)
     db = await Database.open(data_dir / "humako.sqlite3")
     try:
@@ -53,11 +54,13 @@ async def seed(data_dir: Path, members: int) -> int:
             timezone="Europe/Helsinki", series_end_at=start + timedelta(hours=2), organiser_id=ids[0], now=now)
         for person_id in ids:
             await events.answer(event_id, person_id, "yes", None, now)
-        await db.execute(
-            "INSERT INTO scheduled (task, key, due_at, payload, status, created_at)"
-            " VALUES ('ev_reminder', ?, ?, ?, 'pending', ?)",
-            (f"ev:{event_id}:rem:1:0", iso(now), json.dumps({"event": event_id, "occurrence": 0, "hours": 1}),
-             iso(now)))
+        for order, hour in enumerate(hours):
+            due = now - timedelta(seconds=len(hours) - order)
+            await db.execute(
+                "INSERT INTO scheduled (task, key, due_at, payload, status, created_at)"
+                " VALUES ('ev_reminder', ?, ?, ?, 'pending', ?)",
+                (f"ev:{event_id}:rem:{hour}:0", iso(due),
+                 json.dumps({"event": event_id, "occurrence": 0, "hours": hour}), iso(now)))
     finally:
         await db.close()
     return event_id
@@ -157,12 +160,13 @@ async def wait_until(condition: object, guard: float = 120.0, step: float = 0.00
         await asyncio.sleep(step)
 
 
-async def finish(config: Path, data_dir: Path, fake: FakeTelegram, members: int) -> BotProcess:
+async def finish(config: Path, data_dir: Path, fake: FakeTelegram, members: int, guard: float = 120.0
+                 ) -> BotProcess:
     """Restart the bot, let it deliver everything, stop it with SIGTERM (exit 0)."""
     bot = BotProcess(config, data_dir)
     await bot.start()
     observer = Observer(data_dir)
-    await wait_until(lambda: all(received(fake, members).values()) and _settled(observer))
+    await wait_until(lambda: all(received(fake, members).values()) and _settled(observer), guard)
     bot.signal(signal.SIGTERM)
     assert await bot.exit_code() == 0, bot.log()
     return bot
