@@ -11,6 +11,8 @@ from pathlib import Path
 from bot.config import ConfigError, default_config_path, load_config
 from bot.logs import configure_logging
 
+log = logging.getLogger("bot")
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="humako-bot", description="HUMAKO's community bot.")
@@ -49,13 +51,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{config_path}: OK (frontends: {', '.join(config.enabled_frontends)})")
         return 0
     data = getattr(args, "data", Path("data"))
-    if command == "console":
-        from bot.frontends.console import run_console
+    from bot.app import StartupError
 
-        return asyncio.run(run_console(config, data, getattr(args, "script", None)))
-    from bot.run import run_bot
+    try:
+        if command == "console":
+            from bot.frontends.console import run_console
 
-    return asyncio.run(run_bot(config, data))
+            return asyncio.run(run_console(config, data, getattr(args, "script", None)))
+        from bot.run import run_bot
+
+        return asyncio.run(run_bot(config, data))
+    except StartupError as error:
+        # One line naming the cause, and a non-zero exit a supervisor acts on; the traceback only with -v.
+        log.critical("cannot start: %s", error, exc_info=verbose)
+        return 1
 
 
 if __name__ == "__main__":

@@ -191,7 +191,7 @@ class Outbox:
                 await asyncio.sleep(1.0)
 
     async def _sleep_until_next(self) -> None:
-        nxt = await self.rows.next_attempt(list(self.app.frontends))
+        nxt = await self.rows.next_attempt(list(self.app.frontends), self.app.clock.now())
         timeout = None
         if nxt is not None:
             # The bot's clock may be moved or frozen (console, tests): sleep until it shows that moment.

@@ -52,6 +52,15 @@ def _values(now: datetime, person_id: int | None, destination: str | None, platf
             shows[0] if shows else None, shows[1] if shows else None, int(urgent), iso(not_before or now), dedupe)
 
 
+# A row waits behind an earlier pending row to the same chat that is due or was tried already (a row held
+# back by the reader's quiet hours does not hold up an urgent one).
+_NOT_BEHIND = (
+    "NOT EXISTS (SELECT 1 FROM outbox e WHERE e.status = 'pending' AND e.platform = o.platform"
+    " AND e.target_kind = o.target_kind AND e.target_id = o.target_id AND e.id < o.id"
+    " AND (e.attempts > 0 OR e.next_attempt_at <= ?))"
+)
+
+
 class OutboxQueries:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -72,23 +81,26 @@ class OutboxQueries:
         return await self.db.executemany(_INSERT, [_values(**row) for row in rows])
 
     async def due(self, now: datetime, platforms: list[str], limit: int = 100) -> list[OutboxRow]:
+        """Rows to send now, at most one per recipient: a later row waits while an earlier one to the same
+        chat is due or being retried, so each recipient gets their messages in order, also after errors."""
         if not platforms:
             return []
         marks = ", ".join("?" for _ in platforms)
         rows = await self.db.fetchall(
-            f"SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND platform IN ({marks})"
-            " ORDER BY next_attempt_at, id LIMIT ?",
-            (iso(now), *platforms, limit),
+            f"SELECT * FROM outbox o WHERE status = 'pending' AND next_attempt_at <= ? AND platform IN ({marks})"
+            f" AND {_NOT_BEHIND} ORDER BY next_attempt_at, id LIMIT ?",
+            (iso(now), *platforms, iso(now), limit),
         )
         return [_row(r) for r in rows]
 
-    async def next_attempt(self, platforms: list[str]) -> str | None:
+    async def next_attempt(self, platforms: list[str], now: datetime) -> str | None:
         if not platforms:
             return None
         marks = ", ".join("?" for _ in platforms)
         return await self.db.fetchval(
-            f"SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending' AND platform IN ({marks})",
-            tuple(platforms),
+            f"SELECT MIN(next_attempt_at) FROM outbox o WHERE status = 'pending' AND platform IN ({marks})"
+            f" AND {_NOT_BEHIND}",
+            (*platforms, iso(now)),
         )
 
     async def mark_sent(self, row_id: int, now: datetime, message_id: str) -> None:

@@ -1,7 +1,8 @@
 """A scheduled task cut short (the process dies, or a stop does not wait for it) is run again on the next
 start, and every message it queues is keyed by (task run, recipient): the fan-out continues where it stopped
 and nobody gets a message twice. Event reminders, feedback requests, the weekly digest and personal
-reminders all go through it. (The same with real processes and SIGKILL: tests/reliability/.)"""
+reminders all go through it. (The same with real processes and SIGKILL: tests/reliability/.) And one
+person's messages arrive in the order they were queued, also when the first one has to be retried."""
 
 from __future__ import annotations
 
@@ -17,10 +18,12 @@ import pytest
 import bot.outbox
 import bot.scheduler
 import cogs.events.digest
+from bot.commands import Reply
+from bot.context import ServiceContext
 from bot.scheduler import Scheduler
 from storage.outbox import OutboxQueries
-from tests.harness import ConsoleBot
-from tests.personal_helpers import rows
+from tests.harness import TEST_NOW, ConsoleBot
+from tests.personal_helpers import rows, start_with_telegram
 from tests.test_events import card, create, going
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -202,3 +205,18 @@ async def test_a_repeating_reminder_cut_short_is_sent_once_and_keeps_its_next_oc
     assert [datetime.fromisoformat(r["due_at"]).astimezone(HELSINKI).strftime("%d.%m. %H:%M")
             for r in pending] == ["28.11. 09:00"]
     await second.stop()
+
+
+async def test_one_persons_messages_keep_their_order_when_the_first_is_retried(tmp_path: Path) -> None:
+    telegram_bot, telegram = await start_with_telegram(tmp_path, TEST_NOW, fail=[TimeoutError()])
+    tiina = await telegram_bot.app.people.get_or_create("telegram", "777", "Tiina")
+    ville = await telegram_bot.app.people.get_or_create("telegram", "888", "Ville")
+    ctx = ServiceContext(telegram_bot.app)
+    await ctx.notify(tiina.id, Reply("Eka"))  # its first attempt times out
+    await ctx.notify(tiina.id, Reply("Toka"))
+    await ctx.notify(ville.id, Reply("Villelle"))
+    await telegram_bot.app.settle()
+    assert telegram.sent == [("888", "Villelle")]  # the others are not held up; Tiina's second waits
+    await telegram_bot.wait("3s")  # the first backoff: 2 s
+    assert telegram.sent == [("888", "Villelle"), ("777", "Eka"), ("777", "Toka")]
+    await telegram_bot.stop()
