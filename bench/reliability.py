@@ -14,7 +14,7 @@ that fans out to all N (queued in batches of 200), then sent at Telegram's 30 me
 kill may send twice.
 
     .venv/bin/python bench/reliability.py [--members 2000] [--error-share 0.5] [--error-seconds 60]
-                                          [--skip-kills] [--skip-errors]
+                                          [--error-code 500|429] [--skip-kills] [--skip-errors]
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ async def one_run(members: int, sig: signal.Signals, kind: str, at: int) -> dict
             "duplicates_were_in_flight": set(duplicated) <= in_flight}
 
 
-async def errors_run(members: int, share: float, seconds: float) -> dict[str, object]:
+async def errors_run(members: int, share: float, seconds: float, code: int) -> dict[str, object]:
     rng = random.Random(18)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -92,7 +92,8 @@ async def errors_run(members: int, share: float, seconds: float) -> dict[str, ob
         await seed(data, members, hours=(24, 1))
         async with FakeTelegram() as fake:
             failing = {"on": True}
-            fake.fail_next("sendMessage", 500, "Internal Server Error: restart", times=10**9,
+            description = "Too Many Requests: retry after 1" if code == 429 else "Internal Server Error: restart"
+            fake.fail_next("sendMessage", code, description, retry_after=1 if code == 429 else None, times=10**9,
                            predicate=lambda call: failing["on"] and rng.random() < share)
             config = write_config(root, fake.bot_api_url)
             bot = BotProcess(config, data)
@@ -106,7 +107,7 @@ async def errors_run(members: int, share: float, seconds: float) -> dict[str, ob
             failed = observer.value("SELECT COUNT(*) FROM outbox WHERE status = 'failed'")
             bot.signal(signal.SIGTERM)
             await bot.exit_code(guard=60)
-            errors = sum(1 for c in fake.calls_of("sendMessage") if c.error_code == 500)
+            errors = sum(1 for c in fake.calls_of("sendMessage") if c.error_code == code)
             out_of_order = 0
             complete = 0
             for user in range(FIRST_USER, FIRST_USER + members):
@@ -115,9 +116,9 @@ async def errors_run(members: int, share: float, seconds: float) -> dict[str, ob
                     complete += 1
                     out_of_order += "24 tunnin" not in texts[0]
             counts = received(fake, members)
-    return {"share": share, "seconds": seconds, "messages": 2 * members, "delivered": sum(counts.values()),
-            "members_with_both": complete, "given_up": failed, "duplicated": sum(max(0, n - 2) for n in
-                                                                                 counts.values()),
+    return {"code": code, "share": share, "seconds": seconds, "messages": 2 * members,
+            "delivered": sum(counts.values()), "members_with_both": complete, "given_up": failed,
+            "duplicated": sum(max(0, n - 2) for n in counts.values()),
             "out_of_order": out_of_order, "errors_answered": errors, "drain_after_recovery_s": drained}
 
 
@@ -128,6 +129,7 @@ async def main() -> None:
     parser.add_argument("--error-seconds", type=float, default=60.0)
     parser.add_argument("--skip-errors", action="store_true")
     parser.add_argument("--skip-kills", action="store_true")
+    parser.add_argument("--error-code", type=int, choices=(500, 429), default=500)
     args = parser.parse_args()
     n = args.members
     print(f"python {platform.python_version()}, {platform.machine()}, members {n}, "
@@ -146,8 +148,8 @@ async def main() -> None:
               f"{r['received_at_stop']} | {r['in_flight']} | {r['lost']} | {r['duplicated']} | "
               f"{r['duplicates_were_in_flight']} |", flush=True)
     if not args.skip_errors:
-        r = await errors_run(n, args.error_share, args.error_seconds)
-        print(f"\nplatform errors: {r['share']:.0%} of sendMessage answered 500 for {r['seconds']:g} s "
+        r = await errors_run(n, args.error_share, args.error_seconds, args.error_code)
+        print(f"\nplatform errors: {r['share']:.0%} of sendMessage answered {r['code']} for {r['seconds']:g} s "
               f"({r['errors_answered']} errors), then recovered")
         print(f"  messages {r['messages']}, delivered {r['delivered']}, members with both "
               f"{r['members_with_both']}/{n}, given up {r['given_up']}, duplicated {r['duplicated']}, "
