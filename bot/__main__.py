@@ -24,6 +24,7 @@ HUMAKO_SECRET_KEY. To change the secret:
   4. start the bot with only the new HUMAKO_SECRET_KEY and unset {OLD_KEY_ENV}.
 A new secret also changes the keyed sender hashes (blocks and rate limits keyed on them lapse) and the
 button signatures (buttons posted before stop working)."""
+log = logging.getLogger("bot")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -80,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"{data / 'humako.sqlite3'} backed up to {args.path} ({size / 1e6:.1f} MB)")
         return 0
+    from bot.app import StartupError
     from bot.sealed import StartRefused
 
     try:
@@ -95,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     except StartRefused as refused:
         print(f"humako-bot: {refused}", file=sys.stderr)
         return 2
+    except StartupError as error:
+        # One line naming the cause, and a non-zero exit a supervisor acts on; the traceback only with -v.
+        log.critical("cannot start: %s", error, exc_info=verbose)
+        return 1
 
 
 def _rotate_key(config: Config, data: Path) -> int:

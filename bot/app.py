@@ -8,6 +8,7 @@ import contextlib
 import importlib
 import logging
 import signal
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ from bot.outbox import Outbox
 from bot.roles import Roles
 from bot.scheduler import Scheduler
 from bot.sealed import SealedDelivery, check_secret
-from storage.db import Database
+from storage.db import Database, MigrationError
 from storage.people import PeopleQueries
 
 if TYPE_CHECKING:
@@ -31,6 +32,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BUILTIN_COGS = ("bot.builtin", "bot.reminders", "bot.account", "bot.conversations")
+
+
+class StartupError(RuntimeError):
+    """The bot cannot start; the message names the cause in one line (`humako-bot run` prints it, exits 1)."""
+
+
+def describe(error: BaseException) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def load_cog(module_name: str) -> Cog:
@@ -69,18 +79,35 @@ class Application:
         self.frontends[frontend.platform] = frontend
 
     async def start(self) -> None:
+        """Open storage, start the cogs, frontends, outbox and scheduler; on any failure close what was opened
+        (an open database thread would keep the process alive) and raise, a StartupError naming the cause."""
         # Before anything opens: a cog that seals routes must not run on a missing or weak secret.
         check_secret(self.config.secrets.secret_key, self.cogs, self.frontends)
         set_timezone(self.config.tz)
         CATALOGS.load()
-        self.db = await Database.open(self.database_path, clock=self.clock.now)
         try:
-            for cog in self.cogs:  # enabled cogs' own tables, after the core's
-                if cog.migrations is not None:
-                    await self.db.migrate(cog.migrations, component=cog.name)
-        except BaseException:
-            await self.db.close()
+            self.db = await Database.open(self.database_path, clock=self.clock.now)
+        except (sqlite3.Error, OSError, MigrationError) as error:
+            raise StartupError(f"the database {self.database_path} cannot be used: {describe(error)}") from error
+        started: list[Frontend] = []
+        try:
+            await self._start_parts(started)
+        except BaseException as error:
+            await self._abort(started)
+            if isinstance(error, Exception) and not isinstance(error, StartupError):
+                # A cog refused to start (a bad setting), or something unforeseen.
+                raise StartupError(describe(error)) from error
             raise
+        self.started = True
+        log.info("started: cogs %s, frontends %s", [c.name for c in self.cogs], list(self.frontends))
+
+    async def _start_parts(self, started: list[Frontend]) -> None:
+        for cog in self.cogs:  # enabled cogs' own tables, after the core's
+            if cog.migrations is not None:
+                try:
+                    await self.db.migrate(cog.migrations, component=cog.name)
+                except (sqlite3.Error, MigrationError) as error:
+                    raise StartupError(f"the {cog.name} cog's tables cannot be set up: {describe(error)}") from error
         self.people = PeopleQueries(self.db)
         self.sealed = SealedDelivery(self)
         self.outbox = Outbox(self)
@@ -96,19 +123,32 @@ class Application:
         await asyncio.to_thread(warm_up)
         from bot.context import ServiceContext
 
-        try:
-            for cog in self.cogs:
-                for hook in cog.startup:
-                    await hook(ServiceContext(self, cog))
-        except BaseException:
-            await self.db.close()  # a cog refused to start (a bad setting): leave nothing open
-            raise
+        for cog in self.cogs:
+            for hook in cog.startup:
+                await hook(ServiceContext(self, cog))
         for frontend in self.frontends.values():
-            await frontend.start()
+            try:
+                await frontend.start()
+            except Exception as error:
+                raise StartupError(f"the {frontend.platform} frontend cannot start: {describe(error)}") from error
+            started.append(frontend)
         self.outbox.start()
-        await self.scheduler.start()
-        self.started = True
-        log.info("started: cogs %s, frontends %s", [c.name for c in self.cogs], list(self.frontends))
+        try:
+            await self.scheduler.start()
+        except sqlite3.Error as error:
+            raise StartupError(f"the database {self.database_path} cannot be used: {describe(error)}") from error
+
+    async def _abort(self, started: list[Frontend]) -> None:
+        """Undo a start that failed half-way; errors here must not hide the cause."""
+        for part in ("scheduler", "outbox"):
+            if hasattr(self, part):
+                with contextlib.suppress(Exception):
+                    await getattr(self, part).stop(wait=0)
+        for frontend in reversed(started):
+            with contextlib.suppress(Exception):
+                await frontend.stop()
+        with contextlib.suppress(Exception):
+            await self.db.close()
 
     async def stop(self) -> None:
         if not self.started:

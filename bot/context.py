@@ -50,11 +50,18 @@ class Account:
 
 
 class ServiceContext:
-    """What scheduled jobs and tasks get: the community's services, no person acting."""
+    """What scheduled jobs and tasks get: the community's services, no person acting.
 
-    def __init__(self, app: Application, cog: Cog | None = None) -> None:
+    A scheduled row or a cron fire gets a context with a `run` key: a task may be run again after a crash or
+    a stop, so every message it queues is keyed by (run, recipient, how many to them so far in this run),
+    and the second run queues only what the first did not. A task that fans out needs nothing of its own.
+    """
+
+    def __init__(self, app: Application, cog: Cog | None = None, *, run: str | None = None) -> None:
         self.app = app
         self.cog = cog  # the cog this context serves, where known: its schedule keys are checked against it
+        self.run = run
+        self._sent_to: dict[str, int] = {}
 
     @property
     def db(self) -> Database:
@@ -106,7 +113,16 @@ class ServiceContext:
                      shows: tuple[str, int] | None = None) -> None:
         """A message to one person, on their preferred platform, through the outbox."""
         # Its buttons are signed for that person: owner-only ones work for them alone.
-        await self.app.outbox.to_person(person_id, self.app.core.seal(reply, person_id), urgent=urgent, shows=shows)
+        await self.app.outbox.to_person(person_id, self.app.core.seal(reply, person_id), urgent=urgent, shows=shows,
+                                        dedupe=self._dedupe(f"p{person_id}"))
+
+    async def notify_many(self, person_ids: Iterable[int], reply: Reply, *, urgent: bool = True,
+                          shows: tuple[str, int] | None = None) -> int:
+        """The same message to many people (a reminder to everyone going), queued in batches; in a scheduled
+        task resumable: run again after a crash, it skips those already queued. Returns how many were new.
+        Buttons are signed for each person."""
+        keyed = [(person_id, self._dedupe(f"p{person_id}")) for person_id in person_ids]
+        return await self.app.outbox.to_people(keyed, reply, urgent=urgent, shows=shows)
 
     async def notify_sealed(self, handle: str, reply: Reply) -> bool:
         """A message to whoever the handle from `seal_route` was made for, without the database learning who:
@@ -130,7 +146,15 @@ class ServiceContext:
         and keeps it current when the cog calls `changed`.
         """
         shared = self.app.core.seal(reply, None) if reply is not None else None  # a view is signed by live.render
-        await self.app.outbox.to_destination(destination, shared, shows=shows)
+        await self.app.outbox.to_destination(destination, shared, shows=shows,
+                                             dedupe=self._dedupe(f"d:{destination}"))
+
+    def _dedupe(self, recipient: str) -> str | None:
+        """The key of this run's next message to `recipient` (None outside a scheduled run)."""
+        if self.run is None:
+            return None
+        count = self._sent_to[recipient] = self._sent_to.get(recipient, 0) + 1
+        return f"{self.run}/{recipient}/{count}"
 
     async def open_conversation(self, kind: str, title: Text, members: Sequence[Member], *,
                                 host: str | None = None, first: Reply | None = None,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from storage.people import Person
 
 log = logging.getLogger(__name__)
+FAN_OUT_BATCH = 200  # rows queued per transaction by to_people
+STOP_WAIT_SECONDS = 5.0  # how long a stop waits for sends under way
 
 
 class Outbox:
@@ -37,6 +40,7 @@ class Outbox:
         self.rows = OutboxQueries(app.db)
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
+        self._stopping = False
         self._in_flight: set[int] = set()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -49,34 +53,72 @@ class Outbox:
     # ------------------------------------------------------------------------------------- queueing
 
     async def to_person(self, person_id: int, reply: Reply, *, urgent: bool = True,
-                        shows: tuple[str, int] | None = None, skip: set[str] | None = None) -> None:
+                        shows: tuple[str, int] | None = None, skip: set[str] | None = None,
+                        dedupe: str | None = None) -> None:
+        row = await self._dm_row(person_id, reply, {}, urgent=urgent, shows=shows, skip=skip or set(),
+                                 dedupe=dedupe)
+        if row is not None:
+            await self.rows.add(**row)
+            self.wake()
+
+    async def to_people(self, people: Sequence[tuple[int, str | None]], reply: Reply, *, urgent: bool = True,
+                        shows: tuple[str, int] | None = None) -> int:
+        """One message to many (person id, dedupe key) pairs, queued in batches of one transaction each; a
+        key already queued is skipped, so a fan-out run again after a crash queues only the rest."""
+        rendered: dict[str, dict[str, Any]] = {}  # one rendering per language, not per person
+        queued = 0
+        for start in range(0, len(people), FAN_OUT_BATCH):
+            rows = []
+            for person_id, dedupe in people[start:start + FAN_OUT_BATCH]:
+                row = await self._dm_row(person_id, reply, rendered, urgent=urgent, shows=shows, skip=set(),
+                                         dedupe=dedupe)
+                if row is not None:
+                    rows.append(row)
+            queued += await self.rows.add_many(rows)
+            self.wake()
+        return queued
+
+    async def _dm_row(self, person_id: int, reply: Reply, rendered: dict[str, dict[str, Any]], *, urgent: bool,
+                      shows: tuple[str, int] | None, skip: set[str], dedupe: str | None) -> dict[str, Any] | None:
         person = await self.app.people.get(person_id)
         if person is None:
-            return
+            return None
         language = person.locale or self.app.config.community.default_language
-        await self.queue_dm(person_id, language, render_reply(reply, language).to_json(), shows or reply.shows,
-                            urgent=urgent, not_before=self._quiet_until(person, urgent), skip=skip or set())
+        if any(button.url is None for button in reply.all_buttons):
+            # Signed for each reader (owner-only buttons work for them alone): rendered per person.
+            body = render_reply(self.app.core.seal(reply, person_id), language).to_json()
+        else:
+            body = rendered.get(language) or rendered.setdefault(language, render_reply(reply, language).to_json())
+        return await self._dm_fields(person_id, language, body, shows or reply.shows, urgent=urgent,
+                                     not_before=self._quiet_until(person, urgent), skip=skip, dedupe=dedupe)
 
     async def queue_dm(self, person_id: int, language: str, body: dict[str, Any], shows: tuple[str, int] | None, *,
                        urgent: bool = True, not_before: datetime | None = None,
-                       skip: set[str] | frozenset[str] = frozenset()) -> bool:
+                       skip: set[str] | frozenset[str] = frozenset(), dedupe: str | None = None) -> bool:
         """A rendered message to the person's first reachable account; False when they have none."""
+        row = await self._dm_fields(person_id, language, body, shows, urgent=urgent, not_before=not_before,
+                                    skip=skip, dedupe=dedupe)
+        if row is None:
+            return False
+        await self.rows.add(**row)
+        self.wake()
+        return True
+
+    async def _dm_fields(self, person_id: int, language: str, body: dict[str, Any], shows: tuple[str, int] | None,
+                         *, urgent: bool, not_before: datetime | None, skip: set[str] | frozenset[str],
+                         dedupe: str | None) -> dict[str, Any] | None:
         # Only platforms that are running now: a row for a stopped frontend would wait forever.
         accounts = [a for a in await self.app.people.delivery_order(person_id, skip) if a[0] in self.app.frontends]
         if not accounts:
             log.info("person %s has no reachable account; message not queued", person_id)
-            return False
+            return None
         platform, user_id = accounts[0]
-        await self.rows.add(
-            now=self.app.clock.now(), person_id=person_id, destination=None, platform=platform,
-            target_kind="user", target_id=user_id, language=language, body=body, shows=shows, urgent=urgent,
-            not_before=not_before,
-        )
-        self.wake()
-        return True
+        return {"now": self.app.clock.now(), "person_id": person_id, "destination": None, "platform": platform,
+                "target_kind": "user", "target_id": user_id, "language": language, "body": body, "shows": shows,
+                "urgent": urgent, "not_before": not_before, "dedupe": dedupe}
 
     async def to_destination(self, destination: str, reply: Reply | None, *,
-                             shows: tuple[str, int] | None = None) -> None:
+                             shows: tuple[str, int] | None = None, dedupe: str | None = None) -> None:
         language = self.app.config.destination(destination).language
         if reply is None:
             assert shows is not None, "post() needs a reply or a view to show"
@@ -92,6 +134,7 @@ class Outbox:
                 now=self.app.clock.now(), person_id=None, destination=destination,
                 platform=frontend.platform, target_kind="chat", target_id=chat_id, language=language,
                 body=message.to_json(), shows=shows or reply.shows, urgent=True,
+                dedupe=None if dedupe is None else f"{dedupe}/{frontend.platform}",
             )
         self.wake()
 
@@ -108,15 +151,28 @@ class Outbox:
         self._wake.set()
 
     def start(self) -> None:
+        self._stopping = False
         self._worker = asyncio.create_task(self._run(), name="outbox")
         self.wake()
 
-    async def stop(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
-            self._worker = None
+    async def stop(self, wait: float | None = None) -> None:
+        """Start nothing new; sends already under way finish (for at most `wait` s) and are marked sent, so a
+        restart does not send them again. Everything not started stays pending for the next start."""
+        worker, self._worker = self._worker, None
+        if worker is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        wait = STOP_WAIT_SECONDS if wait is None else wait
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.shield(worker), wait)
+        if not worker.done():
+            if self._in_flight:
+                log.warning("outbox: %s sends still under way after %s s; they are retried on the next start",
+                            len(self._in_flight), wait)
+            worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait until nothing due is waiting (console scripts and tests read a settled state)."""
@@ -124,7 +180,7 @@ class Outbox:
         await asyncio.wait_for(self._idle.wait(), timeout)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 self._wake.clear()
                 due = await self.rows.due(self.app.clock.now(), self._lanes())
@@ -142,7 +198,7 @@ class Outbox:
                 await asyncio.sleep(1.0)
 
     async def _sleep_until_next(self) -> None:
-        nxt = await self.rows.next_attempt(self._lanes())
+        nxt = await self.rows.next_attempt(self._lanes(), self.app.clock.now())
         timeout = None
         if nxt is not None:
             # The bot's clock may be moved or frozen (console, tests): sleep until it shows that moment.
@@ -155,6 +211,8 @@ class Outbox:
         self._in_flight.add(row.id)
         try:
             async with self._slots:
+                if self._stopping:
+                    return  # not started: it stays pending for the next start
                 await self.deliver(row)
         finally:
             self._in_flight.discard(row.id)

@@ -80,6 +80,11 @@ async def _plan(ctx: ServiceContext, reminder: Reminder, local_at: str) -> None:
                        payload={"reminder": reminder.id}, person_id=reminder.person_id)
 
 
+def _moved_past(reminder: Reminder, due: Due) -> bool:
+    """The reminder already points past this occurrence: a re-run after a crash (its next one is planned)."""
+    return to_utc(reminder.local_at, reminder.zone) > due.due_at
+
+
 async def _plan_next(ctx: ServiceContext, reminder: Reminder, finished: str) -> None:
     """After an occurrence (sent or dropped): the next one, or the reminder is over."""
     local_at = (next_local(reminder.local_at, reminder.repeat, reminder.zone, ctx.now())
@@ -176,7 +181,7 @@ async def stop(ctx: Context, reminder_id: int) -> Reply:
 @cog.task(TASK)
 async def fire(ctx: ServiceContext, due: Due) -> None:
     reminder = await queries(ctx).get(int(due.payload["reminder"]))
-    if reminder is None or reminder.status != "active":
+    if reminder is None or reminder.status != "active" or _moved_past(reminder, due):
         return
     late = _("Sent late: I was offline when this was due ({when}).", when=When(due.due_at)) if due.late else None
     buttons = ([Button(_("Stop repeating"), cog.action_id("stop", reminder.id), style="danger")]
@@ -189,7 +194,7 @@ async def fire(ctx: ServiceContext, due: Due) -> None:
 async def dropped(ctx: ServiceContext, due: Due) -> None:
     """An occurrence missed beyond the grace time is not sent, but a repeating reminder goes on."""
     reminder = await queries(ctx).get(int(due.payload["reminder"]))
-    if reminder is not None and reminder.status == "active":
+    if reminder is not None and reminder.status == "active" and not _moved_past(reminder, due):
         await _plan_next(ctx, reminder, "missed")
 
 

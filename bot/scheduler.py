@@ -2,18 +2,25 @@
 
 Every scheduled thing is a row in `scheduled`. APScheduler 3.11 holds a single wake-up job at the earliest
 moment anything is due (a row, or the next fire of a cron job declared by a cog or by config); the
-database decides what is due. A row is claimed (pending -> running) before its task runs, so it runs at
-most once; a row found overdue after a restart runs late, marked late, inside the grace time, and is
-dropped with a record (status 'dropped', late_seconds) after it. Cron fire times come from APScheduler's
-CronTrigger in the community's zone, so they follow wall-clock time across daylight-saving changes.
+database decides what is due. A row is claimed (pending -> running) before its task runs, so two wake-ups
+never run it at once; a row found overdue after a restart runs late, marked late, inside the grace time,
+and is dropped with a record (status 'dropped', late_seconds) after it. Cron fire times come from
+APScheduler's CronTrigger in the community's zone, so they follow wall-clock time across daylight-saving
+changes.
+
+A task stopped half-way (the process killed, or a stop that did not wait for it) is run again on the next
+start, and re-running is safe by construction: its context keys every message it queues by (row, recipient),
+so a fan-out to 2,000 people continues where it stopped and nobody gets the message twice
+(bot/context.py). A row that was started MAX_RUNS times without finishing is given up ('interrupted').
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -22,7 +29,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
-from bot.commands import JobSpec, Reply, TaskSpec
+from bot.commands import Cog, JobSpec, Reply, TaskSpec
 from storage.outbox import iso
 
 if TYPE_CHECKING:
@@ -33,6 +40,8 @@ log = logging.getLogger(__name__)
 WAKE_JOB = "wake"
 BATCH = 500
 LATE_AFTER_SECONDS = 60  # later than this counts as "late" and a reminder says so
+MAX_RUNS = 3  # a row that kept killing the process is not started again
+STOP_WAIT_SECONDS = 10.0  # a stop lets a running task finish for this long, then leaves it to the next start
 
 DropHandler = Callable[["ServiceContext", "Due"], Awaitable[None]]
 
@@ -71,8 +80,9 @@ class CronJob:
 
     name: str
     trigger: CronTrigger
-    run: Callable[[], Awaitable[None]]
+    run: Callable[[ServiceContext], Awaitable[None]]
     next_at: datetime | None = None
+    cog: Cog | None = None  # the cog it belongs to (None: config's own jobs)
 
 
 class Scheduler:
@@ -86,6 +96,8 @@ class Scheduler:
         self._dropped: dict[str, DropHandler] = {}
         self._lock = asyncio.Lock()
         self._running = False
+        self._stopping = False
+        self._busy: set[asyncio.Task[Any]] = set()  # run_due/advance calls under way (a stop waits for them)
 
     # ---------------------------------------------------------------------------------------- rows
 
@@ -136,7 +148,7 @@ class Scheduler:
 
     async def run_due(self) -> int:
         """Run every row and cron job that is due now; returns how many rows ran."""
-        async with self._lock:
+        async with self._tracked(), self._lock:
             ran = 0
             now = self.app.clock.now()
             while (job := self._next_cron(now)) is not None:
@@ -157,13 +169,17 @@ class Scheduler:
             if not rows:
                 break
             for row in rows:
+                if self._stopping:
+                    return ran  # the rest stays pending for the next start
                 ran += await self._run_row(row, self.app.clock.now())
         return ran
 
     async def _run_row(self, row: Any, now: datetime) -> int:
-        # Claim the row first: whatever happens next, it never runs twice.
+        # Claim the row first: no other wake-up runs it meanwhile. Left 'running' by a crash, it runs again on
+        # the next start, and its context's run key makes that second run queue only what the first did not.
         claimed = await self.app.db.execute(
-            "UPDATE scheduled SET status = 'running' WHERE id = ? AND status = 'pending'", (row["id"],)
+            "UPDATE scheduled SET status = 'running', runs = runs + 1 WHERE id = ? AND status = 'pending'",
+            (row["id"],),
         )
         if not claimed:
             return 0
@@ -178,7 +194,7 @@ class Scheduler:
             handler = self._dropped.get(row["task"])
             if handler is not None:
                 try:
-                    await handler(ServiceContext(self.app), due)
+                    await handler(ServiceContext(self.app, run=f"s{row['id']}"), due)
                 except Exception:
                     log.exception("drop handler of %s (row %s) failed", row["task"], row["id"])
             return 0
@@ -187,7 +203,7 @@ class Scheduler:
             await self._finish(row["id"], "failed", late)
             return 0
         try:
-            await spec.handler(ServiceContext(self.app), due)
+            await spec.handler(ServiceContext(self.app, spec.cog, run=f"s{row['id']}"), due)
         except Exception:
             log.exception("scheduled task %s (row %s) failed", row["task"], row["id"])
             await self._finish(row["id"], "failed", late)
@@ -216,8 +232,20 @@ class Scheduler:
             return
         run_at = self.app.clock.to_real(min(moments))
         # misfire_grace_time=None: a late wake-up still runs; the rows decide what is too late.
-        self.aps.add_job(self.run_due, DateTrigger(run_at), id=WAKE_JOB, replace_existing=True,
+        self.aps.add_job(self._wake, DateTrigger(run_at), id=WAKE_JOB, replace_existing=True,
                          misfire_grace_time=None, coalesce=True, max_instances=10)
+
+    async def _wake(self) -> None:
+        # run_due goes in a task of our own: APScheduler's shutdown cancels the jobs it runs, and a stop must
+        # be able to let a fan-out under way finish first.
+        task = asyncio.create_task(self.run_due(), name="scheduler")
+        self._busy.add(task)
+        task.add_done_callback(self._woken)
+
+    def _woken(self, task: asyncio.Task[Any]) -> None:
+        self._busy.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("scheduler wake-up failed", exc_info=task.exception())
 
     # ---------------------------------------------------------------------------------------- cron
 
@@ -230,20 +258,17 @@ class Scheduler:
         return CronTrigger.from_crontab(expression, timezone=self.app.config.tz)
 
     def _cron_jobs(self) -> list[CronJob]:
-        from bot.context import ServiceContext
-
         found: list[CronJob] = []
         for job in self.jobs:
             trigger = self.trigger_for(job)
             if trigger is not None:
-                found.append(CronJob(f"{job.cog.name}.{job.name}", trigger,
-                                     lambda job=job: job.handler(ServiceContext(self.app))))
+                found.append(CronJob(f"{job.cog.name}.{job.name}", trigger, job.handler, cog=job.cog))
         for entry in self.app.config.scheduler.jobs:
             trigger = CronTrigger.from_crontab(entry["cron"], timezone=self.app.config.tz)
 
-            async def post(entry: Any = entry) -> None:
+            async def post(ctx: ServiceContext, entry: Any = entry) -> None:
                 # Config texts are the board's own words, posted as written.
-                await ServiceContext(self.app).post(entry["destination"], Reply(entry["text"]))
+                await ctx.post(entry["destination"], Reply(entry["text"]))
 
             found.append(CronJob(f"config.{entry['name']}", trigger, post))
         return found
@@ -266,8 +291,12 @@ class Scheduler:
         if now - fire_at > self.grace:
             log.warning("job %s skipped: %s s past its time", job.name, int((now - fire_at).total_seconds()))
         else:
+            from bot.context import ServiceContext
+
             try:
-                await job.run()
+                # Killed half-way, the fire is repeated on the next start (job_runs is written after it):
+                # keyed by its fire time, the repeat queues only what the first did not.
+                await job.run(ServiceContext(self.app, job.cog, run=f"j:{job.name}@{iso(fire_at)}"))
             except Exception:
                 log.exception("job %s failed", job.name)
         await self.app.db.execute(
@@ -285,21 +314,56 @@ class Scheduler:
             last = runs.get(job.name)
             start = datetime.fromisoformat(last) if last else now
             job.next_at = self._fire_after(job.trigger, start)
+            if last is None:
+                # Planned from now: recorded, so a first fire cut short by a crash is caught up like any other.
+                await self.app.db.execute("INSERT INTO job_runs (job, last_run_at) VALUES (?, ?)"
+                                          " ON CONFLICT (job) DO NOTHING", (job.name, iso(now)))
 
     # ------------------------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        # A row left 'running' means the bot died inside its task: it may have run, so it never runs again.
-        await self.app.db.execute("UPDATE scheduled SET status = 'interrupted' WHERE status = 'running'")
+        # A row left 'running' was stopped inside its task: it runs again (resumable by construction), unless
+        # it was started MAX_RUNS times already, which means it is what kills the process.
+        given_up = await self.app.db.execute(
+            "UPDATE scheduled SET status = 'interrupted' WHERE status = 'running' AND runs >= ?", (MAX_RUNS,))
+        if given_up:
+            log.warning("%s scheduled rows given up after %s interrupted runs", given_up, MAX_RUNS)
+        resumed = await self.app.db.execute("UPDATE scheduled SET status = 'pending' WHERE status = 'running'")
+        if resumed:
+            log.info("%s scheduled rows interrupted last time run again", resumed)
         await self._plan_cron()
+        self._stopping = False
         self.aps.start()
         self._running = True
         await self.run_due()
 
-    async def stop(self) -> None:
+    async def stop(self, wait: float | None = None) -> None:
+        """No new rows start; a task under way may finish for `wait` s, then it is cancelled and its row stays
+        'running', so the next start continues it."""
         self._running = False
+        self._stopping = True
         if self.aps.running:
             self.aps.shutdown(wait=False)
+        busy = [task for task in self._busy if task is not asyncio.current_task()]
+        if not busy:
+            return
+        wait = STOP_WAIT_SECONDS if wait is None else wait
+        _done, unfinished = await asyncio.wait(busy, timeout=wait)
+        if unfinished:
+            log.warning("scheduler: a task still running after %s s is left to the next start", wait)
+            for task in unfinished:
+                task.cancel()
+            await asyncio.wait(unfinished)
+
+    @contextlib.asynccontextmanager
+    async def _tracked(self) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        assert task is not None
+        self._busy.add(task)
+        try:
+            yield
+        finally:
+            self._busy.discard(task)
 
     async def advance(self, seconds: float) -> None:
         """Let time pass (console `:wait`, tests): every row and cron fire in between runs at its own moment.
@@ -308,7 +372,7 @@ class Scheduler:
         and each handler sees the time it was due.
         """
         target = self.app.clock.now() + timedelta(seconds=seconds)
-        async with self._lock:
+        async with self._tracked(), self._lock:
             for _step in range(100_000):
                 row_at = await self._earliest_row()
                 job = min((j for j in self.cron if j.next_at is not None), key=lambda j: j.next_at or target,

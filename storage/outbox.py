@@ -31,39 +31,70 @@ def _row(row: Any) -> OutboxRow:
                      row["target_id"], row["language"], json.loads(row["body"]), shows, row["attempts"])
 
 
+# A row whose dedupe key exists already is skipped (the unique index of 0008_fanout.sql).
+_INSERT = (
+    "INSERT INTO outbox (created_at, person_id, destination, platform, target_kind, target_id, language, body,"
+    " shows_kind, shows_id, urgent, status, next_attempt_at, dedupe)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING"
+)
+
+
+def _values(now: datetime, person_id: int | None, destination: str | None, platform: str, target_kind: str,
+            target_id: str, language: str, body: dict[str, Any], shows: tuple[str, int] | None, urgent: bool,
+            not_before: datetime | None = None, dedupe: str | None = None) -> tuple[Any, ...]:
+    return (iso(now), person_id, destination, platform, target_kind, target_id, language, json.dumps(body),
+            shows[0] if shows else None, shows[1] if shows else None, int(urgent), iso(not_before or now), dedupe)
+
+
+# A row waits behind an earlier pending row to the same chat that is due or was tried already (a row held
+# back by the reader's quiet hours does not hold up an urgent one).
+_NOT_BEHIND = (
+    "NOT EXISTS (SELECT 1 FROM outbox e WHERE e.status = 'pending' AND e.platform = o.platform"
+    " AND e.target_kind = o.target_kind AND e.target_id = o.target_id AND e.id < o.id"
+    " AND (e.attempts > 0 OR e.next_attempt_at <= ?))"
+)
+
+
 class OutboxQueries:
     def __init__(self, db: Database) -> None:
         self.db = db
 
     async def add(self, *, now: datetime, person_id: int | None, destination: str | None, platform: str,
                   target_kind: str, target_id: str, language: str, body: dict[str, Any],
-                  shows: tuple[str, int] | None, urgent: bool, not_before: datetime | None = None) -> int:
-        return await self.db.execute(
-            "INSERT INTO outbox (created_at, person_id, destination, platform, target_kind, target_id,"
-            " language, body, shows_kind, shows_id, urgent, status, next_attempt_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
-            (iso(now), person_id, destination, platform, target_kind, target_id, language, json.dumps(body),
-             shows[0] if shows else None, shows[1] if shows else None, int(urgent), iso(not_before or now)),
-        )
+                  shows: tuple[str, int] | None, urgent: bool, not_before: datetime | None = None,
+                  dedupe: str | None = None) -> int:
+        """A new row's id; 0 when `dedupe` was queued before (a scheduled task run again)."""
+        return await self.db.execute(_INSERT, _values(
+            now, person_id, destination, platform, target_kind, target_id, language, body, shows, urgent,
+            not_before, dedupe))
+
+    async def add_many(self, rows: list[dict[str, Any]]) -> int:
+        """Rows (the keyword arguments of `add`) in one transaction; returns how many were new."""
+        if not rows:
+            return 0
+        return await self.db.executemany(_INSERT, [_values(**row) for row in rows])
 
     async def due(self, now: datetime, platforms: list[str], limit: int = 100) -> list[OutboxRow]:
+        """Rows to send now, at most one per recipient: a later row waits while an earlier one to the same
+        chat is due or being retried, so each recipient gets their messages in order, also after errors."""
         if not platforms:
             return []
         marks = ", ".join("?" for _ in platforms)
         rows = await self.db.fetchall(
-            f"SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND platform IN ({marks})"
-            " ORDER BY next_attempt_at, id LIMIT ?",
-            (iso(now), *platforms, limit),
+            f"SELECT * FROM outbox o WHERE status = 'pending' AND next_attempt_at <= ? AND platform IN ({marks})"
+            f" AND {_NOT_BEHIND} ORDER BY next_attempt_at, id LIMIT ?",
+            (iso(now), *platforms, iso(now), limit),
         )
         return [_row(r) for r in rows]
 
-    async def next_attempt(self, platforms: list[str]) -> str | None:
+    async def next_attempt(self, platforms: list[str], now: datetime) -> str | None:
         if not platforms:
             return None
         marks = ", ".join("?" for _ in platforms)
         return await self.db.fetchval(
-            f"SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending' AND platform IN ({marks})",
-            tuple(platforms),
+            f"SELECT MIN(next_attempt_at) FROM outbox o WHERE status = 'pending' AND platform IN ({marks})"
+            f" AND {_NOT_BEHIND}",
+            (*platforms, iso(now)),
         )
 
     async def mark_sent(self, row_id: int, now: datetime, message_id: str) -> None:

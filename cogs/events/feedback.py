@@ -42,8 +42,7 @@ async def ask_feedback(ctx: ServiceContext, due: Due) -> None:
     buttons = [Button(str(n), cog.action_id("rate", event.id, occurrence, n)) for n in RATINGS]
     reply = Reply(_("How was it? Rate it from 1 (poor) to 5 (excellent). Your answer helps the organisers "
                     "develop their events."), title=_("Feedback: {title}", title=event.title), buttons=buttons)
-    for person_id in await queries(ctx).people(event.id, ("yes",)):
-        await ctx.notify(person_id, reply, urgent=False)
+    await ctx.notify_many(await queries(ctx).people(event.id, ("yes",)), reply, urgent=False)
 
 
 @cog.action("rate", owner_only=True)

@@ -58,8 +58,7 @@ async def reminder(ctx: ServiceContext, due: Due) -> None:
                  title=event.title, when=When(starts[index])),
         _("Where: {where}", where=where_text(ctx, event)), link, late,
     ), title=_("Reminder: {title}", title=event.title))
-    for person_id in await queries(ctx).people(event.id, ("yes",)):
-        await ctx.notify(person_id, reply)
+    await ctx.notify_many(await queries(ctx).people(event.id, ("yes",)), reply)
 
 
 @cog.task("ev_ended")

@@ -1,0 +1,38 @@
+"""Telegram answering 500 to half of the sends for a while, then recovering: every reminder is delivered
+once, and each member gets theirs in the order they were queued (the 24-hour one before the 1-hour one).
+The real bot as its own process against the fake Telegram; a minute of it is in bench/reliability.py."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import signal
+from pathlib import Path
+
+from tests.fakes.telegram_api import FakeTelegram
+from tests.reliability.procs import FIRST_USER, BotProcess, Observer, seed, wait_until, write_config
+
+MEMBERS = 40
+
+
+async def test_half_the_sends_failing_for_a_while_delivers_everything_once_in_order(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    await seed(data, MEMBERS, hours=(24, 1))
+    rng = random.Random(18)
+    failing = True
+    async with FakeTelegram() as fake:
+        fake.fail_next("sendMessage", 500, "Internal Server Error", times=10**9,
+                       predicate=lambda call: failing and rng.random() < 0.5)
+        bot = BotProcess(write_config(tmp_path, fake.bot_api_url), data)
+        await bot.start()
+        await wait_until(lambda: sum(1 for c in fake.calls_of("sendMessage") if c.error_code == 500) >= 20)
+        await asyncio.sleep(1)  # a little longer of it
+        failing = False
+        observer = Observer(data)
+        await wait_until(lambda: observer.queued() == 2 * MEMBERS and observer.pending() == 0, step=0.1)
+        bot.signal(signal.SIGTERM)
+        assert await bot.exit_code() == 0, bot.log()
+        got = {user: [m.text or "" for m in fake.messages.get(user, []) if m.from_bot]
+               for user in range(FIRST_USER, FIRST_USER + MEMBERS)}
+    assert [len(texts) for texts in got.values()] == [2] * MEMBERS
+    assert all("24 tunnin" in texts[0] and "1 tunnin" in texts[1] for texts in got.values()), got
