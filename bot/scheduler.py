@@ -11,6 +11,7 @@ CronTrigger in the community's zone, so they follow wall-clock time across dayli
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
@@ -22,7 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
-from bot.commands import JobSpec, Reply, TaskSpec
+from bot.commands import JobSpec, PublicPost, Reply, TaskSpec
 from storage.outbox import iso
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ class CronJob:
     trigger: CronTrigger
     run: Callable[[], Awaitable[None]]
     next_at: datetime | None = None
+    public: PublicPost | None = None  # what a fire posts publicly (its `at` unused), for the calendar
 
 
 class Scheduler:
@@ -234,8 +236,11 @@ class Scheduler:
         for job in self.jobs:
             trigger = self.trigger_for(job)
             if trigger is not None:
+                public = None if job.public is None else PublicPost(
+                    datetime.min.replace(tzinfo=UTC), job.public, tuple(job.destinations(self.app.config)),
+                    job.cog.name)
                 found.append(CronJob(f"{job.cog.name}.{job.name}", trigger,
-                                     lambda job=job: job.handler(ServiceContext(self.app))))
+                                     lambda job=job: job.handler(ServiceContext(self.app)), public=public))
         for entry in self.app.config.scheduler.jobs:
             trigger = CronTrigger.from_crontab(entry["cron"], timezone=self.app.config.tz)
 
@@ -243,8 +248,24 @@ class Scheduler:
                 # Config texts are the board's own words, posted as written.
                 await ServiceContext(self.app).post(entry["destination"], Reply(entry["text"]))
 
-            found.append(CronJob(f"config.{entry['name']}", trigger, post))
+            found.append(CronJob(f"config.{entry['name']}", trigger, post, public=PublicPost(
+                datetime.min.replace(tzinfo=UTC), entry["text"], (entry["destination"],), "config")))
         return found
+
+    def public_fires(self, since: datetime, until: datetime, limit: int = 200) -> list[PublicPost]:
+        """The fires in [since, until) of cron jobs that post publicly, in time order (the calendar)."""
+        found: list[PublicPost] = []
+        for job in self.cron:
+            if job.public is None:
+                continue
+            moment = since - timedelta(microseconds=1)
+            for _fire in range(limit):
+                nxt = self._fire_after(job.trigger, moment)
+                if nxt is None or nxt >= until:
+                    break
+                found.append(dataclasses.replace(job.public, at=nxt))
+                moment = nxt
+        return sorted(found, key=lambda post: post.at)[:limit]
 
     def _next_cron(self, now: datetime) -> CronJob | None:
         due = [j for j in self.cron if j.next_at is not None and j.next_at <= now]
