@@ -117,13 +117,13 @@ async def test_approval_waits_for_a_board_member_and_tells_the_author() -> None:
         [ask] = bot.sent_to("#board")
         await bot.wait("1d")
         assert posted(bot, "#announcements") == []  # not approved: not posted
-        refused = texts(await bot.press("Approve", message=ask.number, as_="Emma"))
+        refused = texts(await bot.press("Hyväksy", message=ask.number, as_="Emma"))
         assert refused and await bot.rows("SELECT status FROM announcements") == [{"status": "waiting"}]
         await board(bot, '/announce schedule text="Talven haku" when="30.11. klo 10" to=announcements',
                     as_="Emma", roles="communications")
         [_, ask2] = bot.sent_to("#board")
         await board(bot, "/announce list")  # Hanna, of the board
-        await bot.press("Approve", message=ask2.number, as_="Hanna")
+        await bot.press("Hyväksy", message=ask2.number, as_="Hanna")
         assert any("2" in p.text for p in bot.sent_to("@emma"))
         await bot.wait("4d")
         assert posted(bot, "#announcements") == ["Talven haku"]

@@ -186,6 +186,6 @@ async def calendar_page(ctx: Context, page: int) -> Reply:
     footer = (ngettext("{count} announcement waits for approval.", "{count} announcements wait for approval.",
                        len(waiting), count=len(waiting)) if waiting else None)
     return pager(lines, page=page, size=settings(ctx)["page_size"], turn=lambda n: cog.action_id("cal", n),
-                 title=ngettext("The coming week", "The coming {weeks} weeks", weeks, weeks=weeks),
+                 title=ngettext("Next {weeks} week", "Next {weeks} weeks", weeks, weeks=weeks),
                  empty=_("Nothing is planned to be posted in the coming weeks."), footer=footer,
                  edit=ctx.origin is not None, private=True)
