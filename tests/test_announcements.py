@@ -122,7 +122,8 @@ async def test_approval_waits_for_a_board_member_and_tells_the_author() -> None:
         await board(bot, '/announce schedule text="Talven haku" when="30.11. klo 10" to=announcements',
                     as_="Emma", roles="communications")
         [_, ask2] = bot.sent_to("#board")
-        await board(bot, "/announce list")  # Hanna, of the board
+        calendar = await board(bot, "/announce list")  # Hanna, of the board
+        assert "2 tiedotetta odottaa hyväksyntää." in calendar and "Talven haku" not in calendar
         await bot.press("Hyväksy", message=ask2.number, as_="Hanna")
         assert any("2" in p.text for p in bot.sent_to("@emma"))
         await bot.wait("4d")

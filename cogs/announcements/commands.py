@@ -175,7 +175,7 @@ async def list_(ctx: Context) -> Reply:
     return await calendar_page(ctx, 1)
 
 
-@cog.action("cal")
+@cog.action("cal", roles={"board", "communications"})
 async def calendar_page(ctx: Context, page: int) -> Reply:
     now = ctx.now()
     weeks = settings(ctx)["calendar_weeks"]
@@ -184,8 +184,8 @@ async def calendar_page(ctx: Context, page: int) -> Reply:
                         sep=" · ")) for post in posts]
     waiting = [item for item in await queries(ctx).active() if item.status == "waiting"]
     footer = (ngettext("{count} announcement waits for approval.", "{count} announcements wait for approval.",
-                       len(waiting), count=len(waiting)) if waiting else None)
+                       len(waiting)) if waiting else None)
     return pager(lines, page=page, size=settings(ctx)["page_size"], turn=lambda n: cog.action_id("cal", n),
                  title=ngettext("Next {weeks} week", "Next {weeks} weeks", weeks, weeks=weeks),
-                 empty=_("Nothing is planned to be posted in the coming weeks."), footer=footer,
+                 empty=Lines(_("Nothing is planned to be posted in the coming weeks."), footer), footer=footer,
                  edit=ctx.origin is not None, private=True)

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 try:  # the core helper, once merged
     from bot.recurrence import Recurrence, RuleError  # type: ignore[import-not-found,unused-ignore]
 except ImportError:  # pragma: no cover - replaced at merge
-    from dateutil import rrule as du
+    from dateutil import rrule as du  # type: ignore[import-untyped,unused-ignore]
 
     from bot.timeparse import local_to_utc
 
