@@ -3,6 +3,7 @@ the chair's warning, minutes, the list, a calendar file, a restart and bad input
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -92,3 +93,34 @@ async def test_members_get_a_calendar_file_and_their_data() -> None:
         [out] = [p for p in await bot.say("/meeting calendar", as_="Aino", where="dm") if p.file_data]
         data = next(iter(out.file_data.values()))
         assert b"BEGIN:VEVENT" in data and b"Hallitus" in data
+
+
+async def test_no_warning_to_the_chair_when_the_quorum_is_met() -> None:
+    async with test_bot(cogs=COGS, config={"meetings": {"warning_hours": 2, "quorum_board": 1}}) as bot:
+        await meet_people(bot)
+        await chair(bot, ADD)
+        await bot.wait("1680m")  # the reminder a day before
+        [dm] = bot.sent_to("@aino")
+        await bot.click(3, message=dm.number, as_="Aino")  # remote counts as present
+        await bot.wait("1d")
+        assert bot.sent_to("@hanna") == []
+        assert "1/1" in await chair(bot, "/meeting attendance 1")
+
+
+async def test_mydata_and_forgetme_cover_memberships_and_answers() -> None:
+    async with test_bot(cogs=COGS) as bot:
+        await meet_people(bot)
+        await chair(bot, ADD)
+        await bot.wait("1680m")
+        [dm] = bot.sent_to("@aino")
+        await bot.click(1, message=dm.number, as_="Aino")
+        out = await bot.say("/mydata", as_="Aino")
+        data = json.loads(out[0].file_data["mydata.json"])
+        assert data["features"]["meeting"]["member_of"] == [1]
+        assert [a["answer"] for a in data["features"]["meeting"]["answers"]] == ["yes"]
+        aino = await bot.person("Aino")
+        await bot.say("/forgetme", as_="Aino")
+        await bot.click(1)
+        assert await bot.rows("SELECT * FROM meeting_answers WHERE person_id = ?", (aino.id,)) == []
+        assert await bot.rows("SELECT * FROM meeting_members WHERE person_id = ?", (aino.id,)) == []
+        assert len(await bot.rows("SELECT * FROM meeting_members")) == 2  # Bertta's and Cecilia's stay
