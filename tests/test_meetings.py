@@ -124,3 +124,20 @@ async def test_mydata_and_forgetme_cover_memberships_and_answers() -> None:
         assert await bot.rows("SELECT * FROM meeting_answers WHERE person_id = ?", (aino.id,)) == []
         assert await bot.rows("SELECT * FROM meeting_members WHERE person_id = ?", (aino.id,)) == []
         assert len(await bot.rows("SELECT * FROM meeting_members")) == 2  # Bertta's and Cecilia's stay
+
+
+async def test_a_cancelled_meeting_sends_nothing_more_and_a_chair_adds_only_team_meetings() -> None:
+    async with test_bot(cogs=COGS) as bot:
+        await meet_people(bot)
+        await chair(bot, ADD)
+        refused = texts(await bot.say(ADD.replace("kind=board", "kind=council"), as_="Tiina", roles="chair",
+                                      where="dm"))
+        assert refused and len(await bot.rows("SELECT id FROM meetings")) == 1
+        await bot.say(ADD.replace("kind=board", "kind=team"), as_="Tiina", roles="chair", where="dm")
+        assert len(await bot.rows("SELECT id FROM meetings")) == 2
+        not_theirs = texts(await bot.say("/meeting cancel 1", as_="Tiina", roles="chair", where="dm"))
+        assert "1" in not_theirs
+        await chair(bot, "/meeting cancel 1")
+        assert [len(bot.sent_to(f"@{n}")) for n in ("aino", "bertta", "cecilia")] == [1, 1, 1]  # told
+        await bot.wait("3d")
+        assert await bot.rows("SELECT key FROM scheduled WHERE key LIKE 'mt:1:%' AND status = 'done'") == []

@@ -82,6 +82,8 @@ async def add(
     repeat: Annotated[str | None, Param(_("Repeats"), choices=REPEAT_CHOICES, names={"fi": "toisto"})] = None,
     rule: Annotated[str | None, Param(_("Repeating rule (RRULE)"), max_len=200, names={"fi": "saanto"})] = None,
 ) -> Reply:
+    if kind != "team" and not ctx.has_role("board"):
+        raise UserError(_("Only the board can add board and council meetings; a chair adds their team's."))
     if to not in ctx.config.destinations:
         raise UserError(_("Unknown destination {name}. The destinations are: {known}.", name=to,
                           known=", ".join(sorted(ctx.config.destinations))))
@@ -105,6 +107,19 @@ async def add(
     await plan(ctx, meeting, ctx.now() - timedelta(microseconds=1))
     return Reply(_("Meeting {number} added: {when}.", number=meeting.id, when=When(meeting.starts_at)),
                  private=True)
+
+
+@cog.command(_("Cancel a meeting and its reminders"), roles={"board", "chair"})
+async def cancel(ctx: Context, number: Annotated[int, Param(_("Meeting number"), min=1,
+                                                              names={"fi": "numero"})]) -> Reply:
+    meeting = await lookup(ctx, number)
+    if meeting.chair_id != ctx.person.id and not ctx.has_role("board"):
+        raise UserError(_("Only the chair or the board can cancel meeting {number}.", number=meeting.id))
+    await queries(ctx).cancel(meeting.id, ctx.now())
+    await ctx.unschedule(key(meeting.id))
+    for person_id in await queries(ctx).members(meeting.id):
+        await ctx.notify(person_id, Reply(_("{title} is cancelled.", title=meeting.title)))
+    return Reply(_("Meeting {number} is cancelled; its members were told.", number=meeting.id), private=True)
 
 
 @cog.task("mt_remind")

@@ -58,6 +58,9 @@ class MeetingQueries:
         rows = await self.db.fetchall("SELECT * FROM meetings WHERE cancelled_at IS NULL ORDER BY starts_at, id")
         return [Meeting.of(row) for row in rows]
 
+    async def cancel(self, meeting_id: int, now: datetime) -> None:
+        await self.db.execute("UPDATE meetings SET cancelled_at = ? WHERE id = ?", (to_iso(now), meeting_id))
+
     async def members(self, meeting_id: int) -> list[int]:
         rows = await self.db.fetchall(
             "SELECT person_id FROM meeting_members WHERE meeting_id = ? ORDER BY person_id", (meeting_id,))
