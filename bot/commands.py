@@ -372,6 +372,23 @@ class JobSpec:
     handler: Callable[..., Awaitable[None]]
     cron: str | None = None  # a recurring job in the community's time zone
     config_key: str | None = None  # or the cron expression read from the cog's config section
+    # A job that posts publicly (a digest) names what it posts and where, for the communication calendar
+    # (ctx.public_calendar): destination names, or a function of the config giving them.
+    public: Text | None = None
+    posts_to: Sequence[str] | Callable[[Any], Sequence[str]] = ()
+
+    def destinations(self, config: Any) -> list[str]:
+        return list(self.posts_to(config) if callable(self.posts_to) else self.posts_to)
+
+
+@dataclass(frozen=True)
+class PublicPost:
+    """One thing the bot will post publicly (the communication calendar): when, what, where, and who plans it."""
+
+    at: datetime
+    title: Text
+    destinations: tuple[str, ...]
+    source: str  # the cog's name, or "config" for a [[scheduler.jobs]] entry
 
 
 @dataclass
@@ -445,6 +462,7 @@ class Cog:
         self.conversation_handlers: dict[str, Callable[..., Awaitable[Any]]] = {}
         # A line /help shows under the cog's commands and the /start greeting shows too (who to turn to).
         self.about: Text | None = None
+        self.public_posts: list[Callable[..., Awaitable[Sequence[PublicPost]]]] = []
 
     def command(
         self,
@@ -528,11 +546,14 @@ class Cog:
     def action_id(self, name: str, *args: Any) -> str:
         return self.actions[name].action_id(*args)
 
-    def job(self, *, cron: str | None = None, config_key: str | None = None) -> Callable[[Any], Any]:
+    def job(self, *, cron: str | None = None, config_key: str | None = None, public: Text | None = None,
+            posts_to: Sequence[str] | Callable[[Any], Sequence[str]] = ()) -> Callable[[Any], Any]:
+        """A recurring job; `public=` (what it posts) and `posts_to=` (where) list its fires in the communication
+        calendar (`ctx.public_calendar`)."""
         def register(handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
             if any(job.name == handler.__name__ for job in self.jobs):
                 raise DeclarationError(f"job {handler.__name__!r} declared twice by cog {self.name!r}")
-            self.jobs.append(JobSpec(self, handler.__name__, handler, cron, config_key))
+            self.jobs.append(JobSpec(self, handler.__name__, handler, cron, config_key, public, posts_to))
             return handler
 
         return register
@@ -579,6 +600,13 @@ class Cog:
             return handler
 
         return register
+
+    def planned_posts(self, handler: Callable[..., Awaitable[Sequence[PublicPost]]]
+                      ) -> Callable[..., Awaitable[Sequence[PublicPost]]]:
+        """`handler(ctx, since, until) -> [PublicPost]`: what the cog's own rows will post publicly in
+        [since, until) (scheduled announcements), for the communication calendar."""
+        self.public_posts.append(handler)
+        return handler
 
     def on_startup(self, handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
         self.startup.append(handler)

@@ -16,7 +16,7 @@ from bot.i18n import Text, current_language
 
 if TYPE_CHECKING:
     from bot.app import Application
-    from bot.commands import Cog, CommandSpec
+    from bot.commands import Cog, CommandSpec, PublicPost
     from bot.config import Config
     from bot.conversations import Member
     from bot.scheduler import Planned
@@ -104,6 +104,15 @@ class ServiceContext:
         from bot.personal_data import merge_people
 
         await merge_people(self.app, keep, gone)
+
+    async def public_calendar(self, since: datetime, until: datetime) -> list[PublicPost]:
+        """Everything the bot will post publicly in [since, until): public cron jobs' fires and what each cog's
+        `@cog.planned_posts` lists, in time order (the communication calendar)."""
+        posts = self.app.scheduler.public_fires(since, until)
+        for cog in self.app.cogs:
+            for planned in cog.public_posts:
+                posts.extend(await planned(ServiceContext(self.app, cog), since, until))
+        return sorted(posts, key=lambda post: (post.at, post.source))
 
     def on_dropped(self, task: str, handler: Callable[[ServiceContext, Any], Awaitable[None]]) -> None:
         """`handler(ctx, due)` runs instead of the task for a row missed beyond the grace time."""

@@ -93,6 +93,21 @@ class Lines:
 
 
 @dataclass(frozen=True)
+class Translated:
+    """A text a person wrote in several languages (an announcement in Finnish and English): the reader's
+    language, else Finnish, else any. Keys are language codes."""
+
+    texts: tuple[tuple[str, str], ...]
+
+    def __init__(self, texts: Mapping[str, str | None]) -> None:
+        object.__setattr__(self, "texts", tuple((k, v) for k, v in texts.items() if v))
+
+    def render(self, language: str) -> str:
+        found = dict(self.texts)
+        return found.get(language) or found.get("fi") or next(iter(found.values()), "")
+
+
+@dataclass(frozen=True)
 class When:
     """A moment shown in the community's time zone and the reader's language."""
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -29,7 +30,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
-from bot.commands import Cog, JobSpec, Reply, TaskSpec
+from bot.commands import Cog, JobSpec, PublicPost, Reply, TaskSpec
 from storage.outbox import iso
 
 if TYPE_CHECKING:
@@ -83,6 +84,7 @@ class CronJob:
     run: Callable[[ServiceContext], Awaitable[None]]
     next_at: datetime | None = None
     cog: Cog | None = None  # the cog it belongs to (None: config's own jobs)
+    public: PublicPost | None = None  # what a fire posts publicly (its `at` unused), for the calendar
 
 
 class Scheduler:
@@ -262,7 +264,11 @@ class Scheduler:
         for job in self.jobs:
             trigger = self.trigger_for(job)
             if trigger is not None:
-                found.append(CronJob(f"{job.cog.name}.{job.name}", trigger, job.handler, cog=job.cog))
+                public = None if job.public is None else PublicPost(
+                    datetime.min.replace(tzinfo=UTC), job.public, tuple(job.destinations(self.app.config)),
+                    job.cog.name)
+                found.append(CronJob(f"{job.cog.name}.{job.name}", trigger,
+                                     job.handler, cog=job.cog, public=public))
         for entry in self.app.config.scheduler.jobs:
             trigger = CronTrigger.from_crontab(entry["cron"], timezone=self.app.config.tz)
 
@@ -270,8 +276,24 @@ class Scheduler:
                 # Config texts are the board's own words, posted as written.
                 await ctx.post(entry["destination"], Reply(entry["text"]))
 
-            found.append(CronJob(f"config.{entry['name']}", trigger, post))
+            found.append(CronJob(f"config.{entry['name']}", trigger, post, public=PublicPost(
+                datetime.min.replace(tzinfo=UTC), entry["text"], (entry["destination"],), "config")))
         return found
+
+    def public_fires(self, since: datetime, until: datetime, limit: int = 200) -> list[PublicPost]:
+        """The fires in [since, until) of cron jobs that post publicly, in time order (the calendar)."""
+        found: list[PublicPost] = []
+        for job in self.cron:
+            if job.public is None:
+                continue
+            moment = since - timedelta(microseconds=1)
+            for _fire in range(limit):
+                nxt = self._fire_after(job.trigger, moment)
+                if nxt is None or nxt >= until:
+                    break
+                found.append(dataclasses.replace(job.public, at=nxt))
+                moment = nxt
+        return sorted(found, key=lambda post: post.at)[:limit]
 
     def _next_cron(self, now: datetime) -> CronJob | None:
         due = [j for j in self.cron if j.next_at is not None and j.next_at <= now]

@@ -14,7 +14,10 @@ KEY = "feedback-test-secret-0123456789-abcdefghijklmn"
 CODE = re.compile(r"F-[2-9A-HJ-NP-Z]{6}")
 
 
-def feedback_config(directory: Path, *, cogs: tuple[str, ...] = ("ping", "events", "feedback"),
+EXAMPLE_COGS = ("ping", "events", "announcements", "meetings", "feedback")
+
+
+def feedback_config(directory: Path, *, cogs: tuple[str, ...] = EXAMPLE_COGS,
                     text: str | None = None, **settings: object) -> Config:
     """config.example.toml (or `text`) with its commented [feedback] block enabled, `settings` overriding keys."""
     text = text or (ROOT / "config.example.toml").read_text(encoding="utf-8")

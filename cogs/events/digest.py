@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.commands import Reply
 from bot.context import ServiceContext
@@ -17,7 +18,12 @@ from cogs.events.storage import Event
 log = logging.getLogger(__name__)
 
 
-@cog.job(config_key="digest_cron")
+def _digest_destinations(config: Any) -> list[str]:
+    english = config.section("events")["english_destination"]
+    return ["announcements", english] if english else ["announcements"]
+
+
+@cog.job(config_key="digest_cron", public=_("Events this week"), posts_to=_digest_destinations)
 async def digest(ctx: ServiceContext) -> None:
     now = ctx.now()
     week = [(start, event) for event in await queries(ctx).upcoming(now)

@@ -1,0 +1,120 @@
+"""Queries for meetings, their members, answers and minutes (tables from cogs/meetings/migrations/)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.db import Database, Row, from_iso, to_iso
+
+__all__ = ["Meeting", "MeetingQueries"]
+
+
+@dataclass(frozen=True)
+class Meeting:
+    id: int
+    kind: str
+    title: str
+    starts_at: datetime
+    rule: str | None
+    timezone: str
+    place: str
+    agenda: str | None
+    destination: str
+    member_role: str | None
+    chair_id: int | None
+    cancelled: bool
+
+    @classmethod
+    def of(cls, row: Row) -> Meeting:
+        return cls(row["id"], row["kind"], row["title"], from_iso(row["starts_at"]), row["rule"], row["timezone"],
+                   row["place"], row["agenda"], row["destination"], row["member_role"], row["chair_id"],
+                   row["cancelled_at"] is not None)
+
+
+class MeetingQueries:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(self, *, kind: str, title: str, starts_at: datetime, rule: str | None, timezone: str,
+                  place: str, agenda: str | None, destination: str, member_role: str | None, chair_id: int,
+                  members: list[int], now: datetime) -> int:
+        async with self.db.transaction():
+            meeting_id = int(await self.db.fetchval(
+                "INSERT INTO meetings (kind, title, starts_at, rule, timezone, place, agenda, destination,"
+                " member_role, chair_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (kind, title, to_iso(starts_at), rule, timezone, place, agenda, destination, member_role, chair_id,
+                 to_iso(now))))
+            await self.db.executemany("INSERT OR IGNORE INTO meeting_members (meeting_id, person_id) VALUES (?, ?)",
+                                      [(meeting_id, person) for person in members])
+        return meeting_id
+
+    async def get(self, meeting_id: int) -> Meeting | None:
+        row = await self.db.fetchone("SELECT * FROM meetings WHERE id = ?", (meeting_id,))
+        return None if row is None else Meeting.of(row)
+
+    async def all(self) -> list[Meeting]:
+        rows = await self.db.fetchall("SELECT * FROM meetings WHERE cancelled_at IS NULL ORDER BY starts_at, id")
+        return [Meeting.of(row) for row in rows]
+
+    async def cancel(self, meeting_id: int, now: datetime) -> None:
+        await self.db.execute("UPDATE meetings SET cancelled_at = ? WHERE id = ?", (to_iso(now), meeting_id))
+
+    async def members(self, meeting_id: int) -> list[int]:
+        rows = await self.db.fetchall(
+            "SELECT person_id FROM meeting_members WHERE meeting_id = ? ORDER BY person_id", (meeting_id,))
+        return [row["person_id"] for row in rows]
+
+    async def of_member(self, person_id: int) -> list[Meeting]:
+        rows = await self.db.fetchall(
+            "SELECT m.* FROM meetings m JOIN meeting_members mm ON mm.meeting_id = m.id"
+            " WHERE mm.person_id = ? AND m.cancelled_at IS NULL ORDER BY m.starts_at", (person_id,))
+        return [Meeting.of(row) for row in rows]
+
+    async def answer(self, meeting_id: int, at: datetime, person_id: int, answer: str) -> None:
+        await self.db.execute(
+            "INSERT INTO meeting_answers (meeting_id, occurrence_at, person_id, answer) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (meeting_id, occurrence_at, person_id) DO UPDATE SET answer = excluded.answer",
+            (meeting_id, to_iso(at), person_id, answer))
+
+    async def answers(self, meeting_id: int, at: datetime) -> dict[int, str]:
+        rows = await self.db.fetchall(
+            "SELECT person_id, answer FROM meeting_answers WHERE meeting_id = ? AND occurrence_at = ?",
+            (meeting_id, to_iso(at)))
+        return {row["person_id"]: row["answer"] for row in rows}
+
+    async def set_minutes(self, meeting_id: int, at: datetime, link: str) -> None:
+        await self.db.execute(
+            "INSERT INTO meeting_minutes (meeting_id, occurrence_at, link) VALUES (?, ?, ?)"
+            " ON CONFLICT (meeting_id, occurrence_at) DO UPDATE SET link = excluded.link",
+            (meeting_id, to_iso(at), link))
+
+    async def minutes(self, meeting_id: int) -> dict[datetime, str]:
+        rows = await self.db.fetchall(
+            "SELECT occurrence_at, link FROM meeting_minutes WHERE meeting_id = ?", (meeting_id,))
+        return {from_iso(row["occurrence_at"]): row["link"] for row in rows}
+
+    async def export_person(self, person_id: int) -> dict[str, Any]:
+        member = await self.db.fetchall(
+            "SELECT meeting_id FROM meeting_members WHERE person_id = ? ORDER BY meeting_id", (person_id,))
+        answers = await self.db.fetchall(
+            "SELECT meeting_id, occurrence_at, answer FROM meeting_answers WHERE person_id = ?"
+            " ORDER BY meeting_id, occurrence_at", (person_id,))
+        chaired = await self.db.fetchall("SELECT id FROM meetings WHERE chair_id = ? ORDER BY id", (person_id,))
+        return {"member_of": [r["meeting_id"] for r in member], "answers": [dict(r) for r in answers],
+                "chair_of": [r["id"] for r in chaired]}
+
+    async def forget_person(self, person_id: int) -> None:
+        await self.db.execute("DELETE FROM meeting_answers WHERE person_id = ?", (person_id,))
+        await self.db.execute("DELETE FROM meeting_members WHERE person_id = ?", (person_id,))
+        await self.db.execute("UPDATE meetings SET chair_id = NULL WHERE chair_id = ?", (person_id,))
+
+    async def merge_people(self, keep_id: int, gone_id: int) -> None:
+        """One membership and one answer per occurrence stay: the kept person's."""
+        await self.db.execute(
+            "DELETE FROM meeting_members WHERE person_id = ? AND meeting_id IN"
+            " (SELECT meeting_id FROM meeting_members WHERE person_id = ?)", (gone_id, keep_id))
+        await self.db.execute(
+            "DELETE FROM meeting_answers WHERE person_id = ? AND (meeting_id, occurrence_at) IN"
+            " (SELECT meeting_id, occurrence_at FROM meeting_answers WHERE person_id = ?)", (gone_id, keep_id))
