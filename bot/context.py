@@ -79,7 +79,9 @@ class ServiceContext:
         With `shows=("event", 42)` the message is the cog's view of that thing: the core remembers each copy
         and keeps it current when the cog calls `changed`.
         """
-        await self.app.outbox.to_destination(destination, reply, shows=shows)
+        person = getattr(self, "person", None)  # a person posting hears if it cannot be posted somewhere
+        await self.app.outbox.to_destination(destination, reply, shows=shows,
+                                             requested_by=person.id if person is not None else None)
 
     async def open_thread(self, destination: str, title: Text, people: list[int], reply: Reply) -> int:
         """A private conversation for a few people (a student and their tutor) under a named destination, with

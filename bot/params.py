@@ -8,6 +8,7 @@ from typing import Any
 from bot.commands import Choice, Kind, ParamSpec, UserError
 from bot.context import Context
 from bot.i18n import Msg, _, render
+from bot.textlen import utf16_len
 from bot.timeparse import parse_when
 
 
@@ -38,10 +39,14 @@ async def convert(ctx: Context, spec: ParamSpec, raw: Any) -> Any:
 
 
 def _text(spec: ParamSpec, value: str) -> str:
-    limit = spec.param.max_len
-    if limit is not None and len(value) > limit:
+    # Counted the strictest platform's way (Telegram's UTF-16 units): what is accepted fits everywhere.
+    limit, length = spec.param.max_len, utf16_len(value)
+    if limit is not None and length > limit:
+        if length != len(value):  # say why a count looks larger than what was typed
+            raise UserError(_("{param} is too long: {length} characters, at most {limit} (an emoji counts as "
+                              "two).", param=_label(spec), length=length, limit=limit))
         raise UserError(_("{param} is too long: {length} characters, at most {limit}.",
-                          param=_label(spec), length=len(value), limit=limit))
+                          param=_label(spec), length=length, limit=limit))
     minimum = spec.param.min_len
     if minimum is not None and len(value) < minimum:
         raise UserError(_("{param} is too short: at least {limit} characters.",

@@ -29,12 +29,14 @@ class OutboxRow:
     body: dict[str, Any]
     shows: tuple[str, int] | None
     attempts: int
+    requested_by: int | None = None  # who asked for a destination post (told if it fails)
 
 
 def _row(row: Any) -> OutboxRow:
     shows = (row["shows_kind"], row["shows_id"]) if row["shows_kind"] else None
     return OutboxRow(row["id"], row["person_id"], row["destination"], row["platform"], row["target_kind"],
-                     row["target_id"], row["language"], json.loads(row["body"]), shows, row["attempts"])
+                     row["target_id"], row["language"], json.loads(row["body"]), shows, row["attempts"],
+                     row["requested_by"])
 
 
 class OutboxQueries:
@@ -43,13 +45,15 @@ class OutboxQueries:
 
     async def add(self, *, now: datetime, person_id: int | None, destination: str | None, platform: str,
                   target_kind: str, target_id: str, language: str, body: dict[str, Any],
-                  shows: tuple[str, int] | None, urgent: bool, not_before: datetime | None = None) -> int:
+                  shows: tuple[str, int] | None, urgent: bool, not_before: datetime | None = None,
+                  requested_by: int | None = None) -> int:
         return await self.db.execute(
             "INSERT INTO outbox (created_at, person_id, destination, platform, target_kind, target_id,"
-            " language, body, shows_kind, shows_id, urgent, status, next_attempt_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+            " language, body, shows_kind, shows_id, urgent, status, next_attempt_at, requested_by)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
             (iso(now), person_id, destination, platform, target_kind, target_id, language, json.dumps(body),
-             shows[0] if shows else None, shows[1] if shows else None, int(urgent), iso(not_before or now)),
+             shows[0] if shows else None, shows[1] if shows else None, int(urgent), iso(not_before or now),
+             requested_by),
         )
 
     async def due(self, now: datetime, platforms: list[str], limit: int = 100) -> list[OutboxRow]:

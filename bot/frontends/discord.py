@@ -29,7 +29,7 @@ import yarl
 
 from bot.commands import CHOICE_LABEL_MAX, CommandSpec, Kind, ParamSpec, Rendered, Reply, clip, render_reply
 from bot.context import Account, Chat, Context, Origin
-from bot.frontends.base import Frontend, MessageGone, RetryLater, Sent, Target, Unreachable
+from bot.frontends.base import Frontend, MessageGone, Rejected, RetryLater, Sent, Target, Unreachable
 from bot.frontends.discord_calendar import GuildCalendar
 from bot.frontends.discord_commands import CatalogTranslator, build_tree, sync_if_changed
 from bot.frontends.discord_render import ActionButton, message_parts
@@ -505,4 +505,6 @@ def _retry_or_raise(error: discord.HTTPException) -> Exception:
         return Unreachable(f"discord {error.code}")
     if error.code in GONE:
         return MessageGone(f"discord {error.code}")
+    if error.status == 400:  # an invalid message (too long, malformed): sending it again fails again
+        return Rejected(f"discord {error.code}")
     return error

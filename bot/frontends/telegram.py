@@ -25,12 +25,13 @@ from telegram.ext import ApplicationBuilder, CallbackQueryHandler, ContextTypes,
 
 from bot.commands import Button, Rendered, Reply, render_reply
 from bot.context import Account, Chat, Context, Origin
-from bot.frontends.base import Frontend, MessageGone, RetryLater, Sent, Target, Unreachable
+from bot.frontends.base import Frontend, MessageGone, Rejected, RetryLater, Sent, Target, Unreachable
 from bot.frontends.telegram_limits import PerPersonUpdates, SlidingRateLimiter, retry_seconds
 from bot.frontends.telegram_menu import sync_menus
 from bot.frontends.telegram_render import MAX_CAPTION, has_text, keyboard, to_html
 from bot.i18n import _, normalise_language
 from bot.textargs import is_command, split_command
+from bot.textlen import utf16_len
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -53,6 +54,8 @@ def delivery_error(error: TelegramError) -> Exception:
     if isinstance(error, BadRequest) and ("message to edit not found" in text or "can't be edited" in text
                                           or "chat not found" in text):
         return MessageGone(type(error).__name__)
+    if isinstance(error, BadRequest):  # too long, malformed: permanent (and a NetworkError subclass in PTB)
+        return Rejected(type(error).__name__)
     if isinstance(error, NetworkError):  # includes TimedOut
         return RetryLater(type(error).__name__)
     return error
@@ -183,7 +186,8 @@ class TelegramFrontend(Frontend):
                                                        reply_markup=markup, **quote)
                 return Sent(str(chat_id), str(sent.message_id))
             caption = to_html(message, MAX_CAPTION) if has_text(message) else None
-            text_first = caption is not None and (len(message.files) > 1 or len(message.plain_text()) > MAX_CAPTION)
+            text_first = caption is not None and (len(message.files) > 1
+                                                  or utf16_len(message.plain_text()) > MAX_CAPTION)
             if text_first:
                 sent = await bot.send_message(chat_id, to_html(message), parse_mode=ParseMode.HTML,
                                               reply_markup=markup, **quote)
