@@ -10,6 +10,7 @@ import pytest
 
 from bot.commands import Cog, Reply
 from bot.context import Context
+from bot.frontends.telegram_limits import SlidingRateLimiter
 from bot.textlen import utf16_len
 from tests.fakes.telegram_api import FakeTelegram, TgUser
 from tests.harness import test_config as config_for_tests
@@ -96,3 +97,41 @@ async def test_a_refused_announcement_is_not_retried_and_the_organiser_is_told(t
     assert row["requested_by"] == person.id
     told = tg.fake.last_bot_message(olli.id).text or ""
     assert "Kevätkokous” could not be posted to announcements on Telegram" in told
+
+
+async def test_a_flooded_group_costs_only_that_group(tmp_path: Path, fake: FakeTelegram) -> None:
+    # A group window of 2 answers per 10 minutes: closed for the rest of the test once two have gone out.
+    limiter = SlidingRateLimiter(group_max_rate=2, group_period=600.0)
+    tg = await TelegramBot.start(tmp_path, fake, rate_limiter=limiter)
+    try:
+        group = fake.chats[announcements(tg)]
+        students = [fake.user(5000 + n, f"Opiskelija {n}") for n in range(10)]
+        for student in students:  # more than the 8 update slots, each within the per-person limits
+            fake.send_text(student, "/ping", chat=group)
+        await fake.wait_for("sendMessage", lambda call: call.params.get("chat_id") == group.id, count=2)
+        outsider = fake.user(5999, "Ulkopuolinen")
+        fake.send_text(outsider, "/ping")
+        [answer] = await fake.wait_for("sendMessage", lambda call: call.params.get("chat_id") == outsider.id)
+        assert answer.ok and fake.last_bot_message(outsider.id).text == "Pong!"
+        # The group's answers wait in its own queue, in order; none was lost or sent past the window.
+        assert len(fake.bot_messages(group.id)) == 2
+        assert tg.frontend.chats.waiting(group.id) + 1 == len(students) - 2  # one more is at the limiter
+        tg.frontend.chats.grace = 0.0  # the window stays closed: nothing more would go out
+    finally:
+        await tg.stop()
+
+
+async def test_group_answers_keep_their_order(tmp_path: Path, fake: FakeTelegram) -> None:
+    tg = await TelegramBot.start(tmp_path, fake)
+    try:
+        group = fake.chats[announcements(tg)]
+        olli = fake.user(5101, "Olli")
+        for text in ("/ping 1", "/ping 2", "/ping 3"):
+            fake.send_text(olli, text, chat=group)
+        tg.queued(3)
+        await tg.settle()
+        asked = [m.message_id for m in fake.messages[group.id] if not m.from_bot]
+        answered = [m.reply_to.message_id for m in fake.bot_messages(group.id) if m.reply_to is not None]
+        assert len(asked) == 3 and answered == asked
+    finally:
+        await tg.stop()

@@ -9,10 +9,12 @@ flood limits and honours 429 retry_after.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import re
 import time
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -26,7 +28,7 @@ from telegram.ext import ApplicationBuilder, CallbackQueryHandler, ContextTypes,
 from bot.commands import Button, Rendered, Reply, render_reply
 from bot.context import Account, Chat, Context, Origin
 from bot.frontends.base import Frontend, MessageGone, Rejected, RetryLater, Sent, Target, Unreachable
-from bot.frontends.telegram_limits import PerPersonUpdates, SlidingRateLimiter, retry_seconds
+from bot.frontends.telegram_limits import ChatQueues, PerPersonUpdates, SlidingRateLimiter, retry_seconds
 from bot.frontends.telegram_menu import sync_menus
 from bot.frontends.telegram_render import MAX_CAPTION, has_text, keyboard, to_html
 from bot.i18n import _, normalise_language
@@ -75,6 +77,7 @@ class TelegramFrontend(Frontend):
         self.settings = settings
         self.poll_interval, self.poll_timeout = poll_interval, poll_timeout
         self.limiter = rate_limiter or SlidingRateLimiter()
+        self.chats = ChatQueues()  # answers in groups, sent in order, never awaited inside an update
         self.username = ""
         self._role_cache: dict[int, tuple[float, frozenset[str]]] = {}
         self.handled_updates = 0  # tests and the bench wait on this
@@ -128,6 +131,7 @@ class TelegramFrontend(Frontend):
     async def stop(self) -> None:
         if self.ptb.updater is not None and self.ptb.updater.running:
             await self.ptb.updater.stop()
+        await self.chats.stop()
         if self.ptb.running:
             await self.ptb.stop()
         await self.ptb.shutdown()
@@ -243,8 +247,22 @@ class TelegramFrontend(Frontend):
         mention = split_command(text).bot_mention
         return None if mention and mention.lower() != self.username.lower() else text
 
+    def _in_turn(self, update: Update, chat_id: int, work: Callable[[], Awaitable[None]]) -> None:
+        """A group's answer goes to the group's queue; the update counts as handled once it went out."""
+
+        async def job() -> None:
+            try:
+                await work()
+            except Exception:
+                await self._apologise(update)
+            finally:
+                self._mark_handled()
+
+        self.chats.submit(chat_id, job)
+
     async def _on_message(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         message, chat = update.effective_message, update.effective_chat
+        deferred = False
         try:
             if message is None or chat is None or message.text is None or update.effective_user is None:
                 return
@@ -262,15 +280,22 @@ class TelegramFrontend(Frontend):
                 if not direct:
                     return
                 reply = Reply(_("I understand commands: /help lists what you can do."))
-            await self._answer(ctx, reply, reply_to=None if direct else message.message_id)
+            if direct:
+                await self._answer(ctx, reply)
+            else:
+                self._in_turn(update, chat.id, functools.partial(self._answer, ctx, reply,
+                                                                 reply_to=message.message_id))
+                deferred = True
         except Exception:
             await self._apologise(update)
         finally:
-            self._mark_handled()
+            if not deferred:
+                self._mark_handled()
 
     async def _on_button(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         toast: str | None = None
+        deferred = False
         try:
             if query is None or query.data is None or update.effective_user is None:
                 return
@@ -280,10 +305,16 @@ class TelegramFrontend(Frontend):
             reply = await self.app.core.press(ctx, query.data)
             message = render_reply(reply, ctx.language)
             toast = message.notice
+            work: Callable[[], Awaitable[None]] | None = None
             if message.edit and origin is not None:
-                await self.edit(Sent(origin.chat_id, origin.message_id), message)
+                work = functools.partial(self.edit, Sent(origin.chat_id, origin.message_id), message)
             elif message.has_body():
-                await self._answer(ctx, reply, rendered=message)
+                work = functools.partial(self._answer, ctx, reply, rendered=message)
+            if work is not None and ctx.chat.direct:
+                await work()
+            elif work is not None:
+                self._in_turn(update, int(ctx.chat.id), work)
+                deferred = True
         except Exception:
             await self._apologise(update)
         finally:
@@ -293,7 +324,8 @@ class TelegramFrontend(Frontend):
                 except TelegramError as error:
                     log.info("telegram: answering callback of update %s failed: %s", update.update_id,
                              type(error).__name__)
-            self._mark_handled()
+            if not deferred:
+                self._mark_handled()
 
     async def _answer(self, ctx: Context, reply: Reply, *, reply_to: int | None = None,
                       rendered: Rendered | None = None) -> None:
@@ -328,10 +360,17 @@ class TelegramFrontend(Frontend):
             return
         language = normalise_language(user.language_code if user else None)
         message = render_reply(self.app.core.apology(), language or self.app.config.community.default_language)
-        try:
-            await self._post(chat.id, message)
-        except Exception:
-            log.warning("telegram: the apology for update %s could not be sent either", update.update_id)
+
+        async def post() -> None:
+            try:
+                await self._post(chat.id, message)
+            except Exception:
+                log.warning("telegram: the apology for update %s could not be sent either", update.update_id)
+
+        if chat.type == TgChat.PRIVATE:
+            await post()
+        else:  # in a group, in turn with the group's other answers
+            self.chats.submit(chat.id, post)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         update_id = update.update_id if isinstance(update, Update) else None

@@ -143,6 +143,52 @@ class SlidingRateLimiter(BaseRateLimiter[int]):
                     del self._groups[key]
 
 
+class ChatQueues:
+    """Answers to one chat go out in order, each chat on its own.
+
+    An update in a group hands its answer to the group's queue and is done: a group at its 20-a-minute limit
+    then delays only its own answers, never the update slots everybody else's messages need.
+    """
+
+    def __init__(self, grace: float = 5.0) -> None:
+        self.grace = grace  # seconds queued answers may still go out when the bot stops
+        self._jobs: dict[int, deque[Callable[[], Awaitable[None]]]] = {}
+        self._workers: dict[int, asyncio.Task[None]] = {}
+
+    def submit(self, chat_id: int, job: Callable[[], Awaitable[None]]) -> None:
+        self._jobs.setdefault(chat_id, deque()).append(job)
+        if chat_id not in self._workers:
+            self._workers[chat_id] = asyncio.create_task(self._run(chat_id), name="telegram-chat-queue")
+
+    def waiting(self, chat_id: int) -> int:
+        """Jobs of this chat not yet started (tests and the bench read it)."""
+        return len(self._jobs.get(chat_id, ()))
+
+    async def _run(self, chat_id: int) -> None:
+        jobs = self._jobs[chat_id]
+        try:
+            while jobs:
+                job = jobs.popleft()
+                try:
+                    await job()
+                except Exception:  # a job reports its own failures; this keeps the chat's queue going
+                    log.exception("telegram: a queued answer to chat %s failed", chat_id)
+        finally:  # no await between the last check and here: a job submitted now starts a new worker
+            self._workers.pop(chat_id, None)
+            self._jobs.pop(chat_id, None)
+
+    async def stop(self) -> None:
+        """Let queued answers go out for a moment, then drop the rest (a group can wait up to a minute)."""
+        workers = list(self._workers.values())
+        if workers:
+            _done, pending = await asyncio.wait(workers, timeout=self.grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        self._jobs.clear()
+        self._workers.clear()
+
+
 class PerPersonUpdates(BaseUpdateProcessor):
     """Updates of different people run concurrently, each person's in the order they came.
 
