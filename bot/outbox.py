@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from bot.commands import Rendered, Reply, render_reply
 from bot.frontends.base import MessageGone, Rejected, RetryLater, Sent, Target, Unreachable
 from bot.i18n import _
+from bot.live import ends_of
 from bot.quiet import quiet_until
 from storage.outbox import OutboxQueries, OutboxRow
 
@@ -187,7 +188,8 @@ class Outbox:
         else:
             await self.rows.mark_sent(row.id, self.app.clock.now(), sent.message_id)
             if row.shows is not None:
-                await self.app.live.remember(row.shows, row.platform, sent, row.language, row.person_id)
+                await self.app.live.remember(row.shows, row.platform, sent, row.language, row.person_id,
+                                             direct=row.target_kind == "user", ends=ends_of(message))
 
     async def _retry(self, row: OutboxRow, error: Exception) -> None:
         attempts = row.attempts + 1
