@@ -3,13 +3,15 @@ in UTF-16 units as Telegram counts them, permanent errors not retried and report
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bot.commands import Cog, Reply
+from bot.commands import Cog, Rendered, Reply
 from bot.context import Context
+from bot.frontends.base import Target
 from bot.frontends.telegram_limits import SlidingRateLimiter
 from bot.textlen import utf16_len
 from tests.fakes.telegram_api import FakeTelegram, TgUser
@@ -134,4 +136,27 @@ async def test_group_answers_keep_their_order(tmp_path: Path, fake: FakeTelegram
         answered = [m.reply_to.message_id for m in fake.bot_messages(group.id) if m.reply_to is not None]
         assert len(asked) == 3 and answered == asked
     finally:
+        await tg.stop()
+
+
+async def test_an_outbox_dm_goes_out_before_queued_live_edits(tmp_path: Path, fake: FakeTelegram) -> None:
+    # 5 requests per 10 minutes overall: edits may use 4 of them, the fifth stays free for a send.
+    limiter = SlidingRateLimiter(overall_max_rate=5, overall_period=600.0)
+    tg = await TelegramBot.start(tmp_path, fake, rate_limiter=limiter)
+    edits: list[asyncio.Task[None]] = []
+    try:
+        reader, student = fake.user(6001, "Lukija"), fake.user(6002, "Opiskelija")
+        card = await tg.frontend.send(Target("user", str(reader.id)), Rendered(text="Tulossa 0"))
+        edits = [asyncio.create_task(tg.frontend.edit(card, Rendered(text=f"Tulossa {n}"))) for n in range(1, 11)]
+        await fake.wait_for("editMessageText", count=3)
+        person = await tg.app.people.get_or_create("telegram", str(student.id), "Opiskelija")
+        await tg.app.outbox.to_person(person.id, Reply("Muistutus: kokous alkaa"))
+        [dm] = await fake.wait_for("sendMessage", lambda call: call.params.get("chat_id") == student.id)
+        assert dm.ok and fake.last_bot_message(student.id).text == "Muistutus: kokous alkaa"
+        assert len(fake.calls_of("editMessageText")) == 3  # the other seven edits still wait, behind the DM
+        assert sum(not task.done() for task in edits) == 7
+    finally:
+        for task in edits:
+            task.cancel()
+        await asyncio.gather(*edits, return_exceptions=True)
         await tg.stop()

@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 LIMITED_PREFIXES = ("send", "edit", "copy", "forward")  # methods Telegram counts against flood limits
 RETRY_MARGIN = 0.1  # seconds added to retry_after, as Telegram's clock and ours differ a little
+# Edits (live copies) are the low lane: they never take a slot a waiting send needs, and use at most this share
+# of the overall window, so a DM or an answer finds room at once however many edits are queued.
+EDIT_SHARE = 0.8
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -45,12 +48,13 @@ class _Window:
         self.limit, self.period = limit, period
         self.done: deque[float] = deque()  # answer times, oldest first
         self.in_flight = 0
+        self.sends_waiting = 0  # sends held up by this window alone: edits leave its slots to them
 
-    def wait_time(self, now: float) -> float | None:
+    def wait_time(self, now: float, limit: int | None = None) -> float | None:
         """0 when a slot is free, the seconds until one frees, or None when only an answer frees one."""
         while self.done and self.done[0] <= now - self.period:
             self.done.popleft()
-        if len(self.done) + self.in_flight < self.limit:
+        if len(self.done) + self.in_flight < (self.limit if limit is None else limit):
             return 0.0
         return self.done[0] + self.period - now if self.done else None
 
@@ -62,8 +66,11 @@ class SlidingRateLimiter(BaseRateLimiter[int]):
         self.group_max_rate, self.group_period = group_max_rate, group_period
         self.max_retries = max_retries
         self._overall = _Window(overall_max_rate, overall_period)
+        self._edit_limit = max(1, int(overall_max_rate * EDIT_SHARE))
         self._groups: dict[int | str, _Window] = {}
-        self._changed = asyncio.Condition()
+        # Set (and replaced) whenever a slot may have freed. No lock: the event loop runs each check to its end
+        # before another task runs, and a cancelled Condition.wait under wait_for can deadlock in Python 3.11.
+        self._changed = asyncio.Event()
         self._resume_at = 0.0  # monotonic time until which a 429 pauses everything
         self.retries = 0  # 429s honoured (bench and tests read it)
 
@@ -84,8 +91,9 @@ class SlidingRateLimiter(BaseRateLimiter[int]):
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         windows = self._windows_for(endpoint, data)
         attempts = (rate_limit_args if rate_limit_args is not None else self.max_retries) + 1
+        low = endpoint.startswith("edit")
         for attempt in range(attempts):
-            await self._acquire(windows)
+            await self._acquire(windows, low)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
@@ -113,30 +121,52 @@ class SlidingRateLimiter(BaseRateLimiter[int]):
             windows.append(group)
         return windows
 
-    async def _acquire(self, windows: list[_Window]) -> None:
-        async with self._changed:
+    async def _acquire(self, windows: list[_Window], low: bool = False) -> None:
+        """A slot in every window. A send that only one window holds up is counted there, and an edit (`low`)
+        does not take that window's slots while any such send waits: edits never delay sends."""
+        counted: _Window | None = None
+        try:
             while True:
                 now = time.monotonic()
-                waits = [w.wait_time(now) for w in windows]
+                waits = [w.wait_time(now, self._edit_limit if low and w is self._overall else None)
+                         for w in windows]
+                blocked = [w for w, wait in zip(windows, waits, strict=True) if wait != 0.0]
+                wanted = blocked[0] if not low and len(blocked) == 1 else None
+                if wanted is not counted:
+                    if counted is not None:
+                        counted.sends_waiting -= 1
+                    if wanted is not None:
+                        wanted.sends_waiting += 1
+                    counted = wanted
+                    self._notify()
                 pause = self._resume_at - now
-                if pause <= 0 and all(w == 0.0 for w in waits):
+                yielding = low and any(w.sends_waiting for w in windows)
+                if pause <= 0 and not blocked and not yielding:
                     for window in windows:
                         window.in_flight += 1
                     return
                 timed = [w for w in waits if w] + ([pause] if pause > 0 else [])
-                # Wake when a slot frees by time, or earlier when a request is answered.
+                # Wake when a slot frees by time, or earlier when a request is answered or a send got its slot.
+                changed = self._changed
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), max(timed) if timed else None)
+                    await asyncio.wait_for(changed.wait(), max(timed) if timed and not yielding else None)
+        finally:
+            if counted is not None:
+                counted.sends_waiting -= 1
+                self._notify()
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
 
     async def _release(self, windows: list[_Window]) -> None:
         if not windows:
             return
         now = time.monotonic()
-        async with self._changed:
-            for window in windows:
-                window.in_flight -= 1
-                window.done.append(now)
-            self._changed.notify_all()
+        for window in windows:
+            window.in_flight -= 1
+            window.done.append(now)
+        self._notify()
         if len(self._groups) > 512:  # forget idle groups so the dict stays small
             for key, window in list(self._groups.items()):
                 if not window.in_flight and window.wait_time(now) == 0.0 and not window.done:
