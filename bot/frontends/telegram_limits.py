@@ -69,7 +69,7 @@ class SlidingRateLimiter(BaseRateLimiter[int]):
         self._edit_limit = max(1, int(overall_max_rate * EDIT_SHARE))
         self._groups: dict[int | str, _Window] = {}
         # Set (and replaced) whenever a slot may have freed. No lock: the event loop runs each check to its end
-        # before another task runs, and a cancelled Condition.wait under wait_for can deadlock in Python 3.11.
+        # before another task runs (a cancelled waiter under a Condition and wait_for could hang here).
         self._changed = asyncio.Event()
         self._resume_at = 0.0  # monotonic time until which a 429 pauses everything
         self.retries = 0  # 429s honoured (bench and tests read it)
@@ -148,8 +148,9 @@ class SlidingRateLimiter(BaseRateLimiter[int]):
                 timed = [w for w in waits if w] + ([pause] if pause > 0 else [])
                 # Wake when a slot frees by time, or earlier when a request is answered or a send got its slot.
                 changed = self._changed
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(changed.wait(), max(timed) if timed and not yielding else None)
+                with contextlib.suppress(TimeoutError):  # asyncio.timeout: no inner task to cancel
+                    async with asyncio.timeout(max(timed) if timed and not yielding else None):
+                        await changed.wait()
         finally:
             if counted is not None:
                 counted.sends_waiting -= 1
