@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.commands import Rendered, Reply, ViewSpec, render_reply
-from bot.frontends.base import MessageGone, RetryLater, Sent, Unreachable
+from bot.frontends.base import MessageGone, Rejected, RetryLater, Sent, Unreachable
 from storage.outbox import LiveCopy, LiveQueries
 
 if TYPE_CHECKING:
@@ -151,6 +151,10 @@ class LiveMessages:
         except (MessageGone, Unreachable) as error:
             log.info("dropping %s copy %s of %s:%s (%s)", copy.platform, copy.id, *key, type(error).__name__)
             await self.copies.forget(copy.id)
+            self._shown[copy.id] = version
+        except Rejected as error:  # the platform refuses this content: wait for the next change, quietly
+            log.warning("editing %s copy %s of %s:%s was refused (%s)", copy.platform, copy.id, *key,
+                        type(error).__name__)
             self._shown[copy.id] = version
         except (RetryLater, TimeoutError, OSError) as error:
             failures = self._failures.get(copy.id, 0) + 1
