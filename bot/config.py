@@ -241,6 +241,8 @@ SECTIONS: dict[str, Schema] = {
         "command_rate_seconds": Field("number", 60.0, check=between(1, DAY)),
         "prompt_timeout_seconds": Field("number", 300.0, check=between(10, DAY)),
         "live_edit_seconds": Field("number", 3.0, check=between(0, 3600)),
+        "live_dm_days": Field("number", 7.0, check=between(0.01, 366)),
+        "live_dm_copies": Field("int", 200, check=between(1, 100_000)),
         **TOP_SECRETS,
     },
     "scheduler": {
@@ -363,6 +365,8 @@ class BotSettings:
     command_rate_seconds: float  # ... within this many seconds
     prompt_timeout_seconds: float
     live_edit_seconds: float  # at most one edit per posted copy this often; the last edit shows the final state
+    live_dm_days: float = 7.0  # a live copy in a direct chat is kept current this long (or until its thing ends)
+    live_dm_copies: int = 200  # at most this many live copies of one thing in direct chats; the oldest retire
 
 
 @dataclass(frozen=True)

@@ -155,8 +155,10 @@ class ServiceContext:
         and keeps it current when the cog calls `changed`.
         """
         shared = self.app.core.seal(reply, None) if reply is not None else None  # a view is signed by live.render
+        person = getattr(self, "person", None)  # a person posting hears if it cannot be posted somewhere
         await self.app.outbox.to_destination(destination, shared, shows=shows,
-                                             dedupe=self._dedupe(f"d:{destination}"))
+                                             dedupe=self._dedupe(f"d:{destination}"),
+                                             requested_by=person.id if person is not None else None)
 
     def _dedupe(self, recipient: str) -> str | None:
         """The key of this run's next message to `recipient` (None outside a scheduled run)."""

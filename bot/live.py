@@ -14,10 +14,11 @@ import asyncio
 import contextlib
 import logging
 import time
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.commands import Rendered, Reply, ViewSpec, render_reply
-from bot.frontends.base import MessageGone, RetryLater, Sent, Unreachable
+from bot.frontends.base import MessageGone, Rejected, RetryLater, Sent, Unreachable
 from storage.outbox import LiveCopy, LiveQueries
 
 if TYPE_CHECKING:
@@ -29,6 +30,12 @@ log = logging.getLogger(__name__)
 Key = tuple[str, int]
 MAX_RETRIES = 5  # a copy whose edit keeps failing temporarily waits for the next change after this many
 RETRY_SECONDS = 2.0  # the first pause before retrying such an edit (doubling) when the platform names none
+
+
+def ends_of(message: Rendered) -> datetime | None:
+    """When the thing a message shows is over (its calendar entry's end, else its start), if it is dated."""
+    entry = message.calendar
+    return None if entry is None else entry.end or entry.start
 
 
 class LiveMessages:
@@ -55,15 +62,26 @@ class LiveMessages:
         return self.app.core.seal(reply, None) if reply is not None else None  # a shared view: no owner
 
     async def remember(self, shows: tuple[str, int], platform: str, sent: Sent, language: str,
-                       person_id: int | None) -> None:
+                       person_id: int | None, *, direct: bool = False, ends: datetime | None = None) -> None:
+        """A posted copy of a thing. One in a direct chat is bounded: kept current for `live_dm_days` or until
+        the thing `ends`, whichever is first, and only the newest `live_dm_copies` of a thing's."""
+        now = self.app.clock.now()
+        expires_at = None
+        settings = self.app.config.bot
+        if direct:
+            expires_at = now + timedelta(days=settings.live_dm_days)
+            if ends is not None:
+                expires_at = min(expires_at, ends)
         await self.copies.remember(kind=shows[0], ref_id=shows[1], platform=platform, chat_id=sent.chat_id,
                                    message_id=sent.message_id, language=language, person_id=person_id,
-                                   now=self.app.clock.now())
+                                   now=now, direct=direct, expires_at=expires_at,
+                                   max_direct=settings.live_dm_copies)
 
     async def remember_reply(self, message: Rendered, platform: str, sent: Sent, ctx: Context) -> None:
         """A command's or button's reply that shows a thing is a copy too: in the reader's language."""
         if message.shows is not None:
-            await self.remember(message.shows, platform, sent, ctx.language, ctx.person.id)
+            await self.remember(message.shows, platform, sent, ctx.language, ctx.person.id,
+                                direct=ctx.chat.direct or message.private, ends=ends_of(message))
 
     async def changed(self, kind: str, ref_id: int) -> None:
         key = (kind, ref_id)
@@ -83,7 +101,7 @@ class LiveMessages:
             while True:
                 wake.clear()  # before reading the version: a change from here on wakes the wait below
                 version = self._version[key]
-                copies = await self.copies.copies(*key)
+                copies = await self.copies.copies(*key, now=self.app.clock.now())
                 now = time.monotonic()
                 stale = [c for c in copies if self._shown.get(c.id, 0) < version and c.id not in editing]
                 due = [c for c in stale if self._next_at.get(c.id, 0.0) <= now]
@@ -134,6 +152,10 @@ class LiveMessages:
         except (MessageGone, Unreachable) as error:
             log.info("dropping %s copy %s of %s:%s (%s)", copy.platform, copy.id, *key, type(error).__name__)
             await self.copies.forget(copy.id)
+            self._shown[copy.id] = version
+        except Rejected as error:  # the platform refuses this content: wait for the next change, quietly
+            log.warning("editing %s copy %s of %s:%s was refused (%s)", copy.platform, copy.id, *key,
+                        type(error).__name__)
             self._shown[copy.id] = version
         except (RetryLater, TimeoutError, OSError) as error:
             failures = self._failures.get(copy.id, 0) + 1

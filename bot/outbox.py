@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from bot.commands import Rendered, Reply, render_reply
 from bot.conversations import CONVERSATION
-from bot.frontends.base import MessageGone, RetryLater, Sent, Target, Unreachable
+from bot.frontends.base import MessageGone, Rejected, RetryLater, Sent, Target, Unreachable
+from bot.i18n import _
+from bot.live import ends_of
 from bot.quiet import quiet_until
 from storage.outbox import OutboxQueries, OutboxRow
 from storage.sealed import SEALED
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 FAN_OUT_BATCH = 200  # rows queued per transaction by to_people
 STOP_WAIT_SECONDS = 5.0  # how long a stop waits for sends under way
+
+PLATFORM_NAMES = {"telegram": "Telegram", "discord": "Discord", "console": "console"}  # proper names
 
 
 class Outbox:
@@ -118,7 +122,10 @@ class Outbox:
                 "urgent": urgent, "not_before": not_before, "dedupe": dedupe}
 
     async def to_destination(self, destination: str, reply: Reply | None, *,
-                             shows: tuple[str, int] | None = None, dedupe: str | None = None) -> None:
+                             shows: tuple[str, int] | None = None, dedupe: str | None = None,
+                             requested_by: int | None = None) -> None:
+        """One row per platform the destination maps to; `requested_by` (who posted it) is told if one of them
+        can never be posted."""
         language = self.app.config.destination(destination).language
         if reply is None:
             assert shows is not None, "post() needs a reply or a view to show"
@@ -133,7 +140,7 @@ class Outbox:
             await self.rows.add(
                 now=self.app.clock.now(), person_id=None, destination=destination,
                 platform=frontend.platform, target_kind="chat", target_id=chat_id, language=language,
-                body=message.to_json(), shows=shows or reply.shows, urgent=True,
+                body=message.to_json(), shows=shows or reply.shows, urgent=True, requested_by=requested_by,
                 dedupe=None if dedupe is None else f"{dedupe}/{frontend.platform}",
             )
         self.wake()
@@ -240,6 +247,9 @@ class Outbox:
             sent = await frontend.send(target, message)
         except Unreachable as error:
             await self._unreachable(row, error)
+        except Rejected as error:  # the platform refused this message for good: sending it again fails again
+            log.warning("outbox row %s rejected by %s: %s", row.id, row.platform, error)
+            await self._failed(row, error)
         except (TimeoutError, RetryLater, MessageGone, OSError) as error:
             await self._retry(row, error)
         except Exception as error:  # a frontend bug must not stop the outbox
@@ -250,22 +260,42 @@ class Outbox:
             if row.shows is not None and row.shows[0] == CONVERSATION:
                 await self.app.conversations.delivered(row, sent)
             elif row.shows is not None:
-                await self.app.live.remember(row.shows, row.platform, sent, row.language, row.person_id)
+                await self.app.live.remember(row.shows, row.platform, sent, row.language, row.person_id,
+                                             direct=row.target_kind == "user", ends=ends_of(message))
 
     async def _retry(self, row: OutboxRow, error: Exception) -> None:
         attempts = row.attempts + 1
         if attempts >= self.max_attempts:
             log.warning("outbox row %s failed after %s attempts: %s", row.id, attempts, type(error).__name__)
-            await self.rows.mark_final(row.id, "failed", repr(error))
+            await self._failed(row, error)
             return
         after = getattr(error, "after", None)
         delay = after if after is not None else self.backoff * (2 ** (attempts - 1))
         await self.rows.retry_at(row.id, self.app.clock.now() + timedelta(seconds=delay), repr(error))
 
+    async def _failed(self, row: OutboxRow, error: Exception) -> None:
+        await self.rows.mark_final(row.id, "failed", repr(error))
+        await self._tell_requester(row)
+
+    async def _tell_requester(self, row: OutboxRow) -> None:
+        """A destination post that will never appear: whoever posted it hears where, rather than nothing."""
+        if row.destination is None or row.requested_by is None:
+            return
+        platform = PLATFORM_NAMES.get(row.platform, row.platform)
+        title = Rendered.from_json(row.body).title if row.body else None
+        if title:
+            text = _("“{title}” could not be posted to {destination} on {platform}. Please tell the bot's "
+                     "maintainers.", title=title, destination=row.destination, platform=platform)
+        else:
+            text = _("A message could not be posted to {destination} on {platform}. Please tell the bot's "
+                     "maintainers.", destination=row.destination, platform=platform)
+        await self.to_person(row.requested_by, Reply(text))
+
     async def _unreachable(self, row: OutboxRow, error: Exception) -> None:
         await self.rows.mark_final(row.id, "unreachable", type(error).__name__)
         if row.target_kind != "user" or row.person_id is None:
             log.warning("outbox row %s: destination %s unreachable on %s", row.id, row.destination, row.platform)
+            await self._tell_requester(row)
             return
         await self.app.people.mark_unreachable(row.platform, row.target_id, self.app.clock.now())
         # A linked person gets it on their other platform instead.

@@ -9,6 +9,7 @@ from typing import Any
 from bot.commands import Choice, Kind, ParamSpec, UserError, clip, fold_name
 from bot.context import Context
 from bot.i18n import Msg, _, ngettext, render
+from bot.textlen import utf16_len
 from bot.timeparse import parse_when
 
 # SQLite's INTEGER: a larger id cannot name a stored thing, and binding it raises OverflowError.
@@ -64,11 +65,17 @@ async def convert(ctx: Context, spec: ParamSpec, raw: Any) -> Any:
 
 
 def _text(spec: ParamSpec, value: str) -> str:
-    limit = spec.param.max_len
-    if limit is not None and len(value) > limit:
+    # Counted the strictest platform's way (Telegram's UTF-16 units): what is accepted fits everywhere.
+    limit, length = spec.param.max_len, utf16_len(value)
+    if limit is not None and length > limit:
+        if length != len(value):  # say why a count looks larger than what was typed
+            raise UserError(ngettext("{param} is too long: {count} character, at most {limit} (an emoji counts as "
+                                     "two).",
+                                     "{param} is too long: {count} characters, at most {limit} (an emoji counts as "
+                                     "two).", length, param=_label(spec), limit=limit))
         raise UserError(ngettext("{param} is too long: {count} character, at most {limit}.",
                                  "{param} is too long: {count} characters, at most {limit}.",
-                                 len(value), param=_label(spec), limit=limit))
+                                 length, param=_label(spec), limit=limit))
     minimum = spec.param.min_len
     if minimum is not None and len(value) < minimum:
         raise UserError(ngettext("{param} is too short: at least {count} character.",

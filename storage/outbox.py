@@ -23,27 +23,31 @@ class OutboxRow:
     body: dict[str, Any]
     shows: tuple[str, int] | None
     attempts: int
+    requested_by: int | None = None  # who asked for a destination post (told if it fails)
 
 
 def _row(row: Any) -> OutboxRow:
     shows = (row["shows_kind"], row["shows_id"]) if row["shows_kind"] else None
     return OutboxRow(row["id"], row["person_id"], row["destination"], row["platform"], row["target_kind"],
-                     row["target_id"], row["language"], json.loads(row["body"]), shows, row["attempts"])
+                     row["target_id"], row["language"], json.loads(row["body"]), shows, row["attempts"],
+                     row["requested_by"])
 
 
 # A row whose dedupe key exists already is skipped (the unique index of 0008_fanout.sql).
 _INSERT = (
     "INSERT INTO outbox (created_at, person_id, destination, platform, target_kind, target_id, language, body,"
-    " shows_kind, shows_id, urgent, status, next_attempt_at, dedupe)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING"
+    " shows_kind, shows_id, urgent, status, next_attempt_at, dedupe, requested_by)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT DO NOTHING"
 )
 
 
 def _values(now: datetime, person_id: int | None, destination: str | None, platform: str, target_kind: str,
             target_id: str, language: str, body: dict[str, Any], shows: tuple[str, int] | None, urgent: bool,
-            not_before: datetime | None = None, dedupe: str | None = None) -> tuple[Any, ...]:
+            not_before: datetime | None = None, dedupe: str | None = None,
+            requested_by: int | None = None) -> tuple[Any, ...]:
     return (iso(now), person_id, destination, platform, target_kind, target_id, language, json.dumps(body),
-            shows[0] if shows else None, shows[1] if shows else None, int(urgent), iso(not_before or now), dedupe)
+            shows[0] if shows else None, shows[1] if shows else None, int(urgent), iso(not_before or now), dedupe,
+            requested_by)
 
 
 # A row waits behind an earlier pending row to the same chat that is due or was tried already (a row held
@@ -62,11 +66,11 @@ class OutboxQueries:
     async def add(self, *, now: datetime, person_id: int | None, destination: str | None, platform: str,
                   target_kind: str, target_id: str, language: str, body: dict[str, Any],
                   shows: tuple[str, int] | None, urgent: bool, not_before: datetime | None = None,
-                  dedupe: str | None = None) -> int:
+                  dedupe: str | None = None, requested_by: int | None = None) -> int:
         """A new row's id; 0 when `dedupe` was queued before (a scheduled task run again)."""
         return await self.db.execute(_INSERT, _values(
             now, person_id, destination, platform, target_kind, target_id, language, body, shows, urgent,
-            not_before, dedupe))
+            not_before, dedupe, requested_by))
 
     async def add_many(self, rows: list[dict[str, Any]]) -> int:
         """Rows (the keyword arguments of `add`) in one transaction; returns how many were new."""
@@ -146,29 +150,51 @@ class LiveQueries:
         self.db = db
 
     async def remember(self, *, kind: str, ref_id: int, platform: str, chat_id: str, message_id: str,
-                       language: str, person_id: int | None, now: datetime) -> None:
-        if person_id is not None:
-            # One live copy per person, chat and thing: showing a card again retires the older copy, so a
-            # popular event's edits stay bounded by its readers, not by how often they looked.
+                       language: str, person_id: int | None, now: datetime, direct: bool = False,
+                       expires_at: datetime | None = None, max_direct: int | None = None) -> None:
+        """A posted copy; one in a direct chat stops being edited after `expires_at`, and a thing keeps at most
+        `max_direct` of those (the oldest retired first)."""
+        async with self.db.transaction():
+            if person_id is not None:
+                # One live copy per person, chat and thing: showing a card again retires the older copy, so a
+                # popular event's edits stay bounded by its readers, not by how often they looked.
+                await self.db.execute(
+                    "DELETE FROM live_copies WHERE kind = ? AND ref_id = ? AND platform = ? AND chat_id = ?"
+                    " AND person_id = ? AND message_id <> ?",
+                    (kind, ref_id, platform, chat_id, person_id, message_id),
+                )
             await self.db.execute(
-                "DELETE FROM live_copies WHERE kind = ? AND ref_id = ? AND platform = ? AND chat_id = ?"
-                " AND person_id = ? AND message_id <> ?",
-                (kind, ref_id, platform, chat_id, person_id, message_id),
+                "INSERT INTO live_copies (kind, ref_id, platform, chat_id, message_id, language, person_id,"
+                " created_at, direct, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (platform, chat_id, message_id) DO UPDATE SET kind = excluded.kind,"
+                " ref_id = excluded.ref_id, language = excluded.language, direct = excluded.direct,"
+                " expires_at = excluded.expires_at",
+                (kind, ref_id, platform, chat_id, message_id, language, person_id, iso(now), int(direct),
+                 iso(expires_at) if expires_at is not None else None),
             )
-        await self.db.execute(
-            "INSERT INTO live_copies (kind, ref_id, platform, chat_id, message_id, language, person_id,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, chat_id, message_id)"
-            " DO UPDATE SET kind = excluded.kind, ref_id = excluded.ref_id, language = excluded.language",
-            (kind, ref_id, platform, chat_id, message_id, language, person_id, iso(now)),
-        )
+            if direct and max_direct is not None:
+                await self.db.execute(
+                    "DELETE FROM live_copies WHERE kind = ? AND ref_id = ? AND direct = 1 AND id NOT IN"
+                    " (SELECT id FROM live_copies WHERE kind = ? AND ref_id = ? AND direct = 1"
+                    " ORDER BY id DESC LIMIT ?)",
+                    (kind, ref_id, kind, ref_id, max_direct),
+                )
 
-    async def copies(self, kind: str, ref_id: int) -> list[LiveCopy]:
+    async def copies(self, kind: str, ref_id: int, now: datetime | None = None) -> list[LiveCopy]:
+        """The copies still kept current; with `now`, every expired copy (of any thing) is retired first."""
+        if now is not None:
+            await self.forget_expired(now)
         rows = await self.db.fetchall(
             "SELECT id, kind, ref_id, platform, chat_id, message_id, language FROM live_copies"
             " WHERE kind = ? AND ref_id = ? ORDER BY id",
             (kind, ref_id),
         )
         return [LiveCopy(*tuple(r)) for r in rows]
+
+    async def forget_expired(self, now: datetime) -> int:
+        """Retire every copy past its time (cheap: a partial index holds only the copies that expire)."""
+        return await self.db.execute(
+            "DELETE FROM live_copies WHERE expires_at IS NOT NULL AND expires_at <= ?", (iso(now),))
 
     async def forget(self, copy_id: int) -> None:
         await self.db.execute("DELETE FROM live_copies WHERE id = ?", (copy_id,))

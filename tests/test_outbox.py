@@ -9,7 +9,7 @@ from pathlib import Path
 from bot.commands import Reply
 from bot.context import ServiceContext
 from bot.frontends.base import RetryLater
-from tests.harness import TEST_NOW
+from tests.harness import TEST_NOW, texts
 from tests.personal_helpers import link_code, rows, say_on_telegram, start_with_telegram
 
 
@@ -88,8 +88,10 @@ async def test_unreachable_destination_is_recorded(tmp_path: Path) -> None:
     bot, telegram = await start_with_telegram(tmp_path, TEST_NOW, unreachable=True)
     telegram.destination_chat = lambda name: "-100" if name == "announcements" else None  # type: ignore[method-assign]
     await bot.say("/broadcast Tiedote", as_="Hanna", roles="board")
-    statuses = await rows(bot, "SELECT platform, status FROM outbox ORDER BY platform")
+    statuses = await rows(bot, "SELECT platform, status FROM outbox WHERE destination IS NOT NULL ORDER BY platform")
     assert statuses == [{"platform": "console", "status": "sent"}, {"platform": "telegram", "status": "unreachable"}]
+    # Hanna posted it: she hears where it could not be posted.
+    assert "ei voitu julkaista kohteeseen announcements (Telegram)" in texts(bot.sent_to("@hanna"))
     await bot.stop()
 
 

@@ -38,6 +38,10 @@ class MessageGone(DeliveryError):
     """The message to edit was deleted, or the bot lost access to its chat."""
 
 
+class Rejected(DeliveryError):
+    """The platform refused this message for good (too long, malformed): sending it again fails again."""
+
+
 class RetryLater(DeliveryError):
     """A temporary failure (rate limit, platform down); `after` seconds when the platform says."""
 

@@ -24,7 +24,7 @@ import dataclasses
 import logging
 import time
 from collections import OrderedDict, deque
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -45,7 +45,7 @@ from bot.commands import (
     render_reply,
 )
 from bot.context import Account, Chat, Context, Origin
-from bot.frontends.base import Frontend, MessageGone, RetryLater, Sent, Target, Unreachable
+from bot.frontends.base import Frontend, MessageGone, Rejected, RetryLater, Sent, Target, Unreachable
 from bot.frontends.discord_calendar import GuildCalendar
 from bot.frontends.discord_commands import CatalogTranslator, build_tree, sync_if_changed
 from bot.frontends.discord_forms import FieldsModal
@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "discord"
 GLOBAL_PER_SECOND = 50  # Discord's global limit per bot
 GLOBAL_WINDOW = 1.05  # seconds; a margin so that our window never straddles two of Discord's
+EDIT_SHARE = 0.8  # live edits may use at most this share of the global window; sends always find room
 MIN_EDIT_SECONDS = 1.0  # live edits of one message at most once a second (Discord's edit bucket is 5 / 5 s)
 CLOSED_DMS = 50007  # "Cannot send messages to this user"
 NO_ACCESS = {50001, 50013}  # missing access / permissions on a channel
@@ -69,26 +70,52 @@ THREAD_NAME_MAX = 100
 
 class WindowLimiter:
     """At most `limit` entries in any `window` seconds. Strict, unlike a token bucket, whose full bucket plus
-    its refill lets nearly twice the rate through in one second."""
+    its refill lets nearly twice the rate through in one second.
+
+    `async with limiter:` is the normal lane; `async with limiter.low():` (live edits) never takes a slot while
+    a normal request waits, and uses at most EDIT_SHARE of the window, so edits never delay sends.
+    """
 
     def __init__(self, limit: int, window: float) -> None:
         self.limit, self.window = limit, window
         self._times: deque[float] = deque()
-        self._lock = asyncio.Lock()
+        self._waiting = 0  # normal requests waiting for a slot
+        self._changed = asyncio.Event()
 
     async def __aenter__(self) -> None:
-        async with self._lock:  # waiters queue in order
-            while True:
-                now = time.monotonic()
-                while self._times and self._times[0] <= now - self.window:
-                    self._times.popleft()
-                if len(self._times) < self.limit:
-                    self._times.append(now)
-                    return
-                await asyncio.sleep(self._times[0] + self.window - now)
+        await self._enter(low=False)
 
     async def __aexit__(self, *exc: object) -> None:
         return None
+
+    @contextlib.asynccontextmanager
+    async def low(self) -> AsyncIterator[None]:
+        await self._enter(low=True)
+        yield
+
+    async def _enter(self, low: bool) -> None:
+        limit = max(1, int(self.limit * EDIT_SHARE)) if low else self.limit
+        if not low:
+            self._waiting += 1
+        try:
+            while True:  # no lock: each check runs to its end before another task runs
+                now = time.monotonic()
+                while self._times and self._times[0] <= now - self.window:
+                    self._times.popleft()
+                yielding = low and self._waiting > 0
+                if len(self._times) < limit and not yielding:
+                    self._times.append(now)
+                    return
+                timeout = None if yielding else self._times[len(self._times) - limit] + self.window - now
+                changed = self._changed
+                with contextlib.suppress(TimeoutError):  # asyncio.timeout: no inner task to cancel
+                    async with asyncio.timeout(timeout):
+                        await changed.wait()
+        finally:
+            if not low:
+                self._waiting -= 1
+                self._changed.set()  # edits held back re-check
+                self._changed = asyncio.Event()
 
 
 class HumakoClient(discord.Client):
@@ -233,7 +260,7 @@ class DiscordFrontend(Frontend):
     async def edit(self, sent: Sent, message: Rendered) -> None:
         partial = self._client().get_partial_messageable(int(sent.chat_id)).get_partial_message(int(sent.message_id))
         try:
-            async with self.limiter:
+            async with self.limiter.low():  # live edits: the lane that never delays sends
                 await partial.edit(**message_parts(message, edit=True))
             await self._mirror_calendar(int(sent.chat_id), message)
         except (discord.NotFound, discord.Forbidden) as error:
@@ -587,4 +614,6 @@ def _retry_or_raise(error: discord.HTTPException) -> Exception:
         return Unreachable(f"discord {error.code}")
     if error.code in GONE:
         return MessageGone(f"discord {error.code}")
+    if error.status == 400:  # an invalid message (too long, malformed): sending it again fails again
+        return Rejected(f"discord {error.code}")
     return error

@@ -10,10 +10,12 @@ hook (telegram_limits.py), the one place that keeps Telegram's flood limits and 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import re
 import time
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -27,12 +29,13 @@ from telegram.ext import ApplicationBuilder, CallbackQueryHandler, ContextTypes,
 from bot.commands import Button, File, Rendered, Reply, render_reply
 from bot.context import Account, Chat, Context, Origin
 from bot.conversations import MAX_FILE_BYTES
-from bot.frontends.base import Frontend, MessageGone, RetryLater, Sent, Target, Unreachable
-from bot.frontends.telegram_limits import PerPersonUpdates, SlidingRateLimiter, retry_seconds
+from bot.frontends.base import Frontend, MessageGone, Rejected, RetryLater, Sent, Target, Unreachable
+from bot.frontends.telegram_limits import ChatQueues, PerPersonUpdates, SlidingRateLimiter, retry_seconds
 from bot.frontends.telegram_menu import sync_menus
 from bot.frontends.telegram_render import MAX_CAPTION, has_text, keyboard, to_html
 from bot.i18n import _, normalise_language
 from bot.textargs import is_command, split_command
+from bot.textlen import utf16_len
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -55,6 +58,8 @@ def delivery_error(error: TelegramError) -> Exception:
     if isinstance(error, BadRequest) and ("message to edit not found" in text or "can't be edited" in text
                                           or "chat not found" in text):
         return MessageGone(type(error).__name__)
+    if isinstance(error, BadRequest):  # too long, malformed: permanent (and a NetworkError subclass in PTB)
+        return Rejected(type(error).__name__)
     if isinstance(error, NetworkError):  # includes TimedOut
         return RetryLater(type(error).__name__)
     return error
@@ -76,6 +81,7 @@ class TelegramFrontend(Frontend):
         self.settings = settings
         self.poll_interval, self.poll_timeout = poll_interval, poll_timeout
         self.limiter = rate_limiter or SlidingRateLimiter()
+        self.chats = ChatQueues()  # answers in groups, sent in order, never awaited inside an update
         self.username = ""
         self._role_cache: dict[int, tuple[float, frozenset[str]]] = {}
         self.handled_updates = 0  # tests and the bench wait on this
@@ -88,7 +94,7 @@ class TelegramFrontend(Frontend):
             builder = builder.base_url(settings.base_url)
         if settings.base_file_url:
             builder = builder.base_file_url(settings.base_file_url)
-        self.ptb: PTBApplication = builder.build()  # type: ignore[type-arg]
+        self.ptb: PTBApplication = builder.build()
         self.ptb.add_handler(MessageHandler(
             filters.UpdateType.MESSAGE & (filters.TEXT | filters.PHOTO | filters.Document.ALL), self._on_message))
         self.ptb.add_handler(CallbackQueryHandler(self._on_button))
@@ -130,6 +136,7 @@ class TelegramFrontend(Frontend):
     async def stop(self) -> None:
         if self.ptb.updater is not None and self.ptb.updater.running:
             await self.ptb.updater.stop()
+        await self.chats.stop()
         if self.ptb.running:
             await self.ptb.stop()
         await self.ptb.shutdown()
@@ -213,7 +220,8 @@ class TelegramFrontend(Frontend):
                                                        reply_markup=markup, **quote)
                 return Sent(str(chat_id), str(sent.message_id))
             caption = to_html(message, MAX_CAPTION) if has_text(message) else None
-            text_first = caption is not None and (len(message.files) > 1 or len(message.plain_text()) > MAX_CAPTION)
+            text_first = caption is not None and (len(message.files) > 1
+                                                  or utf16_len(message.plain_text()) > MAX_CAPTION)
             if text_first:
                 sent = await bot.send_message(chat_id, to_html(message), parse_mode=ParseMode.HTML,
                                               reply_markup=markup, **quote)
@@ -269,8 +277,22 @@ class TelegramFrontend(Frontend):
         mention = split_command(text).bot_mention
         return None if mention and mention.lower() != self.username.lower() else text
 
+    def _in_turn(self, update: Update, chat_id: int, work: Callable[[], Awaitable[None]]) -> None:
+        """A group's answer goes to the group's queue; the update counts as handled once it went out."""
+
+        async def job() -> None:
+            try:
+                await work()
+            except Exception:
+                await self._apologise(update)
+            finally:
+                self._mark_handled()
+
+        self.chats.submit(chat_id, job)
+
     async def _on_message(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+        deferred = False
         try:
             if message is None or chat is None or user is None or user.is_bot:
                 return
@@ -300,12 +322,20 @@ class TelegramFrontend(Frontend):
                 if not direct:
                     return
                 reply = Reply(_("I understand commands: /help lists what you can do."))
-            await self._answer(ctx, reply, reply_to=None if direct else message.message_id,
-                               topic=message.message_thread_id if room is not None else None)
+            if direct:
+                await self._answer(ctx, reply)
+            else:
+                # In a group, the answer waits in that group's queue, never in this update (a group at its send
+                # limit must not hold up everyone else's updates).
+                self._in_turn(update, chat.id, functools.partial(
+                    self._answer, ctx, reply, reply_to=message.message_id,
+                    topic=message.message_thread_id if room is not None else None))
+                deferred = True
         except Exception:
             await self._apologise(update)
         finally:
-            self._mark_handled()
+            if not deferred:
+                self._mark_handled()
 
     def _room(self, message: Message) -> int | None:
         """The conversation whose forum topic this group message was written in."""
@@ -349,6 +379,7 @@ class TelegramFrontend(Frontend):
     async def _on_button(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         toast: str | None = None
+        deferred = False
         try:
             if query is None or query.data is None or update.effective_user is None:
                 return
@@ -358,10 +389,16 @@ class TelegramFrontend(Frontend):
             reply = await self.app.core.press(ctx, query.data)
             message = render_reply(reply, ctx.language)
             toast = message.notice
+            work: Callable[[], Awaitable[None]] | None = None
             if message.edit and origin is not None:
-                await self.edit(Sent(origin.chat_id, origin.message_id), message)
+                work = functools.partial(self.edit, Sent(origin.chat_id, origin.message_id), message)
             elif message.has_body():
-                await self._answer(ctx, reply, rendered=message)
+                work = functools.partial(self._answer, ctx, reply, rendered=message)
+            if work is not None and ctx.chat.direct:
+                await work()
+            elif work is not None:
+                self._in_turn(update, int(ctx.chat.id), work)
+                deferred = True
         except Exception:
             await self._apologise(update)
         finally:
@@ -371,7 +408,8 @@ class TelegramFrontend(Frontend):
                 except TelegramError as error:
                     log.info("telegram: answering callback of update %s failed: %s", update.update_id,
                              type(error).__name__)
-            self._mark_handled()
+            if not deferred:
+                self._mark_handled()
 
     async def _answer(self, ctx: Context, reply: Reply, *, reply_to: int | None = None,
                       rendered: Rendered | None = None, topic: int | None = None) -> None:
@@ -406,10 +444,17 @@ class TelegramFrontend(Frontend):
             return
         language = normalise_language(user.language_code if user else None)
         message = render_reply(self.app.core.apology(), language or self.app.config.community.default_language)
-        try:
-            await self._post(chat.id, message)
-        except Exception:
-            log.warning("telegram: the apology for update %s could not be sent either", update.update_id)
+
+        async def post() -> None:
+            try:
+                await self._post(chat.id, message)
+            except Exception:
+                log.warning("telegram: the apology for update %s could not be sent either", update.update_id)
+
+        if chat.type == TgChat.PRIVATE:
+            await post()
+        else:  # in a group, in turn with the group's other answers
+            self.chats.submit(chat.id, post)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         update_id = update.update_id if isinstance(update, Update) else None

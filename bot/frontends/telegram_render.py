@@ -7,8 +7,9 @@ from collections.abc import Iterable
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.commands import CommandSpec, Rendered, clip
+from bot.commands import CommandSpec, Rendered
 from bot.i18n import render
+from bot.textlen import clip_utf16, utf16_len
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -19,12 +20,13 @@ MAX_COMMANDS = 100
 def to_html(message: Rendered, limit: int = MAX_TEXT) -> str:
     """Title in bold, the text, fields as "<b>name</b>: value" lines; everything the cog wrote escaped.
 
-    The plain length (what Telegram counts) stays within `limit`: the body is cut, never the markup.
+    The plain length stays within `limit` as Telegram counts it (UTF-16 code units): the body is cut, never
+    the markup.
     """
-    title = message.title or ""
+    title = clip_utf16(message.title or "", limit // 4)
     fields = [(name, value) for name, value in message.fields]
-    overhead = len(title) + sum(len(n) + len(v) + 3 for n, v in fields) + (1 if title else 0)
-    body = clip(message.text, max(limit - overhead - 1, 1)) if message.text else ""
+    overhead = utf16_len(title) + sum(utf16_len(n) + utf16_len(v) + 3 for n, v in fields) + (1 if title else 0)
+    body = clip_utf16(message.text, max(limit - overhead - 1, 1)) if message.text else ""
     parts = [f"<b>{html.escape(title)}</b>"] if title else []
     if body:
         parts.append(html.escape(body))
@@ -51,6 +53,6 @@ def menu(specs: Iterable[CommandSpec], language: str, *, groups: bool) -> list[B
     for spec in specs:
         if groups and spec.private:
             continue
-        description = clip(render(spec.description, language), MAX_COMMAND_DESCRIPTION)
+        description = clip_utf16(render(spec.description, language), MAX_COMMAND_DESCRIPTION)
         commands.append(BotCommand(spec.flat_name, description))
     return commands[:MAX_COMMANDS]
