@@ -218,7 +218,7 @@ async def transcript_as(ctx: Context, request_id: int) -> Reply:
     said = await queries(ctx).transcript(request_id)
     if not said:
         return Reply(_("Nothing was written in request #{id}.", id=request_id), private=True)
-    lines = [f"{format_when(at, ctx.language, ctx.config.tz, style='short')} {author}: {text}"
+    lines = [f"{format_when(at, ctx.language, ctx.config.tz, style='short')} {author or '-'}: {text}"
              for at, author, text in said]
     data = "\n".join(lines).encode()
     return Reply(Lines(_("The transcript of request #{id}.", id=request_id)), private=True,

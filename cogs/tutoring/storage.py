@@ -188,9 +188,10 @@ class TutoringQueries:
 
     # -------------------------------------------------------------------------------------- transcripts
 
-    async def add_message(self, request_id: int, author: str, text: str, now: datetime) -> None:
-        await self.db.execute("INSERT INTO tutoring_messages (request_id, author, text, at) VALUES (?, ?, ?, ?)",
-                              (request_id, author, text, to_iso(now)))
+    async def add_message(self, request_id: int, person_id: int, author: str, text: str, now: datetime) -> None:
+        await self.db.execute(
+            "INSERT INTO tutoring_messages (request_id, person_id, author, text, at) VALUES (?, ?, ?, ?, ?)",
+            (request_id, person_id, author, text, to_iso(now)))
 
     async def transcript(self, request_id: int) -> list[tuple[datetime, str, str]]:
         rows = await self.db.fetchall(
@@ -236,7 +237,8 @@ class TutoringQueries:
             " WHERE tutor_id = ? OR second_id = ? OR offered_to = ? ORDER BY id", (person_id, person_id, person_id))
         messages = await self.db.fetchall(
             "SELECT m.request_id, m.author, m.text, m.at FROM tutoring_messages m"
-            " JOIN tutoring_requests r ON r.id = m.request_id WHERE r.student_id = ? ORDER BY m.id", (person_id,))
+            " JOIN tutoring_requests r ON r.id = m.request_id WHERE r.student_id = ? OR m.person_id = ?"
+            " ORDER BY m.id", (person_id, person_id))
         away = await self.db.fetchval("SELECT away FROM tutoring_tutors WHERE person_id = ?", (person_id,))
         return {
             "requests": [dict(row) for row in asked],
@@ -262,6 +264,8 @@ class TutoringQueries:
             for column in ("tutor_id", "second_id", "offered_to"):
                 await self.db.execute(f"UPDATE tutoring_requests SET {column} = NULL WHERE {column} = ?",
                                       (person_id,))
+            await self.db.execute("UPDATE tutoring_messages SET person_id = NULL, author = '' WHERE person_id = ?",
+                                  (person_id,))
             await self.db.execute("DELETE FROM tutoring_tutors WHERE person_id = ?", (person_id,))
             return [row["id"] for row in rows]
 

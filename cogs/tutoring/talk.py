@@ -19,7 +19,7 @@ async def heard(ctx: ServiceContext, message: ConversationMessage) -> Reply | bo
     writer = int(message.sender.ref)
     names = [f.name for f in message.files]
     text = message.text + (f" [{', '.join(names)}]" if names else "")
-    await queries(ctx).add_message(request.id, message.author, text, ctx.now())
+    await queries(ctx).add_message(request.id, writer, message.author, text, ctx.now())
     if writer in request.tutors():
         await queries(ctx).answered(request.id, ctx.now())
         await schedule.waiting_on_student(ctx, request.id)

@@ -32,7 +32,8 @@ CREATE INDEX tutoring_requests_conversation ON tutoring_requests(conversation_id
 CREATE TABLE tutoring_messages (
     id          INTEGER PRIMARY KEY,
     request_id  INTEGER NOT NULL REFERENCES tutoring_requests(id) ON DELETE CASCADE,
-    author      TEXT NOT NULL,
+    person_id   INTEGER REFERENCES people(id) ON DELETE SET NULL,  -- the writer, while they are known
+    author      TEXT NOT NULL,                                       -- their name then ('' once forgotten)
     text        TEXT NOT NULL,
     at          TEXT NOT NULL
 );
