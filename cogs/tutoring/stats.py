@@ -23,15 +23,16 @@ def p90(values: list[float]) -> float:
 def hours(values: list[float]) -> Text:
     if not values:
         return _("no data")
-    return _("median {median} h, p90 {p90} h", median=f"{median(values):.1f}", p90=f"{p90(values):.1f}")
+    middle, high = format(median(values), ".1f"), format(p90(values), ".1f")
+    return _("median {median} h, p90 {p90} h", median=middle, p90=high)
 
 
 def summary(found: list[Request]) -> Lines:
     to_claim = [(r.claimed_at - r.created_at).total_seconds() / 3600 for r in found if r.claimed_at]
     to_answer = [(r.first_answer_at - r.created_at).total_seconds() / 3600 for r in found if r.first_answer_at]
     ratings = [r.rating for r in found if r.rating is not None]
-    rated = (_("rating {average} ({count} rated)", average=f"{sum(ratings) / len(ratings):.1f}", count=len(ratings))
-             if ratings else _("no ratings"))
+    average = format(sum(ratings) / len(ratings), ".1f") if ratings else ""
+    rated = _("rating {average} ({count} rated)", average=average, count=len(ratings)) if ratings else _("no ratings")
     return Lines(ngettext("{count} request", "{count} requests", len(found)),
                  _("to claim: {hours}", hours=hours(to_claim)),
                  _("to first answer: {hours}", hours=hours(to_answer)), rated, sep=" · ")
