@@ -92,8 +92,8 @@ async def test_a_telegram_student_and_a_discord_tutor(both: TwoPlatforms) -> Non
         assert "Hoitaa: Olli." in (tg_card(both).text or "")
 
     # Both directions of the conversation: a Discord thread for Olli, Sanni's direct chat on Telegram.
-    thread_id = next(int(c.response["id"]) for c in both.dc.calls_to(
-        "POST", rf"^/channels/{tutors_channel(both)}/threads$") if olli in both.dc.thread_members[int(c.response["id"])])
+    threads = [int(c.response["id"]) for c in both.dc.calls_to("POST", rf"^/channels/{tutors_channel(both)}/threads$")]
+    thread_id = next(t for t in threads if olli in both.dc.thread_members[t])
     assert olli in both.dc.thread_members[thread_id]
     await both.tg_say(sanni, "Milloin ehdit?")
     assert thread_texts(both, thread_id)[-1] == "Sanni\nMilloin ehdit?"
