@@ -48,7 +48,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 async def round_a(requests: int, tutors: int, claim: int, seed: int) -> dict[str, float]:
-    config = {"community": {"default_language": "en"}, "bot": {"command_rate": 10**9, "live_edit_seconds": 0}}
+    config = {"community": {"default_language": "en"}, "bot": {"command_rate": 10**9}}  # default live pacing
     async with test_bot(cogs=["tutoring"], config=config) as bot:
         started = time.perf_counter()
         for n in range(requests):
