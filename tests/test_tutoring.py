@@ -291,3 +291,17 @@ async def test_mydata_and_forgetme_keep_an_anonymous_record(bot: ConsoleBot) -> 
     assert await bot.rows("SELECT * FROM tutoring_messages") == []
     # The tutor kept a record for the stats.
     assert "1 request" in texts(await bot.say("/tutor stats", as_="Kaisa", roles="tutor_coordinator"))
+
+
+async def test_a_tutor_who_forgets_leaves_no_name_and_their_request_goes_back_to_the_queue(bot: ConsoleBot) -> None:
+    status = await ask(bot)
+    await claim(bot, 1)
+    await bot.say("Hello from Olli", as_="Olli")
+    olli = (await bot.person("Olli")).id
+    await bot.say("/forgetme", as_="Olli")
+    await bot.press("Yes")
+    assert await bot.rows("SELECT state, tutor_id FROM tutoring_requests") == [{"state": "open", "tutor_id": None}]
+    assert await bot.rows("SELECT person_id, author FROM tutoring_messages") == [{"person_id": None, "author": ""}]
+    assert await bot.rows("SELECT * FROM tutoring_tutors WHERE person_id = ?", (olli,)) == []
+    assert "Your place in the queue: 1" in bot.message(status.number).text
+    assert card(bot, 1).buttons[0][0] == "Claim"
