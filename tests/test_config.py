@@ -171,8 +171,9 @@ def test_wrong_values(tmp_path: Path, cogs: Path, old: str, new: str, expected: 
         (  # a misspelt role: without a name of its own it is not a new role
             ORGANISER_TABLE,
             "[roles.organizer]",
-            "roles.organizer: unknown role (known: student, organiser, board, tutor, tutor_coordinator, advocacy, harassment, "
-            "mentor, aktori, mentor_coordinator) (did you mean 'organiser'?); a role no cog declares needs name_fi or name_en",
+            "roles.organizer: unknown role (known: student, organiser, board, tutor, tutor_coordinator, advocacy, "
+            "harassment, mentor, aktori, mentor_coordinator) (did you mean 'organiser'?); a role no cog declares "
+            "needs name_fi or name_en",
         ),
         (
             'cogs = ["ping", "events", "tutoring"]',
