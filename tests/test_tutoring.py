@@ -305,3 +305,27 @@ async def test_a_tutor_who_forgets_leaves_no_name_and_their_request_goes_back_to
     assert await bot.rows("SELECT * FROM tutoring_tutors WHERE person_id = ?", (olli,)) == []
     assert "Your place in the queue: 1" in bot.message(status.number).text
     assert card(bot, 1).buttons[0][0] == "Claim"
+
+
+async def test_a_topic_with_intake_questions_asks_them_as_a_form_first() -> None:
+    questions = ["online_tools: Which tool or course is it about?", "online_tools: What have you tried?"]
+    async with test_bot(cogs=["tutoring"], config=config(questions=questions)) as bot:
+        asked = await bot.say('/tutor request topic=online_tools language=en where=online description="Moodle"',
+                              as_="Sanni")
+        assert "Which tool or course is it about?" in texts(asked)
+        assert await bot.rows("SELECT id FROM tutoring_requests") == []  # nothing made before the answers
+        asked = await bot.say("Moodle quiz of Statistics 1")
+        assert "What have you tried?" in texts(asked)
+        done = await bot.press("Skip")
+        assert "Your place in the queue: 1" in texts(done)
+        assert "Which tool or course is it about? Moodle quiz of Statistics 1" in card(bot, 1).text
+        assert "What have you tried?" not in card(bot, 1).text
+        # A topic without questions is made at once.
+        made = await bot.say('/tutor request topic=other language=en where=online description="x"', as_="Aino")
+        assert "Your place in the queue: 2" in texts(made)
+
+
+async def test_intake_questions_must_name_a_topic() -> None:
+    with pytest.raises(RuntimeError, match=r"is not one of tutoring\.topics"):
+        async with test_bot(cogs=["tutoring"], config=config(questions=["nosuch: Why?"])):
+            pass

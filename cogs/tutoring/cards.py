@@ -49,7 +49,8 @@ def claim_button(request: Request) -> Button:
 
 
 async def render_card(ctx: ServiceContext, request: Request) -> Reply:
-    body = Lines(details(ctx, request), request.description or None, await state_text(ctx, request))
+    answers = [f"{question} {answer}" for question, answer in request.answers]
+    body = Lines(details(ctx, request), request.description or None, *answers, await state_text(ctx, request))
     buttons = [claim_button(request)] if request.state == "open" else []
     return Reply(body, title=_("Tutoring request #{id}", id=request.id), buttons=buttons)
 

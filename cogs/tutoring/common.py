@@ -29,9 +29,24 @@ def _topics(values: list[str]) -> str | None:
         "must list topic ids (letters, digits, _; at most 20 characters)"
 
 
+MAX_QUESTIONS = 3  # intake questions per topic (the intake form's answer fields)
+
+
+def _questions(values: list[str]) -> str | None:
+    """Each "topic: question", at most MAX_QUESTIONS per topic."""
+    topics = [v.partition(":")[0].strip() for v in values]
+    if not all(":" in v and t.isidentifier() and v.partition(":")[2].strip() for v, t in zip(values, topics,
+                                                                                              strict=True)):
+        return 'must list "topic: question" texts'
+    if any(topics.count(t) > MAX_QUESTIONS for t in topics):
+        return f"at most {MAX_QUESTIONS} questions per topic"
+    return None
+
+
 # The cog is /tutor; its settings are the [tutoring] table of config.toml. Hours count within tutors' hours.
 cog = Cog("tutor", _("Tutoring"), prefix="tut", section="tutoring", migrations=MIGRATIONS, roles=ROLES, settings={
     "topics": Field("str_list", DEFAULT_TOPICS, check=_topics),  # what a request can be about
+    "questions": Field("str_list", [], check=_questions),  # "topic: question": the topic's intake form
     "destination": Field("str", "tutors"),  # the online tutors' destination (and campuses without their own)
     "campus_destinations": Field("bool", True),  # a campus request goes to tutors_<campus> when that exists
     "coordinator_destination": Field("str", "board"),  # where the tutor coordinator is told
@@ -68,6 +83,10 @@ def settings(ctx: ServiceContext) -> Any:
 
 def queries(ctx: ServiceContext) -> TutoringQueries:
     return TutoringQueries(ctx.db)
+
+
+def questions_for(ctx: ServiceContext, topic: str) -> list[str]:
+    return [q.partition(":")[2].strip() for q in settings(ctx)["questions"] if q.partition(":")[0].strip() == topic]
 
 
 def topic_label(topic: str) -> Text:
@@ -121,6 +140,9 @@ async def check_settings(ctx: ServiceContext) -> None:
         name = settings(ctx)[key]
         if name not in ctx.config.destinations:
             raise RuntimeError(f"tutoring.{key}: no destination named {name!r} in [destinations]")
+    for entry in settings(ctx)["questions"]:
+        if entry.partition(":")[0].strip() not in settings(ctx)["topics"]:
+            raise RuntimeError(f"tutoring.questions: {entry.partition(':')[0]!r} is not one of tutoring.topics")
     if settings(ctx)["hours_start"] >= settings(ctx)["hours_end"]:
         raise RuntimeError("tutoring.hours_start must be before tutoring.hours_end")
 

@@ -16,6 +16,7 @@ from cogs.tutoring import schedule
 from cogs.tutoring.cards import CARD, STATUS, name_of, refresh, render_status
 from cogs.tutoring.common import (
     LANGUAGE_CHOICES,
+    MAX_QUESTIONS,
     ONLINE,
     REQUEST,
     TUTORS,
@@ -25,6 +26,7 @@ from cogs.tutoring.common import (
     destination_for,
     get_request,
     queries,
+    questions_for,
     settings,
     topic_choices,
     where_choices,
@@ -34,19 +36,46 @@ from cogs.tutoring.storage import Request
 KIND = "tutoring"  # the conversation kind this cog handles
 
 
+TOPIC = Param(_("Topic"), choices=topic_choices, names={"fi": "aihe"})
+LANGUAGE = Param(_("Language"), choices=LANGUAGE_CHOICES, names={"fi": "kieli"})
+WHERE = Param(_("Campus or online"), choices=where_choices, names={"fi": "paikka"})
+DESCRIPTION = Param(_("What do you need help with?"), max_len=1000, long=True, names={"fi": "kuvaus"},
+                    example='"How do I plan my first year?"')
+
+
+def answer(n: int) -> Param:
+    return Param(_("Answer"), max_len=500, long=True, names={"fi": f"vastaus{n}"})
+
+
 @cog.command(_("Ask a tutor for help"))
-async def request(
-    ctx: Context,
-    topic: Annotated[str, Param(_("Topic"), choices=topic_choices, names={"fi": "aihe"})],
-    language: Annotated[str, Param(_("Language"), choices=LANGUAGE_CHOICES, names={"fi": "kieli"})],
-    where: Annotated[str, Param(_("Campus or online"), choices=where_choices, names={"fi": "paikka"})],
-    description: Annotated[str, Param(_("What do you need help with?"), max_len=1000, long=True,
-                                      names={"fi": "kuvaus"}, example='"How do I plan my first year?"')],
-) -> Reply:
+async def request(ctx: Context, topic: Annotated[str, TOPIC], language: Annotated[str, LANGUAGE],
+                  where: Annotated[str, WHERE], description: Annotated[str, DESCRIPTION]) -> Reply:
+    questions = questions_for(ctx, topic)
+    if not questions:
+        return await create(ctx, topic, language, where, description, [])
+    # The topic's own questions: asked as a form (each may be skipped), then the request is made.
+    names = [f"answer{n}" for n in range(1, MAX_QUESTIONS + 1)]
+    given = {"topic": topic, "language": language, "where": where, "description": description}
+    return await ctx.form(intake, {**given, **{name: None for name in names[len(questions):]}},
+                          labels=dict(zip(names, questions, strict=False)))
+
+
+@cog.form(_("A few questions about your request"))
+async def intake(ctx: Context, topic: Annotated[str, TOPIC], language: Annotated[str, LANGUAGE],
+                 where: Annotated[str, WHERE], description: Annotated[str, DESCRIPTION],
+                 answer1: Annotated[str | None, answer(1)] = None, answer2: Annotated[str | None, answer(2)] = None,
+                 answer3: Annotated[str | None, answer(3)] = None) -> Reply:
+    questions = questions_for(ctx, topic)
+    answers = [(q, a.strip()) for q, a in zip(questions, (answer1, answer2, answer3), strict=False) if a]
+    return await create(ctx, topic, language, where, description, answers)
+
+
+async def create(ctx: Context, topic: str, language: str, where: str, description: str,
+                 answers: list[tuple[str, str]]) -> Reply:
     campus = None if where == ONLINE else where
     destination = destination_for(ctx, campus)
     async with ctx.db.transaction():
-        request_id = await queries(ctx).create(ctx.person.id, topic, language, campus, description.strip(),
+        request_id = await queries(ctx).create(ctx.person.id, topic, language, campus, description.strip(), answers,
                                                destination, ctx.now())
         await schedule.unclaimed(ctx, request_id, ctx.now())
     await ctx.post(destination, shows=(CARD, request_id))

@@ -6,6 +6,7 @@ one wins; SQLite runs one writer at a time.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,7 @@ class Request:
     language: str
     campus: str | None  # None: online
     description: str
+    answers: tuple[tuple[str, str], ...]  # intake questions and answers
     state: str
     tutor_id: int | None
     second_id: int | None
@@ -51,8 +53,9 @@ class Request:
         def when(name: str) -> datetime | None:
             return from_iso(row[name]) if row[name] else None
 
+        answers = tuple((str(q), str(a)) for q, a in json.loads(row["answers"] or "[]"))
         return cls(row["id"], row["student_id"], row["topic"], row["language"], row["campus"], row["description"],
-                   row["state"], row["tutor_id"], row["second_id"], row["offered_to"], row["conversation_id"],
+                   answers, row["state"], row["tutor_id"], row["second_id"], row["offered_to"], row["conversation_id"],
                    row["destination"], from_iso(row["created_at"]), when("claimed_at"), when("first_answer_at"),
                    when("closed_at"), row["closed_by"], row["rating"], row["comment"])
 
@@ -64,11 +67,12 @@ class TutoringQueries:
     # ------------------------------------------------------------------------------------------ requests
 
     async def create(self, student_id: int, topic: str, language: str, campus: str | None, description: str,
-                     destination: str, now: datetime) -> int:
+                     answers: list[tuple[str, str]], destination: str, now: datetime) -> int:
         return await self.db.execute(
-            "INSERT INTO tutoring_requests (student_id, topic, language, campus, description, destination,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (student_id, topic, language, campus, description, destination, to_iso(now)))
+            "INSERT INTO tutoring_requests (student_id, topic, language, campus, description, answers, destination,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (student_id, topic, language, campus, description, json.dumps(answers, ensure_ascii=False), destination,
+             to_iso(now)))
 
     async def get(self, request_id: int) -> Request | None:
         row = await self.db.fetchone("SELECT * FROM tutoring_requests WHERE id = ?", (request_id,))
@@ -230,7 +234,7 @@ class TutoringQueries:
 
     async def export_person(self, person_id: int) -> dict[str, Any]:
         asked = await self.db.fetchall(
-            "SELECT id, topic, language, campus, description, state, created_at, closed_at, rating, comment"
+            "SELECT id, topic, language, campus, description, answers, state, created_at, closed_at, rating, comment"
             " FROM tutoring_requests WHERE student_id = ? ORDER BY id", (person_id,))
         helped = await self.db.fetchall(
             "SELECT id, state, created_at, closed_at FROM tutoring_requests"
@@ -259,7 +263,7 @@ class TutoringQueries:
                 "DELETE FROM tutoring_messages WHERE request_id IN"
                 " (SELECT id FROM tutoring_requests WHERE student_id = ?)", (person_id,))
             await self.db.execute(
-                "UPDATE tutoring_requests SET student_id = NULL, description = '', comment = NULL"
+                "UPDATE tutoring_requests SET student_id = NULL, description = '', answers = '[]', comment = NULL"
                 " WHERE student_id = ?", (person_id,))
             for column in ("tutor_id", "second_id", "offered_to"):
                 await self.db.execute(f"UPDATE tutoring_requests SET {column} = NULL WHERE {column} = ?",

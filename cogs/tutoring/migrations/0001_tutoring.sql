@@ -8,6 +8,7 @@ CREATE TABLE tutoring_requests (
     language         TEXT NOT NULL CHECK (language IN ('fi', 'en')),
     campus           TEXT,                       -- a campus id from config; NULL = online
     description      TEXT NOT NULL DEFAULT '',
+    answers          TEXT NOT NULL DEFAULT '[]', -- the topic's intake questions and answers, JSON [[q, a], ...]
     state            TEXT NOT NULL DEFAULT 'open'
                      CHECK (state IN ('open', 'claimed', 'resolved', 'cancelled', 'expired')),
     tutor_id         INTEGER REFERENCES people(id) ON DELETE SET NULL,
