@@ -174,6 +174,14 @@ async def test_the_student_cancels_and_the_queue_moves(bot: ConsoleBot) -> None:
         {"state": "cancelled", "closed_by": "student"}]
 
 
+async def test_cancelling_a_released_request_closes_its_conversation(bot: ConsoleBot) -> None:
+    await ask(bot)
+    await claim(bot, 1)
+    await bot.say("/tutor release request=1", as_="Olli")
+    await bot.say("/tutor cancel request=1", as_="Sanni")
+    assert await bot.rows("SELECT status FROM conversations") == [{"status": "closed"}]
+
+
 async def test_unclaimed_is_reannounced_to_tutors_not_away_then_the_coordinator_is_told() -> None:
     # Tutors' hours 8-20 on weekdays; the clock starts on Thursday 14:00 Helsinki time.
     async with test_bot(cogs=["tutoring"], config=config(reannounce_hours=1, coordinator_hours=5)) as bot:

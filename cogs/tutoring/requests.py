@@ -125,7 +125,7 @@ async def close(ctx: ServiceContext, request: Request, state: str, by: str) -> b
     if not await queries(ctx).close(request.id, state, by, ctx.now()):
         return False
     await ctx.unschedule(schedule.key(request.id, ""))
-    if request.conversation_id is not None and request.state == "claimed":
+    if request.conversation_id is not None:  # claimed, or released with the student still in it
         await ctx.close_conversation(request.conversation_id)
     await refresh(ctx, request.id, queue_moved=request.state == "open")
     days = int(settings(ctx)["transcript_days"])
