@@ -6,7 +6,7 @@ them in the core and the frontends.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -321,11 +321,15 @@ class Context(ServiceContext):
         spec = next(s for s in self.app.core.commands.values() if s.handler is command)
         return await self.app.core.ask(self, spec, values)
 
-    async def form(self, form: Callable[..., Awaitable[Reply]], values: dict[str, Any] | None = None) -> Reply:
+    async def form(self, form: Callable[..., Awaitable[Reply]], values: dict[str, Any] | None = None, *,
+                   labels: Mapping[str, Text] | None = None) -> Reply:
         """Open a form declared with `@cog.form(...)`: every field not in `values` is asked (optional ones can
         be skipped), then the form's handler runs with the answers. A refused answer, or a FieldError from
-        the handler, asks that field again and keeps the rest."""
-        return await self.app.core.ask(self, self.app.core.forms[form], dict(values or {}), every=True)
+        the handler, asks that field again and keeps the rest. `labels` asks fields under other names for
+        this flow only (questions that come from config: declare generic fields, label them here, and give
+        the unused ones a value so they are not asked)."""
+        return await self.app.core.ask(self, self.app.core.forms[form], dict(values or {}), every=True,
+                                       labels=dict(labels or {}))
 
     def confirm(self, question: Text, consequence: Text, yes: str, *, yes_label: Text | None = None,
                 no: str | None = None, no_label: Text | None = None, danger: bool = True) -> Reply:

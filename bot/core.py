@@ -67,11 +67,17 @@ class Pending:
     skipped: set[str] = field(default_factory=set)
     previous: dict[str, str] = field(default_factory=dict)  # a refused text, offered for correction
     note: Text | None = None  # why the field now asked was refused, until it is answered
+    labels: dict[str, Text] = field(default_factory=dict)  # this flow's own field labels (questions from config)
 
     def open_fields(self) -> list[ParamSpec]:
-        """The fields still to ask, in declaration order."""
-        return [p for p in self.spec.params if p.name not in self.values and p.name not in self.skipped
+        """The fields still to ask, in declaration order (labelled for this flow where it says so)."""
+        return [self._labelled(p) for p in self.spec.params if p.name not in self.values and p.name not in self.skipped
                 and (p.required or self.every or p.name in self.again)]
+
+    def _labelled(self, param: ParamSpec) -> ParamSpec:
+        label = self.labels.get(param.name)
+        return param if label is None else dataclasses.replace(
+            param, param=dataclasses.replace(param.param, description=label))
 
 
 class Verdict(enum.Enum):
@@ -378,13 +384,15 @@ class Core:
         must = frozenset(p.name for p in chosen if p.name in pending.again)
         return FormAsk(pending.spec.description, chosen, given, pending.note, must)
 
-    async def ask(self, ctx: Context, spec: CommandSpec, values: dict[str, Any], *, every: bool = False) -> Reply:
+    async def ask(self, ctx: Context, spec: CommandSpec, values: dict[str, Any], *, every: bool = False,
+                  labels: dict[str, Text] | None = None) -> Reply:
         """Start a command's (or a form's) prompt flow from code (a button): `values` are kept, the missing
-        ones asked for; `every` asks the optional ones too. (The press that got here was already counted
-        against the person's rate.)"""
+        ones asked for; `every` asks the optional ones too; `labels` replace fields' descriptions for this flow.
+        (The press that got here was already counted against the person's rate.)"""
         try:
             self._check_allowed(ctx, spec)
-            return await self._continue(ctx, Pending(spec, dict(values), self._prompt_expiry(ctx), every=every))
+            pending = Pending(spec, dict(values), self._prompt_expiry(ctx), every=every, labels=dict(labels or {}))
+            return await self._continue(ctx, pending)
         except UserError as error:
             return Reply(error.message, private=True)
 

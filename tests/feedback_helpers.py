@@ -14,7 +14,15 @@ KEY = "feedback-test-secret-0123456789-abcdefghijklmn"
 CODE = re.compile(r"F-[2-9A-HJ-NP-Z]{6}")
 
 
-EXAMPLE_COGS = ("ping", "events", "announcements", "meetings", "feedback")
+def _example_cogs() -> tuple[str, ...]:
+    """The example config's cogs plus feedback (its block is commented out there)."""
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    found = re.search(r"^cogs = \[(.*)\]$", text, flags=re.MULTILINE)
+    assert found, "config.example.toml lost its cogs line"
+    return (*re.findall(r'"([a-z_]+)"', found.group(1)), "feedback")
+
+
+EXAMPLE_COGS = _example_cogs()
 
 
 def feedback_config(directory: Path, *, cogs: tuple[str, ...] = EXAMPLE_COGS,

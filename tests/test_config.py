@@ -31,6 +31,7 @@ telegram_chat_id = -100123
 console_only = true
 """
 
+EXAMPLE_COGS = 'cogs = ["ping", "events", "announcements", "meetings", "tutoring"]'
 ORGANISER_TABLE = '[roles.organiser]\nname_fi = "paikallistoimijat"\nname_en = "organisers"'
 
 
@@ -50,9 +51,8 @@ def cogs(tmp_path: Path) -> Path:
     directory.mkdir()
     for name in ("__init__", "ping", "_helpers"):
         (directory / f"{name}.py").write_text("", encoding="utf-8")
-    (directory / "events.py").write_text("from cogs.events import cog  # noqa: F401\n", encoding="utf-8")
-    for name in ("announcements", "meetings"):
-        (directory / f"{name}.py").write_text(f"from cogs.{name} import cog  # noqa: F401\n", encoding="utf-8")
+    for real in ("events", "announcements", "meetings", "tutoring"):
+        (directory / f"{real}.py").write_text(f"from cogs.{real} import cog  # noqa: F401\n", encoding="utf-8")
     (directory / "polls").mkdir()
     (directory / "polls" / "__init__.py").write_text(POLLS_COG, encoding="utf-8")
     return directory
@@ -82,7 +82,7 @@ def test_example_config_loads(cogs: Path) -> None:
     config = load_config(EXAMPLE, {}, cogs)
     assert config.community.name == "HUMAKO"
     assert str(config.tz) == "Europe/Helsinki"
-    assert config.bot.cogs == ("ping", "events", "announcements", "meetings")
+    assert config.bot.cogs == ("ping", "events", "announcements", "meetings", "tutoring")
     assert "helsinki" in config.campus_ids and config.campus("jyvaskyla").name("en") == "Jyväskylä"
     assert config.destination("announcements").language == "fi"
     assert config.destination("international").language == "en"
@@ -177,18 +177,16 @@ def test_wrong_values(tmp_path: Path, cogs: Path, old: str, new: str, expected: 
         (  # a misspelt role: without a name of its own it is not a new role
             ORGANISER_TABLE,
             "[roles.organizer]",
-            "roles.organizer: unknown role (known: student, organiser, board, communications, chair, tutor, advocacy, "
-            "harassment, mentor, section_international, aktori, mentor_coordinator) (did you mean 'organiser'?); "
-            "a role no cog declares "
-            "needs name_fi or name_en",
+            "roles.organizer: unknown role (known: student, organiser, board, communications, chair, tutor, "
+            "tutor_coordinator, advocacy, harassment, mentor, section_international, aktori, mentor_coordinator) "
+            "(did you mean 'organiser'?); a role no cog declares needs name_fi or name_en",
         ),
         (
-            'cogs = ["ping", "events", "announcements", "meetings"]',
+            EXAMPLE_COGS,
             'cogs = ["ping", "evnts"]',
             "bot.cogs: unknown cog 'evnts' (did you mean 'events'?)",
         ),
-        ('cogs = ["ping", "events", "announcements", "meetings"]', 'cogs = ["_helpers"]',
-         "bot.cogs: unknown cog '_helpers'"),
+        (EXAMPLE_COGS, 'cogs = ["_helpers"]', "bot.cogs: unknown cog '_helpers'"),
         (
             'timezone = "Europe/Helsinki"',
             'timezone = "Europe/Helsingfors"',

@@ -1,0 +1,69 @@
+"""/tutor stats: how many asked, how fast they were claimed and answered, how the help was rated, by campus,
+language, topic and online/campus, over a period."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from statistics import median
+from typing import Annotated
+
+from bot.commands import Param, Reply
+from bot.context import Context
+from bot.i18n import Lines, Text, _, ngettext
+from cogs.tutoring.common import COORDINATORS, ONLINE, cog, language_text, queries, settings, topic_label
+from cogs.tutoring.storage import Request
+
+
+def p90(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, -(-9 * len(ordered) // 10) - 1))]
+
+
+def hours(values: list[float]) -> Text:
+    if not values:
+        return _("no data")
+    middle, high = format(median(values), ".1f"), format(p90(values), ".1f")
+    return _("median {median} h, p90 {p90} h", median=middle, p90=high)
+
+
+def summary(found: list[Request]) -> Lines:
+    to_claim = [(r.claimed_at - r.created_at).total_seconds() / 3600 for r in found if r.claimed_at]
+    to_answer = [(r.first_answer_at - r.created_at).total_seconds() / 3600 for r in found if r.first_answer_at]
+    ratings = [r.rating for r in found if r.rating is not None]
+    average = format(sum(ratings) / len(ratings), ".1f") if ratings else ""
+    rated = _("rating {average} ({count} rated)", average=average, count=len(ratings)) if ratings else _("no ratings")
+    return Lines(ngettext("{count} request", "{count} requests", len(found)),
+                 _("to claim: {hours}", hours=hours(to_claim)),
+                 _("to first answer: {hours}", hours=hours(to_answer)), rated, sep=" · ")
+
+
+def grouped(found: list[Request], by: Callable[[Request], str]) -> dict[str, list[Request]]:
+    groups: dict[str, list[Request]] = {}
+    for request in found:
+        groups.setdefault(by(request), []).append(request)
+    return dict(sorted(groups.items()))
+
+
+DAYS = Param(_("Days back"), min=1, max=3650, names={"fi": "päivät"}, example="30")
+
+
+@cog.command(_("Tutoring figures for a period"), roles=COORDINATORS)
+async def stats(ctx: Context, days: Annotated[int | None, DAYS] = None) -> Reply:
+    period = days or int(settings(ctx)["stats_days"])
+    found = await queries(ctx).since(ctx.now() - timedelta(days=period))
+    if not found:
+        return Reply(_("No tutoring requests in the last {days} days.", days=period), private=True)
+    online = sum(1 for r in found if r.campus is None)
+    fields: list[tuple[Text, Text]] = [(_("All"), summary(found))]
+    for title, by, label in (
+        (_("By campus"), lambda r: r.campus or ONLINE, lambda key: _("Online") if key == ONLINE else key),
+        (_("By language"), lambda r: r.language, language_text),
+        (_("By topic"), lambda r: r.topic, topic_label),
+        (_("Online or campus"), lambda r: ONLINE if r.campus is None else "campus",
+         lambda key: _("Online") if key == ONLINE else _("On campus")),
+    ):
+        fields.append((title, Lines(*(Lines(label(key), summary(group), sep=": ")
+                                      for key, group in grouped(found, by).items()))))
+    share = _("Online students asked {share} % of the requests.", share=round(100 * online / len(found)))
+    return Reply(share, title=_("Tutoring in the last {days} days", days=period), fields=fields, private=True)
