@@ -346,7 +346,10 @@ class DiscordFrontend(Frontend):
         async with self._invite_lock:
             before = dict(self._invite_uses)
             now = await self._count_invites()
-        grown = [code for code, uses in now.items() if uses > before.get(code, 0)]
+            grown = [code for code, uses in now.items() if uses > before.get(code, 0)]
+            if len(grown) == 1:
+                # One use is this join's; more are joins whose events are still on their way.
+                self._invite_uses[grown[0]] = before.get(grown[0], 0) + 1
         arrival = Arrival(PLATFORM, grown[0] if len(grown) == 1 else None, member.created_at)
         chat = Chat(PLATFORM, str(member.guild.id), direct=False, title=member.guild.name)
         ctx = await self._person_context(member, chat, None)
