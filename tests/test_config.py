@@ -46,6 +46,7 @@ def cogs(tmp_path: Path) -> Path:
     for name in ("__init__", "ping", "_helpers"):
         (directory / f"{name}.py").write_text("", encoding="utf-8")
     (directory / "events.py").write_text("from cogs.events import cog  # noqa: F401\n", encoding="utf-8")
+    (directory / "membership.py").write_text("from cogs.membership import cog  # noqa: F401\n", encoding="utf-8")
     (directory / "polls").mkdir()
     (directory / "polls" / "__init__.py").write_text(POLLS_COG, encoding="utf-8")
     return directory
@@ -75,7 +76,7 @@ def test_example_config_loads(cogs: Path) -> None:
     config = load_config(EXAMPLE, {}, cogs)
     assert config.community.name == "HUMAKO"
     assert str(config.tz) == "Europe/Helsinki"
-    assert config.bot.cogs == ("ping", "events")
+    assert config.bot.cogs == ("ping", "events", "membership")
     assert "helsinki" in config.campus_ids and config.campus("jyvaskyla").name("en") == "Jyväskylä"
     assert config.destination("announcements").language == "fi"
     assert config.destination("international").language == "en"
@@ -174,11 +175,11 @@ def test_wrong_values(tmp_path: Path, cogs: Path, old: str, new: str, expected: 
             "aktori, mentor_coordinator) (did you mean 'organiser'?); a role no cog declares needs name_fi or name_en",
         ),
         (
-            'cogs = ["ping", "events"]',
-            'cogs = ["ping", "evnts"]',
+            'cogs = ["ping", "events", "membership"]',
+            'cogs = ["ping", "evnts", "membership"]',
             "bot.cogs: unknown cog 'evnts' (did you mean 'events'?)",
         ),
-        ('cogs = ["ping", "events"]', 'cogs = ["_helpers"]', "bot.cogs: unknown cog '_helpers'"),
+        ('cogs = ["ping", "events", "membership"]', 'cogs = ["_helpers"]', "bot.cogs: unknown cog '_helpers'"),
         (
             'timezone = "Europe/Helsinki"',
             'timezone = "Europe/Helsingfors"',
