@@ -66,6 +66,9 @@ async def test_codes_people_and_deep_links_count_once_and_never_for_oneself() ->
         assert await code_of(bot, "Olli") == olli  # the same code every time
         assert "cannot name yourself" in texts(await bot.say(f"/member joined code={olli}", as_="Olli"))
         assert "No one has the code NOPE42" in texts(await bot.say("/member joined code=NOPE42", as_="Emma"))
+        assert "either their code or their name" in texts(await bot.say("/member joined", as_="Emma"))
+        assert "either their code or their name" in texts(
+            await bot.say(f"/member joined code={olli} person=Olli", as_="Emma"))
         out = texts(await bot.say(f"/member joined code={olli.lower()} campus=helsinki", as_="Emma"))
         assert "Olli gets the credit" in out
         assert "already named" in texts(await bot.say("/member joined person=Hanna", as_="Emma"))
@@ -257,6 +260,7 @@ async def test_guide_and_pitch_come_from_config_in_the_readers_language() -> Non
                 "join_link": "https://example.org/join"}
     async with test_bot(cogs=["membership"], config={"membership": settings}) as bot:
         assert "Kerro jäsenyydestä" in texts(await bot.say("/member guide", as_="Olli"))
+        assert texts(await bot.say("/member leaderboard", as_="Olli")) == "Kampanjaa ei ole käynnissä."
         await bot.say("/language en", as_="Emma")
         assert "Talk about membership" in texts(await bot.say("/member guide", as_="Emma"))
         why = await bot.say("/member why", as_="Emma")
