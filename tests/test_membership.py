@@ -117,6 +117,8 @@ async def test_pending_until_the_board_confirms_and_the_live_card_follows() -> N
         await bot.press("Confirm", as_="Hanna")
         await bot.press("Reject", as_="Hanna")
         assert [(r["newcomer"], r["status"]) for r in await referrals(bot)] == [("Emma", "confirmed")]
+        assert "Emma is now a confirmed member" in texts(bot.sent_to("@olli"))
+        assert "Aino" not in texts(bot.sent_to("@olli"))  # a rejected one is not announced
         out = texts(await bot.say("/member leaderboard", as_="Olli"))
         assert "1. Olli: 1" in out and "You are number 1 with 1 confirmed referral." in out
         assert "By campus: Turku 1" in out

@@ -14,6 +14,7 @@ from bot.i18n import Lines, Text, _
 from bot.pager import Line, pager
 from cogs.membership.campaign import BOARD_VIEW, running_campaign
 from cogs.membership.common import campus_choices, cog, place_name, queries, settings
+from cogs.membership.storage import Referral
 
 log = logging.getLogger(__name__)
 
@@ -135,14 +136,24 @@ async def joined_server(ctx: Context, arrival: Arrival) -> None:
         return
 
 
+async def confirmed(ctx: ServiceContext, referral: Referral) -> None:
+    """The card follows, and the referrer hears that their referral counts (not at night)."""
+    await ctx.changed(BOARD_VIEW, referral.campaign_id)
+    newcomer = await ctx.people.get(referral.newcomer_id)
+    await ctx.notify(referral.referrer_id, Reply(_("{name} is now a confirmed member: your referral counts.",
+                                                   name=newcomer.display_name if newcomer else "?")), urgent=False)
+
+
 @cog.on_role_given
 async def membership_role(ctx: Context, role: str) -> None:
     """The membership role given on Discord confirms the person's referral in the running campaign."""
     if not role or role != settings(ctx)["member_role"]:
         return
-    campaign = await queries(ctx).open_campaign()
-    if campaign is not None and await queries(ctx).confirm_newcomer(campaign.id, ctx.person.id, ctx.now()):
-        await ctx.changed(BOARD_VIEW, campaign.id)
+    q = queries(ctx)
+    campaign = await q.open_campaign()
+    referral = await q.referral_of(campaign.id, ctx.person.id) if campaign is not None else None
+    if referral is not None and await q.confirm(referral.id, ctx.now()):
+        await confirmed(ctx, referral)
 
 
 # --------------------------------------------------------------------------------------- the board's list
@@ -177,7 +188,7 @@ async def _pending_page(ctx: Context, page: int, *, edit: bool) -> Reply:
 async def confirm_referral(ctx: Context, referral_id: int, page: int) -> Reply:
     referral = await queries(ctx).referral(referral_id)
     if referral is not None and await queries(ctx).confirm(referral_id, ctx.now()):
-        await ctx.changed(BOARD_VIEW, referral.campaign_id)
+        await confirmed(ctx, referral)
     return await _pending_page(ctx, page, edit=True)
 
 

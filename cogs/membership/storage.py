@@ -160,12 +160,6 @@ class MembershipQueries:
             (COUNTED, to_iso(now), referral_id, COUNTED))
         return value is not None
 
-    async def confirm_newcomer(self, campaign_id: int, newcomer_id: int, now: datetime) -> bool:
-        value = await self.db.fetchval(
-            "UPDATE membership_referrals SET status = ?, confirmed_at = ? WHERE campaign_id = ? AND newcomer_id = ?"
-            " AND status != ? RETURNING id", (COUNTED, to_iso(now), campaign_id, newcomer_id, COUNTED))
-        return value is not None
-
     async def set_campus(self, referral_id: int, campus: str) -> None:
         await self.db.execute("UPDATE membership_referrals SET campus = ? WHERE id = ?", (campus, referral_id))
 
