@@ -80,6 +80,16 @@ class File:
 
 
 @dataclass(frozen=True)
+class Arrival:
+    """Someone joined a community server (`@cog.on_arrival`): through which of the bot's invites, if known
+    (its code, as `ctx.invite_link` made it), and when their platform account was made, if the platform says."""
+
+    platform: str
+    invite: str | None = None
+    account_created: datetime | None = None
+
+
+@dataclass(frozen=True)
 class CalendarEntry:
     """A dated thing a reply shows (an event). Frontends with a calendar mirror it: on Discord a guild
     scheduled event, created when the message is posted in a server, updated on edits, cancelled with it."""
@@ -459,6 +469,8 @@ class Cog:
         self.forgetters: list[Callable[..., Awaitable[None]]] = []
         self.mergers: list[Callable[..., Awaitable[None]]] = []
         self.startup: list[Callable[..., Awaitable[None]]] = []
+        self.arrivals: list[Callable[..., Awaitable[None]]] = []
+        self.role_hooks: list[Callable[..., Awaitable[None]]] = []
         self.conversation_handlers: dict[str, Callable[..., Awaitable[Any]]] = {}
         # A line /help shows under the cog's commands and the /start greeting shows too (who to turn to).
         self.about: Text | None = None
@@ -471,9 +483,14 @@ class Cog:
         name: str | None = None,
         roles: set[str] | frozenset[str] | None = None,
         private: bool = False,
+        top_level: bool = False,
     ) -> Callable[[Handler], Handler]:
+        """`top_level=True`: a command of a grouped cog that stands alone (`/benefits` beside `/member ...`)."""
+
         def register(handler: Handler) -> Handler:
             spec = self._spec(handler, description, name, roles, private)
+            if top_level:
+                spec.grouped = False
             if any(c.name == spec.name for c in self.commands):
                 raise DeclarationError(f"/{self.name} {spec.name} declared twice")
             if len(spec.flat_name) > 32:
@@ -610,6 +627,18 @@ class Cog:
 
     def on_startup(self, handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
         self.startup.append(handler)
+        return handler
+
+    def on_arrival(self, handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        """`handler(ctx, arrival)` runs when someone joins a community server (a Discord guild; the frontend
+        then needs the privileged members intent): `ctx` is the newcomer's Context, `arrival` an Arrival."""
+        self.arrivals.append(handler)
+        return handler
+
+    def on_role_given(self, handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        """`handler(ctx, role)` runs when a platform gives someone a configured role (a Discord server role
+        mapped in [roles.X]): `ctx` is that person's Context, `role` the role's name."""
+        self.role_hooks.append(handler)
         return handler
 
     def export_person(self, handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:

@@ -118,6 +118,22 @@ class ServiceContext:
         """`handler(ctx, due)` runs instead of the task for a row missed beyond the grace time."""
         self.app.scheduler.on_dropped(task, handler)
 
+    def direct_link(self, platform: str, payload: str) -> str | None:
+        """A link opening a direct chat with the bot that carries `payload` (a Telegram deep link, answered by
+        the cog's `@cog.deep_link`); None when that platform is not running or has no such links."""
+        frontend = self.app.frontends.get(platform)
+        return frontend.direct_link(payload) if frontend is not None else None
+
+    async def invite_link(self, destination: str, platform: str) -> tuple[str, str] | None:
+        """A new invite of its own to the destination's chat on `platform` (a Discord server invite), as
+        (code, url): `Arrival.invite` names the code when someone joins through it. None when the platform is
+        not running, the destination has no chat there, or the platform makes no invites."""
+        frontend = self.app.frontends.get(platform)
+        chat_id = frontend.destination_chat(destination) if frontend is not None else None
+        if frontend is None or chat_id is None:
+            return None
+        return await frontend.create_invite(chat_id)
+
     async def notify(self, person_id: int, reply: Reply, *, urgent: bool = True,
                      shows: tuple[str, int] | None = None) -> None:
         """A message to one person, on their preferred platform, through the outbox."""

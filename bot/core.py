@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from bot.commands import (
     MAX_OPTIONS,
     ActionSpec,
+    Arrival,
     Button,
     Choice,
     Cog,
@@ -272,6 +273,29 @@ class Core:
         ctx = Context(self.app, person, account, frozenset(roles), language, chat, origin)
         ctx.missed_messages = missed_messages
         return ctx
+
+    async def arrived(self, ctx: Context, arrival: Arrival) -> None:
+        """Someone joined a community server: every cog's arrival hook, each as its cog; one failing is logged
+        and does not stop the others."""
+        await self._member_hooks(ctx, "arrivals", arrival)
+
+    async def role_given(self, ctx: Context, role: str) -> None:
+        """A platform gave someone a configured role: every cog's role hook."""
+        await self._member_hooks(ctx, "role_hooks", role)
+
+    @property
+    def wants_members(self) -> bool:
+        """Whether any cog hears arrivals or given roles (Discord then needs the members intent)."""
+        return any(cog.arrivals or cog.role_hooks for cog in self.cogs)
+
+    async def _member_hooks(self, ctx: Context, kind: str, value: Any) -> None:
+        for cog in self.cogs:
+            for hook in getattr(cog, kind):
+                ctx.cog = cog
+                try:
+                    await hook(ctx, value)
+                except Exception:
+                    log.exception("%s hook of cog %s failed", kind, cog.name)
 
     # -------------------------------------------------------------------------------------- commands
 

@@ -102,8 +102,9 @@ class TwoPlatforms:
 
     @classmethod
     async def start(cls, data_dir: Path, tg: FakeTelegram, *, live_edit_seconds: float,
-                    extra_cogs: tuple[Cog, ...] = (), cogs: tuple[str, ...] = ("ping", "events")) -> TwoPlatforms:
-        base = with_role_ids(example_config(cogs=list(cogs), live_edit_seconds=live_edit_seconds))
+                    extra_cogs: tuple[Cog, ...] = (), cogs: tuple[str, ...] = ("ping", "events"),
+                    settings: dict[str, dict[str, Any]] | None = None) -> TwoPlatforms:
+        base = with_role_ids(example_config(cogs=list(cogs), settings=settings, live_edit_seconds=live_edit_seconds))
         # team_chats=False keeps the Discord role ids next to the example's Telegram team chats.
         config: Config = telegram_config(tg, base, team_chats=False)
         dc = await FakeDiscord(guild_for(config)).start()

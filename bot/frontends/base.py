@@ -97,6 +97,10 @@ class Frontend(ABC):
         """Closed: nobody writes in it any more (archived and locked); `closed=False` opens it again."""
         return None
 
+    async def create_invite(self, chat_id: str) -> tuple[str, str] | None:
+        """A new invite to the chat's server, (code, url), whose uses are followed (`Arrival.invite`)."""
+        return None
+
     def direct_link(self, payload: str) -> str | None:
         """A link that opens a direct chat with the bot carrying `payload` (Telegram deep links)."""
         return None

@@ -33,6 +33,7 @@ import yarl
 
 from bot.commands import (
     CHOICE_LABEL_MAX,
+    Arrival,
     Button,
     CommandSpec,
     File,
@@ -130,6 +131,12 @@ class HumakoClient(discord.Client):
     async def on_message(self, message: discord.Message) -> None:
         await self.frontend.on_message(message)
 
+    async def on_member_join(self, member: discord.Member) -> None:
+        await self.frontend.on_member_join(member)
+
+    async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
+        await self.frontend.on_member_update(before, after)
+
 
 class DiscordFrontend(Frontend):
     platform = PLATFORM
@@ -153,6 +160,8 @@ class DiscordFrontend(Frontend):
         self._done: OrderedDict[int, None] = OrderedDict()
         self._waiters: dict[int, asyncio.Future[None]] = {}
         self.calendar: GuildCalendar | None = None
+        self._invite_uses: dict[str, int] = {}  # uses of the guilds' invites when last looked: a join's invite
+        self._invite_lock = asyncio.Lock()
 
     # ---------------------------------------------------------------------------------------- lifecycle
 
@@ -169,6 +178,9 @@ class DiscordFrontend(Frontend):
         # enabled for the application in the developer portal. Other guild messages are dropped unread.
         intents.guild_messages = True
         intents.message_content = True
+        # Joins and given roles, when a cog hears them (@cog.on_arrival, @cog.on_role_given). A privileged
+        # intent too: enable "Server Members" for the application in the developer portal.
+        intents.members = self.app.core.wants_members
         # No message cache: what members write is handed on, not kept in memory (and nothing here needs it).
         # No pings unless a message asks for one: user text such as "@everyone <@&role>" is echoed inert.
         # discord.py merges this default into every send, edit, interaction response and follow-up.
@@ -190,6 +202,8 @@ class DiscordFrontend(Frontend):
                 raise self._task.exception()  # type: ignore[misc]
             raise RuntimeError("Discord did not become ready within 60 s")
         self.calendar = GuildCalendar(self.app.db, self.app.clock.now)
+        if intents.members:
+            await self._count_invites()
         await sync_if_changed(self.tree, self.settings.sync, self.settings.guild_ids,
                               self.app.data_dir / "discord_commands.json")
         log.info("discord: ready as %s", client.user.id if client.user else "?")
@@ -327,6 +341,63 @@ class DiscordFrontend(Frontend):
         if message.calendar is not None and guild is not None and self.calendar is not None:
             async with self.limiter:
                 await self.calendar.mirror(guild, message.calendar)
+
+    async def create_invite(self, chat_id: str) -> tuple[str, str] | None:
+        """A unique invite that never expires (a personal referral link): its uses are followed."""
+        channel = self._client().get_channel(int(chat_id))
+        if not isinstance(channel, discord.TextChannel):
+            return None
+        try:
+            invite = await channel.create_invite(max_age=0, unique=True)
+        except discord.HTTPException as error:
+            raise _retry_or_raise(error) from error
+        async with self._invite_lock:
+            self._invite_uses[invite.code] = invite.uses or 0
+        return invite.code, invite.url
+
+    async def _count_invites(self) -> dict[str, int]:
+        """Every invite's uses now, in the configured guilds (listing needs Manage Server)."""
+        counts: dict[str, int] = {}
+        for guild_id in self.settings.guild_ids:
+            guild = self.client.get_guild(guild_id) if self.client else None
+            if guild is None:
+                continue
+            try:
+                counts.update({i.code: i.uses or 0 for i in await guild.invites()})
+            except discord.HTTPException as error:
+                log.warning("discord: cannot list the invites of a guild (%s)", error.status)
+        self._invite_uses = counts
+        return counts
+
+    async def on_member_join(self, member: discord.Member) -> None:
+        """Which invite brought them: the one whose uses grew since we last looked (none if not exactly one)."""
+        if member.bot or member.guild.id not in self.settings.guild_ids:
+            return
+        async with self._invite_lock:
+            before = dict(self._invite_uses)
+            now = await self._count_invites()
+            grown = [code for code, uses in now.items() if uses > before.get(code, 0)]
+            if len(grown) == 1:
+                # One use is this join's; more are joins whose events are still on their way.
+                self._invite_uses[grown[0]] = before.get(grown[0], 0) + 1
+        arrival = Arrival(PLATFORM, grown[0] if len(grown) == 1 else None, member.created_at)
+        chat = Chat(PLATFORM, str(member.guild.id), direct=False, title=member.guild.name)
+        ctx = await self._person_context(member, chat, None)
+        await self.app.core.arrived(ctx, arrival)
+
+    async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
+        if after.bot or after.guild.id not in self.settings.guild_ids:
+            return
+        roles = self.app.roles.for_discord_role_ids
+        had = roles([r.id for r in before.roles])
+        given = roles([r.id for r in after.roles]) - had
+        if not given:
+            return
+        self._members.pop(after.id, None)  # their cached roles are stale
+        chat = Chat(PLATFORM, str(after.guild.id), direct=False, title=after.guild.name)
+        ctx = await self._person_context(after, chat, None)
+        for role in sorted(given):
+            await self.app.core.role_given(ctx, role)
 
     def _client(self) -> HumakoClient:
         if self.client is None:

@@ -682,6 +682,7 @@ class FakeDiscord:
             ("DELETE", f"/channels/{s}/thread-members/(@me|\\d+)", self._remove_thread_member),
             ("PATCH", f"/channels/{s}", self._edit_channel),
             ("POST", f"/channels/{s}/invites", self._create_invite),
+            ("GET", f"/guilds/{s}/invites", self._get_invites),
             ("GET", f"/guilds/{s}", self._get_guild),
             ("GET", f"/guilds/{s}/channels", self._get_guild_channels),
             ("GET", f"/guilds/{s}/roles", self._get_guild_roles),
@@ -1031,6 +1032,29 @@ class FakeDiscord:
         }
         self.invites.append(invite)
         return 200, invite
+
+    async def _get_invites(self, call: Call, m: re.Match[str]) -> Result:
+        if not self._known_guild(m):
+            return self._error(404, 10004, "Unknown Guild")
+        return 200, self.invites
+
+    async def member_joins(self, user: FakeUser, invite_code: str | None = None,
+                           roles: list[int] | None = None) -> None:
+        """Someone joins the guild (through an invite, whose uses then grow): GUILD_MEMBER_ADD."""
+        if invite_code is not None:
+            invite = next(i for i in self.invites if i["code"] == invite_code)
+            invite["uses"] += 1
+        member = FakeMember(user, list(roles or []))
+        self.guild.members.append(member)
+        await self.wait_until_connected()
+        await self.dispatch("GUILD_MEMBER_ADD", {**member.to_payload(), "guild_id": str(self.guild.id)})
+
+    async def give_role(self, user_id: int, role_id: int) -> None:
+        """A member gets a server role: GUILD_MEMBER_UPDATE."""
+        member = self.guild.member(user_id)
+        assert member is not None, "not a member of the fake guild"
+        member.roles.append(role_id)
+        await self.dispatch("GUILD_MEMBER_UPDATE", {**member.to_payload(), "guild_id": str(self.guild.id)})
 
     # ----------------------------------------------------------------- REST: guild
 
