@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from apscheduler.triggers.date import DateTrigger
 
 from bot.commands import Cog, JobSpec, PublicPost, Reply, TaskSpec
 from storage.outbox import iso
+from storage.scheduled import NewScheduled, ScheduledQueries, ScheduledRow
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -90,6 +90,7 @@ class CronJob:
 class Scheduler:
     def __init__(self, app: Application, tasks: dict[str, TaskSpec], jobs: list[JobSpec]) -> None:
         self.app = app
+        self.rows = ScheduledQueries(app.db)
         self.tasks = tasks
         self.jobs = jobs
         self.grace = timedelta(seconds=app.config.scheduler.grace_seconds)
@@ -114,35 +115,20 @@ class Scheduler:
         for item in items:
             if item.task not in self.tasks:
                 raise KeyError(f"no task {item.task!r} declared by a cog")
-        db = self.app.db
-        created = iso(self.app.clock.now())
-        async with db.transaction():
-            await db.executemany("UPDATE scheduled SET status = 'replaced' WHERE key = ? AND status = 'pending'",
-                                 [(item.key,) for item in items])
-            await db.executemany(
-                "INSERT INTO scheduled (task, key, due_at, payload, person_id, status, created_at)"
-                " VALUES (?, ?, ?, ?, ?, 'pending', ?)",
-                [(i.task, i.key, iso(i.at), json.dumps(i.payload), i.person_id, iso(i.at) if i.private else created)
-                 for i in items],
-            )
+        created = self.app.clock.now()
+        await self.rows.plan([NewScheduled(i.task, i.key, i.at, i.payload, i.person_id, i.at if i.private else created)
+                              for i in items])
         await self._arm()
         return len(items)
 
     async def cancel(self, key_prefix: str) -> int:
-        escaped = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        count = await self.app.db.execute(
-            "UPDATE scheduled SET status = 'cancelled', done_at = ?"
-            " WHERE status = 'pending' AND key LIKE ? ESCAPE '\\'",
-            (iso(self.app.clock.now()), escaped + "%"),
-        )
+        count = await self.rows.cancel(key_prefix, self.app.clock.now())
         await self._arm()
         return count
 
     async def of_person(self, person_id: int) -> list[dict[str, Any]]:
         """A person's scheduled rows (for /mydata)."""
-        rows = await self.app.db.fetchall(
-            "SELECT id, task, due_at, status FROM scheduled WHERE person_id = ? ORDER BY id", (person_id,))
-        return [dict(r) for r in rows]
+        return await self.rows.of_person(person_id)
 
     def on_dropped(self, task: str, handler: DropHandler) -> None:
         """Called for a row of `task` dropped after the grace time (a repeating reminder plans its next)."""
@@ -164,10 +150,7 @@ class Scheduler:
     async def _run_rows(self, until: datetime) -> int:
         ran = 0
         for _batch in range(10_000):  # a task that keeps scheduling itself into the past cannot hang us
-            rows = await self.app.db.fetchall(
-                "SELECT * FROM scheduled WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?",
-                (iso(until), BATCH),
-            )
+            rows = await self.rows.due(until, BATCH)
             if not rows:
                 break
             for row in rows:
@@ -176,52 +159,44 @@ class Scheduler:
                 ran += await self._run_row(row, self.app.clock.now())
         return ran
 
-    async def _run_row(self, row: Any, now: datetime) -> int:
+    async def _run_row(self, row: ScheduledRow, now: datetime) -> int:
         # Claim the row first: no other wake-up runs it meanwhile. Left 'running' by a crash, it runs again on
         # the next start, and its context's run key makes that second run queue only what the first did not.
-        claimed = await self.app.db.execute(
-            "UPDATE scheduled SET status = 'running', runs = runs + 1 WHERE id = ? AND status = 'pending'",
-            (row["id"],),
-        )
-        if not claimed:
+        if not await self.rows.claim(row.id):
             return 0
-        due_at = datetime.fromisoformat(row["due_at"])
+        due_at = row.due_at
         late = max(0, int((now - due_at).total_seconds()))
-        due = Due(row["id"], row["key"], due_at, json.loads(row["payload"]), row["person_id"], late)
+        due = Due(row.id, row.key, due_at, row.payload, row.person_id, late)
         from bot.context import ServiceContext
 
         if now - due_at > self.grace:
-            log.warning("scheduled %s (%s) dropped: %s s past its time", row["id"], row["task"], late)
-            await self._finish(row["id"], "dropped", late)
-            handler = self._dropped.get(row["task"])
+            log.warning("scheduled %s (%s) dropped: %s s past its time", row.id, row.task, late)
+            await self._finish(row.id, "dropped", late)
+            handler = self._dropped.get(row.task)
             if handler is not None:
                 try:
-                    await handler(ServiceContext(self.app, run=f"s{row['id']}"), due)
+                    await handler(ServiceContext(self.app, run=f"s{row.id}"), due)
                 except Exception:
-                    log.exception("drop handler of %s (row %s) failed", row["task"], row["id"])
+                    log.exception("drop handler of %s (row %s) failed", row.task, row.id)
             return 0
-        spec = self.tasks.get(row["task"])
+        spec = self.tasks.get(row.task)
         if spec is None:
-            await self._finish(row["id"], "failed", late)
+            await self._finish(row.id, "failed", late)
             return 0
         try:
-            await spec.handler(ServiceContext(self.app, spec.cog, run=f"s{row['id']}"), due)
+            await spec.handler(ServiceContext(self.app, spec.cog, run=f"s{row.id}"), due)
         except Exception:
-            log.exception("scheduled task %s (row %s) failed", row["task"], row["id"])
-            await self._finish(row["id"], "failed", late)
+            log.exception("scheduled task %s (row %s) failed", row.task, row.id)
+            await self._finish(row.id, "failed", late)
             return 0
-        await self._finish(row["id"], "done", late)
+        await self._finish(row.id, "done", late)
         return 1
 
     async def _finish(self, row_id: int, status: str, late: int) -> None:
-        await self.app.db.execute(
-            "UPDATE scheduled SET status = ?, done_at = ?, late_seconds = ? WHERE id = ?",
-            (status, iso(self.app.clock.now()), max(late, 0), row_id),
-        )
+        await self.rows.finish(row_id, status, self.app.clock.now(), max(late, 0))
 
     async def _earliest_row(self) -> datetime | None:
-        earliest = await self.app.db.fetchval("SELECT MIN(due_at) FROM scheduled WHERE status = 'pending'")
-        return None if earliest is None else datetime.fromisoformat(earliest)
+        return await self.rows.earliest_pending()
 
     async def _arm(self) -> None:
         """One APScheduler wake-up at the earliest due row or cron fire, in real time."""
@@ -321,36 +296,30 @@ class Scheduler:
                 await job.run(ServiceContext(self.app, job.cog, run=f"j:{job.name}@{iso(fire_at)}"))
             except Exception:
                 log.exception("job %s failed", job.name)
-        await self.app.db.execute(
-            "INSERT INTO job_runs (job, last_run_at) VALUES (?, ?)"
-            " ON CONFLICT (job) DO UPDATE SET last_run_at = excluded.last_run_at",
-            (job.name, iso(fire_at)),
-        )
+        await self.rows.record_job_run(job.name, fire_at)
 
     async def _plan_cron(self) -> None:
         """Each job's next fire: after its last recorded run (a restart catches up once), else from now."""
         now = self.app.clock.now()
-        runs = {r["job"]: r["last_run_at"] for r in await self.app.db.fetchall("SELECT * FROM job_runs")}
+        runs = await self.rows.job_runs()
         self.cron = self._cron_jobs()
         for job in self.cron:
             last = runs.get(job.name)
-            start = datetime.fromisoformat(last) if last else now
+            start = last if last is not None else now
             job.next_at = self._fire_after(job.trigger, start)
             if last is None:
                 # Planned from now: recorded, so a first fire cut short by a crash is caught up like any other.
-                await self.app.db.execute("INSERT INTO job_runs (job, last_run_at) VALUES (?, ?)"
-                                          " ON CONFLICT (job) DO NOTHING", (job.name, iso(now)))
+                await self.rows.note_job_planned(job.name, now)
 
     # ------------------------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
         # A row left 'running' was stopped inside its task: it runs again (resumable by construction), unless
         # it was started MAX_RUNS times already, which means it is what kills the process.
-        given_up = await self.app.db.execute(
-            "UPDATE scheduled SET status = 'interrupted' WHERE status = 'running' AND runs >= ?", (MAX_RUNS,))
+        given_up = await self.rows.give_up_running(MAX_RUNS)
         if given_up:
             log.warning("%s scheduled rows given up after %s interrupted runs", given_up, MAX_RUNS)
-        resumed = await self.app.db.execute("UPDATE scheduled SET status = 'pending' WHERE status = 'running'")
+        resumed = await self.rows.resume_running()
         if resumed:
             log.info("%s scheduled rows interrupted last time run again", resumed)
         await self._plan_cron()

@@ -1,0 +1,133 @@
+"""Queries of the scheduler's rows and of cron jobs' last runs (tables `scheduled` and `job_runs`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.db import Database, Row, to_iso
+
+__all__ = ["NewScheduled", "ScheduledQueries", "ScheduledRow"]
+
+
+@dataclass(frozen=True)
+class ScheduledRow:
+    """A pending row as the scheduler runs it."""
+
+    id: int
+    task: str
+    key: str
+    due_at: datetime
+    payload: dict[str, Any]
+    person_id: int | None
+
+    @classmethod
+    def from_row(cls, row: Row) -> ScheduledRow:
+        return cls(row["id"], row["task"], row["key"], datetime.fromisoformat(row["due_at"]),
+                   json.loads(row["payload"]), row["person_id"])
+
+
+@dataclass(frozen=True)
+class NewScheduled:
+    """A row to insert; `created_at` is what the row tells about when it was made."""
+
+    task: str
+    key: str
+    due_at: datetime
+    payload: dict[str, Any]
+    person_id: int | None
+    created_at: datetime
+
+
+def _like_prefix(prefix: str) -> str:
+    """A LIKE pattern matching keys that start with `prefix` literally (ESCAPE '\\')."""
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+class ScheduledQueries:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ------------------------------------------------------------------------------- scheduled rows
+
+    async def plan(self, rows: Sequence[NewScheduled]) -> None:
+        """Insert rows in one transaction; a pending row with the same key is replaced (one per key)."""
+        async with self.db.transaction():
+            await self.db.executemany("UPDATE scheduled SET status = 'replaced' WHERE key = ? AND status = 'pending'",
+                                      [(row.key,) for row in rows])
+            await self.db.executemany(
+                "INSERT INTO scheduled (task, key, due_at, payload, person_id, status, created_at)"
+                " VALUES (?, ?, ?, ?, ?, 'pending', ?)",
+                [(r.task, r.key, to_iso(r.due_at), json.dumps(r.payload), r.person_id, to_iso(r.created_at))
+                 for r in rows],
+            )
+
+    async def cancel(self, key_prefix: str, now: datetime) -> int:
+        """Cancel the pending rows whose key starts with `key_prefix`; how many."""
+        return await self.db.execute(
+            "UPDATE scheduled SET status = 'cancelled', done_at = ?"
+            " WHERE status = 'pending' AND key LIKE ? ESCAPE '\\'",
+            (to_iso(now), _like_prefix(key_prefix)),
+        )
+
+    async def of_person(self, person_id: int) -> list[dict[str, Any]]:
+        """A person's rows (id, task, due_at, status), for their data export."""
+        rows = await self.db.fetchall(
+            "SELECT id, task, due_at, status FROM scheduled WHERE person_id = ? ORDER BY id", (person_id,))
+        return [dict(r) for r in rows]
+
+    async def due(self, until: datetime, limit: int) -> list[ScheduledRow]:
+        """Pending rows due at or before `until`, earliest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM scheduled WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+            (to_iso(until), limit),
+        )
+        return [ScheduledRow.from_row(row) for row in rows]
+
+    async def claim(self, row_id: int) -> bool:
+        """pending -> running, counting the run; False when another wake-up has it already."""
+        return bool(await self.db.execute(
+            "UPDATE scheduled SET status = 'running', runs = runs + 1 WHERE id = ? AND status = 'pending'",
+            (row_id,),
+        ))
+
+    async def finish(self, row_id: int, status: str, now: datetime, late_seconds: int) -> None:
+        await self.db.execute(
+            "UPDATE scheduled SET status = ?, done_at = ?, late_seconds = ? WHERE id = ?",
+            (status, to_iso(now), late_seconds, row_id),
+        )
+
+    async def earliest_pending(self) -> datetime | None:
+        earliest = await self.db.fetchval("SELECT MIN(due_at) FROM scheduled WHERE status = 'pending'")
+        return None if earliest is None else datetime.fromisoformat(earliest)
+
+    async def give_up_running(self, max_runs: int) -> int:
+        """Rows left 'running' that were started `max_runs` times become 'interrupted'; how many."""
+        return await self.db.execute(
+            "UPDATE scheduled SET status = 'interrupted' WHERE status = 'running' AND runs >= ?", (max_runs,))
+
+    async def resume_running(self) -> int:
+        """Rows left 'running' (stopped inside their task) are pending again; how many."""
+        return await self.db.execute("UPDATE scheduled SET status = 'pending' WHERE status = 'running'")
+
+    # ------------------------------------------------------------------------------------ job runs
+
+    async def job_runs(self) -> dict[str, datetime]:
+        """Each cron job's last recorded fire."""
+        rows = await self.db.fetchall("SELECT job, last_run_at FROM job_runs")
+        return {row["job"]: datetime.fromisoformat(row["last_run_at"]) for row in rows}
+
+    async def record_job_run(self, job: str, fired_at: datetime) -> None:
+        await self.db.execute(
+            "INSERT INTO job_runs (job, last_run_at) VALUES (?, ?)"
+            " ON CONFLICT (job) DO UPDATE SET last_run_at = excluded.last_run_at",
+            (job, to_iso(fired_at)),
+        )
+
+    async def note_job_planned(self, job: str, now: datetime) -> None:
+        """A job planned from now is recorded, unless it has a run already."""
+        await self.db.execute("INSERT INTO job_runs (job, last_run_at) VALUES (?, ?)"
+                              " ON CONFLICT (job) DO NOTHING", (job, to_iso(now)))
