@@ -69,7 +69,7 @@ async def confirm(ctx: Context, pair_id: int, version: int) -> Reply:
         return Reply(_("Confirmed. Everyone has confirmed: the agreement is agreed."), edit=True)
     waiting = len(set(pair.members) - set(agreement.confirmed))
     return Reply(ngettext("Confirmed. Waiting for {count} more member.", "Confirmed. Waiting for {count} more members.",
-                          waiting, count=waiting), edit=True)
+                          waiting), edit=True)
 
 
 async def announce_agreed(ctx: ServiceContext, pair: Pair) -> None:

@@ -88,7 +88,7 @@ async def feedback_summary(ctx: Context) -> Reply:
     rows = await queries(ctx).feedback(programme.id)
     if not rows:
         raise UserError(_("No feedback yet for {name}.", name=programme.name))
-    parts: list[Text] = [ngettext("{count} answer.", "{count} answers.", len(rows), count=len(rows))]
+    parts: list[Text] = [ngettext("{count} answer.", "{count} answers.", len(rows))]
     for goal in GOALS:
         overall = mean(r[goal] for r in rows)
         by_side = []

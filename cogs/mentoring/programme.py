@@ -100,7 +100,7 @@ async def apply(
             _("Thank you: your aktori application to {name} is in.", name=programme.name))
     if members:
         text = Lines(text, ngettext("Your team has {count} other member.", "Your team has {count} other members.",
-                                    len(members), count=len(members)))
+                                    len(members)))
     return Reply(text, private=True)
 
 
