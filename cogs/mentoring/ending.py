@@ -80,6 +80,10 @@ async def give_feedback(ctx: Context, pair_id: int) -> Reply:
     return await ctx.form(feedback_form, {"pair": pair_id})
 
 
+def _one_decimal(scores: list[int]) -> str:
+    return format(mean(scores), ".1f")
+
+
 @cog.command(_("End feedback per goal"), name="feedback", roles=COORDINATORS)
 async def feedback_summary(ctx: Context) -> Reply:
     programme = await queries(ctx).current() or await queries(ctx).latest()
@@ -90,14 +94,13 @@ async def feedback_summary(ctx: Context) -> Reply:
         raise UserError(_("No feedback yet for {name}.", name=programme.name))
     parts: list[Text] = [ngettext("{count} answer.", "{count} answers.", len(rows))]
     for goal in GOALS:
-        overall = mean(r[goal] for r in rows)
         by_side = []
         for side, label in (("mentor", _("mentors")), ("aktori", _("aktoris"))):
             scores = [r[goal] for r in rows if r["side"] == side]
             if scores:
-                by_side.append(_("{side} {average}", side=label, average=f"{mean(scores):.1f}"))
-        parts.append(_("{goal}: {average} ({sides})", goal=GOAL_LABELS[goal], average=f"{overall:.1f}",
-                       sides=Lines(*by_side, sep=", ")))
+                by_side.append(_("{side} {average}", side=label, average=_one_decimal(scores)))
+        parts.append(_("{goal}: {average} ({sides})", goal=GOAL_LABELS[goal],
+                       average=_one_decimal([r[goal] for r in rows]), sides=Lines(*by_side, sep=", ")))
     comments = [r["comment"] for r in rows if r["comment"]]
     if comments:
         parts.append(_("Comments:"))

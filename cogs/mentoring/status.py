@@ -8,11 +8,13 @@ import io
 
 from bot.commands import File, Reply, UserError
 from bot.context import Context
-from bot.i18n import Lines, Text, When, _
+from bot.i18n import Lines, Text, When, _, ngettext
 from cogs.mentoring.agreement import agreed
 from cogs.mentoring.checkins import overdue_since
 from cogs.mentoring.common import COORDINATORS, cog, names, queries, settings
 from cogs.mentoring.storage import Pair, Programme
+
+CHECKIN_LABELS: dict[str, Text] = {"good": _("good"), "trouble": _("some trouble"), "help": _("need help")}
 
 
 async def _programme(ctx: Context) -> Programme:
@@ -44,7 +46,8 @@ async def _line(ctx: Context, pair: Pair) -> Text:
           kind=_("group") if pair.kind == "group" else _("individual")),
         _("meetings held {held}/{target}", held=len(held), target=target),
         _("last meeting {when}", when=When(held[-1].at)) if held else _("no meeting held"),
-        _("last check-in {answer} {when}", answer=checkin[0], when=When(checkin[1])) if checkin else None,
+        _("last check-in {answer} {when}", answer=CHECKIN_LABELS[checkin[0]], when=When(checkin[1]))
+        if checkin else None,
         state, *flags, sep="; ")
 
 
@@ -72,5 +75,6 @@ async def costs(ctx: Context) -> Reply:
         writer.writerow([meeting.pair_id, meeting.at.astimezone(ctx.config.tz).date().isoformat(), who,
                          meeting.cost, meeting.cost_what or ""])
     total = sum(m.cost or 0 for m, _claimant in claims)
-    return Reply(_("{count} claims, {total} € in all.", count=len(claims), total=total),
+    return Reply(ngettext("{count} claim, {total} € in all.", "{count} claims, {total} € in all.", len(claims),
+                          total=total),
                  files=[File("mentoring-costs.csv", out.getvalue().encode(), "text/csv")], private=True)
