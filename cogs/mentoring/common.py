@@ -23,6 +23,8 @@ cog = Cog("mentor", _("The mentor programme"), prefix="mn", section="mentoring",
               "target_group": Field("int", 4, check=between(1, 20)),  # ... group mentoring (4-6)
               "coordinator_destination": Field("str", ""),  # also told of trouble ("" = only the coordinator)
               "suggestions": Field("int", 3, check=between(1, 10)),  # match suggestions per aktori
+              # the destination under whose chat a pair's room opens (a private Discord thread); "" = direct chats
+              "conversation_host": Field("str", ""),
           })
 
 SIDE_CHOICES = [Choice("mentor", _("Mentor"), {"fi": "mentori"}),

@@ -10,7 +10,7 @@ from icalendar import Calendar, Event
 
 from bot.commands import Button, File, Param, Reply, UserError
 from bot.context import Context, ServiceContext
-from bot.i18n import Lines, When, _, render
+from bot.i18n import Lines, Text, When, _, render
 from bot.scheduler import Due, Planned
 from cogs.mentoring.agreement import agreed
 from cogs.mentoring.common import cog, key, names, pair_for, queries, settings, tell_coordinator
@@ -142,7 +142,7 @@ async def mine(ctx: Context) -> Reply:
     pairs = await queries(ctx).pairs_of(ctx.person.id, open_only=False)
     if not pairs:
         raise UserError(_("You are in no mentoring pair."))
-    parts = []
+    parts: list[Text] = []
     for found in pairs:
         parts.append(_("Pair {number}: {members}", number=found.id, members=await names(ctx, found.members)))
         for meeting in await queries(ctx).meetings(found.id):

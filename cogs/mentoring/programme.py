@@ -96,7 +96,7 @@ async def apply(
     codes = _languages(languages)
     await queries(ctx).apply(programme.id, ctx.person.id, side, field, codes, mode, campus, about, stage, members,
                              ctx.now())
-    text = (_("Thank you: your mentor application to {name} is in.", name=programme.name) if side == "mentor" else
+    text: Text = (_("Thank you: your mentor application to {name} is in.", name=programme.name) if side == "mentor" else
             _("Thank you: your aktori application to {name} is in.", name=programme.name))
     if members:
         text = Lines(text, ngettext("Your team has {count} other member.", "Your team has {count} other members.",
@@ -207,7 +207,8 @@ async def _pair(ctx: Context, mentor: Person, aktori: Person) -> Reply:
     hello = Reply(Lines(_("Welcome to your mentoring {kind}, number {number}.", number=pair_id,
                           kind=_("group") if kind == "group" else _("pair")),
                         _("Write here to each other. Next, agree on your goals with /mentor agreement.")))
-    conversation_id = await ctx.open_conversation(KIND, title, [Member.person(p) for p in everyone], first=hello)
+    conversation_id = await ctx.open_conversation(KIND, title, [Member.person(p) for p in everyone], first=hello,
+                                                  host=settings(ctx)["conversation_host"] or None)
     await q.set_conversation(pair_id, conversation_id)
     for person_id in everyone:
         await ctx.notify(person_id, Reply(_("You are paired in {name}: {title}.", name=programme.name, title=title),
