@@ -238,3 +238,17 @@ async def test_mydata_and_forgetme_cover_what_mentoring_stores(bot: ConsoleBot) 
         assert await bot.rows(f"SELECT * FROM {table} WHERE person_id = ?", (aino,)) == []
     # Matti's pair lives on without her; his status line no longer names her.
     assert "Pair 1 (individual): Matti;" in texts(await as_coordinator(bot, "/mentor status"))
+
+
+async def test_a_coordinator_re_pairs_after_a_pair_that_does_not_fit(bot: ConsoleBot) -> None:
+    await paired(bot)
+    await bot.say("/mentor meeting_log", as_="Aino")
+    await bot.press("Not a good fit", message=last_with(bot, "Aino", "pairing fit").number, as_="Aino")
+    await as_coordinator(bot, "/mentor close pair=1")
+    assert "Pair 3 made: Mentoring: Minna and Aino." in texts(
+        await as_coordinator(bot, "/mentor pair mentor=Minna aktori=Aino"))
+    assert [p["id"] for p in await bot.rows("SELECT id FROM mentoring_pairs WHERE state = 'open'")] == [2, 3]
+    # Aino now has one open pair: her commands find it without a number.
+    assert "Meeting planned" in texts(await bot.say('/mentor meeting_plan when="3.12.2026 klo 17" place=X',
+                                                    as_="Aino"))
+    assert "Pair 3." in dms(bot, "Minna")
