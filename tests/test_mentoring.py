@@ -15,7 +15,7 @@ from bot.testing import ConsoleBot, Printed, test_bot, texts
 
 CONFIG: dict[str, Any] = {"community": {"default_language": "en"}}
 PROGRAMME = ('/mentor programme name="Mentoring 2027" start="1.12.2026" end="31.5.2027" '
-             'deadline="10.12.2026"')
+             'deadline="10.12.2026" kickoff=7')
 COORD = "mentor_coordinator"
 
 
@@ -79,6 +79,7 @@ async def test_pairs_and_groups_are_told_and_get_a_conversation(bot: ConsoleBot)
     for who in ("Minna", "Eero", "Elli"):
         assert "Mentoring: Minna and Eero, Elli" in dms(bot, who)
         assert "Welcome to your mentoring group, number 2." in dms(bot, who)
+        assert "The online kick-off, where pairs fill in their agreement: /event show 7" in dms(bot, who)
     # What Aino writes reaches Matti, and nobody of the group.
     await bot.say("Hello Matti!", as_="Aino", where="dm")
     assert "Hello Matti!" in dms(bot, "Matti")

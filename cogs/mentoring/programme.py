@@ -38,12 +38,14 @@ async def programme(
     start: Annotated[datetime, Param(_("Starts"), names={"fi": "alkaa"})],
     end: Annotated[datetime, Param(_("Ends"), future=True, names={"fi": "paattyy"})],
     deadline: Annotated[datetime, Param(_("Application deadline"), future=True, names={"fi": "hakuaika"})],
+    kickoff: Annotated[int | None, Param(_("The kick-off's event number (/event show)"), min=1,
+                                         names={"fi": "aloitustilaisuus"})] = None,
 ) -> Reply:
     if end <= start:
         raise UserError(_("The programme must end after it starts."))
     if deadline > end:
         raise UserError(_("The application deadline must be before the programme ends."))
-    programme_id = await queries(ctx).add_programme(name, start, end, deadline, ctx.person.id, ctx.now())
+    programme_id = await queries(ctx).add_programme(name, start, end, deadline, ctx.person.id, kickoff, ctx.now())
     await ctx.schedule("mn_end", end, key=f"mn:p{programme_id}:end", payload={"programme": programme_id})
     return Reply(Lines(_("Programme {name} is open for applications until {deadline}.", name=name,
                          deadline=When(deadline)),
@@ -206,7 +208,9 @@ async def _pair(ctx: Context, mentor: Person, aktori: Person) -> Reply:
               aktorit=await names(ctx, aktorit))
     hello = Reply(Lines(_("Welcome to your mentoring {kind}, number {number}.", number=pair_id,
                           kind=_("group") if kind == "group" else _("pair")),
-                        _("Write here to each other. Next, agree on your goals with /mentor agreement.")))
+                        _("Write here to each other. Next, agree on your goals with /mentor agreement."),
+                        _("The online kick-off, where pairs fill in their agreement: /event show {number}",
+                          number=programme.kickoff_event) if programme.kickoff_event else None))
     conversation_id = await ctx.open_conversation(KIND, title, [Member.person(p) for p in everyone], first=hello,
                                                   host=settings(ctx)["conversation_host"] or None)
     await q.set_conversation(pair_id, conversation_id)

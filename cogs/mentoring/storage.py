@@ -22,11 +22,12 @@ class Programme:
     deadline: datetime
     closed: bool
     coordinator_id: int | None
+    kickoff_event: int | None
 
     @classmethod
     def from_row(cls, row: Row) -> Programme:
         return cls(row["id"], row["name"], from_iso(row["starts_at"]), from_iso(row["ends_at"]),
-                   from_iso(row["deadline"]), bool(row["closed"]), row["coordinator_id"])
+                   from_iso(row["deadline"]), bool(row["closed"]), row["coordinator_id"], row["kickoff_event"])
 
 
 @dataclass(frozen=True)
@@ -103,11 +104,11 @@ class MentoringQueries:
     # ---------------------------------------------------------------------------------------- programmes
 
     async def add_programme(self, name: str, starts: datetime, ends: datetime, deadline: datetime,
-                            coordinator_id: int, now: datetime) -> int:
+                            coordinator_id: int, kickoff_event: int | None, now: datetime) -> int:
         return await self.db.execute(
-            "INSERT INTO mentoring_programmes (name, starts_at, ends_at, deadline, coordinator_id, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)", (name, to_iso(starts), to_iso(ends), to_iso(deadline), coordinator_id,
-                                           to_iso(now)))
+            "INSERT INTO mentoring_programmes (name, starts_at, ends_at, deadline, coordinator_id, kickoff_event,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (name, to_iso(starts), to_iso(ends), to_iso(deadline), coordinator_id, kickoff_event, to_iso(now)))
 
     async def programme(self, programme_id: int) -> Programme | None:
         row = await self.db.fetchone("SELECT * FROM mentoring_programmes WHERE id = ?", (programme_id,))

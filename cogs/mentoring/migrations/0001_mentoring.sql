@@ -8,6 +8,7 @@ CREATE TABLE mentoring_programmes (
     deadline    TEXT NOT NULL,                 -- applications close
     closed      INTEGER NOT NULL DEFAULT 0,
     coordinator_id INTEGER REFERENCES people(id) ON DELETE SET NULL,  -- who opened it: told of trouble
+    kickoff_event  INTEGER,                  -- the kick-off's event number in the events cog, if any
     created_at  TEXT NOT NULL
 );
 
