@@ -31,7 +31,7 @@ telegram_chat_id = -100123
 console_only = true
 """
 
-EXAMPLE_COGS = 'cogs = ["ping", "events", "announcements", "meetings", "tutoring", "membership"]'
+EXAMPLE_COGS = 'cogs = ["ping", "events", "announcements", "meetings", "tutoring", "membership", "mentoring"]'
 ORGANISER_TABLE = '[roles.organiser]\nname_fi = "paikallistoimijat"\nname_en = "organisers"'
 
 
@@ -51,7 +51,7 @@ def cogs(tmp_path: Path) -> Path:
     directory.mkdir()
     for name in ("__init__", "ping", "_helpers"):
         (directory / f"{name}.py").write_text("", encoding="utf-8")
-    for real in ("events", "announcements", "meetings", "tutoring", "membership"):
+    for real in ("events", "announcements", "meetings", "tutoring", "membership", "mentoring"):
         (directory / f"{real}.py").write_text(f"from cogs.{real} import cog  # noqa: F401\n", encoding="utf-8")
     (directory / "polls").mkdir()
     (directory / "polls" / "__init__.py").write_text(POLLS_COG, encoding="utf-8")
@@ -82,7 +82,7 @@ def test_example_config_loads(cogs: Path) -> None:
     config = load_config(EXAMPLE, {}, cogs)
     assert config.community.name == "HUMAKO"
     assert str(config.tz) == "Europe/Helsinki"
-    assert config.bot.cogs == ("ping", "events", "announcements", "meetings", "tutoring", "membership")
+    assert config.bot.cogs == ("ping", "events", "announcements", "meetings", "tutoring", "membership", "mentoring")
     assert "helsinki" in config.campus_ids and config.campus("jyvaskyla").name("en") == "Jyväskylä"
     assert config.destination("announcements").language == "fi"
     assert config.destination("international").language == "en"
@@ -178,7 +178,7 @@ def test_wrong_values(tmp_path: Path, cogs: Path, old: str, new: str, expected: 
             ORGANISER_TABLE,
             "[roles.organizer]",
             "roles.organizer: unknown role (known: student, organiser, board, communications, chair, tutor, "
-            "tutor_coordinator, advocacy, harassment, mentor, section_international, aktori, mentor_coordinator) "
+            "tutor_coordinator, mentor, aktori, mentor_coordinator, advocacy, harassment, section_international) "
             "(did you mean 'organiser'?); a role no cog declares needs name_fi or name_en",
         ),
         (
