@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.commands import DeclarationError, Reply
+from bot.commands import DeclarationError, Reply, render_reply
 from bot.i18n import Text, current_language
 
 if TYPE_CHECKING:
@@ -123,6 +123,17 @@ class ServiceContext:
         the cog's `@cog.deep_link`); None when that platform is not running or has no such links."""
         frontend = self.app.frontends.get(platform)
         return frontend.direct_link(payload) if frontend is not None else None
+
+    def destination_platforms(self, destination: str) -> list[str]:
+        """The running platforms a named destination maps to: where `post` puts it."""
+        return [name for name, frontend in self.app.frontends.items()
+                if frontend.destination_chat(destination) is not None]
+
+    def preview(self, reply: Reply, platform: str, language: str) -> str | None:
+        """`reply` in `language` as a reader on `platform` would see it, as plain text (that platform's
+        clipping and escaping applied); None when the platform is not running."""
+        frontend = self.app.frontends.get(platform)
+        return frontend.preview(render_reply(reply, language)) if frontend is not None else None
 
     async def invite_link(self, destination: str, platform: str) -> tuple[str, str] | None:
         """A new invite of its own to the destination's chat on `platform` (a Discord server invite), as
