@@ -175,17 +175,19 @@ class ServiceContext:
         await self.app.sealed.drop(handle)
 
     async def post(self, destination: str, reply: Reply | None = None, *,
-                   shows: tuple[str, int] | None = None) -> None:
+                   shows: tuple[str, int] | None = None, author: int | None = None) -> None:
         """A message to a named destination (announcements, a campus channel) on every platform it maps to.
 
         With `shows=("event", 42)` the message is the cog's view of that thing: the core remembers each copy
-        and keeps it current when the cog calls `changed`.
+        and keeps it current when the cog calls `changed`. Whoever posts it (the person of a command, or
+        `author` for a scheduled post of theirs) hears if it can never be posted somewhere; a platform that is
+        down for a while gets it when it returns, and nobody is told of that.
         """
         shared = self.app.core.seal(reply, None) if reply is not None else None  # a view is signed by live.render
-        person = getattr(self, "person", None)  # a person posting hears if it cannot be posted somewhere
+        person = getattr(self, "person", None)
+        requested_by = author if author is not None else person.id if person is not None else None
         await self.app.outbox.to_destination(destination, shared, shows=shows,
-                                             dedupe=self._dedupe(f"d:{destination}"),
-                                             requested_by=person.id if person is not None else None)
+                                             dedupe=self._dedupe(f"d:{destination}"), requested_by=requested_by)
 
     def _dedupe(self, recipient: str) -> str | None:
         """The key of this run's next message to `recipient` (None outside a scheduled run)."""

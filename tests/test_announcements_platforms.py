@@ -61,3 +61,40 @@ async def test_a_preview_is_clipped_and_built_as_each_platform_would(both: TwoPl
     assert len(plain) == 2000 and plain.endswith("…")  # plain content: Discord's 2000
     assert ctx.preview(long, "console", "fi") is None  # not running here
     assert ctx.destination_platforms("announcements") == ["telegram", "discord"]
+
+
+def failing_in(both: TwoPlatforms, status: int, description: str, times: int) -> None:
+    """The announcements group's sends answer `status` the next `times` times (the group is down)."""
+    both.tg.fail_next("sendMessage", status, description, times=times,
+                      predicate=lambda call: call.params.get("chat_id") == both.tg_group)
+
+
+async def test_a_destination_down_when_due_gets_the_post_once_when_it_returns(both: TwoPlatforms) -> None:
+    hanna = both.tg_user("Hanna", roles=("board",))
+    await both.tg_say(hanna, '/announce_schedule text="Vaalit tulossa" when="27.11. klo 10" to=announcements')
+    told_before = len(both.tg.bot_messages(hanna.id))
+    failing_in(both, 500, "Internal Server Error", times=3)  # three tries fail, then it is back
+    await both.app.scheduler.advance(20 * 3600)  # 27.11. 10:00 Helsinki time: due
+    await both.settle()
+    assert both.tg.bot_messages(both.tg_group) == []  # down: not yet
+    for _step in range(6):  # the retries' backoff passes on the bot's clock
+        await both.app.scheduler.advance(60)
+        await both.settle()
+    tries = [c for c in both.tg.calls_of("sendMessage") if c.params.get("chat_id") == both.tg_group]
+    assert [c.error_code for c in tries] == [500, 500, 500, None]
+    assert [m.text for m in both.tg.bot_messages(both.tg_group)] == ["Vaalit tulossa"]  # once, after recovery
+    assert [m["content"] for m in both.dc.channel_messages(both.dc_channel)] == ["Vaalit tulossa"]
+    assert len(both.tg.bot_messages(hanna.id)) == told_before  # not told of a failure that mended itself
+
+
+async def test_the_author_hears_when_a_destination_never_takes_the_post(both: TwoPlatforms) -> None:
+    hanna = both.tg_user("Hanna", roles=("board",))
+    await both.tg_say(hanna, '/announce_schedule text="Vaalit tulossa" when="27.11. klo 10" to=announcements')
+    failing_in(both, 500, "Internal Server Error", times=100)  # down for good
+    await both.app.scheduler.advance(20 * 3600)
+    for _step in range(20):
+        await both.app.scheduler.advance(600)
+        await both.settle()
+    assert both.tg.bot_messages(both.tg_group) == []
+    told = both.tg.last_bot_message(hanna.id).text or ""
+    assert "announcements" in told and "Telegram" in told

@@ -120,7 +120,7 @@ async def post(ctx: ServiceContext, due: Due) -> None:
         return
     for destination in item.destinations:
         if destination in ctx.config.destinations:  # one removed from config since is skipped
-            await ctx.post(destination, Reply(body(item)))
+            await ctx.post(destination, Reply(body(item)), author=item.author_id)  # hears of a final failure
     await queries(ctx).posted(item.id)
     await plan_next(ctx, item, due.due_at)
 
