@@ -124,6 +124,15 @@ class ServiceContext:
         frontend = self.app.frontends.get(platform)
         return frontend.direct_link(payload) if frontend is not None else None
 
+    async def people_with_role(self, role: str) -> list[int]:
+        """The known holders of `role`, by person id: those given it by id in config ([roles.X] discord_user_ids,
+        telegram_user_ids, console_users) once they have used the bot, and those the bot has seen holding it.
+
+        Known holders only: a Discord role's members and a Telegram team chat's members are known once they
+        have used the bot (listing them needs Discord's members intent, and Telegram cannot list a chat's
+        members at all); someone whose role was taken away counts until the bot sees them again."""
+        return await self.app.role_holders.holders(role, self.app.roles.accounts_with(role))
+
     def destination_platforms(self, destination: str) -> list[str]:
         """The running platforms a named destination maps to: where `post` puts it."""
         return [name for name, frontend in self.app.frontends.items()
