@@ -24,6 +24,7 @@ from bot.scheduler import Scheduler
 from bot.sealed import SealedDelivery, check_secret
 from storage.db import Database, MigrationError
 from storage.people import PeopleQueries
+from storage.role_holders import RoleHolderQueries
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -69,6 +70,7 @@ class Application:
     # Set in start(): everything that needs the open database.
     db: Database
     people: PeopleQueries
+    role_holders: RoleHolderQueries
     outbox: Outbox
     conversations: Conversations
     live: LiveMessages
@@ -109,6 +111,7 @@ class Application:
                 except (sqlite3.Error, MigrationError) as error:
                     raise StartupError(f"the {cog.name} cog's tables cannot be set up: {describe(error)}") from error
         self.people = PeopleQueries(self.db)
+        self.role_holders = RoleHolderQueries(self.db)
         self.sealed = SealedDelivery(self)
         self.outbox = Outbox(self)
         self.conversations = Conversations(self, self.cogs)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.commands import DeclarationError, Reply
+from bot.commands import DeclarationError, Reply, render_reply
 from bot.i18n import Text, current_language
 
 if TYPE_CHECKING:
@@ -124,6 +124,26 @@ class ServiceContext:
         frontend = self.app.frontends.get(platform)
         return frontend.direct_link(payload) if frontend is not None else None
 
+    async def people_with_role(self, role: str) -> list[int]:
+        """The known holders of `role`, by person id: those given it by id in config ([roles.X] discord_user_ids,
+        telegram_user_ids, console_users) once they have used the bot, and those the bot has seen holding it.
+
+        Known holders only: a Discord role's members and a Telegram team chat's members are known once they
+        have used the bot (listing them needs Discord's members intent, and Telegram cannot list a chat's
+        members at all); someone whose role was taken away counts until the bot sees them again."""
+        return await self.app.role_holders.holders(role, self.app.roles.accounts_with(role))
+
+    def destination_platforms(self, destination: str) -> list[str]:
+        """The running platforms a named destination maps to: where `post` puts it."""
+        return [name for name, frontend in self.app.frontends.items()
+                if frontend.destination_chat(destination) is not None]
+
+    def preview(self, reply: Reply, platform: str, language: str) -> str | None:
+        """`reply` in `language` as a reader on `platform` would see it, as plain text (that platform's
+        clipping and escaping applied); None when the platform is not running."""
+        frontend = self.app.frontends.get(platform)
+        return frontend.preview(render_reply(reply, language)) if frontend is not None else None
+
     async def invite_link(self, destination: str, platform: str) -> tuple[str, str] | None:
         """A new invite of its own to the destination's chat on `platform` (a Discord server invite), as
         (code, url): `Arrival.invite` names the code when someone joins through it. None when the platform is
@@ -164,17 +184,19 @@ class ServiceContext:
         await self.app.sealed.drop(handle)
 
     async def post(self, destination: str, reply: Reply | None = None, *,
-                   shows: tuple[str, int] | None = None) -> None:
+                   shows: tuple[str, int] | None = None, author: int | None = None) -> None:
         """A message to a named destination (announcements, a campus channel) on every platform it maps to.
 
         With `shows=("event", 42)` the message is the cog's view of that thing: the core remembers each copy
-        and keeps it current when the cog calls `changed`.
+        and keeps it current when the cog calls `changed`. Whoever posts it (the person of a command, or
+        `author` for a scheduled post of theirs) hears if it can never be posted somewhere; a platform that is
+        down for a while gets it when it returns, and nobody is told of that.
         """
         shared = self.app.core.seal(reply, None) if reply is not None else None  # a view is signed by live.render
-        person = getattr(self, "person", None)  # a person posting hears if it cannot be posted somewhere
+        person = getattr(self, "person", None)
+        requested_by = author if author is not None else person.id if person is not None else None
         await self.app.outbox.to_destination(destination, shared, shows=shows,
-                                             dedupe=self._dedupe(f"d:{destination}"),
-                                             requested_by=person.id if person is not None else None)
+                                             dedupe=self._dedupe(f"d:{destination}"), requested_by=requested_by)
 
     def _dedupe(self, recipient: str) -> str | None:
         """The key of this run's next message to `recipient` (None outside a scheduled run)."""

@@ -270,6 +270,9 @@ class Core:
         )
         current_language.set(language)
         roles = roles | self.app.roles.configured_roles(account)
+        # Remembered so that a cog can reach a role's holders (people_with_role): platforms cannot list them.
+        await self.app.role_holders.seen(person.id, account.platform, frozenset(roles) - {EVERYONE},
+                                         self.app.clock.now())
         ctx = Context(self.app, person, account, frozenset(roles), language, chat, origin)
         ctx.missed_messages = missed_messages
         return ctx

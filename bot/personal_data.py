@@ -39,6 +39,7 @@ async def export_person(app: Application, person_id: int) -> dict[str, Any]:
         "scheduled_for_you": await app.scheduler.of_person(person_id),
         # Sealed routes name no one in the database; only their number is told (opening them needs the key).
         "sealed_routes_to_you": len(await app.sealed.of_accounts(accounts)),
+        "roles_seen": await app.role_holders.of_person(person_id),
         "features": features,
     }
 
@@ -54,7 +55,8 @@ async def forget_person(app: Application, person_id: int) -> None:
                 await hook(ServiceContext(app, cog), person_id)
         accounts = await app.people.accounts(person_id)
         await app.sealed.forget_accounts(accounts)  # stored without naming them: found by opening each route
-        await app.people.erase(person_id, accounts)
+        await app.people.erase(person_id, accounts)  # role_holders rows go with the person (cascade)
+    app.role_holders.forget(person_id)
 
 
 async def merge_people(app: Application, keep: int, gone: int) -> None:
@@ -67,4 +69,6 @@ async def merge_people(app: Application, keep: int, gone: int) -> None:
             for hook in cog.mergers:
                 await hook(ServiceContext(app, cog), keep, gone)
 
-    await app.people.merge(keep, gone, before=hooks)
+    await app.people.merge(keep, gone, before=hooks)  # role_holders rows move like any row naming `gone`
+    app.role_holders.forget(gone)
+    app.role_holders.forget(keep)

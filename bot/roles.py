@@ -29,6 +29,10 @@ class Roles:
         """Roles given to this account by id in config (console names, Discord / Telegram user ids)."""
         return self._by_account.get((account.platform, account.user_id.lower()), self._everyone)
 
+    def accounts_with(self, role: str) -> list[tuple[str, str]]:
+        """(platform, user id) of the accounts given `role` by id in config."""
+        return [key for key, roles in self._by_account.items() if role in roles]
+
     def for_discord_role_ids(self, role_ids: Iterable[int]) -> frozenset[str]:
         held = set(role_ids)
         return frozenset(role for role, source in self.config.roles.items()

@@ -141,3 +141,33 @@ async def test_a_cancelled_meeting_sends_nothing_more_and_a_chair_adds_only_team
         assert [len(bot.sent_to(f"@{n}")) for n in ("aino", "bertta", "cecilia")] == [1, 1, 1]  # told
         await bot.wait("3d")
         assert await bot.rows("SELECT key FROM scheduled WHERE key LIKE 'mt:1:%' AND status = 'done'") == []
+
+
+async def test_members_by_role_are_its_known_holders_for_dms_and_the_quorum() -> None:
+    async with test_bot(cogs=COGS) as bot:
+        for name, roles in (("Aino", "student,tutor"), ("Bertta", "student,tutor"), ("Cecilia", "student")):
+            await bot.say("/help", as_=name, roles=roles, where="dm")
+        await bot.say("/help", as_="Bertta", roles="student", where="dm")  # no longer a tutor
+        await chair(bot, '/meeting add kind=team title=Tuutorit when="28.11. klo 18" place=Kahvio to=tutors '
+                         'role=tutor')
+        await bot.wait("1680m")  # the reminder a day before
+        assert len(bot.sent_to("@aino")) == 1  # the one holder the bot knows
+        assert bot.sent_to("@bertta") == [] and bot.sent_to("@cecilia") == []
+        assert "0/1" in texts(bot.sent_to("@hanna"))  # the chair: no quorum among the known holders
+        await bot.click(1, message=bot.sent_to("@aino")[0].number, as_="Aino")
+        view = await chair(bot, "/meeting attendance 1")
+        assert "Aino" in view and "Bertta" not in view and "1/1" in view
+        [out] = [p for p in await bot.say("/meeting calendar", as_="Aino", roles="student,tutor", where="dm")
+                 if p.file_data]
+        assert b"Tuutorit" in next(iter(out.file_data.values()))
+
+
+async def test_the_roles_the_bot_has_seen_are_in_mydata_and_go_with_forgetme() -> None:
+    async with test_bot(cogs=COGS) as bot:
+        await bot.say("/help", as_="Aino", roles="student,tutor", where="dm")
+        out = await bot.say("/mydata", as_="Aino", roles="student,tutor")
+        data = json.loads(out[0].file_data["mydata.json"])
+        assert [row["role"] for row in data["roles_seen"]] == ["tutor"]
+        await bot.say("/forgetme", as_="Aino", roles="student,tutor")
+        await bot.click(1)
+        assert await bot.rows("SELECT * FROM role_holders") == []

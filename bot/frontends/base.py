@@ -81,6 +81,11 @@ class Frontend(ABC):
         """This platform's chat id for a named destination, if it maps to one."""
         return None
 
+    def preview(self, message: Rendered) -> str:
+        """The message as a reader here would see it, as plain text: this platform's clipping and escaping
+        applied, its markup not shown (`ctx.preview`, e.g. /announce preview)."""
+        return message.plain_text()
+
     async def open_room(self, chat_id: str, title: str, user_ids: list[str], *, team: bool) -> str | None:
         """A conversation's room under `chat_id` with `user_ids` in it (`team`: the chat's own team is a member
         and must see it); its id, to send to as a chat. None when the chat cannot hold one: the core then

@@ -50,7 +50,7 @@ from bot.frontends.base import Frontend, MessageGone, Rejected, RetryLater, Sent
 from bot.frontends.discord_calendar import GuildCalendar
 from bot.frontends.discord_commands import CatalogTranslator, build_tree, sync_if_changed
 from bot.frontends.discord_forms import FieldsModal
-from bot.frontends.discord_render import ActionButton, message_parts
+from bot.frontends.discord_render import ActionButton, as_seen, message_parts
 from bot.i18n import _, render
 
 if TYPE_CHECKING:
@@ -249,6 +249,9 @@ class DiscordFrontend(Frontend):
         target = self.app.config.destinations.get(destination)
         channel_id = target.discord_channel_id if target is not None else None
         return str(channel_id) if channel_id else None
+
+    def preview(self, message: Rendered) -> str:
+        return as_seen(message)
 
     async def send(self, target: Target, message: Rendered) -> Sent:
         client = self._client()

@@ -115,3 +115,15 @@ def message_parts(message: Rendered, *, edit: bool = False) -> dict[str, Any]:
     if files:
         parts["files"] = files
     return parts
+
+
+def as_seen(message: Rendered) -> str:
+    """The message as sent here, as plain text: the content, or the embed's title, description and fields,
+    each clipped to Discord's limits as `message_parts` clips them."""
+    parts = message_parts(message)
+    embed: discord.Embed | None = parts.get("embed")
+    if embed is None:
+        return str(parts.get("content") or "")
+    lines = [text for text in (embed.title, embed.description) if text]
+    lines += [f"{field.name}: {field.value}" for field in embed.fields]
+    return "\n".join(lines)

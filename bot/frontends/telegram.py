@@ -32,7 +32,7 @@ from bot.conversations import MAX_FILE_BYTES
 from bot.frontends.base import Frontend, MessageGone, Rejected, RetryLater, Sent, Target, Unreachable
 from bot.frontends.telegram_limits import ChatQueues, PerPersonUpdates, SlidingRateLimiter, retry_seconds
 from bot.frontends.telegram_menu import sync_menus
-from bot.frontends.telegram_render import MAX_CAPTION, has_text, keyboard, to_html
+from bot.frontends.telegram_render import MAX_CAPTION, as_seen, has_text, keyboard, to_html
 from bot.i18n import _, normalise_language
 from bot.textargs import is_command, split_command
 from bot.textlen import utf16_len
@@ -148,6 +148,9 @@ class TelegramFrontend(Frontend):
         if config is None or config.telegram_chat_id is None:
             return None
         return str(config.telegram_chat_id)
+
+    def preview(self, message: Rendered) -> str:
+        return as_seen(message)
 
     def direct_link(self, payload: str) -> str | None:
         if not self.username:

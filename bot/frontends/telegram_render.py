@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
@@ -32,6 +33,12 @@ def to_html(message: Rendered, limit: int = MAX_TEXT) -> str:
         parts.append(html.escape(body))
     parts += [f"<b>{html.escape(name)}</b>: {html.escape(value)}" for name, value in fields]
     return "\n".join(parts)
+
+
+def as_seen(message: Rendered) -> str:
+    """What a reader sees of `to_html`'s text: its own <b> tags gone, the escaped text shown as written (a
+    file's caption carries the same text, or the text goes first when it is longer than a caption)."""
+    return html.unescape(re.sub(r"</?b>", "", to_html(message)))
 
 
 def has_text(message: Rendered) -> bool:

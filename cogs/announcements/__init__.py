@@ -9,6 +9,11 @@ Decisions:
   was given, else the Finnish one.
 - With `approval = true`, an announcement by someone without the board role waits: a board member presses
   Approve in the approval destination; a post time passed meanwhile is skipped (the next one of a rule goes).
+- /announce preview shows, per running platform and language, the text as that platform renders it
+  (`ctx.preview`): Telegram's HTML as displayed (markup stripped, the author's own "<b>" shown as written),
+  Discord's content or embed within its limits.
+- A scheduled post names its author (`ctx.post(..., author=)`): a destination down when it is due gets it
+  when it returns, and the author hears only if it can never be posted there.
 - /announce list is the calendar: this cog's posts, public cron jobs of other cogs (`@cog.job(public=...)`) and
   [[scheduler.jobs]], and whatever other cogs list with `@cog.planned_posts`.
 """

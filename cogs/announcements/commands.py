@@ -19,7 +19,7 @@ REPEAT_CHOICES = [Choice("once", _("Once"), {"fi": "kerran"}),
                   Choice("biweekly", _("Every other week"), {"fi": "joka_toinen_viikko"}),
                   Choice("monthly", _("Every month"), {"fi": "kuukausittain"}),
                   Choice("rule", _("A rule (RRULE)"), {"fi": "saanto"})]
-PLATFORMS = (("telegram_chat_id", "Telegram"), ("discord_channel_id", "Discord"))
+PLATFORM_NAMES = {"telegram": "Telegram", "discord": "Discord", "console": "console"}  # proper names
 
 
 def body(item: Announcement) -> Translated:
@@ -120,7 +120,7 @@ async def post(ctx: ServiceContext, due: Due) -> None:
         return
     for destination in item.destinations:
         if destination in ctx.config.destinations:  # one removed from config since is skipped
-            await ctx.post(destination, Reply(body(item)))
+            await ctx.post(destination, Reply(body(item)), author=item.author_id)  # hears of a final failure
     await queries(ctx).posted(item.id)
     await plan_next(ctx, item, due.due_at)
 
@@ -128,17 +128,24 @@ async def post(ctx: ServiceContext, due: Due) -> None:
 @cog.command(_("Show how an announcement will look"), roles={"board", "communications"})
 async def preview(ctx: Context, number: Annotated[int, Param(_("Announcement number"), min=1,
                                                                names={"fi": "numero"})]) -> Reply:
+    """Each platform's own rendering (its clipping and escaping), once per platform and language, under the
+    destinations that get it."""
     item = await lookup(ctx, number)
-    fields: list[tuple[Text, Text]] = []
+    shown: dict[tuple[str, str], list[str]] = {}
     for name in item.destinations:
         destination = ctx.config.destinations.get(name)
         if destination is None:
             continue
-        platforms = [label for attr, label in PLATFORMS if getattr(destination, attr) is not None] or ["console"]
-        fields.append((f"#{name} · {', '.join(platforms)} · {destination.language}",
-                       body(item).render(destination.language)))
-    return Reply(_("Announcement {number}, first post {when}.", number=item.id, when=When(item.starts_at)),
-                 title=_("Preview"), fields=fields, private=True)
+        for platform in ctx.destination_platforms(name):
+            shown.setdefault((platform, destination.language), []).append(f"#{name}")
+    sections: list[Text] = [_("Announcement {number}, first post {when}.", number=item.id, when=When(item.starts_at))]
+    for (platform, language), names in shown.items():
+        seen = ctx.preview(Reply(body(item)), platform, language) or ""
+        sections.append(Lines(Lines(", ".join(names), PLATFORM_NAMES.get(platform, platform), language, sep=" · "),
+                              seen))
+    if not shown:
+        sections.append(_("None of its destinations is on a running platform."))
+    return Reply(Lines(*sections, sep="\n\n"), title=_("Preview"), private=True)
 
 
 @cog.command(_("Cancel a scheduled announcement"), roles={"board", "communications"})

@@ -13,7 +13,7 @@ from bot.i18n import Lines, Text, When, _
 from bot.pager import Line, pager
 from bot.recurrence import Recurrence, RuleError
 from bot.scheduler import Due, Planned
-from cogs.meetings.common import cog, epoch, key, lookup, queries, quorum, series, settings
+from cogs.meetings.common import cog, epoch, key, lookup, members_of, queries, quorum, series, settings
 from cogs.meetings.storage import Meeting
 
 KIND_CHOICES = [Choice("board", _("Board"), {"fi": "hallitus"}),
@@ -117,7 +117,7 @@ async def cancel(ctx: Context, number: Annotated[int, Param(_("Meeting number"),
         raise UserError(_("Only the chair or the board can cancel meeting {number}.", number=meeting.id))
     await queries(ctx).cancel(meeting.id, ctx.now())
     await ctx.unschedule(key(meeting.id))
-    for person_id in await queries(ctx).members(meeting.id):
+    for person_id in await members_of(ctx, meeting):
         await ctx.notify(person_id, Reply(_("{title} is cancelled.", title=meeting.title)))
     return Reply(_("Meeting {number} is cancelled; its members were told.", number=meeting.id), private=True)
 
@@ -129,7 +129,7 @@ async def remind(ctx: ServiceContext, due: Due) -> None:
         return
     at = datetime.fromisoformat(due.payload["at"])
     await ctx.post(meeting.destination, card(meeting, at))
-    for person_id in await queries(ctx).members(meeting.id):
+    for person_id in await members_of(ctx, meeting):
         await ctx.notify(person_id, card(meeting, at))
 
 
@@ -141,7 +141,7 @@ async def next_occurrence(ctx: ServiceContext, due: Due) -> None:
 
 
 async def attendance_of(ctx: ServiceContext, meeting: Meeting, at: datetime) -> tuple[Text, bool | None]:
-    members = await queries(ctx).members(meeting.id)
+    members = await members_of(ctx, meeting)
     answers = await queries(ctx).answers(meeting.id, at)
     present = sum(1 for answer in answers.values() if answer in ("yes", "remote"))
     needed = quorum(ctx, meeting, len(members))
@@ -251,7 +251,9 @@ async def list_page(ctx: Context, page: int) -> Reply:
 
 @cog.command(_("Your meetings as a calendar file"), name="calendar")
 async def calendar_file(ctx: Context) -> Reply:
-    meetings = await queries(ctx).of_member(ctx.person.id)
+    named = {meeting.id for meeting in await queries(ctx).of_member(ctx.person.id)}
+    meetings = [meeting for meeting in await queries(ctx).all()
+                if meeting.id in named or (meeting.member_role is not None and ctx.has_role(meeting.member_role))]
     if not meetings:
         raise UserError(_("You are not a member of any meeting."))
     calendar = Calendar()

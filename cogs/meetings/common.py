@@ -57,5 +57,13 @@ async def lookup(ctx: ServiceContext, meeting_id: int) -> Meeting:
     return meeting
 
 
+async def members_of(ctx: ServiceContext, meeting: Meeting) -> list[int]:
+    """The people named as members and the known holders of its member role (the core knows a role's holders
+    once they have used the bot: see ServiceContext.people_with_role)."""
+    named = await queries(ctx).members(meeting.id)
+    held = await ctx.people_with_role(meeting.member_role) if meeting.member_role is not None else []
+    return sorted(set(named) | set(held))
+
+
 def epoch(moment: datetime) -> int:
     return int(moment.timestamp())
