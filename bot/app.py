@@ -18,6 +18,7 @@ from bot.conversations import Conversations
 from bot.core import Core
 from bot.i18n import CATALOGS, set_timezone
 from bot.live import LiveMessages
+from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.roles import Roles
 from bot.scheduler import Scheduler
@@ -28,6 +29,7 @@ from storage.people import PeopleQueries
 if TYPE_CHECKING:
     from bot.config import Config
     from bot.frontends.base import Frontend
+    from bot.web import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,8 @@ class Application:
         self.cogs += [load_cog(f"cogs.{name}") for name in config.bot.cogs]
         self.core = Core(self, self.cogs)
         self.frontends: dict[str, Frontend] = {}
+        self.metrics = Metrics()
+        self.web: WebServer | None = None
         self._stopped = asyncio.Event()
         self.started = False
 
@@ -137,9 +141,23 @@ class Application:
             await self.scheduler.start()
         except sqlite3.Error as error:
             raise StartupError(f"the database {self.database_path} cannot be used: {describe(error)}") from error
+        if self.config.web.enabled:
+            from bot.web import WebServer
+
+            web = WebServer(self)
+            try:
+                await web.start()
+            except OSError as error:
+                raise StartupError(f"the web server cannot listen on {self.config.web.bind}:"
+                                   f"{self.config.web.port}: {describe(error)}") from error
+            self.web = web
 
     async def _abort(self, started: list[Frontend]) -> None:
         """Undo a start that failed half-way; errors here must not hide the cause."""
+        if self.web is not None:
+            with contextlib.suppress(Exception):
+                await self.web.stop()
+            self.web = None
         for part in ("scheduler", "outbox"):
             if hasattr(self, part):
                 with contextlib.suppress(Exception):
@@ -154,6 +172,9 @@ class Application:
         if not self.started:
             return
         self.started = False
+        if self.web is not None:  # first: a health check now answers "not running" rather than hanging
+            await self.web.stop()
+            self.web = None
         await self.scheduler.stop()
         await self.live.stop()
         await self.outbox.stop()

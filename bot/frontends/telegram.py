@@ -141,6 +141,12 @@ class TelegramFrontend(Frontend):
             await self.ptb.stop()
         await self.ptb.shutdown()
 
+    def health(self) -> str | None:
+        updater = self.ptb.updater
+        if not self.ptb.running or updater is None or not updater.running:
+            return "telegram: not receiving updates"
+        return None
+
     # ---------------------------------------------------------------------------------- output side
 
     def destination_chat(self, destination: str) -> str | None:
