@@ -274,7 +274,7 @@ SECTIONS: dict[str, Schema] = {
     "web": {  # bot/web.py: calendar feeds, /healthz, /metrics (and the Telegram webhook's address)
         "enabled": Field("bool", False),
         "bind": Field("str", "127.0.0.1"),
-        "port": Field("int", 8080, check=between(1, 65535)),
+        "port": Field("int", 8080, check=between(0, 65535)),  # 0: any free port (tests)
         "base_url": Field("str", "", check=_url),  # what the reverse proxy serves the server as
         "organizer_email": Field("str", ""),  # ORGANIZER of the calendar entries ("" = none)
     },

@@ -13,7 +13,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import icalendar
@@ -68,7 +68,7 @@ def wrap(name: str, components: Iterable[icalendar.Component]) -> icalendar.Cale
     return calendar
 
 
-def _date(value: object) -> object:
+def _date(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 

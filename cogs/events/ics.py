@@ -17,7 +17,7 @@ import icalendar
 from bot.commands import Choice, File, Param, Reply, UserError
 from bot.context import Context, ServiceContext
 from bot.feeds import ALL, Feed, add_organizer, wrap
-from bot.i18n import Lines, _, render
+from bot.i18n import Lines, Text, _, render
 from cogs.events.common import ONLINE, cog, queries, where_text
 from cogs.events.recurrence import duration, recurrence
 from cogs.events.storage import Event
@@ -83,7 +83,7 @@ async def subscribe(ctx: Context, reset: Annotated[str | None, Param(_("Make a n
     url = await ctx.calendar_feed_url(ctx.person.id, reset=reset == "reset")
     if url is None:
         raise UserError(_("Calendar subscriptions are not available here."))
-    text = _("Add this address to your calendar app as a subscription (\"From URL\"): the events you are "
+    text: Text = _("Add this address to your calendar app as a subscription (\"From URL\"): the events you are "
              "going to and your meetings stay up to date there. Keep it to yourself; /event subscribe reset "
              "makes a new one and the old one stops working.\n{url}", url=url)
     if reset == "reset":
