@@ -88,6 +88,8 @@ async def test_subscribe_reset_makes_the_old_url_404_and_a_new_one_works() -> No
         assert new != old
         assert (await fetch(base, old))[0] == 404
         assert (await fetch(base, new))[0] == 200
+        newest = await subscribe(bot, "Sanni", "uusi")  # the Finnish word the Finnish reply names
+        assert (await fetch(base, new))[0] == 404 and (await fetch(base, newest))[0] == 200
         assert (await fetch(base, "/calendar/not-a-token.ics"))[0] == 404
 
 
@@ -122,7 +124,7 @@ async def test_a_members_meetings_are_in_their_feed() -> None:
 async def test_subscribe_without_the_web_server_says_so_and_stores_nothing() -> None:
     async with test_bot(cogs=["events"]) as bot:
         out = texts(await bot.say("/event subscribe", as_="Sanni", where="dm"))
-        assert "ei ole käytössä" in out or "not available" in out
+        assert "Kalenteritilaukset eivät ole täällä käytössä." in out
         assert await bot.app.db.fetchval("SELECT COUNT(*) FROM calendar_feeds") == 0
 
 
