@@ -24,5 +24,11 @@ class FeedQueries:
             await self.db.execute("INSERT INTO calendar_feeds (token, person_id, created_at) VALUES (?, ?, ?)",
                                   (token, person_id, to_iso(now)))
 
+    async def created(self, person_id: int) -> list[str]:
+        """When the person's feed addresses were made (/mydata; the token itself is not repeated there)."""
+        rows = await self.db.fetchall("SELECT created_at FROM calendar_feeds WHERE person_id = ? ORDER BY created_at",
+                                      (person_id,))
+        return [row["created_at"] for row in rows]
+
     async def person_of(self, token: str) -> int | None:
         return await self.db.fetchval("SELECT person_id FROM calendar_feeds WHERE token = ?", (token,))

@@ -13,6 +13,7 @@ import icalendar
 from multidict import CIMultiDict
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.context import ServiceContext
 from bot.testing import ConsoleBot, test_bot, texts
 from tests.test_events import card, create, going
 
@@ -91,6 +92,12 @@ async def test_subscribe_reset_makes_the_old_url_404_and_a_new_one_works() -> No
         newest = await subscribe(bot, "Sanni", "uusi")  # the Finnish word the Finnish reply names
         assert (await fetch(base, new))[0] == 404 and (await fetch(base, newest))[0] == 200
         assert (await fetch(base, "/calendar/not-a-token.ics"))[0] == 404
+        # /mydata tells when the address was made, not the token; /forgetme takes the address with the person.
+        [sanni] = await bot.app.people.find_by_name("Sanni")
+        ctx = ServiceContext(bot.app)
+        assert len((await ctx.export_person(sanni.id))["calendar_feed_made_at"]) == 1
+        await ctx.forget_person(sanni.id)
+        assert (await fetch(base, newest))[0] == 404
 
 
 async def test_public_feeds_per_campus_online_and_language_carry_no_links() -> None:
