@@ -130,6 +130,16 @@ class Application:
         for cog in self.cogs:
             for hook in cog.startup:
                 await hook(ServiceContext(self, cog))
+        if self.config.web.enabled:  # before the frontends: a webhook frontend takes its pushes there
+            from bot.web import WebServer
+
+            web = WebServer(self)
+            try:
+                await web.start()
+            except OSError as error:
+                raise StartupError(f"the web server cannot listen on {self.config.web.bind}:"
+                                   f"{self.config.web.port}: {describe(error)}") from error
+            self.web = web
         for frontend in self.frontends.values():
             try:
                 await frontend.start()
@@ -141,16 +151,6 @@ class Application:
             await self.scheduler.start()
         except sqlite3.Error as error:
             raise StartupError(f"the database {self.database_path} cannot be used: {describe(error)}") from error
-        if self.config.web.enabled:
-            from bot.web import WebServer
-
-            web = WebServer(self)
-            try:
-                await web.start()
-            except OSError as error:
-                raise StartupError(f"the web server cannot listen on {self.config.web.bind}:"
-                                   f"{self.config.web.port}: {describe(error)}") from error
-            self.web = web
 
     async def _abort(self, started: list[Frontend]) -> None:
         """Undo a start that failed half-way; errors here must not hide the cause."""

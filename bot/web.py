@@ -7,6 +7,7 @@ It runs in the bot's own process and event loop (aiohttp), behind a reverse prox
 - GET /calendar/public/<scope>/<language>.ics: a public feed, scope "all", a campus id or "online"
 - GET /healthz: 200 "ok" when the database answers and every running frontend is connected, else 503 + why
 - GET /metrics: Prometheus text format (bot/metrics.py)
+- POST <webhook path>: a frontend's webhook (Telegram in webhook mode), so one port serves everything
 
 Feeds answer with ETag and Last-Modified and honour If-None-Match / If-Modified-Since with 304, so a
 calendar app polling every few minutes costs one small query and no body.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -47,7 +49,9 @@ class WebServer:
             web.get("/metrics", self.metrics),
             web.get("/calendar/public/{scope}/{language}.ics", self.public_feed),
             web.get("/calendar/{token}.ics", self.private_feed),
+            web.post("/{path:.*}", self.webhook),
         ])
+        self.webhooks: dict[str, Callable[[bytes, Mapping[str, str]], Awaitable[int]]] = {}
         self._runner: web.AppRunner | None = None
         self.port: int | None = None  # the bound port (config port 0 picks a free one: tests)
 
@@ -70,6 +74,17 @@ class WebServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    def add_webhook(self, path: str, handler: Callable[[bytes, Mapping[str, str]], Awaitable[int]]) -> None:
+        """A frontend's webhook on this server (Telegram in webhook mode): `handler(body, headers)` answers
+        with the HTTP status. Routes are fixed once the server runs, so webhooks are looked up by path."""
+        self.webhooks["/" + path.strip("/")] = handler
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        handler = self.webhooks.get("/" + request.match_info["path"].strip("/"))
+        if handler is None:
+            raise web.HTTPNotFound()
+        return web.Response(status=await handler(await request.read(), request.headers))
 
     # ------------------------------------------------------------------------------------- health
 
