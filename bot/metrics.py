@@ -2,16 +2,16 @@
 
 One registry per Application, so two apps in one test process do not share counters. Counters move where the
 thing happens (the core counts commands); gauges that describe stored state (outbox depth, deliveries by
-result, live copies) are read from the database when scraped, so they cannot drift from it.
+result, scheduler lateness, live copies) are read from the database when scraped, so they cannot drift from it.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from storage.db import Database, from_iso
+from storage.db import Database, from_iso, to_iso
 
 __all__ = ["Metrics"]
 
@@ -33,6 +33,11 @@ class Metrics:
                                 registry=self.registry)
         self.deliveries = Gauge("humako_outbox_rows", "Outbox rows by platform and result (sent, pending, "
                                 "unreachable, failed, ...)", ["platform", "result"], registry=self.registry)
+        self.scheduler_late = Gauge("humako_scheduler_late_seconds",
+                                    "Largest lateness of a scheduled row finished in the last hour",
+                                    registry=self.registry)
+        self.scheduler_rows = Gauge("humako_scheduler_rows", "Scheduled rows by status (pending, done, dropped, "
+                                    "failed, ...)", ["status"], registry=self.registry)
         self.live_copies = Gauge("humako_live_copies", "Posted copies kept current by live edits",
                                  ["platform"], registry=self.registry)
 
@@ -51,5 +56,11 @@ class Metrics:
                 self.outbox_depth.labels(row["platform"]).set(row["n"])
         oldest = await db.fetchval("SELECT MIN(created_at) FROM outbox WHERE status = 'pending'")
         self.outbox_age.set(max(0.0, (now - from_iso(oldest)).total_seconds()) if oldest else 0.0)
+        hour_ago = to_iso(now - timedelta(hours=1))
+        late = await db.fetchval("SELECT MAX(late_seconds) FROM scheduled WHERE done_at >= ?", (hour_ago,))
+        self.scheduler_late.set(late or 0)
+        self.scheduler_rows.clear()
+        for row in await db.fetchall("SELECT status, COUNT(*) AS n FROM scheduled GROUP BY status"):
+            self.scheduler_rows.labels(row["status"]).set(row["n"])
         for row in await db.fetchall("SELECT platform, COUNT(*) AS n FROM live_copies GROUP BY platform"):
             self.live_copies.labels(row["platform"]).set(row["n"])

@@ -174,3 +174,5 @@ async def test_metrics_parse_and_move_when_commands_run() -> None:
         assert found[("humako_outbox_oldest_pending_seconds", ())] >= 0
         assert any(k[0] == "humako_outbox_rows" for k in found)
         assert any(k[0] == "humako_live_copies" and v >= 1 for k, v in found.items())
+        assert found[("humako_scheduler_rows", (("status", "pending"),))] >= 1  # the quiz's reminders
+        assert found[("humako_scheduler_late_seconds", ())] == 0
