@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from storage.db import Database, from_iso, to_iso
+from storage.db import Database
+from storage.metrics import MetricsQueries
 
 __all__ = ["Metrics"]
 
@@ -47,20 +48,19 @@ class Metrics:
 
     async def refresh(self, db: Database, now: datetime) -> None:
         """Read the stored state into the gauges (just before a scrape)."""
+        stored = MetricsQueries(db)
         self.outbox_depth.clear()
         self.deliveries.clear()
         self.live_copies.clear()
-        for row in await db.fetchall("SELECT platform, status, COUNT(*) AS n FROM outbox GROUP BY platform, status"):
-            self.deliveries.labels(row["platform"], row["status"]).set(row["n"])
-            if row["status"] == "pending":
-                self.outbox_depth.labels(row["platform"]).set(row["n"])
-        oldest = await db.fetchval("SELECT MIN(created_at) FROM outbox WHERE status = 'pending'")
-        self.outbox_age.set(max(0.0, (now - from_iso(oldest)).total_seconds()) if oldest else 0.0)
-        hour_ago = to_iso(now - timedelta(hours=1))
-        late = await db.fetchval("SELECT MAX(late_seconds) FROM scheduled WHERE done_at >= ?", (hour_ago,))
-        self.scheduler_late.set(late or 0)
         self.scheduler_rows.clear()
-        for row in await db.fetchall("SELECT status, COUNT(*) AS n FROM scheduled GROUP BY status"):
-            self.scheduler_rows.labels(row["status"]).set(row["n"])
-        for row in await db.fetchall("SELECT platform, COUNT(*) AS n FROM live_copies GROUP BY platform"):
-            self.live_copies.labels(row["platform"]).set(row["n"])
+        for platform, status, count in await stored.outbox_by_status():
+            self.deliveries.labels(platform, status).set(count)
+            if status == "pending":
+                self.outbox_depth.labels(platform).set(count)
+        oldest = await stored.oldest_pending()
+        self.outbox_age.set(max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
+        self.scheduler_late.set(await stored.latest_lateness(now - timedelta(hours=1)))
+        for status, count in await stored.scheduled_by_status():
+            self.scheduler_rows.labels(status).set(count)
+        for platform, count in await stored.live_copies():
+            self.live_copies.labels(platform).set(count)

@@ -27,6 +27,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from bot.context import ServiceContext
 from bot.feeds import ALL, Feed, FeedFile, assemble, person_of
 from bot.i18n import LANGUAGES
+from storage.metrics import MetricsQueries, probe_write
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -99,9 +100,9 @@ class WebServer:
     async def _database_problem(self) -> str | None:
         """The database must answer a read and grant the write lock within DB_PROBE_SECONDS."""
         try:
-            await asyncio.wait_for(self.app.db.fetchval("SELECT 1"), DB_PROBE_SECONDS)
+            await asyncio.wait_for(MetricsQueries(self.app.db).answers(), DB_PROBE_SECONDS)
             if self.app.db.path != ":memory:":
-                await asyncio.to_thread(_probe_write, self.app.db.path)
+                await asyncio.to_thread(probe_write, self.app.db.path, DB_PROBE_SECONDS)
         except (TimeoutError, sqlite3.Error) as error:
             return f"database: {type(error).__name__}: {error}".rstrip(": ")
         return None
@@ -147,12 +148,3 @@ class WebServer:
         response.last_modified = feed.last_modified
         return response
 
-
-def _probe_write(path: str) -> None:
-    """Take and release the write lock on a connection of our own, so a probe never queues behind the bot's."""
-    connection = sqlite3.connect(path, timeout=DB_PROBE_SECONDS, isolation_level=None)
-    try:
-        connection.execute("BEGIN IMMEDIATE")
-        connection.execute("ROLLBACK")
-    finally:
-        connection.close()
