@@ -18,6 +18,7 @@ from bot.conversations import Conversations
 from bot.core import Core
 from bot.i18n import CATALOGS, set_timezone
 from bot.live import LiveMessages
+from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.roles import Roles
 from bot.scheduler import Scheduler
@@ -29,6 +30,7 @@ from storage.role_holders import RoleHolderQueries
 if TYPE_CHECKING:
     from bot.config import Config
     from bot.frontends.base import Frontend
+    from bot.web import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,8 @@ class Application:
         self.cogs += [load_cog(f"cogs.{name}") for name in config.bot.cogs]
         self.core = Core(self, self.cogs)
         self.frontends: dict[str, Frontend] = {}
+        self.metrics = Metrics()
+        self.web: WebServer | None = None
         self._stopped = asyncio.Event()
         self.started = False
 
@@ -129,6 +133,16 @@ class Application:
         for cog in self.cogs:
             for hook in cog.startup:
                 await hook(ServiceContext(self, cog))
+        if self.config.web.enabled:  # before the frontends: a webhook frontend takes its pushes there
+            from bot.web import WebServer
+
+            web = WebServer(self)
+            try:
+                await web.start()
+            except OSError as error:
+                raise StartupError(f"the web server cannot listen on {self.config.web.bind}:"
+                                   f"{self.config.web.port}: {describe(error)}") from error
+            self.web = web
         for frontend in self.frontends.values():
             try:
                 await frontend.start()
@@ -143,6 +157,10 @@ class Application:
 
     async def _abort(self, started: list[Frontend]) -> None:
         """Undo a start that failed half-way; errors here must not hide the cause."""
+        if self.web is not None:
+            with contextlib.suppress(Exception):
+                await self.web.stop()
+            self.web = None
         for part in ("scheduler", "outbox"):
             if hasattr(self, part):
                 with contextlib.suppress(Exception):
@@ -157,6 +175,9 @@ class Application:
         if not self.started:
             return
         self.started = False
+        if self.web is not None:  # first: a health check now answers "not running" rather than hanging
+            await self.web.stop()
+            self.web = None
         await self.scheduler.stop()
         await self.live.stop()
         await self.outbox.stop()

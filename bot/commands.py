@@ -469,6 +469,7 @@ class Cog:
         self.forgetters: list[Callable[..., Awaitable[None]]] = []
         self.mergers: list[Callable[..., Awaitable[None]]] = []
         self.startup: list[Callable[..., Awaitable[None]]] = []
+        self.calendar_feeds: list[Callable[..., Awaitable[list[Any]]]] = []
         self.arrivals: list[Callable[..., Awaitable[None]]] = []
         self.role_hooks: list[Callable[..., Awaitable[None]]] = []
         self.conversation_handlers: dict[str, Callable[..., Awaitable[Any]]] = {}
@@ -627,6 +628,14 @@ class Cog:
 
     def on_startup(self, handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
         self.startup.append(handler)
+        return handler
+
+    def calendar_feed(self, handler: Callable[..., Awaitable[list[Any]]]) -> Callable[..., Awaitable[list[Any]]]:
+        """`handler(ctx, feed) -> list[icalendar.Event]`: this cog's entries in a subscribed calendar
+        (bot/feeds.py). `feed.person_id` set: that person's own (links welcome), else a public feed of
+        `feed.scope` ("all", a campus id, "online") that must carry no links; texts in `feed.language`.
+        DTSTAMP/LAST-MODIFIED from the stored row and a SEQUENCE that grows with each edit."""
+        self.calendar_feeds.append(handler)
         return handler
 
     def on_arrival(self, handler: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:

@@ -271,6 +271,13 @@ SECTIONS: dict[str, Schema] = {
         "role_cache_seconds": Field("number", 300.0, check=between(0, DAY)),
         "token": _secret(SECRET_ENV["telegram"]),
     },
+    "web": {  # bot/web.py: calendar feeds, /healthz, /metrics (and the Telegram webhook's address)
+        "enabled": Field("bool", False),
+        "bind": Field("str", "127.0.0.1"),
+        "port": Field("int", 8080, check=between(0, 65535)),  # 0: any free port (tests)
+        "base_url": Field("str", "", check=_url),  # what the reverse proxy serves the server as
+        "organizer_email": Field("str", ""),  # ORGANIZER of the calendar entries ("" = none)
+    },
 }
 
 CAMPUS: Schema = {
@@ -440,6 +447,15 @@ class TelegramSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    enabled: bool = False
+    bind: str = "127.0.0.1"
+    port: int = 8080
+    base_url: str = ""
+    organizer_email: str = ""
+
+
+@dataclass(frozen=True)
 class Secrets:
     """Tokens from the environment; repr shows only whether each is set."""
 
@@ -476,6 +492,7 @@ class Config:
     secrets: Secrets
     sections: Mapping[str, Mapping[str, Any]]  # the enabled cogs' settings tables, defaults filled in
     path: Path | None = None
+    web: WebSettings = WebSettings()
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -636,6 +653,8 @@ def _build(data: dict[str, Any], env: Mapping[str, str], cogs_dir: Path, path: P
         name: MappingProxyType(_check_table(data.get(name, {}), schema, name, problems))
         for name, schema in features.items()
     }
+    if core["web"].get("enabled") and not core["web"].get("base_url"):
+        problems.append("web.base_url: required when the web server is enabled (the feed URLs start with it)")
     if problems:
         raise ConfigError(problems, path)
     return Config(
@@ -651,6 +670,7 @@ def _build(data: dict[str, Any], env: Mapping[str, str], cogs_dir: Path, path: P
         secrets=Secrets.from_env(env),
         sections=MappingProxyType(sections),
         path=path,
+        web=WebSettings(**core["web"]),
     )
 
 

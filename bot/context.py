@@ -114,6 +114,13 @@ class ServiceContext:
                 posts.extend(await planned(ServiceContext(self.app, cog), since, until))
         return sorted(posts, key=lambda post: (post.at, post.source))
 
+    async def calendar_feed_url(self, person_id: int, *, reset: bool = False) -> str | None:
+        """The person's private calendar feed URL (bot/feeds.py), made on first use; `reset` revokes the old
+        one. None when the web server is off."""
+        from bot.feeds import feed_url
+
+        return await feed_url(self, person_id, reset=reset)
+
     def on_dropped(self, task: str, handler: Callable[[ServiceContext, Any], Awaitable[None]]) -> None:
         """`handler(ctx, due)` runs instead of the task for a row missed beyond the grace time."""
         self.app.scheduler.on_dropped(task, handler)

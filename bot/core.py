@@ -10,6 +10,7 @@ import dataclasses
 import difflib
 import enum
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -348,6 +349,7 @@ class Core:
         return self.seal(await self._invoke(ctx, spec, raw), ctx.person.id)
 
     async def _invoke(self, ctx: Context, spec: CommandSpec, raw: str | dict[str, Any]) -> Reply:
+        started, outcome = time.perf_counter(), "handled"  # perf_counter: a metric, not the app's clock
         try:
             self._check_allowed(ctx, spec)
             if spec.private and not ctx.chat.direct:
@@ -361,10 +363,14 @@ class Core:
             pending = Pending(spec, values, self._prompt_expiry(ctx))
             return await self._continue(ctx, pending)
         except UserError as error:
+            outcome = "refused"
             return Reply(error.message, private=True)
         except Exception:
+            outcome = "failed"
             log.exception("command /%s failed", spec.full_name)
             return self.apology()
+        finally:
+            self.app.metrics.command(spec.full_name, ctx.platform, outcome, time.perf_counter() - started)
 
     async def _continue(self, ctx: Context, pending: Pending) -> Reply:
         fields = pending.open_fields()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from storage.db import to_iso
+from storage.feeds import FeedQueries
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -40,6 +41,7 @@ async def export_person(app: Application, person_id: int) -> dict[str, Any]:
         # Sealed routes name no one in the database; only their number is told (opening them needs the key).
         "sealed_routes_to_you": len(await app.sealed.of_accounts(accounts)),
         "roles_seen": await app.role_holders.of_person(person_id),
+        "calendar_feed_made_at": await FeedQueries(app.db).created(person_id),  # /event subscribe
         "features": features,
     }
 

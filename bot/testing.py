@@ -58,6 +58,8 @@ def make_config(cogs: Iterable[str] | None = None, settings: Mapping[str, Mappin
         for dropped in set(tables["bot"]["cogs"]) - set(enabled):  # its settings would be refused
             tables.pop(load_cog(f"cogs.{dropped}").section, None)
         tables["bot"] = {**tables["bot"], "cogs": enabled}
+    # The example config turns the web server on at port 8080: a test asks for it (port 0) when it needs it.
+    tables["web"] = {**tables.get("web", {}), "enabled": False}
     for name, table in (settings or {}).items():
         tables[name] = {**tables.get(name, {}), **table}
     env = {"HUMAKO_SECRET_KEY": secret_key} if secret_key is not None else {}

@@ -19,6 +19,7 @@ def config_for(fake: FakeTelegram, path: Path) -> Path:
     text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
     text = text.replace('base_url = ""', f'base_url = "{fake.bot_api_url}"', 1)
     text = text.replace('base_file_url = ""', f'base_file_url = "{fake.file_api_url}"', 1)
+    text = text.replace("[web]\nenabled = true", "[web]\nenabled = false", 1)  # no fixed port 8080 in tests
     path.write_text(text, encoding="utf-8")
     return path
 

@@ -77,6 +77,10 @@ class Frontend(ABC):
     @abstractmethod
     async def edit(self, sent: Sent, message: Rendered) -> None: ...
 
+    def health(self) -> str | None:
+        """Why this frontend is not serving right now (GET /healthz answers 503 with it), None when it is."""
+        return None
+
     def destination_chat(self, destination: str) -> str | None:
         """This platform's chat id for a named destination, if it maps to one."""
         return None

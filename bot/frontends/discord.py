@@ -208,6 +208,11 @@ class DiscordFrontend(Frontend):
                               self.app.data_dir / "discord_commands.json")
         log.info("discord: ready as %s", client.user.id if client.user else "?")
 
+    def health(self) -> str | None:
+        if self.client is None or self.client.is_closed() or not self.client.is_ready():
+            return "discord: not connected to the gateway"
+        return None
+
     async def stop(self) -> None:
         if self.client is not None:
             await self.client.close()

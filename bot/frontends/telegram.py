@@ -12,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import hmac
+import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -119,19 +121,40 @@ class TelegramFrontend(Frontend):
         await self.ptb.start()
         updater = self.ptb.updater
         assert updater is not None
-        if self.settings.mode == "webhook":
-            token = self.app.config.secrets.telegram_token or ""
+        web = self.app.web
+        if self.settings.mode == "webhook" and web is not None:
+            # One port: the bot's own web server takes Telegram's pushes and hands them to PTB's queue.
+            web.add_webhook(urlsplit(self.settings.webhook_url).path, self._pushed)
+            await self.ptb.bot.set_webhook(self.settings.webhook_url, allowed_updates=ALLOWED_UPDATES,
+                                           secret_token=self._webhook_secret())
+        elif self.settings.mode == "webhook":  # no [web] server: PTB's own listener
             await updater.start_webhook(
                 listen=self.settings.webhook_listen, port=self.settings.webhook_port,
                 url_path=urlsplit(self.settings.webhook_url).path.lstrip("/"),
                 webhook_url=self.settings.webhook_url, allowed_updates=ALLOWED_UPDATES,
                 # Telegram echoes this header on every push: requests without it are not Telegram's.
-                secret_token=hashlib.sha256(f"humako-webhook:{token}".encode()).hexdigest(),
+                secret_token=self._webhook_secret(),
             )
         else:
             await updater.start_polling(poll_interval=self.poll_interval, timeout=self.poll_timeout,
                                         allowed_updates=ALLOWED_UPDATES)
         log.info("telegram: running as @%s (%s)", self.username, self.settings.mode)
+
+    def _webhook_secret(self) -> str:
+        # Telegram echoes this header on every push: requests without it are not Telegram's.
+        token = self.app.config.secrets.telegram_token or ""
+        return hashlib.sha256(f"humako-webhook:{token}".encode()).hexdigest()
+
+    async def _pushed(self, body: bytes, headers: Mapping[str, str]) -> int:
+        """An update Telegram POSTed to the web server: the HTTP status to answer."""
+        if not hmac.compare_digest(headers.get("X-Telegram-Bot-Api-Secret-Token", ""), self._webhook_secret()):
+            return 403
+        try:
+            update = Update.de_json(json.loads(body), self.ptb.bot)
+        except (ValueError, TypeError, KeyError):
+            return 400
+        await self.ptb.update_queue.put(update)
+        return 200
 
     async def stop(self) -> None:
         if self.ptb.updater is not None and self.ptb.updater.running:
@@ -140,6 +163,13 @@ class TelegramFrontend(Frontend):
         if self.ptb.running:
             await self.ptb.stop()
         await self.ptb.shutdown()
+
+    def health(self) -> str | None:
+        updater = self.ptb.updater
+        pushed = self.settings.mode == "webhook" and self.app.web is not None  # no updater then
+        if not self.ptb.running or not (pushed or (updater is not None and updater.running)):
+            return "telegram: not receiving updates"
+        return None
 
     # ---------------------------------------------------------------------------------- output side
 

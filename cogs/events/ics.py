@@ -1,4 +1,5 @@
-"""/event ics: the upcoming events (or mine) as an iCalendar file that Google Calendar and Outlook import.
+"""/event ics: the upcoming events (or mine) as an iCalendar file that Google Calendar and Outlook import;
+/event subscribe: the same, kept current, as a calendar feed (bot/feeds.py, served by bot/web.py).
 
 Each event is one VEVENT with DTSTART;TZID=Europe/Helsinki and a VTIMEZONE, and a series is one VEVENT with
 an RRULE, so a calendar app keeps 18:00 at 18:00 across daylight-saving changes just as we do.
@@ -7,53 +8,87 @@ an RRULE, so a calendar app keeps 18:00 at 18:00 across daylight-saving changes 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import icalendar
 
-from bot.commands import Choice, File, Param, Reply
+from bot.commands import Choice, File, Param, Reply, UserError
 from bot.context import Context, ServiceContext
-from bot.i18n import _, render
-from cogs.events.common import cog, queries, where_text
+from bot.feeds import ALL, Feed, add_organizer, wrap
+from bot.i18n import Lines, Text, _, render
+from cogs.events.common import ONLINE, cog, queries, where_text
 from cogs.events.recurrence import duration, recurrence
 from cogs.events.storage import Event
 
 FILE_NAME = "humako-events.ics"
+RESET = [Choice("reset", _("A new address; the old one stops working"), {"fi": "uusi"})]
 WHICH = [Choice("all", _("All upcoming events")), Choice("mine", _("Only those I'm going to"))]
 
 
+def event_entry(ctx: ServiceContext, event: Event, language: str, *, links: bool = True,
+                stamp: datetime | None = None) -> icalendar.Event:
+    """One event's VEVENT; `links=False` for public feeds (an online event's link stays with those who RSVP).
+    DTSTAMP is `stamp`, else the last edit, so a feed's bytes change only when the event does."""
+    zone = ZoneInfo(event.timezone)
+    edited = (event.updated_at or event.starts_at).astimezone(UTC).replace(microsecond=0)
+    item = icalendar.Event()
+    item.add("uid", f"event-{event.id}@humako-bot")
+    item.add("dtstamp", stamp or edited)
+    item.add("last-modified", edited)
+    item.add("sequence", event.sequence)
+    item.add("summary", event.title)
+    series = recurrence(event)
+    item.add("dtstart", series.dtstart)
+    item.add("dtend", (event.starts_at + duration(event.starts_at, event.ends_at)).astimezone(zone))
+    link = event.link if links else None
+    item.add("location", link if event.online and link else render(where_text(ctx, event), language))
+    if link:
+        item.add("url", link)
+    item.add("description", "\n\n".join(p for p in (event.description, link) if p))
+    add_organizer(ctx, item)
+    if rule := series.to_rrule_text():
+        # The very rule the bot's own occurrences come from, so the file and the bot can't disagree.
+        item.add("rrule", icalendar.vRecur.from_ical(rule))
+    return item
+
+
 def build_calendar(ctx: ServiceContext, events: Sequence[Event], language: str) -> bytes:
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", "-//HUMAKO//humako-bot//FI")
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", ctx.config.community.name)
     stamp = ctx.now().astimezone(UTC)
-    for event in events:
-        zone = ZoneInfo(event.timezone)
-        item = icalendar.Event()
-        item.add("uid", f"event-{event.id}@humako-bot")
-        item.add("dtstamp", stamp)
-        item.add("summary", event.title)
-        series = recurrence(event)
-        item.add("dtstart", series.dtstart)
-        item.add("dtend", (event.starts_at + duration(event.starts_at, event.ends_at)).astimezone(zone))
-        item.add("location", event.link if event.online and event.link else render(where_text(ctx, event), language))
-        if event.link:
-            item.add("url", event.link)
-        item.add("description", "\n\n".join(p for p in (event.description, event.link) if p))
-        if rule := series.to_rrule_text():
-            # The very rule the bot's own occurrences come from, so the file and the bot can't disagree.
-            item.add("rrule", icalendar.vRecur.from_ical(rule))
-        calendar.add_component(item)
-    if events:
-        first = min(e.starts_at for e in events).date() - timedelta(days=366)
-        last = max(e.series_end_at for e in events).date() + timedelta(days=366)
-        calendar.add_missing_timezones(first_date=first, last_date=last)
-    return calendar.to_ical()
+    entries = [event_entry(ctx, event, language, stamp=stamp) for event in events]
+    return wrap(ctx.config.community.name, entries).to_ical()
+
+
+def in_public_feed(event: Event, feed: Feed) -> bool:
+    """A public feed per campus ("online" for online events, "all" for every one) and language: an event in
+    English is in the English feed, one in Finnish in the Finnish one, one in both (or unsaid) in both."""
+    where = ONLINE if event.online else event.campus
+    language_ok = event.language in (None, "both", feed.language)
+    return language_ok and feed.scope in (ALL, where)
+
+
+@cog.calendar_feed
+async def calendar_entries(ctx: ServiceContext, feed: Feed) -> list[icalendar.Event]:
+    if feed.person_id is not None:  # their RSVPs, with links
+        events = [e for e, answer in await queries(ctx).mine(feed.person_id, ctx.now()) if answer == "yes"]
+        return [event_entry(ctx, event, feed.language) for event in events]
+    events = [e for e in await queries(ctx).upcoming(ctx.now()) if in_public_feed(e, feed)]
+    return [event_entry(ctx, event, feed.language, links=False) for event in events]
+
+
+@cog.command(_("Subscribe to your events in your phone's calendar"))
+async def subscribe(ctx: Context, reset: Annotated[str | None, Param(_("Make a new address"),
+                                                                     choices=RESET)] = None) -> Reply:
+    url = await ctx.calendar_feed_url(ctx.person.id, reset=reset == "reset")
+    if url is None:
+        raise UserError(_("Calendar subscriptions are not available here."))
+    text: Text = _("Add this address to your calendar app as a subscription (\"From URL\"): the events you are "
+             "going to and your meetings stay up to date there. Keep it to yourself; /event subscribe reset "
+             "makes a new one and the old one stops working.\n{url}", url=url)
+    if reset == "reset":
+        text = Lines(_("Your old calendar address no longer works."), text)
+    return Reply(text, private=True)
 
 
 @cog.command(_("Download the events as a calendar file"))

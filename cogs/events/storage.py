@@ -46,6 +46,8 @@ class Event:
     organiser_id: int | None
     cancelled_at: datetime | None
     cancel_reason: str | None
+    updated_at: datetime | None = None  # the calendar entry's LAST-MODIFIED
+    sequence: int = 0  # the calendar entry's SEQUENCE: one more per edit
 
     @property
     def online(self) -> bool:
@@ -60,7 +62,7 @@ class Event:
             row["id"], row["title"], row["description"], from_iso(row["starts_at"]), when("ends_at"),
             row["campus"], row["link"], row["capacity"], row["language"], row["repeat_weeks"],
             row["repeat_until"], row["timezone"], from_iso(row["series_end_at"]), row["organiser_id"],
-            when("cancelled_at"), row["cancel_reason"],
+            when("cancelled_at"), row["cancel_reason"], when("updated_at"), row["sequence"],
         )
 
 
@@ -130,12 +132,13 @@ class EventQueries:
             raise ValueError(f"not editable: {sorted(unknown)}")
         values = {k: to_iso(v) if isinstance(v, datetime) else v for k, v in changes.items()}
         sets = ", ".join(f"{name} = ?" for name in values)
-        await self.db.execute(f"UPDATE events SET {sets}, updated_at = ? WHERE id = ?",
+        await self.db.execute(f"UPDATE events SET {sets}, updated_at = ?, sequence = sequence + 1"
+                              " WHERE id = ?",
                               (*values.values(), to_iso(now), event_id))
 
     async def cancel(self, event_id: int, reason: str | None, now: datetime) -> bool:
         return bool(await self.db.execute(
-            "UPDATE events SET cancelled_at = ?, cancel_reason = ?, updated_at = ?"
+            "UPDATE events SET cancelled_at = ?, cancel_reason = ?, updated_at = ?, sequence = sequence + 1"
             " WHERE id = ? AND cancelled_at IS NULL",
             (to_iso(now), reason, to_iso(now), event_id),
         ))

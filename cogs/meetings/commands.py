@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vRecur
 
 from bot.commands import Button, Choice, File, Param, Reply, UserError
 from bot.context import Context, ServiceContext
+from bot.feeds import Feed, add_organizer
 from bot.i18n import Lines, Text, When, _
 from bot.pager import Line, pager
 from bot.recurrence import Recurrence, RuleError
@@ -271,6 +273,29 @@ async def calendar_file(ctx: Context) -> Reply:
         calendar.add_component(event)
     return Reply(_("Your meetings."), files=[File("meetings.ics", calendar.to_ical(), "text/calendar")],
                  private=True)
+
+
+@cog.calendar_feed
+async def calendar_entries(ctx: ServiceContext, feed: Feed) -> list[Event]:
+    """A person's meetings in their subscribed calendar; public feeds carry none."""
+    if feed.person_id is None:
+        return []
+    entries = []
+    for meeting in await queries(ctx).of_member(feed.person_id):
+        stamp = (meeting.created_at or meeting.starts_at).astimezone(UTC).replace(microsecond=0)
+        event = Event()
+        event.add("uid", f"meeting-{meeting.id}@humako-bot")
+        event.add("dtstamp", stamp)
+        event.add("last-modified", stamp)
+        event.add("sequence", 0)
+        event.add("summary", meeting.title)
+        event.add("dtstart", series(meeting).start.astimezone(ZoneInfo(meeting.timezone)))
+        event.add("location", meeting.place)
+        add_organizer(ctx, event)
+        if meeting.rule:
+            event.add("rrule", vRecur.from_ical(meeting.rule))
+        entries.append(event)
+    return entries
 
 
 @cog.export_person

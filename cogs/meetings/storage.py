@@ -25,12 +25,13 @@ class Meeting:
     member_role: str | None
     chair_id: int | None
     cancelled: bool
+    created_at: datetime | None = None  # the calendar entry's DTSTAMP (meetings are not edited, only cancelled)
 
     @classmethod
     def of(cls, row: Row) -> Meeting:
         return cls(row["id"], row["kind"], row["title"], from_iso(row["starts_at"]), row["rule"], row["timezone"],
                    row["place"], row["agenda"], row["destination"], row["member_role"], row["chair_id"],
-                   row["cancelled_at"] is not None)
+                   row["cancelled_at"] is not None, from_iso(row["created_at"]))
 
 
 class MeetingQueries:

@@ -30,6 +30,7 @@ def write_config(directory: Path, base_url: str, **outbox: object) -> Path:
     """The example config with Telegram pointed at `base_url` (and [outbox] settings, if given)."""
     text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
     text = text.replace('base_url = ""', f'base_url = "{base_url}"', 1)
+    text = text.replace("[web]\nenabled = true", "[web]\nenabled = false", 1)  # no fixed port 8080 in tests
     for key, value in outbox.items():
         text = text.replace("[outbox]\n", f"[outbox]\n{key} = {value}\n", 1)
     path = directory / "config.toml"

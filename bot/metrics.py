@@ -1,0 +1,66 @@
+"""The bot's Prometheus metrics (served by bot/web.py at /metrics).
+
+One registry per Application, so two apps in one test process do not share counters. Counters move where the
+thing happens (the core counts commands); gauges that describe stored state (outbox depth, deliveries by
+result, scheduler lateness, live copies) are read from the database when scraped, so they cannot drift from it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from storage.db import Database
+from storage.metrics import MetricsQueries
+
+__all__ = ["Metrics"]
+
+# Handler latency: commands answer in milliseconds; a slow one (a big export) in seconds.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.commands = Counter("humako_commands", "Commands run, by outcome (handled, refused, failed)",
+                                ["command", "frontend", "outcome"], registry=self.registry)
+        self.latency = Histogram("humako_command_seconds", "Time a command's handler took",
+                                 ["command", "frontend"], buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.outbox_depth = Gauge("humako_outbox_pending", "Messages waiting to be delivered",
+                                  ["platform"], registry=self.registry)
+        self.outbox_age = Gauge("humako_outbox_oldest_pending_seconds",
+                                "Age of the oldest message waiting to be delivered (0 when none)",
+                                registry=self.registry)
+        self.deliveries = Gauge("humako_outbox_rows", "Outbox rows by platform and result (sent, pending, "
+                                "unreachable, failed, ...)", ["platform", "result"], registry=self.registry)
+        self.scheduler_late = Gauge("humako_scheduler_late_seconds",
+                                    "Largest lateness of a scheduled row finished in the last hour",
+                                    registry=self.registry)
+        self.scheduler_rows = Gauge("humako_scheduler_rows", "Scheduled rows by status (pending, done, dropped, "
+                                    "failed, ...)", ["status"], registry=self.registry)
+        self.live_copies = Gauge("humako_live_copies", "Posted copies kept current by live edits",
+                                 ["platform"], registry=self.registry)
+
+    def command(self, command: str, frontend: str, outcome: str, seconds: float) -> None:
+        self.commands.labels(command, frontend, outcome).inc()
+        self.latency.labels(command, frontend).observe(seconds)
+
+    async def refresh(self, db: Database, now: datetime) -> None:
+        """Read the stored state into the gauges (just before a scrape)."""
+        stored = MetricsQueries(db)
+        self.outbox_depth.clear()
+        self.deliveries.clear()
+        self.live_copies.clear()
+        self.scheduler_rows.clear()
+        for platform, status, count in await stored.outbox_by_status():
+            self.deliveries.labels(platform, status).set(count)
+            if status == "pending":
+                self.outbox_depth.labels(platform).set(count)
+        oldest = await stored.oldest_pending()
+        self.outbox_age.set(max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
+        self.scheduler_late.set(await stored.latest_lateness(now - timedelta(hours=1)))
+        for status, count in await stored.scheduled_by_status():
+            self.scheduler_rows.labels(status).set(count)
+        for platform, count in await stored.live_copies():
+            self.live_copies.labels(platform).set(count)
