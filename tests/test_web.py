@@ -128,6 +128,18 @@ async def test_a_members_meetings_are_in_their_feed() -> None:
         assert "Hallitus" not in vevents((await fetch(base, "/calendar/public/all/fi.ics"))[1])
 
 
+async def test_a_mentoring_pairs_planned_meetings_are_in_its_members_feeds() -> None:
+    from tests.test_mentoring import paired
+
+    async with web_bot(cogs=["events", "mentoring"]) as (bot, base):
+        await paired(bot)
+        await bot.say('/mentor meeting_plan when="3.12.2026 klo 17" place=Kahvila', as_="Matti")
+        aino = vevents((await fetch(base, await subscribe(bot, "Aino")))[1])
+        assert str(aino["Mentorointitapaaminen"]["location"]) == "Kahvila"
+        assert "Mentorointitapaaminen" not in vevents((await fetch(base, await subscribe(bot, "Elli")))[1])
+        assert "Mentorointitapaaminen" not in vevents((await fetch(base, "/calendar/public/all/fi.ics"))[1])
+
+
 async def test_subscribe_without_the_web_server_says_so_and_stores_nothing() -> None:
     async with test_bot(cogs=["events"]) as bot:
         out = texts(await bot.say("/event subscribe", as_="Sanni", where="dm"))

@@ -10,6 +10,7 @@ from icalendar import Calendar, Event
 
 from bot.commands import Button, File, Param, Reply, UserError
 from bot.context import Context, ServiceContext
+from bot.feeds import Feed, add_organizer
 from bot.i18n import Lines, Text, When, _, render
 from bot.scheduler import Due, Planned
 from cogs.mentoring.agreement import agreed
@@ -19,19 +20,41 @@ from cogs.mentoring.storage import Meeting, Pair
 FITS = {"g": "good", "d": "deciding", "b": "bad"}
 
 
-def calendar_file(meeting: Meeting, title: str, tz: object, now: datetime) -> File:
-    calendar = Calendar()
-    calendar.add("prodid", "-//humako-bot//mentoring//")
-    calendar.add("version", "2.0")
+def meeting_event(meeting: Meeting, title: str, tz: object, stamp: datetime) -> Event:
+    """One meeting as a calendar entry: the file sent when it is planned, and the member's subscribed feed."""
     event = Event()
     event.add("uid", f"mentoring-{meeting.id}@humako-bot")
     event.add("summary", title)
     event.add("dtstart", meeting.at.astimezone(tz))  # type: ignore[arg-type]
     event.add("dtend", (meeting.at + timedelta(hours=1)).astimezone(tz))  # type: ignore[arg-type]
-    event.add("dtstamp", now)
+    event.add("dtstamp", stamp)
     event.add("location", meeting.place)
-    calendar.add_component(event)
+    return event
+
+
+def calendar_file(meeting: Meeting, title: str, tz: object, now: datetime) -> File:
+    calendar = Calendar()
+    calendar.add("prodid", "-//humako-bot//mentoring//")
+    calendar.add("version", "2.0")
+    calendar.add_component(meeting_event(meeting, title, tz, now))
     return File(f"mentoring-{meeting.id}.ics", calendar.to_ical(), "text/calendar")
+
+
+@cog.calendar_feed
+async def calendar_entries(ctx: ServiceContext, feed: Feed) -> list[Event]:
+    """A member's planned mentoring meetings in their subscribed calendar; public feeds carry none."""
+    if feed.person_id is None:
+        return []
+    title = render(_("Mentoring meeting"), feed.language)
+    entries = []
+    for pair in await queries(ctx).pairs_of(feed.person_id):
+        for meeting in await queries(ctx).meetings(pair.id):
+            if meeting.state == "planned":
+                # Stamped with its own time, so an unchanged feed keeps its bytes and ETag.
+                event = meeting_event(meeting, title, ctx.config.tz, meeting.at.replace(microsecond=0))
+                add_organizer(ctx, event)
+                entries.append(event)
+    return entries
 
 
 @cog.command(_("Plan a mentoring meeting"), name="meeting_plan")
