@@ -150,14 +150,17 @@ class LiveMessages:
         try:
             await frontend.edit(Sent(copy.chat_id, copy.message_id), render_reply(reply, copy.language))
         except (MessageGone, Unreachable) as error:
+            self._count(copy.platform, "gone")
             log.info("dropping %s copy %s of %s:%s (%s)", copy.platform, copy.id, *key, type(error).__name__)
             await self.copies.forget(copy.id)
             self._shown[copy.id] = version
         except Rejected as error:  # the platform refuses this content: wait for the next change, quietly
+            self._count(copy.platform, "refused")
             log.warning("editing %s copy %s of %s:%s was refused (%s)", copy.platform, copy.id, *key,
                         type(error).__name__)
             self._shown[copy.id] = version
         except (RetryLater, TimeoutError, OSError) as error:
+            self._count(copy.platform, "retry")
             failures = self._failures.get(copy.id, 0) + 1
             if failures > MAX_RETRIES:
                 log.warning("editing %s copy %s of %s:%s keeps failing (%s); waiting for the next change",
@@ -172,11 +175,16 @@ class LiveMessages:
             log.info("editing %s copy %s of %s:%s failed (%s); trying again in %.1f s", copy.platform, copy.id,
                      *key, type(error).__name__, pause)
         except Exception:
+            self._count(copy.platform, "failed")
             log.exception("editing %s copy %s of %s:%s failed", copy.platform, copy.id, *key)
             self._shown[copy.id] = version  # an unknown error: do not loop on it
         else:
+            self._count(copy.platform, "edited")
             self._shown[copy.id] = version
             self._failures.pop(copy.id, None)
+
+    def _count(self, platform: str, result: str) -> None:
+        self.app.metrics.live_edits.labels(platform, result).inc()
 
     async def settle(self) -> None:
         """Wait for pending refreshes (console scripts and tests)."""

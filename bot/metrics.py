@@ -41,6 +41,10 @@ class Metrics:
                                     "failed, ...)", ["status"], registry=self.registry)
         self.live_copies = Gauge("humako_live_copies", "Posted copies kept current by live edits",
                                  ["platform"], registry=self.registry)
+        self.live_edits = Counter("humako_live_edits", "Live edits of posted copies, by result (edited, gone, "
+                                  "refused, retry, failed)", ["platform", "result"], registry=self.registry)
+        self.rate_limited = Counter("humako_rate_limited", "429 answers from a platform (each was waited out)",
+                                    ["platform"], registry=self.registry)
 
     def command(self, command: str, frontend: str, outcome: str, seconds: float) -> None:
         self.commands.labels(command, frontend, outcome).inc()

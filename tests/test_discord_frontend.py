@@ -251,6 +251,17 @@ async def test_closed_dms_are_recorded_as_unreachable(bot: DiscordBot) -> None:
     assert since is not None
 
 
+async def test_a_429_is_waited_out_and_counted(bot: DiscordBot) -> None:
+    emma = member(bot, "Emma")
+    bot.fake.fail_next("POST", r"^/channels/\d+/messages$", 429, retry_after=0.05)
+    handle = await bot.fake.slash("demo greet", {"who": emma}, user_id=member(bot))
+    await bot.frontend.wait_handled(handle.id)
+    await bot.app.settle()
+    row = await bot.app.db.fetchone("SELECT status FROM outbox WHERE target_id = ?", (str(emma),))
+    assert row is not None and row["status"] == "sent"  # discord.py waited it out and sent it
+    assert bot.app.metrics.registry.get_sample_value("humako_rate_limited_total", {"platform": "discord"}) == 1
+
+
 async def test_failed_answer_is_logged_with_the_interaction_id(bot: DiscordBot,
                                                                caplog: pytest.LogCaptureFixture) -> None:
     bot.fake.fail_next("POST", r"^/interactions/\d+/[^/]+/callback$", 400, 50035, "Invalid Form Body")

@@ -409,6 +409,11 @@ async def test_a_bot_removed_from_the_chat_loses_those_copies_only(both: TwoPlat
     assert await both.live_rows() == [("telegram", str(emma.id), str(dm.message_id), "en")]
     assert "Going 1" in (dm.text or "")
     assert "Tulossa 0" in (tg_card.text or "") and "Tulossa 0" in both.dc_text(dc_card["id"])
+    # The metrics saw it: one edit, two copies gone.
+    sample = both.app.metrics.registry.get_sample_value
+    assert sample("humako_live_edits_total", {"platform": "telegram", "result": "edited"}) == 1
+    assert sample("humako_live_edits_total", {"platform": "telegram", "result": "gone"}) == 1
+    assert sample("humako_live_edits_total", {"platform": "discord", "result": "gone"}) == 1
 
 
 async def test_cancel_edits_both_copies_once_and_removes_their_buttons(both: TwoPlatforms) -> None:

@@ -295,6 +295,7 @@ async def test_429_is_honoured_then_delivered(tg: TelegramBot) -> None:
     assert second.time - first.time >= 1.0  # waited at least as long as asked (a lower bound only)
     assert fake.last_bot_message(olli.id).text == "Reminder: Kokous"
     assert tg.frontend.limiter.retries == 1
+    assert tg.app.metrics.registry.get_sample_value("humako_rate_limited_total", {"platform": "telegram"}) == 1
     counts = await tg.app.outbox.rows.status_counts()
     assert counts.get("sent") == 1 and "failed" not in counts
 

@@ -24,7 +24,7 @@ import dataclasses
 import logging
 import time
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -59,6 +59,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
+
+
+class RateLimitCounter(logging.Filter):
+    """discord.py waits out a 429 itself and only logs it ("We are being rate limited. ..."): counted here,
+    for the metrics. It lets every record through."""
+
+    def __init__(self, count: Callable[[], None]) -> None:
+        super().__init__()
+        self.count = count
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and record.msg.startswith("We are being rate limited."):
+            self.count()
+        return True
 GLOBAL_PER_SECOND = 50  # Discord's global limit per bot
 GLOBAL_WINDOW = 1.05  # seconds; a margin so that our window never straddles two of Discord's
 EDIT_SHARE = 0.8  # live edits may use at most this share of the global window; sends always find room
@@ -162,10 +176,12 @@ class DiscordFrontend(Frontend):
         self.calendar: GuildCalendar | None = None
         self._invite_uses: dict[str, int] = {}  # uses of the guilds' invites when last looked: a join's invite
         self._invite_lock = asyncio.Lock()
+        self._rate_limits = RateLimitCounter(app.metrics.rate_limited.labels(PLATFORM).inc)
 
     # ---------------------------------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
+        logging.getLogger("discord.http").addFilter(self._rate_limits)
         token = self.app.config.secrets.discord_token
         if not token:
             raise RuntimeError("the Discord frontend needs DISCORD_TOKEN")
@@ -214,6 +230,7 @@ class DiscordFrontend(Frontend):
         return None
 
     async def stop(self) -> None:
+        logging.getLogger("discord.http").removeFilter(self._rate_limits)
         if self.client is not None:
             await self.client.close()
         if self._task is not None:

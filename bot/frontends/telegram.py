@@ -83,6 +83,7 @@ class TelegramFrontend(Frontend):
         self.settings = settings
         self.poll_interval, self.poll_timeout = poll_interval, poll_timeout
         self.limiter = rate_limiter or SlidingRateLimiter()
+        self.limiter.on_rate_limited = app.metrics.rate_limited.labels(PLATFORM).inc
         self.chats = ChatQueues()  # answers in groups, sent in order, never awaited inside an update
         self.username = ""
         self._role_cache: dict[int, tuple[float, frozenset[str]]] = {}

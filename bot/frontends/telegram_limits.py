@@ -73,6 +73,7 @@ class SlidingRateLimiter(BaseRateLimiter[int]):
         self._changed = asyncio.Event()
         self._resume_at = 0.0  # monotonic time until which a 429 pauses everything
         self.retries = 0  # 429s honoured (bench and tests read it)
+        self.on_rate_limited: Callable[[], None] | None = None  # told of every 429 (the metrics count them)
 
     async def initialize(self) -> None:
         return None
@@ -98,6 +99,8 @@ class SlidingRateLimiter(BaseRateLimiter[int]):
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
                 wait = retry_seconds(error)
+                if self.on_rate_limited is not None:
+                    self.on_rate_limited()
                 if attempt == attempts - 1:
                     raise
                 self.retries += 1
