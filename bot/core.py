@@ -42,6 +42,7 @@ from bot.params import action_arg, convert, reads_as_date
 from bot.roles import EVERYONE
 from bot.signing import ActionSigner, Signed, load_key
 from bot.textargs import is_command, parse_args, split_command
+from storage.db import is_busy
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -359,9 +360,9 @@ class Core:
             return await self._continue(ctx, pending)
         except UserError as error:
             return Reply(error.message, private=True)
-        except Exception:
+        except Exception as error:
             log.exception("command /%s failed", spec.full_name)
-            return self.apology()
+            return self.apology(error)
 
     async def _continue(self, ctx: Context, pending: Pending) -> Reply:
         fields = pending.open_fields()
@@ -536,10 +537,10 @@ class Core:
             return await self._continue(ctx, pending)
         except UserError as error:  # the handler refused (not a field's fault): the flow ends, as a command
             return Reply(error.message, private=True)
-        except Exception:
+        except Exception as error:
             log.exception("prompt for /%s failed", pending.spec.full_name)
             self.pending.pop(self._pending_key(ctx), None)
-            return self.apology()
+            return self.apology(error)
 
     def _cancel(self, ctx: Context) -> Reply:
         self.pending.pop(self._pending_key(ctx), None)
@@ -595,9 +596,9 @@ class Core:
             return refusal.reply
         except UserError as error:
             return Reply(notice=error.message)
-        except Exception:
+        except Exception as error:
             log.exception("action %s failed", ":".join(signed.payload.split(":")[:2]) if signed else "?")
-            return self.apology()
+            return self.apology(error)
         return self.seal(reply, owner)
 
     def _resolve(self, signed: Signed) -> tuple[ActionSpec, list[Any]]:
@@ -660,7 +661,11 @@ class Core:
         return confirmation(question, consequence, yes, owner_only=action.owner_only, **options)
 
     @staticmethod
-    def apology() -> Reply:
+    def apology(error: BaseException | None = None) -> Reply:
+        """What a person hears when handling failed: "busy" while another process holds the database locked
+        (nothing is wrong, trying again soon works), else an apology."""
+        if error is not None and is_busy(error):
+            return Reply(_("I'm busy right now; please try again in a moment."), private=True)
         return Reply(_("Sorry, something went wrong on my side. The error was logged; please try again."),
                      private=True)
 

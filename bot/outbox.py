@@ -24,6 +24,7 @@ from bot.frontends.base import MessageGone, Rejected, RetryLater, Sent, Target, 
 from bot.i18n import _
 from bot.live import ends_of
 from bot.quiet import quiet_until
+from storage.db import is_busy, patiently
 from storage.outbox import OutboxQueries, OutboxRow
 from storage.sealed import SEALED
 
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 FAN_OUT_BATCH = 200  # rows queued per transaction by to_people
 STOP_WAIT_SECONDS = 5.0  # how long a stop waits for sends under way
+BUSY_RETRY_SECONDS = 1.0  # while another process holds the database locked, look again this often
 
 PLATFORM_NAMES = {"telegram": "Telegram", "discord": "Discord", "console": "console"}  # proper names
 
@@ -199,10 +201,13 @@ class Outbox:
                 await self._sleep_until_next()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # the database hiccuped: keep the worker alive, try again shortly
-                log.exception("outbox worker error")
+            except Exception as error:  # the database hiccuped: keep the worker alive, try again shortly
+                if is_busy(error):  # another process holds it: no traceback, the rows wait
+                    log.warning("outbox: the database is locked; trying again shortly")
+                else:
+                    log.exception("outbox worker error")
                 self._idle.set()
-                await asyncio.sleep(1.0)
+                await asyncio.sleep(BUSY_RETRY_SECONDS)
 
     async def _sleep_until_next(self) -> None:
         nxt = await self.rows.next_attempt(self._lanes(), self.app.clock.now())
@@ -256,7 +261,8 @@ class Outbox:
             log.exception("outbox row %s: unexpected delivery error", row.id)
             await self._retry(row, error)
         else:
-            await self.rows.mark_sent(row.id, self.app.clock.now(), sent.message_id)
+            # Patiently: a send not recorded as sent (the database held by another process) would go out again.
+            await patiently(lambda: self.rows.mark_sent(row.id, self.app.clock.now(), sent.message_id))
             if row.shows is not None and row.shows[0] == CONVERSATION:
                 await self.app.conversations.delivered(row, sent)
             elif row.shows is not None:
@@ -271,7 +277,8 @@ class Outbox:
             return
         after = getattr(error, "after", None)
         delay = after if after is not None else self.backoff * (2 ** (attempts - 1))
-        await self.rows.retry_at(row.id, self.app.clock.now() + timedelta(seconds=delay), repr(error))
+        await patiently(
+            lambda: self.rows.retry_at(row.id, self.app.clock.now() + timedelta(seconds=delay), repr(error)))
 
     async def _failed(self, row: OutboxRow, error: Exception) -> None:
         await self.rows.mark_final(row.id, "failed", repr(error))

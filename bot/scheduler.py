@@ -21,6 +21,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
 from bot.commands import Cog, JobSpec, PublicPost, Reply, TaskSpec
+from storage.db import is_busy, patiently
 from storage.outbox import iso
 
 if TYPE_CHECKING:
@@ -42,6 +44,7 @@ WAKE_JOB = "wake"
 BATCH = 500
 LATE_AFTER_SECONDS = 60  # later than this counts as "late" and a reminder says so
 MAX_RUNS = 3  # a row that kept killing the process is not started again
+BUSY_RETRY_SECONDS = 2.0  # while another process holds the database locked, due rows are looked at this often
 STOP_WAIT_SECONDS = 10.0  # a stop lets a running task finish for this long, then leaves it to the next start
 
 DropHandler = Callable[["ServiceContext", "Due"], Awaitable[None]]
@@ -152,13 +155,20 @@ class Scheduler:
         """Run every row and cron job that is due now; returns how many rows ran."""
         async with self._tracked(), self._lock:
             ran = 0
-            now = self.app.clock.now()
-            while (job := self._next_cron(now)) is not None:
-                assert job.next_at is not None
-                ran += await self._run_rows(job.next_at)  # rows due before the fire keep their order
-                await self._fire(job, self.app.clock.now(), coalesce=True)
-            ran += await self._run_rows(self.app.clock.now())
-            await self._arm()
+            try:
+                now = self.app.clock.now()
+                while (job := self._next_cron(now)) is not None:
+                    assert job.next_at is not None
+                    ran += await self._run_rows(job.next_at)  # rows due before the fire keep their order
+                    await self._fire(job, self.app.clock.now(), coalesce=True)
+                ran += await self._run_rows(self.app.clock.now())
+                await self._arm()
+            except sqlite3.OperationalError as error:
+                if not is_busy(error):
+                    raise
+                # Another process holds the database: what is due stays pending and is looked at again soon.
+                log.warning("scheduler: the database is locked; running what is due again shortly")
+                self._arm_at(self.app.clock.now() + timedelta(seconds=BUSY_RETRY_SECONDS))
             return ran
 
     async def _run_rows(self, until: datetime) -> int:
@@ -206,7 +216,12 @@ class Scheduler:
             return 0
         try:
             await spec.handler(ServiceContext(self.app, spec.cog, run=f"s{row['id']}"), due)
-        except Exception:
+        except Exception as error:
+            if is_busy(error):  # not the task's fault: it runs again once the lock is gone (resumable, deduped)
+                await patiently(lambda: self.app.db.execute(
+                    "UPDATE scheduled SET status = 'pending', runs = runs - 1 WHERE id = ? AND status = 'running'",
+                    (row["id"],)))
+                raise
             log.exception("scheduled task %s (row %s) failed", row["task"], row["id"])
             await self._finish(row["id"], "failed", late)
             return 0
@@ -214,10 +229,11 @@ class Scheduler:
         return 1
 
     async def _finish(self, row_id: int, status: str, late: int) -> None:
-        await self.app.db.execute(
+        # Patiently: a finished task not recorded as finished would run again.
+        await patiently(lambda: self.app.db.execute(
             "UPDATE scheduled SET status = ?, done_at = ?, late_seconds = ? WHERE id = ?",
             (status, iso(self.app.clock.now()), max(late, 0), row_id),
-        )
+        ))
 
     async def _earliest_row(self) -> datetime | None:
         earliest = await self.app.db.fetchval("SELECT MIN(due_at) FROM scheduled WHERE status = 'pending'")
@@ -232,7 +248,12 @@ class Scheduler:
             if self.aps.get_job(WAKE_JOB):
                 self.aps.remove_job(WAKE_JOB)
             return
-        run_at = self.app.clock.to_real(min(moments))
+        self._arm_at(min(moments))
+
+    def _arm_at(self, moment: datetime) -> None:
+        if not self._running:
+            return
+        run_at = self.app.clock.to_real(moment)
         # misfire_grace_time=None: a late wake-up still runs; the rows decide what is too late.
         self.aps.add_job(self._wake, DateTrigger(run_at), id=WAKE_JOB, replace_existing=True,
                          misfire_grace_time=None, coalesce=True, max_instances=10)

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +31,8 @@ __all__ = [
     "Row",
     "discover_migrations",
     "from_iso",
+    "is_busy",
+    "patiently",
     "split_sql",
     "to_iso",
 ]
@@ -72,6 +74,25 @@ SECONDS_FORM = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]
 _SECONDS_COLUMNS = (("people", "created_at"), ("accounts", "unreachable_since"), ("accounts", "created_at"),
                     ("reminders", "created_at"), ("link_codes", "expires_at"), ("link_codes", "created_at"),
                     ("threads", "created_at"), ("schema_migrations_new", "applied_at"))
+
+
+def is_busy(error: BaseException) -> bool:
+    """Another process holds the database locked past the busy timeout: try again later, nothing is wrong."""
+    return isinstance(error, sqlite3.OperationalError) and any(
+        word in str(error) for word in ("database is locked", "database is busy"))
+
+
+async def patiently(write: Callable[[], Awaitable[Any]], every: float = 1.0) -> Any:
+    """`write()`, tried again while another process holds the database locked: for a write that records what
+    already happened (a message sent, a task finished), which must not be lost to a lock. Other errors raise."""
+    while True:
+        try:
+            return await write()
+        except sqlite3.OperationalError as error:
+            if not is_busy(error):
+                raise
+            log.warning("the database is locked by another process; writing again shortly")
+            await asyncio.sleep(every)
 
 
 def from_iso(text: str) -> datetime:
@@ -141,7 +162,7 @@ class Database:
 
     @classmethod
     async def open(cls, path: str | Path, migrations: Path | None = None, *,
-                   clock: Callable[[], datetime] | None = None) -> Database:
+                   clock: Callable[[], datetime] | None = None, busy_timeout: float = 5.0) -> Database:
         """Open (creating if needed) the database at `path` (or ':memory:') and apply the core's migrations."""
         location = str(path)
         in_memory = location == ":memory:"
@@ -155,7 +176,7 @@ class Database:
                 # WAL lets readers (backups, sqlite3 CLI) run while the bot writes.
                 await conn.execute("PRAGMA journal_mode=WAL")
             await conn.execute("PRAGMA foreign_keys=ON")
-            await conn.execute("PRAGMA busy_timeout=5000")
+            await conn.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
             await conn.execute("PRAGMA synchronous=NORMAL")
             db = cls(conn, location, clock)
             await db.migrate(migrations if migrations is not None else DEFAULT_MIGRATIONS_DIR)

@@ -14,6 +14,7 @@ import functools
 import hashlib
 import logging
 import re
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -443,7 +444,9 @@ class TelegramFrontend(Frontend):
         if chat is None:
             return
         language = normalise_language(user.language_code if user else None)
-        message = render_reply(self.app.core.apology(), language or self.app.config.community.default_language)
+        # Called inside the except block: a database held by another process is "busy", not an apology.
+        message = render_reply(self.app.core.apology(sys.exc_info()[1]),
+                               language or self.app.config.community.default_language)
 
         async def post() -> None:
             try:
