@@ -32,7 +32,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
 from bot.commands import Cog, JobSpec, PublicPost, Reply, TaskSpec
-from storage.db import is_busy, patiently
+from storage.db import is_busy, patiently, probing
 from storage.outbox import iso
 
 if TYPE_CHECKING:
@@ -189,10 +189,11 @@ class Scheduler:
     async def _run_row(self, row: Any, now: datetime) -> int:
         # Claim the row first: no other wake-up runs it meanwhile. Left 'running' by a crash, it runs again on
         # the next start, and its context's run key makes that second run queue only what the first did not.
-        claimed = await self.app.db.execute(
-            "UPDATE scheduled SET status = 'running', runs = runs + 1 WHERE id = ? AND status = 'pending'",
-            (row["id"],),
-        )
+        with probing():  # while another process holds the database, give up at once and look again soon
+            claimed = await self.app.db.execute(
+                "UPDATE scheduled SET status = 'running', runs = runs + 1 WHERE id = ? AND status = 'pending'",
+                (row["id"],),
+            )
         if not claimed:
             return 0
         due_at = datetime.fromisoformat(row["due_at"])

@@ -12,8 +12,9 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ __all__ = [
     "from_iso",
     "is_busy",
     "patiently",
+    "probing",
     "split_sql",
     "to_iso",
 ]
@@ -82,12 +84,30 @@ def is_busy(error: BaseException) -> bool:
         word in str(error) for word in ("database is locked", "database is busy"))
 
 
+# Set in a task (and the tasks it starts) whose writes only probe the lock: they wait PROBE_MS for it instead of
+# the busy timeout, so background retries never hold the one connection long while a person's command waits.
+_PROBING: ContextVar[bool] = ContextVar("probing", default=False)
+PROBE_MS = 50
+
+
+@contextmanager
+def probing() -> Iterator[None]:
+    """Statements in this block give up on another process's lock after PROBE_MS, not the busy timeout."""
+    token = _PROBING.set(True)
+    try:
+        yield
+    finally:
+        _PROBING.reset(token)
+
+
 async def patiently(write: Callable[[], Awaitable[Any]], every: float = 1.0) -> Any:
     """`write()`, tried again while another process holds the database locked: for a write that records what
-    already happened (a message sent, a task finished), which must not be lost to a lock. Other errors raise."""
+    already happened (a message sent, a task finished), which must not be lost to a lock. Other errors raise.
+    Each try only probes the lock (`probing`), so a person's command is not kept waiting behind the retries."""
     while True:
         try:
-            return await write()
+            with probing():
+                return await write()
         except sqlite3.OperationalError as error:
             if not is_busy(error):
                 raise
@@ -159,6 +179,7 @@ class Database:
         self._lock = asyncio.Lock()
         self._tx_owner: asyncio.Task[Any] | None = None
         self._savepoints = 0
+        self._busy_ms = 5000  # PRAGMA busy_timeout, set by open()
 
     @classmethod
     async def open(cls, path: str | Path, migrations: Path | None = None, *,
@@ -179,6 +200,7 @@ class Database:
             await conn.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
             await conn.execute("PRAGMA synchronous=NORMAL")
             db = cls(conn, location, clock)
+            db._busy_ms = int(busy_timeout * 1000)
             await db.migrate(migrations if migrations is not None else DEFAULT_MIGRATIONS_DIR)
         except BaseException:
             await conn.close()
@@ -200,8 +222,20 @@ class Database:
         if self._owns_transaction():
             yield self._conn
             return
-        async with self._lock:
+        async with self._lock, self._patience():
             yield self._conn
+
+    @asynccontextmanager
+    async def _patience(self) -> AsyncIterator[None]:
+        """Inside `probing()`, a short busy timeout for the statements of this access (restored after)."""
+        if not _PROBING.get():
+            yield
+            return
+        await self._conn.execute(f"PRAGMA busy_timeout={PROBE_MS}")
+        try:
+            yield
+        finally:
+            await self._conn.execute(f"PRAGMA busy_timeout={self._busy_ms}")
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Database]:
@@ -215,7 +249,7 @@ class Database:
             async with self._savepoint():
                 yield self
             return
-        async with self._lock:
+        async with self._lock, self._patience():
             await self._conn.execute("BEGIN IMMEDIATE")
             self._tx_owner = asyncio.current_task()
             try:
