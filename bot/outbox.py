@@ -47,7 +47,8 @@ class Outbox:
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._stopping = False
-        self._in_flight: set[int] = set()
+        self._in_flight: set[int] = set()  # ids of the rows being delivered now
+        self._sending: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
         settings = app.config.outbox
@@ -189,28 +190,48 @@ class Outbox:
         await asyncio.wait_for(self._idle.wait(), timeout)
 
     async def _run(self) -> None:
-        while not self._stopping:
-            try:
-                self._wake.clear()
-                due = await self.rows.due(self.app.clock.now(), self._lanes())
-                due = [row for row in due if row.id not in self._in_flight]
-                if due:
-                    await asyncio.gather(*(self._deliver_limited(row) for row in due))
-                    continue
-                self._idle.set()
-                await self._sleep_until_next()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # the database hiccuped: keep the worker alive, try again shortly
-                if is_busy(error):  # another process holds it: no traceback, the rows wait
-                    log.warning("outbox: the database is locked; trying again shortly")
-                else:
-                    log.exception("outbox worker error")
-                self._idle.set()
-                await asyncio.sleep(BUSY_RETRY_SECONDS)
+        """Each due row is delivered in a task of its own, and new due rows are read while others wait: a
+        group whose send window is closed holds up its own later rows only (the due query gives at most one row
+        per chat, and an in-flight row keeps its chat's later rows behind it), never another person's DM."""
+        try:
+            while not self._stopping:
+                try:
+                    self._wake.clear()
+                    free = self.concurrency - len(self._in_flight)
+                    due = [] if free <= 0 else await self.rows.due(
+                        self.app.clock.now(), self._lanes(), exclude=self._in_flight, limit=free)
+                    for row in due:
+                        self._in_flight.add(row.id)
+                        task = asyncio.create_task(self._deliver_limited(row), name=f"outbox-{row.id}")
+                        self._sending.add(task)
+                        task.add_done_callback(self._sent)
+                    if due:
+                        continue
+                    if not self._in_flight:
+                        self._idle.set()
+                    await self._sleep_until_next()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:  # the database hiccuped: keep the worker alive, try again shortly
+                    if is_busy(error):  # another process holds it: no traceback, the rows wait
+                        log.warning("outbox: the database is locked; trying again shortly")
+                    else:
+                        log.exception("outbox worker error")
+                    if not self._in_flight:
+                        self._idle.set()
+                    await asyncio.sleep(BUSY_RETRY_SECONDS)
+            # Stopping: the sends under way finish (stop() cancels this, and with it them, after its wait).
+            await asyncio.gather(*self._sending, return_exceptions=True)
+        finally:
+            for task in list(self._sending):
+                task.cancel()
+
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self._sending.discard(task)
+        self.wake()  # its chat's next row may be due now, and a free slot takes the next row
 
     async def _sleep_until_next(self) -> None:
-        nxt = await self.rows.next_attempt(self._lanes(), self.app.clock.now())
+        nxt = await self.rows.next_attempt(self._lanes(), self.app.clock.now(), exclude=self._in_flight)
         timeout = None
         if nxt is not None:
             # The bot's clock may be moved or frozen (console, tests): sleep until it shows that moment.
@@ -220,12 +241,17 @@ class Outbox:
             await asyncio.wait_for(self._wake.wait(), timeout)
 
     async def _deliver_limited(self, row: OutboxRow) -> None:
-        self._in_flight.add(row.id)
         try:
             async with self._slots:
                 if self._stopping:
                     return  # not started: it stays pending for the next start
                 await self.deliver(row)
+        except Exception as error:  # e.g. the database locked past the busy timeout: the row is tried again
+            if is_busy(error):
+                log.warning("outbox row %s: the database is locked; trying again shortly", row.id)
+            else:
+                log.exception("outbox row %s: delivery failed", row.id)
+            await asyncio.sleep(BUSY_RETRY_SECONDS)  # not at once: a lasting failure must not spin
         finally:
             self._in_flight.discard(row.id)
 
