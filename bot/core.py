@@ -361,7 +361,7 @@ class Core:
         except UserError as error:
             return Reply(error.message, private=True)
         except Exception as error:
-            log.exception("command /%s failed", spec.full_name)
+            failed(error, "command /%s failed", spec.full_name)
             return self.apology(error)
 
     async def _continue(self, ctx: Context, pending: Pending) -> Reply:
@@ -538,7 +538,7 @@ class Core:
         except UserError as error:  # the handler refused (not a field's fault): the flow ends, as a command
             return Reply(error.message, private=True)
         except Exception as error:
-            log.exception("prompt for /%s failed", pending.spec.full_name)
+            failed(error, "prompt for /%s failed", pending.spec.full_name)
             self.pending.pop(self._pending_key(ctx), None)
             return self.apology(error)
 
@@ -597,7 +597,7 @@ class Core:
         except UserError as error:
             return Reply(notice=error.message)
         except Exception as error:
-            log.exception("action %s failed", ":".join(signed.payload.split(":")[:2]) if signed else "?")
+            failed(error, "action %s failed", ":".join(signed.payload.split(":")[:2]) if signed else "?")
             return self.apology(error)
         return self.seal(reply, owner)
 
@@ -668,6 +668,15 @@ class Core:
             return Reply(_("I'm busy right now; please try again in a moment."), private=True)
         return Reply(_("Sorry, something went wrong on my side. The error was logged; please try again."),
                      private=True)
+
+
+def failed(error: BaseException, message: str, *args: object) -> None:
+    """A handler's failure in the log: a warning while another process holds the database (nothing is broken),
+    else the traceback."""
+    if is_busy(error):
+        log.warning(message + ": the database is locked", *args)
+    else:
+        log.error(message, *args, exc_info=error)
 
 
 def refused(asked: Reply, message: Text) -> Reply:
