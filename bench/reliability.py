@@ -9,12 +9,16 @@ that fans out to all N (queued in batches of 200), then sent at Telegram's 30 me
 - SIGTERM during the fan-out and during the sending: exit code, restart, count.
 - Platform errors: the fake answers 500 to a share of sendMessage calls for a while (default 50% for 60 s),
   then recovers; two reminders per member (24 h and 1 h): delivered, given up, duplicated, out of order.
+- Database locked: once the first reminder's fan-out is under way, another process holds the database with
+  BEGIN EXCLUSIVE for 30 s (--lock-seconds) while a newcomer sends /ping three times; what they were told and
+  how long it took, then everything counted after the lock is gone (the same process, no restart).
 
 "In flight" is a message that reached Telegram while its row was not yet recorded as sent: the only kind a
 kill may send twice.
 
     .venv/bin/python bench/reliability.py [--members 2000] [--error-share 0.5] [--error-seconds 60]
                                           [--error-code 500|429] [--skip-kills] [--skip-errors]
+                                          [--lock-seconds 30] [--skip-lock]
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import asyncio
 import platform
 import random
 import signal
+import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -122,6 +128,52 @@ async def errors_run(members: int, share: float, seconds: float, code: int) -> d
             "out_of_order": out_of_order, "errors_answered": errors, "drain_after_recovery_s": drained}
 
 
+async def locked_run(members: int, seconds: float) -> dict[str, object]:
+    newcomer_id = 9_100_000
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        data = root / "data"
+        await seed(data, members, hours=(24, 1))
+        async with FakeTelegram() as fake:
+            bot = BotProcess(write_config(root, fake.bot_api_url), data)
+            await bot.start()
+            observer = Observer(data)
+            await wait_until(queued_at_least(observer, 1), step=0.001)
+            lock = sqlite3.connect(data / "humako.sqlite3", timeout=60, isolation_level=None)
+            lock.execute("BEGIN EXCLUSIVE")
+            locked_at = time.monotonic()
+            newcomer = fake.user(newcomer_id, "Uusi", "fi")
+
+            def answers() -> list[str]:
+                return [m.text or "" for m in fake.messages.get(newcomer_id, []) if m.from_bot]
+
+            waits: list[float] = []
+            for n in range(3):  # at the start, a third and two thirds into the lock
+                await asyncio.sleep(max(0.0, locked_at + n * seconds / 3 - time.monotonic()))
+                asked = time.monotonic()
+                fake.send_text(newcomer, "/ping")
+                await wait_until(lambda n=n: len(answers()) > n, guard=seconds + 60)
+                waits.append(time.monotonic() - asked)
+            sent_during = len(fake.calls_of("sendMessage"))
+            await asyncio.sleep(max(0.0, locked_at + seconds - time.monotonic()))
+            lock.execute("COMMIT")
+            lock.close()
+            released = time.monotonic()
+            await wait_until(lambda: observer.queued() == 2 * members and observer.pending() == 0, guard=900,
+                             step=0.2)
+            drained = time.monotonic() - released
+            fake.send_text(newcomer, "/ping")
+            await wait_until(lambda: len(answers()) == 4, guard=60)
+            bot.signal(signal.SIGTERM)
+            await bot.exit_code(guard=60)
+            counts = received(fake, members)
+            told = answers()
+    return {"seconds": seconds, "messages": 2 * members, "delivered": sum(counts.values()),
+            "lost": sum(1 for n in counts.values() if n < 2), "duplicated": sum(max(0, n - 2) for n in counts.values()),
+            "busy_answers": sum("kiire" in t for t in told[:3]), "answer_s": waits, "drain_s": drained,
+            "sent_while_locked": sent_during, "after": "kiire" not in told[3]}
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=2000)
@@ -130,6 +182,8 @@ async def main() -> None:
     parser.add_argument("--skip-errors", action="store_true")
     parser.add_argument("--skip-kills", action="store_true")
     parser.add_argument("--error-code", type=int, choices=(500, 429), default=500)
+    parser.add_argument("--lock-seconds", type=float, default=30.0)
+    parser.add_argument("--skip-lock", action="store_true")
     args = parser.parse_args()
     n = args.members
     print(f"python {platform.python_version()}, {platform.machine()}, members {n}, "
@@ -154,6 +208,17 @@ async def main() -> None:
         print(f"  messages {r['messages']}, delivered {r['delivered']}, members with both "
               f"{r['members_with_both']}/{n}, given up {r['given_up']}, duplicated {r['duplicated']}, "
               f"out of order {r['out_of_order']}, outbox empty {r['drain_after_recovery_s']:.1f} s after recovery")
+    if not args.skip_lock:
+        r = await locked_run(n, args.lock_seconds)
+        waits = r["answer_s"]
+        assert isinstance(waits, list)
+        print(f"\ndatabase locked (BEGIN EXCLUSIVE in another process) for {r['seconds']:g} s during the fan-out:")
+        spread = ", ".join(f"{w:.1f}" for w in waits)
+        print(f"  a newcomer's 3 /ping: {r['busy_answers']}/3 answered 'busy', in {spread} s "
+              f"(median {statistics.median(waits):.1f} s); answered normally after: {r['after']}")
+        print(f"  messages {r['messages']}, delivered {r['delivered']}, members missing one {r['lost']}, duplicated "
+              f"{r['duplicated']}; sends before the lock's end {r['sent_while_locked']}; outbox empty "
+              f"{r['drain_s']:.1f} s after the lock ended (no restart)")
 
 
 if __name__ == "__main__":

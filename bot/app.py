@@ -92,7 +92,8 @@ class Application:
         set_timezone(self.config.tz)
         CATALOGS.load()
         try:
-            self.db = await Database.open(self.database_path, clock=self.clock.now)
+            self.db = await Database.open(self.database_path, clock=self.clock.now,
+                                          busy_timeout=self.config.database.busy_timeout_seconds)
         except (sqlite3.Error, OSError, MigrationError) as error:
             raise StartupError(f"the database {self.database_path} cannot be used: {describe(error)}") from error
         started: list[Frontend] = []

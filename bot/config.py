@@ -253,6 +253,9 @@ SECTIONS: dict[str, Schema] = {
         "max_attempts": Field("int", 6, check=between(1, 100)),
         "backoff_seconds": Field("number", 2.0, check=between(0.1, 3600)),
     },
+    "database": {
+        "busy_timeout_seconds": Field("number", 5.0, check=between(0.1, 60)),
+    },
     "discord": {
         "enabled": Field("bool", True),
         "guild_ids": Field("int_list", [], check=DISCORD_IDS),
@@ -427,6 +430,11 @@ class OutboxSettings:
 
 
 @dataclass(frozen=True)
+class DatabaseSettings:
+    busy_timeout_seconds: float = 5.0  # a statement waits this long for another process's lock, then fails
+
+
+@dataclass(frozen=True)
 class DiscordSettings:
     enabled: bool
     guild_ids: tuple[int, ...]
@@ -493,6 +501,7 @@ class Config:
     sections: Mapping[str, Mapping[str, Any]]  # the enabled cogs' settings tables, defaults filled in
     path: Path | None = None
     web: WebSettings = WebSettings()
+    database: DatabaseSettings = DatabaseSettings()
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -671,6 +680,7 @@ def _build(data: dict[str, Any], env: Mapping[str, str], cogs_dir: Path, path: P
         sections=MappingProxyType(sections),
         path=path,
         web=WebSettings(**core["web"]),
+        database=DatabaseSettings(**core["database"]),
     )
 
 

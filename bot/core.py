@@ -43,6 +43,7 @@ from bot.params import action_arg, convert, reads_as_date
 from bot.roles import EVERYONE
 from bot.signing import ActionSigner, Signed, load_key
 from bot.textargs import is_command, parse_args, split_command
+from storage.db import is_busy
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -365,10 +366,10 @@ class Core:
         except UserError as error:
             outcome = "refused"
             return Reply(error.message, private=True)
-        except Exception:
+        except Exception as error:
             outcome = "failed"
-            log.exception("command /%s failed", spec.full_name)
-            return self.apology()
+            failed(error, "command /%s failed", spec.full_name)
+            return self.apology(error)
         finally:
             self.app.metrics.command(spec.full_name, ctx.platform, outcome, time.perf_counter() - started)
 
@@ -545,10 +546,10 @@ class Core:
             return await self._continue(ctx, pending)
         except UserError as error:  # the handler refused (not a field's fault): the flow ends, as a command
             return Reply(error.message, private=True)
-        except Exception:
-            log.exception("prompt for /%s failed", pending.spec.full_name)
+        except Exception as error:
+            failed(error, "prompt for /%s failed", pending.spec.full_name)
             self.pending.pop(self._pending_key(ctx), None)
-            return self.apology()
+            return self.apology(error)
 
     def _cancel(self, ctx: Context) -> Reply:
         self.pending.pop(self._pending_key(ctx), None)
@@ -604,9 +605,9 @@ class Core:
             return refusal.reply
         except UserError as error:
             return Reply(notice=error.message)
-        except Exception:
-            log.exception("action %s failed", ":".join(signed.payload.split(":")[:2]) if signed else "?")
-            return self.apology()
+        except Exception as error:
+            failed(error, "action %s failed", ":".join(signed.payload.split(":")[:2]) if signed else "?")
+            return self.apology(error)
         return self.seal(reply, owner)
 
     def _resolve(self, signed: Signed) -> tuple[ActionSpec, list[Any]]:
@@ -669,9 +670,22 @@ class Core:
         return confirmation(question, consequence, yes, owner_only=action.owner_only, **options)
 
     @staticmethod
-    def apology() -> Reply:
+    def apology(error: BaseException | None = None) -> Reply:
+        """What a person hears when handling failed: "busy" while another process holds the database locked
+        (nothing is wrong, trying again soon works), else an apology."""
+        if error is not None and is_busy(error):
+            return Reply(_("I'm busy right now; please try again in a moment."), private=True)
         return Reply(_("Sorry, something went wrong on my side. The error was logged; please try again."),
                      private=True)
+
+
+def failed(error: BaseException, message: str, *args: object) -> None:
+    """A handler's failure in the log: a warning while another process holds the database (nothing is broken),
+    else the traceback."""
+    if is_busy(error):
+        log.warning(message + ": the database is locked", *args)
+    else:
+        log.error(message, *args, exc_info=error)
 
 
 def refused(asked: Reply, message: Text) -> Reply:

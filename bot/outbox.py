@@ -24,6 +24,7 @@ from bot.frontends.base import MessageGone, Rejected, RetryLater, Sent, Target, 
 from bot.i18n import _
 from bot.live import ends_of
 from bot.quiet import quiet_until
+from storage.db import is_busy, patiently
 from storage.outbox import OutboxQueries, OutboxRow
 from storage.sealed import SEALED
 
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 FAN_OUT_BATCH = 200  # rows queued per transaction by to_people
 STOP_WAIT_SECONDS = 5.0  # how long a stop waits for sends under way
+BUSY_RETRY_SECONDS = 1.0  # while another process holds the database locked, look again this often
 
 PLATFORM_NAMES = {"telegram": "Telegram", "discord": "Discord", "console": "console"}  # proper names
 
@@ -45,7 +47,8 @@ class Outbox:
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._stopping = False
-        self._in_flight: set[int] = set()
+        self._in_flight: set[int] = set()  # ids of the rows being delivered now
+        self._sending: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
         settings = app.config.outbox
@@ -187,25 +190,48 @@ class Outbox:
         await asyncio.wait_for(self._idle.wait(), timeout)
 
     async def _run(self) -> None:
-        while not self._stopping:
-            try:
-                self._wake.clear()
-                due = await self.rows.due(self.app.clock.now(), self._lanes())
-                due = [row for row in due if row.id not in self._in_flight]
-                if due:
-                    await asyncio.gather(*(self._deliver_limited(row) for row in due))
-                    continue
-                self._idle.set()
-                await self._sleep_until_next()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the database hiccuped: keep the worker alive, try again shortly
-                log.exception("outbox worker error")
-                self._idle.set()
-                await asyncio.sleep(1.0)
+        """Each due row is delivered in a task of its own, and new due rows are read while others wait: a
+        group whose send window is closed holds up its own later rows only (the due query gives at most one row
+        per chat, and an in-flight row keeps its chat's later rows behind it), never another person's DM."""
+        try:
+            while not self._stopping:
+                try:
+                    self._wake.clear()
+                    free = self.concurrency - len(self._in_flight)
+                    due = [] if free <= 0 else await self.rows.due(
+                        self.app.clock.now(), self._lanes(), exclude=self._in_flight, limit=free)
+                    for row in due:
+                        self._in_flight.add(row.id)
+                        task = asyncio.create_task(self._deliver_limited(row), name=f"outbox-{row.id}")
+                        self._sending.add(task)
+                        task.add_done_callback(self._sent)
+                    if due:
+                        continue
+                    if not self._in_flight:
+                        self._idle.set()
+                    await self._sleep_until_next()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:  # the database hiccuped: keep the worker alive, try again shortly
+                    if is_busy(error):  # another process holds it: no traceback, the rows wait
+                        log.warning("outbox: the database is locked; trying again shortly")
+                    else:
+                        log.exception("outbox worker error")
+                    if not self._in_flight:
+                        self._idle.set()
+                    await asyncio.sleep(BUSY_RETRY_SECONDS)
+            # Stopping: the sends under way finish (stop() cancels this, and with it them, after its wait).
+            await asyncio.gather(*self._sending, return_exceptions=True)
+        finally:
+            for task in list(self._sending):
+                task.cancel()
+
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self._sending.discard(task)
+        self.wake()  # its chat's next row may be due now, and a free slot takes the next row
 
     async def _sleep_until_next(self) -> None:
-        nxt = await self.rows.next_attempt(self._lanes(), self.app.clock.now())
+        nxt = await self.rows.next_attempt(self._lanes(), self.app.clock.now(), exclude=self._in_flight)
         timeout = None
         if nxt is not None:
             # The bot's clock may be moved or frozen (console, tests): sleep until it shows that moment.
@@ -215,12 +241,17 @@ class Outbox:
             await asyncio.wait_for(self._wake.wait(), timeout)
 
     async def _deliver_limited(self, row: OutboxRow) -> None:
-        self._in_flight.add(row.id)
         try:
             async with self._slots:
                 if self._stopping:
                     return  # not started: it stays pending for the next start
                 await self.deliver(row)
+        except Exception as error:  # e.g. the database locked past the busy timeout: the row is tried again
+            if is_busy(error):
+                log.warning("outbox row %s: the database is locked; trying again shortly", row.id)
+            else:
+                log.exception("outbox row %s: delivery failed", row.id)
+            await asyncio.sleep(BUSY_RETRY_SECONDS)  # not at once: a lasting failure must not spin
         finally:
             self._in_flight.discard(row.id)
 
@@ -256,7 +287,8 @@ class Outbox:
             log.exception("outbox row %s: unexpected delivery error", row.id)
             await self._retry(row, error)
         else:
-            await self.rows.mark_sent(row.id, self.app.clock.now(), sent.message_id)
+            # Patiently: a send not recorded as sent (the database held by another process) would go out again.
+            await patiently(lambda: self.rows.mark_sent(row.id, self.app.clock.now(), sent.message_id))
             if row.shows is not None and row.shows[0] == CONVERSATION:
                 await self.app.conversations.delivered(row, sent)
             elif row.shows is not None:
@@ -271,7 +303,8 @@ class Outbox:
             return
         after = getattr(error, "after", None)
         delay = after if after is not None else self.backoff * (2 ** (attempts - 1))
-        await self.rows.retry_at(row.id, self.app.clock.now() + timedelta(seconds=delay), repr(error))
+        await patiently(
+            lambda: self.rows.retry_at(row.id, self.app.clock.now() + timedelta(seconds=delay), repr(error)))
 
     async def _failed(self, row: OutboxRow, error: Exception) -> None:
         await self.rows.mark_final(row.id, "failed", repr(error))

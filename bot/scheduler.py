@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
 from bot.commands import Cog, JobSpec, PublicPost, Reply, TaskSpec
+from storage.db import is_busy, patiently, probing
 from storage.outbox import iso
 from storage.scheduled import NewScheduled, ScheduledQueries, ScheduledRow
 
@@ -42,6 +44,7 @@ WAKE_JOB = "wake"
 BATCH = 500
 LATE_AFTER_SECONDS = 60  # later than this counts as "late" and a reminder says so
 MAX_RUNS = 3  # a row that kept killing the process is not started again
+BUSY_RETRY_SECONDS = 2.0  # while another process holds the database locked, due rows are looked at this often
 STOP_WAIT_SECONDS = 10.0  # a stop lets a running task finish for this long, then leaves it to the next start
 
 DropHandler = Callable[["ServiceContext", "Due"], Awaitable[None]]
@@ -138,13 +141,20 @@ class Scheduler:
         """Run every row and cron job that is due now; returns how many rows ran."""
         async with self._tracked(), self._lock:
             ran = 0
-            now = self.app.clock.now()
-            while (job := self._next_cron(now)) is not None:
-                assert job.next_at is not None
-                ran += await self._run_rows(job.next_at)  # rows due before the fire keep their order
-                await self._fire(job, self.app.clock.now(), coalesce=True)
-            ran += await self._run_rows(self.app.clock.now())
-            await self._arm()
+            try:
+                now = self.app.clock.now()
+                while (job := self._next_cron(now)) is not None:
+                    assert job.next_at is not None
+                    ran += await self._run_rows(job.next_at)  # rows due before the fire keep their order
+                    await self._fire(job, self.app.clock.now(), coalesce=True)
+                ran += await self._run_rows(self.app.clock.now())
+                await self._arm()
+            except sqlite3.OperationalError as error:
+                if not is_busy(error):
+                    raise
+                # Another process holds the database: what is due stays pending and is looked at again soon.
+                log.warning("scheduler: the database is locked; running what is due again shortly")
+                self._arm_at(self.app.clock.now() + timedelta(seconds=BUSY_RETRY_SECONDS))
             return ran
 
     async def _run_rows(self, until: datetime) -> int:
@@ -162,7 +172,9 @@ class Scheduler:
     async def _run_row(self, row: ScheduledRow, now: datetime) -> int:
         # Claim the row first: no other wake-up runs it meanwhile. Left 'running' by a crash, it runs again on
         # the next start, and its context's run key makes that second run queue only what the first did not.
-        if not await self.rows.claim(row.id):
+        with probing():  # while another process holds the database, give up at once and look again soon
+            claimed = await self.rows.claim(row.id)
+        if not claimed:
             return 0
         due_at = row.due_at
         late = max(0, int((now - due_at).total_seconds()))
@@ -185,7 +197,10 @@ class Scheduler:
             return 0
         try:
             await spec.handler(ServiceContext(self.app, spec.cog, run=f"s{row.id}"), due)
-        except Exception:
+        except Exception as error:
+            if is_busy(error):  # not the task's fault: it runs again once the lock is gone (resumable, deduped)
+                await patiently(lambda: self.rows.unclaim(row.id))
+                raise
             log.exception("scheduled task %s (row %s) failed", row.task, row.id)
             await self._finish(row.id, "failed", late)
             return 0
@@ -193,7 +208,8 @@ class Scheduler:
         return 1
 
     async def _finish(self, row_id: int, status: str, late: int) -> None:
-        await self.rows.finish(row_id, status, self.app.clock.now(), max(late, 0))
+        # Patiently: a finished task not recorded as finished would run again.
+        await patiently(lambda: self.rows.finish(row_id, status, self.app.clock.now(), max(late, 0)))
 
     async def _earliest_row(self) -> datetime | None:
         return await self.rows.earliest_pending()
@@ -207,7 +223,12 @@ class Scheduler:
             if self.aps.get_job(WAKE_JOB):
                 self.aps.remove_job(WAKE_JOB)
             return
-        run_at = self.app.clock.to_real(min(moments))
+        self._arm_at(min(moments))
+
+    def _arm_at(self, moment: datetime) -> None:
+        if not self._running:
+            return
+        run_at = self.app.clock.to_real(moment)
         # misfire_grace_time=None: a late wake-up still runs; the rows decide what is too late.
         self.aps.add_job(self._wake, DateTrigger(run_at), id=WAKE_JOB, replace_existing=True,
                          misfire_grace_time=None, coalesce=True, max_instances=10)

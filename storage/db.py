@@ -12,8 +12,9 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +32,9 @@ __all__ = [
     "Row",
     "discover_migrations",
     "from_iso",
+    "is_busy",
+    "patiently",
+    "probing",
     "split_sql",
     "to_iso",
 ]
@@ -72,6 +76,43 @@ SECONDS_FORM = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]
 _SECONDS_COLUMNS = (("people", "created_at"), ("accounts", "unreachable_since"), ("accounts", "created_at"),
                     ("reminders", "created_at"), ("link_codes", "expires_at"), ("link_codes", "created_at"),
                     ("threads", "created_at"), ("schema_migrations_new", "applied_at"))
+
+
+def is_busy(error: BaseException) -> bool:
+    """Another process holds the database locked past the busy timeout: try again later, nothing is wrong."""
+    return isinstance(error, sqlite3.OperationalError) and any(
+        word in str(error) for word in ("database is locked", "database is busy"))
+
+
+# Set in a task (and the tasks it starts) whose writes only probe the lock: they wait PROBE_MS for it instead of
+# the busy timeout, so background retries never hold the one connection long while a person's command waits.
+_PROBING: ContextVar[bool] = ContextVar("probing", default=False)
+PROBE_MS = 50
+
+
+@contextmanager
+def probing() -> Iterator[None]:
+    """Statements in this block give up on another process's lock after PROBE_MS, not the busy timeout."""
+    token = _PROBING.set(True)
+    try:
+        yield
+    finally:
+        _PROBING.reset(token)
+
+
+async def patiently(write: Callable[[], Awaitable[Any]], every: float = 1.0) -> Any:
+    """`write()`, tried again while another process holds the database locked: for a write that records what
+    already happened (a message sent, a task finished), which must not be lost to a lock. Other errors raise.
+    Each try only probes the lock (`probing`), so a person's command is not kept waiting behind the retries."""
+    while True:
+        try:
+            with probing():
+                return await write()
+        except sqlite3.OperationalError as error:
+            if not is_busy(error):
+                raise
+            log.warning("the database is locked by another process; writing again shortly")
+            await asyncio.sleep(every)
 
 
 def from_iso(text: str) -> datetime:
@@ -138,10 +179,11 @@ class Database:
         self._lock = asyncio.Lock()
         self._tx_owner: asyncio.Task[Any] | None = None
         self._savepoints = 0
+        self._busy_ms = 5000  # PRAGMA busy_timeout, set by open()
 
     @classmethod
     async def open(cls, path: str | Path, migrations: Path | None = None, *,
-                   clock: Callable[[], datetime] | None = None) -> Database:
+                   clock: Callable[[], datetime] | None = None, busy_timeout: float = 5.0) -> Database:
         """Open (creating if needed) the database at `path` (or ':memory:') and apply the core's migrations."""
         location = str(path)
         in_memory = location == ":memory:"
@@ -155,9 +197,10 @@ class Database:
                 # WAL lets readers (backups, sqlite3 CLI) run while the bot writes.
                 await conn.execute("PRAGMA journal_mode=WAL")
             await conn.execute("PRAGMA foreign_keys=ON")
-            await conn.execute("PRAGMA busy_timeout=5000")
+            await conn.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
             await conn.execute("PRAGMA synchronous=NORMAL")
             db = cls(conn, location, clock)
+            db._busy_ms = int(busy_timeout * 1000)
             await db.migrate(migrations if migrations is not None else DEFAULT_MIGRATIONS_DIR)
         except BaseException:
             await conn.close()
@@ -179,8 +222,20 @@ class Database:
         if self._owns_transaction():
             yield self._conn
             return
-        async with self._lock:
+        async with self._lock, self._patience():
             yield self._conn
+
+    @asynccontextmanager
+    async def _patience(self) -> AsyncIterator[None]:
+        """Inside `probing()`, a short busy timeout for the statements of this access (restored after)."""
+        if not _PROBING.get():
+            yield
+            return
+        await self._conn.execute(f"PRAGMA busy_timeout={PROBE_MS}")
+        try:
+            yield
+        finally:
+            await self._conn.execute(f"PRAGMA busy_timeout={self._busy_ms}")
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Database]:
@@ -194,7 +249,7 @@ class Database:
             async with self._savepoint():
                 yield self
             return
-        async with self._lock:
+        async with self._lock, self._patience():
             await self._conn.execute("BEGIN IMMEDIATE")
             self._tx_owner = asyncio.current_task()
             try:

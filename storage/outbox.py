@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -78,27 +79,31 @@ class OutboxQueries:
             return 0
         return await self.db.executemany(_INSERT, [_values(**row) for row in rows])
 
-    async def due(self, now: datetime, platforms: list[str], limit: int = 100) -> list[OutboxRow]:
+    async def due(self, now: datetime, platforms: list[str], limit: int = 100,
+                  exclude: Collection[int] = ()) -> list[OutboxRow]:
         """Rows to send now, at most one per recipient: a later row waits while an earlier one to the same
-        chat is due or being retried, so each recipient gets their messages in order, also after errors."""
+        chat is due or being retried, so each recipient gets their messages in order, also after errors.
+        `exclude`: rows being delivered now (they still hold their chat's later rows back)."""
         if not platforms:
             return []
         marks = ", ".join("?" for _ in platforms)
+        skip = ", ".join("?" for _ in exclude)
         rows = await self.db.fetchall(
             f"SELECT * FROM outbox o WHERE status = 'pending' AND next_attempt_at <= ? AND platform IN ({marks})"
-            f" AND {_NOT_BEHIND} ORDER BY next_attempt_at, id LIMIT ?",
-            (iso(now), *platforms, iso(now), limit),
+            f" AND id NOT IN ({skip}) AND {_NOT_BEHIND} ORDER BY next_attempt_at, id LIMIT ?",
+            (iso(now), *platforms, *exclude, iso(now), limit),
         )
         return [_row(r) for r in rows]
 
-    async def next_attempt(self, platforms: list[str], now: datetime) -> str | None:
+    async def next_attempt(self, platforms: list[str], now: datetime, exclude: Collection[int] = ()) -> str | None:
         if not platforms:
             return None
         marks = ", ".join("?" for _ in platforms)
+        skip = ", ".join("?" for _ in exclude)
         return await self.db.fetchval(
             f"SELECT MIN(next_attempt_at) FROM outbox o WHERE status = 'pending' AND platform IN ({marks})"
-            f" AND {_NOT_BEHIND}",
-            (*platforms, iso(now)),
+            f" AND id NOT IN ({skip}) AND {_NOT_BEHIND}",
+            (*platforms, *exclude, iso(now)),
         )
 
     async def mark_sent(self, row_id: int, now: datetime, message_id: str) -> None:

@@ -94,6 +94,13 @@ class ScheduledQueries:
             (row_id,),
         ))
 
+    async def unclaim(self, row_id: int) -> None:
+        """running -> pending, the run not counted: the task was cut short by a locked database, not a crash."""
+        await self.db.execute(
+            "UPDATE scheduled SET status = 'pending', runs = runs - 1 WHERE id = ? AND status = 'running'",
+            (row_id,),
+        )
+
     async def finish(self, row_id: int, status: str, now: datetime, late_seconds: int) -> None:
         await self.db.execute(
             "UPDATE scheduled SET status = ?, done_at = ?, late_seconds = ? WHERE id = ?",

@@ -21,6 +21,7 @@ import cogs.events.digest
 from bot.commands import Reply
 from bot.context import ServiceContext
 from bot.scheduler import Scheduler
+from cogs.events.storage import EventQueries
 from storage.outbox import OutboxQueries
 from tests.harness import TEST_NOW, ConsoleBot
 from tests.personal_helpers import rows, start_with_telegram
@@ -220,3 +221,32 @@ async def test_one_persons_messages_keep_their_order_when_the_first_is_retried(t
     await telegram_bot.wait("3s")  # the first backoff: 2 s
     assert telegram.sent == [("888", "Villelle"), ("777", "Eka"), ("777", "Toka")]
     await telegram_bot.stop()
+
+
+async def test_an_offer_expiry_cut_short_still_offers_the_place_to_the_next_in_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = await ConsoleBot.start(tmp_path)
+    await create(first, f"{OPEN_QUIZ} capacity=1")
+    number = card(first)
+    for name in ("Sanni", "Emma", "Aino"):  # Sanni going, Emma and Aino waiting in that order
+        await going(first, name, number)
+    await going(first, "Sanni", number, button=3)  # the place frees up: offered to Emma
+    assert any("vapautui paikka" in p.text for p in first.sent_to("@emma"))
+    expires = await rows(first, "SELECT due_at FROM scheduled WHERE task = 'ev_offer_expiry'")
+    due = datetime.fromisoformat(expires[0]["due_at"])
+    # Emma lets it expire; the process dies right after her offer was expired, before anything else.
+    monkeypatch.setattr(EventQueries, "expire_offer", dying_after(EventQueries.expire_offer, 1, before=False))
+    with pytest.raises(Died):
+        await until(first, due)
+    await first.app.settle()
+    await first.stop()
+    monkeypatch.undo()
+
+    second = await ConsoleBot.start(tmp_path, now=due + timedelta(minutes=2))
+    await second.app.settle()
+    bots = [first, second]
+    assert reminders_to(bots, "Aino", "vapautui paikka") == 1  # the next in line is offered the place, once
+    assert reminders_to(bots, "Emma", "ajoissa") == 1  # Emma is told once
+    assert (await rows(second, "SELECT person_id, answer FROM event_rsvps ORDER BY person_id")) == [
+        {"person_id": 2, "answer": "no"}, {"person_id": 3, "answer": "no"}, {"person_id": 4, "answer": "offered"}]
+    await second.stop()

@@ -127,6 +127,30 @@ async def test_a_flooded_group_costs_only_that_group(tmp_path: Path, fake: FakeT
         await tg.stop()
 
 
+async def test_a_dm_goes_out_while_a_flooded_group_waits_for_its_window(tmp_path: Path, fake: FakeTelegram) -> None:
+    # A group window of 2 posts per 10 minutes: closed for the rest of the test once two have gone out.
+    limiter = SlidingRateLimiter(group_max_rate=2, group_period=600.0)
+    tg = await TelegramBot.start(tmp_path, fake, rate_limiter=limiter)
+    try:
+        group = announcements(tg)
+        for n in range(25):
+            await tg.app.outbox.to_destination("announcements", Reply(f"Tiedote {n}"))
+        await fake.wait_for("sendMessage", lambda call: call.params.get("chat_id") == group, count=2)
+        student = fake.user(6101, "Opiskelija")
+        person = await tg.app.people.get_or_create("telegram", str(student.id), "Opiskelija")
+        await tg.app.outbox.to_person(person.id, Reply("Muistutus: kokous alkaa"))
+        [dm] = await fake.wait_for("sendMessage", lambda call: call.params.get("chat_id") == student.id)
+        assert dm.ok and fake.last_bot_message(student.id).text == "Muistutus: kokous alkaa"
+        # The group's posts wait for its window, in order, one at the limiter: none lost, none sent past it.
+        assert [m.text for m in fake.bot_messages(group)] == ["Tiedote 0", "Tiedote 1"]
+        pending = await tg.app.db.fetchval(
+            "SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND target_id = ?", (str(group),))
+        assert pending == 23
+        tg.frontend.chats.grace = 0.0  # the window stays closed: nothing more would go out
+    finally:
+        await tg.stop()
+
+
 async def test_group_answers_keep_their_order(tmp_path: Path, fake: FakeTelegram) -> None:
     tg = await TelegramBot.start(tmp_path, fake)
     try:

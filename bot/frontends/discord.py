@@ -664,7 +664,7 @@ class DiscordFrontend(Frontend):
         """Log with the interaction id (never the texts) and give the person a translated, private apology."""
         log.error("discord interaction %s failed", interaction.id, exc_info=error)
         language = ctx_language(interaction, self.app.config.community.default_language)
-        text = render(self.app.core.apology().text, language)
+        text = render(self.app.core.apology(getattr(error, "original", error)).text, language)
         with contextlib.suppress(discord.HTTPException):
             if interaction.response.is_done():
                 await interaction.followup.send(text, ephemeral=True)

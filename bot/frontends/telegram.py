@@ -16,6 +16,7 @@ import hmac
 import json
 import logging
 import re
+import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,7 @@ from bot.frontends.telegram_render import MAX_CAPTION, as_seen, has_text, keyboa
 from bot.i18n import _, normalise_language
 from bot.textargs import is_command, split_command
 from bot.textlen import utf16_len
+from storage.db import is_busy
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -472,12 +474,18 @@ class TelegramFrontend(Frontend):
 
     async def _apologise(self, update: Update) -> None:
         # The update id finds the failure in the logs; the text stays out of them (privacy).
-        log.exception("telegram: handling update %s failed", update.update_id)
+        error = sys.exc_info()[1]
+        if error is not None and is_busy(error):  # another process holds the database: they hear "busy"
+            log.warning("telegram: handling update %s failed: the database is locked", update.update_id)
+        else:
+            log.exception("telegram: handling update %s failed", update.update_id)
         chat, user = update.effective_chat, update.effective_user
         if chat is None:
             return
         language = normalise_language(user.language_code if user else None)
-        message = render_reply(self.app.core.apology(), language or self.app.config.community.default_language)
+        # Called inside the except block: a database held by another process is "busy", not an apology.
+        message = render_reply(self.app.core.apology(error),
+                               language or self.app.config.community.default_language)
 
         async def post() -> None:
             try:

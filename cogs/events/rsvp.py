@@ -84,10 +84,15 @@ async def take(ctx: Context, event_id: int) -> Reply:
 @cog.task("ev_offer_expiry")
 async def offer_expired(ctx: ServiceContext, due: Due) -> None:
     event = await queries(ctx).get(int(due.payload["event"]))
-    person_id = int(due.payload["person"])
-    if event is None or not await queries(ctx).expire_offer(event.id, person_id, ctx.now()):
+    if event is None:
         return
-    await ctx.notify(person_id, Reply(_("The place at {title} was not taken in time, so it passed to the next "
-                                        "in line.", title=event.title)))
-    await fill_places(ctx, event)
+    person_id = int(due.payload["person"])
+    # One transaction: the expiry, the offers to the next in line, their expiry rows and every message are stored
+    # together or not at all. Cut short (the process killed), nothing of it stays, and the scheduler's run again
+    # does all of it; otherwise the offer would be gone with nobody offered the place.
+    async with ctx.db.transaction():
+        if await queries(ctx).expire_offer(event.id, person_id, ctx.now()):
+            await ctx.notify(person_id, Reply(_("The place at {title} was not taken in time, so it passed to the "
+                                                "next in line.", title=event.title)))
+            await fill_places(ctx, event)
     await ctx.changed("event", event.id)

@@ -93,6 +93,7 @@ class Call:
     error_code: int | None = None
     description: str | None = None
     result: Any = None
+    held: float = 0.0  # seconds its answer was held back (hold_next): the client may have given up on it
 
     @property
     def ok(self) -> bool:
@@ -202,6 +203,15 @@ class _FailureRule:
     error: ApiError
     times: int
     predicate: Callable[[Call], bool] | None
+
+
+@dataclass
+class _HoldRule:
+    method: str  # normalised
+    seconds: float
+    times: int
+    predicate: Callable[[Call], bool] | None
+    reached: bool  # the call takes effect before its answer is held (a send that reached Telegram)
 
 
 class _Signal:
@@ -388,6 +398,7 @@ class FakeTelegram:
         self.clock: Callable[[], float] = time.monotonic
         self._flood: _FloodLimiter | None = None
         self._failures: list[_FailureRule] = []
+        self._holds: list[_HoldRule] = []
         self._updates: list[JSON] = []
         self._allowed_updates: set[str] | None = None
         self._update_ids = itertools.count(100_000)
@@ -506,6 +517,22 @@ class FakeTelegram:
         """Answer the next ``times`` matching calls of ``method`` with this error."""
         error = ApiError(error_code, description, retry_after)
         self._failures.append(_FailureRule(_normalise(method), error, times, predicate))
+
+    def hold_next(self, method: str, seconds: float, *, times: int = 1, predicate: Callable[[Call], bool] | None = None,
+                  reached: bool = True) -> None:
+        """Hold the answer to the next ``times`` matching calls of ``method`` for ``seconds`` (past the client's
+        timeout, so it sees a timeout). With ``reached`` the call takes effect first (the message is sent, only
+        its answer is lost: the client's retry sends it again); without, it never takes effect."""
+        self._holds.append(_HoldRule(_normalise(method), seconds, times, predicate, reached))
+
+    def _take_hold(self, call: Call) -> _HoldRule | None:
+        for rule in self._holds:
+            if rule.method == _normalise(call.method) and (rule.predicate is None or rule.predicate(call)):
+                rule.times -= 1
+                if rule.times <= 0:
+                    self._holds.remove(rule)
+                return rule
+        return None
 
     def flood_limit(self, per_second: int | None = 30, per_group_per_minute: int | None = 20) -> None:
         """Answer 429 + retry_after to sends beyond Telegram's limits; None disables a limit."""
@@ -643,11 +670,26 @@ class FakeTelegram:
         params, files = await self._parse_body(request)
         entry = self._handlers.get(_normalise(request.match_info["method"]))
         call = Call(entry[0] if entry else request.match_info["method"], params, files, arrived)
+        hold = self._take_hold(call)
+        if hold is not None:
+            call.held = hold.seconds
+            if not hold.reached:  # lost on the way: nothing happens, and the client hears nothing in time
+                call.error_code, call.description = 504, "Gateway Timeout"
+                self.calls.append(call)  # recorded first: the client gone, the server may cancel the handler
+                self._calls_signal.fire()
+                await asyncio.sleep(hold.seconds)
+                return web.json_response({"ok": False, "error_code": 504, "description": call.description},
+                                         status=504)
         try:
             body, status = await self._answer(request, call, entry)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:  # odd params or a fake bug
             call.error_code, call.description = 500, f"Internal Server Error: fake crashed: {exc!r}"
             body, status = {"ok": False, "error_code": 500, "description": call.description}, 500
+        if hold is not None:  # done (the message is stored), but the answer comes too late
+            self.calls.append(call)
+            self._calls_signal.fire()
+            await asyncio.sleep(hold.seconds)
+            return web.json_response(body, status=status)
         client_gone = request.transport is None or request.transport.is_closing()
         if not (client_gone and call.method == "getUpdates"):  # an abandoned poll had no effect
             self.calls.append(call)
