@@ -120,7 +120,7 @@ async def test_rating_is_for_those_who_went(bot: ConsoleBot) -> None:
 
 
 BAD_INPUTS = [
-    ('/event create title=Old start="1.1.2020 klo 12" where=helsinki description=x', "menneisyydessä"),
+    ('/event create title=Old start="1.1.2020 klo 12" where=helsinki description=x', "jo mennyt"),
     ('/event create title=Back start="4.12. klo 18" end="4.12. klo 17" where=helsinki description=x',
      "pitää olla alkamisajan"),
     ('/event create title=Zero start="4.12. klo 18" where=helsinki description=x capacity=0', "vähintään 1"),
@@ -174,7 +174,7 @@ async def test_bad_edits_change_nothing(bot: ConsoleBot) -> None:
     before = bot.message(card(bot)).text
     for line, message in [
         ('/event edit event=1 end="4.12. klo 17"', "pitää olla alkamisajan"),
-        ('/event edit event=1 start="1.1.2020 klo 12"', "menneisyydessä"),
+        ('/event edit event=1 start="1.1.2020 klo 12"', "jo mennyt"),
         ("/event edit event=1 capacity=0", "vähintään 1"),
         ("/event edit event=1 where=tampere", "tampere"),
         ("/event edit event=1 where=online", "tarvitsee linkin"),

@@ -258,7 +258,7 @@ async def test_link_keeps_a_held_place_and_offers_a_place_let_go_to_the_first_in
     await link(bot, "Anna", "anna_tg")
 
     assert "Tulossa 2/2 · Ehkä 0 · Jonossa 2" in counts(bot, 0)  # Anna holds the quiz place she had
-    assert "Tulossa 1/2 · Ehkä 0 · Jonossa 2" in counts(bot, 1)  # one sauna place offered to Emma, held for her
+    assert "Tulossa 2/2 · Ehkä 0 · Jonossa 1 · 1 paikka tarjottu" in counts(bot, 1)  # offered to Emma, held
     assert [p.text.split("\n")[0] for p in bot.sent_to("@emma")] == ["Paikka sinulle: Sauna"]
     assert bot.sent_to("@aino") == []
     assert "jonossa sijalla 3" in await going(bot, "Pekka", quiz)  # a newcomer queues behind Emma and Aino

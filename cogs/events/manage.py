@@ -8,20 +8,22 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from bot.commands import Param, Reply, UserError
 from bot.context import Context
 from bot.i18n import Lines, Text, _, ngettext
+from bot.timeparse import local_to_utc
 from cogs.events.cards import language_label, when_text
 from cogs.events.common import (
     CAPACITY,
     DESCRIPTION,
-    END,
     EVENT,
     LANGUAGE,
     LINK,
+    NEW_END,
+    NEW_START,
     ONLINE,
-    START,
     TITLE,
     UNTIL,
     WHERE,
@@ -58,6 +60,11 @@ def _changes(ctx: Context, old: Event, new: Event) -> list[Text]:
     return lines
 
 
+def _on_day(day: date, keep: datetime, zone: ZoneInfo) -> datetime:
+    """`day` at the local time of day of `keep`."""
+    return local_to_utc(datetime.combine(day, keep.astimezone(zone).time()), zone)
+
+
 async def _tell(ctx: Context, event: Event, reply: Reply) -> int:
     people = [p for p in await queries(ctx).people(event.id, INTERESTED) if p != ctx.person.id]
     for person_id in people:
@@ -70,8 +77,8 @@ async def edit(
     ctx: Context,
     event: Annotated[int, EVENT],
     title: Annotated[str | None, TITLE] = None,
-    start: Annotated[datetime | None, START] = None,
-    end: Annotated[datetime | None, END] = None,
+    start: Annotated[datetime | date | None, NEW_START] = None,
+    end: Annotated[datetime | date | None, NEW_END] = None,
     where: Annotated[str | None, WHERE] = None,
     link: Annotated[str | None, LINK] = None,
     description: Annotated[str | None, DESCRIPTION] = None,
@@ -85,6 +92,12 @@ async def edit(
              "description": description, "capacity": capacity, "language": language, "until": until}
     if all(value is None for value in given.values()):
         raise UserError(_("Nothing to change: give at least one new value, for example start=…"))
+    zone = ZoneInfo(old.timezone)
+    # A date alone keeps the time of day: the start's own, and the end's own.
+    if start is not None and not isinstance(start, datetime):
+        start = _on_day(start, old.starts_at, zone)
+    if end is not None and not isinstance(end, datetime):
+        end = _on_day(end, old.ends_at or old.starts_at + duration(old.starts_at, old.ends_at), zone)
     new_start = start or old.starts_at
     # A new start without a new end keeps the length.
     new_end = end or (new_start + duration(old.starts_at, old.ends_at) if old.ends_at and start else old.ends_at)

@@ -69,7 +69,13 @@ class Counts:
     yes: int = 0
     maybe: int = 0
     no: int = 0
-    waiting: int = 0  # on the waiting list, offered places included
+    waiting: int = 0  # on the waiting list (an offered place is held: it counts in `offered`)
+    offered: int = 0  # places offered from the waiting list and not yet taken
+
+    @property
+    def taken(self) -> int:
+        """Places nobody else can take: going, and offered (held until taken or passed on)."""
+        return self.yes + self.offered
 
 
 @dataclass(frozen=True)
@@ -175,8 +181,8 @@ class EventQueries:
             "SELECT answer, COUNT(*) AS n FROM event_rsvps WHERE event_id = ? GROUP BY answer", (event_id,)
         )
         by = {r["answer"]: r["n"] for r in rows}
-        return Counts(by.get("yes", 0), by.get("maybe", 0), by.get("no", 0),
-                      by.get("waiting", 0) + by.get("offered", 0))
+        return Counts(by.get("yes", 0), by.get("maybe", 0), by.get("no", 0), by.get("waiting", 0),
+                      by.get("offered", 0))
 
     async def answer_of(self, event_id: int, person_id: int) -> str | None:
         return await self.db.fetchval(
