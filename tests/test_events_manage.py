@@ -46,7 +46,10 @@ async def test_cancel_tells_people_cancels_reminders_and_strips_the_buttons(bot:
     number = card(bot)
     await going(bot, "Sanni", number)
     await going(bot, "Emma", number, button=2)
-    out = texts(await bot.say('/event cancel event=1 reason="The venue flooded"', as_="Olli"))
+    asked = texts(await bot.say('/event cancel event=1 reason="The venue flooded"', as_="Olli"))
+    assert "Perutaanko Quiz night" in asked and "The venue flooded" in asked
+    assert dms(bot, "Sanni", "peruttu") == []  # nothing happens before the confirmation
+    out = texts(await bot.press("Peru tapahtuma", as_="Olli"))
     assert "peruttu" in out and "2 henkilölle" in out
     for name in ("Sanni", "Emma"):
         told = dms(bot, name, "on peruttu")

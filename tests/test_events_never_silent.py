@@ -5,7 +5,7 @@ Through the console; the tests' now is Thursday 26.11.2026 14:00 in Helsinki.
 
 from __future__ import annotations
 
-from bot.testing import ConsoleBot
+from bot.testing import ConsoleBot, texts
 from tests.test_events import QUIZ, card, create, going
 
 
@@ -43,3 +43,42 @@ async def test_an_offered_place_is_taken_on_the_card_and_in_positions(bot: Conso
     assert "Tulossa 1/1 · Ehkä 0 · Jonossa 0 · 1 paikka tarjottu" in bot.message(number).text
     assert "jonossa sijalla 1" in await going(bot, "Aino", number)  # behind the offer, not in its place
     assert "Tulossa 1/1 · Ehkä 0 · Jonossa 1 · 1 paikka tarjottu" in bot.message(number).text
+
+
+SERIES = ('/event create title="Board games" start="4.12. klo 18" where=helsinki description="Weekly" '
+          'repeat=weekly until=18.12.')
+
+
+async def test_cancel_asks_first_and_a_series_can_lose_one_occurrence(bot: ConsoleBot) -> None:
+    await create(bot, SERIES)
+    number = card(bot)
+    await going(bot, "Sanni", number)
+    asked = await bot.say('/event cancel event=1 reason="Sali on varattu"', as_="Olli")
+    labels = [label for p in asked for label, _ in p.buttons]
+    assert labels == ["Vain pe 4.12. klo 18.00", "Koko sarja", "Älä peru"], labels
+    assert "1 vastannut henkilö saa tiedon" in texts(asked) and "Sali on varattu" in texts(asked)
+    assert bot.sent_to("@sanni") == []  # nothing before the choice
+
+    done = texts(await bot.press("Vain", as_="Olli"))
+    assert "sarja jatkuu" in done and "1 henkilölle" in done
+    [told] = [p.text for p in bot.sent_to("@sanni") if "peruttu" in p.text]
+    assert "4.12." in told and "muut kerrat" in told and "Sali on varattu" in told
+    assert "perjantaina 11.12. klo 18.00" in bot.message(number).text and bot.message(number).buttons  # the series goes on
+    ics = await bot.say("/event ics")
+    assert b"EXDATE;TZID=Europe/Helsinki:20261204T180000" in ics[-1].file_data[next(iter(ics[-1].file_data))]
+    await bot.wait("15d")  # past 10.12. 18.00: no reminder for 4.12., the one for 11.12. came
+    reminders = [p.text for p in bot.sent_to("@sanni") if "Muistutus" in p.text]
+    assert reminders and all("4.12." not in r for r in reminders) and any("11.12." in r for r in reminders)
+
+
+async def test_a_cancel_not_confirmed_changes_nothing(bot: ConsoleBot) -> None:
+    await create(bot)
+    number = card(bot)
+    await bot.say("/event cancel event=1", as_="Olli")
+    out = texts(await bot.press("Ei", as_="Olli"))
+    assert "PERUTTU" not in bot.message(number).text and bot.message(number).buttons
+    assert out
+    # Someone else cannot press the organiser's Yes.
+    await bot.say("/event cancel event=1", as_="Olli")
+    await bot.press("Peru tapahtuma", as_="Sanni")
+    assert "PERUTTU" not in bot.message(number).text

@@ -48,6 +48,8 @@ def build_calendar(ctx: ServiceContext, events: Sequence[Event], language: str) 
         if rule := series.to_rrule_text():
             # The very rule the bot's own occurrences come from, so the file and the bot can't disagree.
             item.add("rrule", icalendar.vRecur.from_ical(rule))
+            for skipped in sorted(event.skipped):  # an occurrence cancelled alone
+                item.add("exdate", skipped.astimezone(zone))
         calendar.add_component(item)
     if events:
         first = min(e.starts_at for e in events).date() - timedelta(days=366)

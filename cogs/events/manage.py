@@ -10,9 +10,10 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from bot.commands import Param, Reply, UserError
+from bot.commands import Button, Param, Reply, UserError
+from bot.confirm import NO_ACTION
 from bot.context import Context
-from bot.i18n import Lines, Text, _, ngettext
+from bot.i18n import Lines, Text, When, _, ngettext
 from bot.timeparse import local_to_utc
 from cogs.events.cards import language_label, when_text
 from cogs.events.common import (
@@ -34,7 +35,7 @@ from cogs.events.common import (
     queries,
     where_text,
 )
-from cogs.events.recurrence import duration
+from cogs.events.recurrence import duration, occurrences, remaining
 from cogs.events.rsvp import fill_places
 from cogs.events.schedule import schedule_event
 from cogs.events.storage import INTERESTED, Event
@@ -139,8 +140,36 @@ async def cancel(
     reason: Annotated[str | None, Param(_("Reason, told to those coming"), max_len=300, names={"fi": "syy"},
                                         example='"The room is taken"')] = None,
 ) -> Reply:
+    """Asks first: nothing is cancelled by one tap. A series asks which: this occurrence or all of it."""
     found = await open_event(ctx, event)
     check_can_manage(ctx, found)
+    # The reason waits for the confirmation here: a button id is too short to carry 300 characters.
+    await queries(ctx).save_cancel_draft(found.id, ctx.person.id, reason)
+    told = len([p for p in await queries(ctx).people(found.id, INTERESTED) if p != ctx.person.id])
+    consequence = Lines(
+        ngettext("{count} person who answered is told.", "{count} people who answered are told.", told),
+        _("Reason told to them: {reason}", reason=reason) if reason else
+        _("No reason given: to tell them why, cancel again with reason=…"),
+    )
+    left = remaining(found, ctx.now())
+    if not found.repeat_weeks or len(left) < 2:
+        return ctx.confirm(_("Cancel {title} ({when})?", title=found.title, when=when_text(ctx, found)),
+                           consequence, cog.action_id("cancel_all", found.id), yes_label=_("Cancel the event"))
+    index, start = left[0]
+    return Reply(Lines(_("{title} repeats. Cancel only {when}, or the whole series?", title=found.title,
+                         when=When(start)), consequence), private=True, buttons=[
+        [Button(_("Only {when}", when=When(start, "short")), cog.action_id("cancel_one", found.id, index),
+                style="danger"),
+         Button(_("The whole series"), cog.action_id("cancel_all", found.id), style="danger")],
+        [Button(_("Keep it"), NO_ACTION)],
+    ])
+
+
+@cog.action("cancel_all", owner_only=True)
+async def cancel_all(ctx: Context, event_id: int) -> Reply:
+    found = await open_event(ctx, event_id)
+    check_can_manage(ctx, found)
+    reason = await queries(ctx).take_cancel_draft(found.id, ctx.person.id)
     if not await queries(ctx).cancel(found.id, reason, ctx.now()):
         raise UserError(_("{title} has been cancelled.", title=found.title))
     await ctx.unschedule(f"ev:{found.id}:")
@@ -150,4 +179,28 @@ async def cancel(
               _("Reason: {reason}", reason=reason) if reason else None),
         title=_("Cancelled: {title}", title=found.title)))
     return Reply(Lines(_("Event #{id} cancelled.", id=found.id),
-                       ngettext("{count} person was told.", "{count} people were told.", told)), private=True)
+                       ngettext("{count} person was told.", "{count} people were told.", told)),
+                 private=True, edit=True)
+
+
+@cog.action("cancel_one", owner_only=True)
+async def cancel_one(ctx: Context, event_id: int, occurrence: int) -> Reply:
+    found = await open_event(ctx, event_id)
+    check_can_manage(ctx, found)
+    starts = occurrences(found)
+    if not 0 <= occurrence < len(starts) or starts[occurrence] + duration(found.starts_at, found.ends_at) <= ctx.now():
+        raise UserError(_("This button no longer works."))
+    start = starts[occurrence]
+    reason = await queries(ctx).take_cancel_draft(found.id, ctx.person.id)
+    async with ctx.db.transaction():
+        if not await queries(ctx).skip(found.id, start, ctx.now()):
+            raise UserError(_("{title} on {when} has been cancelled already.", title=found.title, when=When(start)))
+        await schedule_event(ctx, await get_event(ctx, found.id))  # no reminders or feedback for it
+        told = await _tell(ctx, found, Reply(
+            Lines(_("{title} on {when} is cancelled; the other times stand.", title=found.title, when=When(start)),
+                  _("Reason: {reason}", reason=reason) if reason else None),
+            title=_("Cancelled: {title}, {when}", title=found.title, when=When(start, "short"))))
+    await ctx.changed("event", found.id)
+    return Reply(Lines(_("{title} on {when} cancelled; the series goes on.", title=found.title, when=When(start)),
+                       ngettext("{count} person was told.", "{count} people were told.", told)),
+                 private=True, edit=True)

@@ -27,6 +27,8 @@ async def schedule_event(ctx: ServiceContext, event: Event) -> None:
     feedback_delay = timedelta(hours=float(config["feedback_delay_hours"]))
     planned: list[Planned] = []  # one transaction for a whole series (a year of weekly events: ~150 rows)
     for index, start in enumerate(occurrences(event)):
+        if start in event.skipped:  # cancelled alone: no reminder, no feedback request
+            continue
         payload = {"event": event.id, "occurrence": index}
         for hours in config["reminder_hours"]:
             at = start - timedelta(hours=hours)
@@ -47,7 +49,7 @@ async def reminder(ctx: ServiceContext, due: Due) -> None:
     event = await queries(ctx).get(int(due.payload["event"]))
     starts = occurrences(event) if event is not None else []
     index, hours = int(due.payload["occurrence"]), int(due.payload["hours"])
-    if event is None or event.cancelled_at is not None or index >= len(starts):
+    if event is None or event.cancelled_at is not None or index >= len(starts) or starts[index] in event.skipped:
         return
     # The link goes in the last reminder, so it is at hand when the event starts.
     last = hours == min(settings(ctx)["reminder_hours"])

@@ -46,6 +46,7 @@ class Event:
     organiser_id: int | None
     cancelled_at: datetime | None
     cancel_reason: str | None
+    skipped: frozenset[datetime] = frozenset()  # starts (UTC) of occurrences cancelled alone
 
     @property
     def online(self) -> bool:
@@ -61,6 +62,7 @@ class Event:
             row["campus"], row["link"], row["capacity"], row["language"], row["repeat_weeks"],
             row["repeat_until"], row["timezone"], from_iso(row["series_end_at"]), row["organiser_id"],
             when("cancelled_at"), row["cancel_reason"],
+            frozenset(from_iso(s) for s in (row["skipped"] or "").split()),
         )
 
 
@@ -145,6 +147,29 @@ class EventQueries:
             " WHERE id = ? AND cancelled_at IS NULL",
             (to_iso(now), reason, to_iso(now), event_id),
         ))
+
+    async def skip(self, event_id: int, start: datetime, now: datetime) -> bool:
+        """Cancel one occurrence of a series; False when it was cancelled already."""
+        key = to_iso(start)
+        return bool(await self.db.execute(
+            "UPDATE events SET skipped = TRIM(skipped || ' ' || ?), updated_at = ?"
+            " WHERE id = ? AND cancelled_at IS NULL AND INSTR(' ' || skipped || ' ', ' ' || ? || ' ') = 0",
+            (key, to_iso(now), event_id, key),
+        ))
+
+    async def save_cancel_draft(self, event_id: int, person_id: int, reason: str | None) -> None:
+        await self.db.execute(
+            "INSERT INTO event_cancel_drafts (event_id, person_id, reason) VALUES (?, ?, ?)"
+            " ON CONFLICT (event_id, person_id) DO UPDATE SET reason = excluded.reason",
+            (event_id, person_id, reason),
+        )
+
+    async def take_cancel_draft(self, event_id: int, person_id: int) -> str | None:
+        reason = await self.db.fetchval(
+            "SELECT reason FROM event_cancel_drafts WHERE event_id = ? AND person_id = ?", (event_id, person_id))
+        await self.db.execute("DELETE FROM event_cancel_drafts WHERE event_id = ? AND person_id = ?",
+                              (event_id, person_id))
+        return reason
 
     async def upcoming(self, now: datetime) -> list[Event]:
         """Events not cancelled whose last occurrence has not ended, first start first."""
