@@ -63,7 +63,8 @@ async def test_cancel_asks_first_and_a_series_can_lose_one_occurrence(bot: Conso
     assert "sarja jatkuu" in done and "1 henkilölle" in done
     [told] = [p.text for p in bot.sent_to("@sanni") if "peruttu" in p.text]
     assert "4.12." in told and "muut kerrat" in told and "Sali on varattu" in told
-    assert "perjantaina 11.12. klo 18.00" in bot.message(number).text and bot.message(number).buttons  # the series goes on
+    # The series goes on.
+    assert "perjantaina 11.12. klo 18.00" in bot.message(number).text and bot.message(number).buttons
     ics = await bot.say("/event ics")
     assert b"EXDATE;TZID=Europe/Helsinki:20261204T180000" in ics[-1].file_data[next(iter(ics[-1].file_data))]
     await bot.wait("15d")  # past 10.12. 18.00: no reminder for 4.12., the one for 11.12. came
