@@ -24,7 +24,8 @@ FILE_NAME = "humako-events.ics"
 WHICH = [Choice("all", _("All upcoming events")), Choice("mine", _("Only those I'm going to"))]
 
 
-def build_calendar(ctx: ServiceContext, events: Sequence[Event], language: str) -> bytes:
+def build_calendar(ctx: ServiceContext, events: Sequence[Event], language: str, *, links: bool = False) -> bytes:
+    """`links`: the online links too (only in a person's own calendar of events they are going to)."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//HUMAKO//humako-bot//FI")
     calendar.add("version", "2.0")
@@ -41,10 +42,11 @@ def build_calendar(ctx: ServiceContext, events: Sequence[Event], language: str) 
         series = recurrence(event)
         item.add("dtstart", series.dtstart)
         item.add("dtend", (event.starts_at + duration(event.starts_at, event.ends_at)).astimezone(zone))
-        item.add("location", event.link if event.online and event.link else render(where_text(ctx, event), language))
-        if event.link:
-            item.add("url", event.link)
-        item.add("description", "\n\n".join(p for p in (event.description, event.link) if p))
+        link = event.link if links else None
+        item.add("location", link if event.online and link else render(where_text(ctx, event), language))
+        if link:
+            item.add("url", link)
+        item.add("description", "\n\n".join(p for p in (event.description, link) if p))
         if rule := series.to_rrule_text():
             # The very rule the bot's own occurrences come from, so the file and the bot can't disagree.
             item.add("rrule", icalendar.vRecur.from_ical(rule))
@@ -64,7 +66,7 @@ async def ics(ctx: Context, which: Annotated[str | None, Param(_("Which events")
         events = [e for e, answer in await queries(ctx).mine(ctx.person.id, ctx.now()) if answer == "yes"]
     else:
         events = await queries(ctx).upcoming(ctx.now())
-    data = build_calendar(ctx, events, ctx.language)
+    data = build_calendar(ctx, events, ctx.language, links=which == "mine")
     return Reply(_("Import this file into Google Calendar, Outlook or your phone's calendar."),
                  files=[File(FILE_NAME, data, "text/calendar")], private=True)
 

@@ -51,9 +51,8 @@ async def reminder(ctx: ServiceContext, due: Due) -> None:
     index, hours = int(due.payload["occurrence"]), int(due.payload["hours"])
     if event is None or event.cancelled_at is not None or index >= len(starts) or starts[index] in event.skipped:
         return
-    # The link goes in the last reminder, so it is at hand when the event starts.
-    last = hours == min(settings(ctx)["reminder_hours"])
-    link = _("Link: {link}", link=event.link) if event.link and last else None
+    # Every reminder carries the link: they go only to those going.
+    link = _("Link: {link}", link=event.link) if event.link else None
     late = _("(This reminder is late: I was offline for a while.)") if due.late else None
     reply = Reply(Lines(
         ngettext("{title} starts in {count} hour, {when}.", "{title} starts in {count} hours, {when}.", hours,

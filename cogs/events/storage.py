@@ -304,6 +304,15 @@ class EventQueries:
         )
         return [r["person_id"] for r in rows]
 
+    async def attendees(self, event_id: int) -> list[Row]:
+        """Everyone who answered, with their name: going and offered, maybe, waiting, not going; each in
+        arrival order (so the waiting rows are the waiting list in its order)."""
+        return await self.db.fetchall(
+            "SELECT r.person_id, p.display_name, r.answer, r.since FROM event_rsvps r"
+            " JOIN people p ON p.id = r.person_id WHERE r.event_id = ?"
+            " ORDER BY CASE r.answer WHEN 'yes' THEN 0 WHEN 'offered' THEN 1 WHEN 'maybe' THEN 2"
+            " WHEN 'waiting' THEN 3 ELSE 4 END, r.seq", (event_id,))
+
     async def mine(self, person_id: int, now: datetime) -> list[tuple[Event, str]]:
         rows = await self.db.fetchall(
             "SELECT e.*, r.answer AS my_answer FROM event_rsvps r JOIN events e ON e.id = r.event_id"
