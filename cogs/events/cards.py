@@ -82,8 +82,9 @@ def calendar_entry(ctx: ServiceContext, event: Event) -> CalendarEntry:
     return CalendarEntry(
         uid=f"event:{event.id}", title=event.title, start=start,
         end=start + duration(event.starts_at, event.ends_at),
-        # Calendars are members-only, so the online link may stand there (it is not on the public card).
-        location=event.link if event.campus is None and event.link else where_text(ctx, event),
+        # The place or "online", never the link: a location is cut at 100 characters (a long link broke), and the
+        # server's Events list is as public as the card. Those going have the link in their DM.
+        location=where_text(ctx, event),
         description=event.description, cancelled=event.cancelled_at is not None,
     )
 

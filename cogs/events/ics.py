@@ -30,7 +30,7 @@ def build_calendar(ctx: ServiceContext, events: Sequence[Event], language: str, 
     calendar.add("prodid", "-//HUMAKO//humako-bot//FI")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
+    # No METHOD: PUBLISH would need an ORGANIZER on every VEVENT (RFC 5546 3.2.1); a plain file is imported.
     calendar.add("x-wr-calname", ctx.config.community.name)
     stamp = ctx.now().astimezone(UTC)
     for event in events:
@@ -38,6 +38,7 @@ def build_calendar(ctx: ServiceContext, events: Sequence[Event], language: str, 
         item = icalendar.Event()
         item.add("uid", f"event-{event.id}@humako-bot")
         item.add("dtstamp", stamp)
+        item.add("sequence", event.revision)  # grows with every change of the times, so apps take the new one
         item.add("summary", event.title)
         series = recurrence(event)
         item.add("dtstart", series.dtstart)
@@ -66,6 +67,10 @@ async def ics(ctx: Context, which: Annotated[str | None, Param(_("Which events")
         events = [e for e, answer in await queries(ctx).mine(ctx.person.id, ctx.now()) if answer == "yes"]
     else:
         events = await queries(ctx).upcoming(ctx.now())
+    if not events:  # a calendar without a single event is an error in several readers: say it in words
+        return Reply(_("You aren't going to any upcoming event, so there is no calendar file to give.")
+                     if which == "mine" else _("No upcoming events, so there is no calendar file to give."),
+                     private=True)
     data = build_calendar(ctx, events, ctx.language, links=which == "mine")
     return Reply(_("Import this file into Google Calendar, Outlook or your phone's calendar."),
                  files=[File(FILE_NAME, data, "text/calendar")], private=True)

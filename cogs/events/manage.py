@@ -118,7 +118,9 @@ async def edit(
     told = 0
     # One transaction: the change, its reminders, freed places and the messages about it, or none of them.
     async with ctx.db.transaction():
-        await queries(ctx).update(old.id, ctx.now(), **changes)
+        retimed = (changes["starts_at"], changes["ends_at"], changes["repeat_until"]) != (
+            old.starts_at, old.ends_at, old.repeat_until)
+        await queries(ctx).update(old.id, ctx.now(), new_revision=retimed, **changes)
         new = await get_event(ctx, old.id)
         if (new.starts_at, new.ends_at, new.repeat_until) != (old.starts_at, old.ends_at, old.repeat_until):
             await schedule_event(ctx, new)

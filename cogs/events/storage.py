@@ -47,6 +47,7 @@ class Event:
     cancelled_at: datetime | None
     cancel_reason: str | None
     skipped: frozenset[datetime] = frozenset()  # starts (UTC) of occurrences cancelled alone
+    revision: int = 0  # grows on every change of the times (the .ics SEQUENCE, RFC 5545 3.8.7.4)
 
     @property
     def online(self) -> bool:
@@ -62,7 +63,7 @@ class Event:
             row["campus"], row["link"], row["capacity"], row["language"], row["repeat_weeks"],
             row["repeat_until"], row["timezone"], from_iso(row["series_end_at"]), row["organiser_id"],
             when("cancelled_at"), row["cancel_reason"],
-            frozenset(from_iso(s) for s in (row["skipped"] or "").split()),
+            frozenset(from_iso(s) for s in (row["skipped"] or "").split()), row["revision"],
         )
 
 
@@ -132,13 +133,15 @@ class EventQueries:
         row = await self.db.fetchone("SELECT * FROM events WHERE id = ?", (event_id,))
         return None if row is None else Event.from_row(row)
 
-    async def update(self, event_id: int, now: datetime, **changes: Any) -> None:
+    async def update(self, event_id: int, now: datetime, *, new_revision: bool = False, **changes: Any) -> None:
+        """`new_revision`: a significant change (start, end, recurrence) that calendars must take over."""
         unknown = set(changes) - _EDITABLE
         if unknown:
             raise ValueError(f"not editable: {sorted(unknown)}")
         values = {k: to_iso(v) if isinstance(v, datetime) else v for k, v in changes.items()}
         sets = ", ".join(f"{name} = ?" for name in values)
-        await self.db.execute(f"UPDATE events SET {sets}, updated_at = ? WHERE id = ?",
+        grow = ", revision = revision + 1" if new_revision else ""
+        await self.db.execute(f"UPDATE events SET {sets}, updated_at = ?{grow} WHERE id = ?",
                               (*values.values(), to_iso(now), event_id))
 
     async def cancel(self, event_id: int, reason: str | None, now: datetime) -> bool:
@@ -152,7 +155,7 @@ class EventQueries:
         """Cancel one occurrence of a series; False when it was cancelled already."""
         key = to_iso(start)
         return bool(await self.db.execute(
-            "UPDATE events SET skipped = TRIM(skipped || ' ' || ?), updated_at = ?"
+            "UPDATE events SET skipped = TRIM(skipped || ' ' || ?), revision = revision + 1, updated_at = ?"
             " WHERE id = ? AND cancelled_at IS NULL AND INSTR(' ' || skipped || ' ', ' ' || ? || ' ') = 0",
             (key, to_iso(now), event_id, key),
         ))
