@@ -3,12 +3,17 @@ no empty VCALENDAR; and Discord's own calendar gets the place, never a long link
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+
 from bot.context import ServiceContext
 from bot.testing import ConsoleBot, texts
 from cogs.events.cards import calendar_entry
 from cogs.events.common import queries
 from tests.test_events import QUIZ, create
-from tests.test_events_calendar import calendar_of
+from tests.test_events_calendar import SPRING, calendar_of
 from tests.test_events_manage import WEBINAR
 
 
@@ -50,3 +55,22 @@ async def test_discords_calendar_gets_the_place_not_a_long_link(bot: ConsoleBot)
     assert event is not None
     entry = calendar_entry(ServiceContext(bot.app), event)
     assert "meet.example" not in str(entry.location) and "meet.example" not in (entry.description or "")
+
+
+async def test_the_vtimezone_read_back_gives_zoneinfos_offset_for_every_hour(bot: ConsoleBot) -> None:
+    await create(bot, SPRING)
+    calendar = calendar_of(await bot.say("/event ics", as_="Sanni"))
+    [component] = calendar.walk("VTIMEZONE")
+    # The spring change of 2027 is at 01:00Z: 03:00 in the +0200 in force before it (icalendar gave 04:00).
+    spring = [p for p in component.walk("DAYLIGHT") if p.decoded("dtstart").year == 2027]
+    assert [p.decoded("dtstart") for p in spring] == [datetime(2027, 3, 28, 3, 0)]
+    own = icalendar.Timezone.from_ical(component.to_ical()).to_tz(lookup_tzid=False)  # the file's own rules
+    helsinki = ZoneInfo("Europe/Helsinki")
+    hour, checked = datetime(2026, 3, 20, tzinfo=UTC), 0
+    while hour < datetime(2028, 4, 10, tzinfo=UTC):  # the span the file covers: every hour of two years
+        assert hour.astimezone(own).utcoffset() == hour.astimezone(helsinki).utcoffset(), hour
+        hour, checked = hour + timedelta(hours=1), checked + 1
+    assert checked > 17000
+    # A 04:30 event on the change day, read through the file's own VTIMEZONE, is where zoneinfo puts it.
+    local = datetime(2027, 3, 28, 4, 30)
+    assert local.replace(tzinfo=own).astimezone(UTC) == local.replace(tzinfo=helsinki).astimezone(UTC)

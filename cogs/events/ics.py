@@ -19,6 +19,7 @@ from bot.i18n import _, render
 from cogs.events.common import cog, queries, where_text
 from cogs.events.recurrence import duration, recurrence
 from cogs.events.storage import Event
+from cogs.events.vtimezone import vtimezone
 
 FILE_NAME = "humako-events.ics"
 WHICH = [Choice("all", _("All upcoming events")), Choice("mine", _("Only those I'm going to"))]
@@ -57,7 +58,8 @@ def build_calendar(ctx: ServiceContext, events: Sequence[Event], language: str, 
     if events:
         first = min(e.starts_at for e in events).date() - timedelta(days=366)
         last = max(e.series_end_at for e in events).date() + timedelta(days=366)
-        calendar.add_missing_timezones(first_date=first, last_date=last)
+        for tzid in sorted({e.timezone for e in events}):  # not add_missing_timezones: see vtimezone.py
+            calendar.add_component(vtimezone(tzid, first, last))
     return calendar.to_ical()
 
 
