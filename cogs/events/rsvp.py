@@ -74,8 +74,8 @@ async def rsvp(ctx: Context, event_id: int, answer: str) -> Reply:
                               title=event.title, place=change.position))
     return Reply(notice={
         "yes": _("You're going to {title}.", title=event.title),
-        "maybe": _("Noted: maybe {title}.", title=event.title),
-        "no": _("Noted: you're not going to {title}.", title=event.title),
+        "maybe": _("You're marked as maybe for {title}.", title=event.title),
+        "no": _("You're marked as not going to {title}.", title=event.title),
     }[change.after])
 
 

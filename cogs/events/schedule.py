@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from bot.commands import Reply
 from bot.context import ServiceContext
-from bot.i18n import Lines, When, _, ngettext
+from bot.i18n import Lines, Text, When, _, ngettext
 from bot.scheduler import Due, Planned
 from cogs.events.common import cog, queries, settings, where_text
 from cogs.events.recurrence import duration, occurrences
@@ -43,20 +43,32 @@ async def schedule_event(ctx: ServiceContext, event: Event) -> None:
     await ctx.schedule_many(planned)
 
 
+def time_left(left: timedelta, when: When) -> Text:
+    """ "2 days to go (Fri 4.12. 18:00)": days from two days on, hours from one, minutes below (never "0 hours";
+    a late reminder counts from now)."""
+    minutes = max(1, round(left.total_seconds() / 60))
+    if minutes >= 48 * 60:
+        days = round(minutes / (24 * 60))
+        return ngettext("{count} day to go ({when}).", "{count} days to go ({when}).", days, when=when)
+    if minutes >= 60:
+        hours = round(minutes / 60)
+        return ngettext("{count} hour to go ({when}).", "{count} hours to go ({when}).", hours, when=when)
+    return ngettext("{count} minute to go ({when}).", "{count} minutes to go ({when}).", minutes, when=when)
+
+
 @cog.task("ev_reminder")
 async def reminder(ctx: ServiceContext, due: Due) -> None:
     """Sent to everyone going when it fires, so answers given after scheduling count."""
     event = await queries(ctx).get(int(due.payload["event"]))
     starts = occurrences(event) if event is not None else []
-    index, hours = int(due.payload["occurrence"]), int(due.payload["hours"])
+    index = int(due.payload["occurrence"])
     if event is None or event.cancelled_at is not None or index >= len(starts) or starts[index] in event.skipped:
         return
     # Every reminder carries the link: they go only to those going.
     link = _("Link: {link}", link=event.link) if event.link else None
     late = _("(This reminder is late: I was offline for a while.)") if due.late else None
     reply = Reply(Lines(
-        ngettext("{title} starts in {count} hour, {when}.", "{title} starts in {count} hours, {when}.", hours,
-                 title=event.title, when=When(starts[index])),
+        event.title, time_left(starts[index] - ctx.now(), When(starts[index], "short")),
         _("Where: {where}", where=where_text(ctx, event)), link, late,
     ), title=_("Reminder: {title}", title=event.title))
     await ctx.notify_many(await queries(ctx).people(event.id, ("yes",)), reply)
