@@ -5,7 +5,9 @@ Through the console; the tests' now is Thursday 26.11.2026 14:00 in Helsinki.
 
 from __future__ import annotations
 
+from bot.context import ServiceContext
 from bot.testing import ConsoleBot, texts
+from cogs.events import cog
 from tests.test_events import QUIZ, card, create, going
 
 
@@ -83,3 +85,14 @@ async def test_a_cancel_not_confirmed_changes_nothing(bot: ConsoleBot) -> None:
     await bot.say("/event cancel event=1", as_="Olli")
     await bot.press("Peru tapahtuma", as_="Sanni")
     assert "PERUTTU" not in bot.message(number).text
+
+
+async def test_a_cancel_reason_awaiting_confirmation_is_exported_and_forgotten(bot: ConsoleBot) -> None:
+    await create(bot)
+    await bot.say('/event cancel event=1 reason="Sali on varattu"', as_="Olli")
+    olli = (await bot.app.people.find_by_name("Olli"))[0]
+    ctx = ServiceContext(bot.app)
+    exported = await cog.exporters[0](ctx, olli.id)
+    assert exported["cancel_reasons_awaiting_confirmation"] == [{"event_id": 1, "reason": "Sali on varattu"}]
+    await cog.forgetters[0](ctx, olli.id)
+    assert (await cog.exporters[0](ctx, olli.id))["cancel_reasons_awaiting_confirmation"] == []

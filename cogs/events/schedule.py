@@ -68,7 +68,7 @@ async def reminder(ctx: ServiceContext, due: Due) -> None:
     link = _("Link: {link}", link=event.link) if event.link else None
     late = _("(This reminder is late: I was offline for a while.)") if due.late else None
     reply = Reply(Lines(
-        event.title, time_left(starts[index] - ctx.now(), When(starts[index], "short")),
+        time_left(starts[index] - ctx.now(), When(starts[index], "short")),
         _("Where: {where}", where=where_text(ctx, event)), link, late,
     ), title=_("Reminder: {title}", title=event.title))
     await ctx.notify_many(await queries(ctx).people(event.id, ("yes",)), reply)

@@ -371,7 +371,10 @@ class EventQueries:
             " JOIN events e ON e.id = f.event_id WHERE f.person_id = ? ORDER BY f.created_at", (person_id,))
         created = await self.db.fetchall(
             "SELECT id, title, starts_at FROM events WHERE organiser_id = ? ORDER BY id", (person_id,))
+        drafts = await self.db.fetchall(
+            "SELECT event_id, reason FROM event_cancel_drafts WHERE person_id = ? ORDER BY event_id", (person_id,))
         return {
+            "cancel_reasons_awaiting_confirmation": [dict(r) for r in drafts],
             "rsvps": [dict(r) for r in rsvps],
             "feedback": [dict(r) for r in feedback],
             "events_created": [dict(r) for r in created],
@@ -385,6 +388,8 @@ class EventQueries:
         dropped: list[tuple[int, int]] = []
         moved: list[tuple[int, datetime]] = []
         async with self.db.transaction():
+            # A cancel reason awaiting confirmation is a moment's draft: the merged account's goes.
+            await self.db.execute("DELETE FROM event_cancel_drafts WHERE person_id = ?", (gone_id,))
             rows = await self.db.fetchall(
                 "SELECT event_id, person_id, answer, seq, offer_expires FROM event_rsvps WHERE person_id IN (?, ?)"
                 " ORDER BY event_id, seq", (keep_id, gone_id))
@@ -416,5 +421,6 @@ class EventQueries:
                 "SELECT event_id FROM event_rsvps WHERE person_id = ?", (person_id,))]
             await self.db.execute("DELETE FROM event_rsvps WHERE person_id = ?", (person_id,))
             await self.db.execute("DELETE FROM event_feedback WHERE person_id = ?", (person_id,))
+            await self.db.execute("DELETE FROM event_cancel_drafts WHERE person_id = ?", (person_id,))
             await self.db.execute("UPDATE events SET organiser_id = NULL WHERE organiser_id = ?", (person_id,))
         return touched
