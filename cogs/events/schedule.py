@@ -61,14 +61,15 @@ async def reminder(ctx: ServiceContext, due: Due) -> None:
     """Sent to everyone going when it fires, so answers given after scheduling count."""
     event = await queries(ctx).get(int(due.payload["event"]))
     starts = occurrences(event) if event is not None else []
-    index = int(due.payload["occurrence"])
+    index, hours = int(due.payload["occurrence"]), int(due.payload["hours"])
     if event is None or event.cancelled_at is not None or index >= len(starts) or starts[index] in event.skipped:
         return
     # Every reminder carries the link: they go only to those going.
     link = _("Link: {link}", link=event.link) if event.link else None
     late = _("(This reminder is late: I was offline for a while.)") if due.late else None
     reply = Reply(Lines(
-        time_left(starts[index] - ctx.now(), When(starts[index], "short")),
+        # On time: the planned lead ("24 hours"); late: what is really left, from now.
+        time_left(starts[index] - ctx.now() if due.late else timedelta(hours=hours), When(starts[index], "short")),
         _("Where: {where}", where=where_text(ctx, event)), link, late,
     ), title=_("Reminder: {title}", title=event.title))
     await ctx.notify_many(await queries(ctx).people(event.id, ("yes",)), reply)

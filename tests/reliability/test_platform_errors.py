@@ -35,4 +35,4 @@ async def test_half_the_sends_failing_for_a_while_delivers_everything_once_in_or
         got = {user: [m.text or "" for m in fake.messages.get(user, []) if m.from_bot]
                for user in range(FIRST_USER, FIRST_USER + MEMBERS)}
     assert [len(texts) for texts in got.values()] == [2] * MEMBERS
-    assert all("24 tunnin" in texts[0] and "1 tunnin" in texts[1] for texts in got.values()), got
+    assert all("24 tuntia" in texts[0] and "1 tunti " in texts[1] for texts in got.values()), got
