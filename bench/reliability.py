@@ -120,7 +120,7 @@ async def errors_run(members: int, share: float, seconds: float, code: int) -> d
                 texts = [m.text or "" for m in fake.messages.get(user, []) if m.from_bot]
                 if len(texts) == 2:
                     complete += 1
-                    out_of_order += "24 tunnin" not in texts[0]
+                    out_of_order += "24 tuntia" not in texts[0]
             counts = received(fake, members)
     return {"code": code, "share": share, "seconds": seconds, "messages": 2 * members,
             "delivered": sum(counts.values()), "members_with_both": complete, "given_up": failed,

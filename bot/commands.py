@@ -15,7 +15,7 @@ import typing
 import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -203,6 +203,9 @@ class Param:
     max: int | None = None
     choices: ChoicesSource | None = None  # a list, or a function of the config (campuses)
     future: bool = False  # a date-time that must be ahead of now
+    # A date typed without a time of day: "default" reads it as 09:00, "refuse" asks for a time (an event's
+    # start), "date" hands the handler a `datetime.date` (an edit that keeps the old time of day).
+    date_alone: str = "default"
     long: bool = False  # long text: a modal on Discord, the next message elsewhere
     suggest: Suggest | None = None  # reference to a stored thing, with autocomplete
     names: Mapping[str, str] = field(default_factory=dict)  # the name in other languages: {"fi": "aloitus"}
@@ -270,6 +273,8 @@ def _unwrap_optional(annotation: Any) -> Any:
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         if len(args) == 1:
             return args[0]
+        if set(args) == {datetime, date}:  # a date-time whose date may come alone (Param.date_alone="date")
+            return datetime
     return annotation
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import icalendar
 
+from bot.vtimezone import vtimezone
 from storage.feeds import FeedQueries
 
 if TYPE_CHECKING:
@@ -55,16 +56,19 @@ def wrap(name: str, components: Iterable[icalendar.Component]) -> icalendar.Cale
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
+    # No METHOD: PUBLISH would need an ORGANIZER on every VEVENT (RFC 5546 3.2.1), which needs an email address.
     calendar.add("x-wr-calname", name)
     items = list(components)
     for item in items:
         calendar.add_component(item)
     starts = [item.decoded("dtstart") for item in items if "dtstart" in item]
-    if starts:
+    zones = sorted({str(item["dtstart"].params["TZID"]) for item in items
+                    if "dtstart" in item and "TZID" in item["dtstart"].params})
+    if starts and zones:
         first = min(_date(s) for s in starts) - timedelta(days=366)
         last = max(_date(s) for s in starts) + timedelta(days=3 * 366)  # a series runs on past its first start
-        calendar.add_missing_timezones(first_date=first, last_date=last)
+        for tzid in zones:  # not add_missing_timezones: it dates the spring change an hour late (bot/vtimezone.py)
+            calendar.add_component(vtimezone(tzid, first, last))
     return calendar
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from bot.commands import Choice, Kind, ParamSpec, UserError, clip, fold_name
 from bot.context import Context
 from bot.i18n import Msg, _, ngettext, render
 from bot.textlen import utf16_len
-from bot.timeparse import parse_when
+from bot.timeparse import parse_when, read_when
 
 # SQLite's INTEGER: a larger id cannot name a stored thing, and binding it raises OverflowError.
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
@@ -117,16 +117,25 @@ def reads_as_date(ctx: Context, text: str) -> bool:
     return parse_when(text, ctx.language, ctx.config.tz, ctx.now()) is not None
 
 
-def _datetime(ctx: Context, spec: ParamSpec, raw: Any) -> datetime:
+def _datetime(ctx: Context, spec: ParamSpec, raw: Any) -> datetime | date:
     if isinstance(raw, datetime):
         value = raw
     else:
-        parsed = parse_when(str(raw), ctx.language, ctx.config.tz, ctx.now())
-        if parsed is None:
+        reading = read_when(str(raw), ctx.language, ctx.config.tz, ctx.now())
+        if reading is None:
             raise UserError(_("{param}: I could not read “{value}” as a date and time. Try for example "
                               "“1.12. klo 18”, “pe 18.00” or “2026-12-01 18:00”.",
                               param=_label(spec), value=str(raw)))
-        value = parsed
+        value = reading.at
+        if not reading.has_time and spec.param.date_alone == "refuse":
+            raise UserError(_("{param}: “{value}” has no time of day. Add one, for example “{value} 18:00”.",
+                              param=_label(spec), value=str(raw)))
+        if not reading.has_time and spec.param.date_alone == "date":
+            day = value.astimezone(ctx.config.tz).date()
+            if spec.param.future and day < ctx.now().astimezone(ctx.config.tz).date():
+                raise UserError(_("{param} is in the past ({when}). Give a time in the future.",
+                                  param=_label(spec), when=value))
+            return day  # the handler adds the time of day it keeps
     if spec.param.future and value <= ctx.now():
         raise UserError(_("{param} is in the past ({when}). Give a time in the future.",
                           param=_label(spec), when=value))

@@ -21,7 +21,9 @@ Defaults and rules (all local to `tz`):
 * A time without a date is today if still ahead of `now`, else tomorrow.
 * A weekday is its next occurrence that is still ahead ("pe 18.00" typed on a Friday at 14:00 is today, on a
   Saturday it is next Friday); "ensi"/"next" never means today.
-* A day and month without a year is this year if still ahead, else the next year that has that date.
+* A day and month without a year is this year, even when that has passed: a past date is never moved to next
+  year in silence (the caller refuses it and says why). A date this year lacks (29.2.) is the next year that
+  has it.
 * Explicit years and day words ("tänään", "eilen", "yesterday") are taken as typed, even if that is in the
   past: the caller decides what to say about a past time. Other yearless phrases that dateparser reads as a
   day before today give None (mostly noise such as "2 in"), as do ones it reads years ahead ("2118").
@@ -45,7 +47,7 @@ from zoneinfo import ZoneInfo
 
 import dateparser
 
-__all__ = ["DEFAULT_TIME", "parse_when", "warm_up"]
+__all__ = ["DEFAULT_TIME", "Reading", "parse_when", "read_when", "warm_up"]
 
 log = logging.getLogger(__name__)
 
@@ -287,14 +289,13 @@ def _next_weekday(m: re.Match[str], when: time, wall: datetime) -> date:
 
 
 def _future_day_month(day: int, month: int, when: time, wall: datetime) -> date | None:
-    """This year if still ahead, else the next year that has the date (29.2.)."""
+    """This year, passed or not (never next year in silence), else the next year that has the date (29.2.)."""
+    del when  # the time of day no longer decides the year
     for year in range(wall.year, wall.year + _YEAR_SEARCH):
         try:
-            candidate = date(year, month, day)
+            return date(year, month, day)
         except ValueError:
             continue
-        if datetime.combine(candidate, when) > wall:
-            return candidate
     return None
 
 
@@ -384,7 +385,15 @@ def _languages(locale: str) -> list[str]:
     return ["en", "fi"] if locale.lower().startswith("en") else ["fi", "en"]
 
 
-def _parse_local(s: str, tz: ZoneInfo, now: datetime, languages: list[str]) -> datetime | None:
+@dataclass(frozen=True)
+class Reading:
+    """A read date-time and whether a time of day was given ("ylihuomenna" has none: 09:00 by default)."""
+
+    at: datetime
+    has_time: bool
+
+
+def _parse_local(s: str, tz: ZoneInfo, now: datetime, languages: list[str]) -> Reading | None:
     """The steps 2-5 of the module docstring on cleaned text; `now` is local."""
     s = start = _normalise_durations(s)
     when, s = _extract_time(s)
@@ -399,9 +408,11 @@ def _parse_local(s: str, tz: ZoneInfo, now: datetime, languages: list[str]) -> d
 
     if _DURATION_RE.fullmatch(rest):
         moved = _duration(rest, now, tz, languages)
-        if moved is None or when is None:
-            return moved
-        return local_to_utc(datetime.combine(moved.astimezone(tz).date(), when), tz)
+        if moved is None:
+            return None
+        if when is None:  # "in 2 hours" names a time; "in 2 days" only a day
+            return Reading(moved, bool(_SUB_DAY_UNIT_RE.search(rest)))
+        return Reading(local_to_utc(datetime.combine(moved.astimezone(tz).date(), when), tz), True)
 
     clock = when or DEFAULT_TIME
     day: date | None
@@ -426,7 +437,7 @@ def _parse_local(s: str, tz: ZoneInfo, now: datetime, languages: list[str]) -> d
         day = _dateparser_day(rest, clock, wall, languages)
     if day is None:
         return None
-    return local_to_utc(datetime.combine(day, clock), tz)
+    return Reading(local_to_utc(datetime.combine(day, clock), tz), when is not None)
 
 
 def parse_when(text: str, locale: str, tz: ZoneInfo, now: datetime) -> datetime | None:
@@ -437,13 +448,20 @@ def parse_when(text: str, locale: str, tz: ZoneInfo, now: datetime) -> datetime 
     Returns None for anything unreadable or impossible; user input never raises. `locale` ("fi"/"en") only
     decides which language dateparser tries first.
     """
+    reading = read_when(text, locale, tz, now)
+    return None if reading is None else reading.at
+
+
+def read_when(text: str, locale: str, tz: ZoneInfo, now: datetime) -> Reading | None:
+    """parse_when, telling also whether a time of day was typed (an event needs one)."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     if not text or len(text) > _MAX_LEN:
         return None
     try:
         if _ISO_RE.fullmatch(text.strip().upper()):
-            return _parse_iso(text, tz)
+            iso = _parse_iso(text, tz)
+            return None if iso is None else Reading(iso, bool(re.search(r"[T ]\d", text.strip().upper())))
         s = _clean(text)
         if not s:
             return None

@@ -171,10 +171,10 @@ async def test_a_press_on_someone_elses_list_in_a_channel_answers_the_presser_al
                       as_="Olli", roles="organiser", where="dm")
     listing = (await bot.say("/event list", as_="Olli", where="general"))[-1]
     assert listing.where == "#general" and "sivu 1/2" in listing.text
-    answer = await bot.click(6, message=listing.number, as_="Emma")  # Next, after five Show buttons
+    answer = await bot.click(11, message=listing.number, as_="Emma")  # Next, after five Show and Going pairs
     assert [(p.kind, p.where) for p in answer] == [("reply", "you")] and "sivu 2/2" in answer[0].text
     assert edits_of(bot, listing.number) == []
-    await bot.click(6, message=listing.number, as_="Olli")  # his own list: paged in place
+    await bot.click(11, message=listing.number, as_="Olli")  # his own list: paged in place
     assert "sivu 2/2" in bot.message(listing.number).text
 
 

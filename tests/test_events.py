@@ -83,8 +83,9 @@ async def test_long_list_is_paged_with_buttons(bot: ConsoleBot) -> None:
         await create(bot, f'/event create title=Day{day} start="{day}.12. klo 18" where=turku description=x')
     first = await bot.say("/event list", as_="Sanni")
     assert "sivu 1/2" in first[0].text and "Day5" in first[0].text and "Day6" not in first[0].text
-    assert [label for label, _ in first[0].buttons] == [f"Näytä #{n}" for n in range(1, 6)] + ["Seuraava"]
-    await bot.click(6, message=first[0].number)
+    labels = [label for label, _ in first[0].buttons]
+    assert labels == [label for n in range(1, 6) for label in (f"Näytä #{n}", "Tulen")] + ["Seuraava"]
+    await bot.click(11, message=first[0].number)
     second = bot.message(first[0].number)
     assert "sivu 2/2" in second.text and "Day6" in second.text and "Day7" in second.text
     assert "Day1" not in second.text
@@ -130,12 +131,14 @@ async def test_full_event_puts_people_on_the_waiting_list_and_a_cancel_offers_th
     assert len(offers) == 1 and "vapautui paikka" in offers[0].text and "klo 02.00" in offers[0].text
     assert [label for label, _ in offers[0].buttons] == ["Ota paikka"]
     assert bot.sent_to("@pekka") == []
-    assert "Tulossa 1/2 · Ehkä 0 · Jonossa 2" in bot.message(number).text  # the offered place is held
+    # The offered place is held: taken on the card, and a new presser queues behind the two waiting.
+    assert "Tulossa 2/2 · Ehkä 0 · Jonossa 1 · 1 paikka tarjottu" in bot.message(number).text
+    assert "jonossa sijalla 2" in await going(bot, "Olli", number)
     assert "jonossa" in await going(bot, "Sanni", number)  # so Sanni cannot take it back
 
     taken = texts(await bot.click(1, message=offers[0].number, as_="Aino"))
     assert "Paikka on sinun" in taken
-    assert "Tulossa 2/2 · Ehkä 0 · Jonossa 2" in bot.message(number).text  # Pekka and Sanni wait
+    assert "Tulossa 2/2 · Ehkä 0 · Jonossa 3" in bot.message(number).text  # Pekka, Olli and Sanni wait
     assert "Ota paikka" not in str(bot.message(offers[0].number).buttons)  # the offer message was replaced
     assert "Quiz night" in texts(await bot.say("/event mine", as_="Aino"))
 
@@ -154,7 +157,7 @@ async def test_an_offer_not_taken_in_time_passes_to_the_next_in_line(bot: Consol
     assert any("vapautui paikka" in p.text for p in bot.sent_to("@pekka"))
     late = texts(await bot.click(1, message=offer.number, as_="Aino"))
     assert "ei ole enää voimassa" in late
-    assert "Tulossa 1/2 · Ehkä 0 · Jonossa 1" in bot.message(number).text
+    assert "Tulossa 2/2 · Ehkä 0 · Jonossa 0 · 1 paikka tarjottu" in bot.message(number).text
     await bot.click(1, message=bot.sent_to("@pekka")[0].number, as_="Pekka")
     assert "Tulossa 2/2 · Ehkä 0 · Jonossa 0" in bot.message(number).text
 
@@ -166,7 +169,7 @@ async def test_raising_the_capacity_offers_places_to_the_waiting_list(bot: Conso
         await going(bot, name, number)
     await bot.say("/event edit event=1 capacity=3", as_="Olli")
     assert any("vapautui paikka" in p.text for p in bot.sent_to("@aino"))
-    assert "Tulossa 2/3" in bot.message(number).text
+    assert "Tulossa 3/3" in bot.message(number).text
 
 
 async def test_showing_a_card_again_keeps_one_live_copy_per_person(bot: ConsoleBot) -> None:

@@ -72,7 +72,7 @@ async def test_weekly_series_keeps_its_local_hour_over_the_autumn_change(tmp_pat
                                   datetime(2026, 10, 31, 16, tzinfo=UTC), datetime(2026, 11, 7, 16, tzinfo=UTC)]
         await bot.wait("703h")  # 30.10. 16:00 UTC: 24 hours before the first occurrence after the change
         reminders = [p.text for p in bot.sent_to("@sanni") if "Muistutus" in p.text]
-        assert reminders and "lauantaina 31.10. klo 18.00" in reminders[-1]
+        assert reminders and "Aikaa on 24 tuntia (la 31.10. klo 18.00)" in reminders[-1]
         assert "klo 18.00" in texts(await bot.say("/event list", as_="Sanni"))
     finally:
         await bot.stop()

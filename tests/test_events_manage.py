@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from bot.i18n import When, render
 from bot.testing import ConsoleBot, texts
+from cogs.events.schedule import time_left
 from tests.test_events import QUIZ, card, create, going
 
 # Thursday 4.12. 18:00 Helsinki = 16:00 UTC; the tests' now is Thursday 26.11. 12:00 UTC.
@@ -46,7 +50,10 @@ async def test_cancel_tells_people_cancels_reminders_and_strips_the_buttons(bot:
     number = card(bot)
     await going(bot, "Sanni", number)
     await going(bot, "Emma", number, button=2)
-    out = texts(await bot.say('/event cancel event=1 reason="The venue flooded"', as_="Olli"))
+    asked = texts(await bot.say('/event cancel event=1 reason="The venue flooded"', as_="Olli"))
+    assert "Perutaanko Quiz night" in asked and "The venue flooded" in asked
+    assert dms(bot, "Sanni", "peruttu") == []  # nothing happens before the confirmation
+    out = texts(await bot.press("Peru tapahtuma", as_="Olli"))
     assert "peruttu" in out and "2 henkilölle" in out
     for name in ("Sanni", "Emma"):
         told = dms(bot, name, "on peruttu")
@@ -63,18 +70,20 @@ async def test_cancel_tells_people_cancels_reminders_and_strips_the_buttons(bot:
     assert "on peruttu" in again
 
 
-async def test_both_reminders_fire_with_the_link_in_the_last_one(bot: ConsoleBot) -> None:
+async def test_both_reminders_fire_with_the_link_in_each(bot: ConsoleBot) -> None:
     await create(bot, WEBINAR)
     await going(bot, "Sanni", card(bot))
     await bot.wait("171h")
     assert dms(bot, "Sanni", "Muistutus") == []
     await bot.wait("1h")  # 3.12. 16:00 UTC: 24 hours before
     first = dms(bot, "Sanni", "Muistutus")
-    assert len(first) == 1 and "24 tunnin päästä" in first[0] and "https://meet.example" not in first[0]
+    assert len(first) == 1 and "Aikaa on 24 tuntia (pe 4.12. klo 18.00)" in first[0]
+    assert "Linkki: https://meet.example/humako" in first[0]
     await going(bot, "Emma", card(bot))  # an RSVP after the reminders were scheduled still counts
     await bot.wait("23h")  # 4.12. 15:00 UTC: one hour before
     last = dms(bot, "Sanni", "Muistutus")
-    assert len(last) == 2 and "1 tunnin päästä" in last[1] and "Linkki: https://meet.example/humako" in last[1]
+    assert len(last) == 2 and "Aikaa on 1 tunti (pe 4.12. klo 18.00)" in last[1]
+    assert "Linkki: https://meet.example/humako" in last[1]
     assert len(dms(bot, "Emma", "Muistutus")) == 1
 
 
@@ -120,7 +129,7 @@ async def test_rating_is_for_those_who_went(bot: ConsoleBot) -> None:
 
 
 BAD_INPUTS = [
-    ('/event create title=Old start="1.1.2020 klo 12" where=helsinki description=x', "menneisyydessä"),
+    ('/event create title=Old start="1.1.2020 klo 12" where=helsinki description=x', "jo mennyt"),
     ('/event create title=Back start="4.12. klo 18" end="4.12. klo 17" where=helsinki description=x',
      "pitää olla alkamisajan"),
     ('/event create title=Zero start="4.12. klo 18" where=helsinki description=x capacity=0', "vähintään 1"),
@@ -174,7 +183,7 @@ async def test_bad_edits_change_nothing(bot: ConsoleBot) -> None:
     before = bot.message(card(bot)).text
     for line, message in [
         ('/event edit event=1 end="4.12. klo 17"', "pitää olla alkamisajan"),
-        ('/event edit event=1 start="1.1.2020 klo 12"', "menneisyydessä"),
+        ('/event edit event=1 start="1.1.2020 klo 12"', "jo mennyt"),
         ("/event edit event=1 capacity=0", "vähintään 1"),
         ("/event edit event=1 where=tampere", "tampere"),
         ("/event edit event=1 where=online", "tarvitsee linkin"),
@@ -183,3 +192,17 @@ async def test_bad_edits_change_nothing(bot: ConsoleBot) -> None:
     ]:
         assert message in texts(await bot.say(line, as_="Olli")), line
     assert bot.message(card(bot)).text == before
+
+
+async def test_a_late_reminder_counts_from_now_in_minutes_and_a_far_one_in_days(bot: ConsoleBot) -> None:
+    when = When(bot.app.clock.now() + timedelta(days=2), "short")
+    assert render(time_left(timedelta(days=2), when), "fi").startswith("Aikaa on 2 päivää (")
+    assert render(time_left(timedelta(hours=1), when), "en").startswith("1 hour to go (")
+    assert render(time_left(timedelta(seconds=10), when), "fi").startswith("Aikaa on 1 minuutti (")
+    assert render(time_left(timedelta(minutes=59), when), "fi").startswith("Aikaa on 59 minuuttia (")
+
+
+async def test_maybe_and_not_going_say_what_was_marked(bot: ConsoleBot) -> None:
+    await create(bot)
+    assert "Merkitsin sinut: ehkä tulossa – Quiz night." in await going(bot, "Sanni", card(bot), button=2)
+    assert "Merkitsin, ettet tule – Quiz night." in await going(bot, "Sanni", card(bot), button=3)

@@ -161,6 +161,7 @@ async def test_a_cancelled_event_cannot_be_rated(bot: ConsoleBot) -> None:
     await create(bot, capacity=5)
     await going(bot, "Sanni", card(bot))
     await bot.say("/event cancel event=1", as_="Olli")
+    await bot.press("Peru tapahtuma", as_="Olli")
     await bot.wait("9d")
     late = await rate(bot, 5)
     assert "on peruttu" in str(late.notice)
@@ -258,7 +259,7 @@ async def test_link_keeps_a_held_place_and_offers_a_place_let_go_to_the_first_in
     await link(bot, "Anna", "anna_tg")
 
     assert "Tulossa 2/2 · Ehkä 0 · Jonossa 2" in counts(bot, 0)  # Anna holds the quiz place she had
-    assert "Tulossa 1/2 · Ehkä 0 · Jonossa 2" in counts(bot, 1)  # one sauna place offered to Emma, held for her
+    assert "Tulossa 2/2 · Ehkä 0 · Jonossa 1 · 1 paikka tarjottu" in counts(bot, 1)  # offered to Emma, held
     assert [p.text.split("\n")[0] for p in bot.sent_to("@emma")] == ["Paikka sinulle: Sauna"]
     assert bot.sent_to("@aino") == []
     assert "jonossa sijalla 3" in await going(bot, "Pekka", quiz)  # a newcomer queues behind Emma and Aino
@@ -339,7 +340,7 @@ async def test_migration_keeps_the_old_waiting_order_and_rewrites_pending_offer_
         for key, status in (("ev:1:offer:1", "pending"), ("ev:1:offer:12", "done"), ("ev:1:rem:24:0", "pending")):
             await db.execute("INSERT INTO scheduled (task, key, due_at, payload, status, created_at)"
                              " VALUES ('t', ?, 'x', '{}', ?, 'x')", (key, status))
-        assert await db.migrate(MIGRATIONS, component="event") == [2, 3, 4]
+        assert await db.migrate(MIGRATIONS, component="event") == [2, 3, 4, 5]
         order = await db.fetchall("SELECT person_id FROM event_rsvps ORDER BY seq")
         assert [r["person_id"] for r in order] == [2, 3, 1]  # since, then person id, as before
         keys = await db.fetchall("SELECT key FROM scheduled ORDER BY id")

@@ -69,7 +69,7 @@ async def until(bot: ConsoleBot, moment: datetime) -> None:
     await bot.wait(int((moment - bot.app.clock.now()).total_seconds()) + 1)
 
 
-def reminders_to(bots: list[ConsoleBot], name: str, marker: str = "alkaa") -> int:
+def reminders_to(bots: list[ConsoleBot], name: str, marker: str = "Aikaa on") -> int:
     return sum(marker in p.text for b in bots for p in b.sent_to(f"@{name.lower()}"))
 
 

@@ -259,8 +259,8 @@ async def test_event_list_lines_have_a_button_that_shows_the_card_to_the_presser
     await create(bot)
     await create(bot, '/event create title=Sitsit start="5.12. klo 18" where=helsinki description=x')
     listing = (await bot.say("/event list", as_="Olli", where="general"))[-1]
-    assert [label for label, _action in listing.buttons] == ["Näytä #1", "Näytä #2"]
-    shown = await bot.click(2, message=listing.number, as_="Sanni")  # Sanni presses on Olli's list
+    assert [label for label, _action in listing.buttons] == ["Näytä #1", "Tulen", "Näytä #2", "Tulen"]
+    shown = await bot.click(3, message=listing.number, as_="Sanni")  # Sanni presses "Näytä #2" on Olli's list
     [card_copy] = shown
     assert card_copy.where == "you" and "#2 Sitsit" in card_copy.text
     assert [label for label, _action in card_copy.buttons][:3] == ["Tulen", "Ehkä", "En tule"]

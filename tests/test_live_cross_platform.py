@@ -424,6 +424,10 @@ async def test_cancel_edits_both_copies_once_and_removes_their_buttons(both: Two
 
     olli = next(u for u in both.tg.users.values() if u.first_name == "Olli")
     await both.tg_say(olli, '/event cancel event=1 reason="Sali on varattu"')
+    assert len(tg_card.history) == tg_before  # asked first: nothing changed yet
+    [question] = [m for m in both.tg.bot_messages(olli.id) if "Perutaanko" in (m.text or "")]
+    both.tg_press(olli, question, "1")  # "Peru tapahtuma": ev:cancel_all:1
+    await both.settle()
     assert len(tg_card.history) == tg_before + 1 and both.dc_edits(dc_card["id"]) == dc_before + 1
     assert (tg_card.text or "").startswith(f"PERUTTU: #1 {TITLE}") and "Sali on varattu" in (tg_card.text or "")
     assert tg_card.reply_markup is None and both.tg_buttons(tg_card) == []

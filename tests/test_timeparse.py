@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.timeparse import DEFAULT_TIME, parse_when, warm_up
+from bot.timeparse import DEFAULT_TIME, parse_when, read_when, warm_up
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 # Thursday 26 November 2026, 14:00 in Helsinki (UTC+2).
@@ -154,15 +154,26 @@ def test_weekday_means_future() -> None:
     assert local("torstaina") == wall(12, 3, 9)  # today's 09:00 is past
 
 
-def test_day_month_without_year_rolls_to_next_year() -> None:
-    assert local("1.11.") == wall(11, 1, 9, year=2027)
-    assert local("26.11. klo 12") == wall(11, 26, 12, year=2027)
+def test_a_passed_day_month_stays_this_year_never_moved_to_next_year_in_silence() -> None:
+    # Issue 20: "1.12. klo 18" typed on 1.12. at 20.28 was announced for 2027. It stays in the past, so a
+    # command that wants the future refuses it and says why.
+    assert local("1.11.") == wall(11, 1, 9)
+    assert local("26.11. klo 12") == wall(11, 26, 12)
     assert local("26.11. klo 15") == wall(11, 26, 15)
-    assert local("1 Nov 10:00") == wall(11, 1, 10, year=2027)
-    assert local("29.2.") == wall(2, 29, 9, year=2028)  # next year that has the date
+    assert local("1 Nov 10:00") == wall(11, 1, 10)
+    assert local("29.2.") == wall(2, 29, 9, year=2028)  # this year has no such date: the next that has it
     new_years_eve = datetime(2026, 12, 31, 20, 0, tzinfo=HELSINKI)
-    assert local("1.1. klo 12", now=new_years_eve) == wall(1, 1, 12, year=2027)
+    assert local("1.1. klo 12", now=new_years_eve) == wall(1, 1, 12)
     assert local("huomenna", now=new_years_eve) == wall(1, 1, 9, year=2027)
+
+
+def test_a_reading_tells_whether_a_time_of_day_was_typed() -> None:
+    now = datetime(2026, 11, 26, 14, 0, tzinfo=HELSINKI)
+    for text, has_time in (("ylihuomenna", False), ("4.12.", False), ("pe", False), ("2026-12-04", False),
+                           ("4.12. klo 18", True), ("pe 18.00", True), ("2026-12-04 18:00", True),
+                           ("2 tunnin päästä", True), ("in 2 days", False)):
+        reading = read_when(text, "fi", HELSINKI, now)
+        assert reading is not None and reading.has_time is has_time, text
 
 
 def test_explicit_year_and_day_words_are_taken_as_typed() -> None:

@@ -19,11 +19,13 @@ Decisions:
   transaction (an edit likewise), and a rating is taken only once the occurrence has ended.
 - The weekly digest posts nothing in a week without events.
 
-Modules: common (cog, lookups, rules), recurrence, cards (the live view), commands (create/list/show/mine),
+Modules: common (cog, lookups, rules), attendees (the list and its CSV),
+recurrence, cards (the live view), commands (create/list/show/mine),
 manage (edit/cancel), rsvp (buttons, waiting list), schedule (reminders), feedback, ics, digest, privacy.
 """
 
-from cogs.events import cards, commands, digest, feedback, ics, manage, privacy, rsvp, schedule
+from cogs.events import attendees, cards, commands, digest, feedback, ics, manage, privacy, rsvp, schedule
 from cogs.events.common import cog
 
-__all__ = ["cards", "cog", "commands", "digest", "feedback", "ics", "manage", "privacy", "rsvp", "schedule"]
+__all__ = ["attendees", "cards", "cog", "commands", "digest", "feedback", "ics", "manage", "privacy", "rsvp",
+           "schedule"]

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from bot.commands import Button, CalendarEntry, Reply
 from bot.context import ServiceContext
-from bot.i18n import TIMEZONE, Lines, Msg, Text, When, _
+from bot.i18n import TIMEZONE, Lines, Msg, Text, When, _, ngettext
 from bot.timefmt import format_range, format_when
 from cogs.events.common import LANGUAGE_CHOICES, cog, ended, queries, upcoming_start, where_text
 from cogs.events.recurrence import duration
@@ -60,10 +60,12 @@ def repeat_text(event: Event) -> Msg | None:
 
 
 def counts_text(event: Event, counts: Counts) -> Lines:
-    going = (_("Going {count}/{capacity}", count=counts.yes, capacity=event.capacity) if event.capacity
+    # An offered place is taken until it is taken up or passes on: the card must not look free meanwhile.
+    going = (_("Going {count}/{capacity}", count=counts.taken, capacity=event.capacity) if event.capacity
              else _("Going {count}", count=counts.yes))
+    offered = ngettext("{count} place offered", "{count} places offered", counts.offered) if counts.offered else None
     waiting = _("Waiting {count}", count=counts.waiting) if event.capacity else None
-    return Lines(going, _("Maybe {count}", count=counts.maybe), waiting, sep=" · ")
+    return Lines(going, _("Maybe {count}", count=counts.maybe), waiting, offered, sep=" · ")
 
 
 def rsvp_buttons(event: Event) -> list[Button]:
@@ -80,8 +82,9 @@ def calendar_entry(ctx: ServiceContext, event: Event) -> CalendarEntry:
     return CalendarEntry(
         uid=f"event:{event.id}", title=event.title, start=start,
         end=start + duration(event.starts_at, event.ends_at),
-        # Calendars are members-only, so the online link may stand there (it is not on the public card).
-        location=event.link if event.campus is None and event.link else where_text(ctx, event),
+        # The place or "online", never the link: a location is cut at 100 characters (a long link broke), and the
+        # server's Events list is as public as the card. Those going have the link in their DM.
+        location=where_text(ctx, event),
         description=event.description, cancelled=event.cancelled_at is not None,
     )
 

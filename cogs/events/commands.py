@@ -75,6 +75,12 @@ async def create(
     return Reply(_("Event #{id} {title} created and announced.", id=event_id, title=title), private=True)
 
 
+def event_buttons(event: Event) -> list[Button]:
+    """One tap from a list line (a DM included): the card, or "going" straight away."""
+    return [Button(_("Show #{id}", id=event.id), cog.action_id("show", event.id)),
+            Button(_("Going"), cog.action_id("rsvp", event.id, "yes"), style="success")]
+
+
 def _matches(event: Event, where: str | None, language: str | None) -> bool:
     if where == ONLINE and not event.online:
         return False
@@ -94,7 +100,7 @@ async def event_list(ctx: Context, where: str | None, language: str | None, page
     events = [e for e in await queries(ctx).upcoming(ctx.now()) if _matches(e, where, language)]
     events.sort(key=lambda e: (upcoming_start(ctx, e), e.id))
     filters = (where or NO_FILTER, language or NO_FILTER)
-    lines = [Line(_line(ctx, e), [Button(_("Show #{id}", id=e.id), cog.action_id("show", e.id))]) for e in events]
+    lines = [Line(_line(ctx, e), event_buttons(e)) for e in events]
     return pager(lines, page=page, size=int(settings(ctx)["page_size"]),
                  turn=lambda number: cog.action_id("page", number, *filters), title=_("Upcoming events"),
                  empty=_("No upcoming events match.") if (where or language) else _("No upcoming events."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -138,8 +139,11 @@ async def suggest_any(ctx: ServiceContext, partial: str) -> list[Choice]:
 # The fields /event create and /event edit share: Finnish names typed (`aloitus=`) and shown as Discord options,
 # and an example for /help.
 TITLE = Param(_("Title"), max_len=100, names={"fi": "otsikko"}, example='"Quiz night"')
-START = Param(_("Starts"), future=True, names={"fi": "aloitus"}, example='"4.12. klo 18"')
-END = Param(_("Ends"), names={"fi": "loppu"}, example='"4.12. klo 21"')
+START = Param(_("Starts"), future=True, names={"fi": "aloitus"}, example='"4.12. klo 18"', date_alone="refuse")
+# When editing, a date alone moves the event to that day at its old time of day.
+NEW_START = dataclasses.replace(START, date_alone="date")
+END = Param(_("Ends"), names={"fi": "loppu"}, example='"4.12. klo 21"', date_alone="refuse")
+NEW_END = dataclasses.replace(END, date_alone="date")
 WHERE = Param(_("Campus or online"), choices=where_choices, names={"fi": "paikka"})
 DESCRIPTION = Param(_("Description"), max_len=2000, long=True, names={"fi": "kuvaus"}, example='"Teams of four"')
 LINK = Param(_("Link (required for online events)"), max_len=500, names={"fi": "linkki"},

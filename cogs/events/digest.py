@@ -9,8 +9,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.commands import Reply
-from bot.context import ServiceContext
+from bot.context import Context, ServiceContext
 from bot.i18n import Lines, When, _
+from bot.pager import Line, pager
+from cogs.events.commands import event_buttons
 from cogs.events.common import cog, queries, settings, where_text
 from cogs.events.recurrence import occurrences_between
 from cogs.events.storage import Event
@@ -25,13 +27,10 @@ def _digest_destinations(config: Any) -> list[str]:
 
 @cog.job(config_key="digest_cron", public=_("Events this week"), posts_to=_digest_destinations)
 async def digest(ctx: ServiceContext) -> None:
-    now = ctx.now()
-    week = [(start, event) for event in await queries(ctx).upcoming(now)
-            for _index, start in occurrences_between(event, now, now + timedelta(days=7))]
+    week = await _week(ctx)
     if not week:
         log.info("weekly digest: no events in the coming week, nothing posted")
         return
-    week.sort(key=lambda pair: (pair[0], pair[1].id))
     await post_digest(ctx, "announcements", week)
     english = settings(ctx)["english_destination"]
     in_english = [(start, event) for start, event in week if event.language in ("en", "both")]
@@ -39,9 +38,30 @@ async def digest(ctx: ServiceContext) -> None:
         await post_digest(ctx, english, in_english)
 
 
+async def _week(ctx: ServiceContext) -> list[tuple[datetime, Event]]:
+    now = ctx.now()
+    week = [(start, event) for event in await queries(ctx).upcoming(now)
+            for _index, start in occurrences_between(event, now, now + timedelta(days=7))]
+    return sorted(week, key=lambda pair: (pair[0], pair[1].id))
+
+
+def _digest_page(ctx: ServiceContext, week: list[tuple[datetime, Event]], page: int, which: str, *,
+                 edit: bool = False) -> Reply:
+    # Each event with its buttons (show, going): one tap from the digest, a page at a time.
+    lines = [Line(Lines(When(start, "short"), f"{event.title} (#{event.id})", where_text(ctx, event), sep=" · "),
+                  event_buttons(event)) for start, event in week]
+    return pager(lines, page=page, size=int(settings(ctx)["page_size"]),
+                 turn=lambda number: cog.action_id("week", number, which), title=_("Events this week"),
+                 empty=_("No events in the coming week."), edit=edit)
+
+
 async def post_digest(ctx: ServiceContext, destination: str, week: list[tuple[datetime, Event]]) -> None:
-    lines = [Lines(When(start, "short"), f"{event.title} (#{event.id})", where_text(ctx, event), sep=" · ")
-             for start, event in week]
-    await ctx.post(destination, Reply(
-        Lines(*lines, "", _("/event show <number> gives the details and the RSVP buttons.")),
-        title=_("Events this week")))
+    which = "all" if destination == "announcements" else "en"
+    await ctx.post(destination, _digest_page(ctx, week, 1, which))
+
+
+@cog.action("week")
+async def week_page(ctx: Context, page: int, which: str) -> Reply:
+    """Turning a digest's page: the coming week as of the press."""
+    week = [(s, e) for s, e in await _week(ctx) if which == "all" or e.language in ("en", "both")]
+    return _digest_page(ctx, week, page, which, edit=True)

@@ -51,12 +51,15 @@ def event_entry(ctx: ServiceContext, event: Event, language: str, *, links: bool
     if rule := series.to_rrule_text():
         # The very rule the bot's own occurrences come from, so the file and the bot can't disagree.
         item.add("rrule", icalendar.vRecur.from_ical(rule))
+        for skipped in sorted(event.skipped):  # an occurrence cancelled alone
+            item.add("exdate", skipped.astimezone(zone))
     return item
 
 
-def build_calendar(ctx: ServiceContext, events: Sequence[Event], language: str) -> bytes:
+def build_calendar(ctx: ServiceContext, events: Sequence[Event], language: str, *, links: bool = False) -> bytes:
+    """`links`: the online links too (only in a person's own calendar of events they are going to)."""
     stamp = ctx.now().astimezone(UTC)
-    entries = [event_entry(ctx, event, language, stamp=stamp) for event in events]
+    entries = [event_entry(ctx, event, language, links=links, stamp=stamp) for event in events]
     return wrap(ctx.config.community.name, entries).to_ical()
 
 
@@ -97,7 +100,11 @@ async def ics(ctx: Context, which: Annotated[str | None, Param(_("Which events")
         events = [e for e, answer in await queries(ctx).mine(ctx.person.id, ctx.now()) if answer == "yes"]
     else:
         events = await queries(ctx).upcoming(ctx.now())
-    data = build_calendar(ctx, events, ctx.language)
+    if not events:  # a calendar without a single event is an error in several readers: say it in words
+        return Reply(_("You aren't going to any upcoming event, so there is no calendar file to give.")
+                     if which == "mine" else _("No upcoming events, so there is no calendar file to give."),
+                     private=True)
+    data = build_calendar(ctx, events, ctx.language, links=which == "mine")
     return Reply(_("Import this file into Google Calendar, Outlook or your phone's calendar."),
                  files=[File(FILE_NAME, data, "text/calendar")], private=True)
 

@@ -8,20 +8,23 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from bot.commands import Param, Reply, UserError
+from bot.commands import Button, Param, Reply, UserError
+from bot.confirm import NO_ACTION
 from bot.context import Context
-from bot.i18n import Lines, Text, _, ngettext
+from bot.i18n import Lines, Text, When, _, ngettext
+from bot.timeparse import local_to_utc
 from cogs.events.cards import language_label, when_text
 from cogs.events.common import (
     CAPACITY,
     DESCRIPTION,
-    END,
     EVENT,
     LANGUAGE,
     LINK,
+    NEW_END,
+    NEW_START,
     ONLINE,
-    START,
     TITLE,
     UNTIL,
     WHERE,
@@ -32,7 +35,7 @@ from cogs.events.common import (
     queries,
     where_text,
 )
-from cogs.events.recurrence import duration
+from cogs.events.recurrence import duration, occurrences, remaining
 from cogs.events.rsvp import fill_places
 from cogs.events.schedule import schedule_event
 from cogs.events.storage import INTERESTED, Event
@@ -58,6 +61,11 @@ def _changes(ctx: Context, old: Event, new: Event) -> list[Text]:
     return lines
 
 
+def _on_day(day: date, keep: datetime, zone: ZoneInfo) -> datetime:
+    """`day` at the local time of day of `keep`."""
+    return local_to_utc(datetime.combine(day, keep.astimezone(zone).time()), zone)
+
+
 async def _tell(ctx: Context, event: Event, reply: Reply) -> int:
     people = [p for p in await queries(ctx).people(event.id, INTERESTED) if p != ctx.person.id]
     for person_id in people:
@@ -70,8 +78,8 @@ async def edit(
     ctx: Context,
     event: Annotated[int, EVENT],
     title: Annotated[str | None, TITLE] = None,
-    start: Annotated[datetime | None, START] = None,
-    end: Annotated[datetime | None, END] = None,
+    start: Annotated[datetime | date | None, NEW_START] = None,
+    end: Annotated[datetime | date | None, NEW_END] = None,
     where: Annotated[str | None, WHERE] = None,
     link: Annotated[str | None, LINK] = None,
     description: Annotated[str | None, DESCRIPTION] = None,
@@ -85,6 +93,12 @@ async def edit(
              "description": description, "capacity": capacity, "language": language, "until": until}
     if all(value is None for value in given.values()):
         raise UserError(_("Nothing to change: give at least one new value, for example start=…"))
+    zone = ZoneInfo(old.timezone)
+    # A date alone keeps the time of day: the start's own, and the end's own.
+    if start is not None and not isinstance(start, datetime):
+        start = _on_day(start, old.starts_at, zone)
+    if end is not None and not isinstance(end, datetime):
+        end = _on_day(end, old.ends_at or old.starts_at + duration(old.starts_at, old.ends_at), zone)
     new_start = start or old.starts_at
     # A new start without a new end keeps the length.
     new_end = end or (new_start + duration(old.starts_at, old.ends_at) if old.ends_at and start else old.ends_at)
@@ -126,8 +140,36 @@ async def cancel(
     reason: Annotated[str | None, Param(_("Reason, told to those coming"), max_len=300, names={"fi": "syy"},
                                         example='"The room is taken"')] = None,
 ) -> Reply:
+    """Asks first: nothing is cancelled by one tap. A series asks which: this occurrence or all of it."""
     found = await open_event(ctx, event)
     check_can_manage(ctx, found)
+    # The reason waits for the confirmation here: a button id is too short to carry 300 characters.
+    await queries(ctx).save_cancel_draft(found.id, ctx.person.id, reason)
+    told = len([p for p in await queries(ctx).people(found.id, INTERESTED) if p != ctx.person.id])
+    consequence = Lines(
+        ngettext("{count} person who answered is told.", "{count} people who answered are told.", told),
+        _("Reason told to them: {reason}", reason=reason) if reason else
+        _("No reason given: to tell them why, cancel again with reason=…"),
+    )
+    left = remaining(found, ctx.now())
+    if not found.repeat_weeks or len(left) < 2:
+        return ctx.confirm(_("Cancel {title} ({when})?", title=found.title, when=when_text(ctx, found)),
+                           consequence, cog.action_id("cancel_all", found.id), yes_label=_("Cancel the event"))
+    index, start = left[0]
+    return Reply(Lines(_("{title} repeats. Cancel only {when}, or the whole series?", title=found.title,
+                         when=When(start)), consequence), private=True, buttons=[
+        [Button(_("Only {when}", when=When(start, "short")), cog.action_id("cancel_one", found.id, index),
+                style="danger"),
+         Button(_("The whole series"), cog.action_id("cancel_all", found.id), style="danger")],
+        [Button(_("Keep it"), NO_ACTION)],
+    ])
+
+
+@cog.action("cancel_all", owner_only=True)
+async def cancel_all(ctx: Context, event_id: int) -> Reply:
+    found = await open_event(ctx, event_id)
+    check_can_manage(ctx, found)
+    reason = await queries(ctx).take_cancel_draft(found.id, ctx.person.id)
     if not await queries(ctx).cancel(found.id, reason, ctx.now()):
         raise UserError(_("{title} has been cancelled.", title=found.title))
     await ctx.unschedule(f"ev:{found.id}:")
@@ -137,4 +179,28 @@ async def cancel(
               _("Reason: {reason}", reason=reason) if reason else None),
         title=_("Cancelled: {title}", title=found.title)))
     return Reply(Lines(_("Event #{id} cancelled.", id=found.id),
-                       ngettext("{count} person was told.", "{count} people were told.", told)), private=True)
+                       ngettext("{count} person was told.", "{count} people were told.", told)),
+                 private=True, edit=True)
+
+
+@cog.action("cancel_one", owner_only=True)
+async def cancel_one(ctx: Context, event_id: int, occurrence: int) -> Reply:
+    found = await open_event(ctx, event_id)
+    check_can_manage(ctx, found)
+    starts = occurrences(found)
+    if not 0 <= occurrence < len(starts) or starts[occurrence] + duration(found.starts_at, found.ends_at) <= ctx.now():
+        raise UserError(_("This button no longer works."))
+    start = starts[occurrence]
+    reason = await queries(ctx).take_cancel_draft(found.id, ctx.person.id)
+    async with ctx.db.transaction():
+        if not await queries(ctx).skip(found.id, start, ctx.now()):
+            raise UserError(_("{title} on {when} has been cancelled already.", title=found.title, when=When(start)))
+        await schedule_event(ctx, await get_event(ctx, found.id))  # no reminders or feedback for it
+        told = await _tell(ctx, found, Reply(
+            Lines(_("{title} on {when} is cancelled; the other times stand.", title=found.title, when=When(start)),
+                  _("Reason: {reason}", reason=reason) if reason else None),
+            title=_("Cancelled: {title}, {when}", title=found.title, when=When(start, "short"))))
+    await ctx.changed("event", found.id)
+    return Reply(Lines(_("{title} on {when} cancelled; the series goes on.", title=found.title, when=When(start)),
+                       ngettext("{count} person was told.", "{count} people were told.", told)),
+                 private=True, edit=True)

@@ -56,10 +56,16 @@ def next_occurrence(event: Event, now: datetime) -> tuple[int, datetime] | None:
     """The first occurrence that has not ended yet: (its index, its start)."""
     length = duration(event.starts_at, event.ends_at)
     for index, start in enumerate(occurrences(event)):
-        if start + length > now:
+        if start + length > now and start not in event.skipped:
             return index, start
     return None
 
 
+def remaining(event: Event, now: datetime) -> list[tuple[int, datetime]]:
+    """The occurrences not yet ended nor cancelled alone: (index, start)."""
+    length = duration(event.starts_at, event.ends_at)
+    return [(i, s) for i, s in enumerate(occurrences(event)) if s + length > now and s not in event.skipped]
+
+
 def occurrences_between(event: Event, since: datetime, until: datetime) -> list[tuple[int, datetime]]:
-    return [(i, s) for i, s in enumerate(occurrences(event)) if since <= s < until]
+    return [(i, s) for i, s in enumerate(occurrences(event)) if since <= s < until and s not in event.skipped]

@@ -48,6 +48,14 @@ async def fill_places(ctx: ServiceContext, event: Event) -> None:
         ))
 
 
+async def send_link(ctx: Context, event: Event) -> None:
+    """The online link goes to those going, privately: it is never on a public card nor in the public .ics."""
+    await ctx.notify(ctx.person.id, Reply(
+        Lines(_("You're going to {title} ({when}).", title=event.title, when=When(upcoming_start(ctx, event))),
+              _("Link: {link}", link=event.link)),
+        title=_("Link: {title}", title=event.title)))
+
+
 @cog.action("rsvp")
 async def rsvp(ctx: Context, event_id: int, answer: str) -> Reply:
     if answer not in ANSWERS:
@@ -59,13 +67,15 @@ async def rsvp(ctx: Context, event_id: int, answer: str) -> Reply:
     if change.before in HOLDS_PLACE and change.after not in HOLDS_PLACE:
         await fill_places(ctx, event)
     await ctx.changed("event", event.id)
+    if change.after == "yes" and change.before != "yes" and event.link:
+        await send_link(ctx, event)
     if change.after == "waiting":
         return Reply(notice=_("{title} is full: you're on the waiting list, place {place}.",
                               title=event.title, place=change.position))
     return Reply(notice={
         "yes": _("You're going to {title}.", title=event.title),
-        "maybe": _("Noted: maybe {title}.", title=event.title),
-        "no": _("Noted: you're not going to {title}.", title=event.title),
+        "maybe": _("You're marked as maybe for {title}.", title=event.title),
+        "no": _("You're marked as not going to {title}.", title=event.title),
     }[change.after])
 
 
@@ -76,8 +86,9 @@ async def take(ctx: Context, event_id: int) -> Reply:
         raise UserError(_("This offer is no longer open."))
     await ctx.unschedule(offer_key(event.id, ctx.person.id))
     await ctx.changed("event", event.id)
-    return Reply(_("The place is yours: you're going to {title} ({when}).",
-                   title=event.title, when=When(upcoming_start(ctx, event))),
+    link = _("Link: {link}", link=event.link) if event.link else None
+    return Reply(Lines(_("The place is yours: you're going to {title} ({when}).",
+                         title=event.title, when=When(upcoming_start(ctx, event))), link),
                  edit=True, notice=_("You're going to {title}.", title=event.title))
 
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from bot.commands import Reply
 from bot.context import ServiceContext
-from bot.i18n import Lines, When, _, ngettext
+from bot.i18n import Lines, Text, When, _, ngettext
 from bot.scheduler import Due, Planned
 from cogs.events.common import cog, queries, settings, where_text
 from cogs.events.recurrence import duration, occurrences
@@ -27,6 +27,8 @@ async def schedule_event(ctx: ServiceContext, event: Event) -> None:
     feedback_delay = timedelta(hours=float(config["feedback_delay_hours"]))
     planned: list[Planned] = []  # one transaction for a whole series (a year of weekly events: ~150 rows)
     for index, start in enumerate(occurrences(event)):
+        if start in event.skipped:  # cancelled alone: no reminder, no feedback request
+            continue
         payload = {"event": event.id, "occurrence": index}
         for hours in config["reminder_hours"]:
             at = start - timedelta(hours=hours)
@@ -41,21 +43,33 @@ async def schedule_event(ctx: ServiceContext, event: Event) -> None:
     await ctx.schedule_many(planned)
 
 
+def time_left(left: timedelta, when: When) -> Text:
+    """ "2 days to go (Fri 4.12. 18:00)": days from two days on, hours from one, minutes below (never "0 hours";
+    a late reminder counts from now)."""
+    minutes = max(1, round(left.total_seconds() / 60))
+    if minutes >= 48 * 60:
+        days = round(minutes / (24 * 60))
+        return ngettext("{count} day to go ({when}).", "{count} days to go ({when}).", days, when=when)
+    if minutes >= 60:
+        hours = round(minutes / 60)
+        return ngettext("{count} hour to go ({when}).", "{count} hours to go ({when}).", hours, when=when)
+    return ngettext("{count} minute to go ({when}).", "{count} minutes to go ({when}).", minutes, when=when)
+
+
 @cog.task("ev_reminder")
 async def reminder(ctx: ServiceContext, due: Due) -> None:
     """Sent to everyone going when it fires, so answers given after scheduling count."""
     event = await queries(ctx).get(int(due.payload["event"]))
     starts = occurrences(event) if event is not None else []
     index, hours = int(due.payload["occurrence"]), int(due.payload["hours"])
-    if event is None or event.cancelled_at is not None or index >= len(starts):
+    if event is None or event.cancelled_at is not None or index >= len(starts) or starts[index] in event.skipped:
         return
-    # The link goes in the last reminder, so it is at hand when the event starts.
-    last = hours == min(settings(ctx)["reminder_hours"])
-    link = _("Link: {link}", link=event.link) if event.link and last else None
+    # Every reminder carries the link: they go only to those going.
+    link = _("Link: {link}", link=event.link) if event.link else None
     late = _("(This reminder is late: I was offline for a while.)") if due.late else None
     reply = Reply(Lines(
-        ngettext("{title} starts in {count} hour, {when}.", "{title} starts in {count} hours, {when}.", hours,
-                 title=event.title, when=When(starts[index])),
+        # On time: the planned lead ("24 hours"); late: what is really left, from now.
+        time_left(starts[index] - ctx.now() if due.late else timedelta(hours=hours), When(starts[index], "short")),
         _("Where: {where}", where=where_text(ctx, event)), link, late,
     ), title=_("Reminder: {title}", title=event.title))
     await ctx.notify_many(await queries(ctx).people(event.id, ("yes",)), reply)

@@ -48,6 +48,7 @@ class Event:
     cancel_reason: str | None
     updated_at: datetime | None = None  # the calendar entry's LAST-MODIFIED
     sequence: int = 0  # the calendar entry's SEQUENCE: one more per edit
+    skipped: frozenset[datetime] = frozenset()  # starts (UTC) of occurrences cancelled alone
 
     @property
     def online(self) -> bool:
@@ -63,6 +64,7 @@ class Event:
             row["campus"], row["link"], row["capacity"], row["language"], row["repeat_weeks"],
             row["repeat_until"], row["timezone"], from_iso(row["series_end_at"]), row["organiser_id"],
             when("cancelled_at"), row["cancel_reason"], when("updated_at"), row["sequence"],
+            frozenset(from_iso(s) for s in (row["skipped"] or "").split()),
         )
 
 
@@ -71,7 +73,13 @@ class Counts:
     yes: int = 0
     maybe: int = 0
     no: int = 0
-    waiting: int = 0  # on the waiting list, offered places included
+    waiting: int = 0  # on the waiting list (an offered place is held: it counts in `offered`)
+    offered: int = 0  # places offered from the waiting list and not yet taken
+
+    @property
+    def taken(self) -> int:
+        """Places nobody else can take: going, and offered (held until taken or passed on)."""
+        return self.yes + self.offered
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,7 @@ class EventQueries:
         return None if row is None else Event.from_row(row)
 
     async def update(self, event_id: int, now: datetime, **changes: Any) -> None:
+        """Every edit grows the calendar entry's SEQUENCE, so calendars take the new version over."""
         unknown = set(changes) - _EDITABLE
         if unknown:
             raise ValueError(f"not editable: {sorted(unknown)}")
@@ -142,6 +151,29 @@ class EventQueries:
             " WHERE id = ? AND cancelled_at IS NULL",
             (to_iso(now), reason, to_iso(now), event_id),
         ))
+
+    async def skip(self, event_id: int, start: datetime, now: datetime) -> bool:
+        """Cancel one occurrence of a series; False when it was cancelled already."""
+        key = to_iso(start)
+        return bool(await self.db.execute(
+            "UPDATE events SET skipped = TRIM(skipped || ' ' || ?), sequence = sequence + 1, updated_at = ?"
+            " WHERE id = ? AND cancelled_at IS NULL AND INSTR(' ' || skipped || ' ', ' ' || ? || ' ') = 0",
+            (key, to_iso(now), event_id, key),
+        ))
+
+    async def save_cancel_draft(self, event_id: int, person_id: int, reason: str | None) -> None:
+        await self.db.execute(
+            "INSERT INTO event_cancel_drafts (event_id, person_id, reason) VALUES (?, ?, ?)"
+            " ON CONFLICT (event_id, person_id) DO UPDATE SET reason = excluded.reason",
+            (event_id, person_id, reason),
+        )
+
+    async def take_cancel_draft(self, event_id: int, person_id: int) -> str | None:
+        reason = await self.db.fetchval(
+            "SELECT reason FROM event_cancel_drafts WHERE event_id = ? AND person_id = ?", (event_id, person_id))
+        await self.db.execute("DELETE FROM event_cancel_drafts WHERE event_id = ? AND person_id = ?",
+                              (event_id, person_id))
+        return reason
 
     async def upcoming(self, now: datetime) -> list[Event]:
         """Events not cancelled whose last occurrence has not ended, first start first."""
@@ -178,8 +210,8 @@ class EventQueries:
             "SELECT answer, COUNT(*) AS n FROM event_rsvps WHERE event_id = ? GROUP BY answer", (event_id,)
         )
         by = {r["answer"]: r["n"] for r in rows}
-        return Counts(by.get("yes", 0), by.get("maybe", 0), by.get("no", 0),
-                      by.get("waiting", 0) + by.get("offered", 0))
+        return Counts(by.get("yes", 0), by.get("maybe", 0), by.get("no", 0), by.get("waiting", 0),
+                      by.get("offered", 0))
 
     async def answer_of(self, event_id: int, person_id: int) -> str | None:
         return await self.db.fetchval(
@@ -276,6 +308,15 @@ class EventQueries:
         )
         return [r["person_id"] for r in rows]
 
+    async def attendees(self, event_id: int) -> list[Row]:
+        """Everyone who answered, with their name: going and offered, maybe, waiting, not going; each in
+        arrival order (so the waiting rows are the waiting list in its order)."""
+        return await self.db.fetchall(
+            "SELECT r.person_id, p.display_name, r.answer, r.since FROM event_rsvps r"
+            " JOIN people p ON p.id = r.person_id WHERE r.event_id = ?"
+            " ORDER BY CASE r.answer WHEN 'yes' THEN 0 WHEN 'offered' THEN 1 WHEN 'maybe' THEN 2"
+            " WHEN 'waiting' THEN 3 ELSE 4 END, r.seq", (event_id,))
+
     async def mine(self, person_id: int, now: datetime) -> list[tuple[Event, str]]:
         rows = await self.db.fetchall(
             "SELECT e.*, r.answer AS my_answer FROM event_rsvps r JOIN events e ON e.id = r.event_id"
@@ -331,7 +372,10 @@ class EventQueries:
             " JOIN events e ON e.id = f.event_id WHERE f.person_id = ? ORDER BY f.created_at", (person_id,))
         created = await self.db.fetchall(
             "SELECT id, title, starts_at FROM events WHERE organiser_id = ? ORDER BY id", (person_id,))
+        drafts = await self.db.fetchall(
+            "SELECT event_id, reason FROM event_cancel_drafts WHERE person_id = ? ORDER BY event_id", (person_id,))
         return {
+            "cancel_reasons_awaiting_confirmation": [dict(r) for r in drafts],
             "rsvps": [dict(r) for r in rsvps],
             "feedback": [dict(r) for r in feedback],
             "events_created": [dict(r) for r in created],
@@ -345,6 +389,8 @@ class EventQueries:
         dropped: list[tuple[int, int]] = []
         moved: list[tuple[int, datetime]] = []
         async with self.db.transaction():
+            # A cancel reason awaiting confirmation is a moment's draft: the merged account's goes.
+            await self.db.execute("DELETE FROM event_cancel_drafts WHERE person_id = ?", (gone_id,))
             rows = await self.db.fetchall(
                 "SELECT event_id, person_id, answer, seq, offer_expires FROM event_rsvps WHERE person_id IN (?, ?)"
                 " ORDER BY event_id, seq", (keep_id, gone_id))
@@ -376,5 +422,6 @@ class EventQueries:
                 "SELECT event_id FROM event_rsvps WHERE person_id = ?", (person_id,))]
             await self.db.execute("DELETE FROM event_rsvps WHERE person_id = ?", (person_id,))
             await self.db.execute("DELETE FROM event_feedback WHERE person_id = ?", (person_id,))
+            await self.db.execute("DELETE FROM event_cancel_drafts WHERE person_id = ?", (person_id,))
             await self.db.execute("UPDATE events SET organiser_id = NULL WHERE organiser_id = ?", (person_id,))
         return touched

@@ -57,7 +57,7 @@ async def test_a_locked_database_says_busy_loses_nothing_and_recovers_without_a_
                for user in range(FIRST_USER, FIRST_USER + MEMBERS)}
     assert second != BUSY
     assert [len(texts) for texts in got.values()] == [2] * MEMBERS
-    assert all("24 tunnin" in texts[0] and "1 tunnin" in texts[1] for texts in got.values())
+    assert all("24 tuntia" in texts[0] and "1 tunti " in texts[1] for texts in got.values())
     log = bot.log()
     assert "database is locked" in log  # the lock was met, not missed
     assert not any(failure in log for failure in ("outbox worker error", "scheduler wake-up failed",
