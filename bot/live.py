@@ -100,8 +100,10 @@ class LiveMessages:
         try:
             while True:
                 wake.clear()  # before reading the version: a change from here on wakes the wait below
-                version = self._version[key]
                 copies = await self.copies.copies(*key, now=self.app.clock.now())
+                # Read after the await, just before rendering: a change made meanwhile is in this round's render,
+                # so it must not count as unshown (that would cost one more, identical edit).
+                version = self._version[key]
                 now = time.monotonic()
                 stale = [c for c in copies if self._shown.get(c.id, 0) < version and c.id not in editing]
                 due = [c for c in stale if self._next_at.get(c.id, 0.0) <= now]
