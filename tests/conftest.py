@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from bot.testing import ConsoleBot
+from tests.fakes.telegram_api import FakeTelegram
 
 
 @pytest.fixture
@@ -16,6 +17,13 @@ async def bot(tmp_path: Path) -> AsyncIterator[ConsoleBot]:
         yield harness
     finally:
         await harness.stop()
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    """The fake Telegram Bot API on 127.0.0.1 (a test module may define its own `tg`)."""
+    async with FakeTelegram() as server:
+        yield server
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int,

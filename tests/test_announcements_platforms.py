@@ -17,12 +17,6 @@ HTMLISH = '<b>Tärkeä</b> & "kaikki" <a href="x">linkki</a>'
 
 
 @pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
 async def both(tmp_path: Path, tg: FakeTelegram) -> AsyncIterator[TwoPlatforms]:
     rig = await TwoPlatforms.start(tmp_path, tg, live_edit_seconds=0.0, cogs=("announcements",))
     try:

@@ -35,12 +35,6 @@ def _fresh() -> None:
 
 
 @pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
 async def both(tmp_path: Path, tg: FakeTelegram) -> AsyncIterator[TwoPlatforms]:
     rig = await TwoPlatforms.start(tmp_path, tg, live_edit_seconds=0.0, extra_cogs=(tutordemo,))
     try:

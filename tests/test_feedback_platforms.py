@@ -83,12 +83,6 @@ class _DriverHost:
 
 
 @pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
 async def rig(tmp_path: Path, tg: FakeTelegram) -> AsyncIterator[Rig]:
     started = await start(tmp_path, tg)
     try:

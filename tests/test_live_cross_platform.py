@@ -226,12 +226,6 @@ class TwoPlatforms:
 
 
 @pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
 async def both(tmp_path: Path, tg: FakeTelegram) -> AsyncIterator[TwoPlatforms]:
     rig = await TwoPlatforms.start(tmp_path, tg, live_edit_seconds=0.0)
     rig.discord.edit_interval = 0.0  # these tests check what is edited, not the pacing (the burst test does)

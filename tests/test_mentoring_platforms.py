@@ -18,12 +18,6 @@ COORDINATOR_TG_ID = 500000004  # [roles.mentor_coordinator] telegram_user_ids in
 
 
 @pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
 async def both(tmp_path: Path, tg: FakeTelegram) -> AsyncIterator[TwoPlatforms]:
     rig = await TwoPlatforms.start(tmp_path, tg, live_edit_seconds=0.0, cogs=("ping", "mentoring"),
                                    settings={"mentoring": {"conversation_host": "tutors"}})

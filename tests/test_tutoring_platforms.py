@@ -23,12 +23,6 @@ TUTOR_ROLE_ID = 1100000000000000002  # [roles.tutor] in config.example.toml
 
 
 @pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
 async def both(tmp_path: Path, tg: FakeTelegram) -> AsyncIterator[TwoPlatforms]:
     rig = await TwoPlatforms.start(tmp_path, tg, live_edit_seconds=0.0, cogs=("ping", "tutoring"))
     rig.discord.edit_interval = 0.0
