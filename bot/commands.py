@@ -670,6 +670,25 @@ class Cog:
         self.mergers.append(handler)
         return handler
 
+    def person_data(self, store: Callable[[Any], Any], *, merge: bool = True) -> None:
+        """/mydata, /forgetme (and /link) straight from the cog's storage: `store(ctx)` returns its query object,
+        whose `export_person(person_id)`, `forget_person(person_id)` and `merge_people(keep, gone)` do the work.
+        `merge=False` when the core's generic move of rows naming the person is all /link needs."""
+
+        async def export(ctx: Any, person_id: int) -> Any:
+            return await store(ctx).export_person(person_id)
+
+        async def forget(ctx: Any, person_id: int) -> None:
+            await store(ctx).forget_person(person_id)
+
+        async def merge_people(ctx: Any, keep_id: int, gone_id: int) -> None:
+            await store(ctx).merge_people(keep_id, gone_id)
+
+        self.export_person(export)
+        self.forget_person(forget)
+        if merge:
+            self.merge_person(merge_people)
+
 
 # ------------------------------------------------------------------------------------- rendered replies
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vRecur
@@ -298,16 +298,4 @@ async def calendar_entries(ctx: ServiceContext, feed: Feed) -> list[Event]:
     return entries
 
 
-@cog.export_person
-async def export_person(ctx: ServiceContext, person_id: int) -> dict[str, Any]:
-    return await queries(ctx).export_person(person_id)
-
-
-@cog.forget_person
-async def forget_person(ctx: ServiceContext, person_id: int) -> None:
-    await queries(ctx).forget_person(person_id)
-
-
-@cog.merge_person
-async def merge_person(ctx: ServiceContext, keep_id: int, gone_id: int) -> None:
-    await queries(ctx).merge_people(keep_id, gone_id)
+cog.person_data(queries)  # /mydata, /forgetme and /link from the meetings' storage
