@@ -16,7 +16,7 @@ import re
 import sys
 import tomllib
 import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType, ModuleType
@@ -192,17 +192,26 @@ def cron(value: str) -> str | None:
 SCHEDULER_JOB_KEYS = ("name", "cron", "destination", "text")
 
 
+def table_keys_problem(table: dict[str, Any], where: str, known: Iterable[str], required: Iterable[str]) -> str | None:
+    """One table of an array of tables ([[x]]): no unknown key, every required key a non-empty string."""
+    known = tuple(known)
+    unknown = sorted(set(table) - set(known))
+    if unknown:
+        return f"{where}: unknown key {unknown[0]!r} (known: {', '.join(known)})"
+    for key in required:
+        if not isinstance(table.get(key), str) or not table[key].strip():
+            return f"{where}.{key}: required, a non-empty string"
+    return None
+
+
 def _scheduler_jobs(jobs: list[dict[str, Any]]) -> str | None:
     """[[scheduler.jobs]]: a text posted to a destination on a cron (destinations are checked in _build)."""
     names: set[str] = set()
     for index, job in enumerate(jobs):
         where = f"[{index}]"
-        unknown = sorted(set(job) - set(SCHEDULER_JOB_KEYS))
-        if unknown:
-            return f"{where}: unknown key {unknown[0]!r} (known: {', '.join(SCHEDULER_JOB_KEYS)})"
-        for key in SCHEDULER_JOB_KEYS:
-            if not isinstance(job.get(key), str) or not job[key].strip():
-                return f"{where}.{key}: required, a non-empty string"
+        problem = table_keys_problem(job, where, SCHEDULER_JOB_KEYS, SCHEDULER_JOB_KEYS)
+        if problem:
+            return problem
         if _slug(job["name"]) or job["name"] in names:
             return f"{where}.name: {job['name']!r} must be a unique lowercase name (a-z, 0-9, _ or -)"
         names.add(job["name"])

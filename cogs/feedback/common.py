@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.commands import Choice, Cog, UserError
-from bot.config import Config, Field, between
+from bot.config import Config, Field, between, table_keys_problem
 from bot.context import Context, ServiceContext
 from bot.conversations import Member
 from bot.i18n import Text, _
@@ -28,12 +28,9 @@ def _categories(value: list[dict[str, Any]]) -> str | None:
         return "at least one category is needed"
     for index, table in enumerate(value):
         where = f"[{index}]"
-        unknown = sorted(set(table) - set(CATEGORY_KEYS))
-        if unknown:
-            return f"{where}: unknown key {unknown[0]!r} (known: {', '.join(CATEGORY_KEYS)})"
-        for key in CATEGORY_REQUIRED:
-            if not isinstance(table.get(key), str) or not table[key].strip():
-                return f"{where}.{key}: required, a non-empty string"
+        problem = table_keys_problem(table, where, CATEGORY_KEYS, CATEGORY_REQUIRED)
+        if problem:
+            return problem
         for key, kind in CATEGORY_KEYS.items():
             if key in table and not isinstance(table[key], kind):
                 return f"{where}.{key}: must be {'true or false' if kind is bool else 'a string'}"
