@@ -68,6 +68,19 @@ async def event_with_people(data_dir: Path) -> tuple[ConsoleBot, datetime]:
 async def until(bot: ConsoleBot, moment: datetime) -> None:
     await bot.wait(int((moment - bot.app.clock.now()).total_seconds()) + 1)
 
+async def dies_then_restarts(first: ConsoleBot, tmp_path: Path, at: datetime, monkeypatch: pytest.MonkeyPatch, *,
+                             restart_after: timedelta = timedelta(minutes=2)) -> ConsoleBot:
+    """Run until `at`, where the patched step kills the process; stop it, undo the patch and start the bot again
+    on the same database a little later, settled."""
+    with pytest.raises(Died):
+        await until(first, at)
+    await first.app.settle()
+    await first.stop()
+    monkeypatch.undo()
+    second = await ConsoleBot.start(tmp_path, now=at + restart_after)
+    await second.app.settle()
+    return second
+
 
 def reminders_to(bots: list[ConsoleBot], name: str, marker: str = "Aikaa on") -> int:
     return sum(marker in p.text for b in bots for p in b.sent_to(f"@{name.lower()}"))
@@ -98,14 +111,8 @@ async def test_a_task_that_finished_but_was_not_recorded_queues_nothing_again(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     first, due = await event_with_people(tmp_path)
     monkeypatch.setattr(Scheduler, "_finish", dying_after(Scheduler._finish, 1))
-    with pytest.raises(Died):
-        await until(first, due)  # every reminder queued, then died before the row was marked done
-    await first.app.settle()
-    await first.stop()
-    monkeypatch.undo()
-
-    second = await ConsoleBot.start(tmp_path, now=due + timedelta(minutes=2))
-    await second.app.settle()
+    # Every reminder queued, then the process died before the row was marked done.
+    second = await dies_then_restarts(first, tmp_path, due, monkeypatch)
     assert [reminders_to([first, second], name) for name in PEOPLE] == [1] * len(PEOPLE)
     queued = await rows(second, "SELECT id FROM outbox WHERE dedupe IS NOT NULL AND person_id IS NOT NULL")
     assert len(queued) == len(PEOPLE)
@@ -150,14 +157,7 @@ async def test_a_feedback_request_cut_short_reaches_everyone_once(
     await until(first, due - timedelta(minutes=1))
     monkeypatch.setattr(bot.outbox, "FAN_OUT_BATCH", 5)
     monkeypatch.setattr(OutboxQueries, "add_many", dying_after(OutboxQueries.add_many, 2, before=False))
-    with pytest.raises(Died):
-        await until(first, due)
-    await first.app.settle()
-    await first.stop()
-    monkeypatch.undo()
-
-    second = await ConsoleBot.start(tmp_path, now=due + timedelta(minutes=2))
-    await second.app.settle()
+    second = await dies_then_restarts(first, tmp_path, due, monkeypatch)
     assert [reminders_to([first, second], name, "Millainen tapahtuma") for name in PEOPLE] == [1] * len(PEOPLE)
     await second.stop()
 
@@ -171,14 +171,7 @@ async def test_a_weekly_digest_cut_short_is_posted_once_everywhere(
     # Died after the announcements' digest, before the English destination's one.
     monkeypatch.setattr(cogs.events.digest, "post_digest", dying_after(cogs.events.digest.post_digest, 1,
                                                                         before=False))
-    with pytest.raises(Died):
-        await until(first, monday)
-    await first.app.settle()
-    await first.stop()
-    monkeypatch.undo()
-
-    second = await ConsoleBot.start(tmp_path, now=monday + timedelta(minutes=5))
-    await second.app.settle()
+    second = await dies_then_restarts(first, tmp_path, monday, monkeypatch, restart_after=timedelta(minutes=5))
     for destination in ("#announcements", "#international"):
         digests = [p for b in (first, second) for p in b.sent_to(destination) if "this week" in p.text.lower()
                    or "tämän viikon" in p.text.lower()]
@@ -193,14 +186,7 @@ async def test_a_repeating_reminder_cut_short_is_sent_once_and_keeps_its_next_oc
     due = datetime(2026, 11, 27, 9, 0, tzinfo=HELSINKI)
     # Sent and the next morning planned, then died before the row was marked done.
     monkeypatch.setattr(Scheduler, "_finish", dying_after(Scheduler._finish, 1))
-    with pytest.raises(Died):
-        await until(first, due)
-    await first.app.settle()
-    await first.stop()
-    monkeypatch.undo()
-
-    second = await ConsoleBot.start(tmp_path, now=due + timedelta(minutes=2))
-    await second.app.settle()
+    second = await dies_then_restarts(first, tmp_path, due, monkeypatch)
     assert reminders_to([first, second], "Olli", "Aamupalaveri") == 1
     pending = await rows(second, "SELECT due_at FROM scheduled WHERE status = 'pending'")
     assert [datetime.fromisoformat(r["due_at"]).astimezone(HELSINKI).strftime("%d.%m. %H:%M")
@@ -236,14 +222,7 @@ async def test_an_offer_expiry_cut_short_still_offers_the_place_to_the_next_in_l
     due = datetime.fromisoformat(expires[0]["due_at"])
     # Emma lets it expire; the process dies right after her offer was expired, before anything else.
     monkeypatch.setattr(EventQueries, "expire_offer", dying_after(EventQueries.expire_offer, 1, before=False))
-    with pytest.raises(Died):
-        await until(first, due)
-    await first.app.settle()
-    await first.stop()
-    monkeypatch.undo()
-
-    second = await ConsoleBot.start(tmp_path, now=due + timedelta(minutes=2))
-    await second.app.settle()
+    second = await dies_then_restarts(first, tmp_path, due, monkeypatch)
     bots = [first, second]
     assert reminders_to(bots, "Aino", "vapautui paikka") == 1  # the next in line is offered the place, once
     assert reminders_to(bots, "Emma", "ajoissa") == 1  # Emma is told once
