@@ -17,17 +17,14 @@ from typing import Any
 import pytest
 
 from bot.app import Application
-from bot.clock import Clock
 from bot.frontends.discord import DiscordFrontend
-from bot.frontends.telegram import TelegramFrontend
 from bot.sealed import Sealer
 from bot.signing import payload_of
 from tests.debug_logs import bot_debug_logging
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.telegram_api import FakeTelegram, StoredMessage, TgUser
 from tests.feedback_helpers import KEY, code_in, feedback_config
-from tests.harness import TEST_NOW
-from tests.scenarios.discord_driver import DiscordDriver, discord_config, guild_for, with_role_ids
+from tests.scenarios.discord_driver import DiscordDriver, with_role_ids
 from tests.scenarios.driver import Who
 from tests.scenarios.telegram_driver import telegram_config
 from tests.test_conversations_platforms import dc_write, tg_send, thread_texts
@@ -53,23 +50,9 @@ async def start(tmp_path: Path, tg: FakeTelegram) -> Rig:
     roles = dict(config.roles)
     roles["advocacy"] = dataclasses.replace(roles["advocacy"], telegram_chat_ids=(ADVOCACY_TEAM_CHAT,))
     config = dataclasses.replace(config, roles=roles)
-    dc = await FakeDiscord(guild_for(config)).start()
-    app = Application(discord_config(dc, config), tmp_path, clock=Clock(frozen_at=TEST_NOW))
-    telegram = TelegramFrontend(app, poll_interval=0.0, poll_timeout=1)
-    discord = DiscordFrontend(app, guild_ready_timeout=0.05)
-    discord.member_cache_seconds = 0.0
-    app.add_frontend(telegram)
-    app.add_frontend(discord)
-    try:
-        await app.start()
-    except BaseException:
-        await dc.stop()
-        raise
-    for name, destination in app.config.destinations.items():
-        if destination.telegram_chat_id is not None:
-            tg.group(destination.telegram_chat_id, name)
-    both = TwoPlatforms(app, tg, dc, telegram, discord)
-    driver = DiscordDriver(dataclasses.replace(_DriverHost(dc, app, discord)))  # type: ignore[arg-type]
+    both = await TwoPlatforms.on_config(tmp_path, tg, config)
+    both.discord.member_cache_seconds = 0.0
+    driver = DiscordDriver(dataclasses.replace(_DriverHost(both.dc, both.app, both.discord)))  # type: ignore[arg-type]
     return Rig(both, driver)
 
 

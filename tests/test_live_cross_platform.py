@@ -107,6 +107,12 @@ class TwoPlatforms:
         base = with_role_ids(example_config(cogs=list(cogs), settings=settings, live_edit_seconds=live_edit_seconds))
         # team_chats=False keeps the Discord role ids next to the example's Telegram team chats.
         config: Config = telegram_config(tg, base, team_chats=False)
+        return await cls.on_config(data_dir, tg, config, extra_cogs=extra_cogs)
+
+    @classmethod
+    async def on_config(cls, data_dir: Path, tg: FakeTelegram, config: Config, *,
+                        extra_cogs: tuple[Cog, ...] = ()) -> TwoPlatforms:
+        """Both real frontends started on `config` (already pointed at the fake Telegram) and a fake Discord."""
         dc = await FakeDiscord(guild_for(config)).start()
         app = Application(discord_config(dc, config), data_dir, clock=Clock(frozen_at=TEST_NOW))
         if extra_cogs:  # test-only cogs go through the same registration as configured ones
