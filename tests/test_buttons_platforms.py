@@ -13,6 +13,7 @@ from tests.fakes.telegram_api import CallbackPress, FakeTelegram, StoredMessage,
 from tests.scenarios.discord_driver import DiscordBot
 from tests.scenarios.driver import Who
 from tests.scenarios.telegram_driver import TelegramBot
+from tests.test_telegram_frontend import say
 
 NO_LONGER_WORKS = "Tämä painike ei enää toimi."
 NOT_YOURS = "Tämä painike on sille, jolle viesti näytettiin."
@@ -30,12 +31,6 @@ async def tg(tmp_path: Path) -> AsyncIterator[TelegramBot]:
             yield bot
         finally:
             await bot.stop()
-
-
-async def say(tg: TelegramBot, user: TgUser, text: str, chat_id: int | None = None) -> None:
-    tg.fake.send_text(user, text, chat=tg.fake.chats[chat_id] if chat_id is not None else None)
-    tg.queued()
-    await tg.settle()
 
 
 async def press(tg: TelegramBot, user: TgUser, message: StoredMessage, data: str) -> str | None:
