@@ -398,6 +398,10 @@ class Campus:
     def name(self, language: str) -> str:
         return self.name_en if language == "en" else self.name_fi
 
+    def render(self, language: str) -> str:
+        """A campus is a text (bot.i18n.Text): its name in the reader's language, for choices and lines."""
+        return self.name(language)
+
 
 @dataclass(frozen=True)
 class RoleSource:

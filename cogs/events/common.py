@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bot.commands import Choice, Cog, Param, UserError
-from bot.config import Campus, Config, Field, between, cron
+from bot.config import Config, Field, between, cron
 from bot.context import Context, ServiceContext
 from bot.i18n import Lines, When, _
 from cogs.events.recurrence import next_occurrence
@@ -37,25 +36,15 @@ REPEAT_CHOICES = [Choice("none", _("Does not repeat"), {"fi": "ei"}),
 REPEAT_WEEKS = {"none": 0, "weekly": 1, "biweekly": 2}
 
 
-@dataclass(frozen=True)
-class CampusName:
-    """A campus's display name from config, in the reader's language."""
-
-    campus: Campus
-
-    def render(self, language: str) -> str:
-        return self.campus.name(language)
-
-
 def where_choices(config: Config) -> list[Choice]:
-    return [Choice(c.id, CampusName(c)) for c in config.campuses] + [Choice(ONLINE, _("Online"), {"fi": "verkossa"})]
+    return [Choice(c.id, c) for c in config.campuses] + [Choice(ONLINE, _("Online"), {"fi": "verkossa"})]
 
 
 def where_text(ctx: ServiceContext, event: Event) -> Any:
     if event.campus is None:
         return _("Online")
     try:
-        return CampusName(ctx.config.campus(event.campus))
+        return ctx.config.campus(event.campus)
     except KeyError:  # a campus removed from config since: show its id rather than fail
         return event.campus
 

@@ -13,7 +13,7 @@ from bot.commands import Choice, Cog, UserError
 from bot.config import Config, Field, between, table_keys_problem
 from bot.context import Context, ServiceContext
 from bot.conversations import Member
-from bot.i18n import Text, _
+from bot.i18n import Text, Translated, _
 from cogs.feedback.storage import Case, FeedbackQueries
 
 CATEGORY_KEYS = {"id": str, "name_fi": str, "name_en": str, "role": str, "destination": str, "team_fi": str,
@@ -85,26 +85,15 @@ class Category:
     confidential: bool = False  # harassment: only its own team may read, list or count its cases' texts
 
     @property
-    def name(self) -> PerLang:
-        return PerLang(self.name_fi, self.name_en)
+    def name(self) -> Translated:
+        return Translated({"fi": self.name_fi, "en": self.name_en})
 
     @property
-    def team(self) -> PerLang:
-        return PerLang(self.team_fi, self.team_en)
+    def team(self) -> Translated:
+        return Translated({"fi": self.team_fi, "en": self.team_en})
 
     def member(self) -> Member:
         return Member.team(self.destination, label=self.team)
-
-
-@dataclass(frozen=True)
-class PerLang:
-    """A name from config in the reader's language."""
-
-    fi: str
-    en: str
-
-    def render(self, language: str) -> str:
-        return self.en if language == "en" else self.fi
 
 
 def settings(ctx: ServiceContext) -> Any:
@@ -124,7 +113,7 @@ def category_choices(config: Config) -> list[Choice]:
 
 
 def campus_choices(config: Config) -> list[Choice]:
-    return [Choice(c.id, PerLang(c.name_fi, c.name_en)) for c in config.campuses]
+    return [Choice(c.id, c) for c in config.campuses]
 
 
 def campus_name(ctx: ServiceContext, campus: str | None) -> Text:
@@ -134,7 +123,7 @@ def campus_name(ctx: ServiceContext, campus: str | None) -> Text:
         found = ctx.config.campus(campus)
     except KeyError:  # removed from config since
         return campus
-    return PerLang(found.name_fi, found.name_en)
+    return found
 
 
 @cog.on_startup

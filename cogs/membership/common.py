@@ -56,15 +56,6 @@ class InLanguage:
         return (self.en or self.fi) if language == "en" else (self.fi or self.en)
 
 
-@dataclass(frozen=True)
-class CampusName:
-    fi: str
-    en: str
-
-    def render(self, language: str) -> str:
-        return self.en if language == "en" else self.fi
-
-
 def place_name(config: Config, place: str | None) -> Text:
     if place == ONLINE:
         return _("Online")
@@ -76,12 +67,12 @@ def place_name(config: Config, place: str | None) -> Text:
         campus = config.campus(place)
     except KeyError:  # a campus removed from config since
         return place
-    return CampusName(campus.name_fi, campus.name_en)
+    return campus
 
 
 def campus_choices(config: Config) -> list[Choice]:
     """Where a person studies: a campus, or online."""
-    return [Choice(c.id, CampusName(c.name_fi, c.name_en)) for c in config.campuses] + \
+    return [Choice(c.id, c) for c in config.campuses] + \
         [Choice(ONLINE, _("Online"), {"fi": "verkossa"})]
 
 

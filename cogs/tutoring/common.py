@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -94,18 +93,9 @@ def topic_choices(config: Config) -> list[Choice]:
     return [Choice(t, topic_label(t)) for t in topics]
 
 
-@dataclass(frozen=True)
-class CampusName:
-    name_fi: str
-    name_en: str
-
-    def render(self, language: str) -> str:
-        return self.name_en if language == "en" else self.name_fi
-
-
 def where_choices(config: Config) -> list[Choice]:
     return [Choice(ONLINE, _("Online"), {"fi": "verkossa"})] + [
-        Choice(c.id, CampusName(c.name_fi, c.name_en)) for c in config.campuses]
+        Choice(c.id, c) for c in config.campuses]
 
 
 def where_text(ctx: ServiceContext, request: Request) -> Text:
@@ -115,7 +105,7 @@ def where_text(ctx: ServiceContext, request: Request) -> Text:
         campus = ctx.config.campus(request.campus)
     except KeyError:  # removed from config since
         return request.campus
-    return CampusName(campus.name_fi, campus.name_en)
+    return campus
 
 
 def language_text(code: str) -> Text:
