@@ -16,7 +16,7 @@ from typing import Annotated
 from bot.builtin import LANGUAGE_CHOICES
 from bot.commands import Choice, Cog, File, Param, Reply, UserError
 from bot.context import Context
-from bot.i18n import LANGUAGE_NAMES, Lines, Msg, Text, _, ngettext
+from bot.i18n import LANGUAGE_NAMES, Hours, Lines, ListOf, Msg, Text, _, ngettext
 from bot.quiet import parse_window
 from storage.reminders import LinkCodes
 
@@ -49,7 +49,9 @@ def _normalise_code(code: str) -> str:
 
 @cog.command(_("Link your accounts on Discord and Telegram"), private=True)
 async def link(ctx: Context,
-               code: Annotated[str | None, Param(_("The code from your other account"), max_len=20)] = None
+               code: Annotated[str | None, Param(_("The code from your other account"),
+                                                 question=_("What is the linking code from your other account?"),
+                                                 max_len=20)] = None
                ) -> Reply:
     codes = LinkCodes(ctx.db)
     if not code:
@@ -71,7 +73,7 @@ async def link(ctx: Context,
     await ctx.merge_people(keep, gone)
     log.info("linked person %s into %s", gone, keep)
     accounts = await ctx.people.accounts(keep)
-    names = Lines(*(platform_name(p) for p, _id in accounts), sep=", ")
+    names = ListOf(platform_name(p) for p, _id in accounts)
     return Reply(_("Linked! You are now one person on {platforms}: your reminders and sign-ups follow you.",
                    platforms=names), private=True)
 
@@ -86,13 +88,13 @@ async def _settings_text(ctx: Context, person_id: int) -> Lines:
     language = person.locale or ctx.config.community.default_language
     preferred: Text = (platform_name(person.preferred_platform) if person.preferred_platform
                        else _("the account you used first"))
-    quiet: Text = (_("{start}–{end}", start=person.quiet_start, end=person.quiet_end)
+    quiet: Text = (Hours(person.quiet_start, person.quiet_end)
                    if person.quiet_start and person.quiet_end else _("off"))
     return Lines(
         _("Your settings:"),
         _("Language: {language}", language=LANGUAGE_NAMES.get(language, language)),
         _("My messages go to: {platform}", platform=preferred),
-        _("Linked accounts: {platforms}", platforms=Lines(*(platform_name(p) for p, _id in accounts), sep=", ")),
+        _("Linked accounts: {platforms}", platforms=ListOf(platform_name(p) for p, _id in accounts)),
         _("Quiet hours (non-urgent messages wait): {quiet}", quiet=quiet),
         _("Change with e.g. /settings language=en platform=telegram quiet=22-8 (quiet=off clears)."),
     )
@@ -100,10 +102,16 @@ async def _settings_text(ctx: Context, person_id: int) -> Lines:
 
 @cog.command(_("Your language, platform and quiet hours"))
 async def settings(ctx: Context,
-                   language: Annotated[str | None, Param(_("Language"), choices=LANGUAGE_CHOICES)] = None,
-                   platform: Annotated[str | None, Param(_("Where my messages go"), choices=PLATFORM_CHOICES)
+                   language: Annotated[str | None, Param(_("Language"),
+                                                         question=_("Which language should I speak with you?"),
+                                                         choices=LANGUAGE_CHOICES)] = None,
+                   platform: Annotated[str | None, Param(_("Where my messages go"),
+                                                         question=_("Where should my messages go?"),
+                                                         choices=PLATFORM_CHOICES)
                                        ] = None,
-                   quiet: Annotated[str | None, Param(_("Quiet hours, e.g. 22-8, or off"), max_len=20)] = None
+                   quiet: Annotated[str | None, Param(
+                       _("Quiet hours, e.g. 22-8, or off"),
+                       question=_("When should non-urgent messages wait (e.g. 22-8, or off)?"), max_len=20)] = None
                    ) -> Reply:
     people = ctx.people
     changed: Msg | None = None

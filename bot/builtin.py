@@ -15,7 +15,9 @@ LANGUAGE_CHOICES = [Choice(code, name) for code, name in LANGUAGE_NAMES.items()]
 
 @cog.command(_("What I can do for you"))
 async def help(ctx: Context, command: Annotated[str | None, Param(
-        _("A command, to see its fields"), max_len=64, names={"fi": "komento"}, example="event create")] = None,
+        _("A command, to see its fields"),
+     question=_("Which command would you like to know about?"),
+     max_len=64, names={"fi": "komento"}, example="event create")] = None,
 ) -> Reply:
     if command:
         return _command_help(ctx, command)
@@ -79,7 +81,9 @@ TOMORROW = _("tomorrow 18:00")  # an example date-time, typed the reader's way
 
 @cog.command(_("Choose the language I use with you"))
 async def language(ctx: Context,
-                   language: Annotated[str, Param(_("Language"), choices=LANGUAGE_CHOICES)]) -> Reply:
+                   language: Annotated[str, Param(_("Language"),
+                                                  question=_("Which language should I speak with you?"),
+                                                  choices=LANGUAGE_CHOICES)]) -> Reply:
     await ctx.set_language(language)
     return Reply(_("I'll speak English with you from now on.") if language == "en"
                  else _("I'll speak Finnish with you from now on."), private=True)
@@ -87,7 +91,9 @@ async def language(ctx: Context,
 
 @cog.command(_("Start a conversation with me"))
 async def start(ctx: Context,
-                payload: Annotated[str | None, Param(_("Link code"), max_len=64)] = None) -> Reply:
+                payload: Annotated[str | None, Param(_("Link code"),
+                                                     question=_("Which code did you get?"),
+                                                     max_len=64)] = None) -> Reply:
     if payload:
         # A command's own name first: /event_note must not be read as the "event" deep link "note".
         spec = next((s for s in ctx.commands() if s.flat_name == payload), None)

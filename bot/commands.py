@@ -210,6 +210,9 @@ class Param:
     suggest: Suggest | None = None  # reference to a stored thing, with autocomplete
     names: Mapping[str, str] = field(default_factory=dict)  # the name in other languages: {"fi": "aloitus"}
     example: str | None = None  # a typed value shown by /help COMMAND (in English; dates in either language)
+    # What the prompt asks when the field is missing: "When does the event start?" (else a generic question
+    # naming `description`).
+    question: Text | None = None
 
 
 class Kind(enum.Enum):
@@ -238,6 +241,13 @@ class ParamSpec:
     @property
     def description(self) -> Text:
         return self.param.description
+
+    @property
+    def question(self) -> Text:
+        """What a prompt asks for this field: its own question, else one built from its description."""
+        if self.param.question is not None:
+            return self.param.question
+        return _("What should “{name}” be?", name=self.param.description)
 
     def choices(self, config: Any) -> Sequence[Choice]:
         if self.kind is Kind.YES_NO:

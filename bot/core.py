@@ -38,8 +38,8 @@ from bot.commands import (
 )
 from bot.config import RoleSource
 from bot.context import Account, Chat, Context, Origin
-from bot.i18n import Lines, Text, _, current_language, normalise_language
-from bot.params import action_arg, convert, reads_as_date
+from bot.i18n import Lines, ListOf, Text, _, current_language, normalise_language
+from bot.params import action_arg, convert, date_example, reads_as_date
 from bot.roles import EVERYONE
 from bot.signing import ActionSigner, Signed, load_key
 from bot.textargs import is_command, parse_args, split_command
@@ -79,8 +79,9 @@ class Pending:
 
     def _labelled(self, param: ParamSpec) -> ParamSpec:
         label = self.labels.get(param.name)
+        # A label from config is the flow's own question ("What have you tried so far?").
         return param if label is None else dataclasses.replace(
-            param, param=dataclasses.replace(param.param, description=label))
+            param, param=dataclasses.replace(param.param, description=label, question=label))
 
 
 class Verdict(enum.Enum):
@@ -191,6 +192,10 @@ class Core:
 
     def role_name(self, role: str) -> Text:
         return self.role_names.get(role, role)
+
+    def role_list(self, roles: frozenset[str]) -> ListOf:
+        """Roles as the reader's list: "hallitus ja paikallistoimijat" / "the board and organisers"."""
+        return ListOf(self.role_name(r) for r in sorted(roles))
 
     def _claim(self, cog: Cog, what: str, mine: Mapping[str, Any], taken: dict[str, Any]) -> None:
         for name, spec in mine.items():
@@ -389,7 +394,8 @@ class Core:
             pending.choices = (await self.suggest(ctx, pending.spec, missing.name, ""))[:REFERENCE_BUTTONS]
         self.pending[self._pending_key(ctx)] = pending
         # A field asked again because of the others cannot be skipped: the handler would refuse again.
-        asked = self._ask(missing, pending.choices, optional=not missing.required and missing.name not in pending.again)
+        asked = self._ask(ctx, missing, pending.choices,
+                          optional=not missing.required and missing.name not in pending.again)
         return dataclasses.replace(asked, form=self._form_of(ctx, pending, fields))
 
     async def _ask_again(self, ctx: Context, pending: Pending, error: FieldError) -> Reply:
@@ -490,8 +496,7 @@ class Core:
     def _check_allowed(self, ctx: Context, spec: CommandSpec) -> None:
         if not self.may_use(spec, ctx.roles):
             assert spec.roles is not None
-            raise UserError(_("Only {roles} can use /{command}.",
-                              roles=Lines(*(self.role_name(r) for r in sorted(spec.roles)), sep=", "),
+            raise UserError(_("Only {roles} can use /{command}.", roles=self.role_list(spec.roles),
                               command=spec.full_name))
 
     def _go_private(self, ctx: Context, spec: CommandSpec) -> Reply:
@@ -514,7 +519,7 @@ class Core:
     def _prompt_expiry(self, ctx: Context) -> datetime:
         return ctx.now() + timedelta(seconds=self.app.config.bot.prompt_timeout_seconds)
 
-    def _ask(self, param: ParamSpec, choices: list[Choice], *, optional: bool = False) -> Reply:
+    def _ask(self, ctx: Context, param: ParamSpec, choices: list[Choice], *, optional: bool = False) -> Reply:
         buttons = [[Button(choice.label, f"{PROMPT_PREFIX}:pick:{index}")]
                    for index, choice in enumerate(choices)]
         last = [Button(_("Cancel"), f"{PROMPT_PREFIX}:cancel", style="danger")]
@@ -523,12 +528,12 @@ class Core:
         buttons.append(last)
         hint = {
             Kind.LONG_TEXT: _("Write it as your next message."),
-            Kind.DATETIME: _("For example “1.12. klo 18” or “tomorrow 18:00”."),
+            Kind.DATETIME: _("For example “{example}” or “tomorrow 18:00”.", example=date_example(ctx)),
             Kind.CHOICE: _("Choose below."),
             Kind.YES_NO: _("Choose below."),
             Kind.REFERENCE: _("Choose below.") if choices else None,
         }.get(param.kind)
-        return Reply(Lines(_("Please give: {param}", param=param.description), hint), buttons=buttons)
+        return Reply(Lines(param.question, hint), buttons=buttons)
 
     async def _answer_prompt(self, ctx: Context, pending: Pending, value: Any) -> Reply:
         if ctx.now() > pending.expires:
@@ -625,8 +630,7 @@ class Core:
     def _check_press(self, ctx: Context, action: ActionSpec, mine: bool) -> None:
         if not self.may_use(action, ctx.roles):
             assert action.roles is not None
-            names = Lines(*(self.role_name(r) for r in sorted(action.roles)), sep=", ")
-            raise PressRefused(Reply(notice=_("Only {roles} can use this button.", roles=names)))
+            raise PressRefused(Reply(notice=_("Only {roles} can use this button.", roles=self.role_list(action.roles))))
         if action.owner_only and not mine:
             raise PressRefused(Reply(notice=NOT_YOURS))
 

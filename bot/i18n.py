@@ -93,6 +93,27 @@ class Lines:
 
 
 @dataclass(frozen=True)
+class ListOf:
+    """Several texts as one list in the reader's language, joined by Babel's `format_list`: "hallitus ja
+    paikallistoimijat" / "the board and organisers" (style "standard"), "fi, en tai both" / "… or both" ("or")."""
+
+    items: tuple[Text, ...]
+    style: Literal["standard", "or"] = "standard"
+
+    def __init__(self, items: Iterable[Text | None], style: Literal["standard", "or"] = "standard") -> None:
+        object.__setattr__(self, "items", tuple(i for i in items if i is not None and i != ""))
+        object.__setattr__(self, "style", style)
+
+    def render(self, language: str) -> str:
+        from babel.lists import format_list
+
+        from bot.timefmt import babel_locale
+
+        return format_list([render(item, language) for item in self.items], style=self.style,
+                           locale=babel_locale(language))
+
+
+@dataclass(frozen=True)
 class Translated:
     """A text a person wrote in several languages (an announcement in Finnish and English): the reader's
     language, else Finnish, else any. Keys are language codes."""
@@ -118,6 +139,22 @@ class When:
         from bot.timefmt import format_when
 
         return format_when(self.moment, language, TIMEZONE.zone, style=self.style)
+
+
+@dataclass(frozen=True)
+class Hours:
+    """A daily window of wall-clock times ("22:00", "08:00"), in the reader's style: "22.00–8.00" /
+    "22:00–08:00"."""
+
+    start: str
+    end: str
+
+    def render(self, language: str) -> str:
+        from datetime import time
+
+        from bot.timefmt import format_time_range
+
+        return format_time_range(time.fromisoformat(self.start), time.fromisoformat(self.end), language)
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.commands import Choice, Kind, ParamSpec, UserError, clip, fold_name
 from bot.context import Context
-from bot.i18n import Msg, _, ngettext, render
+from bot.i18n import ListOf, Msg, When, _, ngettext, render
 from bot.textlen import utf16_len
 from bot.timeparse import parse_when, read_when
 
@@ -108,9 +108,16 @@ def _choice(ctx: Context, spec: ParamSpec, value: str) -> str:
             wanted == render(choice.label, lang).casefold() for lang in ("fi", "en")
         ) or fold_name(value) in {fold_name(name) for name in choice.names.values()}:
             return choice.value
-    options = ", ".join(choice.names.get(ctx.language, choice.value) for choice in choices)
+    # The reader's own labels (what the buttons show), not the internal values: "Opiskelutaidot, … tai Muu".
+    options = ListOf((choice.label for choice in choices), "or")
     raise UserError(_("{param}: unknown choice “{value}”. Choose one of: {options}.",
                       param=_label(spec), value=value, options=options))
+
+
+def date_example(ctx: Context) -> When:
+    """A time as the reader would type it, a week or so ahead at 18: "pe 4.12. klo 18" / "4 Dec 18:00"."""
+    local = (ctx.now() + timedelta(days=8)).astimezone(ctx.config.tz)
+    return When(local.replace(hour=18, minute=0, second=0, microsecond=0), "example")
 
 
 def reads_as_date(ctx: Context, text: str) -> bool:
@@ -123,9 +130,9 @@ def _datetime(ctx: Context, spec: ParamSpec, raw: Any) -> datetime | date:
     else:
         reading = read_when(str(raw), ctx.language, ctx.config.tz, ctx.now())
         if reading is None:
-            raise UserError(_("{param}: I could not read “{value}” as a date and time. Try for example "
-                              "“1.12. klo 18”, “pe 18.00” or “2026-12-01 18:00”.",
-                              param=_label(spec), value=str(raw)))
+            raise UserError(_("{param}: I could not read the time “{value}”. Write for example “{example}” or "
+                              "“tomorrow 18:00”.", param=_label(spec), value=clip(str(raw), ECHO_MAX),
+                              example=date_example(ctx)))
         value = reading.at
         if not reading.has_time and spec.param.date_alone == "refuse":
             raise UserError(_("{param}: “{value}” has no time of day. Add one, for example “{value} 18:00”.",
@@ -133,12 +140,12 @@ def _datetime(ctx: Context, spec: ParamSpec, raw: Any) -> datetime | date:
         if not reading.has_time and spec.param.date_alone == "date":
             day = value.astimezone(ctx.config.tz).date()
             if spec.param.future and day < ctx.now().astimezone(ctx.config.tz).date():
-                raise UserError(_("{param} is in the past ({when}). Give a time in the future.",
-                                  param=_label(spec), when=value))
+                raise UserError(_("{param}: that time has already passed ({when}). Give a time in the future.",
+                                  param=_label(spec), when=When(value, "short")))
             return day  # the handler adds the time of day it keeps
     if spec.param.future and value <= ctx.now():
-        raise UserError(_("{param} is in the past ({when}). Give a time in the future.",
-                          param=_label(spec), when=value))
+        raise UserError(_("{param}: that time has already passed ({when}). Give a time in the future.",
+                          param=_label(spec), when=When(value, "short")))
     return value
 
 
@@ -149,7 +156,7 @@ async def _person(ctx: Context, spec: ParamSpec, raw: Any) -> Any:
     if not found:
         raise UserError(_("{param}: I don't know anyone called “{value}”.", param=_label(spec), value=raw))
     if len(found) > 1:
-        names = ", ".join(p.display_name for p in found[:5])
+        names = ListOf((p.display_name for p in found[:5]), "or")
         raise UserError(_("{param}: “{value}” could be several people ({names}). Be more exact.",
                           param=_label(spec), value=raw, names=names))
     return found[0]

@@ -6,7 +6,9 @@ import re
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-_WINDOW = re.compile(r"^\s*(\d{1,2})(?:[:.](\d{2}))?\s*-\s*(\d{1,2})(?:[:.](\d{2}))?\s*$")
+# "22-8", "22:30-7", "klo 22–8" (Finnish writes "klo" and an en dash), "22.00 - klo 8.00".
+_TIME = r"(?:klo\s*|kello\s*)?(\d{1,2})(?:[:.](\d{2}))?"
+_WINDOW = re.compile(rf"^\s*{_TIME}\s*[-\u2013\u2014]\s*{_TIME}\s*$", re.IGNORECASE)
 
 
 def parse_window(text: str) -> tuple[str, str] | None:

@@ -101,9 +101,12 @@ async def _plan_next(ctx: ServiceContext, reminder: Reminder, finished: str) -> 
 
 @cog.command(_("Remind me of something, once or repeating"), private=True)
 async def remind(ctx: Context,
-                 when: Annotated[datetime, Param(_("When"), future=True)],
-                 text: Annotated[str, Param(_("What to remind you of"), max_len=500)],
-                 repeat: Annotated[str | None, Param(_("Repeat"), choices=REPEAT_CHOICES)] = None) -> Reply:
+                 when: Annotated[datetime, Param(_("When"), question=_("When should I remind you?"), future=True)],
+                 text: Annotated[str, Param(_("What to remind you of"),
+                                            question=_("What should I remind you of?"), max_len=500)],
+                 repeat: Annotated[str | None, Param(_("Repeat"),
+                                                     question=_("Should the reminder repeat?"),
+                                                     choices=REPEAT_CHOICES)] = None) -> Reply:
     repeat = repeat or "none"
     rows = queries(ctx)
     if await rows.count_active(ctx.person.id) >= MAX_ACTIVE:

@@ -1,8 +1,9 @@
 """Reading a typed command line (console, Telegram) into a command and raw argument strings.
 
 `/event create title="Quiz night" start=pe 18` and `/remind tomorrow 9 Hand in the essay` both work:
-`name=value` pairs (quotes for spaces) or positional words, where a date-time takes as many words as read
-as a date and the last text parameter takes the rest of the line.
+`name=value` pairs or positional words, where a date-time takes as many words as read as a date and the last
+text parameter takes the rest of the line. Unquoted words after `name=value` go on with that value when it
+is a text (up to the next `name=`) or a date-time (while it still reads as one): `quiet=klo 22-8`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.commands import CommandSpec, Kind, UserError, fold_name
+from bot.commands import CommandSpec, Kind, ParamSpec, UserError, fold_name
 from bot.i18n import _
 
 _NAMED = re.compile(r"^(\w+)=(.*)$", re.S)
@@ -54,16 +55,22 @@ def parse_args(
     args: dict[str, str] = {}
     positional: list[str] = []
     names = {typed: p.name for p in spec.params for typed in p.all_typed_names()}
+    named: ParamSpec | None = None  # the field the last `name=value` gave: unquoted words after it go on
     for word in tokens(rest):
         match = _NAMED.match(word)
         if match is None:
-            positional.append(word)
+            if named is not None and _continues(named, args[named.name], word, reads_as_date):
+                args[named.name] = f"{args[named.name]} {word}"
+            else:
+                named = None
+                positional.append(word)
             continue
         name = names.get(fold_name(match.group(1)))
         if name is None:  # a mistyped name must not end up inside another value (a title, a text)
             raise UserError(_("/{command} has no field “{name}”. Its fields are: {names}.", command=spec.full_name,
                               name=match.group(1), names=FieldNames(spec)))
         args[name] = match.group(2)
+        named = spec.param(name)
     open_params = [p for p in spec.params if p.name not in args]
     index = 0
     for position, param in enumerate(open_params):
@@ -98,7 +105,16 @@ class FieldNames:
         return ", ".join(f"{p.typed_name(language)}=" for p in self.spec.params) or "–"
 
 
-def _rest_is_text(params: list) -> bool:
+def _continues(param: ParamSpec, value: str, word: str, reads_as_date: Callable[[str], bool]) -> bool:
+    """Whether an unquoted word after `name=value` is still that value (`quiet=klo 22-8`, `start=pe 18`): for a
+    text, until the next `name=`; for a date-time, while it still reads as one. A choice or a number is one word,
+    so what follows it is the next field's, as typed."""
+    if param.kind in (Kind.TEXT, Kind.LONG_TEXT):
+        return True
+    return param.kind is Kind.DATETIME and len(value.split()) < MAX_DATE_WORDS and reads_as_date(f"{value} {word}")
+
+
+def _rest_is_text(params: list[ParamSpec]) -> bool:
     # A text parameter followed only by optional ones takes the rest: "/remind 9:00 Hand in the essay".
     return all(not p.required for p in params[1:])
 

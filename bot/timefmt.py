@@ -7,17 +7,18 @@ year is shown only when the date is not in the current year, judged in the displ
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from babel.core import Locale, UnknownLocaleError
-from babel.dates import format_datetime, format_timedelta
+from babel.dates import format_datetime, format_time, format_timedelta
 from babel.lists import format_list
 from babel.numbers import format_decimal
 
-__all__ = ["babel_locale", "format_duration", "format_number", "format_range", "format_relative", "format_when"]
+__all__ = ["babel_locale", "countdown_unit", "format_duration", "format_number", "format_range", "format_relative",
+           "format_time_of_day", "format_time_range", "format_when"]
 
 Length = Literal["long", "short", "narrow"]
 
@@ -30,16 +31,22 @@ _DASH = "\u2013"  # en dash, the typographic range separator in both languages
 # CLDR patterns per language; "{y}" marks where the year goes when it is shown.
 _PATTERNS: dict[str, dict[str, str]] = {
     "fi": {
-        "full": "EEEE d.M.{y} 'klo' HH.mm",
-        "short": "EEE d.M.{y} 'klo' HH.mm",
+        # Finnish writes the hour without a leading zero: "klo 9.00" (Kielitoimisto).
+        "full": "EEEE d.M.{y} 'klo' H.mm",
+        "short": "EEE d.M.{y} 'klo' H.mm",
         "date": "d.M.y",
-        "time": "HH.mm",
+        "time": "H.mm",
+        "example": "EEE d.M. 'klo' H",  # a date as people type it: "pe 4.12. klo 18"
+        "example_year": "EEE d.M.y 'klo' H",
     },
     "en": {
         "full": "EEEE d MMMM{y} 'at' HH:mm",
         "short": "EEE d MMM{y} HH:mm",
         "date": "d MMM y",
         "time": "HH:mm",
+        # "4 Dec 18:00": the parser reads no English weekday before a date, nor a year after a month name.
+        "example": "d MMM HH:mm",
+        "example_year": "d.M.y HH:mm",
     },
 }
 _YEAR_FIELD = {"fi": "y", "en": " y"}  # "4.12.2027" vs "4 December 2027"
@@ -108,7 +115,9 @@ def format_when(
     full and short add the year when `dt` is not in the year of `now` (default: the current time).
     """
     _require_aware(dt)
-    show_year = style in ("full", "short") and _other_year(tz, now, dt)
+    show_year = style in ("full", "short", "example") and _other_year(tz, now, dt)
+    if style == "example" and show_year:
+        style = "example_year"
     return format_datetime(dt, _pattern(locale, style, show_year), tzinfo=tz, locale=babel_locale(locale))
 
 
@@ -129,6 +138,27 @@ def format_range(
     return (
         f"{first} {_DASH} {format_datetime(end, _pattern(locale, 'short', show_year), tzinfo=tz, locale=bl)}"
     )
+
+
+def format_time_of_day(value: time, locale: str) -> str:
+    """A wall-clock time alone: "9.00" / "09:00" (quiet hours, opening times)."""
+    return format_time(value, _pattern(locale, "time", False), locale=babel_locale(locale))
+
+
+def format_time_range(start: time, end: time, locale: str) -> str:
+    """Two wall-clock times joined by an en dash: "22.00–8.00" / "22:00–08:00"."""
+    return f"{format_time_of_day(start, locale)}{_DASH}{format_time_of_day(end, locale)}"
+
+
+def countdown_unit(left: timedelta) -> tuple[Unit, int]:
+    """How much time is left in the unit a person reads best, never 0: days from two days on, hours from one
+    hour, minutes below ("1 minute" for the last seconds). The count is rounded in that unit."""
+    minutes = max(1, round(left.total_seconds() / 60))
+    if minutes >= 48 * 60:
+        return "day", round(minutes / (24 * 60))
+    if minutes >= 60:
+        return "hour", round(minutes / 60)
+    return "minute", minutes
 
 
 def _duration_units(total: float, max_units: int) -> tuple[list[tuple[Unit, int]], int]:

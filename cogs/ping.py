@@ -3,12 +3,13 @@ Finnish names), a button that edits its message, a role and a post to a destinat
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 from bot.commands import Button, Cog, Param, Reply
 from bot.context import Context
 from bot.i18n import Relative, _
+from bot.timefmt import countdown_unit
 
 cog = Cog("ping", _("Trying the bot out"), grouped=False, roles={"board": _("the board")})
 
@@ -20,7 +21,8 @@ def _again(count: int) -> Button:
 
 @cog.command(_("Check that I am alive"))
 async def ping(ctx: Context,
-               message: Annotated[str | None, Param(_("Something to echo back"), max_len=50,
+               message: Annotated[str | None, Param(_("Something to echo back"),
+                                                    question=_("What should I echo back?"), max_len=50,
                                                     names={"fi": "viesti"})] = None) -> Reply:
     text = _("Pong: {message}", message=message) if message else _("Pong!")
     return Reply(text, buttons=[_again(1)])
@@ -34,16 +36,20 @@ async def again(ctx: Context, count: int) -> Reply:
 
 @cog.command(_("How long until a moment"))
 async def countdown(ctx: Context,
-                    when: Annotated[datetime, Param(_("When"), future=True, names={"fi": "milloin"})]) -> Reply:
+                    when: Annotated[datetime, Param(_("When"),
+                                                    question=_("Until which moment should I count?"),
+                                                    future=True, names={"fi": "milloin"})]) -> Reply:
     left = when - ctx.now()
-    # Whole hours, or minutes when under an hour: "in 1 hour", "in 26 hours", "in 40 minutes".
-    left_in = Relative(left, "hour" if left >= timedelta(hours=1) else "minute")
+    # Days, hours or minutes, as the core's countdown picks them: "in 3 days", "in 26 hours", "in 1 minute".
+    left_in = Relative(left, countdown_unit(left)[0])
     return Reply(_("{when} is {left_in}.", when=when, left_in=left_in))
 
 
 @cog.command(_("Post a message to the announcements"), roles={"board"})
 async def broadcast(ctx: Context,
-                    text: Annotated[str, Param(_("The message"), max_len=1000, long=True, names={"fi": "teksti"},
+                    text: Annotated[str, Param(_("The message"),
+                                               question=_("What should I post to the announcements?"),
+                                               max_len=1000, long=True, names={"fi": "teksti"},
                                                example='"Board meeting on Friday"')]) -> Reply:
     await ctx.post("announcements", Reply(text, title=_("From the board")))
     return Reply(_("Posted to the announcements."), private=True)

@@ -59,6 +59,7 @@ async def test_long_text_modal_wraps_each_input_in_a_label(bot: DiscordBot) -> N
     assert opened["type"] == 9
     [label] = opened["data"]["components"]
     assert (label["type"], label["label"], label["component"]["type"]) == (18, "Kuvaus", 4)
+    assert label["description"] == "Mitä tapahtumassa tehdään?"  # the field's question under its name
     assert (label["component"]["custom_id"], label["component"]["style"]) == ("description", 2)
 
 

@@ -12,7 +12,7 @@ from tests.personal_helpers import link_code, rows
 
 async def test_remind_once_is_sent_privately_at_its_time(bot: ConsoleBot) -> None:
     out = texts(await bot.say("/remind huomenna klo 9 Palauta kirjaston kirjat", as_="Olli"))
-    assert "Muistutan sinua perjantaina 27.11. klo 09.00: Palauta kirjaston kirjat" in out
+    assert "Muistutan sinua perjantaina 27.11. klo 9.00: Palauta kirjaston kirjat" in out
     await bot.say("/remind 2026-11-26 18:00 Annan oma", as_="Anna")
     await bot.wait("18h")  # Friday 06:00 UTC = 08:00 local
     assert bot.sent_to("@olli") == [] and len(bot.sent_to("@anna")) == 1

@@ -42,8 +42,16 @@ def test_date_takes_as_many_words_as_read_and_text_takes_the_rest() -> None:
 
 
 def test_positional_after_named() -> None:
-    args = parse_args(spec("create"), "where=helsinki Quiz", reads_as_date)
-    assert args == {"where": "helsinki", "title": "Quiz"}
+    # A number is one word: what follows it is positional again.
+    args = parse_args(spec("create"), "capacity=20 Quiz online", reads_as_date)
+    assert args == {"capacity": "20", "title": "Quiz", "where": "online"}
+
+
+def test_unquoted_words_after_a_named_text_or_date_go_on_with_it() -> None:
+    args = parse_args(spec("create"), "title=Quiz night where=online", reads_as_date)
+    assert args == {"title": "Quiz night", "where": "online"}
+    dated = parse_args(spec("remind"), "when=pe 18.00 Sauna time", reads_as_date)
+    assert dated == {"when": "pe 18.00", "text": "Sauna time"}
 
 
 def test_a_text_before_only_optional_parameters_takes_the_rest() -> None:

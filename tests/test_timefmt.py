@@ -57,7 +57,7 @@ def test_year_is_judged_in_the_display_zone() -> None:
     eve = datetime(2026, 12, 31, 12, 0, tzinfo=UTC)
     assert format_when(dt, "fi", HELSINKI, "short", now=eve) == "pe 1.1.2027 klo 01.30"
     new_year = datetime(2027, 1, 1, 12, 0, tzinfo=UTC)
-    assert format_when(dt, "fi", HELSINKI, "short", now=new_year) == "pe 1.1. klo 01.30"
+    assert format_when(dt, "fi", HELSINKI, "short", now=new_year) == "pe 1.1. klo 1.30"
 
 
 def test_input_in_any_zone_renders_in_the_given_zone() -> None:

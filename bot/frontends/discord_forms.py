@@ -49,7 +49,9 @@ def field_label(param: ParamSpec, language: str, config: Any, default: str | Non
             min_length=constraint.min_len if param.kind in (Kind.TEXT, Kind.LONG_TEXT) else None,
             max_length=min(constraint.max_len or limit, limit) if param.kind in (Kind.TEXT, Kind.LONG_TEXT)
             else limit)
+    # The field's name as the label, its question under it (what the prompt asks on other platforms).
     return discord.ui.Label(text=clip(render(param.description, language), LABEL_MAX) or param.name,
+                            description=clip(render(param.question, language), LABEL_DESCRIPTION_MAX) or None,
                             component=component)
 
 

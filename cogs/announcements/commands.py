@@ -67,16 +67,28 @@ async def plan_next(ctx: ServiceContext, item: Announcement, after: datetime) ->
 @cog.command(_("Schedule an announcement"), roles={"board", "communications"})
 async def schedule(
     ctx: Context,
-    text: Annotated[str, Param(_("The message in Finnish"), max_len=2000, long=True, names={"fi": "teksti"},
+    text: Annotated[str, Param(_("The message in Finnish"),
+                               question=_("What is the message in Finnish?"),
+                               max_len=2000, long=True, names={"fi": "teksti"},
                                example='"Hallituksen kokous perjantaina"')],
-    when: Annotated[datetime, Param(_("When it is first posted"), future=True, names={"fi": "milloin"})],
-    to: Annotated[str, Param(_("Destinations, separated by commas"), max_len=200, names={"fi": "minne"},
+    when: Annotated[datetime, Param(_("When it is first posted"),
+                                    question=_("When should it first be posted?"),
+                                    future=True, names={"fi": "milloin"})],
+    to: Annotated[str, Param(_("Destinations, separated by commas"),
+                             question=_("Where should it be posted (separated by commas)?"),
+                             max_len=200, names={"fi": "minne"},
                              example="announcements")],
-    english: Annotated[str | None, Param(_("The message in English"), max_len=2000, long=True,
+    english: Annotated[str | None, Param(_("The message in English"),
+                                         question=_("What is the message in English?"), max_len=2000, long=True,
                                          names={"fi": "englanniksi"})] = None,
-    repeat: Annotated[str | None, Param(_("Repeats"), choices=REPEAT_CHOICES, names={"fi": "toisto"})] = None,
-    rule: Annotated[str | None, Param(_("Repeating rule (RRULE)"), max_len=200, names={"fi": "saanto"})] = None,
-    until: Annotated[datetime | None, Param(_("Repeats until"), names={"fi": "asti"})] = None,
+    repeat: Annotated[str | None, Param(_("Repeats"),
+                                        question=_("Does it repeat?"),
+                                        choices=REPEAT_CHOICES, names={"fi": "toisto"})] = None,
+    rule: Annotated[str | None, Param(_("Repeating rule (RRULE)"),
+                                      question=_("Which repeating rule (RRULE)?"),
+                                      max_len=200, names={"fi": "saanto"})] = None,
+    until: Annotated[datetime | None, Param(_("Repeats until"),
+                                            question=_("Until when does it repeat?"), names={"fi": "asti"})] = None,
 ) -> Reply:
     names = destinations_of(ctx, to)
     recurrence = recurrence_of(ctx, when, repeat or "once", rule, until)
@@ -126,7 +138,8 @@ async def post(ctx: ServiceContext, due: Due) -> None:
 
 
 @cog.command(_("Show how an announcement will look"), roles={"board", "communications"})
-async def preview(ctx: Context, number: Annotated[int, Param(_("Announcement number"), min=1,
+async def preview(ctx: Context, number: Annotated[int, Param(_("Announcement number"),
+                                                             question=_("Which announcement (its number)?"), min=1,
                                                                names={"fi": "numero"})]) -> Reply:
     """Each platform's own rendering (its clipping and escaping), once per platform and language, under the
     destinations that get it."""
@@ -149,7 +162,8 @@ async def preview(ctx: Context, number: Annotated[int, Param(_("Announcement num
 
 
 @cog.command(_("Cancel a scheduled announcement"), roles={"board", "communications"})
-async def cancel(ctx: Context, number: Annotated[int, Param(_("Announcement number"), min=1,
+async def cancel(ctx: Context, number: Annotated[int, Param(_("Announcement number"),
+                                                            question=_("Which announcement (its number)?"), min=1,
                                                               names={"fi": "numero"})]) -> Reply:
     item = await lookup(ctx, number)
     if item.author_id != ctx.person.id and not ctx.has_role("board"):

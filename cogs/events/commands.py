@@ -112,7 +112,7 @@ async def list_(
     ctx: Context,
     where: Annotated[str | None, WHERE] = None,
     language: Annotated[str | None, LANGUAGE] = None,
-    page: Annotated[int | None, Param(_("Page"), min=1, names={"fi": "sivu"})] = None,
+    page: Annotated[int | None, Param(_("Page"), question=_("Which page?"), min=1, names={"fi": "sivu"})] = None,
 ) -> Reply:
     return await event_list(ctx, where, language, page or 1)
 

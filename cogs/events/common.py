@@ -127,19 +127,32 @@ async def suggest_any(ctx: ServiceContext, partial: str) -> list[Choice]:
 
 # The fields /event create and /event edit share: Finnish names typed (`aloitus=`) and shown as Discord options,
 # and an example for /help.
-TITLE = Param(_("Title"), max_len=100, names={"fi": "otsikko"}, example='"Quiz night"')
-START = Param(_("Starts"), future=True, names={"fi": "aloitus"}, example='"4.12. klo 18"', date_alone="refuse")
+TITLE = Param(_("Title"),
+              question=_("What is the event called?"), max_len=100, names={"fi": "otsikko"}, example='"Quiz night"')
+START = Param(_("Starts"),
+              question=_("When does the event start?"),
+              future=True, names={"fi": "aloitus"}, example='"4.12. klo 18"', date_alone="refuse")
 # When editing, a date alone moves the event to that day at its old time of day.
 NEW_START = dataclasses.replace(START, date_alone="date")
-END = Param(_("Ends"), names={"fi": "loppu"}, example='"4.12. klo 21"', date_alone="refuse")
+END = Param(_("Ends"),
+            question=_("When does the event end?"),
+            names={"fi": "loppu"}, example='"4.12. klo 21"', date_alone="refuse")
 NEW_END = dataclasses.replace(END, date_alone="date")
-WHERE = Param(_("Campus or online"), choices=where_choices, names={"fi": "paikka"})
-DESCRIPTION = Param(_("Description"), max_len=2000, long=True, names={"fi": "kuvaus"}, example='"Teams of four"')
-LINK = Param(_("Link (required for online events)"), max_len=500, names={"fi": "linkki"},
+WHERE = Param(_("Campus or online"),
+              question=_("Where is the event: on which campus, or online?"),
+              choices=where_choices, names={"fi": "paikka"})
+DESCRIPTION = Param(_("Description"),
+                    question=_("What happens at the event?"),
+                    max_len=2000, long=True, names={"fi": "kuvaus"}, example='"Teams of four"')
+LINK = Param(_("Link (required for online events)"),
+             question=_("Which link do people join with online?"), max_len=500, names={"fi": "linkki"},
              example="https://meet.example/quiz")
-CAPACITY = Param(_("Number of places"), min=1, max=100000, names={"fi": "paikkamäärä"}, example="30")
-LANGUAGE = Param(_("Language of the event"), choices=LANGUAGE_CHOICES, names={"fi": "kieli"})
-REPEAT = Param(_("Repeats"), choices=REPEAT_CHOICES, names={"fi": "toisto"})
-UNTIL = Param(_("Last repeat (a date)"), names={"fi": "viimeinen"}, example='"18.12."')
-EVENT = Param(_("Event"), suggest=suggest_upcoming, names={"fi": "tapahtuma"},
+CAPACITY = Param(_("Number of places"),
+                 question=_("How many places are there?"), min=1, max=100000, names={"fi": "paikkamäärä"}, example="30")
+LANGUAGE = Param(_("Language of the event"),
+                 question=_("In which language is the event held?"), choices=LANGUAGE_CHOICES, names={"fi": "kieli"})
+REPEAT = Param(_("Repeats"), question=_("Does the event repeat?"), choices=REPEAT_CHOICES, names={"fi": "toisto"})
+UNTIL = Param(_("Last repeat (a date)"),
+              question=_("On which date is the last time?"), names={"fi": "viimeinen"}, example='"18.12."')
+EVENT = Param(_("Event"), question=_("Which event?"), suggest=suggest_upcoming, names={"fi": "tapahtuma"},
               example="12")

@@ -74,8 +74,8 @@ async def comment_button(ctx: Context, event_id: int) -> Reply:
 @cog.command(_("Add a comment to your rating of an event"), private=True)
 async def comment(
     ctx: Context,
-    event: Annotated[int, Param(_("Event"), suggest=suggest_any)],
-    text: Annotated[str, Param(_("Your comment"), max_len=2000, long=True)],
+    event: Annotated[int, Param(_("Event"), question=_("Which event is your comment about?"), suggest=suggest_any)],
+    text: Annotated[str, Param(_("Your comment"), question=_("What would you like to say?"), max_len=2000, long=True)],
 ) -> Reply:
     found = await get_event(ctx, event)
     if not await queries(ctx).comment(found.id, ctx.person.id, text):
@@ -96,8 +96,11 @@ def _rated_line(rated: Rated) -> Text:
 @cog.command(_("Feedback on an event, or a summary over a period"), roles={"organiser", "board"})
 async def feedback(
     ctx: Context,
-    event: Annotated[int | None, Param(_("Event"), suggest=suggest_any)] = None,
-    days: Annotated[int | None, Param(_("Summary of the last N days"), min=1, max=3660)] = None,
+    event: Annotated[int | None, Param(_("Event"),
+                                       question=_("Which event's feedback would you like to see?"),
+                                       suggest=suggest_any)] = None,
+    days: Annotated[int | None, Param(_("Summary of the last N days"),
+                                      question=_("How many days back?"), min=1, max=3660)] = None,
 ) -> Reply:
     q = queries(ctx)
     if event is not None:

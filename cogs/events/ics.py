@@ -81,8 +81,9 @@ async def calendar_entries(ctx: ServiceContext, feed: Feed) -> list[icalendar.Ev
 
 
 @cog.command(_("Subscribe to your events in your phone's calendar"))
-async def subscribe(ctx: Context, reset: Annotated[str | None, Param(_("Make a new address"),
-                                                                     choices=RESET)] = None) -> Reply:
+async def subscribe(ctx: Context, reset: Annotated[str | None, Param(
+        _("Make a new address"), question=_("Should I make a new address (the old one stops working)?"),
+        choices=RESET)] = None) -> Reply:
     url = await ctx.calendar_feed_url(ctx.person.id, reset=reset == "reset")
     if url is None:
         raise UserError(_("Calendar subscriptions are not available here."))
@@ -95,7 +96,9 @@ async def subscribe(ctx: Context, reset: Annotated[str | None, Param(_("Make a n
 
 
 @cog.command(_("Download the events as a calendar file"))
-async def ics(ctx: Context, which: Annotated[str | None, Param(_("Which events"), choices=WHICH)] = None) -> Reply:
+async def ics(ctx: Context, which: Annotated[str | None, Param(_("Which events"),
+                                                               question=_("Which events would you like?"),
+                                                               choices=WHICH)] = None) -> Reply:
     if which == "mine":
         events = [e for e, answer in await queries(ctx).mine(ctx.person.id, ctx.now()) if answer == "yes"]
     else:

@@ -137,7 +137,9 @@ async def edit(
 async def cancel(
     ctx: Context,
     event: Annotated[int, EVENT],
-    reason: Annotated[str | None, Param(_("Reason, told to those coming"), max_len=300, names={"fi": "syy"},
+    reason: Annotated[str | None, Param(_("Reason, told to those coming"),
+                                        question=_("Why is it cancelled? (I tell those coming.)"),
+                                        max_len=300, names={"fi": "syy"},
                                         example='"The room is taken"')] = None,
 ) -> Reply:
     """Asks first: nothing is cancelled by one tap. A series asks which: this occurrence or all of it."""

@@ -13,6 +13,7 @@ from bot.commands import Reply
 from bot.context import ServiceContext
 from bot.i18n import Lines, Text, When, _, ngettext
 from bot.scheduler import Due, Planned
+from bot.timefmt import countdown_unit
 from cogs.events.common import cog, queries, settings, where_text
 from cogs.events.recurrence import duration, occurrences
 from cogs.events.storage import Event
@@ -46,14 +47,12 @@ async def schedule_event(ctx: ServiceContext, event: Event) -> None:
 def time_left(left: timedelta, when: When) -> Text:
     """ "2 days to go (Fri 4.12. 18:00)": days from two days on, hours from one, minutes below (never "0 hours";
     a late reminder counts from now)."""
-    minutes = max(1, round(left.total_seconds() / 60))
-    if minutes >= 48 * 60:
-        days = round(minutes / (24 * 60))
-        return ngettext("{count} day to go ({when}).", "{count} days to go ({when}).", days, when=when)
-    if minutes >= 60:
-        hours = round(minutes / 60)
-        return ngettext("{count} hour to go ({when}).", "{count} hours to go ({when}).", hours, when=when)
-    return ngettext("{count} minute to go ({when}).", "{count} minutes to go ({when}).", minutes, when=when)
+    unit, count = countdown_unit(left)
+    if unit == "day":
+        return ngettext("{count} day to go ({when}).", "{count} days to go ({when}).", count, when=when)
+    if unit == "hour":
+        return ngettext("{count} hour to go ({when}).", "{count} hours to go ({when}).", count, when=when)
+    return ngettext("{count} minute to go ({when}).", "{count} minutes to go ({when}).", count, when=when)
 
 
 @cog.task("ev_reminder")

@@ -24,8 +24,11 @@ from cogs.feedback.common import (
 from cogs.feedback.send import answer_button, pend, refuse_blocked
 from cogs.feedback.storage import Case
 
-CODE = Param(_("Case code"), max_len=20, names={"fi": "koodi"}, example="F-7K2Q9M")
-TEXT = Param(_("Your answer"), long=True, max_len=TEXT_MAX, names={"fi": "teksti"}, example='"Thank you"')
+CODE = Param(_("Case code"),
+             question=_("What is the case code?"), max_len=20, names={"fi": "koodi"}, example="F-7K2Q9M")
+TEXT = Param(_("Your answer"),
+             question=_("What do you answer?"),
+             long=True, max_len=TEXT_MAX, names={"fi": "teksti"}, example='"Thank you"')
 NO_FILES = _("Files and photos are not passed on from anonymous feedback (they can carry your name or where "
              "they were taken). Write it as text.")
 

@@ -62,10 +62,15 @@ async def refuse_blocked(ctx: ServiceContext, sender: str) -> None:
 @cog.command(_("Send feedback without your name, or reach the harassment contacts"), private=True)
 async def send(
     ctx: Context,
-    category: Annotated[str, Param(_("Category"), choices=category_choices, names={"fi": "aihe"})],
-    text: Annotated[str, Param(_("Your feedback"), long=True, max_len=TEXT_MAX, names={"fi": "teksti"},
+    category: Annotated[str, Param(_("Category"),
+                                   question=_("What is your feedback about?"),
+                                   choices=category_choices, names={"fi": "aihe"})],
+    text: Annotated[str, Param(_("Your feedback"),
+                               question=_("What would you like to tell us?"),
+                               long=True, max_len=TEXT_MAX, names={"fi": "teksti"},
                                example='"The lecture recordings are missing"')],
-    campus: Annotated[str | None, Param(_("Campus (optional)"), choices=campus_choices,
+    campus: Annotated[str | None, Param(_("Campus (optional)"),
+                                        question=_("Which campus is it about?"), choices=campus_choices,
                                         names={"fi": "kampus"})] = None,
 ) -> Reply:
     sender = ctx.sender_key(SENDER_KEY)

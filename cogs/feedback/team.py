@@ -48,6 +48,7 @@ def summary(ctx: Context, case: Case) -> Text:
 
 @cog.command(_("Feedback cases of your team"))
 async def cases(ctx: Context, handled: Annotated[bool | None, Param(_("Show handled cases too"),
+                                                                    question=_("Should I show handled cases too?"),
                                                                       names={"fi": "kasitellyt"})] = None) -> Reply:
     return await case_list(ctx, 1, bool(handled), edit=False)
 
@@ -120,8 +121,12 @@ async def escalate_pressed(ctx: Context, code: str) -> Reply:
 
 
 @cog.form(_("Pass a case on"), name="escalate")
-async def escalate(ctx: Context, code: Annotated[str, Param(_("Case code"), max_len=20, names={"fi": "koodi"})],
-                   note: Annotated[str, Param(_("A note for the next team (the sender sees it too)"), long=True,
+async def escalate(ctx: Context, code: Annotated[str, Param(_("Case code"),
+                                                            question=_("What is the case code?"),
+                                                            max_len=20, names={"fi": "koodi"})],
+                   note: Annotated[str, Param(_("A note for the next team (the sender sees it too)"),
+                                              question=_("What should the next team know? (The sender sees it too.)"),
+                                              long=True,
                                               max_len=1000, names={"fi": "viesti"})]) -> Reply:
     case = await team_case(ctx, code)
     target = await _escalation_target(ctx, case)

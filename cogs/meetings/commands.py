@@ -71,18 +71,34 @@ async def people_of(ctx: ServiceContext, typed: str | None) -> list[int]:
 @cog.command(_("Add a meeting with reminders"), roles={"board", "chair"})
 async def add(
     ctx: Context,
-    kind: Annotated[str, Param(_("Kind of meeting"), choices=KIND_CHOICES, names={"fi": "laji"})],
-    title: Annotated[str, Param(_("Title"), max_len=100, names={"fi": "otsikko"}, example='"Board meeting"')],
-    when: Annotated[datetime, Param(_("When"), future=True, names={"fi": "milloin"})],
-    place: Annotated[str, Param(_("Place or online link"), max_len=300, names={"fi": "paikka"})],
-    to: Annotated[str, Param(_("Destination for reminders"), max_len=40, names={"fi": "minne"},
+    kind: Annotated[str, Param(_("Kind of meeting"),
+                               question=_("What kind of meeting is it?"), choices=KIND_CHOICES, names={"fi": "laji"})],
+    title: Annotated[str, Param(_("Title"),
+                                question=_("What is the meeting called?"),
+                                max_len=100, names={"fi": "otsikko"}, example='"Board meeting"')],
+    when: Annotated[datetime, Param(_("When"),
+                                    question=_("When is the meeting?"), future=True, names={"fi": "milloin"})],
+    place: Annotated[str, Param(_("Place or online link"),
+                                question=_("Where is the meeting held (a place or an online link)?"),
+                                max_len=300, names={"fi": "paikka"})],
+    to: Annotated[str, Param(_("Destination for reminders"),
+                             question=_("Where should I send the reminders?"), max_len=40, names={"fi": "minne"},
                              example="board")],
-    members: Annotated[str | None, Param(_("Members, names separated by commas"), max_len=1000,
+    members: Annotated[str | None, Param(_("Members, names separated by commas"),
+                                         question=_("Who are the members (names separated by commas)?"), max_len=1000,
                                          names={"fi": "jasenet"})] = None,
-    role: Annotated[str | None, Param(_("Members by role"), max_len=32, names={"fi": "rooli"})] = None,
-    agenda: Annotated[str | None, Param(_("Agenda link"), max_len=300, names={"fi": "esityslista"})] = None,
-    repeat: Annotated[str | None, Param(_("Repeats"), choices=REPEAT_CHOICES, names={"fi": "toisto"})] = None,
-    rule: Annotated[str | None, Param(_("Repeating rule (RRULE)"), max_len=200, names={"fi": "saanto"})] = None,
+    role: Annotated[str | None, Param(_("Members by role"),
+                                      question=_("Which role's holders are members?"),
+                                      max_len=32, names={"fi": "rooli"})] = None,
+    agenda: Annotated[str | None, Param(_("Agenda link"),
+                                        question=_("Where is the agenda (a link)?"),
+                                        max_len=300, names={"fi": "esityslista"})] = None,
+    repeat: Annotated[str | None, Param(_("Repeats"),
+                                        question=_("Does the meeting repeat?"),
+                                        choices=REPEAT_CHOICES, names={"fi": "toisto"})] = None,
+    rule: Annotated[str | None, Param(_("Repeating rule (RRULE)"),
+                                      question=_("Which repeating rule (RRULE)?"),
+                                      max_len=200, names={"fi": "saanto"})] = None,
 ) -> Reply:
     if kind != "team" and not ctx.has_role("board"):
         raise UserError(_("Only the board can add board and council meetings; a chair adds their team's."))
@@ -112,7 +128,8 @@ async def add(
 
 
 @cog.command(_("Cancel a meeting and its reminders"), roles={"board", "chair"})
-async def cancel(ctx: Context, number: Annotated[int, Param(_("Meeting number"), min=1,
+async def cancel(ctx: Context, number: Annotated[int, Param(_("Meeting number"),
+                                                            question=_("Which meeting (its number)?"), min=1,
                                                               names={"fi": "numero"})]) -> Reply:
     meeting = await lookup(ctx, number)
     if meeting.chair_id != ctx.person.id and not ctx.has_role("board"):
@@ -197,7 +214,8 @@ def upcoming(meeting: Meeting, now: datetime) -> datetime | None:
 
 
 @cog.command(_("Who is coming to a meeting, and the quorum"), roles={"board", "chair"})
-async def attendance(ctx: Context, number: Annotated[int, Param(_("Meeting number"), min=1,
+async def attendance(ctx: Context, number: Annotated[int, Param(_("Meeting number"),
+                                                                question=_("Which meeting (its number)?"), min=1,
                                                                  names={"fi": "numero"})]) -> Reply:
     meeting = await lookup(ctx, number)
     at = upcoming(meeting, ctx.now())
@@ -209,8 +227,12 @@ async def attendance(ctx: Context, number: Annotated[int, Param(_("Meeting numbe
 
 @cog.command(_("Attach the minutes to the latest meeting"), roles={"board", "chair"})
 async def minutes(ctx: Context,
-                  number: Annotated[int, Param(_("Meeting number"), min=1, names={"fi": "numero"})],
-                  link: Annotated[str, Param(_("Link to the minutes"), max_len=300, names={"fi": "linkki"})]
+                  number: Annotated[int, Param(_("Meeting number"),
+                                               question=_("Which meeting (its number)?"),
+                                               min=1, names={"fi": "numero"})],
+                  link: Annotated[str, Param(_("Link to the minutes"),
+                                             question=_("Where are the minutes (a link)?"),
+                                             max_len=300, names={"fi": "linkki"})]
                   ) -> Reply:
     meeting = await lookup(ctx, number)
     if meeting.chair_id != ctx.person.id and not ctx.has_role("board"):

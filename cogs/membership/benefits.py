@@ -47,7 +47,9 @@ async def _page(ctx: Context, page: int, campus: str, *, edit: bool) -> Reply:
 
 @cog.command(_("Member benefits, by campus"), top_level=True)
 async def benefits(ctx: Context,
-                   campus: Annotated[str | None, Param(_("Where you study"), choices=campus_choices,
+                   campus: Annotated[str | None, Param(_("Where you study"),
+                                                       question=_("Which campus do you study at?"),
+                                                       choices=campus_choices,
                                                        names={"fi": "kampus"})] = None) -> Reply:
     return await _page(ctx, 1, campus or ALL, edit=False)
 
@@ -59,11 +61,17 @@ async def benefits_page(ctx: Context, page: int, campus: str) -> Reply:
     return await _page(ctx, page, campus, edit=True)
 
 
-Name = Annotated[str, Param(_("Benefit"), max_len=80, names={"fi": "nimi"}, example='"Lounas -10 %"')]
-What = Annotated[str, Param(_("What a member gets"), max_len=300, long=True, names={"fi": "mita"})]
-Kind = Annotated[str, Param(_("Kind"), choices=kind_choices, names={"fi": "laji"})]
-Where = Annotated[str, Param(_("Where it holds"), choices=place_choices, names={"fi": "missa"})]
-Until = Annotated[datetime | None, Param(_("Valid until"), future=True, names={"fi": "voimassa"})]
+Name = Annotated[str, Param(_("Benefit"),
+                            question=_("What is the benefit called?"),
+                            max_len=80, names={"fi": "nimi"}, example='"Lounas -10 %"')]
+What = Annotated[str, Param(_("What a member gets"),
+                            question=_("What does a member get?"), max_len=300, long=True, names={"fi": "mita"})]
+Kind = Annotated[str, Param(_("Kind"),
+                            question=_("What kind of benefit is it?"), choices=kind_choices, names={"fi": "laji"})]
+Where = Annotated[str, Param(_("Where it holds"),
+                             question=_("Where does the benefit hold?"), choices=place_choices, names={"fi": "missa"})]
+Until = Annotated[datetime | None, Param(_("Valid until"),
+                                         question=_("Until when is it valid?"), future=True, names={"fi": "voimassa"})]
 
 
 @cog.command(_("Add a member benefit"), roles={"board"})
@@ -73,7 +81,9 @@ async def benefit(ctx: Context, name: Name, what: What, kind: Kind, where: Where
 
 
 @cog.form(_("Edit a member benefit"), roles={"board"})
-async def edit_benefit(ctx: Context, benefit_id: Annotated[int, Param(_("Benefit number"), min=1)], name: Name,
+async def edit_benefit(ctx: Context, benefit_id: Annotated[int, Param(_("Benefit number"),
+                                                                      question=_("Which benefit (its number)?"),
+                                                                      min=1)], name: Name,
                        what: What, kind: Kind, where: Where, until: Until = None) -> Reply:
     if not await queries(ctx).edit_benefit(benefit_id, name, what, kind, where, until):
         raise UserError(_("That benefit is gone."))

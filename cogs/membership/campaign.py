@@ -33,12 +33,20 @@ def ranked(standings: list[Standing]) -> list[tuple[int, Standing]]:
 
 @cog.command(_("Start a referral campaign"), roles={"board"})
 async def campaign(ctx: Context,
-                   name: Annotated[str, Param(_("Campaign name"), max_len=80, names={"fi": "nimi"},
+                   name: Annotated[str, Param(_("Campaign name"),
+                                              question=_("What is the campaign called?"),
+                                              max_len=80, names={"fi": "nimi"},
                                               example='"Kuka vinkkasi jäsenyydestä"')],
-                   start: Annotated[datetime, Param(_("Starts"), names={"fi": "alkaa"}, example='"1.2. klo 9"')],
-                   end: Annotated[datetime, Param(_("Ends"), future=True, names={"fi": "paattyy"},
+                   start: Annotated[datetime, Param(_("Starts"),
+                                                    question=_("When does the campaign start?"),
+                                                    names={"fi": "alkaa"}, example='"1.2. klo 9"')],
+                   end: Annotated[datetime, Param(_("Ends"),
+                                                  question=_("When does the campaign end?"),
+                                                  future=True, names={"fi": "paattyy"},
                                                   example='"1.3. klo 16"')],
-                   reward: Annotated[str, Param(_("Reward for whoever recruits most"), max_len=300, long=True,
+                   reward: Annotated[str, Param(_("Reward for whoever recruits most"),
+                                                question=_("What does whoever recruits most get?"),
+                                                max_len=300, long=True,
                                                 names={"fi": "palkinto"})]) -> Reply:
     if end <= start:
         raise UserError(_("The campaign must end after it starts."))

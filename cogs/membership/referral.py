@@ -78,10 +78,16 @@ def _thanks(name: str, referral_id: int, campus: str | None, config: Any) -> Rep
 
 @cog.command(_("Tell who told you about membership"))
 async def joined(ctx: Context,
-                 code: Annotated[str | None, Param(_("Their code"), max_len=16, names={"fi": "koodi"},
+                 code: Annotated[str | None, Param(_("Their code"),
+                                                   question=_("What is the code of the person who recommended you?"),
+                                                   max_len=16, names={"fi": "koodi"},
                                                    example="K7M2QX")] = None,
-                 person: Annotated[PersonRef | None, Param(_("Or the person"), names={"fi": "henkilo"})] = None,
-                 campus: Annotated[str | None, Param(_("Where you study"), choices=campus_choices,
+                 person: Annotated[PersonRef | None, Param(_("Or the person"),
+                                                           question=_("Or who recommended you?"),
+                                                           names={"fi": "henkilo"})] = None,
+                 campus: Annotated[str | None, Param(_("Where you study"),
+                                                     question=_("Which campus do you study at?"),
+                                                     choices=campus_choices,
                                                      names={"fi": "kampus"})] = None) -> Reply:
     if (code is None) == (person is None):
         raise UserError(_("Give either their code or their name."))

@@ -26,15 +26,23 @@ def agreed(pair: Pair, agreement: Agreement | None) -> bool:
 @cog.command(_("Record your mentoring agreement"))
 async def agreement(
     ctx: Context,
-    goals: Annotated[str, Param(_("Goals, a few lines"), max_len=1000, long=True, names={"fi": "tavoitteet"})],
-    rhythm: Annotated[str, Param(_("Meeting rhythm"), max_len=100, names={"fi": "rytmi"},
+    goals: Annotated[str, Param(_("Goals, a few lines"),
+                                question=_("What are your goals?"),
+                                max_len=1000, long=True, names={"fi": "tavoitteet"})],
+    rhythm: Annotated[str, Param(_("Meeting rhythm"),
+                                 question=_("How often will you meet?"), max_len=100, names={"fi": "rytmi"},
                                  example='"once a month"')],
-    mode: Annotated[str, Param(_("Meetings online or on campus"), choices=MODE_CHOICES, names={"fi": "tapa"})],
-    cost_plan: Annotated[str | None, Param(_("Cost plan (travel or tickets)"), max_len=300,
+    mode: Annotated[str, Param(_("Meetings online or on campus"),
+                               question=_("Will you meet online or on campus?"),
+                               choices=MODE_CHOICES, names={"fi": "tapa"})],
+    cost_plan: Annotated[str | None, Param(_("Cost plan (travel or tickets)"),
+                                           question=_("What costs do you plan (travel or tickets)?"), max_len=300,
                                            names={"fi": "kulusuunnitelma"})] = None,
-    cost_limit: Annotated[int | None, Param(_("Costs at most, euros a meeting"), min=1, max=1000,
+    cost_limit: Annotated[int | None, Param(_("Costs at most, euros a meeting"),
+                                            question=_("At most how many euros a meeting?"), min=1, max=1000,
                                             names={"fi": "kulukatto"})] = None,
-    pair: Annotated[int | None, Param(_("Pair number"), min=1, names={"fi": "pari"})] = None,
+    pair: Annotated[int | None, Param(_("Pair number"),
+                                      question=_("Which pair (its number)?"), min=1, names={"fi": "pari"})] = None,
 ) -> Reply:
     found = await pair_for(ctx, pair)
     if found.state != "open":

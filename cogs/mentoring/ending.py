@@ -38,7 +38,9 @@ async def programme_ends(ctx: ServiceContext, due: Due) -> None:
 
 
 @cog.command(_("End a mentoring pair or group"), roles=COORDINATORS)
-async def close(ctx: Context, pair: Annotated[int, Param(_("Pair number"), min=1, names={"fi": "pari"})]) -> Reply:
+async def close(ctx: Context, pair: Annotated[int, Param(_("Pair number"),
+                                                         question=_("Which pair (its number)?"),
+                                                         min=1, names={"fi": "pari"})]) -> Reply:
     found = await pair_any(ctx, pair)
     if not await end_pair(ctx, found.id):
         raise UserError(_("Pair {number} has already ended.", number=found.id))
@@ -46,19 +48,20 @@ async def close(ctx: Context, pair: Annotated[int, Param(_("Pair number"), min=1
 
 
 def _score(label: Text) -> Param:
-    return Param(label, min=1, max=5)
+    return Param(label, min=1, max=5, question=_("How well was this goal met (1–5): {goal}?", goal=label))
 
 
 @cog.form(_("Feedback on your mentoring"), name="end_feedback")
 async def feedback_form(
     ctx: Context,
-    pair: Annotated[int, Param(_("Pair number"), min=1, names={"fi": "pari"})],
+    pair: Annotated[int, Param(_("Pair number"), question=_("Which pair (its number)?"), min=1, names={"fi": "pari"})],
     belonging: Annotated[int, _score(GOAL_LABELS["belonging"])],
     dialogue: Annotated[int, _score(GOAL_LABELS["dialogue"])],
     reflection: Annotated[int, _score(GOAL_LABELS["reflection"])],
     reciprocity: Annotated[int, _score(GOAL_LABELS["reciprocity"])],
     learning: Annotated[int, _score(GOAL_LABELS["learning"])],
-    comment: Annotated[str | None, Param(_("Anything else (free text)"), max_len=2000, long=True,
+    comment: Annotated[str | None, Param(_("Anything else (free text)"),
+                                         question=_("Anything else you would like to say?"), max_len=2000, long=True,
                                          names={"fi": "kommentti"})] = None,
 ) -> Reply:
     found = await queries(ctx).pair(pair)

@@ -60,9 +60,12 @@ async def calendar_entries(ctx: ServiceContext, feed: Feed) -> list[Event]:
 @cog.command(_("Plan a mentoring meeting"), name="meeting_plan")
 async def meeting_plan(
     ctx: Context,
-    when: Annotated[datetime, Param(_("When"), future=True, names={"fi": "milloin"})],
-    place: Annotated[str, Param(_("Place or online link"), max_len=300, names={"fi": "paikka"})],
-    pair: Annotated[int | None, Param(_("Pair number"), min=1, names={"fi": "pari"})] = None,
+    when: Annotated[datetime, Param(_("When"), question=_("When do you meet?"), future=True, names={"fi": "milloin"})],
+    place: Annotated[str, Param(_("Place or online link"),
+                                question=_("Where do you meet (a place or an online link)?"),
+                                max_len=300, names={"fi": "paikka"})],
+    pair: Annotated[int | None, Param(_("Pair number"),
+                                      question=_("Which pair (its number)?"), min=1, names={"fi": "pari"})] = None,
 ) -> Reply:
     found = await pair_for(ctx, pair)
     if found.state != "open":
@@ -101,12 +104,17 @@ async def remind(ctx: ServiceContext, due: Due) -> None:
 @cog.command(_("Log a held mentoring meeting"), name="meeting_log")
 async def meeting_log(
     ctx: Context,
-    notes: Annotated[str | None, Param(_("Notes (only your pair sees them)"), max_len=2000, long=True,
+    notes: Annotated[str | None, Param(_("Notes (only your pair sees them)"),
+                                       question=_("Any notes (only your pair sees them)?"), max_len=2000, long=True,
                                        names={"fi": "muistiinpanot"})] = None,
-    cost: Annotated[int | None, Param(_("Costs to claim, euros"), min=1, max=1000, names={"fi": "kulut"})] = None,
-    cost_what: Annotated[str | None, Param(_("What the costs were for"), max_len=200,
+    cost: Annotated[int | None, Param(_("Costs to claim, euros"),
+                                      question=_("How many euros of costs do you claim?"),
+                                      min=1, max=1000, names={"fi": "kulut"})] = None,
+    cost_what: Annotated[str | None, Param(_("What the costs were for"),
+                                           question=_("What were the costs for?"), max_len=200,
                                            names={"fi": "kulujen_syy"})] = None,
-    pair: Annotated[int | None, Param(_("Pair number"), min=1, names={"fi": "pari"})] = None,
+    pair: Annotated[int | None, Param(_("Pair number"),
+                                      question=_("Which pair (its number)?"), min=1, names={"fi": "pari"})] = None,
 ) -> Reply:
     found = await pair_for(ctx, pair)
     if found.state != "open":

@@ -34,11 +34,17 @@ KIND = "mentoring"  # the conversations' kind
 @cog.command(_("Open a mentor programme period"), roles=COORDINATORS)
 async def programme(
     ctx: Context,
-    name: Annotated[str, Param(_("Name"), max_len=100, names={"fi": "nimi"}, example='"Mentoring 2026-2027"')],
-    start: Annotated[datetime, Param(_("Starts"), names={"fi": "alkaa"})],
-    end: Annotated[datetime, Param(_("Ends"), future=True, names={"fi": "paattyy"})],
-    deadline: Annotated[datetime, Param(_("Application deadline"), future=True, names={"fi": "hakuaika"})],
-    kickoff: Annotated[int | None, Param(_("The kick-off's event number (/event show)"), min=1,
+    name: Annotated[str, Param(_("Name"),
+                               question=_("What is the programme called?"),
+                               max_len=100, names={"fi": "nimi"}, example='"Mentoring 2026-2027"')],
+    start: Annotated[datetime, Param(_("Starts"), question=_("When does the programme start?"), names={"fi": "alkaa"})],
+    end: Annotated[datetime, Param(_("Ends"),
+                                   question=_("When does the programme end?"), future=True, names={"fi": "paattyy"})],
+    deadline: Annotated[datetime, Param(_("Application deadline"),
+                                        question=_("When does the application period end?"),
+                                        future=True, names={"fi": "hakuaika"})],
+    kickoff: Annotated[int | None, Param(_("The kick-off's event number (/event show)"),
+                                         question=_("Which event is the kick-off (its number)?"), min=1,
                                          names={"fi": "aloitustilaisuus"})] = None,
 ) -> Reply:
     if end <= start:
@@ -72,17 +78,32 @@ async def _team(ctx: Context, typed: str | None) -> list[int]:
 @cog.command(_("Apply to the mentor programme"))
 async def apply(
     ctx: Context,
-    side: Annotated[str, Param(_("Apply as"), choices=SIDE_CHOICES, names={"fi": "roolina"})],
-    field: Annotated[str, Param(_("Your field (of work or of study)"), max_len=100, names={"fi": "ala"},
+    side: Annotated[str, Param(_("Apply as"),
+                               question=_("Do you apply as a mentor or as an aktori?"),
+                               choices=SIDE_CHOICES, names={"fi": "roolina"})],
+    field: Annotated[str, Param(_("Your field (of work or of study)"),
+                                question=_("What is your field (of work or of study)?"),
+                                max_len=100, names={"fi": "ala"},
                                 example='"youth work"')],
-    languages: Annotated[str, Param(_("Languages, separated by commas"), max_len=40, names={"fi": "kielet"},
+    languages: Annotated[str, Param(_("Languages, separated by commas"),
+                                    question=_("Which languages do you speak (separated by commas)?"),
+                                    max_len=40, names={"fi": "kielet"},
                                     example="fi,en")],
-    mode: Annotated[str, Param(_("Meetings online or on campus"), choices=MODE_CHOICES, names={"fi": "tapa"})],
+    mode: Annotated[str, Param(_("Meetings online or on campus"),
+                               question=_("Would you meet online or on campus?"),
+                               choices=MODE_CHOICES, names={"fi": "tapa"})],
     about: Annotated[str, Param(_("Mentor: your experience and what you offer; aktori: your needs and goals"),
+                                question=_("Tell about yourself: a mentor their experience and what they offer, "
+                                           "an aktori their needs and goals."),
                                 max_len=1000, long=True, names={"fi": "kuvaus"})],
-    campus: Annotated[str | None, Param(_("Campus"), choices=campus_choices, names={"fi": "kampus"})] = None,
-    stage: Annotated[str | None, Param(_("Aktori: stage of studies"), max_len=100, names={"fi": "vaihe"})] = None,
+    campus: Annotated[str | None, Param(_("Campus"),
+                                        question=_("Which campus are you at?"),
+                                        choices=campus_choices, names={"fi": "kampus"})] = None,
+    stage: Annotated[str | None, Param(_("Aktori: stage of studies"),
+                                       question=_("Aktori: how far are your studies?"),
+                                       max_len=100, names={"fi": "vaihe"})] = None,
     team: Annotated[str | None, Param(_("Aktori team: the other members' names, separated by commas"),
+                                      question=_("Aktori team: who are the other members (names separated by commas)?"),
                                       max_len=300, names={"fi": "tiimi"})] = None,
 ) -> Reply:
     programme = await current(ctx)
@@ -177,8 +198,10 @@ async def applications_page(ctx: Context, page: int) -> Reply:
 @cog.command(_("Pair a mentor with an aktori or an aktori team"), roles=COORDINATORS)
 async def pair(
     ctx: Context,
-    mentor: Annotated[PersonRef, Param(_("Mentor"), names={"fi": "mentori"})],
-    aktori: Annotated[PersonRef, Param(_("Aktori (for a team, any member)"), names={"fi": "aktori"})],
+    mentor: Annotated[PersonRef, Param(_("Mentor"), question=_("Who is the mentor?"), names={"fi": "mentori"})],
+    aktori: Annotated[PersonRef, Param(_("Aktori (for a team, any member)"),
+                                       question=_("Who is the aktori (for a team, any member)?"),
+                                       names={"fi": "aktori"})],
 ) -> Reply:
     return await _pair(ctx, cast(Person, mentor), cast(Person, aktori))
 

@@ -185,4 +185,6 @@ async def suggest_mine(ctx: ServiceContext, partial: str) -> list[Choice]:
     return [Choice(str(r.id), f"#{r.id} {r.description[:40]}") for r in found if str(r.id).startswith(typed)]
 
 
-REQUEST = Param(_("Request number"), min=1, suggest=suggest_mine, names={"fi": "pyyntö"}, example="12")
+REQUEST = Param(_("Request number"),
+                question=_("Which request (its number)?"),
+                min=1, suggest=suggest_mine, names={"fi": "pyyntö"}, example="12")

@@ -13,7 +13,7 @@ from cogs.tutoring import schedule
 from cogs.tutoring.cards import name_of, refresh
 from cogs.tutoring.common import REQUEST, TUTORS, check_helper, check_open, cog, get_request, queries
 
-TUTOR = Param(_("Tutor"), names={"fi": "tutor"}, example="Olli")
+TUTOR = Param(_("Tutor"), question=_("Which tutor takes it over?"), names={"fi": "tutor"}, example="Olli")
 
 
 async def release_as(ctx: Context, request_id: int) -> Reply:

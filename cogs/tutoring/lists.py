@@ -59,9 +59,15 @@ async def queue_page(ctx: Context, page: int, where: str, language: str, topic: 
 @cog.command(_("Open requests, oldest first"), roles=TUTORS)
 async def queue(
     ctx: Context,
-    where: Annotated[str | None, Param(_("Campus or online"), choices=where_choices, names={"fi": "paikka"})] = None,
-    language: Annotated[str | None, Param(_("Language"), choices=LANGUAGE_CHOICES, names={"fi": "kieli"})] = None,
-    topic: Annotated[str | None, Param(_("Topic"), choices=topic_choices, names={"fi": "aihe"})] = None,
+    where: Annotated[str | None, Param(_("Campus or online"),
+                                       question=_("Requests of which campus, or online ones?"),
+                                       choices=where_choices, names={"fi": "paikka"})] = None,
+    language: Annotated[str | None, Param(_("Language"),
+                                          question=_("Requests in which language?"),
+                                          choices=LANGUAGE_CHOICES, names={"fi": "kieli"})] = None,
+    topic: Annotated[str | None, Param(_("Topic"),
+                                       question=_("Requests on which topic?"),
+                                       choices=topic_choices, names={"fi": "aihe"})] = None,
 ) -> Reply:
     return await queue_page(ctx, 1, where or ANY, language or ANY, topic or ANY, edit=False)
 

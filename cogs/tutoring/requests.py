@@ -36,15 +36,20 @@ from cogs.tutoring.storage import Request
 KIND = "tutoring"  # the conversation kind this cog handles
 
 
-TOPIC = Param(_("Topic"), choices=topic_choices, names={"fi": "aihe"})
-LANGUAGE = Param(_("Language"), choices=LANGUAGE_CHOICES, names={"fi": "kieli"})
-WHERE = Param(_("Campus or online"), choices=where_choices, names={"fi": "paikka"})
-DESCRIPTION = Param(_("What do you need help with?"), max_len=1000, long=True, names={"fi": "kuvaus"},
+TOPIC = Param(_("Topic"), question=_("Which topic is it about?"), choices=topic_choices, names={"fi": "aihe"})
+LANGUAGE = Param(_("Language"),
+                 question=_("In which language would you like help?"), choices=LANGUAGE_CHOICES, names={"fi": "kieli"})
+WHERE = Param(_("Campus or online"),
+              question=_("Where would you like to meet: on a campus or online?"),
+              choices=where_choices, names={"fi": "paikka"})
+DESCRIPTION = Param(_("What do you need help with?"),
+                    question=_("What do you need help with?"), max_len=1000, long=True, names={"fi": "kuvaus"},
                     example='"How do I plan my first year?"')
 
 
 def answer(n: int) -> Param:
-    return Param(_("Your answer"), max_len=500, long=True, names={"fi": f"vastaus{n}"})
+    return Param(_("Your answer"),
+                 question=_("What is your answer?"), max_len=500, long=True, names={"fi": f"vastaus{n}"})
 
 
 @cog.command(_("Ask a tutor for help"))
@@ -191,8 +196,11 @@ async def cancel_button(ctx: Context, request_id: int) -> Reply:
     return await cancel_as(ctx, request_id)
 
 
-STARS = Param(_("Stars (1-5)"), min=1, max=5, names={"fi": "tähdet"}, example="5")
-COMMENT = Param(_("Comment"), max_len=1000, long=True, names={"fi": "kommentti"}, example='"Very helpful"')
+STARS = Param(_("Stars (1-5)"),
+              question=_("How many stars do you give (1–5)?"), min=1, max=5, names={"fi": "tähdet"}, example="5")
+COMMENT = Param(_("Comment"),
+                question=_("What would you like to add?"),
+                max_len=1000, long=True, names={"fi": "kommentti"}, example='"Very helpful"')
 
 
 async def rate_as(ctx: Context, request_id: int, stars: int, comment: str | None) -> Reply:

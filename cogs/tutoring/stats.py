@@ -45,7 +45,7 @@ def grouped(found: list[Request], by: Callable[[Request], str]) -> dict[str, lis
     return dict(sorted(groups.items()))
 
 
-DAYS = Param(_("Days back"), min=1, max=3650, names={"fi": "päivät"}, example="30")
+DAYS = Param(_("Days back"), question=_("How many days back?"), min=1, max=3650, names={"fi": "päivät"}, example="30")
 
 
 @cog.command(_("Tutoring figures for a period"), roles=COORDINATORS)
