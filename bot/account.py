@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from bot.builtin import LANGUAGE_CHOICES
-from bot.commands import Choice, Cog, File, Param, Reply, UserError
+from bot.commands import Choice, Cog, FieldError, File, Param, Reply, UserError
 from bot.context import Context
 from bot.i18n import LANGUAGE_NAMES, Hours, Lines, ListOf, Msg, Text, _, ngettext
 from bot.quiet import parse_window
@@ -124,8 +124,9 @@ async def settings(ctx: Context,
     if quiet is not None:
         window = (None, None) if quiet.strip().lower() in QUIET_OFF else parse_window(quiet)
         if window is None:
-            raise UserError(_("I could not read “{quiet}” as quiet hours. Write for example 22-8 or 22:30-7:00, "
-                              "or off.", quiet=quiet))
+            # A FieldError: the quiet hours are asked again, naming the field the person got wrong.
+            raise FieldError(_("“Quiet hours”: I could not read “{quiet}”. Write for example 22-8, 22:30-7 or off.",
+                               quiet=quiet), "quiet")
     if language is not None:
         await ctx.set_language(language)
     if platform is not None:

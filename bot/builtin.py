@@ -6,7 +6,7 @@ from typing import Annotated
 
 from bot.commands import Choice, Cog, CommandSpec, Kind, Param, ParamSpec, Reply, UserError
 from bot.context import Context
-from bot.i18n import LANGUAGE_NAMES, Lines, Text, _, render
+from bot.i18n import LANGUAGE_NAMES, Lines, ListOf, Text, _, render
 
 cog = Cog("bot", _("Basics"), grouped=False)
 
@@ -15,9 +15,8 @@ LANGUAGE_CHOICES = [Choice(code, name) for code, name in LANGUAGE_NAMES.items()]
 
 @cog.command(_("What I can do for you"))
 async def help(ctx: Context, command: Annotated[str | None, Param(
-        _("A command, to see its fields"),
-     question=_("Which command would you like to know about?"),
-     max_len=64, names={"fi": "komento"}, example="event create")] = None,
+        _("A command, to see its fields"), question=_("Which command would you like to know about?"), max_len=64,
+        names={"fi": "komento"}, example="event create")] = None,
 ) -> Reply:
     if command:
         return _command_help(ctx, command)
@@ -39,7 +38,7 @@ async def help(ctx: Context, command: Annotated[str | None, Param(
 
 def _find(ctx: Context, typed: str) -> CommandSpec | None:
     words = typed.strip().lstrip("/").lower().replace("_", " ").split()
-    for spec in ctx.commands():
+    for spec in ctx.every_command():
         if list(spec.path) == words[:len(spec.path)] and len(words) == len(spec.path):
             return spec
     return None
@@ -51,6 +50,7 @@ def _command_help(ctx: Context, typed: str) -> Reply:
     spec = _find(ctx, typed)
     if spec is None:
         raise UserError(_("Unknown command /{name}. /help lists what you can do.", name=typed.strip().lstrip("/")))
+    ctx.check_allowed(spec)  # one the person may not use: who may, as the command itself says
     language = ctx.language
     lines: list[Text] = [f"/{spec.full_name} — {render(spec.description, language)}"]
     if spec.params:
@@ -59,7 +59,7 @@ def _command_help(ctx: Context, typed: str) -> Reply:
         need = _("required") if param.required else _("optional")
         choices = [c.names.get(language, c.value) for c in param.choices(ctx.config)]
         lines.append(Lines(f"{param.typed_name(language)}=", param.description, need,
-                           ", ".join(choices) if choices and param.kind is not Kind.YES_NO else None, sep=" · "))
+                           ListOf(choices, "or") if choices and param.kind is not Kind.YES_NO else None, sep=" · "))
     example = " ".join(f"{p.typed_name(language)}={_example(ctx, p)}" for p in spec.params if p.required)
     line = f"/{spec.full_name} {example}".rstrip()  # (an f-string inside _() would trip message extraction)
     lines.append(_("Example: {line}", line=line))

@@ -347,6 +347,15 @@ class Context(ServiceContext):
         """The commands this person may use (for /help)."""
         return self.app.core.visible_commands(self.roles)
 
+    def every_command(self) -> list[CommandSpec]:
+        """Every command, also those this person may not use (/help COMMAND says who may)."""
+        return list(self.app.core.commands.values())
+
+    def check_allowed(self, spec: CommandSpec) -> None:
+        """A UserError naming who may use the command ("Only the board and organisers can use ..."), when this
+        person may not."""
+        self.app.core.check_allowed(self, spec)
+
     def deep_link(self, prefix: str) -> Callable[[str], Awaitable[Reply]] | None:
         """The cog handler of `/start <prefix>_<rest>`, called with the rest, run as that cog."""
         found = self.app.core.deep_links.get(prefix)

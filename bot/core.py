@@ -357,7 +357,7 @@ class Core:
     async def _invoke(self, ctx: Context, spec: CommandSpec, raw: str | dict[str, Any]) -> Reply:
         started, outcome = time.perf_counter(), "handled"  # perf_counter: a metric, not the app's clock
         try:
-            self._check_allowed(ctx, spec)
+            self.check_allowed(ctx, spec)
             if spec.private and not ctx.chat.direct:
                 return self._go_private(ctx, spec)
             if isinstance(raw, str):
@@ -430,7 +430,7 @@ class Core:
         ones asked for; `every` asks the optional ones too; `labels` replace fields' descriptions for this flow.
         (The press that got here was already counted against the person's rate.)"""
         try:
-            self._check_allowed(ctx, spec)
+            self.check_allowed(ctx, spec)
             pending = Pending(spec, dict(values), self._prompt_expiry(ctx), every=every, labels=dict(labels or {}))
             return await self._continue(ctx, pending)
         except UserError as error:
@@ -493,7 +493,8 @@ class Core:
             reply = dataclasses.replace(reply, text=Lines(reply.text, MISSED_MESSAGES_NOTE))
         return reply
 
-    def _check_allowed(self, ctx: Context, spec: CommandSpec) -> None:
+    def check_allowed(self, ctx: Context, spec: CommandSpec) -> None:
+        """A UserError naming who may use the command when this person may not."""
         if not self.may_use(spec, ctx.roles):
             assert spec.roles is not None
             raise UserError(_("Only {roles} can use /{command}.", roles=self.role_list(spec.roles),

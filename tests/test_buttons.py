@@ -128,7 +128,7 @@ async def test_a_key_from_another_data_directory_does_not_verify(tmp_path: Path,
 async def test_another_persons_prompt_cancel_leaves_the_prompt_open(bot: ConsoleBot) -> None:
     asked = await bot.say("/countdown", as_="Olli", where="general")
     question = asked[-1]
-    assert question.where == "#general" and "Anna" in question.text
+    assert question.where == "#general" and "Mihin hetkeen lasken aikaa?" in question.text
     await bot.say("/countdown", as_="Emma")  # Emma has a question open in the same channel
     refused = texts(await bot.click(len(question.buttons), message=question.number, as_="Emma"))
     assert refused == NOT_YOURS
@@ -145,7 +145,7 @@ async def test_another_persons_prompt_cancel_leaves_the_prompt_open(bot: Console
 async def test_the_owner_cancels_their_own_prompt(bot: ConsoleBot) -> None:
     question = (await bot.say("/countdown", as_="Olli", where="general"))[-1]
     await bot.click(len(question.buttons), message=question.number)
-    assert edits_of(bot, question.number) == ["Peruttu."]
+    assert edits_of(bot, question.number) == ["Peruutettu."]
     assert "not a command" in texts(await bot.say("huomenna klo 14"))  # nothing is asked any more
 
 
@@ -196,7 +196,7 @@ async def test_an_action_with_roles_is_refused_to_others(cbot: ConsoleBot) -> No
     await cbot.say("/cardtest post", as_="Olli", where="dm")
     number = card_number(cbot)
     refused = texts(await cbot.click(3, message=number, as_="Emma"))
-    assert refused == "Tämä painike on vain näille: hallitus."
+    assert refused == "Tämä painike on vain näiden käytössä: hallitus."
     await cbot.line(":as Hanna board")
     assert texts(await cbot.click(3, message=number)) == "Approved 7"
 
@@ -224,12 +224,12 @@ async def test_a_flood_of_unknown_commands_gets_one_too_fast_answer(slow: Consol
 
 async def test_every_path_counts_against_the_same_rate(slow: ConsoleBot) -> None:
     question = (await slow.say("/countdown", as_="Emma", where="dm"))[-1]  # 1: a command
-    assert "Anna" in question.text
+    assert "Mihin hetkeen lasken aikaa?" in question.text
     cancel = question.buttons[0][1]
-    assert "Anna" in texts(await slow.say("not a date"))  # 2: a prompt answer (asked again)
-    assert "Anna" in texts(await slow.say("still not"))  # 3
+    assert "Mihin hetkeen lasken aikaa?" in texts(await slow.say("not a date"))  # 2: a prompt answer (asked again)
+    assert "Mihin hetkeen lasken aikaa?" in texts(await slow.say("still not"))  # 3
     assert texts(await slow.line(":press core:cancel")) == NO_LONGER_WORKS  # 4: a forged core:* press
-    assert texts(await slow.click(1, message=question.number)) == "Peruttu."  # 5: the prompt's own Cancel
+    assert texts(await slow.click(1, message=question.number)) == "Peruutettu."  # 5: the prompt's own Cancel
     assert texts(await slow.line(f":press {cancel} #{question.number}")) == TOO_FAST  # 6: told once
     assert texts(await slow.say("/ping")) == ""
     assert texts(await slow.say("/nonsense")) == ""

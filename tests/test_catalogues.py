@@ -32,7 +32,7 @@ def test_the_project_catalogues_are_complete_and_current() -> None:
 
 def test_message_renders_per_language() -> None:
     msg = _("Cancelled.")
-    assert render(msg, "fi") == "Peruttu."
+    assert render(msg, "fi") == "Peruutettu."
     assert render(msg, "en") == "Cancelled."
 
 

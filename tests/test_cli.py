@@ -22,7 +22,7 @@ def test_console_script_runs_the_demo(tmp_path: Path) -> None:
     out = result.stdout
     assert "Pong: hello" in out and "Pong ×2" in out
     assert "→ #announcements" in out and "The board meets on Friday" in out
-    assert "in the past" in out  # the English reply after /language en
+    assert "already passed" in out  # the English reply after /language en
     assert (tmp_path / "humako.sqlite3").exists()
 
 

@@ -272,7 +272,7 @@ async def test_failed_answer_is_logged_with_the_interaction_id(bot: DiscordBot,
     assert "Pong" not in caplog.text  # no message texts in the logs
     apology = bot.fake.calls_to("POST", rf"^/interactions/{handle.id}/")[-1]
     assert apology.status == 200 and apology.json["data"]["flags"] == EPHEMERAL
-    assert apology.json["data"]["content"].startswith("Pahoittelut")
+    assert apology.json["data"]["content"].startswith("Minulla tapahtui virhe")
 
 
 async def test_outbox_keeps_under_the_global_rate_limit(bot: DiscordBot) -> None:

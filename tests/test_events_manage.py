@@ -103,7 +103,7 @@ async def test_feedback_rating_comment_and_summary(bot: ConsoleBot) -> None:
     thanks = texts(await bot.click(4, message=ask[0].number))
     assert "4/5" in thanks
     asked = texts(await bot.click(1, message=ask[0].number))  # "Add a comment"
-    assert "Kommenttisi" in asked
+    assert "Mitä haluat sanoa?" in asked
     saved = texts(await bot.say("Great talk, more of these online please"))
     assert "tallennettiin" in saved
     emma_ask = next(p for p in bot.sent_to("@emma") if "Palaute" in p.text)
@@ -114,7 +114,7 @@ async def test_feedback_rating_comment_and_summary(bot: ConsoleBot) -> None:
     summary = texts(await bot.say("/event feedback days=30"))
     assert "Webinar (#1): 3/5, 2 arviota" in summary and "Yhteensä: 3/5, 2 arviota 1 tapahtumasta" in summary
     refused = texts(await bot.say("/event feedback event=1", as_="Sanni"))
-    assert "on vain näille" in refused and "Great talk" not in refused
+    assert "on vain näiden käytössä" in refused and "Great talk" not in refused
 
 
 async def test_rating_is_for_those_who_went(bot: ConsoleBot) -> None:

@@ -198,7 +198,7 @@ async def test_a_failure_after_the_insert_leaves_no_event(
 
     monkeypatch.setattr(bot.app.outbox, "to_destination", broken)
     out = await create(bot)
-    assert "jokin meni pieleen" in out
+    assert "Minulla tapahtui virhe" in out
     assert await stored(bot) == {"events": [], "scheduled": [], "outbox": []}
     assert "Tulevia tapahtumia ei ole." in texts(await bot.say("/event list", as_="Sanni"))
     monkeypatch.undo()

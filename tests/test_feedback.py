@@ -145,7 +145,7 @@ async def test_harassment_is_for_the_harassment_contacts_only(fb: ConsoleBot) ->
     assert "Häirintäyhdyshenkilöt" in out
     assert seen(fb, "@aino")[-1].endswith("· Häirintäyhdyshenkilöt\nOlemme tukenasi")
     # A student cannot see statistics at all.
-    assert "on vain näille" in texts(await fb.say("/feedback stats", as_="olli"))
+    assert "on vain näiden käytössä" in texts(await fb.say("/feedback stats", as_="olli"))
 
 
 async def test_help_and_the_start_message_show_how_to_reach_the_harassment_contacts(fb: ConsoleBot) -> None:
@@ -164,7 +164,7 @@ async def test_a_section_escalates_to_the_advocacy_team(fb: ConsoleBot) -> None:
     assert [label for label, _a in view.buttons] == ["Vastaa", "Merkitse käsitellyksi", "Siirrä eteenpäin",
                                                      "Estä lähettäjä"]
     asked = await fb.click(3, message=view.number)
-    assert "Viesti seuraavalle tiimille" in texts(asked)
+    assert "Mitä seuraavan tiimin pitää tietää?" in texts(asked)
     out = texts(await fb.say("Tämä koskee koko yhdistystä", as_="sami"))
     assert f"Tapaus {code} siirrettiin: Edunvalvontatiimi; lähettäjälle kerrottiin." in out
     # The section's conversation is closed with a note; the advocacy team's goes on, the sender told.
@@ -194,7 +194,7 @@ async def test_handled_and_reopened(fb: ConsoleBot) -> None:
     await fb.click(1, message=listed[-1].number)
     view = fb.console.printed[-1]
     # The view's Answer asks for the text (a form), then it goes to the sender as the team's.
-    assert "Vastauksesi" in texts(await click(fb, "Vastaa", message=view.number))
+    assert "Mitä vastaat?" in texts(await click(fb, "Vastaa", message=view.number))
     await fb.say("Tilaamme lisää")
     assert seen(fb, "@aino")[-1] == f"Yksityiskeskustelu ”Palaute {code} · Opinnot” · Edunvalvontatiimi\nTilaamme lisää"
     await fb.click(2, message=view.number)  # mark handled

@@ -50,10 +50,10 @@ async def test_online_event_asked_step_by_step_reasks_the_link_and_keeps_the_ans
     await bot.say("4.12. klo 18")
     await press(bot, "Verkossa")
     asked = texts(await bot.say("Hauska visa"))
-    assert "Verkkotapahtuma tarvitsee linkin" in asked and "Anna: Linkki" in asked  # asked, not closed
+    assert "Verkkotapahtuma tarvitsee linkin" in asked and "Millä linkillä tapahtumaan osallistutaan verkossa?" in asked  # asked, not closed
     again = await bot.say("ftp://meet.example/visa")
-    assert "Linkin pitää alkaa https://" in texts(again) and "Anna: Linkki" in texts(again)
-    assert "Ohita" not in labels(again) and "Peru" in labels(again)  # needed now: no Skip, only Cancel
+    assert "Linkin pitää alkaa https://" in texts(again) and "Millä linkillä tapahtumaan osallistutaan verkossa?" in texts(again)
+    assert "Ohita" not in labels(again) and "Peruuta" in labels(again)  # needed now: no Skip, only Cancel
     done = texts(await bot.say("https://meet.example/visa"))
     assert "Tapahtuma #1 Verkkovisa luotu" in done
     assert await rows(bot, "SELECT title, description, campus, link FROM events") == [
@@ -62,7 +62,7 @@ async def test_online_event_asked_step_by_step_reasks_the_link_and_keeps_the_ans
 
 async def test_a_typed_online_event_without_a_link_is_asked_for_it(bot: ConsoleBot) -> None:
     out = await create(bot, '/event create otsikko=Webinaari aloitus="4.12. klo 18" paikka=verkossa kuvaus=Info')
-    assert "Anna: Linkki" in out
+    assert "Millä linkillä tapahtumaan osallistutaan verkossa?" in out
     assert "luotu" in texts(await bot.say("https://meet.example/w"))
     assert await rows(bot, "SELECT title, link FROM events") == [{"title": "Webinaari", "link": "https://meet.example/w"}]
 
@@ -70,7 +70,7 @@ async def test_a_typed_online_event_without_a_link_is_asked_for_it(bot: ConsoleB
 async def test_a_weekly_event_without_its_last_date_is_asked_for_it(bot: ConsoleBot) -> None:
     out = await create(bot, '/event create title=Kuoro start="3.12. klo 18" where=helsinki description=x '
                             'toisto=viikoittain')
-    assert "viimeisen kertansa" in out and "Anna: Viimeinen" in out
+    assert "viimeisen kertansa" in out and "Minä päivänä on viimeinen kerta?" in out
     await bot.say("31.12.")
     assert await rows(bot, "SELECT title, repeat_weeks, repeat_until FROM events") == [
         {"title": "Kuoro", "repeat_weeks": 1, "repeat_until": "2026-12-31"}]
@@ -80,17 +80,17 @@ async def test_form_from_a_button_asks_every_field_reasks_a_refused_one_and_keep
         kitbot: ConsoleBot) -> None:
     bot = kitbot
     await bot.say("/kit trip_button", as_="Sanni", where="dm")
-    assert "Anna: Your name" in texts(await press(bot, "Sign up"))
+    assert "Mitä kenttään ”Your name” tulee?" in texts(await press(bot, "Sign up"))
     await bot.say("Sanni S")
     refused = texts(await bot.say("9"))
-    assert "enintään 4" in refused and "Anna: Seats" in refused  # a refused value: the same field again
+    assert "enintään 4" in refused and "Mitä kenttään ”Seats” tulee?" in refused  # a refused value: the same field again
     await bot.say("3")
     diet = await bot.say("huomenna klo 12")
-    assert {"No diet", "Vegan", "Ohita", "Peru"} <= set(labels(diet))
+    assert {"No diet", "Vegan", "Ohita", "Peruuta"} <= set(labels(diet))
     await press(bot, "Ohita", diet)  # an optional field skipped
     await press(bot, "Kyllä")  # sauna: yes
     reasked = texts(await press(bot, "Ohita"))  # no note; the handler then refuses 3 seats with the sauna
-    assert "at most two" in reasked and "Anna: Seats" in reasked
+    assert "at most two" in reasked and "Mitä kenttään ”Seats” tulee?" in reasked
     assert SIGNUPS == []
     done = texts(await bot.say("2"))
     assert "Signed up Sanni S: 2 seats, diet None, sauna True, note None." in done

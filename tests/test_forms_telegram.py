@@ -33,16 +33,16 @@ def with_button(seen: list[Seen], label: str) -> Seen:
 
 async def test_a_form_is_asked_field_by_field_and_a_refused_answer_is_asked_again(driver: TelegramDriver) -> None:
     card = with_button(await driver.say(SANNI, "/kit_trip_button"), "Sign up")
-    assert "Anna: Your name" in text_of(await driver.press(SANNI, card, "Sign up"))
+    assert "Mitä kenttään ”Your name” tulee?" in text_of(await driver.press(SANNI, card, "Sign up"))
     await driver.say(SANNI, "Sanni S")
     refused = text_of(await driver.say(SANNI, "9"))
-    assert "enintään 4" in refused and "Anna: Seats" in refused
+    assert "enintään 4" in refused and "Mitä kenttään ”Seats” tulee?" in refused
     await driver.say(SANNI, "3")
     diet = with_button(await driver.say(SANNI, "huomenna klo 12"), "Vegan")
-    assert diet.buttons == ["No diet", "Vegan", "Ohita", "Peru"]  # an inline keyboard, Skip for optional
+    assert diet.buttons == ["No diet", "Vegan", "Ohita", "Peruuta"]  # an inline keyboard, Skip for optional
     sauna = with_button(await driver.press(SANNI, diet, "Vegan"), "Kyllä")
     note = with_button(await driver.press(SANNI, sauna, "Kyllä"), "Ohita")
     again = text_of(await driver.press(SANNI, note, "Ohita"))
-    assert "at most two" in again and "Anna: Seats" in again and SIGNUPS == []
+    assert "at most two" in again and "Mitä kenttään ”Seats” tulee?" in again and SIGNUPS == []
     done = text_of(await driver.say(SANNI, "2"))
     assert "Signed up Sanni S: 2 seats, diet vegan, sauna True, note None." in done and len(SIGNUPS) == 1

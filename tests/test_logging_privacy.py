@@ -100,7 +100,7 @@ async def test_console_scenario_logs_nothing_about_people(tmp_path: Path, debug_
         code = link_code("\n".join(p.text for p in await bot.say("/link")))
         assert "Yhdistetty" in "\n".join(p.text for p in await bot.say(f"/link {code}", as_=OTHER_NAME))
         apology = "\n".join(p.text for p in await bot.say(f"/leaky boom {TEXT}"))
-        assert "Pahoittelut" in apology or "Sorry" in apology
+        assert "Minulla tapahtui virhe" in apology or "Sorry" in apology
         await bot.say(f'/event create title={TEXT} start="4.12. klo 18" where=online', as_=NAME, roles="organiser")
         await app.settle()
     finally:

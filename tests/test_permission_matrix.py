@@ -35,11 +35,11 @@ async def button(ctx: Context) -> Reply:
 
 
 def _refused_command(spec: CommandSpec) -> Callable[[str], bool]:
-    return lambda text: text.startswith(f"Komento /{spec.full_name} on vain näille: ")
+    return lambda text: text.startswith(f"Komento /{spec.full_name} on vain näiden käytössä: ")
 
 
 def _refused_button(text: str) -> bool:
-    return text.startswith("Tämä painike on vain näille: ")
+    return text.startswith("Tämä painike on vain näiden käytössä: ")
 
 
 def _mark(allowed: bool) -> str:

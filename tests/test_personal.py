@@ -28,7 +28,7 @@ async def test_remind_in_english_and_refuses_the_past_and_long_texts(bot: Consol
     await bot.say("/language en", as_="Emma")
     out = texts(await bot.say("/remind tomorrow 18:00 Call mum"))
     assert "I'll remind you" in out and "Call mum" in out
-    assert "in the past" in texts(await bot.say("/remind 1.1.2020 klo 12 Too late"))
+    assert "already passed" in texts(await bot.say("/remind 1.1.2020 klo 12 Too late"))
     assert "too long" in texts(await bot.say("/remind tomorrow 18:00 " + "x" * 501))
     assert len(await rows(bot, "SELECT id FROM reminders")) == 1
 

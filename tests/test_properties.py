@@ -48,7 +48,7 @@ from bot.i18n import catalogue_dirs
 from tests.harness import TEST_NOW
 from tests.harness import test_config as example_config
 
-APOLOGIES = ("Sorry, something went wrong", "Pahoittelut, jokin meni pieleen")
+APOLOGIES = ("Sorry, something went wrong", "Minulla tapahtui virhe")
 CONSOLE_UI = ("you are ", "typing in ", "no such button", "(not a command", "(a link:")  # the console's own
 ROLES = ("", "organiser", "board")
 CONFIG = example_config(cogs=["ping", "events"], command_rate=10**9)

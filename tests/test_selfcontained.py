@@ -131,7 +131,7 @@ async def test_forget_hooks_run_in_one_transaction_with_the_erasure(tmp_path: Pa
         await bot.say("/notes add kahvi", as_="Olli", where="dm")
         await bot.say("/remind 2026-11-27 10:00 Hammaslääkäri")
         await bot.say("/forgetme")
-        assert "jokin meni pieleen" in texts(await bot.click(1))  # the apology, nothing half done
+        assert "Minulla tapahtui virhe" in texts(await bot.click(1))  # the apology, nothing half done
     finally:
         await bot.stop()
     with sqlite3.connect(tmp_path / "humako.sqlite3") as conn:
@@ -168,7 +168,7 @@ def roles_cog(role: str = "moderator", *, declare: bool = True) -> Cog:
 async def test_a_role_a_cog_declares_is_named_in_the_readers_language(tmp_path: Path) -> None:
     bot = await ConsoleBot.start(tmp_path, extra_cogs=(roles_cog(),))
     try:
-        assert texts(await bot.say("/moderate", as_="Olli")) == "Komento /moderate on vain näille: moderaattorit."
+        assert texts(await bot.say("/moderate", as_="Olli")) == "Komento /moderate on vain näiden käytössä: moderaattorit."
         await bot.say("/language en")
         assert texts(await bot.say("/moderate")) == "Only moderators can use /moderate."
         assert texts(await bot.say("/moderate", as_="Mira", roles="moderator")) == "moderated"
@@ -179,7 +179,7 @@ async def test_a_role_a_cog_declares_is_named_in_the_readers_language(tmp_path: 
 async def test_a_role_defined_in_config_is_named_as_config_says(tmp_path: Path) -> None:
     bot = await ConsoleBot.start(tmp_path, extra_cogs=(roles_cog("tutor"),))  # [roles.tutor] name_fi = "tutorit"
     try:
-        assert texts(await bot.say("/moderate", as_="Olli")) == "Komento /moderate on vain näille: tutorit."
+        assert texts(await bot.say("/moderate", as_="Olli")) == "Komento /moderate on vain näiden käytössä: tutorit."
     finally:
         await bot.stop()
 
@@ -247,7 +247,7 @@ async def test_merge_hooks_run_in_one_transaction_with_the_merge(tmp_path: Path)
     try:
         await bot.say("/notes add kahvi", as_="olli_tg", where="dm")
         code = link_code(texts(await bot.say("/link", as_="Olli")))
-        assert "jokin meni pieleen" in texts(await bot.say(f"/link {code}", as_="olli_tg"))
+        assert "Minulla tapahtui virhe" in texts(await bot.say(f"/link {code}", as_="olli_tg"))
         assert ran == ["broken"]
     finally:
         await bot.stop()

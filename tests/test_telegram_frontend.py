@@ -166,7 +166,7 @@ async def test_conversation_asks_missing_parameters(tg: TelegramBot) -> None:
     emma = fake.user(1003, "Emma", language_code="en")
     await say(tg, emma, "/countdown")
     question = fake.last_bot_message(emma.id)
-    assert "Please give: When" in (question.text or "")
+    assert "Until which moment should I count?" in (question.text or "")
     assert payloads(question.callback_data()) == ["core:cancel"]
     await say(tg, emma, "tomorrow 14:00")
     assert "24 hours" in (fake.last_bot_message(emma.id).text or "")
@@ -179,14 +179,14 @@ async def test_conversation_asks_missing_parameters(tg: TelegramBot) -> None:
 
     await say(tg, emma, "/diary_pick")  # a reference: a keyboard of the best matches
     matches = fake.last_bot_message(emma.id)
-    assert [b["text"] for b in matches.buttons()] == ["Kevätjuhla", "Kevätretki", "Syysjuhla", "Peru"]
+    assert [b["text"] for b in matches.buttons()] == ["Kevätjuhla", "Kevätretki", "Syysjuhla", "Peruuta"]
     await press(tg, emma, matches, "core:pick:1")
     assert fake.last_bot_message(emma.id).text == "Picked item 2"
 
     await say(tg, emma, "/diary_note")  # long text: the next message; cancel with the button
     asked = fake.last_bot_message(emma.id)
     await press(tg, emma, asked, "core:cancel")
-    assert asked.text == "Peruttu." and asked.reply_markup is None
+    assert asked.text == "Peruutettu." and asked.reply_markup is None
     await say(tg, emma, "not a command any more")
     assert "/help" in (fake.last_bot_message(emma.id).text or "")
 
@@ -237,7 +237,7 @@ async def test_roles_from_team_chat_membership(tg: TelegramBot) -> None:
     board, student = fake.user(1008, "Hanna"), fake.user(1009, "Sami")
     fake.set_member(BOARD_CHAT, board.id, "administrator")
     await say(tg, student, "/broadcast Hello")
-    assert "on vain näille: hallitus" in (fake.last_bot_message(student.id).text or "")
+    assert "on vain näiden käytössä: hallitus" in (fake.last_bot_message(student.id).text or "")
     checks = [c for c in fake.calls_of("getChatMember") if c.params["user_id"] == board.id]
     assert not checks
     await say(tg, board, "/broadcast Vuosikokous <pe> & tervetuloa")
@@ -322,7 +322,7 @@ async def test_handler_error_logged_and_apologised(tg: TelegramBot, caplog: pyte
         sent = fake.send_text(olli, "/ping salainen")
         tg.queued()
         await tg.settle()
-    assert fake.last_bot_message(olli.id).text.startswith("Pahoittelut")
+    assert fake.last_bot_message(olli.id).text.startswith("Minulla tapahtui virhe")
     [record] = [r for r in caplog.records if "failed" in r.getMessage()]
     assert str(sent.update_id) in record.getMessage()
     assert "salainen" not in caplog.text  # message texts never reach the logs

@@ -264,6 +264,17 @@ def _seconds(text: str) -> float:
     return float(text)
 
 
+def banner(config) -> str:  # type: ignore[no-untyped-def]
+    """The first line a newcomer reads, in the community's language, then how to switch to each other language,
+    said in that language ("In English: /language en"), so that a reader of either finds their way."""
+    from bot.i18n import LANGUAGES, _, render
+
+    home = config.community.default_language
+    first = render(_("{community} bot console: /help lists what you can do.", community=config.community.name), home)
+    others = [render(_("In English: /language {code}", code=code), code) for code in LANGUAGES if code != home]
+    return " · ".join([first, *others, ":help console commands, Ctrl-D quits"])
+
+
 async def run_console(config, data_dir, script: str | None) -> int:  # type: ignore[no-untyped-def]
     """`humako-bot console`: interactive, or a script from a file or standard input."""
     import asyncio
@@ -280,8 +291,7 @@ async def run_console(config, data_dir, script: str | None) -> int:  # type: ign
             with source:
                 await console.run_lines(source.read().splitlines())
             return 0
-        console.info(f"{config.community.name} bot console. /help lists commands, :help console commands, "
-                     "Ctrl-D quits.")
+        console.info(banner(config))
         while True:
             try:
                 line = await asyncio.to_thread(input, f"{console.person.name}> ")

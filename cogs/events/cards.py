@@ -59,6 +59,13 @@ def repeat_text(event: Event) -> Msg | None:
     return _("Every other week until {until}", until=until)
 
 
+def event_line(ctx: ServiceContext, start: datetime, event: Event) -> Lines:
+    """An event as one line, the same in /event list and the weekly digest: "pe 4.12. klo 18.00 · Quiz night (#1)
+    · Helsinki · Every week until 18.12.2026"."""
+    return Lines(When(start, "short"), _("{title} (#{id})", title=event.title, id=event.id), where_text(ctx, event),
+                 repeat_text(event), sep=" · ")
+
+
 def counts_text(event: Event, counts: Counts) -> Lines:
     # An offered place is taken until it is taken up or passes on: the card must not look free meanwhile.
     going = (_("Going {count}/{capacity}", count=counts.taken, capacity=event.capacity) if event.capacity

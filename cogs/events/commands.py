@@ -8,9 +8,9 @@ from typing import Annotated
 
 from bot.commands import Button, Param, Reply
 from bot.context import Context
-from bot.i18n import Lines, Text, When, _
+from bot.i18n import Lines, Text, _
 from bot.pager import Line, pager
-from cogs.events.cards import render_card, repeat_text
+from cogs.events.cards import event_line, render_card
 from cogs.events.common import (
     CAPACITY,
     DESCRIPTION,
@@ -31,7 +31,6 @@ from cogs.events.common import (
     queries,
     settings,
     upcoming_start,
-    where_text,
 )
 from cogs.events.schedule import schedule_event
 from cogs.events.storage import Event
@@ -90,17 +89,12 @@ def _matches(event: Event, where: str | None, language: str | None) -> bool:
     return language is None or event.language == language or (language != "both" and event.language == "both")
 
 
-def _line(ctx: Context, event: Event) -> Lines:
-    return Lines(f"#{event.id} {event.title}", When(upcoming_start(ctx, event), "short"), where_text(ctx, event),
-                 repeat_text(event), sep=" · ")
-
-
 async def event_list(ctx: Context, where: str | None, language: str | None, page: int, *,
                      edit: bool = False) -> Reply:
     events = [e for e in await queries(ctx).upcoming(ctx.now()) if _matches(e, where, language)]
     events.sort(key=lambda e: (upcoming_start(ctx, e), e.id))
     filters = (where or NO_FILTER, language or NO_FILTER)
-    lines = [Line(_line(ctx, e), event_buttons(e)) for e in events]
+    lines = [Line(event_line(ctx, upcoming_start(ctx, e), e), event_buttons(e)) for e in events]
     return pager(lines, page=page, size=int(settings(ctx)["page_size"]),
                  turn=lambda number: cog.action_id("page", number, *filters), title=_("Upcoming events"),
                  empty=_("No upcoming events match.") if (where or language) else _("No upcoming events."),
@@ -150,5 +144,5 @@ async def mine(ctx: Context) -> Reply:
         elif answer == "offered":
             status = _("a place is offered to you: see my message")
         link = event.link if answer == "yes" else None
-        lines.append(Lines(_line(ctx, event), status, link, sep=" · "))
+        lines.append(Lines(event_line(ctx, upcoming_start(ctx, event), event), status, link, sep=" · "))
     return Reply(Lines(*lines), title=_("Events you're going to"), private=True)

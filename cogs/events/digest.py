@@ -10,10 +10,11 @@ from typing import Any
 
 from bot.commands import Reply
 from bot.context import Context, ServiceContext
-from bot.i18n import Lines, When, _
+from bot.i18n import _
 from bot.pager import Line, pager
+from cogs.events.cards import event_line
 from cogs.events.commands import event_buttons
-from cogs.events.common import cog, queries, settings, where_text
+from cogs.events.common import cog, queries, settings
 from cogs.events.recurrence import occurrences_between
 from cogs.events.storage import Event
 
@@ -48,8 +49,7 @@ async def _week(ctx: ServiceContext) -> list[tuple[datetime, Event]]:
 def _digest_page(ctx: ServiceContext, week: list[tuple[datetime, Event]], page: int, which: str, *,
                  edit: bool = False) -> Reply:
     # Each event with its buttons (show, going): one tap from the digest, a page at a time.
-    lines = [Line(Lines(When(start, "short"), f"{event.title} (#{event.id})", where_text(ctx, event), sep=" · "),
-                  event_buttons(event)) for start, event in week]
+    lines = [Line(event_line(ctx, start, event), event_buttons(event)) for start, event in week]
     return pager(lines, page=page, size=int(settings(ctx)["page_size"]),
                  turn=lambda number: cog.action_id("week", number, which), title=_("Events this week"),
                  empty=_("No events in the coming week."), edit=edit)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from bot.commands import Button, Param, Reply, UserError
 from bot.context import Context, ServiceContext
-from bot.i18n import Lines, Text, When, _
+from bot.i18n import Lines, Text, When, _, ngettext
 from bot.scheduler import Due
 from cogs.feedback.common import (
     KIND,
@@ -78,8 +78,11 @@ async def send(
     found = settings(ctx)
     since = hour_of(ctx.now()) - timedelta(hours=found["rate_hours"])
     if await queries(ctx).sent_since(sender, since) >= found["rate"]:
-        raise UserError(_("You have sent {count} cases within {hours} hours, the most I take. Add to an open case "
-                          "with /feedback reply, or try again later.", count=found["rate"], hours=found["rate_hours"]))
+        within = ngettext("within {count} hour", "within {count} hours", int(found["rate_hours"]))
+        raise UserError(ngettext("You have sent {count} case {within}, the most I take. Add to an open case with "
+                                 "/feedback reply, or try again later.",
+                                 "You have sent {count} cases {within}, the most I take. Add to an open case with "
+                                 "/feedback reply, or try again later.", int(found["rate"]), within=within))
     chosen = categories(ctx)[category]
     code = new_code()
     while await queries(ctx).exists(code):

@@ -32,7 +32,8 @@ def summary(found: list[Request]) -> Lines:
     to_answer = [(r.first_answer_at - r.created_at).total_seconds() / 3600 for r in found if r.first_answer_at]
     ratings = [r.rating for r in found if r.rating is not None]
     average = format(sum(ratings) / len(ratings), ".1f") if ratings else ""
-    rated = _("rating {average} ({count} rated)", average=average, count=len(ratings)) if ratings else _("no ratings")
+    rated = ngettext("rating {average} ({count} rating)", "rating {average} ({count} ratings)", len(ratings),
+                     average=average) if ratings else _("no ratings")
     return Lines(ngettext("{count} request", "{count} requests", len(found)),
                  _("to claim: {hours}", hours=hours(to_claim)),
                  _("to first answer: {hours}", hours=hours(to_answer)), rated, sep=" · ")
@@ -53,7 +54,8 @@ async def stats(ctx: Context, days: Annotated[int | None, DAYS] = None) -> Reply
     period = days or int(settings(ctx)["stats_days"])
     found = await queries(ctx).since(ctx.now() - timedelta(days=period))
     if not found:
-        return Reply(_("No tutoring requests in the last {days} days.", days=period), private=True)
+        return Reply(ngettext("No tutoring requests in the last {count} day.",
+                              "No tutoring requests in the last {count} days.", period), private=True)
     online = sum(1 for r in found if r.campus is None)
     fields: list[tuple[Text, Text]] = [(_("All"), summary(found))]
     for title, by, label in (
@@ -66,4 +68,5 @@ async def stats(ctx: Context, days: Annotated[int | None, DAYS] = None) -> Reply
         fields.append((title, Lines(*(Lines(label(key), summary(group), sep=": ")
                                       for key, group in grouped(found, by).items()))))
     share = _("Online students asked {share} % of the requests.", share=round(100 * online / len(found)))
-    return Reply(share, title=_("Tutoring in the last {days} days", days=period), fields=fields, private=True)
+    title = ngettext("Tutoring in the last {count} day", "Tutoring in the last {count} days", period)
+    return Reply(share, title=title, fields=fields, private=True)

@@ -14,9 +14,9 @@ async def online_event_asked_step_by_step_asks_the_link_again(d: Driver) -> None
     question = next(s for s in asked if "Verkossa" in s.buttons)
     await d.press(OLLI, question, "Verkossa")
     out = text_of(await d.say(OLLI, "Hauska visa"))
-    assert "Verkkotapahtuma tarvitsee linkin" in out and "Anna: Linkki" in out
+    assert "Verkkotapahtuma tarvitsee linkin" in out and "Millä linkillä tapahtumaan osallistutaan verkossa?" in out
     again = text_of(await d.say(OLLI, "ftp://meet.example/visa"))
-    assert "Linkin pitää alkaa https://" in again and "Anna: Linkki" in again
+    assert "Linkin pitää alkaa https://" in again and "Millä linkillä tapahtumaan osallistutaan verkossa?" in again
     assert "Tapahtuma #1 Verkkovisa luotu" in text_of(await d.say(OLLI, "https://meet.example/visa"))
     assert [s for s in await d.posted("announcements") if "Verkkovisa" in s.text]
 
