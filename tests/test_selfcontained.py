@@ -168,7 +168,8 @@ def roles_cog(role: str = "moderator", *, declare: bool = True) -> Cog:
 async def test_a_role_a_cog_declares_is_named_in_the_readers_language(tmp_path: Path) -> None:
     bot = await ConsoleBot.start(tmp_path, extra_cogs=(roles_cog(),))
     try:
-        assert texts(await bot.say("/moderate", as_="Olli")) == "Komento /moderate on vain näiden käytössä: moderaattorit."
+        refused = texts(await bot.say("/moderate", as_="Olli"))
+        assert refused == "Komento /moderate on vain näiden käytössä: moderaattorit."
         await bot.say("/language en")
         assert texts(await bot.say("/moderate")) == "Only moderators can use /moderate."
         assert texts(await bot.say("/moderate", as_="Mira", roles="moderator")) == "moderated"
