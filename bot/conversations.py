@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.commands import Button, Cog, DeclarationError, File, Rendered, Reply, clip, render_reply
 from bot.context import Account, Context, ServiceContext
-from bot.i18n import LANGUAGES, Text, _, render
+from bot.i18n import LANGUAGES, ListOf, Text, _, render
 from storage.conversations import ConversationQueries, ConversationRow, MemberRow, NewMember
 from storage.outbox import OutboxRow
 
@@ -143,7 +143,7 @@ class Choice:
     others: tuple[Text, ...]
 
     def render(self, language: str) -> str:
-        names = ", ".join(render(other, language) for other in self.others)
+        names = ListOf(self.others).render(language)
         text = f"{self.title.render(language)} ({names})" if names else self.title.render(language)
         return clip(text, BUTTON_LABEL_MAX)
 

@@ -211,8 +211,8 @@ async def test_benefits_by_campus_and_the_gaps() -> None:
         out = texts(await bot.say("/benefits", as_="Olli"))
         assert all(name in out for name in ("Lunch", "Gym", "Pizza", "Books"))
         gaps = texts(await bot.say("/benefit_gaps", as_="Olli"))
-        assert "food: missing for Joensuu, Jyväskylä, Kuopio, Online" in gaps
-        assert "study: missing for Helsinki, Joensuu, Jyväskylä, Kuopio, Turku" in gaps
+        assert "food: missing for Joensuu, Jyväskylä, Kuopio and Online" in gaps
+        assert "study: missing for Helsinki, Joensuu, Jyväskylä, Kuopio and Turku" in gaps
         assert "sport" not in gaps  # everywhere covers every campus
         assert "Only the board" in texts(await bot.say("/member benefit name=X what=Y kind=food where=turku",
                                                        as_="Olli"))

@@ -77,7 +77,7 @@ async def test_pairs_and_groups_are_told_and_get_a_conversation(bot: ConsoleBot)
     for who in ("Matti", "Aino"):
         assert "You are paired in Mentoring 2027: Mentoring: Matti and Aino." in dms(bot, who)
     for who in ("Minna", "Eero", "Elli"):
-        assert "Mentoring: Minna and Eero, Elli" in dms(bot, who)
+        assert "Mentoring: Minna, Eero and Elli" in dms(bot, who)
         assert "Welcome to your mentoring group, number 2." in dms(bot, who)
         assert "The online kick-off, where pairs fill in their agreement: /event show 7" in dms(bot, who)
     # What Aino writes reaches Matti, and nobody of the group.
@@ -129,7 +129,7 @@ async def test_held_meetings_count_towards_the_target_and_the_first_asks_about_f
     await bot.say('/mentor meeting_log notes="Talked about the CV"', as_="Matti")
     fit = last_with(bot, "Aino", "does your mentoring pairing fit")
     await bot.press("Not a good fit", message=fit.number, as_="Aino")
-    assert "Aino says pair 1 (Matti, Aino) is not a good fit" in dms(bot, "Kaisa")
+    assert "Aino says pair 1 (Matti and Aino) is not a good fit" in dms(bot, "Kaisa")
     await bot.press("Good", message=last_with(bot, "Matti", "pairing fit").number, as_="Matti")
     await bot.say("/mentor meeting_log", as_="Aino")
     assert len([p for p in bot.sent_to("@matti") if "pairing fit" in p.text]) == 1  # asked once
@@ -147,7 +147,7 @@ async def test_need_help_reaches_the_coordinator_and_a_quiet_pair_is_nudged_then
     await bot.wait("15d")  # the first check-in
     check = last_with(bot, "Aino", "How is your mentoring going?")
     await bot.press("Need help", message=check.number, as_="Aino")
-    assert "Aino in pair 1 (Matti, Aino) needs help" in dms(bot, "Kaisa")
+    assert "Aino in pair 1 (Matti and Aino) needs help" in dms(bot, "Kaisa")
     assert "NEEDS HELP" in texts(await as_coordinator(bot, "/mentor status"))
     await bot.wait("14d")  # 29 days
     assert "no meeting held or planned lately" not in dms(bot, "Aino")
@@ -155,7 +155,7 @@ async def test_need_help_reaches_the_coordinator_and_a_quiet_pair_is_nudged_then
     assert "no meeting held or planned lately" in dms(bot, "Aino")
     assert "even after a nudge" not in dms(bot, "Kaisa")
     await bot.wait("14d")  # still none: the coordinator hears
-    assert "Pair 1 (Matti, Aino) has had no meeting held or planned since" in dms(bot, "Kaisa")
+    assert "Pair 1 (Matti and Aino) has had no meeting held or planned since" in dms(bot, "Kaisa")
     assert "since 2026-11-26" in dms(bot, "Kaisa")
     assert "OVERDUE" in texts(await as_coordinator(bot, "/mentor status"))
 

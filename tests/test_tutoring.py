@@ -130,7 +130,7 @@ async def test_release_puts_it_back_at_its_place_and_a_transfer_waits_for_accept
     assert "Tiina is now a second tutor of request #1." in texts(added)
     await bot.say("Both of you?", as_="Sanni")
     assert last(bot, "@tiina").text.endswith("Both of you?")
-    assert "Claimed by Olli, Tiina." in card(bot, 1).text
+    assert "Claimed by Olli and Tiina." in card(bot, 1).text
 
 
 async def test_resolve_rate_once_comment_and_transcript(bot: ConsoleBot) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from bot.commands import Button, Param, Reply, UserError
 from bot.context import Context
-from bot.i18n import Lines, Text, When, _
+from bot.i18n import Lines, ListOf, Text, When, _
 from bot.pager import Line, pager
 from cogs.membership.common import (
     EVERYWHERE,
@@ -129,7 +129,7 @@ async def benefit_gaps(ctx: Context) -> Reply:
         return Reply(_("Every campus and online students have every kind of benefit listed."),
                      title=_("Benefit gaps"))
     lines = [_("{kind}: missing for {places}", kind=kind,
-               places=Lines(*(place_name(ctx.config, p) for p in missing), sep=", "))
+               places=ListOf(place_name(ctx.config, p) for p in missing))
              for kind, missing in gaps.items()]
     return Reply(Lines(*lines), title=_("Benefit gaps"))
 

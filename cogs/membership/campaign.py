@@ -9,7 +9,7 @@ from typing import Annotated
 
 from bot.commands import File, Param, Reply, UserError
 from bot.context import Context, ServiceContext
-from bot.i18n import Lines, Text, When, _, ngettext
+from bot.i18n import Lines, ListOf, Text, When, _, ngettext
 from bot.scheduler import Due
 from cogs.membership.common import cog, is_running, place_name, queries, settings
 from cogs.membership.storage import Campaign, Referral, Standing
@@ -95,7 +95,7 @@ async def finish(ctx: ServiceContext, campaign_id: int) -> bool:
     await ctx.changed(BOARD_VIEW, campaign_id)
     top = [s for rank, s in ranked(await q.standings(campaign_id)) if rank == 1]
     if top:
-        names = Lines(*(s.name for s in top), sep=", ")
+        names = ListOf(s.name for s in top)
         text = ngettext("The campaign {name} has ended. The winner, with {count} confirmed new member: {names}.",
                         "The campaign {name} has ended. The winner, with {count} confirmed new members: {names}.",
                         top[0].confirmed, name=campaign.name, names=names)
@@ -137,7 +137,7 @@ async def standing_lines(ctx: ServiceContext, campaign: Campaign) -> list[Text]:
     by_place = await q.by_place(campaign.id)
     if by_place:
         parts = [_("{place} {count}", place=place_name(ctx.config, place), count=n) for place, n in by_place]
-        lines.append(_("By campus: {places}", places=Lines(*parts, sep=", ")))
+        lines.append(_("By campus: {places}", places=ListOf(parts)))
     return lines
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from bot.commands import Choice, Cog, Reply, UserError
 from bot.config import Field, between
 from bot.context import Context, ServiceContext
-from bot.i18n import Text, _
+from bot.i18n import ListOf, Text, _
 from cogs.mentoring.storage import GOALS, MentoringQueries, Pair, Programme
 
 ROLES = {"mentor": _("mentors"), "aktori": _("aktoris"), "mentor_coordinator": _("mentor coordinators")}
@@ -104,6 +104,7 @@ async def tell_coordinator(ctx: ServiceContext, programme_id: int, message: Text
         await ctx.post(destination, reply)
 
 
-async def names(ctx: ServiceContext, ids: tuple[int, ...] | list[int]) -> str:
+async def names(ctx: ServiceContext, ids: tuple[int, ...] | list[int]) -> ListOf:
+    """People as the reader's list: "Emma ja Olli" / "Emma and Olli"."""
     found = [await ctx.people.get(i) for i in ids]
-    return ", ".join(p.display_name for p in found if p is not None)
+    return ListOf(p.display_name for p in found if p is not None)

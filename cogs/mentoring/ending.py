@@ -8,7 +8,7 @@ from typing import Annotated
 
 from bot.commands import Button, Param, Reply, UserError
 from bot.context import Context, ServiceContext
-from bot.i18n import Lines, Text, _, ngettext
+from bot.i18n import Lines, ListOf, Text, _, ngettext
 from bot.scheduler import Due
 from cogs.mentoring.common import COORDINATORS, GOAL_LABELS, cog, key, pair_any, queries
 from cogs.mentoring.storage import GOALS
@@ -103,7 +103,7 @@ async def feedback_summary(ctx: Context) -> Reply:
             if scores:
                 by_side.append(_("{side} {average}", side=label, average=_one_decimal(scores)))
         parts.append(_("{goal}: {average} ({sides})", goal=GOAL_LABELS[goal],
-                       average=_one_decimal([r[goal] for r in rows]), sides=Lines(*by_side, sep=", ")))
+                       average=_one_decimal([r[goal] for r in rows]), sides=ListOf(by_side)))
     comments = [r["comment"] for r in rows if r["comment"]]
     if comments:
         parts.append(_("Comments:"))

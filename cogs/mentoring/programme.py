@@ -9,7 +9,7 @@ from typing import Annotated, cast
 from bot.commands import Param, PersonRef, Reply, UserError
 from bot.context import Context, ServiceContext
 from bot.conversations import ConversationMessage, Member
-from bot.i18n import Lines, Text, When, _, ngettext
+from bot.i18n import Lines, ListOf, Text, When, _, ngettext
 from bot.pager import Line, pager
 from cogs.mentoring.common import (
     COORDINATORS,
@@ -148,7 +148,7 @@ def match(mentor: Application, aktori: Application) -> Match:
     shared = [code for code in aktori.languages if code in mentor.languages]
     if shared:
         score += 2
-        reasons.append(_("speaks {languages}", languages=Lines(*(LANGUAGES[c] for c in shared), sep=", ")))
+        reasons.append(_("speaks {languages}", languages=ListOf(LANGUAGES[c] for c in shared)))
     if mentor.mode == aktori.mode or "either" in (mentor.mode, aktori.mode):
         score += 1
         reasons.append(_("meeting mode fits"))
@@ -188,7 +188,7 @@ async def applications_page(ctx: Context, page: int) -> Reply:
             for suggestion in suggestions(found, app, limit):
                 mentor = await names(ctx, [suggestion.mentor.person_id])
                 parts.append(_("Suggested: {mentor} ({score}): {reasons}", mentor=mentor, score=suggestion.score,
-                               reasons=Lines(*suggestion.reasons, sep=", ") if suggestion.reasons else "-"))
+                               reasons=ListOf(suggestion.reasons) if suggestion.reasons else "-"))
         lines.append(Lines(*parts))
     return pager(lines, page=page, size=5, turn=lambda n: cog.action_id("apps", n),
                  title=_("Applications to {name}", name=programme.name), empty=_("No applications yet."),
@@ -227,8 +227,7 @@ async def _pair(ctx: Context, mentor: Person, aktori: Person) -> Reply:
     kind = "group" if len(aktorit) > 1 else "individual"
     pair_id = await q.make_pair(programme.id, kind, [mentor.id], aktorit, [mentor_app.id, aktori_app.id], ctx.now())
     everyone = [mentor.id, *aktorit]
-    title = _("Mentoring: {mentor} and {aktorit}", mentor=mentor.display_name,
-              aktorit=await names(ctx, aktorit))
+    title = _("Mentoring: {people}", people=await names(ctx, everyone))  # "Minna, Eero and Elli"
     hello = Reply(Lines(_("Welcome to your mentoring {kind}, number {number}.", number=pair_id,
                           kind=_("group") if kind == "group" else _("pair")),
                         _("Write here to each other. Next, agree on your goals with /mentor agreement."),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.commands import Button, Reply
 from bot.context import ServiceContext
-from bot.i18n import Lines, Text, _
+from bot.i18n import Lines, ListOf, Text, _
 from cogs.tutoring.common import cog, language_text, queries, topic_label, where_text
 from cogs.tutoring.storage import Request
 
@@ -18,8 +18,8 @@ async def name_of(ctx: ServiceContext, person_id: int | None) -> str:
     return person.display_name if person is not None else "?"
 
 
-async def helpers_text(ctx: ServiceContext, request: Request) -> str:
-    return ", ".join([await name_of(ctx, t) for t in request.tutors()])
+async def helpers_text(ctx: ServiceContext, request: Request) -> ListOf:
+    return ListOf([await name_of(ctx, t) for t in request.tutors()])
 
 
 def closed_text(request: Request) -> Text:
