@@ -22,8 +22,8 @@ def _again(count: int) -> Button:
 @cog.command(_("Check that I am alive"))
 async def ping(ctx: Context,
                message: Annotated[str | None, Param(_("Something to echo back"),
-                                                    question=_("What should I echo back?"), max_len=50,
-                                                    names={"fi": "viesti"})] = None) -> Reply:
+                                                    question=_("What should I echo back?"),
+                                                    max_len=50, names={"fi": "viesti"})] = None) -> Reply:
     text = _("Pong: {message}", message=message) if message else _("Pong!")
     return Reply(text, buttons=[_again(1)])
 
