@@ -7,6 +7,7 @@ from typing import Annotated
 from bot.commands import Choice, Cog, CommandSpec, Kind, Param, ParamSpec, Reply, UserError
 from bot.context import Context
 from bot.i18n import LANGUAGE_NAMES, Lines, ListOf, Text, _, render
+from bot.params import date_example
 
 cog = Cog("bot", _("Basics"), grouped=False)
 
@@ -67,17 +68,14 @@ def _command_help(ctx: Context, typed: str) -> Reply:
 
 
 def _example(ctx: Context, param: ParamSpec) -> str:
+    if param.kind is Kind.DATETIME:  # typed the reader's way, a week ahead: "pe 4.12. klo 18" / "4 Dec 18:00"
+        return f'"{render(date_example(ctx), ctx.language)}"'
     if param.param.example is not None:
         return param.param.example
     choices = param.choices(ctx.config)
     if choices:
         return choices[0].names.get(ctx.language, choices[0].value)
-    return {Kind.INTEGER: str(param.param.min or 1), Kind.DATETIME: f'"{render(TOMORROW, ctx.language)}"',
-            Kind.USER: "@…", Kind.REFERENCE: "1"}.get(param.kind, '"…"')
-
-
-TOMORROW = _("tomorrow 18:00")  # an example date-time, typed the reader's way
-
+    return {Kind.INTEGER: str(param.param.min or 1), Kind.USER: "@…", Kind.REFERENCE: "1"}.get(param.kind, '"…"')
 
 @cog.command(_("Choose the language I use with you"))
 async def language(ctx: Context,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.commands import CommandSpec, Kind, ParamSpec, UserError, fold_name
-from bot.i18n import _
+from bot.i18n import ListOf, _
 
 _NAMED = re.compile(r"^(\w+)=(.*)$", re.S)
 MAX_DATE_WORDS = 5
@@ -102,7 +102,7 @@ class FieldNames:
     spec: CommandSpec
 
     def render(self, language: str) -> str:
-        return ", ".join(f"{p.typed_name(language)}=" for p in self.spec.params) or "–"
+        return ListOf(f"{p.typed_name(language)}=" for p in self.spec.params).render(language) or "–"
 
 
 def _continues(param: ParamSpec, value: str, word: str, reads_as_date: Callable[[str], bool]) -> bool:

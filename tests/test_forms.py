@@ -243,12 +243,13 @@ async def test_help_for_a_command_shows_its_fields_and_an_example_in_the_readers
     assert "/event create — Luo tapahtuma" in finnish
     assert "aloitus= · Alkaa · pakollinen" in finnish and "toisto= · Toistuu · vapaaehtoinen" in finnish
     assert "viikoittain" in finnish and "paikkamaara=" in finnish
-    assert ('Esimerkki: /event create otsikko="Quiz night" aloitus="4.12. klo 18" paikka=helsinki '
+    assert ('Esimerkki: /event create otsikko="Quiz night" aloitus="pe 4.12. klo 18" paikka=helsinki '
             'kuvaus="Teams of four"') in finnish
     await bot.say("/language en", as_="Emma", roles="organiser")
     english = texts(await bot.say("/help /event_create"))
     assert "start= · Starts · required" in english and "weekly" in english
-    assert 'Example: /event create title="Quiz night" start="4.12. klo 18" where=helsinki' in english
+    # An English reader's example date is English (issue 20: English errors give English examples).
+    assert 'Example: /event create title="Quiz night" start="4 Dec 18:00" where=helsinki' in english
     assert "tuntematon" not in english
 
 

@@ -63,9 +63,9 @@ async def test_applications_show_ranked_match_suggestions_with_reasons(bot: Cons
     aino = shown[shown.index("Aino (aktori)"):]
     aino = aino[:aino.index("Eero")]
     # Matti shares the field, English and the mode with Aino; Minna shares nothing but is listed after him.
-    assert "Suggested: Matti (6): same field (work, youth), speaks English, meeting mode fits" in aino
+    assert "Suggested: Matti (6): same field (work, youth), speaks English and meeting mode fits" in aino
     assert aino.index("Suggested: Matti") < aino.index("Suggested: Minna")
-    team = shown[shown.index("Eero, Elli (aktori)"):]
+    team = shown[shown.index("Eero and Elli (aktori)"):]
     assert "Suggested: Minna (7)" in team and "same campus" in team
 
 
@@ -101,8 +101,8 @@ async def test_the_agreement_counts_once_every_member_confirms(bot: ConsoleBot) 
     assert "Everyone has confirmed: the agreement is agreed." in done
     assert "Every member has confirmed the agreement." in dms(bot, "Eero")
     status = texts(await as_coordinator(bot, "/mentor status"))
-    assert "Pair 2 (group): Minna, Eero, Elli; meetings held 0/4; no meeting held; agreed" in status
-    assert "Pair 1 (individual): Matti, Aino; meetings held 0/4; no meeting held; no agreement" in status
+    assert "Pair 2 (group): Minna, Eero and Elli; meetings held 0/4; no meeting held; agreed" in status
+    assert "Pair 1 (individual): Matti and Aino; meetings held 0/4; no meeting held; no agreement" in status
 
 
 async def test_a_planned_meeting_tells_reminds_and_gives_a_calendar_file(bot: ConsoleBot) -> None:
@@ -196,8 +196,8 @@ async def test_end_feedback_per_goal_and_programme(bot: ConsoleBot) -> None:
     assert "has ended" in dms(bot, "Elli")
     summary = texts(await as_coordinator(bot, "/mentor feedback"))
     assert "2 answers." in summary
-    assert "Belonging to the professional community: 4.0 (mentors 5.0, aktoris 3.0)" in summary
-    assert "Pausing for professional reflection: 3.0 (mentors 4.0, aktoris 2.0)" in summary
+    assert "Belonging to the professional community: 4.0 (mentors 5.0 and aktoris 3.0)" in summary
+    assert "Pausing for professional reflection: 3.0 (mentors 4.0 and aktoris 2.0)" in summary
     assert "- Great year" in summary
 
 

@@ -277,7 +277,7 @@ async def test_stats_by_campus_language_topic_and_the_online_share(bot: ConsoleB
     assert "2 requests" in shown
     assert "to claim: median 1.0 h, p90 1.0 h" in shown
     assert "to first answer: median 2.0 h, p90 2.0 h" in shown
-    assert "rating 5.0 (1 rated)" in shown
+    assert "rating 5.0 (1 rating)" in shown
     assert "Online students asked 50 % of the requests." in shown
     for group in ("helsinki", "Study skills", "Wellbeing", "Finnish", "English", "On campus"):
         assert group in shown

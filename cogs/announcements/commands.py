@@ -7,7 +7,7 @@ from typing import Annotated
 
 from bot.commands import Button, Choice, Param, PublicPost, Reply, UserError
 from bot.context import Context, ServiceContext
-from bot.i18n import Lines, Text, Translated, When, _, ngettext
+from bot.i18n import Lines, ListOf, Text, Translated, When, _, ngettext
 from bot.pager import Line, pager
 from bot.recurrence import Recurrence, RuleError
 from bot.scheduler import Due
@@ -32,7 +32,7 @@ def destinations_of(ctx: ServiceContext, typed: str) -> list[str]:
     unknown = [name for name in names if name not in ctx.config.destinations]
     if unknown or not names:
         raise UserError(_("Unknown destination {name}. The destinations are: {known}.",
-                          name=", ".join(unknown) or typed, known=", ".join(sorted(ctx.config.destinations))))
+                          name=ListOf(unknown) if unknown else typed, known=ListOf(sorted(ctx.config.destinations))))
     return names
 
 
@@ -140,7 +140,7 @@ async def post(ctx: ServiceContext, due: Due) -> None:
 @cog.command(_("Show how an announcement will look"), roles={"board", "communications"})
 async def preview(ctx: Context, number: Annotated[int, Param(_("Announcement number"),
                                                              question=_("Which announcement (its number)?"), min=1,
-                                                               names={"fi": "numero"})]) -> Reply:
+                                                             names={"fi": "numero"})]) -> Reply:
     """Each platform's own rendering (its clipping and escaping), once per platform and language, under the
     destinations that get it."""
     item = await lookup(ctx, number)
@@ -164,7 +164,7 @@ async def preview(ctx: Context, number: Annotated[int, Param(_("Announcement num
 @cog.command(_("Cancel a scheduled announcement"), roles={"board", "communications"})
 async def cancel(ctx: Context, number: Annotated[int, Param(_("Announcement number"),
                                                             question=_("Which announcement (its number)?"), min=1,
-                                                              names={"fi": "numero"})]) -> Reply:
+                                                            names={"fi": "numero"})]) -> Reply:
     item = await lookup(ctx, number)
     if item.author_id != ctx.person.id and not ctx.has_role("board"):
         raise UserError(_("Only its author or the board can cancel announcement {number}.", number=item.id))

@@ -49,7 +49,7 @@ def summary(ctx: Context, case: Case) -> Text:
 @cog.command(_("Feedback cases of your team"))
 async def cases(ctx: Context, handled: Annotated[bool | None, Param(_("Show handled cases too"),
                                                                     question=_("Should I show handled cases too?"),
-                                                                      names={"fi": "kasitellyt"})] = None) -> Reply:
+                                                                    names={"fi": "kasitellyt"})] = None) -> Reply:
     return await case_list(ctx, 1, bool(handled), edit=False)
 
 

@@ -130,7 +130,7 @@ async def add(
 @cog.command(_("Cancel a meeting and its reminders"), roles={"board", "chair"})
 async def cancel(ctx: Context, number: Annotated[int, Param(_("Meeting number"),
                                                             question=_("Which meeting (its number)?"), min=1,
-                                                              names={"fi": "numero"})]) -> Reply:
+                                                            names={"fi": "numero"})]) -> Reply:
     meeting = await lookup(ctx, number)
     if meeting.chair_id != ctx.person.id and not ctx.has_role("board"):
         raise UserError(_("Only the chair or the board can cancel meeting {number}.", number=meeting.id))
@@ -216,7 +216,7 @@ def upcoming(meeting: Meeting, now: datetime) -> datetime | None:
 @cog.command(_("Who is coming to a meeting, and the quorum"), roles={"board", "chair"})
 async def attendance(ctx: Context, number: Annotated[int, Param(_("Meeting number"),
                                                                 question=_("Which meeting (its number)?"), min=1,
-                                                                 names={"fi": "numero"})]) -> Reply:
+                                                                names={"fi": "numero"})]) -> Reply:
     meeting = await lookup(ctx, number)
     at = upcoming(meeting, ctx.now())
     if at is None:

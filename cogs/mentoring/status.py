@@ -8,7 +8,7 @@ import io
 
 from bot.commands import File, Reply, UserError
 from bot.context import Context
-from bot.i18n import Lines, Text, When, _, ngettext
+from bot.i18n import Lines, Text, When, _, ngettext, render
 from cogs.mentoring.agreement import agreed
 from cogs.mentoring.checkins import overdue_since
 from cogs.mentoring.common import COORDINATORS, cog, names, queries, settings
@@ -71,7 +71,7 @@ async def costs(ctx: Context) -> Reply:
     writer = csv.writer(out)
     writer.writerow(["pair", "date", "mentor", "euros", "for"])
     for meeting, claimant in claims:
-        who = await names(ctx, [claimant]) if claimant is not None else ""
+        who = render(await names(ctx, [claimant]), ctx.language) if claimant is not None else ""
         writer.writerow([meeting.pair_id, meeting.at.astimezone(ctx.config.tz).date().isoformat(), who,
                          meeting.cost, meeting.cost_what or ""])
     total = sum(m.cost or 0 for m, _claimant in claims)
