@@ -77,6 +77,7 @@ def _example(ctx: Context, param: ParamSpec) -> str:
         return choices[0].names.get(ctx.language, choices[0].value)
     return {Kind.INTEGER: str(param.param.min or 1), Kind.USER: "@…", Kind.REFERENCE: "1"}.get(param.kind, '"…"')
 
+
 @cog.command(_("Choose the language I use with you"))
 async def language(ctx: Context,
                    language: Annotated[str, Param(_("Language"),

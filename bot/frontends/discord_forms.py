@@ -49,9 +49,11 @@ def field_label(param: ParamSpec, language: str, config: Any, default: str | Non
             min_length=constraint.min_len if param.kind in (Kind.TEXT, Kind.LONG_TEXT) else None,
             max_length=min(constraint.max_len or limit, limit) if param.kind in (Kind.TEXT, Kind.LONG_TEXT)
             else limit)
-    # The field's name as the label, its question under it (what the prompt asks on other platforms).
-    return discord.ui.Label(text=clip(render(param.description, language), LABEL_MAX) or param.name,
-                            description=clip(render(param.question, language), LABEL_DESCRIPTION_MAX) or None,
+    # The field's name as the label, its question under it (what the prompt asks on other platforms); a form's
+    # own question from config is its label already.
+    label, question = render(param.description, language), render(param.question, language)
+    return discord.ui.Label(text=clip(label, LABEL_MAX) or param.name,
+                            description=clip(question, LABEL_DESCRIPTION_MAX) if question != label else None,
                             component=component)
 
 
