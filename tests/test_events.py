@@ -46,7 +46,7 @@ async def test_online_event_is_announced_only_in_announcements(bot: ConsoleBot) 
 
 async def test_missing_description_is_asked_for_as_the_next_message(bot: ConsoleBot) -> None:
     asked = await create(bot, '/event create title=Sauna start="5.12. klo 18" where=turku')
-    assert "Kuvaus" in asked
+    assert "Mitä tapahtumassa tehdään?" in asked
     done = texts(await bot.say("Lämmin sauna ja iltapala"))
     assert "Sauna" in done and "Lämmin sauna" in bot.message(card(bot)).text
 

@@ -102,7 +102,7 @@ async def telegram_send(rig: Rig, user: TgUser, text: str) -> str:
     """Step by step, as on Telegram: the command, a category button, then the text as the next message."""
     await rig.both.tg_say(user, "/feedback_send")
     await press(rig, user, rig.both.tg.last_bot_message(user.id), "Opinnot")
-    assert "Palautteesi" in (rig.both.tg.last_bot_message(user.id).text or "")
+    assert "Mitä haluat kertoa?" in (rig.both.tg.last_bot_message(user.id).text or "")
     await rig.both.tg_say(user, text)
     receipt = rig.both.tg.last_bot_message(user.id)
     assert "Mitä nimettömyys tässä tarkoittaa" in (receipt.text or "")

@@ -98,7 +98,7 @@ async def test_unreachable_destination_is_recorded(tmp_path: Path) -> None:
 async def test_quiet_hours_hold_non_urgent_messages_only(tmp_path: Path) -> None:
     bot, _telegram = await start_with_telegram(tmp_path, TEST_NOW)
     out = await bot.say("/settings quiet=22-8", as_="Olli")
-    assert "22:00–08:00" in out[0].text
+    assert "22.00–8.00" in out[0].text
     olli = (await bot.app.people.find_by_name("Olli"))[0]
     await bot.wait("9h")  # 21:00 UTC = 23:00 in Helsinki
     service = ServiceContext(bot.app)

@@ -76,7 +76,7 @@ async def test_settings_show_and_change(bot: ConsoleBot) -> None:
     assert "Kieli: suomi" in shown and "pois käytöstä" in shown and "konsoli" in shown
     assert "Telegram" in texts(await bot.say("/settings platform=telegram"))  # no such account: refused
     assert "Sinulla ei ole yhdistettyä Telegram-tiliä" in texts(await bot.say("/settings platform=telegram"))
-    assert "En ymmärtänyt" in texts(await bot.say("/settings quiet=myöhään"))
+    assert "en tunnistanut ”myöhään”" in texts(await bot.say("/settings quiet=myöhään"))
     changed = texts(await bot.say("/settings language=en quiet=22:30-7"))
     assert "Saved." in changed and "Language: English" in changed and "22:30–07:00" in changed
     assert "I'll remind you" in texts(await bot.say("/remind tomorrow 9:00 x"))

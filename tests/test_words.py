@@ -132,7 +132,11 @@ async def test_an_event_is_one_line_alike_in_the_list_and_the_digest(bot: Consol
 
 
 def test_the_consoles_first_line_tells_how_to_switch_to_english(tmp_path: Path) -> None:
-    result = run("console", "--data", str(tmp_path), stdin="/ping\n")
+    # The example config without its web server (port 8080 may be taken while tests run in parallel).
+    config = tmp_path / "config.toml"
+    config.write_text((ROOT / "config.example.toml").read_text(encoding="utf-8").replace(
+        "[web]\nenabled = true", "[web]\nenabled = false"), encoding="utf-8")
+    result = run("console", "--config", str(config), "--data", str(tmp_path / "data"), stdin="/ping\n")
     assert result.returncode == 0, result.stderr
     first = result.stdout.splitlines()[0]
     assert "/help" in first and "In English: /language en" in first
