@@ -158,6 +158,20 @@ class Hours:
 
 
 @dataclass(frozen=True)
+class Decimal1:
+    """A number with one decimal in the reader's form: "4,5" / "4.5" (an average, a median)."""
+
+    value: float
+
+    def render(self, language: str) -> str:
+        from babel.numbers import format_decimal
+
+        from bot.timefmt import babel_locale
+
+        return format_decimal(self.value, format="#,##0.0", locale=babel_locale(language))
+
+
+@dataclass(frozen=True)
 class Relative:
     """How far ahead (or back) something is, in the reader's language: "in 3 hours" / "3 tunnin päästä".
 

@@ -279,8 +279,12 @@ async def test_stats_by_campus_language_topic_and_the_online_share(bot: ConsoleB
     assert "to first answer: median 2.0 h, p90 2.0 h" in shown
     assert "rating 5.0 (1 rating)" in shown
     assert "Online students asked 50 % of the requests." in shown
-    for group in ("helsinki", "Study skills", "Wellbeing", "Finnish", "English", "On campus"):
+    for group in ("Helsinki", "Study skills", "Wellbeing", "Finnish", "English", "On campus"):
         assert group in shown
+    # Issue 20: Finnish decimals and plurals ("1,0 h", "1 arvio", "viimeisen 1 päivän").
+    await bot.say("/language fi", as_="Kaisa")
+    finnish = texts(await bot.say("/tutor stats days=1"))
+    assert "1,0 h" in finnish and "(1 arvio)" in finnish and "viimeisen 1 päivän" in finnish
 
 
 async def test_mydata_and_forgetme_keep_an_anonymous_record(bot: ConsoleBot) -> None:

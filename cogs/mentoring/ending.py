@@ -8,7 +8,7 @@ from typing import Annotated
 
 from bot.commands import Button, Param, Reply, UserError
 from bot.context import Context, ServiceContext
-from bot.i18n import Lines, ListOf, Text, _, ngettext
+from bot.i18n import Decimal1, Lines, ListOf, Text, _, ngettext
 from bot.scheduler import Due
 from cogs.mentoring.common import COORDINATORS, GOAL_LABELS, cog, key, pair_any, queries
 from cogs.mentoring.storage import GOALS
@@ -83,8 +83,8 @@ async def give_feedback(ctx: Context, pair_id: int) -> Reply:
     return await ctx.form(feedback_form, {"pair": pair_id})
 
 
-def _one_decimal(scores: list[int]) -> str:
-    return format(mean(scores), ".1f")
+def _one_decimal(scores: list[int]) -> Decimal1:
+    return Decimal1(mean(scores))
 
 
 @cog.command(_("End feedback per goal"), name="feedback", roles=COORDINATORS)

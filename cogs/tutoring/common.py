@@ -99,13 +99,17 @@ def where_choices(config: Config) -> list[Choice]:
 
 
 def where_text(ctx: ServiceContext, request: Request) -> Text:
-    if request.campus is None:
+    return place_text(ctx, request.campus)
+
+
+def place_text(ctx: ServiceContext, campus_id: str | None) -> Text:
+    """A campus by its name in the reader's language ("Jyväskylä", not "jyvaskyla"), or "Online" for None."""
+    if campus_id is None or campus_id == ONLINE:
         return _("Online")
     try:
-        campus = ctx.config.campus(request.campus)
+        return ctx.config.campus(campus_id)
     except KeyError:  # removed from config since
-        return request.campus
-    return campus
+        return campus_id
 
 
 def language_text(code: str) -> Text:

@@ -10,8 +10,8 @@ from typing import Annotated
 
 from bot.commands import Param, Reply
 from bot.context import Context
-from bot.i18n import Lines, Text, _, ngettext
-from cogs.tutoring.common import COORDINATORS, ONLINE, cog, language_text, queries, settings, topic_label
+from bot.i18n import Decimal1, Lines, Text, _, ngettext
+from cogs.tutoring.common import COORDINATORS, ONLINE, cog, language_text, place_text, queries, settings, topic_label
 from cogs.tutoring.storage import Request
 
 
@@ -23,15 +23,14 @@ def p90(values: list[float]) -> float:
 def hours(values: list[float]) -> Text:
     if not values:
         return _("no data")
-    middle, high = format(median(values), ".1f"), format(p90(values), ".1f")
-    return _("median {median} h, p90 {p90} h", median=middle, p90=high)
+    return _("median {median} h, p90 {p90} h", median=Decimal1(median(values)), p90=Decimal1(p90(values)))
 
 
 def summary(found: list[Request]) -> Lines:
     to_claim = [(r.claimed_at - r.created_at).total_seconds() / 3600 for r in found if r.claimed_at]
     to_answer = [(r.first_answer_at - r.created_at).total_seconds() / 3600 for r in found if r.first_answer_at]
     ratings = [r.rating for r in found if r.rating is not None]
-    average = format(sum(ratings) / len(ratings), ".1f") if ratings else ""
+    average = Decimal1(sum(ratings) / len(ratings)) if ratings else ""
     rated = ngettext("rating {average} ({count} rating)", "rating {average} ({count} ratings)", len(ratings),
                      average=average) if ratings else _("no ratings")
     return Lines(ngettext("{count} request", "{count} requests", len(found)),
@@ -59,7 +58,7 @@ async def stats(ctx: Context, days: Annotated[int | None, DAYS] = None) -> Reply
     online = sum(1 for r in found if r.campus is None)
     fields: list[tuple[Text, Text]] = [(_("All"), summary(found))]
     for title, by, label in (
-        (_("By campus"), lambda r: r.campus or ONLINE, lambda key: _("Online") if key == ONLINE else key),
+        (_("By campus"), lambda r: r.campus or ONLINE, lambda key: place_text(ctx, key)),
         (_("By language"), lambda r: r.language, language_text),
         (_("By topic"), lambda r: r.topic, topic_label),
         (_("Online or campus"), lambda r: ONLINE if r.campus is None else "campus",
