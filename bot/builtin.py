@@ -68,7 +68,7 @@ def _command_help(ctx: Context, typed: str) -> Reply:
 
 
 def _example(ctx: Context, param: ParamSpec) -> str:
-    if param.kind is Kind.DATETIME:  # typed the reader's way, a week ahead: "pe 4.12. klo 18" / "4 Dec 18:00"
+    if param.kind is Kind.DATETIME:  # typed the reader's way, a week ahead: "pe 4.12. klo 18" / "Fri 4 Dec 18:00"
         return f'"{render(date_example(ctx), ctx.language)}"'
     if param.param.example is not None:
         return param.param.example

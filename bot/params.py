@@ -115,7 +115,7 @@ def _choice(ctx: Context, spec: ParamSpec, value: str) -> str:
 
 
 def date_example(ctx: Context) -> When:
-    """A time as the reader would type it, a week or so ahead at 18: "pe 4.12. klo 18" / "4 Dec 18:00"."""
+    """A time as the reader would type it, a week or so ahead at 18: "pe 4.12. klo 18" / "Fri 4 Dec 18:00"."""
     local = (ctx.now() + timedelta(days=8)).astimezone(ctx.config.tz)
     return When(local.replace(hour=18, minute=0, second=0, microsecond=0), "example")
 

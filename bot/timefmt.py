@@ -44,8 +44,8 @@ _PATTERNS: dict[str, dict[str, str]] = {
         "short": "EEE d MMM{y} HH:mm",
         "date": "d MMM y",
         "time": "HH:mm",
-        # "4 Dec 18:00": the parser reads no English weekday before a date, nor a year after a month name.
-        "example": "d MMM HH:mm",
+        # "Fri 4 Dec 18:00"; with a year numeric, which the parser reads after no English month name.
+        "example": "EEE d MMM HH:mm",
         "example_year": "d.M.y HH:mm",
     },
 }

@@ -12,7 +12,8 @@ first:
 3. The time of day is cut out ("klo 18", "18.00", "18:00", "6pm", "at 18", or a bare hour after a day).
 4. A numeric date is cut out ("1.12.", "1.12.2026", "1/12").
 5. What is left names the day: nothing (time only), a day word (tänään/huomenna/ylihuomenna/eilen, today/...),
-   a weekday with an optional "ensi"/"next", or anything else, which goes to dateparser ("1 Dec").
+   a weekday with an optional "ensi"/"next", or anything else, which goes to dateparser ("1 Dec"); an English
+   weekday may lead it ("Fri 4 Dec", as the bot writes dates) when it is that date's weekday.
 
 Defaults and rules (all local to `tz`):
 
@@ -257,6 +258,10 @@ _WEEKDAY_RE = re.compile(
     + r")\.?"
     r"(?P<week2>\s+(?:ensi viikolla|next week))?"
 )
+# An English weekday leading a date written with a month name ("Fri 4 Dec", "Friday, 4 December").
+_LEADING_WEEKDAY_RE = re.compile(
+    r"(?P<wd>" + "|".join(sorted((f for fs in _EN_WEEKDAYS for f in fs), key=len, reverse=True)) + r")\.?,?\s+(?=\d)"
+)
 _MONTH_NAME_RE = re.compile(
     r"(?:tammi|helmi|maalis|huhti|touko|kesä|heinä|elo|syys|loka|marras|joulu)k|"
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
@@ -435,6 +440,12 @@ def _parse_local(s: str, tz: ZoneInfo, now: datetime, languages: list[str]) -> R
         return None
     else:
         day = _dateparser_day(rest, clock, wall, languages)
+        lead = _LEADING_WEEKDAY_RE.match(rest) if day is None else None
+        if lead is not None:
+            # "Fri 4 Dec": a weekday before a date, as the bot itself shows one; it must be that date's weekday.
+            day = _dateparser_day(rest[lead.end():], clock, wall, languages)
+            if day is not None and day.weekday() != _weekday_of(lead["wd"]):
+                return None
     if day is None:
         return None
     return Reading(local_to_utc(datetime.combine(day, clock), tz), when is not None)

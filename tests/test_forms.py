@@ -249,7 +249,7 @@ async def test_help_for_a_command_shows_its_fields_and_an_example_in_the_readers
     english = texts(await bot.say("/help /event_create"))
     assert "start= · Starts · required" in english and "weekly" in english
     # An English reader's example date is English (issue 20: English errors give English examples).
-    assert 'Example: /event create title="Quiz night" start="4 Dec 18:00" where=helsinki' in english
+    assert 'Example: /event create title="Quiz night" start="Fri 4 Dec 18:00" where=helsinki' in english
     assert "tuntematon" not in english
 
 

@@ -263,3 +263,11 @@ def test_never_raises_on_user_input(text: str) -> None:
 
 def test_warm_up_runs() -> None:
     warm_up()
+
+
+def test_an_english_weekday_before_a_date_reads_as_the_bot_shows_dates() -> None:
+    # Issue 20: "Fri 4 Dec 18:00" is how the bot itself writes a date in English; copied back, it was refused.
+    assert local("Fri 4 Dec 18:00", "en") == wall(12, 4, 18)
+    assert local("Friday, 4 December", "en") == wall(12, 4, 9)
+    assert local("Thu 4 Dec 18:00", "en") is None  # the weekday must be the date's own
+    assert local("Fri 4 Dec 18:00 the", "en") is None  # nothing is skipped, as before

@@ -90,10 +90,10 @@ async def test_a_time_in_the_past_and_an_unreadable_one_are_explained(bot: Conso
                       "”huomenna klo 18”.")
     await bot.say("/language en")
     english = texts(await bot.say("/countdown 31.2."))
-    assert english == ("“When”: I could not read the time “31.2.”. Write for example “4 Dec 18:00” or "
+    assert english == ("“When”: I could not read the time “31.2.”. Write for example “Fri 4 Dec 18:00” or "
                        "“tomorrow 18:00”.")
     # The example a person is given reads as what it says.
-    assert texts(await bot.say("/countdown 4 Dec 18:00")) == "Friday 4 December at 18:00 is in 8 days."
+    assert texts(await bot.say("/countdown Fri 4 Dec 18:00")) == "Friday 4 December at 18:00 is in 8 days."
 
 
 async def test_an_expired_question_says_to_start_again(bot: ConsoleBot) -> None:
