@@ -60,6 +60,9 @@ def make_config(cogs: Iterable[str] | None = None, settings: Mapping[str, Mappin
         tables["bot"] = {**tables["bot"], "cogs": enabled}
     # The example config turns the web server on at port 8080: a test asks for it (port 0) when it needs it.
     tables["web"] = {**tables.get("web", {}), "enabled": False}
+    if "events" in tables:
+        # Tests announce events at once unless they are about the preview (`{"events": {"preview": True}}`).
+        tables["events"] = {**tables["events"], "preview": False}
     for name, table in (settings or {}).items():
         tables[name] = {**tables.get(name, {}), **table}
     env = {"HUMAKO_SECRET_KEY": secret_key} if secret_key is not None else {}

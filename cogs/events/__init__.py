@@ -20,12 +20,12 @@ Decisions:
 - The weekly digest posts nothing in a week without events.
 
 Modules: common (cog, lookups, rules), attendees (the list and its CSV),
-recurrence, cards (the live view), commands (create/list/show/mine),
+recurrence, cards (the live view), drafts (the preview before announcing), commands (create/list/show/mine),
 manage (edit/cancel), rsvp (buttons, waiting list), schedule (reminders), feedback, ics, digest, privacy.
 """
 
-from cogs.events import attendees, cards, commands, digest, feedback, ics, manage, privacy, rsvp, schedule
+from cogs.events import attendees, cards, commands, digest, drafts, feedback, ics, manage, privacy, rsvp, schedule
 from cogs.events.common import cog
 
-__all__ = ["attendees", "cards", "cog", "commands", "digest", "feedback", "ics", "manage", "privacy", "rsvp",
-           "schedule"]
+__all__ = ["attendees", "cards", "cog", "commands", "digest", "drafts", "feedback", "ics", "manage", "privacy",
+           "rsvp", "schedule"]

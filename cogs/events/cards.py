@@ -89,6 +89,11 @@ def calendar_entry(ctx: ServiceContext, event: Event) -> CalendarEntry:
     )
 
 
+def card_title(event: Event) -> Text:
+    """ "#12 Quiz night" in the reader's language; a draft (number 0) has no number yet."""
+    return Lines(f"#{event.id}", event.title, sep=" ") if event.id else event.title
+
+
 async def render_card(ctx: ServiceContext, event: Event) -> Reply:
     counts = await queries(ctx).counts(event.id)
     language = language_label(event.language)
@@ -106,8 +111,8 @@ async def render_card(ctx: ServiceContext, event: Event) -> Reply:
                      title=_("CANCELLED: #{id} {title}", id=event.id, title=event.title), fields=fields,
                      calendar=calendar_entry(ctx, event))
     if ended(ctx, event):
-        return Reply(Lines(_("This event is over."), body), title=f"#{event.id} {event.title}", fields=fields)
-    return Reply(body, title=f"#{event.id} {event.title}", fields=fields, buttons=rsvp_buttons(event),
+        return Reply(Lines(_("This event is over."), body), title=card_title(event), fields=fields)
+    return Reply(body, title=card_title(event), fields=fields, buttons=rsvp_buttons(event),
                  calendar=calendar_entry(ctx, event))
 
 

@@ -48,8 +48,8 @@ async def _week(ctx: ServiceContext) -> list[tuple[datetime, Event]]:
 def _digest_page(ctx: ServiceContext, week: list[tuple[datetime, Event]], page: int, which: str, *,
                  edit: bool = False) -> Reply:
     # Each event with its buttons (show, going): one tap from the digest, a page at a time.
-    lines = [Line(Lines(When(start, "short"), f"{event.title} (#{event.id})", where_text(ctx, event), sep=" · "),
-                  event_buttons(event)) for start, event in week]
+    lines = [Line(Lines(When(start, "short"), Lines(event.title, f"(#{event.id})", sep=" "), where_text(ctx, event),
+                        sep=" · "), event_buttons(event)) for start, event in week]
     return pager(lines, page=page, size=int(settings(ctx)["page_size"]),
                  turn=lambda number: cog.action_id("week", number, which), title=_("Events this week"),
                  empty=_("No events in the coming week."), edit=edit)
