@@ -531,7 +531,7 @@ class Core:
         buttons.append(last)
         hint = {
             Kind.LONG_TEXT: _("Write it as your next message."),
-            Kind.DATETIME: _("For example “1.12. klo 18” or “tomorrow 18:00”."),
+            Kind.DATETIME: _("For example “1.12. 18:00” or “tomorrow 18:00”."),
             Kind.CHOICE: _("Choose below."),
             Kind.YES_NO: _("Choose below."),
             Kind.REFERENCE: _("Choose below.") if choices else None,

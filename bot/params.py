@@ -123,8 +123,9 @@ def _datetime(ctx: Context, spec: ParamSpec, raw: Any) -> datetime | date:
     else:
         reading = read_when(str(raw), ctx.language, ctx.config.tz, ctx.now())
         if reading is None:
+            # The examples are the reader's own way of writing a time (the Finnish catalogue has "klo 18").
             raise UserError(_("{param}: I could not read “{value}” as a date and time. Try for example "
-                              "“1.12. klo 18”, “pe 18.00” or “2026-12-01 18:00”.",
+                              "“1.12. 18:00”, “Fri 18:00” or “2026-12-01 18:00”.",
                               param=_label(spec), value=str(raw)))
         value = reading.at
         if not reading.has_time and spec.param.date_alone == "refuse":
