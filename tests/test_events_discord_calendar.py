@@ -116,3 +116,16 @@ async def test_the_fake_refuses_a_rule_discord_would(discord: DiscordBot, rule: 
         await discord.frontend.client.http.request(route, json=payload)
     assert refused.value.status == 400 and why in str(refused.value)
     assert discord.fake.scheduled_events == {}
+
+
+async def test_copies_in_two_languages_do_not_rename_the_event_back_and_forth(discord: DiscordBot) -> None:
+    driver = DiscordDriver(discord)
+    await driver.say(OLLI, '/event create title="Tietovisa" start="4.12. klo 18" where=helsinki description=x '
+                           'title_en="Quiz night" language=both')
+    assert the_event(discord)["name"] == "Tietovisa"  # the first copy's language: announcements, in Finnish
+    english = [s for s in await driver.posted("international") if "Quiz night" in s.text]
+    assert len(english) == 1 and "Tietovisa" not in english[0].text
+    await driver.say(OLLI, '/event edit 1 title_en="Pub quiz" start="4.12. klo 19"')
+    event = the_event(discord)
+    assert event["name"] == "Tietovisa" and event["scheduled_start_time"].startswith("2026-12-04T17:00:00")
+    assert len(discord.fake.calls_to("PATCH", r"/scheduled-events/\d+$")) == 1

@@ -9,6 +9,10 @@ Discord allows), so it shows as recurring in the server's Events list. discord.p
 support, so such an event is created and edited through its HTTP route with the whole payload (one request:
 the rule's start and the event's start change together). Discord cannot end a rule (`end` and `count` cannot
 be set), so the cog drops it when one time is left.
+
+One scheduled event per server, but copies in several channels may be in different languages (a Finnish and an
+English announcement): the channel that first mirrored an entry (since start) keeps it in its language, so the
+copies do not rename the event back and forth.
 """
 
 from __future__ import annotations
@@ -56,8 +60,11 @@ class GuildCalendar:
         # What each entry last looked like: an RSVP edits the card but not the calendar, so skip those.
         self._mirrored: dict[tuple[int, str], EventFields] = {}
         self._rules: dict[tuple[int, str], dict[str, Any] | None] = {}  # the recurrence rule last sent
+        self._source: dict[tuple[int, str], int] = {}  # the channel whose copy the event follows
 
-    async def mirror(self, guild: discord.Guild, entry: CalendarEntry) -> None:
+    async def mirror(self, guild: discord.Guild, entry: CalendarEntry, channel_id: int | None = None) -> None:
+        if channel_id is not None and self._source.setdefault((guild.id, entry.uid), channel_id) != channel_id:
+            return
         lock = self._locks.setdefault((guild.id, entry.uid), asyncio.Lock())
         try:
             async with lock:
