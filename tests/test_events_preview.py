@@ -196,3 +196,11 @@ async def test_an_english_reader_gets_english_examples_for_a_bad_date(bot: Conso
     assert "Fri 18:00" in out and "klo" not in out
     finnish = texts(await ask(bot, '/event create title=X start="joskus" where=helsinki description=x'))
     assert "klo 18" in finnish
+
+
+async def test_the_weekly_digest_lists_each_destination_in_its_language(bot: ConsoleBot) -> None:
+    await published(bot)
+    await bot.wait("4d")  # Monday 30.11. at 9.00: the digest
+    finnish = [p.text for p in bot.sent_to("#announcements") if "Tietovisa (#1)" in p.text]
+    english = [p.text for p in bot.sent_to("#international") if "Quiz night (#1)" in p.text]
+    assert finnish and english and "Tietovisa" not in english[0]
