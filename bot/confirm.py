@@ -47,9 +47,16 @@ def preview(shown: Reply, heading: Text, actions: Sequence[Button], languages: S
     def fixed(text: Text | None, language: str) -> Text | None:
         return None if text is None else InLanguage(text, language)
 
+    def flat(fields: Sequence[tuple[Text, Text]], language: str) -> list[Text]:
+        return [InLanguage(Lines(name, value, sep=": "), language) for name, value in fields]
+
+    if not others:
+        return Reply(Lines(heading, fixed(shown.text, first)), title=fixed(shown.title, first), private=True,
+                     fields=[(InLanguage(name, first), InLanguage(value, first)) for name, value in shown.fields],
+                     buttons=[list(actions)])
+    # Several versions in one message: each in reading order (its fields as lines), one after the other.
     below = [Lines(f"— {LANGUAGE_NAMES.get(other, other)} —", fixed(shown.title, other), fixed(shown.text, other),
-                   *(InLanguage(Lines(name, value, sep=": "), other) for name, value in shown.fields))
-             for other in others]
-    return Reply(Lines(heading, fixed(shown.text, first), *below), title=fixed(shown.title, first),
-                 fields=[(InLanguage(name, first), InLanguage(value, first)) for name, value in shown.fields],
-                 private=True, buttons=[list(actions)])
+                   *flat(shown.fields, other)) for other in others]
+    return Reply(Lines(heading, f"— {LANGUAGE_NAMES.get(first, first)} —", fixed(shown.text, first),
+                       *flat(shown.fields, first), *below),
+                 title=fixed(shown.title, first), private=True, buttons=[list(actions)])
