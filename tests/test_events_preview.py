@@ -204,3 +204,14 @@ async def test_the_weekly_digest_lists_each_destination_in_its_language(bot: Con
     finnish = [p.text for p in bot.sent_to("#announcements") if "Tietovisa (#1)" in p.text]
     english = [p.text for p in bot.sent_to("#international") if "Quiz night (#1)" in p.text]
     assert finnish and english and "Tietovisa" not in english[0]
+
+
+async def test_a_draft_is_personal_data_listed_and_forgotten(bot: ConsoleBot) -> None:
+    await ask(bot)
+    olli = await bot.person("Olli")
+    exported = await queries(ServiceContext(bot.app)).export_person(olli.id)
+    [draft] = exported["event_previews_not_published"]
+    assert "Tietovisa" in str(draft["fields"])
+    await bot.say("/forgetme", as_="Olli")
+    await bot.press("Kyllä, poista kaikki")
+    assert await bot.rows("SELECT id FROM event_drafts") == []
