@@ -536,7 +536,8 @@ class Core:
             Kind.YES_NO: _("Choose below."),
             Kind.REFERENCE: _("Choose below.") if choices else None,
         }.get(param.kind)
-        now = _("Now: {value}", value=current) if current is not None else None
+        shown: Text | None = next((c.label for c in choices if c.value == current), current)  # a choice: its label
+        now = _("Now: {value}", value=shown) if shown is not None else None
         return Reply(Lines(_("Please give: {param}", param=param.description), now, hint), buttons=buttons)
 
     async def _answer_prompt(self, ctx: Context, pending: Pending, value: Any) -> Reply:

@@ -93,13 +93,16 @@ async def test_edit_reopens_the_form_with_the_answers_kept(bot: ConsoleBot) -> N
     assert "Nyt: Tietovisa" in first and any("Säilytä" in label for p in asked for label, _ in p.buttons)
     assert await bot.rows("SELECT id FROM event_drafts") == []
     printed = await bot.say("Syysvisa")  # a new title; every other answer kept with one press each
+    questions: list[str] = []
     for _step in range(15):
         question = next(p for p in reversed(printed) if p.buttons)
+        questions.append(question.text)
         labels = [label for label, _action in question.buttons]
         if "Julkaise" in labels:
             break
         printed = await bot.press("Säilytä" if "Säilytä" in labels else "Ohita", message=question.number)
     preview = preview_of(printed)
+    assert "Nyt: Helsinki" in "\n".join(questions)  # a choice kept shows its label, not its code
     assert "Syysvisa" in preview.text and "Tietovisa" not in preview.text
     assert "Tulossa 0/20" in preview.text and "klo 18.00" in preview.text  # the capacity and time were kept
     await bot.press("Julkaise", message=preview.number, as_="Olli")
