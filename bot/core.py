@@ -116,6 +116,7 @@ class RateLimiter:
 
 
 TOO_FAST = _("You are sending commands too fast. Wait a moment and try again.")
+SKIP, KEEP = _("Skip"), _("Keep")  # a prompt's buttons: skip an optional field, keep a reopened form's answer
 NO_LONGER_WORKS = _("This button no longer works.")
 NOT_YOURS = _("This button is for the person it was shown to.")
 
@@ -525,9 +526,9 @@ class Core:
                    for index, choice in enumerate(choices)]
         last = [Button(_("Cancel"), f"{PROMPT_PREFIX}:cancel", style="danger")]
         if optional:
-            last.insert(0, Button(_("Skip"), f"{PROMPT_PREFIX}:skip"))
+            last.insert(0, Button(SKIP, f"{PROMPT_PREFIX}:skip"))
         if current is not None:
-            last.insert(0, Button(_("Keep"), f"{PROMPT_PREFIX}:keep", style="primary"))
+            last.insert(0, Button(KEEP, f"{PROMPT_PREFIX}:keep", style="primary"))
         buttons.append(last)
         hint = {
             Kind.LONG_TEXT: _("Write it as your next message."),

@@ -30,7 +30,7 @@ from bot.app import Application, load_cog
 from bot.clock import Clock
 from bot.commands import MAX_OPTIONS, Cog
 from bot.config import REPO_ROOT, Config, config_from_tables
-from bot.core import Core
+from bot.core import KEEP, SKIP, Core
 from bot.frontends.console import ConsoleFrontend, Printed
 from storage.people import Person
 
@@ -254,8 +254,6 @@ async def refill_by_prompts(driver: Driver, app: Application, who: Who, asked: l
                             changes: Mapping[str, str]) -> list[Seen]:
     """`Driver.refill` where a form is asked field by field (console, Telegram): the field asked is the core's
     open question; answered by a message, or its Keep (or Skip) button."""
-    from bot.i18n import _
-
     seen = asked
     for _step in range(3 * MAX_OPTIONS):
         open_ones = [p for p in app.core.pending.values() if p.asking is not None]
@@ -265,7 +263,7 @@ async def refill_by_prompts(driver: Driver, app: Application, who: Who, asked: l
         if name in changes:
             seen = await driver.say(who, changes[name])
             continue
-        label = (_("Keep") if name in open_ones[0].prefill else _("Skip")).render(who.language)
+        label = (KEEP if name in open_ones[0].prefill else SKIP).render(who.language)
         question = next(s for s in reversed(seen) if any(label in b for b in s.buttons))
         seen = await driver.press(who, question, label)
     raise AssertionError("the form did not end")
