@@ -101,25 +101,29 @@ class CalendarEntry:
     location: Text = ""  # the campus, or the online link
     description: Text = ""
     cancelled: bool = False
+    # A series from `start` on: every this many weeks on start's weekday, open-ended (a calendar that cannot end
+    # a series gets it while more than one time is left; 0 once one is, and for a one-off).
+    every_weeks: int = 0
 
     def rendered(self, language: str) -> CalendarEntry:
         from bot.i18n import render
 
         return CalendarEntry(self.uid, render(self.title, language), self.start, self.end,
-                             render(self.location, language), render(self.description, language), self.cancelled)
+                             render(self.location, language), render(self.description, language), self.cancelled,
+                             self.every_weeks)
 
     def to_json(self) -> dict[str, Any]:
         from storage.db import to_iso  # stored in the outbox's rows: the one stored form of an instant
 
         return {"uid": self.uid, "title": str(self.title), "start": to_iso(self.start),
                 "end": to_iso(self.end) if self.end else None, "location": str(self.location),
-                "description": str(self.description), "cancelled": self.cancelled}
+                "description": str(self.description), "cancelled": self.cancelled, "every_weeks": self.every_weeks}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CalendarEntry:
         end = datetime.fromisoformat(data["end"]) if data.get("end") else None
         return cls(data["uid"], data["title"], datetime.fromisoformat(data["start"]), end, data["location"],
-                   data["description"], data["cancelled"])
+                   data["description"], data["cancelled"], int(data.get("every_weeks", 0)))
 
 
 @dataclass

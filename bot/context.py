@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.commands import DeclarationError, Reply, render_reply
+from bot.commands import Button, DeclarationError, Reply, render_reply
 from bot.i18n import Text, current_language
 
 if TYPE_CHECKING:
@@ -369,11 +369,14 @@ class Context(ServiceContext):
 
         return run
 
-    async def ask(self, command: Callable[..., Awaitable[Reply]], values: dict[str, Any]) -> Reply:
+    async def ask(self, command: Callable[..., Awaitable[Reply]], values: dict[str, Any], *, every: bool = False,
+                  prefill: Mapping[str, str] | None = None) -> Reply:
         """Start one of the cog's commands from a button: `values` given, the missing required ones asked for
-        by the core's prompt flow (a modal on Discord, buttons and the next message elsewhere)."""
+        by the core's prompt flow (a modal on Discord, buttons and the next message elsewhere). `every` asks the
+        optional ones too; `prefill` (typed texts per field) reopens a form with its answers: filled in on a
+        modal, offered with a Keep button elsewhere."""
         spec = next(s for s in self.app.core.commands.values() if s.handler is command)
-        return await self.app.core.ask(self, spec, values)
+        return await self.app.core.ask(self, spec, values, every=every, prefill=prefill)
 
     async def form(self, form: Callable[..., Awaitable[Reply]], values: dict[str, Any] | None = None, *,
                    labels: Mapping[str, Text] | None = None) -> Reply:
@@ -384,6 +387,14 @@ class Context(ServiceContext):
         the unused ones a value so they are not asked)."""
         return await self.app.core.ask(self, self.app.core.forms[form], dict(values or {}), every=True,
                                        labels=dict(labels or {}))
+
+    def preview_post(self, shown: Reply, heading: Text, actions: Sequence[Button], *,
+                     languages: Sequence[str] = ()) -> Reply:
+        """`shown` (a card) as it will be posted, to this person alone, under `heading`, with `actions` instead
+        of its own buttons: cog action buttons (Publish / Edit / Discard) declared `owner_only=True`. `languages`
+        are the destinations' (`ctx.config.destinations[name].language`): the preview is in those, the first as
+        the message itself; none: the reader's language."""
+        return self.app.core.preview(shown, heading, actions, languages)
 
     def confirm(self, question: Text, consequence: Text, yes: str, *, yes_label: Text | None = None,
                 no: str | None = None, no_label: Text | None = None, danger: bool = True) -> Reply:

@@ -12,7 +12,7 @@ import enum
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -71,6 +71,7 @@ class Pending:
     previous: dict[str, str] = field(default_factory=dict)  # a refused text, offered for correction
     note: Text | None = None  # why the field now asked was refused, until it is answered
     labels: dict[str, Text] = field(default_factory=dict)  # this flow's own field labels (questions from config)
+    prefill: dict[str, str] = field(default_factory=dict)  # current answers offered to keep (a form reopened)
 
     def open_fields(self) -> list[ParamSpec]:
         """The fields still to ask, in declaration order (labelled for this flow where it says so)."""
@@ -116,6 +117,7 @@ class RateLimiter:
 
 
 TOO_FAST = _("You are sending commands too fast. Wait a moment and try again.")
+SKIP, KEEP = _("Skip"), _("Keep")  # a prompt's buttons: skip an optional field, keep a reopened form's answer
 NO_LONGER_WORKS = _("This button no longer works.")
 NOT_YOURS = _("This button is for the person it was shown to.")
 
@@ -395,7 +397,8 @@ class Core:
         self.pending[self._pending_key(ctx)] = pending
         # A field asked again because of the others cannot be skipped: the handler would refuse again.
         asked = self._ask(ctx, missing, pending.choices,
-                          optional=not missing.required and missing.name not in pending.again)
+                          optional=not missing.required and missing.name not in pending.again,
+                          current=pending.prefill.get(missing.name) if missing.name not in pending.previous else None)
         return dataclasses.replace(asked, form=self._form_of(ctx, pending, fields))
 
     async def _ask_again(self, ctx: Context, pending: Pending, error: FieldError) -> Reply:
@@ -420,18 +423,21 @@ class Core:
         fit = [p for p in fields if p.kind in MODAL_KINDS
                and (p.kind is not Kind.CHOICE or len(p.choices(ctx.config)) <= MAX_OPTIONS)]
         chosen = tuple(fit[:MODAL_FIELDS])
-        given = {p.name: pending.previous[p.name] for p in chosen if p.name in pending.previous}
+        kept = {**pending.prefill, **pending.previous}
+        given = {p.name: kept[p.name] for p in chosen if p.name in kept}
         must = frozenset(p.name for p in chosen if p.name in pending.again)
         return FormAsk(pending.spec.description, chosen, given, pending.note, must)
 
     async def ask(self, ctx: Context, spec: CommandSpec, values: dict[str, Any], *, every: bool = False,
-                  labels: dict[str, Text] | None = None) -> Reply:
+                  labels: dict[str, Text] | None = None, prefill: Mapping[str, str] | None = None) -> Reply:
         """Start a command's (or a form's) prompt flow from code (a button): `values` are kept, the missing
-        ones asked for; `every` asks the optional ones too; `labels` replace fields' descriptions for this flow.
+        ones asked for; `every` asks the optional ones too; `labels` replace fields' descriptions for this flow;
+        `prefill` offers typed answers to keep (filled in on a modal, a Keep button elsewhere).
         (The press that got here was already counted against the person's rate.)"""
         try:
             self.check_allowed(ctx, spec)
-            pending = Pending(spec, dict(values), self._prompt_expiry(ctx), every=every, labels=dict(labels or {}))
+            pending = Pending(spec, dict(values), self._prompt_expiry(ctx), every=every, labels=dict(labels or {}),
+                              prefill=dict(prefill or {}))
             return await self._continue(ctx, pending)
         except UserError as error:
             return Reply(error.message, private=True)
@@ -520,12 +526,15 @@ class Core:
     def _prompt_expiry(self, ctx: Context) -> datetime:
         return ctx.now() + timedelta(seconds=self.app.config.bot.prompt_timeout_seconds)
 
-    def _ask(self, ctx: Context, param: ParamSpec, choices: list[Choice], *, optional: bool = False) -> Reply:
+    def _ask(self, ctx: Context, param: ParamSpec, choices: list[Choice], *, optional: bool = False,
+             current: str | None = None) -> Reply:
         buttons = [[Button(choice.label, f"{PROMPT_PREFIX}:pick:{index}")]
                    for index, choice in enumerate(choices)]
         last = [Button(_("Cancel"), f"{PROMPT_PREFIX}:cancel", style="danger")]
         if optional:
-            last.insert(0, Button(_("Skip"), f"{PROMPT_PREFIX}:skip"))
+            last.insert(0, Button(SKIP, f"{PROMPT_PREFIX}:skip"))
+        if current is not None:
+            last.insert(0, Button(KEEP, f"{PROMPT_PREFIX}:keep", style="primary"))
         buttons.append(last)
         hint = {
             Kind.LONG_TEXT: _("Write it as your next message."),
@@ -534,7 +543,9 @@ class Core:
             Kind.YES_NO: _("Choose below."),
             Kind.REFERENCE: _("Choose below.") if choices else None,
         }.get(param.kind)
-        return Reply(Lines(param.question, hint), buttons=buttons)
+        shown: Text | None = next((c.label for c in choices if c.value == current), current)  # a choice: its label
+        now = _("Now: {value}", value=shown) if shown is not None else None
+        return Reply(Lines(param.question, now, hint), buttons=buttons)
 
     async def _answer_prompt(self, ctx: Context, pending: Pending, value: Any) -> Reply:
         if ctx.now() > pending.expires:
@@ -574,6 +585,13 @@ class Core:
         pending.skipped.add(pending.asking.name)
         pending.note = None
         return await self._continue(ctx, pending)
+
+    async def keep(self, ctx: Context) -> Reply:
+        """Keep the current answer of a reopened form (its prefill) for the field asked."""
+        pending = self.pending.get(self._pending_key(ctx))
+        if pending is None or pending.asking is None or pending.asking.name not in pending.prefill:
+            return Reply(notice=_("That question is no longer open."))
+        return await self._answer_prompt(ctx, pending, pending.prefill[pending.asking.name])
 
     async def pick(self, ctx: Context, index: int) -> Reply:
         pending = self.pending.get(self._pending_key(ctx))
@@ -674,6 +692,18 @@ class Core:
             raise DeclarationError(f"confirm: no action {yes!r}")
         return confirmation(question, consequence, yes, owner_only=action.owner_only, **options)
 
+    def preview(self, shown: Reply, heading: Text, actions: Sequence[Button], languages: Sequence[str]) -> Reply:
+        """A post previewed with actions (Publish / Edit / Discard), each a cog action that must be owner-only:
+        a preview anyone could publish is a declaration error."""
+        from bot.confirm import preview
+
+        for button in actions:
+            prefix, _sep, rest = (button.action or "").partition(":")
+            action = self.actions.get((prefix, rest.split(":")[0]))
+            if action is None or not action.owner_only:
+                raise DeclarationError(f"preview: the action {button.action!r} must be declared owner_only=True")
+        return preview(shown, heading, actions, languages)
+
     @staticmethod
     def apology(error: BaseException | None = None) -> Reply:
         """What a person hears when handling failed: "busy" while another process holds the database locked
@@ -724,6 +754,11 @@ async def _pick(ctx: Context, index: int) -> Reply:
 @prompts.action("skip", owner_only=True)
 async def _skip(ctx: Context) -> Reply:
     return await ctx.app.core.skip(ctx)
+
+
+@prompts.action("keep", owner_only=True)
+async def _keep(ctx: Context) -> Reply:
+    return await ctx.app.core.keep(ctx)
 
 
 @prompts.action("form", owner_only=True)

@@ -28,9 +28,9 @@ from typing import Any, Protocol
 
 from bot.app import Application, load_cog
 from bot.clock import Clock
-from bot.commands import Cog
+from bot.commands import MAX_OPTIONS, Cog
 from bot.config import REPO_ROOT, Config, config_from_tables
-from bot.core import Core
+from bot.core import KEEP, SKIP, Core
 from bot.frontends.console import ConsoleFrontend, Printed
 from storage.people import Person
 
@@ -60,6 +60,9 @@ def make_config(cogs: Iterable[str] | None = None, settings: Mapping[str, Mappin
         tables["bot"] = {**tables["bot"], "cogs": enabled}
     # The example config turns the web server on at port 8080: a test asks for it (port 0) when it needs it.
     tables["web"] = {**tables.get("web", {}), "enabled": False}
+    if "events" in tables:
+        # Tests announce events at once unless they are about the preview (`{"events": {"preview": True}}`).
+        tables["events"] = {**tables["events"], "preview": False}
     for name, table in (settings or {}).items():
         tables[name] = {**tables.get(name, {}), **table}
     env = {"HUMAKO_SECRET_KEY": secret_key} if secret_key is not None else {}
@@ -242,6 +245,29 @@ class Driver(Protocol):
     async def wait(self, seconds: float) -> None:
         """Let bot time pass: due reminders and jobs run."""
 
+    async def refill(self, who: Who, asked: list[Seen], changes: Mapping[str, str]) -> list[Seen]:
+        """Answer a form reopened with its answers (`asked`: what opened it): the fields named in `changes` (by
+        parameter name) get those texts, every other keeps its answer (or stays empty). What the form ends with."""
+
+
+async def refill_by_prompts(driver: Driver, app: Application, who: Who, asked: list[Seen],
+                            changes: Mapping[str, str]) -> list[Seen]:
+    """`Driver.refill` where a form is asked field by field (console, Telegram): the field asked is the core's
+    open question; answered by a message, or its Keep (or Skip) button."""
+    seen = asked
+    for _step in range(3 * MAX_OPTIONS):
+        open_ones = [p for p in app.core.pending.values() if p.asking is not None]
+        if not open_ones:
+            return seen
+        name = open_ones[0].asking.name if open_ones[0].asking else ""
+        if name in changes:
+            seen = await driver.say(who, changes[name])
+            continue
+        label = (KEEP if name in open_ones[0].prefill else SKIP).render(who.language)
+        question = next(s for s in reversed(seen) if any(label in b for b in s.buttons))
+        seen = await driver.press(who, question, label)
+    raise AssertionError("the form did not end")
+
 
 def text_of(seen: list[Seen]) -> str:
     return "\n".join(s.text for s in seen)
@@ -286,3 +312,7 @@ class ConsoleDriver:
 
     async def wait(self, seconds: float) -> None:
         await self.bot.wait(seconds)
+
+    async def refill(self, who: Who, asked: list[Seen], changes: Mapping[str, str]) -> list[Seen]:
+        await self._become(who)
+        return await refill_by_prompts(self, self.bot.app, who, asked, changes)

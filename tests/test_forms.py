@@ -205,7 +205,8 @@ async def test_an_unknown_field_name_is_refused_with_the_valid_ones_and_nothing_
     await going(bot, "Sanni", card(bot))
     out = texts(await bot.say('/event edit 1 alku="to 13.00"', as_="Olli"))
     assert "Komennolla /event edit ei ole kenttää ”alku”" in out
-    assert "tapahtuma=, otsikko=, aloitus=, loppu=, paikka=, linkki=, kuvaus=, paikkamaara=" in out
+    assert ("tapahtuma=, otsikko=, aloitus=, loppu=, paikka=, linkki=, kuvaus=, otsikko_en=, kuvaus_en=, "
+            "paikkamaara=") in out
     await bot.say("/language en", as_="Emma", roles="organiser")
     english = texts(await bot.say('/event edit 1 alku="to 13.00"'))
     assert "event=, title=, start=, end=" in english

@@ -57,10 +57,12 @@ async def test_long_text_modal_wraps_each_input_in_a_label(bot: DiscordBot) -> N
                                   user_id=olli)
     opened = await answer_of(bot, handle)
     assert opened["type"] == 9
-    [label] = opened["data"]["components"]
+    label, english = opened["data"]["components"]  # the long texts: the description, and the optional English one
     assert (label["type"], label["label"], label["component"]["type"]) == (18, "Kuvaus", 4)
     assert label["description"] == "Mitä tapahtumassa tehdään?"  # the field's question under its name
     assert (label["component"]["custom_id"], label["component"]["style"]) == ("description", 2)
+    assert (english["label"], english["component"]["custom_id"]) == ("Kuvaus englanniksi", "description_en")
+    assert english["component"]["required"] is False
 
 
 async def test_an_online_event_without_a_link_reopens_a_modal_for_the_link(bot: DiscordBot) -> None:

@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.scenarios import all_scenarios
+from tests.harness import test_config
+from tests.scenarios import SETTINGS, all_scenarios
 from tests.scenarios.discord_driver import DiscordBot
 
 
 @pytest.fixture
 async def discord_bot(tmp_path: Path) -> AsyncIterator[DiscordBot]:
     # Global commands, so that a scenario's DM (its default place) has the slash commands too.
-    bot = await DiscordBot.start(tmp_path, sync="global")
+    bot = await DiscordBot.start(tmp_path, test_config(None, SETTINGS), sync="global")
     try:
         yield bot
     finally:

@@ -8,14 +8,16 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.telegram_api import FakeTelegram
-from tests.scenarios import all_scenarios
-from tests.scenarios.telegram_driver import TelegramBot, TelegramDriver
+from tests.harness import test_config
+from tests.scenarios import SETTINGS, all_scenarios
+from tests.scenarios.telegram_driver import TelegramBot, TelegramDriver, telegram_config
 
 
 @pytest.fixture
 async def telegram(tmp_path: Path) -> AsyncIterator[TelegramBot]:
     async with FakeTelegram() as fake:
-        bot = await TelegramBot.start(tmp_path, fake)
+        bot = await TelegramBot.start(tmp_path, fake, telegram_config(fake, test_config(None, SETTINGS,
+                                                                                          live_edit_seconds=0.0)))
         try:
             yield bot
         finally:

@@ -365,7 +365,7 @@ class DiscordFrontend(Frontend):
         guild = getattr(channel, "guild", None)
         if message.calendar is not None and guild is not None and self.calendar is not None:
             async with self.limiter:
-                await self.calendar.mirror(guild, message.calendar)
+                await self.calendar.mirror(guild, message.calendar, channel_id)
 
     async def create_invite(self, chat_id: str) -> tuple[str, str] | None:
         """A unique invite that never expires (a personal referral link): its uses are followed."""

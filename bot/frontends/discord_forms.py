@@ -36,7 +36,7 @@ def field_label(param: ParamSpec, language: str, config: Any, default: str | Non
     component: discord.ui.Item[Any]
     if param.kind in (Kind.CHOICE, Kind.YES_NO):
         options = [discord.SelectOption(label=clip(render(c.label, language), OPTION_LABEL_MAX) or c.value,
-                                        value=c.value) for c in param.choices(config)]
+                                        value=c.value, default=c.value == default) for c in param.choices(config)]
         component = discord.ui.Select(custom_id=param.name, options=options, required=required,
                                       min_values=1 if required else 0, max_values=1)
     else:

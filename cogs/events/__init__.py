@@ -18,14 +18,20 @@ Decisions:
 - An event starts at most 5 years ahead; it is stored with its reminders and announcements in one
   transaction (an edit likewise), and a rating is taken only once the occurrence has ended.
 - The weekly digest posts nothing in a week without events.
+- /event create shows the organiser a preview (Publish / Edit / Discard) in the languages of the destinations;
+  a draft is not an event (drafts.py) and becomes one only at Publish, atomically with its announcements.
+- An event may have an English title and description beside the Finnish ones: a reader, destination, reminder,
+  digest and .ics get theirs (SUMMARY/DESCRIPTION with LANGUAGE=), else the Finnish ones. One Discord scheduled
+  event per server is in the language of the first channel that mirrored it.
+- A weekly series is a recurring Discord scheduled event while Discord can say it (cards.open_ended_weeks).
 
 Modules: common (cog, lookups, rules), attendees (the list and its CSV),
-recurrence, cards (the live view), commands (create/list/show/mine),
+recurrence, cards (the live view), drafts (the preview before announcing), commands (create/list/show/mine),
 manage (edit/cancel), rsvp (buttons, waiting list), schedule (reminders), feedback, ics, digest, privacy.
 """
 
-from cogs.events import attendees, cards, commands, digest, feedback, ics, manage, privacy, rsvp, schedule
+from cogs.events import attendees, cards, commands, digest, drafts, feedback, ics, manage, privacy, rsvp, schedule
 from cogs.events.common import cog
 
-__all__ = ["attendees", "cards", "cog", "commands", "digest", "feedback", "ics", "manage", "privacy", "rsvp",
-           "schedule"]
+__all__ = ["attendees", "cards", "cog", "commands", "digest", "drafts", "feedback", "ics", "manage", "privacy",
+           "rsvp", "schedule"]

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from itertools import pairwise
 
 from bot.commands import Button, CalendarEntry, Reply
 from bot.context import ServiceContext
 from bot.i18n import TIMEZONE, Lines, Msg, Text, When, _, ngettext
 from bot.timefmt import format_range, format_when
 from cogs.events.common import LANGUAGE_CHOICES, cog, ended, queries, upcoming_start, where_text
-from cogs.events.recurrence import duration
+from cogs.events.recurrence import duration, occurrences, remaining
 from cogs.events.storage import Counts, Event
 
 ANSWERS = ("yes", "maybe", "no")
@@ -93,7 +94,28 @@ def calendar_entry(ctx: ServiceContext, event: Event) -> CalendarEntry:
         # server's Events list is as public as the card. Those going have the link in their DM.
         location=where_text(ctx, event),
         description=event.description, cancelled=event.cancelled_at is not None,
+        every_weeks=open_ended_weeks(ctx, event),
     )
+
+
+def open_ended_weeks(ctx: ServiceContext, event: Event) -> int:
+    """The series from its next time on as "every N weeks" with no end, for calendars that can say no more than
+    that (Discord's): only while two or more times are left, none of them cancelled alone, and all at the same
+    UTC time (no daylight-saving change between them: such a rule would move them an hour). Else 0, and the
+    calendar shows the next time alone. schedule.py refreshes the card when one time is left."""
+    if not event.repeat_weeks:
+        return 0
+    left = [start for _index, start in remaining(event, ctx.now())]
+    later = [start for start in occurrences(event) if left and start > left[0]]
+    step = timedelta(weeks=event.repeat_weeks)
+    if len(left) < 2 or len(later) != len(left) - 1 or any(b - a != step for a, b in pairwise(left)):
+        return 0
+    return event.repeat_weeks
+
+
+def card_title(event: Event) -> Text:
+    """ "#12 Quiz night" in the reader's language; a draft (number 0) has no number yet."""
+    return Lines(f"#{event.id}", event.title, sep=" ") if event.id else event.title
 
 
 async def render_card(ctx: ServiceContext, event: Event) -> Reply:
@@ -113,8 +135,8 @@ async def render_card(ctx: ServiceContext, event: Event) -> Reply:
                      title=_("CANCELLED: #{id} {title}", id=event.id, title=event.title), fields=fields,
                      calendar=calendar_entry(ctx, event))
     if ended(ctx, event):
-        return Reply(Lines(_("This event is over."), body), title=f"#{event.id} {event.title}", fields=fields)
-    return Reply(body, title=f"#{event.id} {event.title}", fields=fields, buttons=rsvp_buttons(event),
+        return Reply(Lines(_("This event is over."), body), title=card_title(event), fields=fields)
+    return Reply(body, title=card_title(event), fields=fields, buttons=rsvp_buttons(event),
                  calendar=calendar_entry(ctx, event))
 
 

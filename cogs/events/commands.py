@@ -14,27 +14,26 @@ from cogs.events.cards import event_line, render_card
 from cogs.events.common import (
     CAPACITY,
     DESCRIPTION,
+    DESCRIPTION_EN,
     END,
     EVENT,
     LANGUAGE,
     LINK,
     ONLINE,
     REPEAT,
-    REPEAT_WEEKS,
     START,
     TITLE,
+    TITLE_EN,
     UNTIL,
     WHERE,
-    announce_to,
     cog,
     get_event,
     queries,
     settings,
     upcoming_start,
 )
-from cogs.events.schedule import schedule_event
+from cogs.events.drafts import NO_LONGER_OPEN, Draft, preview, publish, take
 from cogs.events.storage import Event
-from cogs.events.validate import Timing, check_place
 
 NO_FILTER = "-"  # in a page button's action id: "no filter given"
 
@@ -46,6 +45,8 @@ async def create(
     start: Annotated[datetime, START],
     where: Annotated[str, WHERE],
     description: Annotated[str, DESCRIPTION],
+    title_en: Annotated[str | None, TITLE_EN] = None,
+    description_en: Annotated[str | None, DESCRIPTION_EN] = None,
     end: Annotated[datetime | None, END] = None,
     link: Annotated[str | None, LINK] = None,
     capacity: Annotated[int | None, CAPACITY] = None,
@@ -53,25 +54,42 @@ async def create(
     repeat: Annotated[str | None, REPEAT] = None,
     until: Annotated[datetime | None, UNTIL] = None,
 ) -> Reply:
-    zone = ctx.config.community.timezone
-    weeks = REPEAT_WEEKS[repeat or "none"]
-    timing = Timing(start, end, weeks, until.astimezone(ctx.config.tz).date() if until and weeks else None, zone)
-    timing.check(ctx.now())
-    check_place(where, link)
-    series_end_at = timing.series_end
-    # One transaction: an event is stored with its reminders and announcements, or not at all.
-    async with ctx.db.transaction():
-        event_id = await queries(ctx).create(
-            title=title, description=description, starts_at=start, ends_at=end,
-            campus=None if where == ONLINE else where, link=link, capacity=capacity, language=language,
-            repeat_weeks=weeks, repeat_until=timing.until.isoformat() if timing.until else None, timezone=zone,
-            series_end_at=series_end_at, organiser_id=ctx.person.id, now=ctx.now(),
-        )
-        event = await get_event(ctx, event_id)
-        await schedule_event(ctx, event)
-        for destination in announce_to(ctx, event):
-            await ctx.post(destination, shows=("event", event_id))
-    return Reply(_("Event #{id} {title} created and announced.", id=event_id, title=title), private=True)
+    """Checked, then previewed with Publish / Edit / Discard (drafts.py); `preview = false` announces at once."""
+    draft = Draft(title, start, where, description, title_en, description_en, end, link, capacity, language, repeat,
+                  until)
+    draft.check(ctx)
+    if settings(ctx)["preview"]:
+        return await preview(ctx, draft)
+    event_id = await publish(ctx, draft)
+    return Reply(_("Event #{id} {title} created and announced.", id=event_id, title=draft.name), private=True)
+
+
+@cog.action("publish", owner_only=True)
+async def publish_button(ctx: Context, draft_id: int) -> Reply:
+    row = await queries(ctx).draft(draft_id)
+    if row is None:
+        return Reply(NO_LONGER_OPEN, private=True, edit=True)
+    draft = Draft.from_json(row["fields"])
+    event_id = await publish(ctx, draft, draft_id)
+    return Reply(_("Event #{id} {title} created and announced.", id=event_id, title=draft.name), private=True,
+                 edit=True)
+
+
+@cog.action("redo", owner_only=True)
+async def edit_button(ctx: Context, draft_id: int) -> Reply:
+    """The form again, filled in with the draft's answers; submitting it makes a new preview."""
+    draft = await take(ctx, draft_id)
+    if draft is None:
+        return Reply(NO_LONGER_OPEN, private=True, edit=True)
+    return await ctx.ask(create, {}, every=True, prefill=draft.typed(ctx, ctx.language))
+
+
+@cog.action("discard", owner_only=True)
+async def discard_button(ctx: Context, draft_id: int) -> Reply:
+    draft = await take(ctx, draft_id)
+    if draft is None:
+        return Reply(NO_LONGER_OPEN, private=True, edit=True)
+    return Reply(_("Discarded: {title} was not announced.", title=draft.name), private=True, edit=True)
 
 
 def event_buttons(event: Event) -> list[Button]:

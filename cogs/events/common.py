@@ -10,7 +10,7 @@ from typing import Any
 from bot.commands import Choice, Cog, Param, UserError
 from bot.config import Config, Field, between, cron
 from bot.context import Context, ServiceContext
-from bot.i18n import Lines, When, _
+from bot.i18n import Lines, Translated, When, _
 from cogs.events.recurrence import next_occurrence
 from cogs.events.storage import Event, EventQueries
 
@@ -25,6 +25,10 @@ cog = Cog("event", _("Events"), prefix="ev", section="events", migrations=MIGRAT
     "feedback_delay_hours": Field("number", 1, check=between(0, 336)),  # feedback asked this long after the end
     "page_size": Field("int", 5, check=between(1, 25)),  # events per page of /event list
     "english_destination": Field("str", ""),  # events in English are also announced here ("" = nowhere more)
+    # /event create shows the organiser the card first (Publish / Edit / Discard); an unanswered preview is
+    # dropped after `preview_hours`. `preview = false` announces at once (the test kit's default).
+    "preview": Field("bool", True),
+    "preview_hours": Field("number", 24, check=between(0.25, 336)),
 })
 
 ONLINE = "online"
@@ -108,10 +112,20 @@ def upcoming_start(ctx: ServiceContext, event: Event) -> datetime:
     return found[1] if found else event.starts_at
 
 
+def _cut(title: str | None) -> str | None:
+    return title if title is None or len(title) <= 60 else title[:59] + "…"
+
+
 def suggestion_label(event: Event, start: datetime) -> Lines:
     # Suggestion labels are short on every platform (CHOICE_LABEL_MAX): cut long titles, keep the id and day.
-    title = event.title if len(event.title) <= 60 else event.title[:59] + "…"
-    return Lines(f"#{event.id} {title}", When(start, "short"), sep=" · ")
+    title = Translated({"fi": _cut(event.title_fi), "en": _cut(event.title_en)})
+    return Lines(Lines(f"#{event.id}", title, sep=" "), When(start, "short"), sep=" · ")
+
+
+def destination_languages(ctx: ServiceContext, destinations: list[str]) -> list[str]:
+    """The languages an announcement is rendered in at these destinations, once each, in order."""
+    return list(dict.fromkeys(ctx.config.destinations[name].language for name in destinations
+                              if name in ctx.config.destinations))
 
 
 async def suggest_upcoming(ctx: ServiceContext, partial: str) -> list[Choice]:
@@ -144,6 +158,11 @@ WHERE = Param(_("Campus or online"),
 DESCRIPTION = Param(_("Description"),
                     question=_("What happens at the event?"),
                     max_len=2000, long=True, names={"fi": "kuvaus"}, example='"Teams of four"')
+# English ones beside the Finnish: a reader (and a destination) in English gets them, else the Finnish ones.
+TITLE_EN = Param(_("Title in English"), question=_("What is the event's title in English?"), max_len=100,
+                 names={"fi": "otsikko_en"}, example='"Quiz night"')
+DESCRIPTION_EN = Param(_("Description in English"), question=_("What happens at the event, in English?"),
+                       max_len=2000, long=True, names={"fi": "kuvaus_en"}, example='"Teams of four"')
 LINK = Param(_("Link (required for online events)"),
              question=_("Which link do people join with online?"), max_len=500, names={"fi": "linkki"},
              example="https://meet.example/quiz")

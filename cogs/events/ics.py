@@ -17,7 +17,7 @@ import icalendar
 from bot.commands import Choice, File, Param, Reply, UserError
 from bot.context import Context, ServiceContext
 from bot.feeds import ALL, Feed, add_organizer, wrap
-from bot.i18n import Lines, Text, _, render
+from bot.i18n import Lines, Text, Translated, _, render
 from cogs.events.common import ONLINE, cog, queries, where_text
 from cogs.events.recurrence import duration, recurrence
 from cogs.events.storage import Event
@@ -38,7 +38,8 @@ def event_entry(ctx: ServiceContext, event: Event, language: str, *, links: bool
     item.add("dtstamp", stamp or edited)
     item.add("last-modified", edited)
     item.add("sequence", event.sequence)
-    item.add("summary", event.title)
+    # The reader's (or the feed's) language where the event has it, else the other; LANGUAGE says which.
+    item.add("summary", event.title.render(language), parameters={"LANGUAGE": _shown_in(event.title, language)})
     series = recurrence(event)
     item.add("dtstart", series.dtstart)
     item.add("dtend", (event.starts_at + duration(event.starts_at, event.ends_at)).astimezone(zone))
@@ -46,7 +47,8 @@ def event_entry(ctx: ServiceContext, event: Event, language: str, *, links: bool
     item.add("location", link if event.online and link else render(where_text(ctx, event), language))
     if link:
         item.add("url", link)
-    item.add("description", "\n\n".join(p for p in (event.description, link) if p))
+    item.add("description", "\n\n".join(p for p in (event.description.render(language), link) if p),
+             parameters={"LANGUAGE": _shown_in(event.description, language)})
     add_organizer(ctx, item)
     if rule := series.to_rrule_text():
         # The very rule the bot's own occurrences come from, so the file and the bot can't disagree.
@@ -54,6 +56,12 @@ def event_entry(ctx: ServiceContext, event: Event, language: str, *, links: bool
         for skipped in sorted(event.skipped):  # an occurrence cancelled alone
             item.add("exdate", skipped.astimezone(zone))
     return item
+
+
+def _shown_in(text: Translated, language: str) -> str:
+    """The language `text.render(language)` is in (its own fallback: the reader's, else Finnish, else any)."""
+    have = dict(text.texts)
+    return language if have.get(language) else "fi" if have.get("fi") or not have else next(iter(have))
 
 
 def build_calendar(ctx: ServiceContext, events: Sequence[Event], language: str, *, links: bool = False) -> bytes:

@@ -19,6 +19,7 @@ from cogs.events.cards import language_label, when_text
 from cogs.events.common import (
     CAPACITY,
     DESCRIPTION,
+    DESCRIPTION_EN,
     EVENT,
     LANGUAGE,
     LINK,
@@ -26,6 +27,7 @@ from cogs.events.common import (
     NEW_START,
     ONLINE,
     TITLE,
+    TITLE_EN,
     UNTIL,
     WHERE,
     check_can_manage,
@@ -83,6 +85,8 @@ async def edit(
     where: Annotated[str | None, WHERE] = None,
     link: Annotated[str | None, LINK] = None,
     description: Annotated[str | None, DESCRIPTION] = None,
+    title_en: Annotated[str | None, TITLE_EN] = None,
+    description_en: Annotated[str | None, DESCRIPTION_EN] = None,
     capacity: Annotated[int | None, CAPACITY] = None,
     language: Annotated[str | None, LANGUAGE] = None,
     until: Annotated[datetime | None, UNTIL] = None,
@@ -90,7 +94,8 @@ async def edit(
     old = await open_event(ctx, event)
     check_can_manage(ctx, old)
     given = {"title": title, "start": start, "end": end, "where": where, "link": link,
-             "description": description, "capacity": capacity, "language": language, "until": until}
+             "description": description, "capacity": capacity, "language": language, "until": until,
+             "title_en": title_en, "description_en": description_en}
     if all(value is None for value in given.values()):
         raise UserError(_("Nothing to change: give at least one new value, for example start=…"))
     zone = ZoneInfo(old.timezone)
@@ -110,7 +115,9 @@ async def edit(
     new_link = link or old.link
     check_place(new_where, new_link)
     changes: dict[str, Any] = {
-        "title": title or old.title, "description": description or old.description, "starts_at": new_start,
+        "title": title or old.title_fi, "description": description or old.description_fi,
+        "title_en": title_en or old.title_en, "description_en": description_en or old.description_en,
+        "starts_at": new_start,
         "ends_at": new_end, "campus": None if new_where == ONLINE else new_where, "link": new_link,
         "capacity": capacity or old.capacity, "language": language or old.language,
         "series_end_at": timing.series_end, "repeat_until": new_until.isoformat() if new_until else None,

@@ -41,6 +41,10 @@ async def schedule_event(ctx: ServiceContext, event: Event) -> None:
                                    payload))
     if event.series_end_at > now:
         planned.append(Planned("ev_ended", event.series_end_at, f"ev:{event.id}:end", {"event": event.id}))
+    held = [start for start in occurrences(event) if start not in event.skipped]
+    if len(held) >= 2 and held[-2] + length > now:
+        # One time left: the card (and a calendar that cannot end a series) shows it alone from then on.
+        planned.append(Planned("ev_ended", held[-2] + length, f"ev:{event.id}:endlast", {"event": event.id}))
     await ctx.schedule_many(planned)
 
 

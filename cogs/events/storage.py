@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.i18n import Translated
 from storage.db import Database, Row, from_iso, to_iso
 
 __all__ = ["Counts", "Event", "EventQueries", "Merged", "Rated", "RsvpChange"]
@@ -25,14 +26,14 @@ _KEEP_FIRST = {"yes": 0, "offered": 1, "waiting": 2, "maybe": 3, "no": 4}
 _NEXT_SEQ = "(SELECT COALESCE(MAX(seq), 0) + 1 FROM event_rsvps)"
 
 _EDITABLE = {"title", "description", "starts_at", "ends_at", "campus", "link", "capacity", "language",
-             "repeat_until", "series_end_at"}
+             "repeat_until", "series_end_at", "title_en", "description_en"}
 
 
 @dataclass(frozen=True)
 class Event:
     id: int
-    title: str
-    description: str
+    title_fi: str  # the `title` column: the Finnish (or only) title
+    description_fi: str
     starts_at: datetime
     ends_at: datetime | None
     campus: str | None  # None: online
@@ -49,6 +50,17 @@ class Event:
     updated_at: datetime | None = None  # the calendar entry's LAST-MODIFIED
     sequence: int = 0  # the calendar entry's SEQUENCE: one more per edit
     skipped: frozenset[datetime] = frozenset()  # starts (UTC) of occurrences cancelled alone
+    title_en: str | None = None  # the English title, when given (readers see theirs, else the other)
+    description_en: str | None = None
+
+    @property
+    def title(self) -> Translated:
+        """The title in the reader's language: English where one was given, else the Finnish one."""
+        return Translated({"fi": self.title_fi, "en": self.title_en})
+
+    @property
+    def description(self) -> Translated:
+        return Translated({"fi": self.description_fi, "en": self.description_en})
 
     @property
     def online(self) -> bool:
@@ -64,7 +76,7 @@ class Event:
             row["campus"], row["link"], row["capacity"], row["language"], row["repeat_weeks"],
             row["repeat_until"], row["timezone"], from_iso(row["series_end_at"]), row["organiser_id"],
             when("cancelled_at"), row["cancel_reason"], when("updated_at"), row["sequence"],
-            frozenset(from_iso(s) for s in (row["skipped"] or "").split()),
+            frozenset(from_iso(s) for s in (row["skipped"] or "").split()), row["title_en"], row["description_en"],
         )
 
 
@@ -121,14 +133,31 @@ class EventQueries:
     async def create(self, *, title: str, description: str, starts_at: datetime, ends_at: datetime | None,
                      campus: str | None, link: str | None, capacity: int | None, language: str | None,
                      repeat_weeks: int, repeat_until: str | None, timezone: str, series_end_at: datetime,
-                     organiser_id: int, now: datetime) -> int:
-        return await self.db.execute(
+                     organiser_id: int, now: datetime, title_en: str | None = None,
+                     description_en: str | None = None) -> int:
+        return int(await self.db.fetchval(
             "INSERT INTO events (title, description, starts_at, ends_at, campus, link, capacity, language,"
-            " repeat_weeks, repeat_until, timezone, series_end_at, organiser_id, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " repeat_weeks, repeat_until, timezone, series_end_at, organiser_id, created_at, updated_at,"
+            " title_en, description_en) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (title, description, to_iso(starts_at), _iso(ends_at), campus, link, capacity, language,
-             repeat_weeks, repeat_until, timezone, to_iso(series_end_at), organiser_id, to_iso(now), to_iso(now)),
-        )
+             repeat_weeks, repeat_until, timezone, to_iso(series_end_at), organiser_id, to_iso(now), to_iso(now),
+             title_en, description_en),
+        ))
+
+    # ------------------------------------------------------------------------------------- drafts
+
+    async def save_draft(self, organiser_id: int, fields: str, now: datetime) -> int:
+        """A previewed event, not yet published: `fields` is its validated values as JSON."""
+        return int(await self.db.fetchval(
+            "INSERT INTO event_drafts (organiser_id, fields, created_at) VALUES (?, ?, ?) RETURNING id",
+            (organiser_id, fields, to_iso(now))))
+
+    async def draft(self, draft_id: int) -> Row | None:
+        return await self.db.fetchone("SELECT * FROM event_drafts WHERE id = ?", (draft_id,))
+
+    async def drop_draft(self, draft_id: int) -> bool:
+        """False when it was gone already (published, discarded or expired)."""
+        return bool(await self.db.execute("DELETE FROM event_drafts WHERE id = ?", (draft_id,)))
 
     async def get(self, event_id: int) -> Event | None:
         row = await self.db.fetchone("SELECT * FROM events WHERE id = ?", (event_id,))
@@ -199,8 +228,9 @@ class EventQueries:
         order = "ORDER BY starts_at DESC" if include_past else "ORDER BY starts_at"
         rows = await self.db.fetchall(f"SELECT * FROM events {where} {order}, id LIMIT 500", params)
         wanted = partial.strip().casefold()
-        found = [Event.from_row(r) for r in rows if wanted in r["title"].casefold()]
-        exact = [e for e in found if e.title.casefold() == wanted]
+        found = [Event.from_row(r) for r in rows
+                 if wanted in r["title"].casefold() or wanted in (r["title_en"] or "").casefold()]
+        exact = [e for e in found if wanted in (e.title_fi.casefold(), (e.title_en or "").casefold())]
         return (exact or found)[:limit]
 
     # -------------------------------------------------------------------------------------- RSVPs
@@ -374,7 +404,10 @@ class EventQueries:
             "SELECT id, title, starts_at FROM events WHERE organiser_id = ? ORDER BY id", (person_id,))
         drafts = await self.db.fetchall(
             "SELECT event_id, reason FROM event_cancel_drafts WHERE person_id = ? ORDER BY event_id", (person_id,))
+        previews = await self.db.fetchall(
+            "SELECT id, fields, created_at FROM event_drafts WHERE organiser_id = ? ORDER BY id", (person_id,))
         return {
+            "event_previews_not_published": [dict(r) for r in previews],
             "cancel_reasons_awaiting_confirmation": [dict(r) for r in drafts],
             "rsvps": [dict(r) for r in rsvps],
             "feedback": [dict(r) for r in feedback],
@@ -391,6 +424,8 @@ class EventQueries:
         async with self.db.transaction():
             # A cancel reason awaiting confirmation is a moment's draft: the merged account's goes.
             await self.db.execute("DELETE FROM event_cancel_drafts WHERE person_id = ?", (gone_id,))
+            await self.db.execute("UPDATE event_drafts SET organiser_id = ? WHERE organiser_id = ?",
+                                  (keep_id, gone_id))
             rows = await self.db.fetchall(
                 "SELECT event_id, person_id, answer, seq, offer_expires FROM event_rsvps WHERE person_id IN (?, ?)"
                 " ORDER BY event_id, seq", (keep_id, gone_id))
@@ -423,5 +458,6 @@ class EventQueries:
             await self.db.execute("DELETE FROM event_rsvps WHERE person_id = ?", (person_id,))
             await self.db.execute("DELETE FROM event_feedback WHERE person_id = ?", (person_id,))
             await self.db.execute("DELETE FROM event_cancel_drafts WHERE person_id = ?", (person_id,))
+            await self.db.execute("DELETE FROM event_drafts WHERE organiser_id = ?", (person_id,))
             await self.db.execute("UPDATE events SET organiser_id = NULL WHERE organiser_id = ?", (person_id,))
         return touched

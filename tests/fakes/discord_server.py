@@ -1085,6 +1085,9 @@ class FakeDiscord:
         if not self._known_guild(m):
             return self._error(404, 10004, "Unknown Guild")
         data = call.json or {}
+        problem = _recurrence_problem(data.get("recurrence_rule"))
+        if problem:
+            return self._error(400, 50035, f"Invalid Form Body: recurrence_rule: {problem}")
         event_id = self._ids.next()
         event = {
             "id": str(event_id),
@@ -1103,6 +1106,7 @@ class FakeDiscord:
             "entity_metadata": data.get("entity_metadata"),
             "user_count": 0,
             "image": None,
+            "recurrence_rule": _full_rule(data.get("recurrence_rule")),
         }
         self.scheduled_events[event_id] = event
         await self._dispatch_if_connected("GUILD_SCHEDULED_EVENT_CREATE", event)
@@ -1116,7 +1120,13 @@ class FakeDiscord:
         event = self.scheduled_events.get(int(m[2]))
         if event is None:
             return self._error(404, 10070, "Unknown Guild Scheduled Event")
-        event.update({k: v for k, v in (call.json or {}).items() if k != "image"})
+        data = call.json or {}
+        problem = _recurrence_problem(data.get("recurrence_rule"))
+        if problem:
+            return self._error(400, 50035, f"Invalid Form Body: recurrence_rule: {problem}")
+        event.update({k: v for k, v in data.items() if k != "image"})
+        if "recurrence_rule" in data:
+            event["recurrence_rule"] = _full_rule(data["recurrence_rule"])
         await self._dispatch_if_connected("GUILD_SCHEDULED_EVENT_UPDATE", event)
         return 200, event
 
@@ -1570,6 +1580,57 @@ class FakeDiscord:
         data = {"custom_id": custom_id, "components": components}
         kwargs = {"user_id": user_id, "channel_id": channel_id, "dm": dm, "locale": locale}
         return await self._inject(self._interaction_payload(5, data, **kwargs))
+
+
+# --------------------------------------------------------------------------- recurrence rules
+
+# Discord's guild scheduled event recurrence rule, with the limits its documentation lists ("System limitations",
+# docs/resources/guild-scheduled-event): frequency YEARLY 0, MONTHLY 1, WEEKLY 2, DAILY 3; weekdays Monday 0.
+RULE_KEYS = ("start", "end", "frequency", "interval", "by_weekday", "by_n_weekday", "by_month", "by_month_day",
+             "by_year_day", "count")
+DAILY_WEEKDAY_SETS = ([0, 1, 2, 3, 4], [1, 2, 3, 4, 5], [6, 0, 1, 2, 3], [4, 5], [5, 6], [6, 0])
+
+
+def _recurrence_problem(rule: Any) -> str | None:
+    """Why Discord would refuse this rule (None: accepted; a null rule removes the recurrence)."""
+    if rule is None:
+        return None
+    if not isinstance(rule, dict) or set(rule) - set(RULE_KEYS):
+        return "unknown fields"
+    try:
+        datetime.fromisoformat(str(rule.get("start")))
+    except ValueError:
+        return "start must be an ISO8601 timestamp"
+    for system_set in ("end", "count", "by_year_day"):
+        if rule.get(system_set) is not None:
+            return f"{system_set} cannot be set"
+    frequency, interval = rule.get("frequency"), rule.get("interval", 1)
+    if frequency not in (0, 1, 2, 3) or not isinstance(interval, int) or interval < 1:
+        return "frequency or interval is invalid"
+    if interval != 1 and not (frequency == 2 and interval == 2):
+        return "interval other than 1 is only for a weekly rule, and then 2"
+    weekdays, n_weekdays = rule.get("by_weekday"), rule.get("by_n_weekday")
+    months, month_days = rule.get("by_month"), rule.get("by_month_day")
+    if sum(x is not None for x in (weekdays, n_weekdays, months or month_days)) > 1:
+        return "by_weekday, by_n_weekday and by_month + by_month_day are mutually exclusive"
+    if weekdays is not None:
+        if frequency not in (2, 3) or any(d not in range(7) for d in weekdays):
+            return "by_weekday is only for daily and weekly rules"
+        if frequency == 2 and len(weekdays) != 1:
+            return "a weekly rule has exactly one weekday"
+        if frequency == 3 and list(weekdays) not in DAILY_WEEKDAY_SETS:
+            return "a daily rule's weekdays must be one of the known sets"
+    if n_weekdays is not None and (frequency != 1 or len(n_weekdays) != 1):
+        return "by_n_weekday is only for a monthly rule, with one entry"
+    if (months is not None or month_days is not None) and (
+            frequency != 0 or months is None or month_days is None or len(months) != 1 or len(month_days) != 1):
+        return "by_month and by_month_day are only for a yearly rule, one each"
+    return None
+
+
+def _full_rule(rule: Any) -> JSON | None:
+    """The rule as Discord returns it: every field present (null when not set)."""
+    return None if rule is None else {key: rule.get(key, 1 if key == "interval" else None) for key in RULE_KEYS}
 
 
 # --------------------------------------------------------------------------- component helpers

@@ -8,7 +8,7 @@ DM message. Who.roles become fake guild roles whose ids the test config maps to 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from bot.commands import Cog, CommandSpec, Kind
 from bot.config import Config
 from bot.core import Core
 from bot.frontends.discord import DiscordFrontend
-from bot.i18n import render
+from bot.i18n import _, render
 from bot.textargs import is_command, parse_args, split_command
 from bot.timeparse import parse_when
 from tests.fakes.discord_server import (
@@ -108,6 +108,7 @@ class DiscordDriver:
         self.fake = bot.fake
         self.app = bot.app
         self.users: dict[str, int] = {}
+        self.modals: dict[int, dict[str, Any]] = {}  # per user: a modal a press opened, for refill()
 
     # ------------------------------------------------------------------------------------------ people
 
@@ -208,7 +209,32 @@ class DiscordDriver:
                                        locale=self._locale(who))
         await self.bot.frontend.wait_handled(handle.id)
         await self.app.settle()
+        answer = await handle.response()
+        if answer.json.get("type") == 9:  # the press opened a modal: refill() answers it
+            self.modals[user_id] = answer.json["data"]
         return self._seen_for([handle.token])
+
+    async def refill(self, who: Who, asked: list[Seen], changes: Mapping[str, str]) -> list[Seen]:
+        """The reopened form's modals, round by round: each field keeps what the modal was filled in with
+        (a text's value, a select's default option) unless `changes` names it; a round's "Fill in" opens the next."""
+        user_id = self._user(who)
+        place = {"user_id": user_id, "dm": True, "locale": self._locale(who)}
+        seen = asked
+        for _round in range(10):
+            modal = self.modals.pop(user_id, None)
+            if modal is None:
+                return seen
+            values = {name: ([changes[name]] if isinstance(kept, list) else changes[name]) if name in changes else kept
+                      for name, kept in _modal_values(modal).items()}
+            submit = await self.fake.submit_modal(modal["custom_id"], values, **place)
+            await self.bot.frontend.wait_handled(submit.id)
+            await self.app.settle()
+            seen = self._seen_for([submit.token])
+            fill_in = render(_("Fill in"), "en" if who.language == "en" else "fi")
+            more = next((s for s in seen if any(fill_in in b for b in s.buttons)), None)
+            if more is not None:
+                seen = await self.press(who, more, fill_in)
+        raise AssertionError("the form did not end")
 
     # ------------------------------------------------------------------------------------------ reading
 
@@ -260,6 +286,22 @@ class DiscordDriver:
                 if upload.filename in wanted and _answered_with(call.response, message["id"]):
                     found[upload.filename] = upload.data
         return found
+
+
+def _modal_values(modal: dict[str, Any]) -> dict[str, Any]:
+    """What an opened modal was filled in with: a text input's value, a select's default option (a list, as a
+    select answers)."""
+    found: dict[str, Any] = {}
+    for item in modal.get("components") or []:
+        inner = [item["component"]] if item.get("type") == 18 else item.get("components") or []
+        for component in inner:
+            if "custom_id" not in component:
+                continue
+            if component.get("type") == 3:
+                found[component["custom_id"]] = [o["value"] for o in component.get("options") or [] if o.get("default")]
+            else:
+                found[component["custom_id"]] = component.get("value") or ""
+    return found
 
 
 def _answered_with(body: Any, message_id: str) -> bool:

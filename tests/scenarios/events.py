@@ -1,4 +1,4 @@
-"""Events scenarios, run on every frontend: create and announce, RSVP counts on the posted card, the
+"""Events scenarios, run on every frontend: create, preview and publish, RSVP counts on the posted card, the
 waiting list and its promotion, and the list. Only the Driver protocol is used."""
 
 from __future__ import annotations
@@ -14,11 +14,21 @@ CREATE = ('/event create title="Scenario quiz" start="4.12. klo 18" where=helsin
           "capacity=2")
 
 
-async def _announced(d: Driver) -> Seen:
-    await d.say(OLLI, CREATE)
-    cards = [s for s in await d.posted("announcements") if "Scenario quiz" in s.text]
+def preview_in(seen: list[Seen]) -> Seen:
+    """The preview /event create answers with: the card to be, with Publish / Edit / Discard."""
+    return next(s for s in seen if "Julkaise" in s.buttons)
+
+
+async def published(d: Driver, line: str = CREATE, title: str = "Scenario quiz") -> Seen:
+    """`line` created, previewed and published: its card in announcements."""
+    await d.press(OLLI, preview_in(await d.say(OLLI, line)), "Julkaise")
+    cards = [s for s in await d.posted("announcements") if title in s.text]
     assert len(cards) == 1
     return cards[0]
+
+
+async def _announced(d: Driver) -> Seen:
+    return await published(d)
 
 
 async def event_is_announced_and_rsvps_update_the_card(d: Driver) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from bot.config import Config, Destination, RoleSource
 from bot.core import Core
 from bot.frontends.base import Sent, Target
 from bot.frontends.telegram import TelegramFrontend
+from bot.testing import refill_by_prompts
 from tests.fakes.telegram_api import FakeTelegram, StoredMessage, TgChat, TgUser
 from tests.harness import TEST_NOW, test_config
 from tests.scenarios.driver import Seen, Who
@@ -166,6 +168,10 @@ class TelegramDriver:
                    if c.params.get("callback_query_id") == press.query_id and c.params.get("text")]
         found += [Seen(str(call.params["text"])) for call in answers]
         return found
+
+    async def refill(self, who: Who, asked: list[Seen], changes: Mapping[str, str]) -> list[Seen]:
+        self._become(who)
+        return await refill_by_prompts(self, self.bot.app, who, asked, changes)
 
     async def current(self, message: Seen) -> Seen:
         return seen(message.handle, self.fake)
