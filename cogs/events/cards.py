@@ -12,6 +12,7 @@ from bot.timefmt import format_range, format_when
 from cogs.events.common import LANGUAGE_CHOICES, cog, ended, queries, upcoming_start, where_text
 from cogs.events.recurrence import duration
 from cogs.events.storage import Counts, Event
+from cogs.events.times import card_time
 
 ANSWERS = ("yes", "maybe", "no")
 
@@ -90,7 +91,7 @@ def calendar_entry(ctx: ServiceContext, event: Event) -> CalendarEntry:
 
 
 async def render_card(ctx: ServiceContext, event: Event) -> Reply:
-    counts = await queries(ctx).counts(event.id)
+    counts = await queries(ctx).counts(event.id, card_time(ctx, event))  # the next time's (a series)
     language = language_label(event.language)
     body = Lines(
         _("When: {when}", when=when_text(ctx, event)),

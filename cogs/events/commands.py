@@ -16,6 +16,7 @@ from cogs.events.common import (
     DESCRIPTION,
     END,
     EVENT,
+    FEEDBACK,
     LANGUAGE,
     LINK,
     ONLINE,
@@ -35,6 +36,7 @@ from cogs.events.common import (
 )
 from cogs.events.schedule import schedule_event
 from cogs.events.storage import Event
+from cogs.events.times import every_words, going_every_time, my_times
 from cogs.events.validate import Timing, check_place
 
 NO_FILTER = "-"  # in a page button's action id: "no filter given"
@@ -53,6 +55,7 @@ async def create(
     language: Annotated[str | None, LANGUAGE] = None,
     repeat: Annotated[str | None, REPEAT] = None,
     until: Annotated[datetime | None, UNTIL] = None,
+    feedback: Annotated[str | None, FEEDBACK] = None,
 ) -> Reply:
     zone = ctx.config.community.timezone
     weeks = REPEAT_WEEKS[repeat or "none"]
@@ -66,7 +69,7 @@ async def create(
             title=title, description=description, starts_at=start, ends_at=end,
             campus=None if where == ONLINE else where, link=link, capacity=capacity, language=language,
             repeat_weeks=weeks, repeat_until=timing.until.isoformat() if timing.until else None, timezone=zone,
-            series_end_at=series_end_at, organiser_id=ctx.person.id, now=ctx.now(),
+            series_end_at=series_end_at, organiser_id=ctx.person.id, now=ctx.now(), feedback_each=feedback == "each",
         )
         event = await get_event(ctx, event_id)
         await schedule_event(ctx, event)
@@ -138,17 +141,25 @@ async def show_button(ctx: Context, event: int) -> Reply:
 @cog.command(_("The events I'm going to"))
 async def mine(ctx: Context) -> Reply:
     mine = await queries(ctx).mine(ctx.person.id, ctx.now())
-    if not mine:
+    # Each time left they are going to (or waiting for) on its own line; going every time is one line.
+    lines: list[tuple[datetime, int, Text]] = []
+    for event, answers in mine:
+        if going_every_time(ctx, event, answers):
+            lines.append((upcoming_start(ctx, event), event.id,
+                          Lines(_line(ctx, event), every_words(event), event.link, sep=" · ")))
+            continue
+        for index, start, answer in my_times(ctx, event, answers):
+            status: Text | None = None
+            if answer == "waiting":
+                place = await queries(ctx).waiting_position(event.id, ctx.person.id, index)
+                status = _("waiting list, place {place}", place=place)
+            elif answer == "offered":
+                status = _("a place is offered to you: see my message")
+            link = event.link if answer == "yes" else None
+            line = Lines(f"#{event.id} {event.title}", When(start, "short"), where_text(ctx, event), sep=" · ")
+            lines.append((start, event.id, Lines(line, status, link, sep=" · ")))
+    if not lines:
         return Reply(_("You haven't said you're going to any upcoming event. /event list shows them."),
                      private=True)
-    lines: list[Text] = []
-    for event, answer in sorted(mine, key=lambda pair: upcoming_start(ctx, pair[0])):
-        status: Text | None = None
-        if answer == "waiting":
-            place = await queries(ctx).waiting_position(event.id, ctx.person.id)
-            status = _("waiting list, place {place}", place=place)
-        elif answer == "offered":
-            status = _("a place is offered to you: see my message")
-        link = event.link if answer == "yes" else None
-        lines.append(Lines(_line(ctx, event), status, link, sep=" · "))
-    return Reply(Lines(*lines), title=_("Events you're going to"), private=True)
+    lines.sort(key=lambda line: (line[0], line[1]))
+    return Reply(Lines(*(text for _start, _id, text in lines)), title=_("Events you're going to"), private=True)

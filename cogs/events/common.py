@@ -143,3 +143,7 @@ REPEAT = Param(_("Repeats"), choices=REPEAT_CHOICES, names={"fi": "toisto"})
 UNTIL = Param(_("Last repeat (a date)"), names={"fi": "viimeinen"}, example='"18.12."')
 EVENT = Param(_("Event"), suggest=suggest_upcoming, names={"fi": "tapahtuma"},
               example="12")
+# A series asks for feedback once, after its last time, unless its organiser asks after every time.
+FEEDBACK_CHOICES = [Choice("series", _("Once, after the last time"), {"fi": "kerran"}),
+                    Choice("each", _("After every time"), {"fi": "joka_kerta"})]
+FEEDBACK = Param(_("Feedback of a repeating event"), choices=FEEDBACK_CHOICES, names={"fi": "palaute"})

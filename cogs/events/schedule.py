@@ -26,16 +26,16 @@ async def schedule_event(ctx: ServiceContext, event: Event) -> None:
     length = duration(event.starts_at, event.ends_at)
     feedback_delay = timedelta(hours=float(config["feedback_delay_hours"]))
     planned: list[Planned] = []  # one transaction for a whole series (a year of weekly events: ~150 rows)
-    for index, start in enumerate(occurrences(event)):
-        if start in event.skipped:  # cancelled alone: no reminder, no feedback request
-            continue
+    held = [(i, s) for i, s in enumerate(occurrences(event)) if s not in event.skipped]  # not cancelled alone
+    asked = feedback_times(event, [i for i, _ in held])
+    for index, start in held:
         payload = {"event": event.id, "occurrence": index}
         for hours in config["reminder_hours"]:
             at = start - timedelta(hours=hours)
             if at > now:
                 planned.append(Planned("ev_reminder", at, f"ev:{event.id}:rem:{hours}:{index}",
                                        {**payload, "hours": hours}))
-        if start + length + feedback_delay > now:
+        if index in asked and start + length + feedback_delay > now:
             planned.append(Planned("ev_feedback", start + length + feedback_delay, f"ev:{event.id}:fb:{index}",
                                    payload))
     if event.series_end_at > now:
@@ -56,6 +56,14 @@ def time_left(left: timedelta, when: When) -> Text:
     return ngettext("{count} minute to go ({when}).", "{count} minutes to go ({when}).", minutes, when=when)
 
 
+def feedback_times(event: Event, held: list[int]) -> set[int]:
+    """After which times feedback is asked: every one where the organiser asked for it, else once, after the
+    last time (a series always has a last time: `until` is required)."""
+    if event.feedback_each or not event.repeat_weeks:
+        return set(held)
+    return set(held[-1:])
+
+
 @cog.task("ev_reminder")
 async def reminder(ctx: ServiceContext, due: Due) -> None:
     """Sent to everyone going when it fires, so answers given after scheduling count."""
@@ -72,7 +80,7 @@ async def reminder(ctx: ServiceContext, due: Due) -> None:
         time_left(starts[index] - ctx.now() if due.late else timedelta(hours=hours), When(starts[index], "short")),
         _("Where: {where}", where=where_text(ctx, event)), link, late,
     ), title=_("Reminder: {title}", title=event.title))
-    await ctx.notify_many(await queries(ctx).people(event.id, ("yes",)), reply)
+    await ctx.notify_many(await queries(ctx).people(event.id, ("yes",), index), reply)
 
 
 @cog.task("ev_ended")
