@@ -146,7 +146,8 @@ async def mine(ctx: Context) -> Reply:
     for event, answers in mine:
         if going_every_time(ctx, event, answers):
             lines.append((upcoming_start(ctx, event), event.id,
-                          Lines(_line(ctx, event), every_words(event), event.link, sep=" · ")))
+                          Lines(_line(ctx, event), _("going {every}", every=every_words(event)), event.link,
+                                sep=" · ")))
             continue
         for index, start, answer in my_times(ctx, event, answers):
             status: Text | None = None

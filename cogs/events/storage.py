@@ -304,28 +304,26 @@ class EventQueries:
         async with self.db.transaction():
             mine = await self.answers_of(event_id, person_id)
             befores = {i: effective(mine, i) for i in times}
+            was = {i: row.answer if row else None for i, row in befores.items()}
             targets: dict[int, str] = {}
             for i in times:
-                before = befores[i].answer if befores[i] else None
-                full = capacity is not None and (before == "waiting" or await self._held(event_id, i) >= capacity)
-                targets[i] = "waiting" if wanted == "yes" and before not in HOLDS_PLACE and full else wanted
+                full = capacity is not None and (was[i] == "waiting" or await self._held(event_id, i) >= capacity)
+                targets[i] = "waiting" if wanted == "yes" and was[i] not in HOLDS_PLACE and full else wanted
             if every:
                 await self._answer_every(event_id, person_id, wanted, now, mine, befores, targets, ended)
             else:
                 for i in times:
-                    if befores[i] is None or befores[i].answer != targets[i]:  # type: ignore[union-attr]
+                    if was[i] != targets[i]:
                         await self._put(event_id, i, person_id, targets[i], now)
             after = await self.answers_of(event_id, person_id)
             first = times[0]
             position = await self.waiting_position(event_id, person_id, first) \
                 if targets[first] == "waiting" else None
         return RsvpChange(
-            before=befores[first].answer if befores[first] else None, after=targets[first], position=position,
+            before=was[first], after=targets[first], position=position,
             waiting_at=tuple(i for i in times if targets[i] == "waiting"),
-            going_at=tuple(i for i in times if targets[i] == "yes" and
-                           (befores[i] is None or befores[i].answer != "yes")),  # type: ignore[union-attr]
-            freed=any(befores[i] is not None and befores[i].answer in HOLDS_PLACE  # type: ignore[union-attr]
-                      and targets[i] not in HOLDS_PLACE for i in times),
+            going_at=tuple(i for i in times if targets[i] == "yes" and was[i] != "yes"),
+            freed=any(was[i] in HOLDS_PLACE and targets[i] not in HOLDS_PLACE for i in times),
             unoffered=tuple(o for o, row in mine.items()
                             if row.answer == "offered" and (o not in after or after[o].answer != "offered")),
         )
@@ -528,8 +526,8 @@ class EventQueries:
         (a held place, then the earlier arrival); the other is let go."""
         touched: list[int] = []
         freed: list[int] = []
-        dropped: list[tuple[int, int]] = []
-        moved: list[tuple[int, datetime]] = []
+        dropped: list[tuple[int, int, int]] = []
+        moved: list[tuple[int, int, datetime]] = []
         async with self.db.transaction():
             # A cancel reason awaiting confirmation is a moment's draft: the merged account's goes.
             await self.db.execute("DELETE FROM event_cancel_drafts WHERE person_id = ?", (gone_id,))
