@@ -23,8 +23,16 @@ from cogs.events.attendees import answer_label
 from cogs.events.cards import ANSWERS
 from cogs.events.common import cog, open_event, queries, settings, upcoming_start
 from cogs.events.recurrence import occurrences, remaining
-from cogs.events.storage import EVERY, Event, Offer, RsvpChange
-from cogs.events.times import TIMES_OFFERED, asks_which, ended_times, every_label, every_words, is_series
+from cogs.events.storage import EVERY, Counts, Event, Offer, RsvpChange
+from cogs.events.times import (
+    TIMES_OFFERED,
+    asks_which,
+    card_time,
+    ended_times,
+    every_label,
+    every_words,
+    is_series,
+)
 
 
 def offer_key(event_id: int, person_id: int, occurrence: int) -> str:
@@ -42,6 +50,17 @@ async def schedule_offer_expiry(ctx: ServiceContext, event_id: int, person_id: i
     await ctx.schedule("ev_offer_expiry", expires, key=offer_key(event_id, person_id, occurrence),
                        payload={"event": event_id, "person": person_id, "occurrence": occurrence},
                        person_id=person_id)
+
+
+async def card_counts(ctx: ServiceContext, event: Event) -> Counts:
+    return await queries(ctx).counts(event.id, card_time(ctx, event))
+
+
+async def refresh_card(ctx: ServiceContext, event: Event, before: Counts) -> None:
+    """The card counts its next time: an answer for another time leaves it as it is (no edit that changes
+    nothing: Telegram refuses those)."""
+    if await card_counts(ctx, event) != before:
+        await ctx.changed("event", event.id)
 
 
 def start_of(ctx: ServiceContext, event: Event, occurrence: int) -> datetime:
@@ -138,6 +157,7 @@ async def record(ctx: Context, event: Event, answer: str, occurrence: int) -> Re
     if not left:
         raise UserError(_("{title} is already over.", title=event.title))
     every = occurrence == EVERY
+    before = await card_counts(ctx, event)
     change = await queries(ctx).answer(
         event.id, ctx.person.id, answer, event.capacity, ctx.now(), times=[i for i, _ in left] if every
         else [occurrence], every=every, ended=ended_times(ctx, event) if every else ())
@@ -145,7 +165,7 @@ async def record(ctx: Context, event: Event, answer: str, occurrence: int) -> Re
         await ctx.unschedule(offer_key(event.id, ctx.person.id, gone))
     if change.freed:
         await fill_places(ctx, event)
-    await ctx.changed("event", event.id)
+    await refresh_card(ctx, event, before)
     starts = dict(left)
     if change.going_at and event.link:
         await send_link(ctx, event, starts[change.going_at[0]])
@@ -192,10 +212,11 @@ async def take(ctx: Context, event_id: int) -> Reply:
 @cog.action("take_at", owner_only=True)
 async def take_at(ctx: Context, event_id: int, occurrence: int) -> Reply:
     event = await open_event(ctx, event_id)
+    before = await card_counts(ctx, event)
     if not await queries(ctx).take_offer(event.id, ctx.person.id, occurrence, ctx.now()):
         raise UserError(_("This offer is no longer open."))
     await ctx.unschedule(offer_key(event.id, ctx.person.id, occurrence))
-    await ctx.changed("event", event.id)
+    await refresh_card(ctx, event, before)
     link = _("Link: {link}", link=event.link) if event.link else None
     every = _("The place is yours {every}.", every=every_words(event)) \
         if occurrence == EVERY and is_series(event) else None
@@ -211,6 +232,7 @@ async def offer_expired(ctx: ServiceContext, due: Due) -> None:
         return
     person_id = int(due.payload["person"])
     occurrence = int(due.payload.get("occurrence", EVERY))  # an offer from before offers named their time
+    before = await card_counts(ctx, event)
     # One transaction: the expiry, the offers to the next in line, their expiry rows and every message are stored
     # together or not at all. Cut short (the process killed), nothing of it stays, and the scheduler's run again
     # does all of it; otherwise the offer would be gone with nobody offered the place.
@@ -222,4 +244,4 @@ async def offer_expired(ctx: ServiceContext, due: Due) -> None:
                   title=event.title, when=When(start_of(ctx, event, occurrence)))
             await ctx.notify(person_id, Reply(text))
             await fill_places(ctx, event)
-    await ctx.changed("event", event.id)
+    await refresh_card(ctx, event, before)
