@@ -51,6 +51,13 @@ async def test_a_series_press_asks_which_times_and_a_single_event_stays_one_tap(
     assert "Tulossa 0 · Ehkä 0" in bot.message(card(bot)).text  # the card counts its next time, 4.12.
     assert "Olet tulossa joka viikko: Board games." in await answer(bot, "Emma", "Joka viikko")
     assert "Tulossa 1 · Ehkä 0" in bot.message(card(bot)).text
+    assert f"Osallistujat {FIRST}" in bot.message(card(bot)).text  # the counts say which time they are for
+
+    await create(bot, SERIES.replace("weekly", "biweekly").replace("18.12.", "1.1.2027"))
+    other = bot.sent_to("#announcements")[-1].number
+    asked = await bot.click(1, message=other, as_="Sanni")
+    assert [label for label, _ in asked[-1].buttons][-1] == "Joka kerta"  # every other week: "every time"
+    assert "Olet tulossa joka kerta" in texts(await bot.press("Joka kerta", message=asked[-1].number, as_="Sanni"))
 
     await create(bot, '/event create title=Quiz start="5.12. klo 18" where=turku description=x')
     quiz = bot.sent_to("#announcements")[-1].number

@@ -10,7 +10,7 @@ from bot.context import ServiceContext
 from bot.i18n import TIMEZONE, Lines, Msg, Text, When, _, ngettext
 from bot.timefmt import format_range, format_when
 from cogs.events.common import LANGUAGE_CHOICES, cog, ended, queries, upcoming_start, where_text
-from cogs.events.recurrence import duration
+from cogs.events.recurrence import duration, occurrences
 from cogs.events.storage import Counts, Event
 from cogs.events.times import card_time
 
@@ -91,7 +91,10 @@ def calendar_entry(ctx: ServiceContext, event: Event) -> CalendarEntry:
 
 
 async def render_card(ctx: ServiceContext, event: Event) -> Reply:
-    counts = await queries(ctx).counts(event.id, card_time(ctx, event))  # the next time's (a series)
+    time = card_time(ctx, event)
+    counts = await queries(ctx).counts(event.id, time)  # a series: its next time's, and the label says which
+    label = _("Attendees {when}", when=When(occurrences(event)[time], "short")) if event.repeat_weeks \
+        else _("Attendees")
     language = language_label(event.language)
     body = Lines(
         _("When: {when}", when=when_text(ctx, event)),
@@ -100,7 +103,7 @@ async def render_card(ctx: ServiceContext, event: Event) -> Reply:
         _("Language: {language}", language=language) if language else None,
         event.description,
     )
-    fields = [(_("Attendees"), counts_text(event, counts))]
+    fields = [(label, counts_text(event, counts))]
     if event.cancelled_at is not None:
         reason = _("Reason: {reason}", reason=event.cancel_reason) if event.cancel_reason else None
         return Reply(Lines(_("This event has been cancelled."), reason, body),
