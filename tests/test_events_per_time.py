@@ -93,6 +93,30 @@ async def test_every_week_counts_in_each_time_and_each_time_has_its_waiting_list
     assert "11.12." in mine and "jonossa sijalla 1" in mine  # still waiting for 11.12.
 
 
+async def test_a_place_free_every_time_is_one_offer_and_a_time_not_taken_passes_on(bot: ConsoleBot) -> None:
+    await create(bot, SERIES + " capacity=1")
+    await answer(bot, "Sanni", "Joka viikko")
+    await answer(bot, "Aino", "Joka viikko")  # waits, every time
+    await answer(bot, "Pekka", "Joka viikko")  # waits behind her
+    await answer(bot, "Sanni", "Joka viikko", button=3)
+    [offer] = dms(bot, "Aino", "vapautui paikka")  # one message for the whole series
+    assert "joka kerralle" in offer.text and [label for label, _ in offer.buttons] == ["Ota paikka"]
+    taken = texts(await bot.press("Ota paikka", message=offer.number, as_="Aino"))
+    assert "Paikka on sinun joka viikko" in taken
+    assert "tulossa joka viikko" in texts(await bot.say("/event mine", as_="Aino"))
+
+    # Aino can't come on 11.12.: that place is offered to Pekka for 11.12. alone; not taken in time, it passes on.
+    await answer(bot, "Aino", f"Vain {SECOND}", button=3)
+    await answer(bot, "Emma", f"Vain {SECOND}")  # waits for 11.12., behind Pekka
+    [pekka] = dms(bot, "Pekka", "vapautui paikka")
+    assert "11.12." in pekka.text
+    await bot.wait("12h")
+    assert any("perjantaina 11.12." in p.text and "ei otettu ajoissa" in p.text for p in bot.sent_to("@pekka"))
+    assert dms(bot, "Emma", "vapautui paikka")
+    pekka_now = texts(await bot.say("/event mine", as_="Pekka"))  # still waiting for the other times
+    assert f"{FIRST} · Helsinki · jonossa sijalla 1" in pekka_now and SECOND not in pekka_now
+
+
 async def test_reminders_link_mine_attendees_and_own_calendar_follow_the_times(bot: ConsoleBot) -> None:
     await create(bot, ONLINE)
     await answer(bot, "Sanni", "Joka viikko")
