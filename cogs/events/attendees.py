@@ -20,6 +20,7 @@ from cogs.events.cards import Day
 from cogs.events.common import EVENT, check_can_manage, cog, get_event, queries
 from cogs.events.recurrence import duration, occurrences
 from cogs.events.storage import EVERY, Event
+from cogs.events.times import held_times
 from storage.db import Row
 
 ON = Param(_("Which time of a repeating event (a date)"), date_alone="date", names={"fi": "päivä"},
@@ -53,7 +54,7 @@ def attendees_csv(rows: list[Row], start: datetime, series: bool) -> bytes:
 def _which_time(event: Event, on: datetime | date | None, now: datetime) -> int:
     """The time the list is for: the one on the date given, else the next one (the last once all are over)."""
     starts = occurrences(event)
-    held = [i for i, s in enumerate(starts) if s not in event.skipped] or [0]
+    held = [i for i, _start in held_times(event)] or [0]
     if on is None:
         length = duration(event.starts_at, event.ends_at)
         return next((i for i in held if starts[i] + length > now), held[-1])

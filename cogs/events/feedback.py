@@ -21,7 +21,7 @@ from bot.timefmt import format_number
 from cogs.events.common import cog, get_event, queries, suggest_any
 from cogs.events.recurrence import duration, occurrences, occurrences_between
 from cogs.events.storage import EVERY, Event, Rated
-from cogs.events.times import ended_times
+from cogs.events.times import ended_times, feedback_after, once_per_series
 
 RATINGS = range(1, 6)
 
@@ -34,10 +34,6 @@ class Average:
 
     def render(self, language: str) -> str:
         return format_number(round(self.value, 1), language)
-
-
-def once_per_series(event: Event) -> bool:
-    return bool(event.repeat_weeks) and not event.feedback_each
 
 
 async def went(ctx: ServiceContext, event: Event, occurrence: int) -> list[int]:
@@ -57,10 +53,9 @@ async def ask_feedback(ctx: ServiceContext, due: Due) -> None:
     if event is None or event.cancelled_at is not None:
         return
     occurrence = int(due.payload["occurrence"])
+    if occurrence not in feedback_after(event):  # planned per time before a series asked once, or moved since
+        return
     if once_per_series(event):
-        held = [i for i, start in enumerate(occurrences(event)) if start not in event.skipped]
-        if held[-1:] != [occurrence]:  # a request planned per time before series asked once (or moved since)
-            return
         occurrence = EVERY
     buttons = [Button(str(n), cog.action_id("rate", event.id, occurrence, n)) for n in RATINGS]
     ask = _("How was it? Rate it from 1 (poor) to 5 (excellent). Your answer helps the organisers "

@@ -16,6 +16,7 @@ from bot.scheduler import Due, Planned
 from cogs.events.common import cog, queries, settings, where_text
 from cogs.events.recurrence import duration, occurrences
 from cogs.events.storage import Event
+from cogs.events.times import feedback_after, held_times
 
 
 async def schedule_event(ctx: ServiceContext, event: Event) -> None:
@@ -26,9 +27,8 @@ async def schedule_event(ctx: ServiceContext, event: Event) -> None:
     length = duration(event.starts_at, event.ends_at)
     feedback_delay = timedelta(hours=float(config["feedback_delay_hours"]))
     planned: list[Planned] = []  # one transaction for a whole series (a year of weekly events: ~150 rows)
-    held = [(i, s) for i, s in enumerate(occurrences(event)) if s not in event.skipped]  # not cancelled alone
-    asked = feedback_times(event, [i for i, _ in held])
-    for index, start in held:
+    asked = feedback_after(event)
+    for index, start in held_times(event):  # a time cancelled alone: no reminder, no feedback request
         payload = {"event": event.id, "occurrence": index}
         for hours in config["reminder_hours"]:
             at = start - timedelta(hours=hours)
@@ -54,14 +54,6 @@ def time_left(left: timedelta, when: When) -> Text:
         hours = round(minutes / 60)
         return ngettext("{count} hour to go ({when}).", "{count} hours to go ({when}).", hours, when=when)
     return ngettext("{count} minute to go ({when}).", "{count} minutes to go ({when}).", minutes, when=when)
-
-
-def feedback_times(event: Event, held: list[int]) -> set[int]:
-    """After which times feedback is asked: every one where the organiser asked for it, else once, after the
-    last time (a series always has a last time: `until` is required)."""
-    if event.feedback_each or not event.repeat_weeks:
-        return set(held)
-    return set(held[-1:])
 
 
 @cog.task("ev_reminder")

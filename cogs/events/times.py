@@ -38,20 +38,35 @@ def asks_which(ctx: ServiceContext, event: Event) -> bool:
     return is_series(event) and len(remaining(event, ctx.now())) >= 2
 
 
+def held_times(event: Event) -> list[tuple[int, datetime]]:
+    """(index, start) of every time not cancelled alone."""
+    return [(i, start) for i, start in enumerate(occurrences(event)) if start not in event.skipped]
+
+
+def once_per_series(event: Event) -> bool:
+    """A series asks for feedback once, after its last time, unless its organiser asked after every time."""
+    return is_series(event) and not event.feedback_each
+
+
+def feedback_after(event: Event) -> set[int]:
+    """The times after which feedback is asked (a series always has a last time: until= is required)."""
+    held = [i for i, _start in held_times(event)]
+    return set(held[-1:]) if once_per_series(event) else set(held)
+
+
 def card_time(ctx: ServiceContext, event: Event) -> int:
     """The time a card's counts are about: the next one, or the last one once all are over."""
     found = next_occurrence(event, ctx.now())
     if found is not None:
         return found[0]
-    held = [i for i, start in enumerate(occurrences(event)) if start not in event.skipped]
-    return held[-1] if held else 0
+    held = held_times(event)
+    return held[-1][0] if held else 0
 
 
 def ended_times(ctx: ServiceContext, event: Event) -> list[tuple[int, datetime]]:
     """(index, end) of the times over and not cancelled alone."""
     length = duration(event.starts_at, event.ends_at)
-    return [(i, s + length) for i, s in enumerate(occurrences(event))
-            if s + length <= ctx.now() and s not in event.skipped]
+    return [(i, s + length) for i, s in held_times(event) if s + length <= ctx.now()]
 
 
 def my_times(ctx: ServiceContext, event: Event, answers: dict[int, Answer],
