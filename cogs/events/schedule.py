@@ -1,7 +1,9 @@
-"""Everything an event schedules: reminders before each occurrence, the feedback request after it, and the
-moment the series is over (so its posted cards lose their buttons). Rows first: all of it survives restarts.
+"""Everything an event schedules: reminders before each occurrence (to those going that time), the feedback
+request (after the last time of a series, or after each where its organiser asked), and the moment the series
+is over (so its posted cards lose their buttons). Rows first: all of it survives restarts.
 
-Keys: `ev:<id>:rem:<hours>:<occurrence>`, `ev:<id>:fb:<occurrence>`, `ev:<id>:end`, `ev:<id>:offer:<person>`.
+Keys: `ev:<id>:rem:<hours>:<occurrence>`, `ev:<id>:fb:<occurrence>`, `ev:<id>:end`,
+`ev:<id>:offer:<person>:<occurrence>:` (occurrence -1: an offer for every time).
 An edit reschedules the first three; a cancel unschedules `ev:<id>:` (offers included).
 """
 

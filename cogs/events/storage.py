@@ -295,12 +295,13 @@ class EventQueries:
                               (event_id, occurrence, person_id))
 
     async def answer(self, event_id: int, person_id: int, wanted: str, capacity: int | None, now: datetime, *,
-                     times: Sequence[int], every: bool, ended: Sequence[tuple[int, datetime]] = ()) -> RsvpChange:
+                     times: Sequence[int] = (0,), every: bool = True,
+                     ended: Sequence[tuple[int, datetime]] = ()) -> RsvpChange:
         """Record going/maybe/not going for `times` (occurrence indexes not yet over, soonest first). `every`:
         as the every-time answer, `times` being all those left (an answer for one of them alone gives way to it);
         else for those times alone. Going to a full time joins its waiting list (at its end); staying on it
         keeps one's place. `ended`: (index, end) of the times over, which keep an every-time "going" given
-        before them (so a change of mind later does not rewrite who went)."""
+        before them (so a change of mind later does not rewrite who went). The defaults: a one-off event."""
         async with self.db.transaction():
             mine = await self.answers_of(event_id, person_id)
             befores = {i: effective(mine, i) for i in times}
