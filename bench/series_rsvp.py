@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.testing import ConsoleBot  # noqa: E402
+from bot.testing import ConsoleBot
 
 SERIES = ('/event create title=Kerho start="3.12. klo 18" where=helsinki description=x capacity={capacity} '
           'repeat=weekly until=25.11.2027')
