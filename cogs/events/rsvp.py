@@ -193,7 +193,7 @@ def _answered(event: Event, answer: str, change: RsvpChange, every: bool, starts
     words = every_words(event)
     if answer != "yes":
         return {"maybe": _("You're marked as maybe for {title} {every}.", title=event.title, every=words),
-                "no": _("You're marked as not going to {title} {every}.", title=event.title, every=words)}[answer]
+                "no": _("You're marked as not going to any time of {title}.", title=event.title)}[answer]
     if len(change.waiting_at) == len(starts):
         return _("{title} is full: you're on the waiting list {every}; for {when} you're in place {place}.",
                  title=event.title, every=words, when=When(starts[change.waiting_at[0]]), place=change.position)
