@@ -23,6 +23,12 @@ async def going(bot: ConsoleBot, name: str, number: int, button: int = 1) -> str
     return texts(await bot.click(button, message=number, as_=name))
 
 
+async def every_week(bot: ConsoleBot, name: str, number: int, button: int = 1) -> str:
+    """A press on a series' card asks which times: "Joka viikko" answers for all of them."""
+    asked = await bot.click(button, message=number, as_=name)
+    return texts(await bot.press("Joka viikko", message=asked[-1].number, as_=name))
+
+
 async def test_create_announces_with_rsvp_buttons_in_announcements_and_campus(bot: ConsoleBot) -> None:
     out = await create(bot)
     assert "#1" in out and "Quiz night" in out

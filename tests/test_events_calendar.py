@@ -14,7 +14,7 @@ from bot.testing import ConsoleBot, texts
 from cogs.events import cog
 from cogs.events.common import queries
 from cogs.events.recurrence import occurrences
-from tests.test_events import card, create, going
+from tests.test_events import card, create, every_week, going
 
 SPRING = ('/event create title="Online coffee" start="2027-03-20 18:00" where=online link=https://meet.example/c '
           'description=Coffee repeat=weekly until=10.4.2027')
@@ -66,7 +66,7 @@ async def test_weekly_series_keeps_its_local_hour_over_the_autumn_change(tmp_pat
         await create(bot, '/event create title=Kerho start="2026-10-17 18:00" where=turku description=x '
                           'repeat=weekly until=7.11.2026')
         assert "Joka viikko 7.11.2026 asti" in bot.message(card(bot)).text
-        await going(bot, "Sanni", card(bot))
+        await every_week(bot, "Sanni", card(bot))
         coffee = calendar_of(await bot.say("/event ics", as_="Sanni")).walk("VEVENT")[0]
         assert expand(coffee) == [datetime(2026, 10, 17, 15, tzinfo=UTC), datetime(2026, 10, 24, 15, tzinfo=UTC),
                                   datetime(2026, 10, 31, 16, tzinfo=UTC), datetime(2026, 11, 7, 16, tzinfo=UTC)]

@@ -65,7 +65,8 @@ async def test_organiser_and_board_see_the_attendees_with_a_csv(bot: ConsoleBot)
     assert "Aino · jonossa sijalla 2" in text
     [data] = [p.file_data["event-1-attendees.csv"] for p in shown if p.file_data]
     rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
-    assert rows[0] == ["name", "answer", "waiting_place", "answered_at"]
+    assert rows[0] == ["name", "answer", "waiting_place", "answered_at", "time", "every_time"]
+    assert {r[4] for r in rows[1:]} == {"2026-12-04T16:00:00+00:00"} and {r[5] for r in rows[1:]} == {"0"}
     assert [r[:3] for r in rows[1:]] == [["Sanni", "yes", ""], ["Pekka", "maybe", ""], ["'=Emma", "waiting", "1"],
                                          ["Aino", "waiting", "2"]]
     refused = texts(await bot.say("/event attendees event=1", as_="Maija", roles="organiser"))

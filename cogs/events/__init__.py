@@ -5,8 +5,13 @@ that every student (online and part-time students included) has an equal chance 
 online events be developed from participants' feedback.
 
 Decisions:
-- A recurring event (weekly or every other week, up to a date) is one event: one card, one RSVP for the
-  whole series, one waiting list. Reminders and feedback requests go out per occurrence, to those going.
+- A recurring event (weekly or every other week, up to a date) is one event with one card. Going (or maybe,
+  or not) is answered per time: a press asks "only <date>" or "every week" ("every time" every other week),
+  and an every-week answer counts in each time. Capacity, the waiting list and its offers, reminders, the
+  attendee list and one's own calendar are per time (times.py, rsvp.py).
+- Feedback is asked once per series, after its last time, from everyone who went to at least one time (what a
+  student expects from a course-like series: one question at the end, not one a week); an organiser can ask
+  after every time instead (feedback=each). A series always has a last time here (until= is required).
 - Occurrences are stepped in local wall-clock time (Europe/Helsinki by config), so 18:00 stays 18:00 over
   daylight-saving changes; the .ics carries the same rule as an RRULE with a VTIMEZONE.
 - An event without an end counts as two hours long (reminders, feedback, "over").
@@ -26,7 +31,8 @@ Decisions:
 - A weekly series is a recurring Discord scheduled event while Discord can say it (cards.open_ended_weeks).
 
 Modules: common (cog, lookups, rules), attendees (the list and its CSV),
-recurrence, cards (the live view), drafts (the preview before announcing), commands (create/list/show/mine),
+recurrence, times (answers per time), cards (the live view), drafts (the preview before announcing),
+commands (create/list/show/mine),
 manage (edit/cancel), rsvp (buttons, waiting list), schedule (reminders), feedback, ics, digest, privacy.
 """
 

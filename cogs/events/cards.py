@@ -13,6 +13,7 @@ from bot.timefmt import format_range, format_when
 from cogs.events.common import LANGUAGE_CHOICES, cog, ended, queries, upcoming_start, where_text
 from cogs.events.recurrence import duration, occurrences, remaining
 from cogs.events.storage import Counts, Event
+from cogs.events.times import card_time
 
 ANSWERS = ("yes", "maybe", "no")
 
@@ -119,7 +120,10 @@ def card_title(event: Event) -> Text:
 
 
 async def render_card(ctx: ServiceContext, event: Event) -> Reply:
-    counts = await queries(ctx).counts(event.id)
+    time = card_time(ctx, event)
+    counts = await queries(ctx).counts(event.id, time)  # a series: its next time's, and the label says which
+    label = _("Attendees {when}", when=When(occurrences(event)[time], "short")) if event.repeat_weeks \
+        else _("Attendees")
     language = language_label(event.language)
     body = Lines(
         _("When: {when}", when=when_text(ctx, event)),
@@ -128,7 +132,7 @@ async def render_card(ctx: ServiceContext, event: Event) -> Reply:
         _("Language: {language}", language=language) if language else None,
         event.description,
     )
-    fields = [(_("Attendees"), counts_text(event, counts))]
+    fields = [(label, counts_text(event, counts))]
     if event.cancelled_at is not None:
         reason = _("Reason: {reason}", reason=event.cancel_reason) if event.cancel_reason else None
         return Reply(Lines(_("This event has been cancelled."), reason, body),

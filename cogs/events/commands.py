@@ -17,6 +17,7 @@ from cogs.events.common import (
     DESCRIPTION_EN,
     END,
     EVENT,
+    FEEDBACK,
     LANGUAGE,
     LINK,
     ONLINE,
@@ -34,6 +35,7 @@ from cogs.events.common import (
 )
 from cogs.events.drafts import NO_LONGER_OPEN, Draft, preview, publish, take
 from cogs.events.storage import Event
+from cogs.events.times import every_words, going_every_time, my_times
 
 NO_FILTER = "-"  # in a page button's action id: "no filter given"
 
@@ -53,10 +55,11 @@ async def create(
     language: Annotated[str | None, LANGUAGE] = None,
     repeat: Annotated[str | None, REPEAT] = None,
     until: Annotated[datetime | None, UNTIL] = None,
+    feedback: Annotated[str | None, FEEDBACK] = None,
 ) -> Reply:
     """Checked, then previewed with Publish / Edit / Discard (drafts.py); `preview = false` announces at once."""
     draft = Draft(title, start, where, description, title_en, description_en, end, link, capacity, language, repeat,
-                  until)
+                  until, feedback)
     draft.check(ctx)
     if settings(ctx)["preview"]:
         return await preview(ctx, draft)
@@ -150,17 +153,25 @@ async def show_button(ctx: Context, event: int) -> Reply:
 @cog.command(_("The events I'm going to"))
 async def mine(ctx: Context) -> Reply:
     mine = await queries(ctx).mine(ctx.person.id, ctx.now())
-    if not mine:
+    # Each time left they are going to (or waiting for) on its own line; going every time is one line.
+    lines: list[tuple[datetime, int, Text]] = []
+    for event, answers in mine:
+        if going_every_time(ctx, event, answers):
+            lines.append((upcoming_start(ctx, event), event.id,
+                          Lines(event_line(ctx, upcoming_start(ctx, event), event),
+                                _("going {every}", every=every_words(event)), event.link, sep=" · ")))
+            continue
+        for index, start, answer in my_times(ctx, event, answers):
+            status: Text | None = None
+            if answer == "waiting":
+                place = await queries(ctx).waiting_position(event.id, ctx.person.id, index)
+                status = _("waiting list, place {place}", place=place)
+            elif answer == "offered":
+                status = _("a place is offered to you: see my message")
+            link = event.link if answer == "yes" else None
+            lines.append((start, event.id, Lines(event_line(ctx, start, event), status, link, sep=" · ")))
+    if not lines:
         return Reply(_("You haven't said you're going to any upcoming event. /event list shows them."),
                      private=True)
-    lines: list[Text] = []
-    for event, answer in sorted(mine, key=lambda pair: upcoming_start(ctx, pair[0])):
-        status: Text | None = None
-        if answer == "waiting":
-            place = await queries(ctx).waiting_position(event.id, ctx.person.id)
-            status = _("waiting list, place {place}", place=place)
-        elif answer == "offered":
-            status = _("a place is offered to you: see my message")
-        link = event.link if answer == "yes" else None
-        lines.append(Lines(event_line(ctx, upcoming_start(ctx, event), event), status, link, sep=" · "))
-    return Reply(Lines(*lines), title=_("Events you're going to"), private=True)
+    lines.sort(key=lambda line: (line[0], line[1]))
+    return Reply(Lines(*(text for _start, _id, text in lines)), title=_("Events you're going to"), private=True)

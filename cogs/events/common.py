@@ -175,3 +175,9 @@ UNTIL = Param(_("Last repeat (a date)"),
               question=_("On which date is the last time?"), names={"fi": "viimeinen"}, example='"18.12."')
 EVENT = Param(_("Event"), question=_("Which event?"), suggest=suggest_upcoming, names={"fi": "tapahtuma"},
               example="12")
+# A series asks for feedback once, after its last time, unless its organiser asks after every time.
+FEEDBACK_CHOICES = [Choice("series", _("Once, after the last time"), {"fi": "kerran"}),
+                    Choice("each", _("After every time"), {"fi": "joka_kerta"})]
+FEEDBACK = Param(_("Feedback of a repeating event"),
+                 question=_("Should a repeating event ask for feedback once at its end, or after every time?"),
+                 choices=FEEDBACK_CHOICES, names={"fi": "palaute"})

@@ -54,6 +54,7 @@ class Draft:
     language: str | None = None
     repeat: str | None = None
     until: datetime | None = None
+    feedback: str | None = None  # "each": a series asks for feedback after every time (else once, at its end)
 
     @property
     def name(self) -> Translated:
@@ -76,7 +77,7 @@ class Draft:
                      None if self.where == ONLINE else self.where, self.link, self.capacity, self.language,
                      timing.repeat_weeks, timing.until.isoformat() if timing.until else None, timing.zone,
                      timing.series_end, organiser_id, None, None, title_en=self.title_en,
-                     description_en=self.description_en)
+                     description_en=self.description_en, feedback_each=self.feedback == "each")
 
     def to_json(self) -> str:
         values = dataclasses.asdict(self)
@@ -164,7 +165,7 @@ async def publish(ctx: Context, draft: Draft, draft_id: int | None = None) -> in
             language=draft.language, repeat_weeks=timing.repeat_weeks,
             repeat_until=timing.until.isoformat() if timing.until else None, timezone=timing.zone,
             series_end_at=timing.series_end, organiser_id=ctx.person.id, now=ctx.now(),
-            title_en=draft.title_en, description_en=draft.description_en,
+            title_en=draft.title_en, description_en=draft.description_en, feedback_each=draft.feedback == "each",
         )
         event = await get_event(ctx, event_id)
         await schedule_event(ctx, event)

@@ -19,8 +19,9 @@ from bot.context import Context, ServiceContext
 from bot.feeds import ALL, Feed, add_organizer, wrap
 from bot.i18n import Lines, Text, Translated, _, render
 from cogs.events.common import ONLINE, cog, queries, where_text
-from cogs.events.recurrence import duration, recurrence
+from cogs.events.recurrence import duration, occurrences, recurrence
 from cogs.events.storage import Event
+from cogs.events.times import going_events
 
 FILE_NAME = "humako-events.ics"
 RESET = [Choice("reset", _("A new address; the old one stops working"), {"fi": "uusi"})]
@@ -28,9 +29,10 @@ WHICH = [Choice("all", _("All upcoming events")), Choice("mine", _("Only those I
 
 
 def event_entry(ctx: ServiceContext, event: Event, language: str, *, links: bool = True,
-                stamp: datetime | None = None) -> icalendar.Event:
+                stamp: datetime | None = None, only: set[int] | None = None) -> icalendar.Event:
     """One event's VEVENT; `links=False` for public feeds (an online event's link stays with those who RSVP).
-    DTSTAMP is `stamp`, else the last edit, so a feed's bytes change only when the event does."""
+    DTSTAMP is `stamp`, else the last edit, so a feed's bytes change only when the event does. `only`: the
+    times (indexes) of a series a person is going to; the others are left out of their own calendar."""
     zone = ZoneInfo(event.timezone)
     edited = (event.updated_at or event.starts_at).astimezone(UTC).replace(microsecond=0)
     item = icalendar.Event()
@@ -53,8 +55,11 @@ def event_entry(ctx: ServiceContext, event: Event, language: str, *, links: bool
     if rule := series.to_rrule_text():
         # The very rule the bot's own occurrences come from, so the file and the bot can't disagree.
         item.add("rrule", icalendar.vRecur.from_ical(rule))
-        for skipped in sorted(event.skipped):  # an occurrence cancelled alone
-            item.add("exdate", skipped.astimezone(zone))
+        left_out = set(event.skipped)  # an occurrence cancelled alone
+        if only is not None:
+            left_out |= {start for i, start in enumerate(occurrences(event)) if i not in only}
+        for start in sorted(left_out):
+            item.add("exdate", start.astimezone(zone))
     return item
 
 
@@ -64,10 +69,13 @@ def _shown_in(text: Translated, language: str) -> str:
     return language if have.get(language) else "fi" if have.get("fi") or not have else next(iter(have))
 
 
-def build_calendar(ctx: ServiceContext, events: Sequence[Event], language: str, *, links: bool = False) -> bytes:
-    """`links`: the online links too (only in a person's own calendar of events they are going to)."""
+def build_calendar(ctx: ServiceContext, events: Sequence[Event], language: str, *, links: bool = False,
+                   only: dict[int, set[int]] | None = None) -> bytes:
+    """`links`: the online links too (only in a person's own calendar of events they are going to); `only`:
+    per event, the times they are going to."""
     stamp = ctx.now().astimezone(UTC)
-    entries = [event_entry(ctx, event, language, links=links, stamp=stamp) for event in events]
+    entries = [event_entry(ctx, event, language, links=links, stamp=stamp,
+                           only=only.get(event.id) if only is not None else None) for event in events]
     return wrap(ctx.config.community.name, entries).to_ical()
 
 
@@ -81,9 +89,9 @@ def in_public_feed(event: Event, feed: Feed) -> bool:
 
 @cog.calendar_feed
 async def calendar_entries(ctx: ServiceContext, feed: Feed) -> list[icalendar.Event]:
-    if feed.person_id is not None:  # their RSVPs, with links
-        events = [e for e, answer in await queries(ctx).mine(feed.person_id, ctx.now()) if answer == "yes"]
-        return [event_entry(ctx, event, feed.language) for event in events]
+    if feed.person_id is not None:  # the times they are going to, with links
+        return [event_entry(ctx, event, feed.language, only=times)
+                for event, times in await going_events(ctx, feed.person_id)]
     events = [e for e in await queries(ctx).upcoming(ctx.now()) if in_public_feed(e, feed)]
     return [event_entry(ctx, event, feed.language, links=False) for event in events]
 
@@ -107,15 +115,18 @@ async def subscribe(ctx: Context, reset: Annotated[str | None, Param(
 async def ics(ctx: Context, which: Annotated[str | None, Param(_("Which events"),
                                                                question=_("Which events would you like?"),
                                                                choices=WHICH)] = None) -> Reply:
+    going: dict[int, set[int]] = {}
     if which == "mine":
-        events = [e for e, answer in await queries(ctx).mine(ctx.person.id, ctx.now()) if answer == "yes"]
+        found = await going_events(ctx, ctx.person.id)
+        events = [event for event, _times in found]
+        going = {event.id: times for event, times in found}
     else:
         events = await queries(ctx).upcoming(ctx.now())
     if not events:  # a calendar without a single event is an error in several readers: say it in words
         return Reply(_("You aren't going to any upcoming event, so there is no calendar file to give.")
                      if which == "mine" else _("No upcoming events, so there is no calendar file to give."),
                      private=True)
-    data = build_calendar(ctx, events, ctx.language, links=which == "mine")
+    data = build_calendar(ctx, events, ctx.language, links=which == "mine", only=going if which == "mine" else None)
     return Reply(_("Import this file into Google Calendar, Outlook or your phone's calendar."),
                  files=[File(FILE_NAME, data, "text/calendar")], private=True)
 

@@ -21,6 +21,7 @@ from cogs.events.common import (
     DESCRIPTION,
     DESCRIPTION_EN,
     EVENT,
+    FEEDBACK,
     LANGUAGE,
     LINK,
     NEW_END,
@@ -38,7 +39,7 @@ from cogs.events.common import (
     where_text,
 )
 from cogs.events.recurrence import duration, occurrences, remaining
-from cogs.events.rsvp import fill_places
+from cogs.events.rsvp import fill_places, offer_key
 from cogs.events.schedule import schedule_event
 from cogs.events.storage import INTERESTED, Event
 from cogs.events.validate import Timing, check_place
@@ -68,8 +69,10 @@ def _on_day(day: date, keep: datetime, zone: ZoneInfo) -> datetime:
     return local_to_utc(datetime.combine(day, keep.astimezone(zone).time()), zone)
 
 
-async def _tell(ctx: Context, event: Event, reply: Reply) -> int:
-    people = [p for p in await queries(ctx).people(event.id, INTERESTED) if p != ctx.person.id]
+async def _tell(ctx: Context, event: Event, people: list[int] | None, reply: Reply) -> int:
+    """Tell `people` (None: all who answered going, maybe or waiting for any time), the presser excepted."""
+    if people is None:
+        people = [p for p in await queries(ctx).people(event.id, INTERESTED) if p != ctx.person.id]
     for person_id in people:
         await ctx.notify(person_id, reply)
     return len(people)
@@ -90,12 +93,13 @@ async def edit(
     capacity: Annotated[int | None, CAPACITY] = None,
     language: Annotated[str | None, LANGUAGE] = None,
     until: Annotated[datetime | None, UNTIL] = None,
+    feedback: Annotated[str | None, FEEDBACK] = None,
 ) -> Reply:
     old = await open_event(ctx, event)
     check_can_manage(ctx, old)
     given = {"title": title, "start": start, "end": end, "where": where, "link": link,
              "description": description, "capacity": capacity, "language": language, "until": until,
-             "title_en": title_en, "description_en": description_en}
+             "title_en": title_en, "description_en": description_en, "feedback": feedback}
     if all(value is None for value in given.values()):
         raise UserError(_("Nothing to change: give at least one new value, for example start=…"))
     zone = ZoneInfo(old.timezone)
@@ -121,20 +125,23 @@ async def edit(
         "ends_at": new_end, "campus": None if new_where == ONLINE else new_where, "link": new_link,
         "capacity": capacity or old.capacity, "language": language or old.language,
         "series_end_at": timing.series_end, "repeat_until": new_until.isoformat() if new_until else None,
+        "feedback_each": int(feedback == "each") if feedback else int(old.feedback_each),
     }
     told = 0
     # One transaction: the change, its reminders, freed places and the messages about it, or none of them.
     async with ctx.db.transaction():
         await queries(ctx).update(old.id, ctx.now(), **changes)
         new = await get_event(ctx, old.id)
-        if (new.starts_at, new.ends_at, new.repeat_until) != (old.starts_at, old.ends_at, old.repeat_until):
+        if (new.starts_at, new.ends_at, new.repeat_until, new.feedback_each) != \
+                (old.starts_at, old.ends_at, old.repeat_until, old.feedback_each):
             await schedule_event(ctx, new)
         if new.capacity != old.capacity:
             await fill_places(ctx, new)
         lines = _changes(ctx, old, new)
         if lines:
             heading = _("{title} (#{id}) was changed:", title=new.title, id=new.id)
-            told = await _tell(ctx, new, Reply(Lines(heading, *lines), title=_("Changed: {title}", title=new.title)))
+            told = await _tell(ctx, new, None, Reply(Lines(heading, *lines),
+                                                     title=_("Changed: {title}", title=new.title)))
     await ctx.changed("event", new.id)
     return Reply(Lines(_("Event #{id} updated.", id=new.id),
                        ngettext("{count} person was told.", "{count} people were told.", told)), private=True)
@@ -183,7 +190,7 @@ async def cancel_all(ctx: Context, event_id: int) -> Reply:
         raise UserError(_("{title} has been cancelled.", title=found.title))
     await ctx.unschedule(f"ev:{found.id}:")
     await ctx.changed("event", found.id)
-    told = await _tell(ctx, found, Reply(
+    told = await _tell(ctx, found, None, Reply(
         Lines(_("{title} ({when}) has been cancelled.", title=found.title, when=when_text(ctx, found)),
               _("Reason: {reason}", reason=reason) if reason else None),
         title=_("Cancelled: {title}", title=found.title)))
@@ -205,7 +212,11 @@ async def cancel_one(ctx: Context, event_id: int, occurrence: int) -> Reply:
         if not await queries(ctx).skip(found.id, start, ctx.now()):
             raise UserError(_("{title} on {when} has been cancelled already.", title=found.title, when=When(start)))
         await schedule_event(ctx, await get_event(ctx, found.id))  # no reminders or feedback for it
-        told = await _tell(ctx, found, Reply(
+        # Those going (or waiting, or maybe) that time are told; its answers for it alone, places with them, go.
+        people = [p for p in await queries(ctx).people(found.id, INTERESTED, occurrence) if p != ctx.person.id]
+        for person_id in await queries(ctx).drop_time(found.id, occurrence):
+            await ctx.unschedule(offer_key(found.id, person_id, occurrence))
+        told = await _tell(ctx, found, people, Reply(
             Lines(_("{title} on {when} is cancelled; the other times stand.", title=found.title, when=When(start)),
                   _("Reason: {reason}", reason=reason) if reason else None),
             title=_("Cancelled: {title}, {when}", title=found.title, when=When(start, "short"))))

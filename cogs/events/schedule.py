@@ -1,7 +1,9 @@
-"""Everything an event schedules: reminders before each occurrence, the feedback request after it, and the
-moment the series is over (so its posted cards lose their buttons). Rows first: all of it survives restarts.
+"""Everything an event schedules: reminders before each occurrence (to those going that time), the feedback
+request (after the last time of a series, or after each where its organiser asked), and the moment the series
+is over (so its posted cards lose their buttons). Rows first: all of it survives restarts.
 
-Keys: `ev:<id>:rem:<hours>:<occurrence>`, `ev:<id>:fb:<occurrence>`, `ev:<id>:end`, `ev:<id>:offer:<person>`.
+Keys: `ev:<id>:rem:<hours>:<occurrence>`, `ev:<id>:fb:<occurrence>`, `ev:<id>:end`,
+`ev:<id>:offer:<person>:<occurrence>:` (occurrence -1: an offer for every time).
 An edit reschedules the first three; a cancel unschedules `ev:<id>:` (offers included).
 """
 
@@ -17,6 +19,7 @@ from bot.timefmt import countdown_unit
 from cogs.events.common import cog, queries, settings, where_text
 from cogs.events.recurrence import duration, occurrences
 from cogs.events.storage import Event
+from cogs.events.times import feedback_after, held_times
 
 
 async def schedule_event(ctx: ServiceContext, event: Event) -> None:
@@ -27,16 +30,15 @@ async def schedule_event(ctx: ServiceContext, event: Event) -> None:
     length = duration(event.starts_at, event.ends_at)
     feedback_delay = timedelta(hours=float(config["feedback_delay_hours"]))
     planned: list[Planned] = []  # one transaction for a whole series (a year of weekly events: ~150 rows)
-    for index, start in enumerate(occurrences(event)):
-        if start in event.skipped:  # cancelled alone: no reminder, no feedback request
-            continue
+    asked = feedback_after(event)
+    for index, start in held_times(event):  # a time cancelled alone: no reminder, no feedback request
         payload = {"event": event.id, "occurrence": index}
         for hours in config["reminder_hours"]:
             at = start - timedelta(hours=hours)
             if at > now:
                 planned.append(Planned("ev_reminder", at, f"ev:{event.id}:rem:{hours}:{index}",
                                        {**payload, "hours": hours}))
-        if start + length + feedback_delay > now:
+        if index in asked and start + length + feedback_delay > now:
             planned.append(Planned("ev_feedback", start + length + feedback_delay, f"ev:{event.id}:fb:{index}",
                                    payload))
     if event.series_end_at > now:
@@ -75,7 +77,7 @@ async def reminder(ctx: ServiceContext, due: Due) -> None:
         time_left(starts[index] - ctx.now() if due.late else timedelta(hours=hours), When(starts[index], "short")),
         _("Where: {where}", where=where_text(ctx, event)), link, late,
     ), title=_("Reminder: {title}", title=event.title))
-    await ctx.notify_many(await queries(ctx).people(event.id, ("yes",)), reply)
+    await ctx.notify_many(await queries(ctx).people(event.id, ("yes",), index), reply)
 
 
 @cog.task("ev_ended")

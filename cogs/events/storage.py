@@ -6,6 +6,7 @@ order) run inside one transaction each, here; the cog decides what to tell peopl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from bot.i18n import Translated
 from storage.db import Database, Row, from_iso, to_iso
 
-__all__ = ["Counts", "Event", "EventQueries", "Merged", "Rated", "RsvpChange"]
+__all__ = ["EVERY", "Answer", "Counts", "Event", "EventQueries", "Merged", "Offer", "Rated", "RsvpChange", "effective"]
 
 # Answers that hold a place (an offered place is held until it is taken or passes on).
 HOLDS_PLACE = ("yes", "offered")
@@ -22,11 +23,17 @@ INTERESTED = ("yes", "maybe", "waiting", "offered")
 # Which of two answers of one person (after /link) stays: a held place first, then the earlier arrival.
 _KEEP_FIRST = {"yes": 0, "offered": 1, "waiting": 2, "maybe": 3, "no": 4}
 
+# The occurrence of an every-time answer: a series' "every week", and a one-off event's only answer.
+EVERY = -1
+# The rows that give the answers to one time (alias r): its own, else the every-time row. Params: event, time, time.
+_EFFECTIVE = ("r.event_id = ? AND (r.occurrence = ? OR (r.occurrence = -1 AND NOT EXISTS (SELECT 1 FROM event_rsvps o"
+              " WHERE o.event_id = r.event_id AND o.person_id = r.person_id AND o.occurrence = ?)))")
+
 # The next arrival number: one statement reads and writes it, and SQLite runs one writer at a time.
 _NEXT_SEQ = "(SELECT COALESCE(MAX(seq), 0) + 1 FROM event_rsvps)"
 
 _EDITABLE = {"title", "description", "starts_at", "ends_at", "campus", "link", "capacity", "language",
-             "repeat_until", "series_end_at", "title_en", "description_en"}
+             "repeat_until", "series_end_at", "title_en", "description_en", "feedback_each"}
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,7 @@ class Event:
     skipped: frozenset[datetime] = frozenset()  # starts (UTC) of occurrences cancelled alone
     title_en: str | None = None  # the English title, when given (readers see theirs, else the other)
     description_en: str | None = None
+    feedback_each: bool = False  # a series asks for feedback after every time (else once, after the last)
 
     @property
     def title(self) -> Translated:
@@ -77,6 +85,7 @@ class Event:
             row["repeat_until"], row["timezone"], from_iso(row["series_end_at"]), row["organiser_id"],
             when("cancelled_at"), row["cancel_reason"], when("updated_at"), row["sequence"],
             frozenset(from_iso(s) for s in (row["skipped"] or "").split()), row["title_en"], row["description_en"],
+            bool(row["feedback_each"]),
         )
 
 
@@ -95,10 +104,38 @@ class Counts:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """One stored answer of a person: for one time (`occurrence`), or for every time (EVERY)."""
+
+    occurrence: int
+    answer: str
+    since: str
+    seq: int
+
+
+def effective(answers: dict[int, Answer], occurrence: int) -> Answer | None:
+    """The answer that holds for one time: the one for it alone, else the every-time one."""
+    return answers.get(occurrence, answers.get(EVERY))
+
+
+@dataclass(frozen=True)
 class RsvpChange:
+    """What an answer changed; `before`, `after` and `position` are for the first time answered."""
+
     before: str | None
     after: str
     position: int | None = None  # place on the waiting list, when waiting
+    waiting_at: tuple[int, ...] = ()  # the times they are on the waiting list for (full)
+    going_at: tuple[int, ...] = ()  # the times they are now going to and were not before
+    freed: bool = False  # a held place was let go: to be offered on
+    unoffered: tuple[int, ...] = ()  # occurrences whose offer to them no longer stands (its expiry goes)
+
+
+@dataclass(frozen=True)
+class Offer:
+    person_id: int
+    occurrence: int  # EVERY: a place for every time left
+    expires: datetime
 
 
 @dataclass(frozen=True)
@@ -107,8 +144,8 @@ class Merged:
 
     touched: list[int]  # events whose RSVPs changed
     freed: list[int]  # events where a held place was let go (both held one): to be offered on
-    dropped_offers: list[tuple[int, int]]  # (event, person): offers that no longer stand
-    moved_offers: list[tuple[int, datetime]]  # (event, expires): offers now held by the kept person
+    dropped_offers: list[tuple[int, int, int]]  # (event, person, occurrence): offers that no longer stand
+    moved_offers: list[tuple[int, int, datetime]]  # (event, occurrence, expires): offers now the kept person's
 
 
 @dataclass(frozen=True)
@@ -134,14 +171,15 @@ class EventQueries:
                      campus: str | None, link: str | None, capacity: int | None, language: str | None,
                      repeat_weeks: int, repeat_until: str | None, timezone: str, series_end_at: datetime,
                      organiser_id: int, now: datetime, title_en: str | None = None,
-                     description_en: str | None = None) -> int:
+                     description_en: str | None = None, feedback_each: bool = False) -> int:
         return int(await self.db.fetchval(
             "INSERT INTO events (title, description, starts_at, ends_at, campus, link, capacity, language,"
             " repeat_weeks, repeat_until, timezone, series_end_at, organiser_id, created_at, updated_at,"
-            " title_en, description_en) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            " title_en, description_en, feedback_each)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (title, description, to_iso(starts_at), _iso(ends_at), campus, link, capacity, language,
              repeat_weeks, repeat_until, timezone, to_iso(series_end_at), organiser_id, to_iso(now), to_iso(now),
-             title_en, description_en),
+             title_en, description_en, int(feedback_each)),
         ))
 
     # ------------------------------------------------------------------------------------- drafts
@@ -234,127 +272,224 @@ class EventQueries:
         return (exact or found)[:limit]
 
     # -------------------------------------------------------------------------------------- RSVPs
+    # A person's answer to one time of an event is their row for that occurrence, else their every-time row
+    # (occurrence EVERY; a one-off event has only that). See migration 0007.
 
-    async def counts(self, event_id: int) -> Counts:
+    async def counts(self, event_id: int, occurrence: int) -> Counts:
         rows = await self.db.fetchall(
-            "SELECT answer, COUNT(*) AS n FROM event_rsvps WHERE event_id = ? GROUP BY answer", (event_id,)
+            f"SELECT r.answer, COUNT(*) AS n FROM event_rsvps r WHERE {_EFFECTIVE} GROUP BY r.answer",
+            (event_id, occurrence, occurrence),
         )
         by = {r["answer"]: r["n"] for r in rows}
         return Counts(by.get("yes", 0), by.get("maybe", 0), by.get("no", 0), by.get("waiting", 0),
                       by.get("offered", 0))
 
-    async def answer_of(self, event_id: int, person_id: int) -> str | None:
-        return await self.db.fetchval(
-            "SELECT answer FROM event_rsvps WHERE event_id = ? AND person_id = ?", (event_id, person_id)
-        )
+    async def answers_of(self, event_id: int, person_id: int) -> dict[int, Answer]:
+        """The person's rows for the event by occurrence (EVERY: the every-time answer)."""
+        rows = await self.db.fetchall(
+            "SELECT occurrence, answer, since, seq FROM event_rsvps WHERE event_id = ? AND person_id = ?",
+            (event_id, person_id))
+        return {r["occurrence"]: Answer(r["occurrence"], r["answer"], r["since"], r["seq"]) for r in rows}
 
-    async def waiting_position(self, event_id: int, person_id: int) -> int | None:
-        """1 for the first in line; in arrival order (`seq`), never by the clock."""
-        position = await self.db.fetchval(
-            "SELECT COUNT(*) FROM event_rsvps w JOIN event_rsvps me"
-            " ON me.event_id = w.event_id AND me.person_id = ? AND me.answer = 'waiting'"
-            " WHERE w.event_id = ? AND w.answer = 'waiting' AND w.seq <= me.seq",
-            (person_id, event_id),
-        )
-        return int(position) or None
+    async def answer_of(self, event_id: int, person_id: int, occurrence: int) -> str | None:
+        found = effective(await self.answers_of(event_id, person_id), occurrence)
+        return found.answer if found else None
 
-    async def _held(self, event_id: int) -> int:
+    async def waiting_position(self, event_id: int, person_id: int, occurrence: int) -> int | None:
+        """1 for the first in line for that time; in arrival order (`seq`), never by the clock."""
+        mine = effective(await self.answers_of(event_id, person_id), occurrence)
+        if mine is None or mine.answer != "waiting":
+            return None
         return int(await self.db.fetchval(
-            "SELECT COUNT(*) FROM event_rsvps WHERE event_id = ? AND answer IN ('yes', 'offered')", (event_id,)
-        ))
+            f"SELECT COUNT(*) FROM event_rsvps r WHERE {_EFFECTIVE} AND r.answer = 'waiting' AND r.seq <= ?",
+            (event_id, occurrence, occurrence, mine.seq)))
 
-    async def _put(self, event_id: int, person_id: int, answer: str, now: datetime, *,
-                   keep_since: bool = False) -> None:
-        kept = "since = since, seq = seq" if keep_since else "since = excluded.since, seq = excluded.seq"
+    async def _held(self, event_id: int, occurrence: int) -> int:
+        return int(await self.db.fetchval(
+            f"SELECT COUNT(*) FROM event_rsvps r WHERE {_EFFECTIVE} AND r.answer IN ('yes', 'offered')",
+            (event_id, occurrence, occurrence)))
+
+    async def _put(self, event_id: int, occurrence: int, person_id: int, answer: str, now: datetime, *,
+                   keep: Answer | None = None, offer_expires: datetime | None = None) -> None:
+        """Write one row; `keep`: the row whose place in line (since, seq) it carries on."""
+        since = keep.since if keep else to_iso(now)
         await self.db.execute(
-            f"INSERT INTO event_rsvps (event_id, person_id, answer, since, seq) VALUES (?, ?, ?, ?, {_NEXT_SEQ})"
-            f" ON CONFLICT (event_id, person_id) DO UPDATE SET answer = excluded.answer, {kept},"
-            " offer_expires = NULL",
-            (event_id, person_id, answer, to_iso(now)),
+            "INSERT INTO event_rsvps (event_id, occurrence, person_id, answer, since, seq, offer_expires)"
+            f" VALUES (?, ?, ?, ?, ?, {'?' if keep else _NEXT_SEQ}, ?)"
+            " ON CONFLICT (event_id, occurrence, person_id) DO UPDATE SET answer = excluded.answer,"
+            " since = excluded.since, seq = excluded.seq, offer_expires = excluded.offer_expires",
+            (event_id, occurrence, person_id, answer, since, *((keep.seq,) if keep else ()), _iso(offer_expires)),
         )
 
-    async def answer(self, event_id: int, person_id: int, wanted: str, capacity: int | None,
-                     now: datetime) -> RsvpChange:
-        """Record going/maybe/not going. "Going" beyond the capacity joins the waiting list (at its end)."""
+    async def _drop(self, event_id: int, occurrence: int, person_id: int) -> None:
+        await self.db.execute("DELETE FROM event_rsvps WHERE event_id = ? AND occurrence = ? AND person_id = ?",
+                              (event_id, occurrence, person_id))
+
+    async def answer(self, event_id: int, person_id: int, wanted: str, capacity: int | None, now: datetime, *,
+                     times: Sequence[int] = (0,), every: bool = True,
+                     ended: Sequence[tuple[int, datetime]] = ()) -> RsvpChange:
+        """Record going/maybe/not going for `times` (occurrence indexes not yet over, soonest first). `every`:
+        as the every-time answer, `times` being all those left (an answer for one of them alone gives way to it);
+        else for those times alone. Going to a full time joins its waiting list (at its end); staying on it
+        keeps one's place. `ended`: (index, end) of the times over, which keep an every-time "going" given
+        before them (so a change of mind later does not rewrite who went). The defaults: a one-off event."""
         async with self.db.transaction():
-            before = await self.answer_of(event_id, person_id)
-            after = wanted
-            full = capacity is not None and (before == "waiting" or await self._held(event_id) >= capacity)
-            if wanted == "yes" and before not in HOLDS_PLACE and full:
-                after = "waiting"
-            if after != before:
-                # Staying on the waiting list keeps one's place in it; joining it goes to the end.
-                await self._put(event_id, person_id, after, now, keep_since=before == after)
-            # Counted in the same transaction: the place told is the place held.
-            position = await self.waiting_position(event_id, person_id) if after == "waiting" else None
-        return RsvpChange(before, after, position)
+            mine = await self.answers_of(event_id, person_id)
+            befores = {i: effective(mine, i) for i in times}
+            was = {i: row.answer if row else None for i, row in befores.items()}
+            targets: dict[int, str] = {}
+            for i in times:
+                full = capacity is not None and (was[i] == "waiting" or await self._held(event_id, i) >= capacity)
+                targets[i] = "waiting" if wanted == "yes" and was[i] not in HOLDS_PLACE and full else wanted
+            if every:
+                await self._answer_every(event_id, person_id, wanted, now, mine, befores, targets, ended)
+            else:
+                for i in times:
+                    if was[i] != targets[i]:
+                        await self._put(event_id, i, person_id, targets[i], now)
+            after = await self.answers_of(event_id, person_id)
+            first = times[0]
+            position = await self.waiting_position(event_id, person_id, first) \
+                if targets[first] == "waiting" else None
+        return RsvpChange(
+            before=was[first], after=targets[first], position=position,
+            waiting_at=tuple(i for i in times if targets[i] == "waiting"),
+            going_at=tuple(i for i in times if targets[i] == "yes" and was[i] != "yes"),
+            freed=any(was[i] in HOLDS_PLACE and targets[i] not in HOLDS_PLACE for i in times),
+            unoffered=tuple(o for o, row in mine.items()
+                            if row.answer == "offered" and (o not in after or after[o].answer != "offered")),
+        )
+
+    async def _answer_every(self, event_id: int, person_id: int, wanted: str, now: datetime,
+                            mine: dict[int, Answer], befores: dict[int, Answer | None], targets: dict[int, str],
+                            ended: Sequence[tuple[int, datetime]]) -> None:
+        series = mine.get(EVERY)
+        # Going where there is room; waiting everywhere only when every time left is full.
+        series_after = "waiting" if wanted == "yes" and "yes" not in targets.values() else wanted
+        if series is None or series.answer != series_after:
+            if series is not None and series.answer == "yes":
+                for i, end in ended:  # the times they went to stay theirs
+                    if i not in mine and from_iso(series.since) <= end:
+                        await self._put(event_id, i, person_id, "yes", now, keep=series)
+            await self._put(event_id, EVERY, person_id, series_after, now)
+        for i, target in targets.items():
+            before = befores[i]
+            if target == series_after:
+                if i in mine:
+                    await self._drop(event_id, i, person_id)
+            elif before is None or before.answer != target:
+                await self._put(event_id, i, person_id, target, now)
+            elif before.occurrence != i:  # waiting there already through the every-time row: same place in line
+                await self._put(event_id, i, person_id, target, now, keep=before)
 
     async def offer_free_places(self, event_id: int, capacity: int | None, now: datetime,
-                                expires: datetime) -> list[int]:
-        """Offer every free place to the next on the waiting list, in order; returns who got an offer."""
+                                expiries: dict[int, datetime]) -> list[Offer]:
+        """Offer every free place of the times in `expiries` (index: when an offer would expire, soonest
+        first) to the first on that time's waiting list. Someone first in line for every one of those times
+        through their every-time answer gets one offer for every time."""
         if capacity is None:
             # No limit any more (an edit removed it): everyone waiting is simply going.
             await self.db.execute(
                 "UPDATE event_rsvps SET answer = 'yes', offer_expires = NULL"
                 " WHERE event_id = ? AND answer IN ('waiting', 'offered')", (event_id,))
             return []
-        offered: list[int] = []
+        offers: list[Offer] = []
         async with self.db.transaction():
-            free = capacity - await self._held(event_id)
-            if free <= 0:
-                return []
-            rows = await self.db.fetchall(
-                "SELECT person_id FROM event_rsvps WHERE event_id = ? AND answer = 'waiting'"
-                " ORDER BY seq LIMIT ?", (event_id, free),
-            )
-            for row in rows:
-                await self.db.execute(
-                    "UPDATE event_rsvps SET answer = 'offered', offer_expires = ? WHERE event_id = ? AND person_id = ?",
-                    (to_iso(expires), event_id, row["person_id"]),
-                )
-                offered.append(row["person_id"])
-        return offered
+            planned: dict[int, list[int]] = {}
+            for i in expiries:
+                free = capacity - await self._held(event_id, i)
+                if free <= 0:
+                    continue
+                rows = await self.db.fetchall(
+                    f"SELECT r.person_id FROM event_rsvps r WHERE {_EFFECTIVE} AND r.answer = 'waiting'"
+                    " ORDER BY r.seq LIMIT ?", (event_id, i, i, free))
+                for row in rows:
+                    planned.setdefault(row["person_id"], []).append(i)
+            for person_id, times in planned.items():
+                mine = await self.answers_of(event_id, person_id)
+                series = mine.get(EVERY)
+                if times == list(expiries) and series is not None and series.answer == "waiting" and \
+                        not set(mine) & set(times):
+                    expires = expiries[times[0]]
+                    await self._put(event_id, EVERY, person_id, "offered", now, keep=series,
+                                    offer_expires=expires)
+                    offers.append(Offer(person_id, EVERY, expires))
+                    continue
+                for i in times:
+                    await self._put(event_id, i, person_id, "offered", now, keep=effective(mine, i),
+                                    offer_expires=expiries[i])
+                    offers.append(Offer(person_id, i, expiries[i]))
+        return offers
 
-    async def take_offer(self, event_id: int, person_id: int, now: datetime) -> bool:
+    async def take_offer(self, event_id: int, person_id: int, occurrence: int, now: datetime) -> bool:
         return bool(await self.db.execute(
             f"UPDATE event_rsvps SET answer = 'yes', offer_expires = NULL, since = ?, seq = {_NEXT_SEQ}"
-            " WHERE event_id = ? AND person_id = ? AND answer = 'offered' AND offer_expires > ?",
-            (to_iso(now), event_id, person_id, to_iso(now)),
+            " WHERE event_id = ? AND occurrence = ? AND person_id = ? AND answer = 'offered' AND offer_expires > ?",
+            (to_iso(now), event_id, occurrence, person_id, to_iso(now)),
         ))
 
-    async def expire_offer(self, event_id: int, person_id: int, now: datetime) -> bool:
-        """An offer not taken in time: the person is no longer waiting, the place passes on."""
+    async def expire_offer(self, event_id: int, person_id: int, occurrence: int, now: datetime) -> bool:
+        """An offer not taken in time: the person is no longer waiting for that time (or, for an every-time
+        offer, at all); the place passes on."""
         return bool(await self.db.execute(
             f"UPDATE event_rsvps SET answer = 'no', offer_expires = NULL, since = ?, seq = {_NEXT_SEQ}"
-            " WHERE event_id = ? AND person_id = ? AND answer = 'offered'",
-            (to_iso(now), event_id, person_id),
+            " WHERE event_id = ? AND occurrence = ? AND person_id = ? AND answer = 'offered'",
+            (to_iso(now), event_id, occurrence, person_id),
         ))
 
-    async def people(self, event_id: int, answers: tuple[str, ...]) -> list[int]:
+    async def drop_time(self, event_id: int, occurrence: int) -> list[int]:
+        """A time cancelled alone: the answers for it alone go (its places with them); returns whose offer for
+        it went."""
+        async with self.db.transaction():
+            offered = [r["person_id"] for r in await self.db.fetchall(
+                "SELECT person_id FROM event_rsvps WHERE event_id = ? AND occurrence = ? AND answer = 'offered'",
+                (event_id, occurrence))]
+            await self.db.execute("DELETE FROM event_rsvps WHERE event_id = ? AND occurrence = ?",
+                                  (event_id, occurrence))
+        return offered
+
+    async def people(self, event_id: int, answers: tuple[str, ...], occurrence: int | None = None, *,
+                     answered_by: datetime | None = None) -> list[int]:
+        """Who answered one of `answers`: for one time (`occurrence`), else for any time, each once.
+        `answered_by`: only answers given by then (who went: not an every-time "going" given afterwards)."""
         marks = ", ".join("?" for _ in answers)
+        if occurrence is None:
+            rows = await self.db.fetchall(
+                f"SELECT person_id FROM event_rsvps WHERE event_id = ? AND answer IN ({marks})"
+                " GROUP BY person_id ORDER BY MIN(seq)", (event_id, *answers))
+            return [r["person_id"] for r in rows]
+        by = " AND r.since <= ?" if answered_by is not None else ""
         rows = await self.db.fetchall(
-            f"SELECT person_id FROM event_rsvps WHERE event_id = ? AND answer IN ({marks})"
-            " ORDER BY seq", (event_id, *answers),
-        )
+            f"SELECT r.person_id FROM event_rsvps r WHERE {_EFFECTIVE} AND r.answer IN ({marks}){by} ORDER BY r.seq",
+            (event_id, occurrence, occurrence, *answers, *((to_iso(answered_by),) if answered_by else ())))
         return [r["person_id"] for r in rows]
 
-    async def attendees(self, event_id: int) -> list[Row]:
-        """Everyone who answered, with their name: going and offered, maybe, waiting, not going; each in
-        arrival order (so the waiting rows are the waiting list in its order)."""
+    async def attendees(self, event_id: int, occurrence: int) -> list[Row]:
+        """Everyone who answered for one time, with their name: going and offered, maybe, waiting, not going;
+        each in arrival order (so the waiting rows are that time's waiting list in its order). `occurrence` is
+        -1 on a row that is their every-time answer."""
         return await self.db.fetchall(
-            "SELECT r.person_id, p.display_name, r.answer, r.since FROM event_rsvps r"
-            " JOIN people p ON p.id = r.person_id WHERE r.event_id = ?"
+            "SELECT r.person_id, p.display_name, r.answer, r.since, r.occurrence FROM event_rsvps r"
+            f" JOIN people p ON p.id = r.person_id WHERE {_EFFECTIVE}"
             " ORDER BY CASE r.answer WHEN 'yes' THEN 0 WHEN 'offered' THEN 1 WHEN 'maybe' THEN 2"
-            " WHEN 'waiting' THEN 3 ELSE 4 END, r.seq", (event_id,))
+            " WHEN 'waiting' THEN 3 ELSE 4 END, r.seq", (event_id, occurrence, occurrence))
 
-    async def mine(self, person_id: int, now: datetime) -> list[tuple[Event, str]]:
+    async def mine(self, person_id: int, now: datetime) -> list[tuple[Event, dict[int, Answer]]]:
+        """Upcoming events the person is going to (or waiting for, or offered) at some time, with all their
+        answers to each by occurrence."""
         rows = await self.db.fetchall(
-            "SELECT e.*, r.answer AS my_answer FROM event_rsvps r JOIN events e ON e.id = r.event_id"
-            " WHERE r.person_id = ? AND r.answer IN ('yes', 'waiting', 'offered')"
-            " AND e.cancelled_at IS NULL AND e.series_end_at > ? ORDER BY e.starts_at, e.id",
-            (person_id, to_iso(now)),
+            "SELECT e.*, r.occurrence AS my_occurrence, r.answer AS my_answer, r.since AS my_since,"
+            " r.seq AS my_seq FROM event_rsvps r JOIN events e ON e.id = r.event_id"
+            " WHERE r.person_id = ? AND e.cancelled_at IS NULL AND e.series_end_at > ? AND e.id IN"
+            " (SELECT event_id FROM event_rsvps WHERE person_id = ? AND answer IN ('yes', 'waiting', 'offered'))"
+            " ORDER BY e.starts_at, e.id",
+            (person_id, to_iso(now), person_id),
         )
-        return [(Event.from_row(r), r["my_answer"]) for r in rows]
+        found: dict[int, tuple[Event, dict[int, Answer]]] = {}
+        for r in rows:
+            _event, answers = found.setdefault(r["id"], (Event.from_row(r), {}))
+            answers[r["my_occurrence"]] = Answer(r["my_occurrence"], r["my_answer"], r["my_since"], r["my_seq"])
+        return list(found.values())
 
     # ----------------------------------------------------------------------------------- feedback
 
@@ -391,12 +526,19 @@ class EventQueries:
         return [Rated(event_id, title, sum(ratings) / len(ratings), len(ratings), comments)
                 for event_id, (title, ratings, comments) in grouped.items()]
 
+    async def feedback_times(self, event_id: int) -> list[tuple[int, float, int]]:
+        """(occurrence, mean rating, how many) per time rated; EVERY: the series as a whole."""
+        rows = await self.db.fetchall(
+            "SELECT occurrence, AVG(rating) AS mean, COUNT(*) AS n FROM event_feedback WHERE event_id = ?"
+            " GROUP BY occurrence ORDER BY occurrence", (event_id,))
+        return [(r["occurrence"], float(r["mean"]), int(r["n"])) for r in rows]
+
     # ------------------------------------------------------------------------------ personal data
 
     async def export_person(self, person_id: int) -> dict[str, Any]:
         rsvps = await self.db.fetchall(
-            "SELECT r.event_id, e.title, r.answer, r.since FROM event_rsvps r JOIN events e ON e.id = r.event_id"
-            " WHERE r.person_id = ? ORDER BY r.seq", (person_id,))
+            "SELECT r.event_id, e.title, r.occurrence, r.answer, r.since FROM event_rsvps r"
+            " JOIN events e ON e.id = r.event_id WHERE r.person_id = ? ORDER BY r.seq", (person_id,))
         feedback = await self.db.fetchall(
             "SELECT f.event_id, e.title, f.occurrence, f.rating, f.comment, f.created_at FROM event_feedback f"
             " JOIN events e ON e.id = f.event_id WHERE f.person_id = ? ORDER BY f.created_at", (person_id,))
@@ -419,34 +561,33 @@ class EventQueries:
         (a held place, then the earlier arrival); the other is let go."""
         touched: list[int] = []
         freed: list[int] = []
-        dropped: list[tuple[int, int]] = []
-        moved: list[tuple[int, datetime]] = []
+        dropped: list[tuple[int, int, int]] = []
+        moved: list[tuple[int, int, datetime]] = []
         async with self.db.transaction():
             # A cancel reason awaiting confirmation is a moment's draft: the merged account's goes.
             await self.db.execute("DELETE FROM event_cancel_drafts WHERE person_id = ?", (gone_id,))
             await self.db.execute("UPDATE event_drafts SET organiser_id = ? WHERE organiser_id = ?",
                                   (keep_id, gone_id))
             rows = await self.db.fetchall(
-                "SELECT event_id, person_id, answer, seq, offer_expires FROM event_rsvps WHERE person_id IN (?, ?)"
-                " ORDER BY event_id, seq", (keep_id, gone_id))
-            by_event: dict[int, list[Row]] = {}
+                "SELECT event_id, occurrence, person_id, answer, seq, offer_expires FROM event_rsvps"
+                " WHERE person_id IN (?, ?) ORDER BY event_id, occurrence, seq", (keep_id, gone_id))
+            by_time: dict[tuple[int, int], list[Row]] = {}
             for row in rows:
-                by_event.setdefault(row["event_id"], []).append(row)
-            for event_id, answers in by_event.items():
+                by_time.setdefault((row["event_id"], row["occurrence"]), []).append(row)
+            for (event_id, occurrence), answers in by_time.items():
                 winner = min(answers, key=lambda r: (_KEEP_FIRST[r["answer"]], r["seq"]))
                 for loser in (r for r in answers if r is not winner):
-                    await self.db.execute("DELETE FROM event_rsvps WHERE event_id = ? AND person_id = ?",
-                                          (event_id, loser["person_id"]))
+                    await self._drop(event_id, occurrence, loser["person_id"])
                     if loser["answer"] in HOLDS_PLACE:
                         freed.append(event_id)
                     if loser["answer"] == "offered":
-                        dropped.append((event_id, loser["person_id"]))
+                        dropped.append((event_id, loser["person_id"], occurrence))
                 if winner["person_id"] == gone_id or len(answers) > 1:
                     touched.append(event_id)
                 if winner["person_id"] == gone_id and winner["answer"] == "offered":
-                    moved.append((event_id, from_iso(winner["offer_expires"])))
+                    moved.append((event_id, occurrence, from_iso(winner["offer_expires"])))
             await self.db.execute("UPDATE event_rsvps SET person_id = ? WHERE person_id = ?", (keep_id, gone_id))
-        return Merged(touched, freed, dropped, moved)
+        return Merged(list(dict.fromkeys(touched)), list(dict.fromkeys(freed)), dropped, moved)
 
     async def forget_person(self, person_id: int) -> list[int]:
         """Delete the person's RSVPs and feedback; events they created stay, without an organiser.
@@ -454,7 +595,7 @@ class EventQueries:
         Returns the events whose RSVPs changed, so the cog can pass freed places on and refresh cards."""
         async with self.db.transaction():
             touched = [r["event_id"] for r in await self.db.fetchall(
-                "SELECT event_id FROM event_rsvps WHERE person_id = ?", (person_id,))]
+                "SELECT DISTINCT event_id FROM event_rsvps WHERE person_id = ?", (person_id,))]
             await self.db.execute("DELETE FROM event_rsvps WHERE person_id = ?", (person_id,))
             await self.db.execute("DELETE FROM event_feedback WHERE person_id = ?", (person_id,))
             await self.db.execute("DELETE FROM event_cancel_drafts WHERE person_id = ?", (person_id,))

@@ -62,5 +62,46 @@ async def event_list_shows_upcoming_events(d: Driver) -> None:
     assert "Upcoming events" in english and "Scenario quiz" in english
 
 
+SERIES = ('/event create title="Scenario games" start="4.12. klo 18" where=helsinki description="Weekly games" '
+          "repeat=weekly until=18.12.")
+
+
+def _with(seen: list[Seen], label: str) -> Seen:
+    return next(s for s in seen if any(label in b for b in s.buttons))
+
+
+async def series_rsvp_is_per_time_or_every_week(d: Driver) -> None:
+    """Going on a series' card asks, privately, "only <date>" or "every week"; each reader in their language."""
+    card = await published(d, SERIES, "Scenario games")
+    asked = _with(await d.press(SANNI, card, "Tulen"), "Joka viikko")
+    assert "Scenario games toistuu" in asked.text
+    assert asked.buttons == ["Vain pe 4.12. klo 18.00", "Vain pe 11.12. klo 18.00", "Vain pe 18.12. klo 18.00",
+                             "Joka viikko"]
+    assert "Olet tulossa perjantaina 11.12. klo 18.00" in text_of(await d.press(SANNI, asked, "Vain pe 11.12."))
+    assert "Tulossa 0 · Ehkä 0" in (await d.current(card)).text  # the card counts the next time, 4.12.
+    english = _with(await d.press(EMMA, card, "Tulen"), "Every week")
+    assert "You're going to Scenario games every week." in text_of(await d.press(EMMA, english, "Every week"))
+    assert "Tulossa 1 · Ehkä 0" in (await d.current(card)).text
+    mine = text_of(await d.say(SANNI, "/event mine"))
+    assert "pe 11.12. klo 18.00" in mine and "4.12." not in mine
+    # Changing one's answer for one time: Emma can't come on 4.12.
+    again = _with(await d.press(EMMA, card, "En tule"), "Every week")
+    assert "not going to Scenario games on" in text_of(await d.press(EMMA, again, "Only Fri 4 Dec"))
+    assert "Tulossa 0 · Ehkä 0" in (await d.current(card)).text
+    emma = text_of(await d.say(EMMA, "/event mine"))
+    assert "Fri 11 Dec" in emma and "Fri 18 Dec" in emma and "4 Dec" not in emma, emma
+
+
+async def going_from_the_list_in_a_dm_takes_one_tap(d: Driver) -> None:
+    """/event list in a DM carries buttons per event; Going on a single event is one tap."""
+    card = await _announced(d)
+    listing = _with(await d.say(SANNI, "/event list"), "Tulen")
+    assert listing.buttons == ["Näytä #1", "Tulen"]
+    assert "Olet tulossa: Scenario quiz." in text_of(await d.press(SANNI, listing, "Tulen"))
+    assert "Tulossa 1/2 · Ehkä 0 · Jonossa 0" in (await d.current(card)).text
+    assert "Scenario quiz" in text_of(await d.say(SANNI, "/event mine"))
+
+
 SCENARIOS = [event_is_announced_and_rsvps_update_the_card, waiting_list_place_is_offered_and_taken,
-             event_list_shows_upcoming_events]
+             event_list_shows_upcoming_events, series_rsvp_is_per_time_or_every_week,
+             going_from_the_list_in_a_dm_takes_one_tap]
