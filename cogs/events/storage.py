@@ -49,6 +49,7 @@ class Event:
     updated_at: datetime | None = None  # the calendar entry's LAST-MODIFIED
     sequence: int = 0  # the calendar entry's SEQUENCE: one more per edit
     skipped: frozenset[datetime] = frozenset()  # starts (UTC) of occurrences cancelled alone
+    next_start: datetime | None = None  # the stored next occurrence (see current_next); None: not known or none
 
     @property
     def online(self) -> bool:
@@ -65,6 +66,8 @@ class Event:
             row["repeat_until"], row["timezone"], from_iso(row["series_end_at"]), row["organiser_id"],
             when("cancelled_at"), row["cancel_reason"], when("updated_at"), row["sequence"],
             frozenset(from_iso(s) for s in (row["skipped"] or "").split()),
+            # Stored only while current: a row marked ('') or passed is computed again before a list reads it.
+            when("next_start") if row["next_end"] else None,
         )
 
 
@@ -112,6 +115,24 @@ def _iso(value: datetime | None) -> str | None:
     return to_iso(value) if value is not None else None
 
 
+def _listed(where: str | None, language: str | None) -> tuple[str, tuple[Any, ...]]:
+    """/event list's filters. "Finnish" also lists bilingual events; events without a language match no language
+    filter. `next_start IS NOT NULL`: an occurrence is left (after current_next, only current ones are stored)."""
+    conditions = ["cancelled_at IS NULL", "next_start IS NOT NULL"]
+    params: list[Any] = []
+    if where == "online":
+        conditions.append("campus IS NULL")
+    elif where is not None:
+        conditions.append("campus = ?")
+        params.append(where)
+    if language == "both":
+        conditions.append("language = 'both'")
+    elif language is not None:
+        conditions.append("language IN (?, 'both')")
+        params.append(language)
+    return " AND ".join(conditions), tuple(params)
+
+
 class EventQueries:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -141,7 +162,8 @@ class EventQueries:
             raise ValueError(f"not editable: {sorted(unknown)}")
         values = {k: to_iso(v) if isinstance(v, datetime) else v for k, v in changes.items()}
         sets = ", ".join(f"{name} = ?" for name in values)
-        await self.db.execute(f"UPDATE events SET {sets}, updated_at = ?, sequence = sequence + 1"
+        # next_end = '': the next occurrence is computed again (current_next) before a list shows the event.
+        await self.db.execute(f"UPDATE events SET {sets}, updated_at = ?, sequence = sequence + 1, next_end = ''"
                               " WHERE id = ?",
                               (*values.values(), to_iso(now), event_id))
 
@@ -156,8 +178,8 @@ class EventQueries:
         """Cancel one occurrence of a series; False when it was cancelled already."""
         key = to_iso(start)
         return bool(await self.db.execute(
-            "UPDATE events SET skipped = TRIM(skipped || ' ' || ?), sequence = sequence + 1, updated_at = ?"
-            " WHERE id = ? AND cancelled_at IS NULL AND INSTR(' ' || skipped || ' ', ' ' || ? || ' ') = 0",
+            "UPDATE events SET skipped = TRIM(skipped || ' ' || ?), sequence = sequence + 1, updated_at = ?,"
+            " next_end = '' WHERE id = ? AND cancelled_at IS NULL AND INSTR(' ' || skipped || ' ', ' ' || ? || ' ') = 0",
             (key, to_iso(now), event_id, key),
         ))
 
@@ -181,6 +203,43 @@ class EventQueries:
             "SELECT * FROM events WHERE cancelled_at IS NULL AND series_end_at > ? ORDER BY starts_at, id",
             (to_iso(now),),
         )
+        return [Event.from_row(r) for r in rows]
+
+    # The stored next occurrence (migration 0008): the cog computes it (cogs/events/common.py current_next) for
+    # the rows `stale` gives, and lists sort and page on it.
+
+    async def stale(self, now: datetime) -> list[Event]:
+        """Events not cancelled whose stored next occurrence is marked ('') or has ended."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM events WHERE cancelled_at IS NULL AND next_end <= ? ORDER BY id", (to_iso(now),))
+        return [Event.from_row(r) for r in rows]
+
+    async def set_next(self, found: list[tuple[Event, tuple[datetime, datetime] | None]]) -> None:
+        """Store each event's next occurrence (start, end), None when none is left. An event edited since it was
+        read (its sequence grew) keeps its mark: the next read computes it from the new times."""
+        await self.db.executemany(
+            "UPDATE events SET next_start = ?, next_end = ? WHERE id = ? AND sequence = ?",
+            [(_iso(nxt[0]) if nxt else None, _iso(nxt[1]) if nxt else None, event.id, event.sequence)
+             for event, nxt in found])
+
+    async def listed_count(self, where: str | None, language: str | None) -> int:
+        """How many upcoming events the list shows with these filters (next occurrences current)."""
+        conditions, params = _listed(where, language)
+        return int(await self.db.fetchval(f"SELECT COUNT(*) FROM events WHERE {conditions}", params))
+
+    async def listed(self, where: str | None, language: str | None, offset: int, limit: int) -> list[Event]:
+        """One page of the list: by next occurrence, then id."""
+        conditions, params = _listed(where, language)
+        rows = await self.db.fetchall(
+            f"SELECT * FROM events WHERE {conditions} ORDER BY next_start, id LIMIT ? OFFSET ?",
+            (*params, limit, offset))
+        return [Event.from_row(r) for r in rows]
+
+    async def in_week(self, until: datetime) -> list[Event]:
+        """Events whose next occurrence starts before `until`: the only ones with an occurrence before it."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM events WHERE cancelled_at IS NULL AND next_start IS NOT NULL AND next_start < ?"
+            " ORDER BY next_start, id", (to_iso(until),))
         return [Event.from_row(r) for r in rows]
 
     async def started_between(self, since: datetime, until: datetime) -> list[Event]:
@@ -318,11 +377,28 @@ class EventQueries:
             " WHEN 'waiting' THEN 3 ELSE 4 END, r.seq", (event_id,))
 
     async def mine(self, person_id: int, now: datetime) -> list[tuple[Event, str]]:
+        """All of them (the calendar feeds), first start first."""
         rows = await self.db.fetchall(
             "SELECT e.*, r.answer AS my_answer FROM event_rsvps r JOIN events e ON e.id = r.event_id"
             " WHERE r.person_id = ? AND r.answer IN ('yes', 'waiting', 'offered')"
             " AND e.cancelled_at IS NULL AND e.series_end_at > ? ORDER BY e.starts_at, e.id",
             (person_id, to_iso(now)),
+        )
+        return [(Event.from_row(r), r["my_answer"]) for r in rows]
+
+    _MINE = ("FROM event_rsvps r JOIN events e ON e.id = r.event_id"
+             " WHERE r.person_id = ? AND r.answer IN ('yes', 'waiting', 'offered')"
+             " AND e.cancelled_at IS NULL AND e.next_start IS NOT NULL")
+
+    async def mine_count(self, person_id: int) -> int:
+        """How many upcoming events the person holds or waits for a place at (next occurrences current)."""
+        return int(await self.db.fetchval(f"SELECT COUNT(*) {self._MINE}", (person_id,)))
+
+    async def mine_page(self, person_id: int, offset: int, limit: int) -> list[tuple[Event, str]]:
+        """One page of them, by next occurrence."""
+        rows = await self.db.fetchall(
+            f"SELECT e.*, r.answer AS my_answer {self._MINE} ORDER BY e.next_start, e.id LIMIT ? OFFSET ?",
+            (person_id, limit, offset),
         )
         return [(Event.from_row(r), r["my_answer"]) for r in rows]
 
