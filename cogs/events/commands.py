@@ -95,7 +95,8 @@ async def event_list(ctx: Context, where: str | None, language: str | None, page
     filters = (where or NO_FILTER, language or NO_FILTER)
 
     async def fetch(offset: int, limit: int) -> list[Line]:
-        return [Line(_line(ctx, e), event_buttons(e)) for e in await queries(ctx).listed(where, language, offset, limit)]
+        events = await queries(ctx).listed(where, language, offset, limit)
+        return [Line(_line(ctx, e), event_buttons(e)) for e in events]
 
     return await paged(await queries(ctx).listed_count(where, language), fetch, page=page,
                        size=int(settings(ctx)["page_size"]),

@@ -179,7 +179,8 @@ class EventQueries:
         key = to_iso(start)
         return bool(await self.db.execute(
             "UPDATE events SET skipped = TRIM(skipped || ' ' || ?), sequence = sequence + 1, updated_at = ?,"
-            " next_end = '' WHERE id = ? AND cancelled_at IS NULL AND INSTR(' ' || skipped || ' ', ' ' || ? || ' ') = 0",
+            " next_end = '' WHERE id = ? AND cancelled_at IS NULL"
+            " AND INSTR(' ' || skipped || ' ', ' ' || ? || ' ') = 0",
             (key, to_iso(now), event_id, key),
         ))
 

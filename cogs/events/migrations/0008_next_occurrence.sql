@@ -5,6 +5,7 @@
 -- current_next). NULL in both: no occurrence left. Every existing row starts marked.
 ALTER TABLE events ADD COLUMN next_start TEXT;
 ALTER TABLE events ADD COLUMN next_end TEXT DEFAULT '';
--- The list in its order, and the rows to compute again (marked, or whose next occurrence has passed).
-CREATE INDEX events_next ON events(cancelled_at, next_start, id);
+-- The list in its order (its filters' columns in the index too: a filtered COUNT reads only the index), and the
+-- rows to compute again (marked, or whose next occurrence has passed).
+CREATE INDEX events_next ON events(cancelled_at, next_start, id, campus, language);
 CREATE INDEX events_next_end ON events(cancelled_at, next_end);
