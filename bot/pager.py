@@ -10,8 +10,10 @@ their own copy (the core answers a press on someone else's message privately) an
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from bot.commands import Button, Reply
 from bot.i18n import Lines, Text, _
@@ -54,6 +56,16 @@ def pager(
 
 # One page of a source: (offset, limit) -> its lines, e.g. a storage query's LIMIT ? OFFSET ?.
 PageFetch = Callable[[int, int], Awaitable[Sequence[Line | Text]]]
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class PageSource(Protocol[T_co]):
+    """What storage.paging.Paged gives: a count, and one page of items."""
+
+    async def count(self) -> int: ...
+
+    async def page(self, offset: int, limit: int) -> Sequence[T_co]: ...
 
 
 async def paged(
@@ -79,6 +91,32 @@ async def paged(
         return Reply(empty, edit=edit, private=private)
     return _render(shown, page=page, pages=page_count(total, size), turn=turn, title=title, footer=footer,
                    edit=edit, private=private)
+
+
+async def source_pager(
+    source: PageSource[T],
+    line: Callable[[T], Line | Text | Awaitable[Line | Text]],
+    *,
+    page: int,
+    size: int,
+    turn: Callable[[int], str],
+    title: Text,
+    empty: Text,
+    footer: Text | None = None,
+    edit: bool = False,
+    private: bool = False,
+) -> Reply:
+    """`paged` over a `PageSource` (a storage query): one COUNT, one page read, `line(item)` (plain or async) for
+    the items shown only."""
+    async def fetch(offset: int, limit: int) -> list[Line | Text]:
+        lines: list[Line | Text] = []
+        for item in await source.page(offset, limit):
+            made = line(item)
+            lines.append(await made if inspect.isawaitable(made) else made)
+        return lines
+
+    return await paged(await source.count(), fetch, page=page, size=size, turn=turn, title=title, empty=empty,
+                       footer=footer, edit=edit, private=private)
 
 
 def clamp(page: int, total: int, size: int) -> int:
