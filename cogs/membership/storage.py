@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage.db import Database, Row, from_iso, to_iso
+from storage.paging import Paged
 
 __all__ = ["Benefit", "Campaign", "MembershipQueries", "Referral", "Standing"]
 
@@ -146,14 +147,6 @@ class MembershipQueries:
         row = await self.db.fetchone("SELECT * FROM membership_referrals WHERE id = ?", (referral_id,))
         return Referral.from_row(row) if row else None
 
-    async def waiting(self, campaign_id: int) -> list[tuple[Referral, str, str]]:
-        """Referrals the board has not confirmed, oldest first, with the referrer's and newcomer's names."""
-        rows = await self.db.fetchall(
-            "SELECT r.*, a.display_name AS referrer_name, b.display_name AS newcomer_name"
-            " FROM membership_referrals r JOIN people a ON a.id = r.referrer_id JOIN people b ON b.id = r.newcomer_id"
-            " WHERE r.campaign_id = ? AND r.status != ? ORDER BY r.id", (campaign_id, COUNTED))
-        return [(Referral.from_row(row), row["referrer_name"], row["newcomer_name"]) for row in rows]
-
     async def confirm(self, referral_id: int, now: datetime) -> bool:
         value = await self.db.fetchval(
             "UPDATE membership_referrals SET status = ?, confirmed_at = ? WHERE id = ? AND status != ? RETURNING id",
@@ -214,6 +207,23 @@ class MembershipQueries:
     async def benefit(self, benefit_id: int) -> Benefit | None:
         row = await self.db.fetchone("SELECT * FROM membership_benefits WHERE id = ?", (benefit_id,))
         return Benefit.from_row(row) if row else None
+
+    def benefits_paged(self, now: datetime, places: list[str] | None = None) -> Paged[Benefit]:
+        """As `benefits`, counted and read a page at a time (the place filter in SQL)."""
+        where, params = "FROM membership_benefits WHERE (valid_until IS NULL OR valid_until > ?)", [to_iso(now)]
+        if places is not None:
+            where += f" AND place IN ({', '.join('?' for _p in places) or 'NULL'})"
+            params += places
+        return Paged(self.db, where, tuple(params), "name COLLATE NOCASE, id", Benefit.from_row)
+
+    def waiting_paged(self, campaign_id: int) -> Paged[tuple[Referral, str, str]]:
+        """Referrals the board has not confirmed, oldest first, with the referrer's and newcomer's names;
+        counted and read a page at a time."""
+        return Paged(self.db, "FROM membership_referrals r JOIN people a ON a.id = r.referrer_id"
+                     " JOIN people b ON b.id = r.newcomer_id WHERE r.campaign_id = ? AND r.status != ?",
+                     (campaign_id, COUNTED), "r.id",
+                     lambda row: (Referral.from_row(row), row["referrer_name"], row["newcomer_name"]),
+                     columns="r.*, a.display_name AS referrer_name, b.display_name AS newcomer_name")
 
     async def benefits(self, now: datetime, places: list[str] | None = None) -> list[Benefit]:
         """Benefits still valid, by name; only those of `places` when given."""
