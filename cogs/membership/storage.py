@@ -161,14 +161,26 @@ class MembershipQueries:
             "DELETE FROM membership_referrals WHERE id = ? AND status != ? RETURNING id", (referral_id, COUNTED))
         return value is not None
 
-    async def standings(self, campaign_id: int) -> list[Standing]:
-        """Every referrer with a confirmed referral, most first (ties by name, for a stable order)."""
+    async def standings(self, campaign_id: int, *, within: int | None = None,
+                        person_id: int | None = None) -> list[tuple[int, Standing]]:
+        """Referrers with a confirmed referral and their rank, most first (ties by name, for a stable order).
+        Competition ranking: equal counts share a rank, and the next rank skips (1, 1, 3). `within`: only ranks up
+        to it; `person_id`: only that person's. Ranked, cut and ordered in SQL: a leaderboard reads its top only."""
+        outer, params = [], [campaign_id, COUNTED]
+        if within is not None:
+            outer.append("place <= ?")
+            params.append(within)
+        if person_id is not None:
+            outer.append("referrer_id = ?")
+            params.append(person_id)
         rows = await self.db.fetchall(
-            "SELECT r.referrer_id, p.display_name, COUNT(*) AS n FROM membership_referrals r"
+            "SELECT * FROM (SELECT r.referrer_id, p.display_name, COUNT(*) AS n,"
+            " RANK() OVER (ORDER BY COUNT(*) DESC) AS place FROM membership_referrals r"
             " JOIN people p ON p.id = r.referrer_id WHERE r.campaign_id = ? AND r.status = ?"
-            " GROUP BY r.referrer_id ORDER BY n DESC, p.display_name COLLATE NOCASE, r.referrer_id",
-            (campaign_id, COUNTED))
-        return [Standing(row["referrer_id"], row["display_name"], row["n"]) for row in rows]
+            " GROUP BY r.referrer_id, p.display_name) AS ranked"
+            f" {'WHERE ' + ' AND '.join(outer) if outer else ''}"
+            " ORDER BY place, display_name COLLATE NOCASE, referrer_id", tuple(params))
+        return [(row["place"], Standing(row["referrer_id"], row["display_name"], row["n"])) for row in rows]
 
     async def by_place(self, campaign_id: int) -> list[tuple[str | None, int]]:
         """Confirmed referrals per newcomer's campus ('online', None: not said), most first."""
