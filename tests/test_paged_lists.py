@@ -106,3 +106,18 @@ async def test_benefits_page_by_name_and_count_the_campus_filter() -> None:
         assert names.findall(bot.message(first[0].number).text) == ["lunch", "Pizza"]  # by name, case folded
         helsinki = texts(await bot.say("/benefits campus=helsinki", as_="Olli"))
         assert names.findall(helsinki) == ["Gym", "lunch"] and "page" not in helsinki
+
+
+async def test_reminders_number_across_pages_and_a_cancel_keeps_its_page() -> None:
+    async with test_bot(cogs=[]) as bot:
+        for day in range(1, 13):  # 12 reminders: 10 a page
+            await bot.say(f"/remind 2026-12-{day:02d} 10:00 Asia{day}", as_="Olli")
+        first = await bot.say("/reminders", as_="Olli")
+        assert re.findall(r"Asia(\d+)", texts(first)) == [str(n) for n in range(1, 11)] and "sivu 1/2" in texts(first)
+        await bot.press("Seuraava", message=first[0].number, as_="Olli")
+        second = bot.message(first[0].number)
+        assert re.findall(r"(\d+)\. .*?Asia(\d+)", second.text) == [("11", "11"), ("12", "12")]
+        assert [label for label, _action in second.buttons][:2] == ["Peru 11", "Peru 12"]
+        await bot.press("Peru 11", message=first[0].number, as_="Olli")
+        after = bot.message(first[0].number)  # still page 2: the cancelled one was there
+        assert "sivu 2/2" in after.text and re.findall(r"(\d+)\. .*?Asia(\d+)", after.text) == [("11", "12")]
