@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.commands import Button, Choice, Cog, Param, Reply, UserError
 from bot.context import Context, ServiceContext
 from bot.i18n import Lines, Msg, When, _, ngettext
-from bot.pager import Line, pager
+from bot.pager import Line, paged
 from bot.recurrence import Recurrence
 from bot.scheduler import Due
 from bot.timeparse import local_to_utc
@@ -124,23 +124,29 @@ async def remind(ctx: Context,
                  private=True)
 
 
-def _list(reminders: list[Reminder], page: int = 1, *, edit: bool = False) -> Reply:
-    lines = []
-    for number, reminder in enumerate(reminders, start=1):
-        when = When(to_utc(reminder.local_at, reminder.zone))
-        repeat = REPEATS.get(reminder.repeat, REPEATS["none"])
-        lines.append(Line(_("{number}. {when} ({repeat}): {text}", number=number, when=when, repeat=repeat,
-                            text=reminder.text),
-                          [Button(_("Cancel {number}", number=number), cog.action_id("cancel", reminder.id),
-                                  style="danger")]))
-    return pager(lines, page=page, size=PAGE_SIZE, turn=lambda number: cog.action_id("page", number),
-                 title=_("Your reminders:"), empty=_("You have no reminders. Set one with /remind."), edit=edit,
-                 private=True)
+async def _list(ctx: Context, page: int = 1, *, edit: bool = False) -> Reply:
+    """Counted and read a page at a time; each line keeps its number in the whole list."""
+    rows = queries(ctx)
+
+    async def fetch(offset: int, limit: int) -> list[Line]:
+        lines = []
+        for number, reminder in enumerate(await rows.active_page(ctx.person.id, offset, limit), start=offset + 1):
+            when = When(to_utc(reminder.local_at, reminder.zone))
+            repeat = REPEATS.get(reminder.repeat, REPEATS["none"])
+            lines.append(Line(_("{number}. {when} ({repeat}): {text}", number=number, when=when, repeat=repeat,
+                                text=reminder.text),
+                              [Button(_("Cancel {number}", number=number), cog.action_id("cancel", reminder.id),
+                                      style="danger")]))
+        return lines
+
+    return await paged(await rows.count_active(ctx.person.id), fetch, page=page, size=PAGE_SIZE,
+                       turn=lambda number: cog.action_id("page", number), title=_("Your reminders:"),
+                       empty=_("You have no reminders. Set one with /remind."), edit=edit, private=True)
 
 
 @cog.command(_("List and cancel your reminders"))
 async def reminders(ctx: Context) -> Reply:
-    return _list(await queries(ctx).active(ctx.person.id))
+    return await _list(ctx)
 
 
 async def _cancel(ctx: Context, reminder_id: int) -> bool:
@@ -155,17 +161,17 @@ async def _cancel(ctx: Context, reminder_id: int) -> bool:
 
 @cog.action("page", owner_only=True)
 async def page(ctx: Context, number: int) -> Reply:
-    return _list(await queries(ctx).active(ctx.person.id), number, edit=True)
+    return await _list(ctx, number, edit=True)
 
 
 @cog.action("cancel", owner_only=True)
 async def cancel(ctx: Context, reminder_id: int) -> Reply:
-    before = [r.id for r in await queries(ctx).active(ctx.person.id)]
+    reminder = await queries(ctx).get(reminder_id)
+    before = await queries(ctx).position(ctx.person.id, reminder) if reminder is not None else 0
     if not await _cancel(ctx, reminder_id):
         return Reply(notice=_("That reminder is already gone."))
     # The list stays on the page the cancelled one was on.
-    on_page = before.index(reminder_id) // PAGE_SIZE + 1 if reminder_id in before else 1
-    listing = _list(await queries(ctx).active(ctx.person.id), on_page, edit=True)
+    listing = await _list(ctx, before // PAGE_SIZE + 1, edit=True)
     listing.notice = _("Reminder cancelled.")
     return listing
 

@@ -49,6 +49,20 @@ class ReminderQueries:
         )
         return [Reminder.from_row(r) for r in rows]
 
+    async def active_page(self, person_id: int, offset: int, limit: int) -> list[Reminder]:
+        """One page of `active`."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM reminders WHERE person_id = ? AND status = 'active' ORDER BY local_at, id LIMIT ? OFFSET ?",
+            (person_id, limit, offset))
+        return [Reminder.from_row(r) for r in rows]
+
+    async def position(self, person_id: int, reminder: Reminder) -> int:
+        """How many of the person's active reminders come before this one in `active`'s order."""
+        return int(await self.db.fetchval(
+            "SELECT COUNT(*) FROM reminders WHERE person_id = ? AND status = 'active'"
+            " AND (local_at < ? OR (local_at = ? AND id < ?))",
+            (person_id, reminder.local_at, reminder.local_at, reminder.id)))
+
     async def count_active(self, person_id: int) -> int:
         return int(await self.db.fetchval(
             "SELECT COUNT(*) FROM reminders WHERE person_id = ? AND status = 'active'", (person_id,)

@@ -340,8 +340,9 @@ async def test_migration_keeps_the_old_waiting_order_and_rewrites_pending_offer_
         for key, status in (("ev:1:offer:1", "pending"), ("ev:1:offer:12", "done"), ("ev:1:rem:24:0", "pending")):
             await db.execute("INSERT INTO scheduled (task, key, due_at, payload, status, created_at)"
                              " VALUES ('t', ?, 'x', '{}', ?, 'x')", (key, status))
-        later = [m.version for m in discover_migrations(MIGRATIONS)][1:]
-        assert await db.migrate(MIGRATIONS, component="event") == later
+        # 0002 onwards, and every later one of the cog (numbers others may take in between)
+        assert await db.migrate(MIGRATIONS, component="event") == [
+            m.version for m in discover_migrations(MIGRATIONS) if m.version >= 2]
         order = await db.fetchall("SELECT person_id FROM event_rsvps ORDER BY seq")
         assert [r["person_id"] for r in order] == [2, 3, 1]  # since, then person id, as before
         keys = await db.fetchall("SELECT key FROM scheduled ORDER BY id")

@@ -3,11 +3,16 @@ weekly reminders keep their local hour across daylight saving; config-declared c
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.commands import Cog
+from bot.context import ServiceContext
+from bot.scheduler import Due, Planned
 from tests.harness import TEST_NOW, ConsoleBot
 from tests.harness import test_config as make_config
 from tests.personal_helpers import rows
@@ -209,3 +214,75 @@ async def test_monthly_reminder_keeps_its_day_and_hour_and_skips_months_without_
     assert [datetime.fromisoformat(r["due_at"]).astimezone(HELSINKI).strftime("%d.%m. %H:%M")
             for r in pending] == ["31.08. 09:00"]
     await bot.stop()
+
+
+# ------------------------------------------------------------------ issue 26: the wake-up path under a burst
+
+probe = Cog("probe", "Scheduler probe")
+RUNS: list[tuple[str, int | None, int]] = []  # ("start" | "end", person, n)
+
+
+RUNNING: set[int] = set()
+TOGETHER: dict[str, asyncio.Condition] = {}  # made per test: a condition belongs to one event loop
+
+
+@probe.task("step")
+async def step(ctx: ServiceContext, due: Due) -> None:
+    RUNS.append(("start", due.person_id, due.payload["n"]))
+    together = TOGETHER["now"]
+    async with together:  # wait (a second at most) for another row to be running beside this one
+        RUNNING.add(due.payload["n"])
+        together.notify_all()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(together.wait_for(lambda: len(RUNNING) > 1), 1)
+    RUNS.append(("end", due.person_id, due.payload["n"]))
+    await asyncio.sleep(0)
+    RUNNING.discard(due.payload["n"])
+    if due.payload.get("then"):  # time passes while it runs, and another row falls due meanwhile
+        ctx.app.clock.pin(ctx.now() + timedelta(seconds=1))
+        await ctx.schedule("step", ctx.now(), key="probe:later", payload={"n": 99}, person_id=9)
+
+
+async def probe_bot(tmp_path: Path) -> ConsoleBot:
+    RUNS.clear()
+    RUNNING.clear()
+    TOGETHER["now"] = asyncio.Condition()
+    bot = await ConsoleBot.start(tmp_path, extra_cogs=(probe,))
+    await bot.app.db.executemany("INSERT INTO people (id, display_name, created_at) VALUES (?, ?, ?)",
+                                 [(n, f"P{n}", "2026-11-26T12:00:00.000000+00:00") for n in (1, 2, 3, 4, 5, 9)])
+    return bot
+
+
+def overlaps(first: tuple[int | None, int], second: tuple[int | None, int]) -> bool:
+    """Did `second` start before `first` ended?"""
+    return RUNS.index(("start", *second)) < RUNS.index(("end", *first))
+
+
+async def test_due_rows_of_different_people_run_side_by_side_and_each_persons_in_order(tmp_path: Path) -> None:
+    bot = await probe_bot(tmp_path)
+    try:
+        due = TEST_NOW - timedelta(seconds=1)
+        planned = [(1, 1), (2, 2), (1, 3), (3, 4), (None, 5), (4, 6), (5, 7)]  # (person, n) in due order
+        await bot.app.scheduler.schedule_many(
+            Planned("step", due + timedelta(microseconds=n), f"probe:{n}", {"n": n}, person) for person, n in planned)
+        assert await bot.app.scheduler.run_due() == 7  # the real wake-up
+        assert overlaps((1, 1), (2, 2))  # two people at once
+        assert not overlaps((1, 1), (1, 3))  # one person's rows one after another, in order
+        assert RUNS.index(("end", 1, 1)) < RUNS.index(("start", 1, 3))
+        assert not overlaps((3, 4), (None, 5)) and not overlaps((None, 5), (4, 6))  # no one person's: alone
+        assert overlaps((4, 6), (5, 7))
+        statuses = await rows(bot, "SELECT status FROM scheduled")
+        assert statuses == [{"status": "done"}] * 7
+    finally:
+        await bot.stop()
+
+
+async def test_a_row_falling_due_during_a_wake_up_runs_in_it(tmp_path: Path) -> None:
+    bot = await probe_bot(tmp_path)
+    try:
+        await bot.app.scheduler.schedule("step", TEST_NOW, key="probe:first", payload={"n": 1, "then": True},
+                                         person_id=1)
+        assert await bot.app.scheduler.run_due() == 2  # no second wake-up to wait for
+        assert [entry for entry in RUNS if entry[0] == "end"] == [("end", 1, 1), ("end", 9, 99)]
+    finally:
+        await bot.stop()

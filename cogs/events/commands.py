@@ -9,7 +9,7 @@ from typing import Annotated
 from bot.commands import Button, Param, Reply
 from bot.context import Context
 from bot.i18n import Lines, Text, _
-from bot.pager import Line, pager
+from bot.pager import Line, paged
 from cogs.events.cards import event_line, render_card
 from cogs.events.common import (
     CAPACITY,
@@ -20,7 +20,6 @@ from cogs.events.common import (
     FEEDBACK,
     LANGUAGE,
     LINK,
-    ONLINE,
     REPEAT,
     START,
     TITLE,
@@ -28,6 +27,7 @@ from cogs.events.common import (
     UNTIL,
     WHERE,
     cog,
+    current_next,
     get_event,
     queries,
     settings,
@@ -101,25 +101,24 @@ def event_buttons(event: Event) -> list[Button]:
             Button(_("Going"), cog.action_id("rsvp", event.id, "yes"), style="success")]
 
 
-def _matches(event: Event, where: str | None, language: str | None) -> bool:
-    if where == ONLINE and not event.online:
-        return False
-    if where not in (None, ONLINE) and event.campus != where:
-        return False
-    # "Finnish" also lists bilingual events; events without a language match no language filter.
-    return language is None or event.language == language or (language != "both" and event.language == "both")
 
 
 async def event_list(ctx: Context, where: str | None, language: str | None, page: int, *,
                      edit: bool = False) -> Reply:
-    events = [e for e in await queries(ctx).upcoming(ctx.now()) if _matches(e, where, language)]
-    events.sort(key=lambda e: (upcoming_start(ctx, e), e.id))
+    # Sorted, filtered and paged in SQL on the stored next occurrence: a page costs the same at 10 events as
+    # at 10,000.
+    await current_next(ctx)
     filters = (where or NO_FILTER, language or NO_FILTER)
-    lines = [Line(event_line(ctx, upcoming_start(ctx, e), e), event_buttons(e)) for e in events]
-    return pager(lines, page=page, size=int(settings(ctx)["page_size"]),
-                 turn=lambda number: cog.action_id("page", number, *filters), title=_("Upcoming events"),
-                 empty=_("No upcoming events match.") if (where or language) else _("No upcoming events."),
-                 edit=edit)
+
+    async def fetch(offset: int, limit: int) -> list[Line]:
+        events = await queries(ctx).listed(where, language, offset, limit)
+        return [Line(event_line(ctx, upcoming_start(ctx, e), e), event_buttons(e)) for e in events]
+
+    return await paged(await queries(ctx).listed_count(where, language), fetch, page=page,
+                       size=int(settings(ctx)["page_size"]),
+                       turn=lambda number: cog.action_id("page", number, *filters), title=_("Upcoming events"),
+                       empty=_("No upcoming events match.") if (where or language) else _("No upcoming events."),
+                       edit=edit)
 
 
 @cog.command(_("Upcoming events"), name="list")
@@ -151,27 +150,41 @@ async def show_button(ctx: Context, event: int) -> Reply:
 
 
 @cog.command(_("The events I'm going to"))
-async def mine(ctx: Context) -> Reply:
-    mine = await queries(ctx).mine(ctx.person.id, ctx.now())
-    # Each time left they are going to (or waiting for) on its own line; going every time is one line.
-    lines: list[tuple[datetime, int, Text]] = []
-    for event, answers in mine:
-        if going_every_time(ctx, event, answers):
-            lines.append((upcoming_start(ctx, event), event.id,
-                          Lines(event_line(ctx, upcoming_start(ctx, event), event),
-                                _("going {every}", every=every_words(event)), event.link, sep=" · ")))
-            continue
-        for index, start, answer in my_times(ctx, event, answers):
-            status: Text | None = None
-            if answer == "waiting":
-                place = await queries(ctx).waiting_position(event.id, ctx.person.id, index)
-                status = _("waiting list, place {place}", place=place)
-            elif answer == "offered":
-                status = _("a place is offered to you: see my message")
-            link = event.link if answer == "yes" else None
-            lines.append((start, event.id, Lines(event_line(ctx, start, event), status, link, sep=" · ")))
-    if not lines:
-        return Reply(_("You haven't said you're going to any upcoming event. /event list shows them."),
-                     private=True)
-    lines.sort(key=lambda line: (line[0], line[1]))
-    return Reply(Lines(*(text for _start, _id, text in lines)), title=_("Events you're going to"), private=True)
+async def mine(ctx: Context, page: Annotated[int | None, Param(_("Page"), question=_("Which page?"), min=1,
+                                                                names={"fi": "sivu"})] = None) -> Reply:
+    return await my_events(ctx, page or 1)
+
+
+@cog.action("mine")
+async def mine_page(ctx: Context, page: int) -> Reply:
+    return await my_events(ctx, page, edit=True)
+
+
+async def my_events(ctx: Context, page: int, *, edit: bool = False) -> Reply:
+    """A page of the person's events (paged in SQL by next occurrence); within an event, each time left they
+    are going to (or waiting for) on its own line, and going every time as one line."""
+    await current_next(ctx)
+
+    async def fetch(offset: int, limit: int) -> list[Text]:
+        lines: list[Text] = []
+        for event, answers in await queries(ctx).mine_page(ctx.person.id, offset, limit):
+            if going_every_time(ctx, event, answers):
+                lines.append(Lines(event_line(ctx, upcoming_start(ctx, event), event),
+                                   _("going {every}", every=every_words(event)), event.link, sep=" · "))
+                continue
+            for index, start, answer in my_times(ctx, event, answers):
+                status: Text | None = None
+                if answer == "waiting":
+                    place = await queries(ctx).waiting_position(event.id, ctx.person.id, index)
+                    status = _("waiting list, place {place}", place=place)
+                elif answer == "offered":
+                    status = _("a place is offered to you: see my message")
+                link = event.link if answer == "yes" else None
+                lines.append(Lines(event_line(ctx, start, event), status, link, sep=" · "))
+        return lines
+
+    return await paged(await queries(ctx).mine_count(ctx.person.id), fetch, page=page,
+                       size=int(settings(ctx)["page_size"]), turn=lambda number: cog.action_id("mine", number),
+                       title=_("Events you're going to"),
+                       empty=_("You haven't said you're going to any upcoming event. /event list shows them."),
+                       edit=edit, private=True)

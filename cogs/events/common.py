@@ -11,7 +11,7 @@ from bot.commands import Choice, Cog, Param, UserError
 from bot.config import Config, Field, between, cron
 from bot.context import Context, ServiceContext
 from bot.i18n import Lines, Translated, When, _
-from cogs.events.recurrence import next_occurrence
+from cogs.events.recurrence import duration, next_occurrence
 from cogs.events.storage import Event, EventQueries
 
 # The cog is /event; its settings are the [events] table of config.toml.
@@ -108,12 +108,30 @@ def check_can_manage(ctx: Context, event: Event) -> None:
 
 
 def upcoming_start(ctx: ServiceContext, event: Event) -> datetime:
+    if event.next_start is not None and event.next_start + duration(event.starts_at, event.ends_at) > ctx.now():
+        return event.next_start  # stored and still current: no need to expand the series
     found = next_occurrence(event, ctx.now())
     return found[1] if found else event.starts_at
 
 
 def _cut(title: str | None) -> str | None:
     return title if title is None or len(title) <= 60 else title[:59] + "…"
+async def current_next(ctx: ServiceContext) -> int:
+    """Bring the stored next occurrences up to date before a list reads them; returns how many were computed.
+
+    Computed on read, for the rows that need it only: those created, edited or with an occurrence cancelled
+    since (marked by the storage) and those whose stored occurrence has ended since the last read. So it
+    follows the clock without a scheduled row per occurrence, and a list of 10,000 events computes none."""
+    now = ctx.now()
+    stale = await queries(ctx).stale(now)
+    if not stale:
+        return 0
+    found = []
+    for event in stale:
+        nxt = next_occurrence(event, now)
+        found.append((event, None if nxt is None else (nxt[1], nxt[1] + duration(event.starts_at, event.ends_at))))
+    await queries(ctx).set_next(found)
+    return len(found)
 
 
 def suggestion_label(event: Event, start: datetime) -> Lines:

@@ -14,7 +14,7 @@ from bot.i18n import _
 from bot.pager import Line, pager
 from cogs.events.cards import event_line
 from cogs.events.commands import event_buttons
-from cogs.events.common import cog, queries, settings
+from cogs.events.common import cog, current_next, queries, settings
 from cogs.events.recurrence import occurrences_between
 from cogs.events.storage import Event
 
@@ -40,8 +40,11 @@ async def digest(ctx: ServiceContext) -> None:
 
 
 async def _week(ctx: ServiceContext) -> list[tuple[datetime, Event]]:
+    # Only events whose stored next occurrence starts within the week can have an occurrence in it: the rest
+    # are not read at all.
     now = ctx.now()
-    week = [(start, event) for event in await queries(ctx).upcoming(now)
+    await current_next(ctx)
+    week = [(start, event) for event in await queries(ctx).in_week(now + timedelta(days=7))
             for _index, start in occurrences_between(event, now, now + timedelta(days=7))]
     return sorted(week, key=lambda pair: (pair[0], pair[1].id))
 

@@ -60,6 +60,7 @@ class Event:
     title_en: str | None = None  # the English title, when given (readers see theirs, else the other)
     description_en: str | None = None
     feedback_each: bool = False  # a series asks for feedback after every time (else once, after the last)
+    next_start: datetime | None = None  # the stored next occurrence (see current_next); None: not known or none
 
     @property
     def title(self) -> Translated:
@@ -86,6 +87,8 @@ class Event:
             when("cancelled_at"), row["cancel_reason"], when("updated_at"), row["sequence"],
             frozenset(from_iso(s) for s in (row["skipped"] or "").split()), row["title_en"], row["description_en"],
             bool(row["feedback_each"]),
+            # Stored only while current: a row marked ('') or passed is computed again before a list reads it.
+            when("next_start") if row["next_end"] else None,
         )
 
 
@@ -161,6 +164,24 @@ def _iso(value: datetime | None) -> str | None:
     return to_iso(value) if value is not None else None
 
 
+def _listed(where: str | None, language: str | None) -> tuple[str, tuple[Any, ...]]:
+    """/event list's filters. "Finnish" also lists bilingual events; events without a language match no language
+    filter. `next_start IS NOT NULL`: an occurrence is left (after current_next, only current ones are stored)."""
+    conditions = ["cancelled_at IS NULL", "next_start IS NOT NULL"]
+    params: list[Any] = []
+    if where == "online":
+        conditions.append("campus IS NULL")
+    elif where is not None:
+        conditions.append("campus = ?")
+        params.append(where)
+    if language == "both":
+        conditions.append("language = 'both'")
+    elif language is not None:
+        conditions.append("language IN (?, 'both')")
+        params.append(language)
+    return " AND ".join(conditions), tuple(params)
+
+
 class EventQueries:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -208,7 +229,8 @@ class EventQueries:
             raise ValueError(f"not editable: {sorted(unknown)}")
         values = {k: to_iso(v) if isinstance(v, datetime) else v for k, v in changes.items()}
         sets = ", ".join(f"{name} = ?" for name in values)
-        await self.db.execute(f"UPDATE events SET {sets}, updated_at = ?, sequence = sequence + 1"
+        # next_end = '': the next occurrence is computed again (current_next) before a list shows the event.
+        await self.db.execute(f"UPDATE events SET {sets}, updated_at = ?, sequence = sequence + 1, next_end = ''"
                               " WHERE id = ?",
                               (*values.values(), to_iso(now), event_id))
 
@@ -223,8 +245,9 @@ class EventQueries:
         """Cancel one occurrence of a series; False when it was cancelled already."""
         key = to_iso(start)
         return bool(await self.db.execute(
-            "UPDATE events SET skipped = TRIM(skipped || ' ' || ?), sequence = sequence + 1, updated_at = ?"
-            " WHERE id = ? AND cancelled_at IS NULL AND INSTR(' ' || skipped || ' ', ' ' || ? || ' ') = 0",
+            "UPDATE events SET skipped = TRIM(skipped || ' ' || ?), sequence = sequence + 1, updated_at = ?,"
+            " next_end = '' WHERE id = ? AND cancelled_at IS NULL"
+            " AND INSTR(' ' || skipped || ' ', ' ' || ? || ' ') = 0",
             (key, to_iso(now), event_id, key),
         ))
 
@@ -248,6 +271,43 @@ class EventQueries:
             "SELECT * FROM events WHERE cancelled_at IS NULL AND series_end_at > ? ORDER BY starts_at, id",
             (to_iso(now),),
         )
+        return [Event.from_row(r) for r in rows]
+
+    # The stored next occurrence (migration 0008): the cog computes it (cogs/events/common.py current_next) for
+    # the rows `stale` gives, and lists sort and page on it.
+
+    async def stale(self, now: datetime) -> list[Event]:
+        """Events not cancelled whose stored next occurrence is marked ('') or has ended."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM events WHERE cancelled_at IS NULL AND next_end <= ? ORDER BY id", (to_iso(now),))
+        return [Event.from_row(r) for r in rows]
+
+    async def set_next(self, found: list[tuple[Event, tuple[datetime, datetime] | None]]) -> None:
+        """Store each event's next occurrence (start, end), None when none is left. An event edited since it was
+        read (its sequence grew) keeps its mark: the next read computes it from the new times."""
+        await self.db.executemany(
+            "UPDATE events SET next_start = ?, next_end = ? WHERE id = ? AND sequence = ?",
+            [(_iso(nxt[0]) if nxt else None, _iso(nxt[1]) if nxt else None, event.id, event.sequence)
+             for event, nxt in found])
+
+    async def listed_count(self, where: str | None, language: str | None) -> int:
+        """How many upcoming events the list shows with these filters (next occurrences current)."""
+        conditions, params = _listed(where, language)
+        return int(await self.db.fetchval(f"SELECT COUNT(*) FROM events WHERE {conditions}", params))
+
+    async def listed(self, where: str | None, language: str | None, offset: int, limit: int) -> list[Event]:
+        """One page of the list: by next occurrence, then id."""
+        conditions, params = _listed(where, language)
+        rows = await self.db.fetchall(
+            f"SELECT * FROM events WHERE {conditions} ORDER BY next_start, id LIMIT ? OFFSET ?",
+            (*params, limit, offset))
+        return [Event.from_row(r) for r in rows]
+
+    async def in_week(self, until: datetime) -> list[Event]:
+        """Events whose next occurrence starts before `until`: the only ones with an occurrence before it."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM events WHERE cancelled_at IS NULL AND next_start IS NOT NULL AND next_start < ?"
+            " ORDER BY next_start, id", (to_iso(until),))
         return [Event.from_row(r) for r in rows]
 
     async def started_between(self, since: datetime, until: datetime) -> list[Event]:
@@ -489,6 +549,28 @@ class EventQueries:
         for r in rows:
             _event, answers = found.setdefault(r["id"], (Event.from_row(r), {}))
             answers[r["my_occurrence"]] = Answer(r["my_occurrence"], r["my_answer"], r["my_since"], r["my_seq"])
+        return list(found.values())
+
+    _MINE = (" FROM events e WHERE e.cancelled_at IS NULL AND e.next_start IS NOT NULL AND e.id IN"
+             " (SELECT event_id FROM event_rsvps WHERE person_id = ? AND answer IN ('yes', 'waiting', 'offered'))")
+
+    async def mine_count(self, person_id: int) -> int:
+        """How many upcoming events the person holds or waits for a place at, at some time (next occurrences
+        current)."""
+        return int(await self.db.fetchval(f"SELECT COUNT(*){self._MINE}", (person_id,)))
+
+    async def mine_page(self, person_id: int, offset: int, limit: int) -> list[tuple[Event, dict[int, Answer]]]:
+        """One page of them, by next occurrence, with all the person's answers to each by occurrence."""
+        rows = await self.db.fetchall(
+            f"SELECT e.*{self._MINE} ORDER BY e.next_start, e.id LIMIT ? OFFSET ?", (person_id, limit, offset))
+        found: dict[int, tuple[Event, dict[int, Answer]]] = {r["id"]: (Event.from_row(r), {}) for r in rows}
+        if not found:
+            return []
+        marks = ", ".join("?" * len(found))
+        for r in await self.db.fetchall(
+                "SELECT event_id, occurrence, answer, since, seq FROM event_rsvps"
+                f" WHERE person_id = ? AND event_id IN ({marks})", (person_id, *found)):
+            found[r["event_id"]][1][r["occurrence"]] = Answer(r["occurrence"], r["answer"], r["since"], r["seq"])
         return list(found.values())
 
     # ----------------------------------------------------------------------------------- feedback

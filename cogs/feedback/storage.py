@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage.db import Database, Row, from_iso, to_iso
+from storage.paging import Paged
 
 STATES = ("waiting", "open", "answered", "handled")
 
@@ -67,17 +68,14 @@ class FeedbackQueries:
         row = await self.db.fetchone("SELECT * FROM feedback_cases WHERE conversation_id = ?", (conversation_id,))
         return _case(row) if row is not None else None
 
-    async def for_teams(self, teams: Iterable[str], *, handled: bool = False) -> list[Case]:
-        """Delivered cases the teams hold, oldest first; handled ones only when asked."""
+    def for_teams(self, teams: Iterable[str], *, handled: bool = False) -> Paged[Case]:
+        """Delivered cases the teams hold, oldest first; handled ones only when asked. Counted and read a page
+        at a time (no teams: none)."""
         wanted = list(teams)
-        if not wanted:
-            return []
-        marks = ", ".join("?" for _t in wanted)
+        marks = ", ".join("?" for _t in wanted) or "NULL"
         states = "('open', 'answered', 'handled')" if handled else "('open', 'answered')"
-        rows = await self.db.fetchall(
-            f"SELECT * FROM feedback_cases WHERE team IN ({marks}) AND state IN {states}"
-            " ORDER BY created_hour, code", wanted)
-        return [_case(r) for r in rows]
+        return Paged(self.db, f"FROM feedback_cases WHERE team IN ({marks}) AND state IN {states}", tuple(wanted),
+                     "created_hour, code", _case)
 
     async def open_handles(self) -> list[tuple[str, str]]:
         """(code, handle) of every case not handled: /mydata and /forgetme find a sender's among them."""

@@ -11,7 +11,7 @@ from bot.commands import Button, Param, Reply, UserError
 from bot.context import Context
 from bot.conversations import Member
 from bot.i18n import Lines, Text, When, _, ngettext
-from bot.pager import Line, pager
+from bot.pager import Line, source_pager
 from cogs.feedback.common import (
     KIND,
     Category,
@@ -57,12 +57,14 @@ async def case_list(ctx: Context, page: int, handled: bool, *, edit: bool) -> Re
     teams = my_teams(ctx)
     if not teams:
         raise UserError(_("Only the feedback teams can see cases."))
-    found = await queries(ctx).for_teams(teams, handled=handled)
-    lines = [Line(summary(ctx, case), [Button(case.code, cog.action_id("show", case.code))]) for case in found]
-    return pager(lines, page=page, size=settings(ctx)["page_size"],
-                 turn=lambda n: cog.action_id("page", n, int(handled)), title=_("Feedback cases"),
-                 empty=_("No open feedback cases."), edit=edit, private=True,
-                 footer=_("Times are shown to the hour."))
+    def line(case: Case) -> Line:
+        return Line(summary(ctx, case), [Button(case.code, cog.action_id("show", case.code))])
+
+    return await source_pager(queries(ctx).for_teams(teams, handled=handled), line, page=page,
+                              size=settings(ctx)["page_size"],
+                              turn=lambda n: cog.action_id("page", n, int(handled)), title=_("Feedback cases"),
+                              empty=_("No open feedback cases."), edit=edit, private=True,
+                              footer=_("Times are shown to the hour."))
 
 
 @cog.action("page")

@@ -8,7 +8,7 @@ from typing import Annotated
 from bot.commands import Button, Param, Reply, UserError
 from bot.context import Context
 from bot.i18n import Lines, ListOf, Text, When, _
-from bot.pager import Line, pager
+from bot.pager import Line, source_pager
 from cogs.membership.common import (
     EVERYWHERE,
     campus_choices,
@@ -33,16 +33,17 @@ def _line(ctx: Context, benefit: Benefit) -> Text:
 
 async def _page(ctx: Context, page: int, campus: str, *, edit: bool) -> Reply:
     where = None if campus == ALL else [campus, EVERYWHERE]
-    found = await queries(ctx).benefits(ctx.now(), where)
     board = ctx.has_role("board")
-    lines: list[Line | Text] = [
-        Line(_line(ctx, b), [Button(_("Edit"), cog.action_id("bed", b.id)),
-                             Button(_("Remove"), cog.action_id("brm", b.id), style="danger")] if board else [])
-        for b in found]
+
+    def line(b: Benefit) -> Line:
+        return Line(_line(ctx, b), [Button(_("Edit"), cog.action_id("bed", b.id)),
+                                    Button(_("Remove"), cog.action_id("brm", b.id), style="danger")] if board else [])
+
     title: Text = _("Member benefits") if campus == ALL else \
         _("Member benefits: {place}", place=place_name(ctx.config, campus))
-    return pager(lines, page=page, size=settings(ctx)["page_size"], turn=lambda n: cog.action_id("ben", n, campus),
-                 title=title, empty=_("No member benefits listed here yet."), edit=edit)
+    return await source_pager(queries(ctx).benefits_paged(ctx.now(), where), line, page=page,
+                              size=settings(ctx)["page_size"], turn=lambda n: cog.action_id("ben", n, campus),
+                              title=title, empty=_("No member benefits listed here yet."), edit=edit)
 
 
 @cog.command(_("Member benefits, by campus"), top_level=True)

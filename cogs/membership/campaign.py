@@ -12,7 +12,7 @@ from bot.context import Context, ServiceContext
 from bot.i18n import Lines, ListOf, Text, When, _, ngettext
 from bot.scheduler import Due
 from cogs.membership.common import cog, is_running, place_name, queries, settings
-from cogs.membership.storage import Campaign, Referral, Standing
+from cogs.membership.storage import Campaign, Referral
 
 BOARD_VIEW = "mb_board"  # the live leaderboard card of a campaign
 END_TASK = "mb_end"
@@ -20,15 +20,6 @@ END_TASK = "mb_end"
 
 def end_key(campaign_id: int) -> str:
     return f"mb:end:{campaign_id}"
-
-
-def ranked(standings: list[Standing]) -> list[tuple[int, Standing]]:
-    """Competition ranking: equal counts share a rank, and the next rank skips (1, 1, 3)."""
-    out: list[tuple[int, Standing]] = []
-    for index, standing in enumerate(standings):
-        rank = out[-1][0] if out and out[-1][1].confirmed == standing.confirmed else index + 1
-        out.append((rank, standing))
-    return out
 
 
 @cog.command(_("Start a referral campaign"), roles={"board"})
@@ -93,7 +84,7 @@ async def finish(ctx: ServiceContext, campaign_id: int) -> bool:
     campaign = await q.campaign(campaign_id)
     assert campaign is not None
     await ctx.changed(BOARD_VIEW, campaign_id)
-    top = [s for rank, s in ranked(await q.standings(campaign_id)) if rank == 1]
+    top = [s for _rank, s in await q.standings(campaign_id, within=1)]
     if top:
         names = ListOf(s.name for s in top)
         text = ngettext("The campaign {name} has ended. The winner, with {count} confirmed new member: {names}.",
@@ -131,7 +122,7 @@ async def standing_lines(ctx: ServiceContext, campaign: Campaign) -> list[Text]:
     q = queries(ctx)
     size = settings(ctx)["leaderboard_size"]
     lines: list[Text] = [_("{rank}. {name}: {count}", rank=rank, name=s.name, count=s.confirmed)
-                         for rank, s in ranked(await q.standings(campaign.id)) if rank <= size]
+                         for rank, s in await q.standings(campaign.id, within=size)]
     if not lines:
         lines.append(_("No confirmed referrals yet."))
     by_place = await q.by_place(campaign.id)
@@ -166,8 +157,7 @@ async def leaderboard(ctx: Context) -> Reply:
     if campaign is None:
         raise UserError(_("No campaign is on."))
     reply = await card(ctx, campaign)
-    mine = next(((rank, s) for rank, s in ranked(await q.standings(campaign.id)) if s.person_id == ctx.person.id),
-                None)
+    mine = next(iter(await q.standings(campaign.id, person_id=ctx.person.id)), None)
     own: Text = _("You have no confirmed referrals yet.") if mine is None else \
         ngettext("You are number {rank} with {count} confirmed referral.",
                  "You are number {rank} with {count} confirmed referrals.", mine[1].confirmed, rank=mine[0])

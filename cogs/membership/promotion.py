@@ -6,7 +6,6 @@ from __future__ import annotations
 from bot.commands import Button, Reply
 from bot.context import Context, ServiceContext
 from bot.i18n import Lines, Text, _
-from cogs.membership.campaign import ranked
 from cogs.membership.common import InLanguage, cog, is_running, place_name, queries, settings
 
 
@@ -49,7 +48,7 @@ async def spotlight(ctx: ServiceContext) -> None:
     campaign = await queries(ctx).open_campaign()
     if campaign is not None and is_running(campaign, ctx.now()):
         top = [_("{rank}. {name}: {count}", rank=rank, name=s.name, count=s.confirmed)
-               for rank, s in ranked(await queries(ctx).standings(campaign.id)) if rank <= 3]
+               for rank, s in await queries(ctx).standings(campaign.id, within=3)]
         parts += ["", _("{name}: who told you about membership? Name them with /member joined.",
                         name=campaign.name), *top]
     if not parts:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from bot.commands import Arrival, Button, Param, PersonRef, Reply, UserError
 from bot.context import Context, ServiceContext
 from bot.i18n import Lines, Text, _
-from bot.pager import Line, pager
+from bot.pager import Line, source_pager
 from cogs.membership.campaign import BOARD_VIEW, running_campaign
 from cogs.membership.common import campus_choices, cog, place_name, queries, settings
 from cogs.membership.storage import Referral
@@ -178,16 +178,20 @@ async def _pending_page(ctx: Context, page: int, *, edit: bool) -> Reply:
     campaign = await queries(ctx).open_campaign()
     if campaign is None:
         raise UserError(_("No campaign is on."))
-    lines: list[Line | Text] = []
-    for referral, referrer, newcomer in await queries(ctx).waiting(campaign.id):
+
+    def line(found: tuple[Referral, str, str]) -> Line:
+        referral, referrer, newcomer = found
         text: Text = _("{newcomer} (told by {referrer}; {via}, {place})", newcomer=newcomer, referrer=referrer,
                        via=VIA_TEXT.get(referral.via, referral.via), place=place_name(ctx.config, referral.campus))
         if referral.status == "review":
             text = Lines(text, _("A new Discord account: check it before confirming."), sep=" ")
-        lines.append(Line(text, [Button(_("Confirm"), cog.action_id("ok", referral.id, page), style="success"),
-                                 Button(_("Reject"), cog.action_id("no", referral.id, page), style="danger")]))
-    return pager(lines, page=page, size=settings(ctx)["page_size"], turn=lambda n: cog.action_id("pend", n),
-                 title=_("Referrals to confirm"), empty=_("Nothing waits for confirmation."), edit=edit, private=True)
+        return Line(text, [Button(_("Confirm"), cog.action_id("ok", referral.id, page), style="success"),
+                           Button(_("Reject"), cog.action_id("no", referral.id, page), style="danger")])
+
+    return await source_pager(queries(ctx).waiting_paged(campaign.id), line, page=page,
+                              size=settings(ctx)["page_size"], turn=lambda n: cog.action_id("pend", n),
+                              title=_("Referrals to confirm"), empty=_("Nothing waits for confirmation."), edit=edit,
+                              private=True)
 
 
 @cog.action("ok", roles={"board"})

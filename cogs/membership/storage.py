@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage.db import Database, Row, from_iso, to_iso
+from storage.paging import Paged
 
 __all__ = ["Benefit", "Campaign", "MembershipQueries", "Referral", "Standing"]
 
@@ -146,14 +147,6 @@ class MembershipQueries:
         row = await self.db.fetchone("SELECT * FROM membership_referrals WHERE id = ?", (referral_id,))
         return Referral.from_row(row) if row else None
 
-    async def waiting(self, campaign_id: int) -> list[tuple[Referral, str, str]]:
-        """Referrals the board has not confirmed, oldest first, with the referrer's and newcomer's names."""
-        rows = await self.db.fetchall(
-            "SELECT r.*, a.display_name AS referrer_name, b.display_name AS newcomer_name"
-            " FROM membership_referrals r JOIN people a ON a.id = r.referrer_id JOIN people b ON b.id = r.newcomer_id"
-            " WHERE r.campaign_id = ? AND r.status != ? ORDER BY r.id", (campaign_id, COUNTED))
-        return [(Referral.from_row(row), row["referrer_name"], row["newcomer_name"]) for row in rows]
-
     async def confirm(self, referral_id: int, now: datetime) -> bool:
         value = await self.db.fetchval(
             "UPDATE membership_referrals SET status = ?, confirmed_at = ? WHERE id = ? AND status != ? RETURNING id",
@@ -168,14 +161,26 @@ class MembershipQueries:
             "DELETE FROM membership_referrals WHERE id = ? AND status != ? RETURNING id", (referral_id, COUNTED))
         return value is not None
 
-    async def standings(self, campaign_id: int) -> list[Standing]:
-        """Every referrer with a confirmed referral, most first (ties by name, for a stable order)."""
+    async def standings(self, campaign_id: int, *, within: int | None = None,
+                        person_id: int | None = None) -> list[tuple[int, Standing]]:
+        """Referrers with a confirmed referral and their rank, most first (ties by name, for a stable order).
+        Competition ranking: equal counts share a rank, and the next rank skips (1, 1, 3). `within`: only ranks up
+        to it; `person_id`: only that person's. Ranked, cut and ordered in SQL: a leaderboard reads its top only."""
+        outer, params = [], [campaign_id, COUNTED]
+        if within is not None:
+            outer.append("place <= ?")
+            params.append(within)
+        if person_id is not None:
+            outer.append("referrer_id = ?")
+            params.append(person_id)
         rows = await self.db.fetchall(
-            "SELECT r.referrer_id, p.display_name, COUNT(*) AS n FROM membership_referrals r"
+            "SELECT * FROM (SELECT r.referrer_id, p.display_name, COUNT(*) AS n,"
+            " RANK() OVER (ORDER BY COUNT(*) DESC) AS place FROM membership_referrals r"
             " JOIN people p ON p.id = r.referrer_id WHERE r.campaign_id = ? AND r.status = ?"
-            " GROUP BY r.referrer_id ORDER BY n DESC, p.display_name COLLATE NOCASE, r.referrer_id",
-            (campaign_id, COUNTED))
-        return [Standing(row["referrer_id"], row["display_name"], row["n"]) for row in rows]
+            " GROUP BY r.referrer_id, p.display_name) AS ranked"
+            f" {'WHERE ' + ' AND '.join(outer) if outer else ''}"
+            " ORDER BY place, display_name COLLATE NOCASE, referrer_id", tuple(params))
+        return [(row["place"], Standing(row["referrer_id"], row["display_name"], row["n"])) for row in rows]
 
     async def by_place(self, campaign_id: int) -> list[tuple[str | None, int]]:
         """Confirmed referrals per newcomer's campus ('online', None: not said), most first."""
@@ -214,6 +219,23 @@ class MembershipQueries:
     async def benefit(self, benefit_id: int) -> Benefit | None:
         row = await self.db.fetchone("SELECT * FROM membership_benefits WHERE id = ?", (benefit_id,))
         return Benefit.from_row(row) if row else None
+
+    def benefits_paged(self, now: datetime, places: list[str] | None = None) -> Paged[Benefit]:
+        """As `benefits`, counted and read a page at a time (the place filter in SQL)."""
+        where, params = "FROM membership_benefits WHERE (valid_until IS NULL OR valid_until > ?)", [to_iso(now)]
+        if places is not None:
+            where += f" AND place IN ({', '.join('?' for _p in places) or 'NULL'})"
+            params += places
+        return Paged(self.db, where, tuple(params), "name COLLATE NOCASE, id", Benefit.from_row)
+
+    def waiting_paged(self, campaign_id: int) -> Paged[tuple[Referral, str, str]]:
+        """Referrals the board has not confirmed, oldest first, with the referrer's and newcomer's names;
+        counted and read a page at a time."""
+        return Paged(self.db, "FROM membership_referrals r JOIN people a ON a.id = r.referrer_id"
+                     " JOIN people b ON b.id = r.newcomer_id WHERE r.campaign_id = ? AND r.status != ?",
+                     (campaign_id, COUNTED), "r.id",
+                     lambda row: (Referral.from_row(row), row["referrer_name"], row["newcomer_name"]),
+                     columns="r.*, a.display_name AS referrer_name, b.display_name AS newcomer_name")
 
     async def benefits(self, now: datetime, places: list[str] | None = None) -> list[Benefit]:
         """Benefits still valid, by name; only those of `places` when given."""

@@ -10,7 +10,7 @@ from bot.commands import Param, PersonRef, Reply, UserError
 from bot.context import Context, ServiceContext
 from bot.conversations import ConversationMessage, Member
 from bot.i18n import Lines, ListOf, Text, When, _, ngettext
-from bot.pager import Line, pager
+from bot.pager import source_pager
 from cogs.mentoring.common import (
     COORDINATORS,
     LANGUAGE_WORDS,
@@ -172,10 +172,10 @@ async def applications(ctx: Context) -> Reply:
 @cog.action("apps", roles=COORDINATORS)
 async def applications_page(ctx: Context, page: int) -> Reply:
     programme = await current(ctx)
-    found = await queries(ctx).applications(programme.id)
     limit = int(settings(ctx)["suggestions"])
-    lines: list[Line | Text] = []
-    for app in found:
+    mentors: list[Application] = []  # read once, and only for a page with an aktori to suggest a mentor for
+
+    async def line(app: Application) -> Text:
         who = await names(ctx, [app.person_id, *app.team])
         side = _("mentor") if app.side == "mentor" else _("aktori")
         head = _("{who} ({side}): {field}; {mode}; {languages}", who=who, side=side, field=app.field,
@@ -185,14 +185,18 @@ async def applications_page(ctx: Context, page: int) -> Reply:
         if app.pair_id is not None:
             parts.append(_("Paired: pair {number}.", number=app.pair_id))
         elif app.side == "aktori":
-            for suggestion in suggestions(found, app, limit):
+            if not mentors:
+                mentors.extend(await queries(ctx).free_mentors(programme.id))
+            for suggestion in suggestions(mentors, app, limit):
                 mentor = await names(ctx, [suggestion.mentor.person_id])
                 parts.append(_("Suggested: {mentor} ({score}): {reasons}", mentor=mentor, score=suggestion.score,
                                reasons=ListOf(suggestion.reasons) if suggestion.reasons else "-"))
-        lines.append(Lines(*parts))
-    return pager(lines, page=page, size=5, turn=lambda n: cog.action_id("apps", n),
-                 title=_("Applications to {name}", name=programme.name), empty=_("No applications yet."),
-                 edit=ctx.origin is not None, private=True)
+        return Lines(*parts)
+
+    return await source_pager(queries(ctx).applications_paged(programme.id), line, page=page, size=5,
+                              turn=lambda n: cog.action_id("apps", n),
+                              title=_("Applications to {name}", name=programme.name), empty=_("No applications yet."),
+                              edit=ctx.origin is not None, private=True)
 
 
 @cog.command(_("Pair a mentor with an aktori or an aktori team"), roles=COORDINATORS)

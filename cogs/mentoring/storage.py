@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.db import Database, Row, from_iso, to_iso
+from storage.paging import Paged
 
 GOALS = ("belonging", "dialogue", "reflection", "reciprocity", "learning")
 
@@ -140,6 +141,18 @@ class MentoringQueries:
             " about, stage, team, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (programme_id, person_id, side, field, ",".join(languages), mode, campus, about, stage,
              json.dumps(team), to_iso(now)))
+
+    def applications_paged(self, programme_id: int) -> Paged[Application]:
+        """As `applications`, counted and read a page at a time."""
+        return Paged(self.db, "FROM mentoring_applications WHERE programme_id = ?", (programme_id,), "id",
+                     Application.from_row)
+
+    async def free_mentors(self, programme_id: int) -> list[Application]:
+        """Mentors not yet paired: the candidates a suggestion ranks."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM mentoring_applications WHERE programme_id = ? AND side = 'mentor' AND pair_id IS NULL"
+            " ORDER BY id", (programme_id,))
+        return [Application.from_row(r) for r in rows]
 
     async def applications(self, programme_id: int) -> list[Application]:
         rows = await self.db.fetchall(

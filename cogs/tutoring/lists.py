@@ -7,7 +7,7 @@ from typing import Annotated
 from bot.commands import Button, Param, Reply
 from bot.context import Context
 from bot.i18n import Lines, _
-from bot.pager import Line, pager
+from bot.pager import Line, source_pager
 from cogs.tutoring.cards import claim_button, state_text
 from cogs.tutoring.common import (
     LANGUAGE_CHOICES,
@@ -48,12 +48,13 @@ async def queue_page(ctx: Context, page: int, where: str, language: str, topic: 
     await queries(ctx).seen(ctx.person.id)
     campus = None if where in (ANY, ONLINE) else where
     online = True if where == ONLINE else None
-    found = await queries(ctx).queue(campus=campus, online=online, language=None if language == ANY else language,
-                                     topic=None if topic == ANY else topic)
-    lines = [Line(Lines(summary(ctx, r), r.description[:200] or None), [claim_button(r)]) for r in found]
-    return pager(lines, page=page, size=int(settings(ctx)["page_size"]),
-                 turn=lambda n: cog.action_id("q", n, where, language, topic),
-                 title=_("Open tutoring requests"), empty=_("No open requests."), edit=edit, private=True)
+    found = queries(ctx).queue(campus=campus, online=online, language=None if language == ANY else language,
+                               topic=None if topic == ANY else topic)
+    return await source_pager(found, lambda r: Line(Lines(summary(ctx, r), r.description[:200] or None),
+                                                    [claim_button(r)]),
+                              page=page, size=int(settings(ctx)["page_size"]),
+                              turn=lambda n: cog.action_id("q", n, where, language, topic),
+                              title=_("Open tutoring requests"), empty=_("No open requests."), edit=edit, private=True)
 
 
 @cog.command(_("Open requests, oldest first"), roles=TUTORS)
@@ -78,13 +79,14 @@ async def queue_turn(ctx: Context, page: int, where: str, language: str, topic: 
 
 
 async def mine_page(ctx: Context, page: int, *, edit: bool) -> Reply:
-    lines = []
-    for request in await queries(ctx).of_person(ctx.person.id):
+    async def line(request: Request) -> Line:  # the state of the shown requests only (it reads names)
         buttons = [Button(_("Transcript"), cog.action_id("transcript", request.id))] if request.conversation_id else []
-        lines.append(Line(Lines(summary(ctx, request), await state_text(ctx, request)), buttons))
-    return pager(lines, page=page, size=int(settings(ctx)["page_size"]), turn=lambda n: cog.action_id("mine", n),
-                 title=_("Your tutoring requests"), empty=_("You have no open tutoring requests."), edit=edit,
-                 private=True)
+        return Line(Lines(summary(ctx, request), await state_text(ctx, request)), buttons)
+
+    return await source_pager(queries(ctx).of_person_paged(ctx.person.id), line, page=page,
+                              size=int(settings(ctx)["page_size"]), turn=lambda n: cog.action_id("mine", n),
+                              title=_("Your tutoring requests"), empty=_("You have no open tutoring requests."),
+                              edit=edit, private=True)
 
 
 @cog.command(_("Your open tutoring requests"))

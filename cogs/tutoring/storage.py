@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.db import Database, Row, from_iso, to_iso
+from storage.paging import Paged
 
 __all__ = ["OPEN_STATES", "Request", "TutoringQueries"]
 
@@ -96,10 +97,10 @@ class TutoringQueries:
             "SELECT id FROM tutoring_requests WHERE state = 'open' AND id > ? ORDER BY id", (request_id,))
         return [row["id"] for row in rows]
 
-    async def queue(self, campus: str | None = None, language: str | None = None, topic: str | None = None,
-                    online: bool | None = None) -> list[Request]:
-        """Unclaimed requests, oldest first, filtered."""
-        sql, params = "SELECT * FROM tutoring_requests WHERE state = 'open'", []
+    def queue(self, campus: str | None = None, language: str | None = None, topic: str | None = None,
+              online: bool | None = None) -> Paged[Request]:
+        """Unclaimed requests, oldest first, filtered: counted and read a page at a time."""
+        sql, params = "FROM tutoring_requests WHERE state = 'open'", []
         if campus is not None:
             sql += " AND campus = ?"
             params.append(campus)
@@ -111,7 +112,13 @@ class TutoringQueries:
         if topic is not None:
             sql += " AND topic = ?"
             params.append(topic)
-        return [Request.from_row(row) for row in await self.db.fetchall(sql + " ORDER BY id", params)]
+        return Paged(self.db, sql, tuple(params), "id", Request.from_row)
+
+    def of_person_paged(self, person_id: int) -> Paged[Request]:
+        """As `of_person`, counted and read a page at a time."""
+        return Paged(self.db, "FROM tutoring_requests WHERE state IN ('open', 'claimed')"
+                     " AND (student_id = ? OR tutor_id = ? OR second_id = ?)", (person_id, person_id, person_id),
+                     "id", Request.from_row)
 
     async def of_person(self, person_id: int) -> list[Request]:
         """Open requests the person asked or helps with, oldest first."""

@@ -1,0 +1,145 @@
+"""Benchmark: /event list at 10, 1,000 and 10,000 upcoming events (a tenth of them weekly series, some with an
+occurrence cancelled alone), through the real command path: context_for -> Core.handle_text -> render_reply,
+with the events cog on a file database and a frozen app clock.
+
+Each size has its own application; the sizes take turns within each round (interleaved), and each round
+times `--calls` lists per size, alternating page 1 and a middle page. Printed per size: the median over the
+rounds of p50 and p99, with their spread (min-max over the rounds), and the machine's load.
+
+    .venv/bin/python bench/event_list.py [--sizes 10 1000 10000] [--rounds 3] [--calls 200]
+    .venv/bin/python bench/event_list.py --tree /work/main     # the same bench on another checkout (before)
+
+Target (issue #26): p99 < 5 ms at 10,000 upcoming events.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+
+def _tree() -> Path:
+    # --tree must take effect before the bot's modules are imported.
+    if "--tree" in sys.argv:
+        return Path(sys.argv[sys.argv.index("--tree") + 1]).resolve()
+    return Path(__file__).resolve().parent.parent
+
+
+sys.path.insert(0, str(_tree()))
+
+from bot.app import Application  # noqa: E402
+from bot.clock import Clock  # noqa: E402
+from bot.commands import render_reply  # noqa: E402
+from bot.context import Account, Chat  # noqa: E402
+from bot.frontends.console import ConsoleFrontend  # noqa: E402
+from bot.testing import TEST_NOW, make_config  # noqa: E402
+
+CAMPUSES = ("helsinki", "joensuu", "turku", None)  # None: online
+LANGUAGES = ("fi", "en", "both", None)
+
+
+def iso(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+async def populate(app: Application, count: int) -> None:
+    """`count` upcoming events in bulk (the columns every version of the schema has): one-offs over the next
+    year, every tenth a weekly series of 10-20 weeks, every thirtieth of those with its 2nd time cancelled."""
+    now = TEST_NOW
+    await app.db.execute("INSERT INTO people (id, display_name, created_at) VALUES (1, 'Organiser', ?)", (iso(now),))
+    rows: list[tuple[Any, ...]] = []
+    for i in range(count):
+        start = now + timedelta(hours=1 + (i * 7919) % (365 * 24))  # spread, not in id order
+        weeks = 1 if i % 10 == 0 else 0
+        times = 10 + i % 11 if weeks else 1
+        last = start + timedelta(weeks=times - 1)
+        until = last.astimezone(app.config.tz).date().isoformat() if weeks else None
+        skipped = iso(start + timedelta(weeks=1)) if weeks and i % 30 == 0 else ""
+        campus = CAMPUSES[i % len(CAMPUSES)]
+        rows.append((f"Event {i}", "x", iso(start), iso(start + timedelta(hours=2)), campus,
+                     "https://meet.example/x" if campus is None else None, None, LANGUAGES[i % len(LANGUAGES)],
+                     weeks, until, "Europe/Helsinki", iso(last + timedelta(hours=2)), 1, iso(now), iso(now),
+                     skipped))
+    await app.db.executemany(
+        "INSERT INTO events (title, description, starts_at, ends_at, campus, link, capacity, language, repeat_weeks,"
+        " repeat_until, timezone, series_end_at, organiser_id, created_at, updated_at, skipped)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+async def list_once(app: Application, page: int) -> float:
+    began = time.perf_counter()
+    ctx = await app.core.context_for(Account("bench", "reader"), "Reader", Chat("bench", "@reader", direct=True),
+                                     frozenset(), "fi")
+    reply = await app.core.handle_text(ctx, f"/event list sivu={page}")
+    assert reply is not None
+    rendered = render_reply(reply, ctx.language)
+    took = time.perf_counter() - began
+    assert rendered.text.count("#") == 5, rendered.text  # a full page of events, not an error
+    return took
+
+
+async def start(size: int, scratch: Path) -> Application:
+    data = scratch / str(size)
+    data.mkdir()
+    app = Application(make_config(["events"], command_rate=10**9), data, clock=Clock(frozen_at=TEST_NOW))
+    app.add_frontend(ConsoleFrontend(app, out=open(os.devnull, "w")))  # noqa: SIM115
+    await app.start()
+    await populate(app, size)
+    await list_once(app, 1)  # warm-up (the first read also computes every stored next occurrence)
+    return app
+
+
+def quantile(sorted_values: list[float], q: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * q))]
+
+
+async def main(sizes: list[int], rounds: int, calls: int) -> None:
+    print(f"tree: {_tree()}")
+    print(f"machine: {platform.machine()} python {platform.python_version()}, {len(os.sched_getaffinity(0))} cores;"
+          f" {rounds} rounds x {calls} lists per size, sizes interleaved; page size 5 (the default)")
+    print("target: p99 < 5 ms at 10,000 upcoming events")
+    with tempfile.TemporaryDirectory(prefix="humako-bench-") as scratch:
+        apps = {size: await start(size, Path(scratch)) for size in sizes}
+        per_round: dict[int, list[tuple[float, float, float]]] = {size: [] for size in sizes}
+        for number in range(1, rounds + 1):
+            for size in sizes:
+                middle = max(1, size // 5 // 2)
+                cpu = time.process_time()
+                times = sorted([await list_once(apps[size], 1 if i % 2 == 0 else middle) for i in range(calls)])
+                cpu_ms = (time.process_time() - cpu) / calls * 1000  # less swayed by other jobs than p99
+                p50, p99 = statistics.median(times) * 1000, quantile(times, 0.99) * 1000
+                per_round[size].append((p50, p99, cpu_ms))
+                load = os.getloadavg()
+                print(f"round {number} size {size:6,}: p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  CPU {cpu_ms:6.2f} ms/list"
+                      f"   load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+        for app in apps.values():
+            await app.stop()
+    print("\n| upcoming events | p50 ms (median, min-max) | p99 ms (median, min-max) | CPU ms/list (median, min-max) |")
+    print("| --- | --- | --- | --- |")
+    for size in sizes:
+        cells = []
+        for column in range(3):
+            values = [r[column] for r in per_round[size]]
+            cells.append(f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})")
+        print(f"| {size:,} | " + " | ".join(cells) + " |")
+    load = os.getloadavg()
+    print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 1000, 10000])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--tree", type=Path, help="run against this checkout instead (before/after figures)")
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.sizes, arguments.rounds, arguments.calls))
