@@ -65,16 +65,19 @@ def discord_commands(fake: Any) -> dict[str, Handler]:
     fake._record = recording
 
     async def drive(count: int, concurrency: int, command: str, options: dict[str, Any],
-                    expect: str) -> dict[str, Any]:
-        """`count` slash interactions, `concurrency` in flight, from two people; each reply checked here: a
-        200 callback whose content contains `expect`."""
-        users = [MEMBER_ID, OWNER_ID]
+                    expect: str, people: int = 2) -> dict[str, Any]:
+        """`count` slash interactions, `concurrency` in flight, from `people` members (1: the one without
+        roles); each reply checked here: a 200 callback whose content is `expect` (or contains it, when it
+        is not the whole reply). Also returns the last reply's content."""
+        users = [MEMBER_ID, OWNER_ID][:people]
+        content = ""
+        buttons = 0  # replies that carry a button
         latencies: list[float] = []
         wrong = 0
         gate = asyncio.Semaphore(concurrency)
 
         async def one(index: int) -> None:
-            nonlocal wrong
+            nonlocal wrong, content, buttons
             async with gate:
                 began = time.perf_counter()
                 data = fake._command_data(command, options, None, False)
@@ -85,7 +88,9 @@ def discord_commands(fake: Any) -> dict[str, Handler]:
                 await fake.dispatch("INTERACTION_CREATE", interaction.payload)
                 call = await asyncio.wait_for(future, 30)
                 latencies.append(time.perf_counter() - began)
-                content = ((call.json or {}).get("data") or {}).get("content") or ""
+                data = (call.json or {}).get("data") or {}
+                content = data.get("content") or ""
+                buttons += any(row.get("components") for row in data.get("components") or [])
                 if call.status != 200 or expect not in content:
                     wrong += 1
 
@@ -93,7 +98,8 @@ def discord_commands(fake: Any) -> dict[str, Handler]:
         await asyncio.gather(*(one(i) for i in range(count)))
         elapsed = time.perf_counter() - started
         fake.calls.clear()  # keep the fake's memory flat between rounds
-        return {"elapsed": elapsed, "latencies": latencies, "wrong": wrong, "answered": len(latencies)}
+        return {"elapsed": elapsed, "latencies": latencies, "wrong": wrong, "answered": len(latencies),
+                "content": content, "buttons": buttons}
 
     async def ready() -> int:
         """Gateway connections identified (a bot is connected when this rose)."""
@@ -122,7 +128,10 @@ async def serve(kind: str) -> None:
     try:
         while line := await reader.readline():
             name, args = json.loads(line)
-            result = await commands[name](*args)
+            try:
+                result = await commands[name](*args)
+            except Exception as error:  # the bench says what went wrong instead of reading a dead pipe
+                result = {"error": f"{type(error).__name__}: {error}"}
             sys.stdout.write(json.dumps(result) + "\n")
             sys.stdout.flush()
     finally:
@@ -158,7 +167,10 @@ class FakeProcess:
         assert self.process is not None and self.process.stdin is not None and self.process.stdout is not None
         self.process.stdin.write((json.dumps([name, args]) + "\n").encode())
         await self.process.stdin.drain()
-        return json.loads(await self.process.stdout.readline())
+        answer = json.loads(await self.process.stdout.readline())
+        if isinstance(answer, dict) and "error" in answer:
+            raise RuntimeError(f"the fake {self.kind} failed {name}: {answer['error']}")
+        return answer
 
 
 if __name__ == "__main__":
