@@ -19,6 +19,15 @@ async def help(ctx: Context, command: Annotated[str | None, Param(
 ) -> Reply:
     if command:
         return _command_help(ctx, command)
+    # The same for everyone with these roles and language: rendered once (the core forgets it when commands change).
+    key = (ctx.language, ctx.roles)
+    text = ctx.app.core.help_texts.get(key)
+    if text is None:
+        text = ctx.app.core.help_texts[key] = render(_help_lines(ctx), ctx.language)
+    return Reply(text, private=True)
+
+
+def _help_lines(ctx: Context) -> Lines:
     lines: list[object] = [_("Commands you can use:")]
     visible = ctx.commands()
     for feature in ctx.cogs:
@@ -32,7 +41,7 @@ async def help(ctx: Context, command: Annotated[str | None, Param(
             lines.append(feature.about)
     lines.append("")
     lines.append(_("/help COMMAND shows a command's fields, for example /help event create."))
-    return Reply(Lines(*lines), private=True)  # type: ignore[arg-type]
+    return Lines(*lines)  # type: ignore[arg-type]
 
 
 def _find(ctx: Context, typed: str) -> CommandSpec | None:
