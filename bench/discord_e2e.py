@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import os
 import platform
 import pstats
@@ -129,19 +130,33 @@ async def serve(kind: str, base_url: str, token: str, help_text: str) -> None:
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader()
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+        collecting = [0.0, 0.0]  # (start of the running collection, seconds spent collecting)
+
+        def timed(phase: str, _info: dict[str, int]) -> None:
+            if phase == "start":
+                collecting[0] = time.process_time()
+            else:
+                collecting[1] += time.process_time() - collecting[0]
+
+        gc.callbacks.append(timed)
         print("ready", flush=True)
         profiler: cProfile.Profile | None = None
         try:
             while line := (await reader.readline()).decode().split():
                 if line[0] == "cpu":
-                    print(time.process_time(), flush=True)
+                    print(time.process_time(), collecting[1], flush=True)
                 elif line[0] == "profile" and profiler is None:
                     profiler = cProfile.Profile()
                     profiler.enable()
                     print("ok", flush=True)
                 elif line[0] == "profile" and profiler is not None:
                     profiler.disable()
-                    pstats.Stats(profiler, stream=sys.stderr).sort_stats(line[1]).print_stats(45)
+                    sort, _sep, callers = line[1].partition(":")  # "tottime:pattern" also prints pattern's callers
+                    stats = pstats.Stats(profiler, stream=sys.stderr).sort_stats(sort)
+                    stats.print_stats(45)
+                    stats.print_stats(r"/bot/|/storage/", 40)  # this project's own functions
+                    if callers:
+                        stats.print_callers(callers)
                     profiler = None
                     print("ok", flush=True)
         finally:
@@ -197,19 +212,22 @@ async def one_run(kind: str, fake: FakeProcess, args: argparse.Namespace, help_t
         await fake.call("drive", 100, args.concurrency, args.command, options, expect, people)  # warm-up
         if profile:
             await bot.ask("profile")
-        cpu = float(await bot.ask("cpu"))
+        cpu, collected = map(float, (await bot.ask("cpu")).split())
         result = await fake.call("drive", args.interactions, args.concurrency, args.command, options, expect,
                                  people)
-        cpu = float(await bot.ask("cpu")) - cpu
+        cpu_after, collected_after = map(float, (await bot.ask("cpu")).split())
+        cpu, collected = cpu_after - cpu, collected_after - collected
         if profile:
             await bot.ask("profile", profile)
     latencies = sorted(result["latencies"])
     figures = {"rate": args.interactions / result["elapsed"], "p50": statistics.median(latencies) * 1000,
                "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
-               "cpu": cpu / args.interactions * 1000, "wrong": result["wrong"], "answered": result["answered"],
+               "cpu": cpu / args.interactions * 1000, "gc": collected / args.interactions * 1000,
+               "wrong": result["wrong"], "answered": result["answered"],
                "load": os.getloadavg()[0], "buttons": result["buttons"]}
     print(f"  {kind:7} {args.interactions} in {result['elapsed']:.2f} s: {figures['rate']:7.1f}/s"
-          f"  p50 {figures['p50']:6.1f} ms  p99 {figures['p99']:6.1f} ms  CPU {figures['cpu']:.2f} ms/interaction;"
+          f"  p50 {figures['p50']:6.1f} ms  p99 {figures['p99']:6.1f} ms  CPU {figures['cpu']:.2f} ms/interaction"
+          f" ({figures['gc']:.2f} collecting garbage);"
           f" {result['answered']} answered, {result['wrong']} wrong, {result['buttons']} with a button;"
           f" load {figures['load']:.2f}", flush=True)
     return figures
@@ -234,7 +252,7 @@ async def bench(args: argparse.Namespace) -> int:
             for kind in order:
                 last = number == args.rounds - 1
                 results[kind].append(await one_run(kind, fake, args, help_text,
-                                                   args.profile if last and kind == "humako" else None))
+                                                   args.profile if last else None))
     ratios = [ours["rate"] / bare["rate"] for ours, bare in zip(results["humako"], results["bare"], strict=True)]
     for kind, runs in results.items():
         print(f"{kind:7} rate {spread([r['rate'] for r in runs], '/s')}, p99 {spread([r['p99'] for r in runs], ' ms')},"
@@ -254,7 +272,8 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--command", choices=sorted(COMMANDS), default="ping")
-    parser.add_argument("--profile", metavar="SORT", help="cProfile humako-bot's last run (to stderr)")
+    parser.add_argument("--profile", metavar="SORT",
+                        help="cProfile both bots' last runs (to stderr): tottime, cumulative, tottime:CALLEE-PATTERN")
     parser.add_argument("--serve", choices=["bare", "humako"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--token", help=argparse.SUPPRESS)

@@ -81,7 +81,7 @@ def discord_commands(fake: Any) -> dict[str, Handler]:
             async with gate:
                 began = time.perf_counter()
                 data = fake._command_data(command, options, None, False)
-                interaction = fake._interaction_payload(2, data, user_id=users[index % 2], channel_id=None,
+                interaction = fake._interaction_payload(2, data, user_id=users[index % len(users)], channel_id=None,
                                                         dm=False, locale="fi")
                 future = asyncio.get_running_loop().create_future()
                 waiting[interaction.id] = future

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import logging
 import signal
@@ -106,6 +107,9 @@ class Application:
                 raise StartupError(describe(error)) from error
             raise
         self.started = True
+        # What start-up loaded (libraries, catalogues, dateparser's data) lives as long as the process: the
+        # collector need not walk it again on every full collection (measured: the fixed cost per command).
+        gc.freeze()
         log.info("started: cogs %s, frontends %s", [c.name for c in self.cogs], list(self.frontends))
 
     async def _start_parts(self, started: list[Frontend]) -> None:
