@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import Application
+from bot.app import Application, freeze_startup_objects
 from bot.commands import render_reply
 from bot.context import Account, Chat
 from bot.frontends.console import ConsoleFrontend
@@ -62,6 +62,7 @@ async def measure(people: int, commands: int, concurrency: int,
         app = Application(dataclasses.replace(config), Path(data))
         app.add_frontend(ConsoleFrontend(app, out=open("/dev/null", "w")))  # noqa: SIM115
         await app.start()
+        freeze_startup_objects()  # as `run` does
         latencies: list[float] = []
         semaphore = asyncio.Semaphore(concurrency)
 

@@ -82,6 +82,8 @@ async def bare_bot(base_url: str, token: str, help_text: str) -> Any:
 
     task = asyncio.create_task(client.start(token))
     await asyncio.wait_for(client.wait_until_ready(), 30)
+    gc.collect()  # the tuning humako-bot gets (bot.app.freeze_startup_objects)
+    gc.freeze()
     tree.copy_global_to(guild=discord.Object(GUILD_ID))
     await tree.sync(guild=discord.Object(GUILD_ID))
 
@@ -93,12 +95,13 @@ async def bare_bot(base_url: str, token: str, help_text: str) -> Any:
 
 
 async def humako_bot(base_url: str, token: str, data_dir: Path) -> Any:
-    from bot.app import Application
+    from bot.app import Application, freeze_startup_objects
     from bot.frontends.discord import DiscordFrontend
 
     app = Application(bot_config(base_url, token), data_dir)
     app.add_frontend(DiscordFrontend(app, guild_ready_timeout=0.05))
     await app.start()
+    freeze_startup_objects()  # as `run` does
     return app.stop
 
 

@@ -43,7 +43,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.fake_process import FakeProcess
-from bot.app import Application
+from bot.app import Application, freeze_startup_objects
 from bot.commands import Button, Cog, Reply
 from bot.frontends.base import Sent
 from bot.frontends.telegram import TelegramFrontend
@@ -180,6 +180,7 @@ async def start_bot(fake: FakeProcess, data: Path, rate: int, most: int) -> Appl
     app.core.views["card"] = card_cog.views["card"]  # a bench-only view, as the cogs declare theirs
     app.add_frontend(TelegramFrontend(app, poll_timeout=1, rate_limiter=SlidingRateLimiter(overall_max_rate=rate)))
     await app.start()
+    freeze_startup_objects()  # as `run` does
     return app
 
 

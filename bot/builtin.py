@@ -19,12 +19,8 @@ async def help(ctx: Context, command: Annotated[str | None, Param(
 ) -> Reply:
     if command:
         return _command_help(ctx, command)
-    # The same for everyone with these roles and language: rendered once (the core forgets it when commands change).
-    key = (ctx.language, ctx.roles)
-    text = ctx.app.core.help_texts.get(key)
-    if text is None:
-        text = ctx.app.core.help_texts[key] = render(_help_lines(ctx), ctx.language)
-    return Reply(text, private=True)
+    # The same for everyone with these roles and language: rendered once.
+    return Reply(ctx.help_text(lambda: _help_lines(ctx)), private=True)
 
 
 def _help_lines(ctx: Context) -> Lines:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.commands import DeclarationError, Reply, render_reply
-from bot.i18n import Text, current_language
+from bot.i18n import Text, current_language, render
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -346,6 +346,15 @@ class Context(ServiceContext):
     def commands(self) -> list[CommandSpec]:
         """The commands this person may use (for /help)."""
         return self.app.core.visible_commands(self.roles)
+
+    def help_text(self, build: Callable[[], Text]) -> str:
+        """/help's text for this person: `build()` rendered once per language and role set (the core forgets
+        it when commands change)."""
+        key = (self.language, self.roles)
+        text = self.app.core.help_texts.get(key)
+        if text is None:
+            text = self.app.core.help_texts[key] = render(build(), self.language)
+        return text
 
     def deep_link(self, prefix: str) -> Callable[[str], Awaitable[Reply]] | None:
         """The cog handler of `/start <prefix>_<rest>`, called with the rest, run as that cog."""
