@@ -217,6 +217,8 @@ async def copies(args: argparse.Namespace) -> int:
     """CPU per copy per change, at each size, in interleaved rounds."""
     logging.basicConfig(level=logging.WARNING)
     sizes = [200, 1000] if args.quick and args.sizes is None else (args.sizes or [200, 2000])
+    if args.in_flight is not None:
+        LiveMessages.concurrency = args.in_flight
     rate = args.rate if args.rate is not None else (300 if args.quick else 30)
     print(f"live_messages copies: sizes {sizes}, {args.rounds} rounds, Telegram limiter {rate}/s"
           f"{' (as deployed)' if rate == 30 else ''}, live edits {LiveMessages.concurrency} in flight;"
@@ -258,6 +260,7 @@ def main() -> int:
     scale.add_argument("--rounds", type=int, default=3)
     scale.add_argument("--rate", type=int, default=None, help="Telegram messages/s (30 as deployed)")
     scale.add_argument("--quick", action="store_true", help="200 and 1,000 copies at 300/s")
+    scale.add_argument("--in-flight", type=int, default=None, help="live edits in flight (default: as deployed)")
     scale.add_argument("--profile", metavar="SORT", help="cProfile each change of the last round (tottime, cumulative)")
     press = sub.add_parser("burst", help="200 RSVPs in 10 s on a card posted in two places")
     press.add_argument("--presses", type=int, default=200)
