@@ -1,4 +1,15 @@
-"""Live copies under a burst: 200 RSVPs in 10 seconds on an event posted in two places (issue #15).
+"""Live copies: CPU per copy per change at scale (issue #26), and a burst of RSVPs on a card in two places (#15).
+
+`copies` (the default): one humako-bot with the real Telegram frontend (python-telegram-bot, its limiter as
+deployed unless `--rate` says otherwise) against the fake Telegram in a process of its own. A thing has 200
+copies in direct chats and another thing 2,000 (languages alternating fi/en); each round changes each thing
+once (the order alternating between rounds) and measures the bot process's CPU (time.process_time) from the
+change until every copy shows it, counted and checked at the fake. Target (#26): under 2 ms of CPU per copy
+per change at 2,000 copies.
+
+    .venv/bin/python bench/live_messages.py [copies] [--sizes 200 2000] [--rounds 3] [--rate 30] [--quick]
+
+`burst`:
 
 One humako-bot runs the real Telegram frontend (python-telegram-bot) and the real Discord frontend (discord.py)
 against the local fakes. An event is announced to `announcements`, which maps to a Telegram group and a Discord
@@ -9,15 +20,19 @@ Per round and copy it reports the edits sent and the time from the last press to
 presses, the time until a press is visible on the other platform's copy (the end of the first edit that began
 after the press was answered). Each round checks the final counts on both copies and in the database.
 
-    .venv/bin/python bench/live_messages.py [--presses 200] [--seconds 10] [--rounds 3] [--interval 3]
+    .venv/bin/python bench/live_messages.py burst [--presses 200] [--seconds 10] [--rounds 3] [--interval 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import dataclasses
 import logging
+import os
 import platform
+import pstats
 import statistics
 import sys
 import tempfile
@@ -27,6 +42,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.fake_process import FakeProcess
+from bot.app import Application, freeze_startup_objects
+from bot.commands import Button, Cog, Reply
+from bot.frontends.base import Sent
+from bot.frontends.telegram import TelegramFrontend
+from bot.frontends.telegram_limits import SlidingRateLimiter
+from bot.live import LiveMessages
+from bot.testing import make_config
 from tests.fakes.telegram_api import FakeTelegram
 from tests.test_live_cross_platform import TwoPlatforms
 
@@ -99,13 +122,7 @@ async def one_round(rig: TwoPlatforms, number: int, presses: int, seconds: float
     }
 
 
-async def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--presses", type=int, default=200)
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--interval", type=float, default=3.0, help="bot.live_edit_seconds (default as deployed)")
-    args = parser.parse_args()
+async def burst(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("discord.client").setLevel(logging.ERROR)  # no voice support: not our concern here
 
@@ -142,5 +159,117 @@ async def main() -> int:
     return 0 if ok else 1
 
 
+VERSION: dict[int, int] = {}  # the copies bench: each thing's current version (its id is its copy count)
+card_cog = Cog("livebench", "Live bench")
+
+
+@card_cog.view("card")
+async def card(_ctx: object, size: int) -> Reply:
+    return Reply(f"Card {size} version {VERSION[size]}", title="Benchkokous",
+                 fields=[("Tulossa", str(VERSION[size]))], buttons=[Button("Tulen", "livebench:yes:1")])
+
+
+async def start_bot(fake: FakeProcess, data: Path, rate: int, most: int) -> Application:
+    """humako-bot with the real Telegram frontend on the fake; deployed settings but for the limiter's rate."""
+    config = make_config(cogs=["ping"], live_dm_copies=most, live_edit_seconds=3.0)
+    config = dataclasses.replace(
+        config, telegram=dataclasses.replace(config.telegram, base_url=f"{fake.base_url}/bot",
+                                             base_file_url=f"{fake.base_url}/file/bot"),
+        secrets=dataclasses.replace(config.secrets, telegram_token=fake.token))
+    app = Application(config, data)
+    app.core.views["card"] = card_cog.views["card"]  # a bench-only view, as the cogs declare theirs
+    app.add_frontend(TelegramFrontend(app, poll_timeout=1, rate_limiter=SlidingRateLimiter(overall_max_rate=rate)))
+    await app.start()
+    freeze_startup_objects()  # as `run` does
+    return app
+
+
+async def one_change(app: Application, fake: FakeProcess, size: int, first: int, profile: str | None) -> float:
+    """Change the thing with `size` copies once; the bot's CPU until every copy shows it (checked at the fake)."""
+    idle_began = time.process_time()
+    await asyncio.sleep(3.1)  # past each copy's live_edit_seconds since its last edit
+    idle = (time.process_time() - idle_began) / 3.1
+    edits_before = await fake.call("calls", "editMessageText")
+    VERSION[size] += 1
+    profiler = cProfile.Profile() if profile else None
+    began, times = time.process_time(), os.times()
+    if profiler is not None:
+        profiler.enable()
+    await app.live.changed("card", size)
+    await app.live.settle()
+    spent, after = time.process_time() - began, os.times()
+    if profiler is not None:
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats(profile or "tottime").print_stats(40)
+    edits = await fake.call("calls", "editMessageText") - edits_before
+    shown = await fake.call("showing", first, size, f"Card {size} version {VERSION[size]}")
+    kernel = (after.system - times.system) / size * 1000  # the kernel's share (loopback sends)
+    verdict = "ok" if shown == size == edits else "WRONG"
+    print(f"{size:5} copies: {spent:6.2f} s CPU, {spent / size * 1000:5.2f} ms per copy ({kernel:.2f} in the kernel);"
+          f" {edits} edits, {shown} copies show it: {verdict}; idle {idle * 1000:.1f} ms CPU/s;"
+          f" load {os.getloadavg()[0]:.2f}")
+    if verdict != "ok":
+        raise SystemExit(1)
+    return spent / size * 1000
+
+
+async def copies(args: argparse.Namespace) -> int:
+    """CPU per copy per change, at each size, in interleaved rounds."""
+    logging.basicConfig(level=logging.WARNING)
+    sizes = [200, 1000] if args.quick and args.sizes is None else (args.sizes or [200, 2000])
+    if args.in_flight is not None:
+        LiveMessages.concurrency = args.in_flight
+    rate = args.rate if args.rate is not None else (300 if args.quick else 30)
+    print(f"live_messages copies: sizes {sizes}, {args.rounds} rounds, Telegram limiter {rate}/s"
+          f"{' (as deployed)' if rate == 30 else ''}, live edits {LiveMessages.concurrency} in flight;"
+          f" Python {platform.python_version()}, load {os.getloadavg()[0]:.2f}")
+    cpu: dict[int, list[float]] = {size: [] for size in sizes}
+    with tempfile.TemporaryDirectory() as tmp:
+        async with FakeProcess("telegram") as fake:
+            app = await start_bot(fake, Path(tmp), rate, max(sizes))
+            try:
+                first, user = {}, 10_000_000
+                for size in sizes:  # the copies: a message in each person's direct chat, remembered as live
+                    VERSION[size], first[size] = 0, user
+                    ids = await fake.call("seed", user, size, f"Card {size} version 0")
+                    for offset, message_id in enumerate(ids):
+                        await app.live.remember(("card", size), "telegram", Sent(str(user + offset), str(message_id)),
+                                                ("fi", "en")[offset % 2], None, direct=True)
+                    user += size
+                for number in range(1, args.rounds + 1):
+                    print(f"round {number}:")
+                    for size in sizes if number % 2 else list(reversed(sizes)):
+                        last = number == args.rounds
+                        cpu[size].append(await one_change(app, fake, size, first[size], args.profile if last else None))
+            finally:
+                await app.stop()
+    for size in sizes:
+        values = cpu[size]
+        print(f"{size:5} copies: CPU per copy per change median {statistics.median(values):.2f} ms"
+              f" (min {min(values):.2f}, max {max(values):.2f}, n={len(values)})")
+    worst = statistics.median(cpu[max(sizes)])
+    print(f"target (#26): under 2 ms per copy at 2,000 copies: {'OK' if worst < 2 else 'MISSED'} at {max(sizes)}")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="mode")
+    scale = sub.add_parser("copies", help="CPU per copy per change (default)")
+    scale.add_argument("--sizes", type=int, nargs="+", default=None, help="copies per thing (200 2000)")
+    scale.add_argument("--rounds", type=int, default=3)
+    scale.add_argument("--rate", type=int, default=None, help="Telegram messages/s (30 as deployed)")
+    scale.add_argument("--quick", action="store_true", help="200 and 1,000 copies at 300/s")
+    scale.add_argument("--in-flight", type=int, default=None, help="live edits in flight (default: as deployed)")
+    scale.add_argument("--profile", metavar="SORT", help="cProfile each change of the last round (tottime, cumulative)")
+    press = sub.add_parser("burst", help="200 RSVPs in 10 s on a card posted in two places")
+    press.add_argument("--presses", type=int, default=200)
+    press.add_argument("--seconds", type=float, default=10.0)
+    press.add_argument("--rounds", type=int, default=3)
+    press.add_argument("--interval", type=float, default=3.0, help="bot.live_edit_seconds (default as deployed)")
+    args = parser.parse_args(sys.argv[1:] or ["copies"])
+    return asyncio.run(burst(args) if args.mode == "burst" else copies(args))
+
+
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(main())

@@ -21,6 +21,11 @@ async def help(ctx: Context, command: Annotated[str | None, Param(
 ) -> Reply:
     if command:
         return _command_help(ctx, command)
+    # The same for everyone with these roles and language: rendered once.
+    return Reply(ctx.help_text(lambda: _help_lines(ctx)), private=True)
+
+
+def _help_lines(ctx: Context) -> Lines:
     lines: list[object] = [_("Commands you can use:")]
     visible = ctx.commands()
     for feature in ctx.cogs:
@@ -34,7 +39,7 @@ async def help(ctx: Context, command: Annotated[str | None, Param(
             lines.append(feature.about)
     lines.append("")
     lines.append(_("/help COMMAND shows a command's fields, for example /help event create."))
-    return Reply(Lines(*lines), private=True)  # type: ignore[arg-type]
+    return Lines(*lines)  # type: ignore[arg-type]
 
 
 def _find(ctx: Context, typed: str) -> CommandSpec | None:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.commands import Button, DeclarationError, Reply, render_reply
-from bot.i18n import Text, current_language
+from bot.i18n import Text, current_language, render
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -355,6 +355,14 @@ class Context(ServiceContext):
         """A UserError naming who may use the command ("Only the board and organisers can use ..."), when this
         person may not."""
         self.app.core.check_allowed(self, spec)
+    def help_text(self, build: Callable[[], Text]) -> str:
+        """/help's text for this person: `build()` rendered once per language and role set (the core forgets
+        it when commands change)."""
+        key = (self.language, self.roles)
+        text = self.app.core.help_texts.get(key)
+        if text is None:
+            text = self.app.core.help_texts[key] = render(build(), self.language)
+        return text
 
     def deep_link(self, prefix: str) -> Callable[[str], Awaitable[Reply]] | None:
         """The cog handler of `/start <prefix>_<rest>`, called with the rest, run as that cog."""

@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 PROMPT_PREFIX = "core"  # action ids of the prompt flow: core:pick:<n>, core:cancel
 REFERENCE_BUTTONS = 8  # best matches offered as buttons when a reference is asked for
+MAX_ROLE_SETS = 256  # role sets whose visible commands and /help texts are kept
 MODAL_FIELDS = 5  # Discord's limit of components in a modal: more fields are asked in further rounds
 MODAL_KINDS = {Kind.TEXT, Kind.LONG_TEXT, Kind.INTEGER, Kind.DATETIME, Kind.CHOICE, Kind.YES_NO}
 
@@ -148,6 +149,10 @@ class Core:
         self.jobs: list[JobSpec] = []
         self._owners: dict[tuple[str, str], Cog] = {}
         self.role_names: dict[str, Text] = {EVERYONE: _("students")}
+        # What depends only on the commands and a role set: computed once per set (and language), dropped
+        # whenever a cog registers (its commands change what a set sees).
+        self._visible: dict[frozenset[str], list[CommandSpec]] = {}
+        self.help_texts: dict[tuple[str, frozenset[str]], str] = {}  # (language, roles) -> /help's text
         for cog in (prompts, *cogs):
             self._register(cog)
         self._check_roles()
@@ -155,6 +160,7 @@ class Core:
     def _register(self, cog: Cog) -> None:
         """Every registration is namespaced by its cog; a second cog claiming a name already taken is refused
         here, at load, instead of silently replacing the first one's."""
+        self.commands_changed()
         for what, name in (("cog", cog.name), ("action prefix", cog.prefix), ("schedule key prefix", cog.keys)):
             owner = self._owners.setdefault((what, name), cog)
             if owner is not cog:
@@ -254,7 +260,18 @@ class Core:
         return self._admit(ctx)
 
     def visible_commands(self, roles: frozenset[str]) -> list[CommandSpec]:
-        return [spec for spec in self.commands.values() if self.may_use(spec, roles)]
+        """The commands a role set may use, in registration order (a shared list: do not change it)."""
+        visible = self._visible.get(roles)
+        if visible is None:
+            if len(self._visible) >= MAX_ROLE_SETS:  # role sets come from config, but keep memory bounded
+                self._visible.clear()
+            visible = self._visible[roles] = [spec for spec in self.commands.values() if self.may_use(spec, roles)]
+        return visible
+
+    def commands_changed(self) -> None:
+        """Forget what was computed from the commands (the visible ones per role set, /help's texts)."""
+        self._visible.clear()
+        self.help_texts.clear()
 
     # ---------------------------------------------------------------------------------------- context
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
 import time
 from datetime import datetime, timedelta
@@ -39,6 +40,8 @@ def ends_of(message: Rendered) -> datetime | None:
 
 
 class LiveMessages:
+    concurrency = 8  # edits in flight at once (all things together): what a frontend's HTTP pool holds
+
     def __init__(self, app: Application, views: dict[str, ViewSpec]) -> None:
         self.app = app
         self.views = views
@@ -50,6 +53,9 @@ class LiveMessages:
         self._failures: dict[int, int] = {}  # copy id -> temporary failures in a row
         self._wake: dict[Key, asyncio.Event] = {}
         self._tasks: dict[Key, asyncio.Task[None]] = {}
+        # key -> (version, its view, {language: rendered}) while the thing's copies are being brought up to date
+        self._views: dict[Key, tuple[int, Reply | None, dict[str, Rendered]]] = {}
+        self._slots = asyncio.Semaphore(self.concurrency)
 
     async def render(self, shows: tuple[str, int]) -> Reply | None:
         """The cog's current view of a thing; language-free until a frontend renders it."""
@@ -93,37 +99,57 @@ class LiveMessages:
             self._tasks[key] = asyncio.create_task(self._refresh_loop(key), name=f"live:{kind}:{ref_id}")
 
     async def _refresh_loop(self, key: Key) -> None:
-        """Until every copy shows the latest version: edit each copy whose slot is free, wait for the next."""
+        """Until every copy shows the latest version: edit each copy whose slot is free, wait for the next.
+
+        Per version the copies are read once and the view rendered once per language; at most `concurrency`
+        edits (of all things together) are in flight, so thousands of copies never queue thousands of
+        requests at the platform's limiter."""
         wake = self._wake[key]
-        editing: dict[int, asyncio.Task[None]] = {}
+        editing: dict[int, asyncio.Task[LiveCopy]] = {}
         copies: list[LiveCopy] = []
+        queue: list[tuple[float, int, LiveCopy]] = []  # stale copies not being edited: (next slot, id, copy)
+        read: int | None = None  # the version `copies` and `queue` were read for
         try:
             while True:
                 wake.clear()  # before reading the version: a change from here on wakes the wait below
-                copies = await self.copies.copies(*key, now=self.app.clock.now())
-                # Read after the await, just before rendering: a change made meanwhile is in this round's render,
-                # so it must not count as unshown (that would cost one more, identical edit).
-                version = self._version[key]
-                now = time.monotonic()
-                stale = [c for c in copies if self._shown.get(c.id, 0) < version and c.id not in editing]
-                due = [c for c in stale if self._next_at.get(c.id, 0.0) <= now]
-                if due:
-                    reply = await self.render(key)  # once per round, whatever the copies' languages
-                    for copy in due:
-                        if reply is None:  # the thing is gone: nothing to show
-                            self._shown[copy.id] = version
-                        else:
-                            editing[copy.id] = asyncio.create_task(self._edit(key, copy, reply, version))
-                slots = [self._next_at.get(c.id, 0.0) - now for c in stale if c.id not in editing]
-                if not editing and not slots:
+                if read != self._version[key]:
+                    copies = await self.copies.copies(*key, now=self.app.clock.now())
+                    # Read after the await, just before rendering: a change made meanwhile is in this version's
+                    # render, so it must not count as unshown (that would cost one more, identical edit).
+                    read = self._version[key]
+                    queue = [(self._next_at.get(c.id, 0.0), c.id, c) for c in copies
+                             if self._shown.get(c.id, 0) < read and c.id not in editing]
+                    heapq.heapify(queue)
+                version = read
+                while queue and queue[0][0] <= time.monotonic() and self._version[key] == version:
+                    copy = heapq.heappop(queue)[2]
+                    reply = await self._view(key, version)
+                    if reply is None:  # the thing is gone: nothing to show
+                        self._shown[copy.id] = version
+                        continue
+                    await self._slots.acquire()  # the cap on edits in flight, across every thing
+                    if self._version[key] != version:  # changed meanwhile: edit it with the newer version
+                        self._slots.release()
+                        heapq.heappush(queue, (self._next_at.get(copy.id, 0.0), copy.id, copy))
+                        break
+                    editing[copy.id] = asyncio.create_task(self._edit_slot(key, copy, reply, version))
+                if self._version[key] != version:
+                    continue
+                if not editing and not queue:
                     break
+                pause = max(0.0, queue[0][0] - time.monotonic()) if queue else None
                 woken = asyncio.ensure_future(wake.wait())
                 try:
-                    await asyncio.wait([woken, *editing.values()], timeout=min(slots) if slots else None,
+                    await asyncio.wait([woken, *editing.values()], timeout=pause,
                                        return_when=asyncio.FIRST_COMPLETED)
                 finally:
                     woken.cancel()
-                editing = {copy_id: task for copy_id, task in editing.items() if not task.done()}
+                for copy_id, task in list(editing.items()):
+                    if task.done():
+                        del editing[copy_id]
+                        copy = task.result()
+                        if self._shown.get(copy.id, 0) < self._version[key]:  # retried, or changed meanwhile
+                            heapq.heappush(queue, (self._next_at.get(copy.id, 0.0), copy.id, copy))
         except Exception:
             log.exception("refreshing %s:%s failed", *key)
         finally:
@@ -131,7 +157,33 @@ class LiveMessages:
                 task.cancel()
             self._tasks.pop(key, None)
             self._wake.pop(key, None)
+            self._views.pop(key, None)
             self._forget_settled(key, copies)
+
+    async def _view(self, key: Key, version: int) -> Reply | None:
+        """The thing's view as of `version`, asked of its cog once per version."""
+        cached = self._views.get(key)
+        if cached is None or cached[0] != version:
+            cached = self._views[key] = (version, await self.render(key), {})
+        return cached[1]
+
+    def _rendered(self, key: Key, reply: Reply, language: str) -> Rendered:
+        """The view in one language, rendered once per version whatever the number of copies."""
+        cached = self._views.get(key)
+        if cached is None or cached[1] is not reply:  # an edit of an older version still under way
+            return render_reply(reply, language)
+        by_language = cached[2]
+        rendered = by_language.get(language)
+        if rendered is None:
+            rendered = by_language[language] = render_reply(reply, language)
+        return rendered
+
+    async def _edit_slot(self, key: Key, copy: LiveCopy, reply: Reply, version: int) -> LiveCopy:
+        try:
+            await self._edit(key, copy, reply, version)
+        finally:
+            self._slots.release()
+        return copy
 
     def _forget_settled(self, key: Key, copies: list[LiveCopy]) -> None:
         """Nothing is pending for this thing: keep only the pacing that still matters (memory stays small)."""
@@ -150,7 +202,7 @@ class LiveMessages:
             return
         self._next_at[copy.id] = time.monotonic() + frontend.edit_interval_for(copy.chat_id)
         try:
-            await frontend.edit(Sent(copy.chat_id, copy.message_id), render_reply(reply, copy.language))
+            await frontend.edit(Sent(copy.chat_id, copy.message_id), self._rendered(key, reply, copy.language))
         except (MessageGone, Unreachable) as error:
             self._count(copy.platform, "gone")
             log.info("dropping %s copy %s of %s:%s (%s)", copy.platform, copy.id, *key, type(error).__name__)

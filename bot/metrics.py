@@ -8,6 +8,7 @@ result, scheduler lateness, live copies) are read from the database when scraped
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -27,6 +28,7 @@ class Metrics:
                                 ["command", "frontend", "outcome"], registry=self.registry)
         self.latency = Histogram("humako_command_seconds", "Time a command's handler took",
                                  ["command", "frontend"], buckets=LATENCY_BUCKETS, registry=self.registry)
+        self._command_children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
         self.outbox_depth = Gauge("humako_outbox_pending", "Messages waiting to be delivered",
                                   ["platform"], registry=self.registry)
         self.outbox_age = Gauge("humako_outbox_oldest_pending_seconds",
@@ -47,8 +49,14 @@ class Metrics:
                                     ["platform"], registry=self.registry)
 
     def command(self, command: str, frontend: str, outcome: str, seconds: float) -> None:
-        self.commands.labels(command, frontend, outcome).inc()
-        self.latency.labels(command, frontend).observe(seconds)
+        # The labelled children, looked up once per label set: labels() validates and locks on every call.
+        key = (command, frontend, outcome)
+        children = self._command_children.get(key)
+        if children is None:
+            children = self._command_children[key] = (self.commands.labels(command, frontend, outcome),
+                                                      self.latency.labels(command, frontend))
+        children[0].inc()
+        children[1].observe(seconds)
 
     async def refresh(self, db: Database, now: datetime) -> None:
         """Read the stored state into the gauges (just before a scrape)."""

@@ -24,6 +24,13 @@ class Roles:
                     by_account.setdefault((platform, str(user_id).lower()), {EVERYONE}).add(role)
         self._by_account = {key: frozenset(roles) for key, roles in by_account.items()}
         self._everyone = frozenset({EVERYONE})
+        # Discord role id -> the configured roles it gives; and the answers for role id sets seen (a handful).
+        by_discord_role: dict[int, set[str]] = {}
+        for role, source in config.roles.items():
+            for role_id in source.discord_role_ids:
+                by_discord_role.setdefault(role_id, set()).add(role)
+        self._by_discord_role = {key: frozenset(roles) for key, roles in by_discord_role.items()}
+        self._discord_sets: dict[frozenset[int], frozenset[str]] = {}
 
     def configured_roles(self, account: Account) -> frozenset[str]:
         """Roles given to this account by id in config (console names, Discord / Telegram user ids)."""
@@ -34,9 +41,14 @@ class Roles:
         return [key for key, roles in self._by_account.items() if role in roles]
 
     def for_discord_role_ids(self, role_ids: Iterable[int]) -> frozenset[str]:
-        held = set(role_ids)
-        return frozenset(role for role, source in self.config.roles.items()
-                         if held.intersection(source.discord_role_ids))
+        held = frozenset(role_ids)
+        roles = self._discord_sets.get(held)
+        if roles is None:
+            if len(self._discord_sets) >= 1024:  # members' role combinations: few, but keep memory bounded
+                self._discord_sets.clear()
+            found = [self._by_discord_role[i] for i in held if i in self._by_discord_role]
+            roles = self._discord_sets[held] = frozenset().union(*found)
+        return roles
 
     def telegram_team_chats(self) -> dict[int, set[str]]:
         """Team chat id -> the roles its members hold (membership of the advocacy group = advocacy)."""

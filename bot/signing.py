@@ -25,7 +25,6 @@ import logging
 import os
 import secrets
 from dataclasses import dataclass
-from hashlib import sha256
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
@@ -97,7 +96,7 @@ class ActionSigner:
         self._key = key
 
     def _mac(self, payload: str, owner: str) -> str:
-        digest = hmac.new(self._key, f"{owner}{ACTION_SEP}{payload}".encode(), sha256).digest()
+        digest = hmac.digest(self._key, f"{owner}{ACTION_SEP}{payload}".encode(), "sha256")  # one C call
         return base64.urlsafe_b64encode(digest[:MAC_BYTES]).decode()
 
     def sign(self, payload: str, owner: int | None) -> str:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 def utf16_len(text: str) -> int:
     """Length in UTF-16 code units: every code point above U+FFFF takes two."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+    if text.isascii():  # the common case, at C speed (a long /help is rendered for every reader)
+        return len(text)
+    # Two bytes a unit; "surrogatepass" keeps a lone surrogate (one unit) from raising.
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def clip_utf16(text: str, limit: int) -> str:

@@ -48,6 +48,7 @@ def _changes_people(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaita
         finally:
             if method.__name__ in ("merge", "erase"):
                 self._cache.clear()
+                self._keys_of.clear()
             else:
                 self._forget_person(args[0])
 
@@ -60,6 +61,7 @@ class PeopleQueries:
         # Every command starts by finding its person: cache account -> (person, unreachable?) so that costs
         # no database round trip. Anything that changes a person or an account clears the cache.
         self._cache: dict[tuple[str, str], tuple[Person, bool]] = {}
+        self._keys_of: dict[int, set[tuple[str, str]]] = {}  # person id -> their cached accounts (no scans)
 
     async def get_or_create(
         self, platform: str, platform_user_id: str | int, display_name: str, locale: str | None = None
@@ -101,7 +103,9 @@ class PeopleQueries:
             (platform, user_id),
         )
         if row is not None:
-            self._cache[(platform, user_id)] = (Person.from_row(row), row["unreachable_since"] is not None)
+            person = Person.from_row(row)
+            self._cache[(platform, user_id)] = (person, row["unreachable_since"] is not None)
+            self._keys_of.setdefault(person.id, set()).add((platform, user_id))
         return None if row is None else Person.from_row(row)
 
     async def get(self, person_id: int) -> Person | None:
@@ -120,9 +124,9 @@ class PeopleQueries:
     async def set_locale(self, person_id: int, locale: str | None) -> None:
         await self.db.execute("UPDATE people SET locale = ? WHERE id = ?", (locale, person_id))
         # Kept in the cache (not dropped): the person's very next command needs it, without a re-read.
-        for key, (person, unreachable) in list(self._cache.items()):
-            if person.id == person_id:
-                self._cache[key] = (dataclasses.replace(person, locale=locale), unreachable)
+        for key in self._keys_of.get(person_id, ()):
+            person, unreachable = self._cache[key]
+            self._cache[key] = (dataclasses.replace(person, locale=locale), unreachable)
 
     async def find_by_name(self, name: str) -> list[Person]:
         """People whose name (or an account's name) matches, case-insensitively; exact matches win.
@@ -285,8 +289,8 @@ class PeopleQueries:
         await self.db.execute("DELETE FROM people WHERE id = ?", (person_id,))
 
     def _forget_person(self, person_id: int) -> None:
-        for key in [key for key, (person, _) in self._cache.items() if person.id == person_id]:
-            del self._cache[key]
+        for key in self._keys_of.pop(person_id, ()):
+            self._cache.pop(key, None)
 
     async def reachable_again(self, platform: str, platform_user_id: str) -> bool:
         """The person wrote to us, so their account may reach them again; True if it had been unreachable."""
