@@ -60,6 +60,11 @@ _NOT_BEHIND = (
 )
 
 
+def _not_in(ids: Collection[int]) -> str:
+    """` AND id NOT IN (?, ...)`, or nothing for no ids (an empty list is SQLite's only, not standard SQL)."""
+    return f" AND id NOT IN ({', '.join('?' for _ in ids)})" if ids else ""
+
+
 class OutboxQueries:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -88,10 +93,9 @@ class OutboxQueries:
         if not platforms:
             return []
         marks = ", ".join("?" for _ in platforms)
-        skip = ", ".join("?" for _ in exclude)
         rows = await self.db.fetchall(
             f"SELECT * FROM outbox o WHERE status = 'pending' AND next_attempt_at <= ? AND platform IN ({marks})"
-            f" AND id NOT IN ({skip}) AND {_NOT_BEHIND} ORDER BY next_attempt_at, id LIMIT ?",
+            f"{_not_in(exclude)} AND {_NOT_BEHIND} ORDER BY next_attempt_at, id LIMIT ?",
             (iso(now), *platforms, *exclude, iso(now), limit),
         )
         return [_row(r) for r in rows]
@@ -100,10 +104,9 @@ class OutboxQueries:
         if not platforms:
             return None
         marks = ", ".join("?" for _ in platforms)
-        skip = ", ".join("?" for _ in exclude)
         return await self.db.fetchval(
             f"SELECT MIN(next_attempt_at) FROM outbox o WHERE status = 'pending' AND platform IN ({marks})"
-            f" AND id NOT IN ({skip}) AND {_NOT_BEHIND}",
+            f"{_not_in(exclude)} AND {_NOT_BEHIND}",
             (*platforms, *exclude, iso(now)),
         )
 
