@@ -2,8 +2,10 @@
 migrations translated to PostgreSQL's types.
 
 A transaction holds one pooled connection for the task that opened it (statements of that task inside the block
-use it; other tasks use other connections), so several tasks, and several processes, work at once. A serialized
-transaction (the default, as SQLite's BEGIN IMMEDIATE) first takes one transaction-scoped advisory lock.
+use it; other tasks use other connections). A serialized transaction (the default, as SQLite's BEGIN IMMEDIATE)
+waits for this process's other ones, then takes one transaction-scoped advisory lock (for other processes); a
+statement outside a transaction waits for this process's open ones to end, as on SQLite, and then runs beside
+the rest. So several processes work at once, each seeing what SQLite would show it.
 `lock_timeout` is the busy timeout: a statement waiting longer for a lock fails with LockNotAvailableError,
 which `is_busy` recognises.
 """
@@ -11,6 +13,7 @@ which `is_busy` recognises.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -102,6 +105,7 @@ class PostgresDatabase(Database):
         # The connection of each task inside a transaction (not a ContextVar: a task started inside the block
         # must not share the connection, asyncpg runs one statement at a time on it).
         self._tx: dict[asyncio.Task[Any], asyncpg.Connection] = {}
+        self._writer = asyncio.Lock()  # this process's serialized transactions, one at a time
 
     @classmethod
     async def connect(cls, url: str, *, clock: Callable[[], datetime] | None = None, busy_timeout: float = 5.0,
@@ -121,6 +125,11 @@ class PostgresDatabase(Database):
         if conn is not None:
             yield conn
             return
+        if self._writer.locked():
+            # As on SQLite, a statement waits for this process's transactions already open (or queued) to end:
+            # a task woken by a change (a live edit, the outbox) must read it, not the state before its commit.
+            async with self._writer:
+                pass
         async with self.pool.acquire() as pooled:
             yield pooled
 
@@ -134,7 +143,10 @@ class PostgresDatabase(Database):
             async with conn.transaction():  # nested: a savepoint
                 yield self
             return
-        async with self.pool.acquire() as conn, conn.transaction():
+        # Serialized: one at a time in this process (in arrival order, holding no pooled connection while it
+        # waits), then across processes by the advisory lock.
+        turn = self._writer if serialized else contextlib.nullcontext()
+        async with turn, self.pool.acquire() as conn, conn.transaction():
             if is_probing():
                 await conn.execute(f"SET LOCAL lock_timeout = '{PROBE_MS}ms'")
             if serialized:
@@ -164,9 +176,20 @@ class PostgresDatabase(Database):
 
     # -- schema ------------------------------------------------------------------------------------
 
+    async def tables(self) -> list[str]:
+        rows = await self.fetchall(
+            "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")
+        return [row[0] for row in rows]
+
+    async def columns(self, table: str) -> list[str]:
+        rows = await self.fetchall(
+            "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema()"
+            " AND table_name = ? ORDER BY ordinal_position", (table,))
+        return [row[0] for row in rows]
+
     async def foreign_keys_to(self, table: str) -> list[tuple[str, str, str]]:
         rows = await self.fetchall(
-            "SELECT source.relname, attribute.attname, fk.confdeltype FROM pg_constraint fk"
+            "SELECT source.relname::text, attribute.attname::text, fk.confdeltype::text FROM pg_constraint fk"
             " JOIN pg_class source ON source.oid = fk.conrelid"
             " JOIN pg_class target ON target.oid = fk.confrelid"
             " JOIN pg_attribute attribute ON attribute.attrelid = fk.conrelid AND attribute.attnum = fk.conkey[1]"

@@ -269,6 +269,7 @@ def records(path: Path) -> dict[tuple[str, int], tuple[str, str]]:
     return {(component, version): (name, applied) for component, version, name, applied in rows}
 
 
+@pytest.mark.sqlite_only  # SQLite databases of earlier releases
 @pytest.mark.parametrize("versions", [MILESTONE_1, tuple(GLOBAL)], ids=["milestone-1", "latest-global"])
 async def test_a_database_in_the_global_numbering_upgrades_without_running_anything_twice(
         tmp_path: Path, versions: tuple[int, ...]) -> None:
