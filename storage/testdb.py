@@ -102,6 +102,19 @@ class TestDatabases:
         finally:
             await admin.close()
 
+    async def blank(self) -> str:
+        """The URL of a new empty database (no migrations applied), dropped at the end of the run."""
+        admin = await self._admin()
+        try:
+            self._made += 1
+            name = f"{_PREFIX}{os.getpid()}_{self._made}"
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\' LC_COLLATE \'C\''
+                                " LC_CTYPE 'C'")
+            return database_url(self.server_url, name)
+        finally:
+            await admin.close()
+
     async def _make_template(self, admin: asyncpg.Connection) -> None:
         # Several pytest processes may share a server: the first makes the template, the others wait for it.
         await admin.execute("SELECT pg_advisory_lock(74687560)")
