@@ -82,6 +82,34 @@ def redact_url(url: str) -> str:
 _ON_DELETE = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 
 
+_VALUES = re.compile(r"\bVALUES\s*\(", re.IGNORECASE)
+_NOT_BATCHED = re.compile(r"\bDO\s+UPDATE\b|\bRETURNING\b|\bSELECT\b", re.IGNORECASE)
+
+
+def _values_group(sql: str) -> tuple[str, str, str] | None:
+    """An `INSERT ... VALUES (...) [ON CONFLICT DO NOTHING]` split around its row, to repeat the row: (head, row,
+    tail). None for any other statement (DO UPDATE may not touch a row twice in one statement)."""
+    if sql.lstrip()[:6].upper() != "INSERT" or _NOT_BATCHED.search(sql):
+        return None
+    match = _VALUES.search(sql)
+    if match is None:
+        return None
+    depth, index = 1, match.end()
+    while index < len(sql) and depth:
+        char = sql[index]
+        if char == "'":
+            index = sql.index("'", index + 1)  # a string literal: parentheses in it do not count
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        index += 1
+    if depth:
+        return None
+    start = match.end() - 1
+    return sql[:start], sql[start:index], sql[index:]
+
+
 def _count(status: str) -> int:
     """The row count of a command tag ('INSERT 0 3', 'UPDATE 2', 'DELETE 0'); 0 for others ('CREATE TABLE')."""
     last = status.rpartition(" ")[2]
@@ -164,10 +192,21 @@ class PostgresDatabase(Database):
             return _count(await conn.execute(sql))
 
     async def executemany(self, sql: str, seq: Iterable[Params]) -> int:
+        rows = [tuple(params) for params in seq]
         total = 0
         async with self.transaction():
-            for params in seq:
-                total += await self.execute(sql, params)
+            parts = _values_group(sql) if rows else None
+            if parts is None:
+                for params in rows:
+                    total += await self.execute(sql, params)
+                return total
+            head, group, tail = parts
+            # One INSERT of many rows per round trip (within PostgreSQL's 32,767 parameters per statement).
+            per = max(1, min(500, 32_000 // max(1, len(rows[0]))))
+            for start in range(0, len(rows), per):
+                chunk = rows[start:start + per]
+                statement = head + ", ".join([group] * len(chunk)) + tail
+                total += await self.execute(statement, [value for params in chunk for value in params])
         return total
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:

@@ -71,7 +71,7 @@ async def test_old_database_is_brought_up_to_date(tmp_path: Path) -> None:
     write(migrations, "0002_tags.sql", M2)
     db = await Database.open(path, migrations)
     assert await db.schema_version() == 2
-    note = await db.execute("INSERT INTO notes(body) VALUES (?)", ("kept",))
+    note = await db.fetchval("INSERT INTO notes(body) VALUES (?) RETURNING id", ("kept",))
     await db.execute("INSERT INTO tags VALUES (?, ?)", (note, "t"))
     await db.close()
 

@@ -99,6 +99,10 @@ async def test_the_query_api_counts_returns_ids_and_nests_transactions() -> None
         assert await db.fetchval("INSERT INTO t(k) VALUES (?) RETURNING id", ("b",)) == 2
         assert await db.execute("INSERT INTO t(k) VALUES (?) ON CONFLICT DO NOTHING", ("a",)) == 0
         assert await db.executemany("INSERT INTO t(k) VALUES (?)", [("c",), ("d",)]) == 2
+        many = [(f"m{n % 700}", n) for n in range(1_000)]  # 300 repeated keys; more rows than one statement takes
+        await db.execute("CREATE TABLE m (k TEXT PRIMARY KEY, n BIGINT NOT NULL)")
+        assert await db.executemany("INSERT INTO m (k, n) VALUES (?, ?) ON CONFLICT DO NOTHING", many) == 700
+        assert await db.fetchval("SELECT SUM(n) FROM m") == sum(range(700))
         assert await db.execute("UPDATE t SET k = k || '!' WHERE id > ?", (2,)) == 2
         row = await db.fetchone("SELECT id, k FROM t WHERE k = ?", ("c!",))
         # A conflicting INSERT used up id 3: a PostgreSQL sequence never gives a number back.
