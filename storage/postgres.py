@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -27,6 +28,9 @@ import asyncpg
 from storage.db import PROBE_MS, Database, Params, Row, is_probing, split_sql
 
 __all__ = ["WRITER_LOCK", "PostgresDatabase", "postgresql_ddl", "redact_url", "to_dollar_params"]
+
+log = logging.getLogger(__name__)
+_BYTE_ORDER = ("C", "POSIX", "C.UTF-8", "C.utf8", "ucs_basic")
 
 # The advisory lock a serialized transaction takes ('humako' in ASCII): one writer at a time, as on SQLite.
 WRITER_LOCK = 0x68756D616B6F
@@ -141,6 +145,10 @@ class PostgresDatabase(Database):
         pool = await asyncpg.create_pool(
             url, min_size=1, max_size=pool_size, reset=_keep_session,
             server_settings={"lock_timeout": f"{int(busy_timeout * 1000)}ms", "application_name": "humako-bot"})
+        collation = await pool.fetchval("SELECT datcollate FROM pg_database WHERE datname = current_database()")
+        if collation not in _BYTE_ORDER:
+            # Stored times are compared as text, and lists sort by name: as on SQLite only under C (docs/operations.md).
+            log.warning("the database's collation is %s, not C: text sorts differently than on SQLite", collation)
         return cls(pool, url, clock)
 
     async def close(self) -> None:
