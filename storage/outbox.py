@@ -60,6 +60,11 @@ _NOT_BEHIND = (
 )
 
 
+def _not_in(ids: Collection[int]) -> str:
+    """` AND id NOT IN (?, ...)`, or nothing for no ids (an empty list is SQLite's only, not standard SQL)."""
+    return f" AND id NOT IN ({', '.join('?' for _ in ids)})" if ids else ""
+
+
 class OutboxQueries:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -69,9 +74,10 @@ class OutboxQueries:
                   shows: tuple[str, int] | None, urgent: bool, not_before: datetime | None = None,
                   dedupe: str | None = None, requested_by: int | None = None) -> int:
         """A new row's id; 0 when `dedupe` was queued before (a scheduled task run again)."""
-        return await self.db.execute(_INSERT, _values(
+        new_id = await self.db.fetchval(_INSERT + " RETURNING id", _values(
             now, person_id, destination, platform, target_kind, target_id, language, body, shows, urgent,
             not_before, dedupe, requested_by))
+        return int(new_id or 0)
 
     async def add_many(self, rows: list[dict[str, Any]]) -> int:
         """Rows (the keyword arguments of `add`) in one transaction; returns how many were new."""
@@ -87,10 +93,9 @@ class OutboxQueries:
         if not platforms:
             return []
         marks = ", ".join("?" for _ in platforms)
-        skip = ", ".join("?" for _ in exclude)
         rows = await self.db.fetchall(
             f"SELECT * FROM outbox o WHERE status = 'pending' AND next_attempt_at <= ? AND platform IN ({marks})"
-            f" AND id NOT IN ({skip}) AND {_NOT_BEHIND} ORDER BY next_attempt_at, id LIMIT ?",
+            f"{_not_in(exclude)} AND {_NOT_BEHIND} ORDER BY next_attempt_at, id LIMIT ?",
             (iso(now), *platforms, *exclude, iso(now), limit),
         )
         return [_row(r) for r in rows]
@@ -99,10 +104,9 @@ class OutboxQueries:
         if not platforms:
             return None
         marks = ", ".join("?" for _ in platforms)
-        skip = ", ".join("?" for _ in exclude)
         return await self.db.fetchval(
             f"SELECT MIN(next_attempt_at) FROM outbox o WHERE status = 'pending' AND platform IN ({marks})"
-            f" AND id NOT IN ({skip}) AND {_NOT_BEHIND}",
+            f"{_not_in(exclude)} AND {_NOT_BEHIND}",
             (*platforms, *exclude, iso(now)),
         )
 

@@ -81,8 +81,8 @@ class PeopleQueries:
             if existing is not None:
                 return existing
             created = to_iso(self.db.now())
-            person_id = await self.db.execute(
-                "INSERT INTO people(display_name, locale, created_at) VALUES (?, ?, ?)",
+            person_id = await self.db.fetchval(
+                "INSERT INTO people(display_name, locale, created_at) VALUES (?, ?, ?) RETURNING id",
                 (display_name, locale, created),
             )
             inserted = await self.db.execute(
@@ -213,16 +213,7 @@ class PeopleQueries:
 
         Read from the schema so that merging and erasing cover tables the core does not know.
         """
-        tables = await self.db.fetchall(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-        )
-        found: list[tuple[str, str, str]] = []
-        for table in tables:
-            name = table["name"]
-            for fk in await self.db.fetchall(f'PRAGMA foreign_key_list("{name}")'):
-                if fk["table"] == "people" and fk["to"] in (None, "id"):
-                    found.append((name, fk["from"], fk["on_delete"].upper()))
-        return found
+        return await self.db.foreign_keys_to("people")
 
     @_changes_people
     async def merge(self, keep_id: int, gone_id: int,
@@ -240,21 +231,19 @@ class PeopleQueries:
             for table, column, _on_delete in references:
                 if table == "people":
                     continue
-                await self.db.execute(
-                    f'UPDATE OR IGNORE "{table}" SET "{column}" = ? WHERE "{column}" = ?', (keep_id, gone_id)
-                )
+                await self.db.update_or_ignore(table, column, keep_id, gone_id)
             await self.db.execute(
                 "UPDATE people SET"
-                " locale = COALESCE(locale, (SELECT locale FROM people WHERE id = :gone)),"
-                " preferred_platform = COALESCE(preferred_platform,"
-                "   (SELECT preferred_platform FROM people WHERE id = :gone)),"
-                " quiet_start = COALESCE(quiet_start, (SELECT quiet_start FROM people WHERE id = :gone)),"
-                " quiet_end = COALESCE(quiet_end, (SELECT quiet_end FROM people WHERE id = :gone))"
-                " WHERE id = :keep",
-                {"keep": keep_id, "gone": gone_id},
+                " locale = COALESCE(people.locale, gone.locale),"
+                " preferred_platform = COALESCE(people.preferred_platform, gone.preferred_platform),"
+                " quiet_start = COALESCE(people.quiet_start, gone.quiet_start),"
+                " quiet_end = COALESCE(people.quiet_end, gone.quiet_end)"
+                " FROM people AS gone WHERE people.id = ? AND gone.id = ?",
+                (keep_id, gone_id),
             )
             # Aliases of the merged person were moved above; its own id becomes one too.
-            await self.db.execute("INSERT OR REPLACE INTO person_aliases (old_id, person_id) VALUES (?, ?)",
+            await self.db.execute("INSERT INTO person_aliases (old_id, person_id) VALUES (?, ?)"
+                                  " ON CONFLICT (old_id) DO UPDATE SET person_id = excluded.person_id",
                                   (gone_id, keep_id))
             await self._delete_person(gone_id, references)
 

@@ -247,7 +247,7 @@ class EventQueries:
         return bool(await self.db.execute(
             "UPDATE events SET skipped = TRIM(skipped || ' ' || ?), sequence = sequence + 1, updated_at = ?,"
             " next_end = '' WHERE id = ? AND cancelled_at IS NULL"
-            " AND INSTR(' ' || skipped || ' ', ' ' || ? || ' ') = 0",
+            " AND ' ' || skipped || ' ' NOT LIKE '% ' || ? || ' %'",
             (key, to_iso(now), event_id, key),
         ))
 

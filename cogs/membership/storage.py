@@ -75,8 +75,9 @@ class MembershipQueries:
     # ------------------------------------------------------------------------------------- campaigns
 
     async def add_campaign(self, name: str, reward: str, starts: datetime, ends: datetime, by: int) -> int:
-        return await self.db.execute(
-            "INSERT INTO membership_campaigns (name, reward, starts_at, ends_at, created_by) VALUES (?, ?, ?, ?, ?)",
+        return await self.db.fetchval(
+            "INSERT INTO membership_campaigns (name, reward, starts_at, ends_at, created_by) VALUES (?, ?, ?, ?, ?)"
+            " RETURNING id",
             (name, reward, to_iso(starts), to_iso(ends), by))
 
     async def open_campaign(self) -> Campaign | None:
@@ -119,7 +120,8 @@ class MembershipQueries:
 
     async def add_invite(self, person_id: int, platform: str, code: str, url: str) -> None:
         await self.db.execute(
-            "INSERT OR REPLACE INTO membership_invites (platform, code, person_id, url) VALUES (?, ?, ?, ?)",
+            "INSERT INTO membership_invites (platform, code, person_id, url) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (platform, code) DO UPDATE SET person_id = excluded.person_id, url = excluded.url",
             (platform, code, person_id, url))
 
     async def owner_of_invite(self, platform: str, code: str) -> int | None:
@@ -179,14 +181,14 @@ class MembershipQueries:
             " JOIN people p ON p.id = r.referrer_id WHERE r.campaign_id = ? AND r.status = ?"
             " GROUP BY r.referrer_id, p.display_name) AS ranked"
             f" {'WHERE ' + ' AND '.join(outer) if outer else ''}"
-            " ORDER BY place, display_name COLLATE NOCASE, referrer_id", tuple(params))
+            " ORDER BY place, lower(display_name), referrer_id", tuple(params))
         return [(row["place"], Standing(row["referrer_id"], row["display_name"], row["n"])) for row in rows]
 
     async def by_place(self, campaign_id: int) -> list[tuple[str | None, int]]:
         """Confirmed referrals per newcomer's campus ('online', None: not said), most first."""
         rows = await self.db.fetchall(
             "SELECT campus, COUNT(*) AS n FROM membership_referrals WHERE campaign_id = ? AND status = ?"
-            " GROUP BY campus ORDER BY n DESC, campus", (campaign_id, COUNTED))
+            " GROUP BY campus ORDER BY n DESC, campus NULLS FIRST", (campaign_id, COUNTED))
         return [(row["campus"], row["n"]) for row in rows]
 
     async def all_referrals(self, campaign_id: int) -> list[tuple[Referral, str, str]]:
@@ -200,9 +202,9 @@ class MembershipQueries:
 
     async def add_benefit(self, name: str, what: str, kind: str, place: str, valid_until: datetime | None,
                           now: datetime) -> int:
-        return await self.db.execute(
+        return await self.db.fetchval(
             "INSERT INTO membership_benefits (name, what, kind, place, valid_until, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (name, what, kind, place, to_iso(valid_until) if valid_until else None, to_iso(now)))
 
     async def edit_benefit(self, benefit_id: int, name: str, what: str, kind: str, place: str,
@@ -226,7 +228,7 @@ class MembershipQueries:
         if places is not None:
             where += f" AND place IN ({', '.join('?' for _p in places) or 'NULL'})"
             params += places
-        return Paged(self.db, where, tuple(params), "name COLLATE NOCASE, id", Benefit.from_row)
+        return Paged(self.db, where, tuple(params), "lower(name), id", Benefit.from_row)
 
     def waiting_paged(self, campaign_id: int) -> Paged[tuple[Referral, str, str]]:
         """Referrals the board has not confirmed, oldest first, with the referrer's and newcomer's names;
@@ -241,7 +243,7 @@ class MembershipQueries:
         """Benefits still valid, by name; only those of `places` when given."""
         rows = await self.db.fetchall(
             "SELECT * FROM membership_benefits WHERE valid_until IS NULL OR valid_until > ?"
-            " ORDER BY name COLLATE NOCASE, id", (to_iso(now),))
+            " ORDER BY lower(name), id", (to_iso(now),))
         found = [Benefit.from_row(row) for row in rows]
         return found if places is None else [b for b in found if b.place in places]
 

@@ -106,9 +106,9 @@ class MentoringQueries:
 
     async def add_programme(self, name: str, starts: datetime, ends: datetime, deadline: datetime,
                             coordinator_id: int, kickoff_event: int | None, now: datetime) -> int:
-        return await self.db.execute(
+        return await self.db.fetchval(
             "INSERT INTO mentoring_programmes (name, starts_at, ends_at, deadline, coordinator_id, kickoff_event,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (name, to_iso(starts), to_iso(ends), to_iso(deadline), coordinator_id, kickoff_event, to_iso(now)))
 
     async def programme(self, programme_id: int) -> Programme | None:
@@ -136,9 +136,9 @@ class MentoringQueries:
         await self.db.execute(
             "DELETE FROM mentoring_applications WHERE programme_id = ? AND person_id = ? AND pair_id IS NULL",
             (programme_id, person_id))
-        return await self.db.execute(
+        return await self.db.fetchval(
             "INSERT INTO mentoring_applications (programme_id, person_id, side, field, languages, mode, campus,"
-            " about, stage, team, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " about, stage, team, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (programme_id, person_id, side, field, ",".join(languages), mode, campus, about, stage,
              json.dumps(team), to_iso(now)))
 
@@ -177,8 +177,8 @@ class MentoringQueries:
     async def make_pair(self, programme_id: int, kind: str, mentors: list[int], aktorit: list[int],
                         application_ids: list[int], now: datetime) -> int:
         async with self.db.transaction():
-            pair_id = await self.db.execute(
-                "INSERT INTO mentoring_pairs (programme_id, kind, created_at) VALUES (?, ?, ?)",
+            pair_id = await self.db.fetchval(
+                "INSERT INTO mentoring_pairs (programme_id, kind, created_at) VALUES (?, ?, ?) RETURNING id",
                 (programme_id, kind, to_iso(now)))
             await self.db.executemany(
                 "INSERT INTO mentoring_members (pair_id, person_id, side) VALUES (?, ?, ?)",
@@ -199,15 +199,20 @@ class MentoringQueries:
         if row is None:
             return None
         members = await self.db.fetchall(
-            "SELECT person_id, side FROM mentoring_members WHERE pair_id = ? ORDER BY rowid", (pair_id,))
+            "SELECT person_id, side FROM mentoring_members WHERE pair_id = ? ORDER BY person_id", (pair_id,))
         return Pair(row["id"], row["programme_id"], row["kind"], row["conversation_id"], row["state"],
                     tuple(m["person_id"] for m in members if m["side"] == "mentor"),
                     tuple(m["person_id"] for m in members if m["side"] == "aktori"))
 
     async def pairs(self, programme_id: int | None = None, *, open_only: bool = False) -> list[Pair]:
+        where, params = ["TRUE"], []
+        if programme_id is not None:
+            where.append("programme_id = ?")
+            params.append(programme_id)
+        if open_only:
+            where.append("state = 'open'")
         rows = await self.db.fetchall(
-            "SELECT id FROM mentoring_pairs WHERE (? IS NULL OR programme_id = ?) AND (? = 0 OR state = 'open')"
-            " ORDER BY id", (programme_id, programme_id, int(open_only)))
+            f"SELECT id FROM mentoring_pairs WHERE {' AND '.join(where)} ORDER BY id", params)
         return [p for r in rows if (p := await self.pair(r["id"])) is not None]
 
     async def pairs_of(self, person_id: int, *, open_only: bool = True) -> list[Pair]:
@@ -233,8 +238,10 @@ class MentoringQueries:
         version = int(await self.db.fetchval(
             "SELECT COALESCE(MAX(version), 0) + 1 FROM mentoring_agreements WHERE pair_id = ?", (pair_id,)))
         await self.db.execute(
-            "INSERT OR REPLACE INTO mentoring_agreements (pair_id, goals, rhythm, mode, cost_plan, cost_limit,"
-            " version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO mentoring_agreements (pair_id, goals, rhythm, mode, cost_plan, cost_limit,"
+            " version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pair_id) DO UPDATE SET"
+            " goals = excluded.goals, rhythm = excluded.rhythm, mode = excluded.mode, cost_plan = excluded.cost_plan,"
+            " cost_limit = excluded.cost_limit, version = excluded.version, created_at = excluded.created_at",
             (pair_id, goals, rhythm, mode, cost_plan, cost_limit, version, to_iso(now)))
         return version
 
@@ -256,8 +263,9 @@ class MentoringQueries:
     # ---------------------------------------------------------------------------------------- meetings
 
     async def plan_meeting(self, pair_id: int, at: datetime, place: str) -> int:
-        return await self.db.execute("INSERT INTO mentoring_meetings (pair_id, at, place) VALUES (?, ?, ?)",
-                                     (pair_id, to_iso(at), place))
+        return await self.db.fetchval(
+            "INSERT INTO mentoring_meetings (pair_id, at, place) VALUES (?, ?, ?) RETURNING id",
+            (pair_id, to_iso(at), place))
 
     async def log_meeting(self, pair_id: int, meeting_id: int | None, at: datetime, place: str, notes: str | None,
                           cost: int | None, cost_what: str | None, claimant: int | None, now: datetime) -> int:

@@ -69,9 +69,9 @@ class TutoringQueries:
 
     async def create(self, student_id: int, topic: str, language: str, campus: str | None, description: str,
                      answers: list[tuple[str, str]], destination: str, now: datetime) -> int:
-        return await self.db.execute(
+        return await self.db.fetchval(
             "INSERT INTO tutoring_requests (student_id, topic, language, campus, description, answers, destination,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (student_id, topic, language, campus, description, json.dumps(answers, ensure_ascii=False), destination,
              to_iso(now)))
 
@@ -282,6 +282,7 @@ class TutoringQueries:
 
     async def merge_people(self, keep: int, gone: int) -> None:
         await self.db.execute(
-            "INSERT INTO tutoring_tutors (person_id, away) SELECT ?, away FROM tutoring_tutors WHERE person_id = ?"
+            "INSERT INTO tutoring_tutors (person_id, away)"
+            " SELECT CAST(? AS BIGINT), away FROM tutoring_tutors WHERE person_id = ?"
             " ON CONFLICT (person_id) DO NOTHING", (keep, gone))
         await self.db.execute("DELETE FROM tutoring_tutors WHERE person_id = ?", (gone,))
