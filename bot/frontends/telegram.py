@@ -216,8 +216,11 @@ class TelegramFrontend(Frontend):
             log.warning("telegram: topic %s not %s: %s", room_id, "closed" if closed else "reopened",
                         type(error).__name__)
 
-    async def edit(self, sent: Sent, message: Rendered, lane: Lane = Lane.EDIT) -> None:
-        """A live copy's edit by default; the card a person just pressed is edited in the reply lane."""
+    async def edit(self, sent: Sent, message: Rendered) -> None:
+        await self._edit(sent, message, Lane.EDIT)  # a live copy kept current: bulk
+
+    async def _edit(self, sent: Sent, message: Rendered, lane: Lane) -> None:
+        """`lane`: the card a person just pressed is edited in the reply lane, a live copy in the edit lane."""
         try:
             await self.ptb.bot.edit_message_text(to_html(message), chat_id=int(sent.chat_id),
                                                  message_id=int(sent.message_id), parse_mode=ParseMode.HTML,
@@ -430,7 +433,7 @@ class TelegramFrontend(Frontend):
             toast = message.notice
             work: Callable[[], Awaitable[None]] | None = None
             if message.edit and origin is not None:
-                work = functools.partial(self.edit, Sent(origin.chat_id, origin.message_id), message, Lane.REPLY)
+                work = functools.partial(self._edit, Sent(origin.chat_id, origin.message_id), message, Lane.REPLY)
             elif message.has_body():
                 work = functools.partial(self._answer, ctx, reply, rendered=message)
             if work is not None and ctx.chat.direct:
