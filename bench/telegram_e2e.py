@@ -54,9 +54,9 @@ def percentile(values: list[float], share: float) -> float:
 
 
 async def one_run(fake: FakeProcess, kind: str, concurrent: int, pool: int, users: list[int], updates: int,
-                  flood: bool) -> dict[str, Any]:
+                  flood: bool, root: Path | None) -> dict[str, Any]:
     await fake.call("reset", flood=flood)
-    async with BotProcess(fake, kind, concurrent=concurrent, pool=pool) as bot:
+    async with BotProcess(fake, kind, concurrent=concurrent, pool=pool, root=root) as bot:
         await fake.call("warmup", users=users)
         cpu = bot.cpu()
         await fake.call("load", users=users, updates=updates)
@@ -83,7 +83,8 @@ def summary(name: str, runs: list[dict[str, Any]]) -> float:
     return median
 
 
-async def rates(fake: FakeProcess, rounds: int, updates: int, limited_updates: int, people: int) -> bool:
+async def rates(fake: FakeProcess, rounds: int, updates: int, limited_updates: int, people: int,
+                root: Path | None) -> bool:
     users = list(range(600_000, 600_000 + people))
     limited_users = users[:max(1, people // 2)]
     results: dict[str, list[dict[str, Any]]] = {}
@@ -92,7 +93,8 @@ async def rates(fake: FakeProcess, rounds: int, updates: int, limited_updates: i
         order = plan[number % len(plan):] + plan[:number % len(plan)]  # a different bot first each round
         for (name, kind, concurrent, pool), flood in order:
             run = await one_run(fake, kind, concurrent, pool, limited_users if flood else users,
-                                limited_updates if flood else updates, flood)
+                                limited_updates if flood else updates, flood,
+                                root if kind.startswith("humako") else None)
             results.setdefault(name, []).append(run)
             print(f"  round {number + 1}: {name:44} {run['rate']:7.1f} updates/s, CPU {run['cpu_ms']:.2f} ms/update,"
                   f" 429s {run['flood_429s']}, wrong {run['bad']}, missing {run['missing']}  ({run['load']})",
@@ -166,7 +168,7 @@ async def main() -> int:
     ok = True
     async with FakeProcess() as fake:
         if args.part in ("rate", "all"):
-            ok = await rates(fake, args.rounds, args.updates, args.limited_updates, args.people) and ok
+            ok = await rates(fake, args.rounds, args.updates, args.limited_updates, args.people, args.bot_root) and ok
         if args.part in ("broadcast", "all"):
             ok = await broadcast(fake, args.broadcast_rounds, args.broadcast, args.pings, args.ping_interval,
                                  args.bot_root) and ok

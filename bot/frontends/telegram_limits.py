@@ -131,10 +131,11 @@ class SlidingRateLimiter(BaseRateLimiter[Lane]):
         windows = self._windows_for(endpoint, data)
         lane = rate_limit_args if isinstance(rate_limit_args, Lane) else (
             Lane.EDIT if endpoint.startswith("edit") else Lane.SEND)
-        arrival = next(self._arrivals)  # a retry keeps its place in the lane
         for attempt in range(self.max_retries + 1):
             if windows:
-                await self._acquire(windows, lane, arrival)
+                await self._acquire(windows, lane)
+            elif (pause := self._resume_at - self.clock()) > 0:  # a 429 pauses every request
+                await asyncio.sleep(pause)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
@@ -165,8 +166,8 @@ class SlidingRateLimiter(BaseRateLimiter[Lane]):
             windows.append(group)
         return windows
 
-    async def _acquire(self, windows: list[_Window], lane: Lane, arrival: int) -> None:
-        waiter = _Waiter(lane, windows)
+    async def _acquire(self, windows: list[_Window], lane: Lane) -> None:
+        waiter, arrival = _Waiter(lane, windows), next(self._arrivals)
         self._waiting[lane][arrival] = waiter
         self._dispatch()
         try:
