@@ -231,8 +231,9 @@ class SlidingRateLimiter(BaseRateLimiter[Lane]):
                             window.in_flight += 1
                         granted.append(arrival)
                         waiter.granted.set_result(None)
-                        if lane is not Lane.REPLY:  # one bulk request per pace
-                            self._bulk_next = max(now, self._bulk_next) + self._bulk_gap
+                        if lane is not Lane.REPLY:  # one bulk request per pace; a late timer's delay is made
+                            # up once, so the pace does not drift below the rate under a busy event loop
+                            self._bulk_next = max(now - self._bulk_gap, self._bulk_next) + self._bulk_gap
                             if self._bulk_gap:
                                 wake_at.append(self._bulk_next)
                                 return
