@@ -4,7 +4,7 @@ in UTF-16 units as Telegram counts them, permanent errors not retried and report
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ import pytest
 from bot.commands import Cog, Rendered, Reply
 from bot.context import Context
 from bot.frontends.base import Target
-from bot.frontends.telegram_limits import SlidingRateLimiter
+from bot.frontends.telegram_limits import Lane, SlidingRateLimiter
 from bot.textlen import utf16_len
 from tests.fakes.telegram_api import FakeTelegram, TgUser
 from tests.harness import test_config as config_for_tests
@@ -167,16 +167,41 @@ async def test_group_answers_keep_their_order(tmp_path: Path, fake: FakeTelegram
         await tg.stop()
 
 
+class LimiterClock:
+    """The limiter's clock, moved by the test: which request goes depends on counts, not on the machine."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("never got there")
+
+
 async def test_an_outbox_dm_goes_out_before_queued_live_edits(tmp_path: Path, fake: FakeTelegram) -> None:
     # 5 requests per 10 minutes overall: edits may use 4 of them, the fifth stays free for a send.
-    limiter = SlidingRateLimiter(overall_max_rate=5, overall_period=600.0)
+    clock = LimiterClock()
+    limiter = SlidingRateLimiter(overall_max_rate=5, overall_period=600.0, clock=clock)
     tg = await TelegramBot.start(tmp_path, fake, rate_limiter=limiter)
     edits: list[asyncio.Task[None]] = []
     try:
         reader, student = fake.user(6001, "Lukija"), fake.user(6002, "Opiskelija")
         card = await tg.frontend.send(Target("user", str(reader.id)), Rendered(text="Tulossa 0"))
         edits = [asyncio.create_task(tg.frontend.edit(card, Rendered(text=f"Tulossa {n}"))) for n in range(1, 11)]
-        await fake.wait_for("editMessageText", count=3)
+        for step in range(1, 4):  # bulk requests go one per pace (120 s here): three edits
+            clock.now = 120.0 * step
+            limiter.wake()
+            await until(lambda: sum(task.done() for task in edits) == step)  # noqa: B023 (awaited at once)
+        clock.now = 480.0
+        limiter.wake()  # the edits' share (4 of 5) is used up: none goes
+        await until(lambda: limiter.waiting(Lane.EDIT) == 7)
         person = await tg.app.people.get_or_create("telegram", str(student.id), "Opiskelija")
         await tg.app.outbox.to_person(person.id, Reply("Muistutus: kokous alkaa"))
         [dm] = await fake.wait_for("sendMessage", lambda call: call.params.get("chat_id") == student.id)
@@ -187,4 +212,38 @@ async def test_an_outbox_dm_goes_out_before_queued_live_edits(tmp_path: Path, fa
         for task in edits:
             task.cancel()
         await asyncio.gather(*edits, return_exceptions=True)
+        await tg.stop()
+
+
+async def test_an_answer_goes_out_before_a_queued_broadcast(tmp_path: Path, fake: FakeTelegram) -> None:
+    # 2 messages per 10 minutes overall: the broadcast fills the window, then waits with the answer.
+    clock = LimiterClock()
+    limiter = SlidingRateLimiter(overall_max_rate=2, overall_period=600.0, clock=clock)
+    tg = await TelegramBot.start(tmp_path, fake, rate_limiter=limiter)
+    try:
+        people = [await tg.app.people.get_or_create("telegram", str(7000 + n), f"Opiskelija {n}")
+                  for n in range(8)]
+        await tg.app.outbox.to_people([(person.id, None) for person in people], Reply("Vuosikokous tänään"))
+        await until(lambda: len(tg.outbox_sent) == 1)  # answered: its slot is stamped at clock 0
+        clock.now = 300.0  # the outbox's pace (one per 300 s here) lets the second through: the window is full
+        limiter.wake()
+        await until(lambda: len(tg.outbox_sent) == 2 and limiter.waiting(Lane.SEND) == 6)
+        student = fake.user(6201, "Kysyjä")
+        fake.send_text(student, "/ping")
+        await until(lambda: limiter.waiting(Lane.REPLY) == 1)
+        clock.now = 601.0  # the first broadcast message left the window: one slot, and the answer takes it
+        limiter.wake()
+        [answer] = await fake.wait_for("sendMessage", lambda call: call.params.get("chat_id") == student.id)
+        await tg.frontend.wait_handled(1)  # answered: its slot is stamped at clock 601
+        assert answer.ok and fake.last_bot_message(student.id).text == "Pong!"
+        assert len(fake.calls_of("sendMessage")) == 3 and limiter.waiting(Lane.SEND) == 6
+        for step, now in enumerate((901.0, 1201.0, 1501.0), start=1):  # then the broadcast goes on, in turn
+            clock.now = now
+            limiter.wake()
+            await until(lambda: len(tg.outbox_sent) == 2 + step)  # noqa: B023 (awaited at once)
+        sent_to = [call.params["chat_id"] for call in fake.calls_of("sendMessage")]
+        assert sent_to[:2] + sent_to[3:] == [7000 + n for n in range(5)]
+    finally:
+        clock.now += 10_000.0  # nothing waits for the frozen clock while the bot stops
+        limiter.wake()
         await tg.stop()

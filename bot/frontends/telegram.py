@@ -33,7 +33,7 @@ from bot.commands import Button, File, Rendered, Reply, render_reply
 from bot.context import Account, Chat, Context, Origin
 from bot.conversations import MAX_FILE_BYTES
 from bot.frontends.base import Frontend, MessageGone, Rejected, RetryLater, Sent, Target, Unreachable
-from bot.frontends.telegram_limits import ChatQueues, PerPersonUpdates, SlidingRateLimiter, retry_seconds
+from bot.frontends.telegram_limits import ChatQueues, Lane, PerPersonUpdates, SlidingRateLimiter, retry_seconds
 from bot.frontends.telegram_menu import sync_menus
 from bot.frontends.telegram_render import MAX_CAPTION, as_seen, has_text, keyboard, to_html
 from bot.i18n import _, normalise_language
@@ -193,7 +193,7 @@ class TelegramFrontend(Frontend):
 
     async def send(self, target: Target, message: Rendered) -> Sent:
         chat_id, _sep, topic = target.id.partition("/")
-        return await self._post(int(chat_id), message, topic=int(topic) if topic else None)
+        return await self._post(int(chat_id), message, topic=int(topic) if topic else None, lane=Lane.SEND)
 
     async def open_room(self, chat_id: str, title: str, user_ids: list[str], *, team: bool) -> str | None:
         """A forum topic in the team's group (the bot needs the right to manage topics); None if the group is
@@ -217,56 +217,62 @@ class TelegramFrontend(Frontend):
                         type(error).__name__)
 
     async def edit(self, sent: Sent, message: Rendered) -> None:
+        await self._edit(sent, message, Lane.EDIT)  # a live copy kept current: bulk
+
+    async def _edit(self, sent: Sent, message: Rendered, lane: Lane) -> None:
+        """`lane`: the card a person just pressed is edited in the reply lane, a live copy in the edit lane."""
         try:
             await self.ptb.bot.edit_message_text(to_html(message), chat_id=int(sent.chat_id),
                                                  message_id=int(sent.message_id), parse_mode=ParseMode.HTML,
-                                                 reply_markup=keyboard(message))
+                                                 reply_markup=keyboard(message), rate_limit_args=lane)
         except BadRequest as error:
             if "not modified" in str(error).lower():
                 return  # the message already shows this: nothing to do
             if "no text in the message" in str(error).lower():  # a document: its caption carries the text
-                await self._edit_caption(sent, message)
+                await self._edit_caption(sent, message, lane)
                 return
             raise delivery_error(error) from error
         except TelegramError as error:
             raise delivery_error(error) from error
 
-    async def _edit_caption(self, sent: Sent, message: Rendered) -> None:
+    async def _edit_caption(self, sent: Sent, message: Rendered, lane: Lane) -> None:
         try:
             await self.ptb.bot.edit_message_caption(chat_id=int(sent.chat_id), message_id=int(sent.message_id),
                                                     caption=to_html(message, MAX_CAPTION),
-                                                    parse_mode=ParseMode.HTML, reply_markup=keyboard(message))
+                                                    parse_mode=ParseMode.HTML, reply_markup=keyboard(message),
+                                                    rate_limit_args=lane)
         except BadRequest as error:
             if "not modified" not in str(error).lower():
                 raise delivery_error(error) from error
 
     async def _post(self, chat_id: int, message: Rendered, reply_to: int | None = None, *,
-                    topic: int | None = None) -> Sent:
-        """Text (and files) to one chat (a forum `topic` of it); returns the message that carries the buttons."""
+                    topic: int | None = None, lane: Lane = Lane.REPLY) -> Sent:
+        """Text (and files) to one chat (a forum `topic` of it); returns the message that carries the buttons.
+        `lane`: whose message it is, which decides who goes first at the rate limiter."""
         bot = self.ptb.bot
         markup = keyboard(message)
-        quote: dict[str, Any] = {}
+        extra: dict[str, Any] = {"rate_limit_args": lane}
         if reply_to is not None:  # in a group, answer the command that asked, so it is clear to whom
-            quote = {"reply_parameters": ReplyParameters(reply_to, allow_sending_without_reply=True)}
+            extra["reply_parameters"] = ReplyParameters(reply_to, allow_sending_without_reply=True)
         if topic is not None:
-            quote["message_thread_id"] = topic
+            extra["message_thread_id"] = topic
         try:
             if not message.files:
                 sent: Message = await bot.send_message(chat_id, to_html(message), parse_mode=ParseMode.HTML,
-                                                       reply_markup=markup, **quote)
+                                                       reply_markup=markup, **extra)
                 return Sent(str(chat_id), str(sent.message_id))
             caption = to_html(message, MAX_CAPTION) if has_text(message) else None
             text_first = caption is not None and (len(message.files) > 1
                                                   or utf16_len(message.plain_text()) > MAX_CAPTION)
             if text_first:
                 sent = await bot.send_message(chat_id, to_html(message), parse_mode=ParseMode.HTML,
-                                              reply_markup=markup, **quote)
+                                              reply_markup=markup, **extra)
             for index, file in enumerate(message.files):
                 with_caption = index == 0 and not text_first
                 document = await bot.send_document(
                     chat_id, document=file.data, filename=file.name,
                     caption=caption if with_caption else None, parse_mode=ParseMode.HTML,
-                    reply_markup=markup if with_caption else None, **quote)
+                    reply_markup=markup if with_caption else None, **extra)
                 if with_caption:
                     sent = document
             return Sent(str(chat_id), str(sent.message_id))
@@ -427,7 +433,7 @@ class TelegramFrontend(Frontend):
             toast = message.notice
             work: Callable[[], Awaitable[None]] | None = None
             if message.edit and origin is not None:
-                work = functools.partial(self.edit, Sent(origin.chat_id, origin.message_id), message)
+                work = functools.partial(self._edit, Sent(origin.chat_id, origin.message_id), message, Lane.REPLY)
             elif message.has_body():
                 work = functools.partial(self._answer, ctx, reply, rendered=message)
             if work is not None and ctx.chat.direct:

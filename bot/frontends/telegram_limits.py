@@ -10,16 +10,26 @@ sliding window rejects; and it throttles every request that names a chat, so rol
 over sliding windows, and stamps a request when its answer arrives (never earlier than Telegram saw it),
 so network jitter cannot squeeze one message too many into a window. A 429 that still happens pauses
 every request for retry_after, then retries; the outbox never retries 429s for Telegram itself.
+
+Who waits decides who goes first (`Lane`, passed as PTB's `rate_limit_args`): the answer to the person who
+just wrote, then the outbox (notifications, broadcasts), then live edits. Waiting requests are granted one
+at a time, most urgent first and in arrival order within a lane, each woken alone (no wake-all). Bulk
+requests (outbox and edits) start at most one per `period / limit` seconds, so the overall window frees a
+slot every ~33 ms rather than 30 at once a second later: an answer waits for the next free slot, never for a
+whole window behind a broadcast.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
+import itertools
 import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
@@ -30,9 +40,17 @@ log = logging.getLogger(__name__)
 
 LIMITED_PREFIXES = ("send", "edit", "copy", "forward")  # methods Telegram counts against flood limits
 RETRY_MARGIN = 0.1  # seconds added to retry_after, as Telegram's clock and ours differ a little
-# Edits (live copies) are the low lane: they never take a slot a waiting send needs, and use at most this share
-# of the overall window, so a DM or an answer finds room at once however many edits are queued.
+# Edits (live copies) use at most this share of the overall window: an outbox DM or an answer that arrives
+# while thousands of edits wait finds a slot at once.
 EDIT_SHARE = 0.8
+
+
+class Lane(enum.Enum):
+    """Whose request it is, most urgent first (the value ranks the waiters; never 0: PTB drops falsy args)."""
+
+    REPLY = 1  # the answer to someone who just wrote or pressed a button
+    SEND = 2  # the outbox: notifications, broadcasts, posts to destinations
+    EDIT = 3  # live copies kept current
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -48,30 +66,44 @@ class _Window:
         self.limit, self.period = limit, period
         self.done: deque[float] = deque()  # answer times, oldest first
         self.in_flight = 0
-        self.sends_waiting = 0  # sends held up by this window alone: edits leave its slots to them
 
-    def wait_time(self, now: float, limit: int | None = None) -> float | None:
-        """0 when a slot is free, the seconds until one frees, or None when only an answer frees one."""
+    def free(self, now: float, limit: int | None = None) -> bool:
         while self.done and self.done[0] <= now - self.period:
             self.done.popleft()
-        if len(self.done) + self.in_flight < (self.limit if limit is None else limit):
-            return 0.0
-        return self.done[0] + self.period - now if self.done else None
+        return len(self.done) + self.in_flight < (self.limit if limit is None else limit)
+
+    def frees_at(self) -> float | None:
+        """When the oldest answered request leaves the window (None: only an answer frees a slot)."""
+        return self.done[0] + self.period if self.done else None
 
 
-class SlidingRateLimiter(BaseRateLimiter[int]):
+@dataclass(eq=False)
+class _Waiter:
+    lane: Lane
+    windows: list[_Window]
+    granted: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+class SlidingRateLimiter(BaseRateLimiter[Lane]):
+    """`clock` is the monotonic time the windows count in; a test that moves it calls `wake()`."""
+
     def __init__(self, overall_max_rate: int = 30, overall_period: float = 1.0, group_max_rate: int = 20,
-                 group_period: float = 60.0, max_retries: int = 3) -> None:
+                 group_period: float = 60.0, max_retries: int = 3,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.overall_max_rate, self.overall_period = overall_max_rate, overall_period
         self.group_max_rate, self.group_period = group_max_rate, group_period
         self.max_retries = max_retries
+        self.clock = clock
         self._overall = _Window(overall_max_rate, overall_period)
         self._edit_limit = max(1, int(overall_max_rate * EDIT_SHARE))
+        self._bulk_gap = overall_period / overall_max_rate if overall_max_rate else 0.0
+        self._bulk_next = 0.0  # clock time before which no bulk request starts
         self._groups: dict[int | str, _Window] = {}
-        # Set (and replaced) whenever a slot may have freed. No lock: the event loop runs each check to its end
-        # before another task runs (a cancelled waiter under a Condition and wait_for could hang here).
-        self._changed = asyncio.Event()
-        self._resume_at = 0.0  # monotonic time until which a 429 pauses everything
+        # Waiters per lane in arrival order (dicts: ordered, and a cancelled waiter leaves in O(1)).
+        self._waiting: dict[Lane, dict[int, _Waiter]] = {lane: {} for lane in Lane}
+        self._arrivals = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
+        self._resume_at = 0.0  # clock time until which a 429 pauses everything
         self.retries = 0  # 429s honoured (bench and tests read it)
         self.on_rate_limited: Callable[[], None] | None = None  # told of every 429 (the metrics count them)
 
@@ -79,7 +111,13 @@ class SlidingRateLimiter(BaseRateLimiter[int]):
         return None
 
     async def shutdown(self) -> None:
-        return None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def waiting(self, lane: Lane | None = None) -> int:
+        """Requests waiting for a slot (in one lane, or in all)."""
+        return sum(len(self._waiting[each]) for each in Lane if lane is None or each is lane)
 
     async def process_request(
         self,
@@ -88,26 +126,30 @@ class SlidingRateLimiter(BaseRateLimiter[int]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: int | None,
+        rate_limit_args: Lane | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         windows = self._windows_for(endpoint, data)
-        attempts = (rate_limit_args if rate_limit_args is not None else self.max_retries) + 1
-        low = endpoint.startswith("edit")
-        for attempt in range(attempts):
-            await self._acquire(windows, low)
+        lane = rate_limit_args if isinstance(rate_limit_args, Lane) else (
+            Lane.EDIT if endpoint.startswith("edit") else Lane.SEND)
+        for attempt in range(self.max_retries + 1):
+            if windows:
+                await self._acquire(windows, lane)
+            elif (pause := self._resume_at - self.clock()) > 0:  # a 429 pauses every request
+                await asyncio.sleep(pause)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
                 wait = retry_seconds(error)
                 if self.on_rate_limited is not None:
                     self.on_rate_limited()
-                if attempt == attempts - 1:
+                if attempt == self.max_retries:
                     raise
                 self.retries += 1
                 log.warning("Telegram asked to slow down: waiting %.1f s before retrying %s", wait, endpoint)
-                self._resume_at = max(self._resume_at, time.monotonic() + wait + RETRY_MARGIN)
+                self._resume_at = max(self._resume_at, self.clock() + wait + RETRY_MARGIN)
             finally:
-                await self._release(windows)
+                if windows:
+                    self._release(windows)
         raise AssertionError("unreachable")
 
     def _windows_for(self, endpoint: str, data: dict[str, Any]) -> list[_Window]:
@@ -124,57 +166,86 @@ class SlidingRateLimiter(BaseRateLimiter[int]):
             windows.append(group)
         return windows
 
-    async def _acquire(self, windows: list[_Window], low: bool = False) -> None:
-        """A slot in every window. A send that only one window holds up is counted there, and an edit (`low`)
-        does not take that window's slots while any such send waits: edits never delay sends."""
-        counted: _Window | None = None
+    async def _acquire(self, windows: list[_Window], lane: Lane) -> None:
+        waiter, arrival = _Waiter(lane, windows), next(self._arrivals)
+        self._waiting[lane][arrival] = waiter
+        self._dispatch()
         try:
-            while True:
-                now = time.monotonic()
-                waits = [w.wait_time(now, self._edit_limit if low and w is self._overall else None)
-                         for w in windows]
-                blocked = [w for w, wait in zip(windows, waits, strict=True) if wait != 0.0]
-                wanted = blocked[0] if not low and len(blocked) == 1 else None
-                if wanted is not counted:
-                    if counted is not None:
-                        counted.sends_waiting -= 1
-                    if wanted is not None:
-                        wanted.sends_waiting += 1
-                    counted = wanted
-                    self._notify()
-                pause = self._resume_at - now
-                yielding = low and any(w.sends_waiting for w in windows)
-                if pause <= 0 and not blocked and not yielding:
-                    for window in windows:
-                        window.in_flight += 1
-                    return
-                timed = [w for w in waits if w] + ([pause] if pause > 0 else [])
-                # Wake when a slot frees by time, or earlier when a request is answered or a send got its slot.
-                changed = self._changed
-                with contextlib.suppress(TimeoutError):  # asyncio.timeout: no inner task to cancel
-                    async with asyncio.timeout(max(timed) if timed and not yielding else None):
-                        await changed.wait()
-        finally:
-            if counted is not None:
-                counted.sends_waiting -= 1
-                self._notify()
+            await waiter.granted  # no suspension when the dispatch above granted it
+        except asyncio.CancelledError:
+            self._waiting[lane].pop(arrival, None)
+            if waiter.granted.done() and not waiter.granted.cancelled():  # granted, but never sent: give back
+                for window in windows:
+                    window.in_flight -= 1
+            self._dispatch()
+            raise
 
-    def _notify(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
-
-    async def _release(self, windows: list[_Window]) -> None:
-        if not windows:
-            return
-        now = time.monotonic()
+    def _release(self, windows: list[_Window]) -> None:
+        now = self.clock()
         for window in windows:
             window.in_flight -= 1
             window.done.append(now)
-        self._notify()
+        self._dispatch()  # a slot held by an answer only now has a time at which it frees
         if len(self._groups) > 512:  # forget idle groups so the dict stays small
             for key, window in list(self._groups.items()):
-                if not window.in_flight and window.wait_time(now) == 0.0 and not window.done:
+                if not window.in_flight and window.free(now) and not window.done:
                     del self._groups[key]
+
+    def wake(self) -> None:
+        """Look again which waiting requests may go (the limiter's timer does this when a slot frees)."""
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        """Grant every waiter that may go now, most urgent first, each woken alone; then set one timer for
+        the moment the next slot frees. A waiter held up by one window alone claims it: nobody behind it
+        takes that window's next slot. One held up by two (a group at its limit, and the overall window)
+        claims nothing, so a closed group never holds up other chats."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not any(self._waiting.values()):
+            return
+        now = self.clock()
+        wake_at: list[float] = []
+        if self._resume_at > now:
+            wake_at.append(self._resume_at)
+        else:
+            self._grant(now, wake_at)
+        if wake_at:
+            self._timer = asyncio.get_running_loop().call_later(max(0.0, min(wake_at) - now), self._dispatch)
+
+    def _grant(self, now: float, wake_at: list[float]) -> None:
+        claimed: set[_Window] = set()
+        for lane in Lane:
+            if lane is not Lane.REPLY and self._bulk_next > now:  # every bulk request waits for its pace
+                wake_at.append(self._bulk_next)
+                return
+            waiters = self._waiting[lane]
+            granted: list[int] = []
+            try:
+                for arrival, waiter in waiters.items():
+                    limit = self._edit_limit if lane is Lane.EDIT else None
+                    full = [w for w in waiter.windows if not w.free(now, limit if w is self._overall else None)]
+                    if not full and claimed.isdisjoint(waiter.windows):
+                        for window in waiter.windows:
+                            window.in_flight += 1
+                        granted.append(arrival)
+                        waiter.granted.set_result(None)
+                        if lane is not Lane.REPLY:  # one bulk request per pace; a late timer's delay is made
+                            # up once, so the pace does not drift below the rate under a busy event loop
+                            self._bulk_next = max(now - self._bulk_gap, self._bulk_next) + self._bulk_gap
+                            if self._bulk_gap:
+                                wake_at.append(self._bulk_next)
+                                return
+                        continue
+                    wake_at.extend(t for w in full if (t := w.frees_at()) is not None)
+                    if len(full) == 1:
+                        claimed.add(full[0])
+                    if self.overall_max_rate and (self._overall in claimed or not self._overall.free(now)):
+                        return  # every waiter needs the overall window: nobody further back can go now
+            finally:
+                for arrival in granted:
+                    del waiters[arrival]
 
 
 class ChatQueues:
