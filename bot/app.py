@@ -23,6 +23,7 @@ from bot.outbox import Outbox
 from bot.roles import Roles
 from bot.scheduler import Scheduler
 from bot.sealed import SealedDelivery, check_secret
+from bot.workers import Worker
 from storage.db import Database, MigrationError
 from storage.people import PeopleQueries
 from storage.role_holders import RoleHolderQueries
@@ -80,6 +81,7 @@ class Application:
     live: LiveMessages
     scheduler: Scheduler
     sealed: SealedDelivery
+    worker: Worker
 
     def add_frontend(self, frontend: Frontend) -> None:
         self.frontends[frontend.platform] = frontend
@@ -115,6 +117,7 @@ class Application:
                     await self.db.migrate(cog.migrations, component=cog.name)
                 except (sqlite3.Error, MigrationError) as error:
                     raise StartupError(f"the {cog.name} cog's tables cannot be set up: {describe(error)}") from error
+        self.worker = Worker(self)  # the id under which this process claims rows
         self.people = PeopleQueries(self.db)
         self.role_holders = RoleHolderQueries(self.db)
         self.sealed = SealedDelivery(self)
@@ -150,8 +153,11 @@ class Application:
             except Exception as error:
                 raise StartupError(f"the {frontend.platform} frontend cannot start: {describe(error)}") from error
             started.append(frontend)
-        self.outbox.start()
         try:
+            # What this worker held in a previous life (killed mid-send) is free again at once.
+            await self.outbox.rows.release(self.worker.id)
+            self.outbox.start()
+            self.worker.start()
             await self.scheduler.start()
         except sqlite3.Error as error:
             raise StartupError(f"the database {self.database_path} cannot be used: {describe(error)}") from error
@@ -162,7 +168,7 @@ class Application:
             with contextlib.suppress(Exception):
                 await self.web.stop()
             self.web = None
-        for part in ("scheduler", "outbox"):
+        for part in ("scheduler", "outbox", "worker"):
             if hasattr(self, part):
                 with contextlib.suppress(Exception):
                     await getattr(self, part).stop(wait=0)
@@ -171,6 +177,8 @@ class Application:
                 await frontend.stop()
         with contextlib.suppress(Exception):
             await self.db.close()
+        if hasattr(self, "worker"):
+            self.worker.close()
 
     async def stop(self) -> None:
         if not self.started:
@@ -182,12 +190,14 @@ class Application:
         await self.scheduler.stop()
         await self.live.stop()
         await self.outbox.stop()
+        await self.worker.stop()
         for frontend in reversed(list(self.frontends.values())):
             try:
                 await frontend.stop()
             except Exception:
                 log.exception("stopping the %s frontend failed", frontend.platform)
         await self.db.close()
+        self.worker.close()
         log.info("stopped")
 
     async def settle(self) -> None:

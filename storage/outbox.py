@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from storage.claims import claimable, skip_locked
 from storage.db import Database
 from storage.db import to_iso as iso  # the one stored form of an instant (kept under this name for its users)
 
@@ -79,49 +79,63 @@ class OutboxQueries:
             return 0
         return await self.db.executemany(_INSERT, [_values(**row) for row in rows])
 
-    async def due(self, now: datetime, platforms: list[str], limit: int = 100,
-                  exclude: Collection[int] = ()) -> list[OutboxRow]:
-        """Rows to send now, at most one per recipient: a later row waits while an earlier one to the same
-        chat is due or being retried, so each recipient gets their messages in order, also after errors.
-        `exclude`: rows being delivered now (they still hold their chat's later rows back)."""
+    async def claim(self, now: datetime, platforms: list[str], worker: str, lease_until: datetime,
+                    limit: int = 100) -> list[OutboxRow]:
+        """Claim rows to send now for `worker` (storage/claims.py), at most one per recipient: a later row waits
+        while an earlier one to the same chat is due, being sent (by any worker) or being retried, so each
+        recipient gets their messages in order, also after errors and whichever worker sends them."""
         if not platforms:
             return []
         marks = ", ".join("?" for _ in platforms)
-        skip = ", ".join("?" for _ in exclude)
-        rows = await self.db.fetchall(
-            f"SELECT * FROM outbox o WHERE status = 'pending' AND next_attempt_at <= ? AND platform IN ({marks})"
-            f" AND id NOT IN ({skip}) AND {_NOT_BEHIND} ORDER BY next_attempt_at, id LIMIT ?",
-            (iso(now), *platforms, *exclude, iso(now), limit),
-        )
-        return [_row(r) for r in rows]
+        async with self.db.transaction():
+            rows = await self.db.fetchall(
+                "UPDATE outbox SET claimed_by = ?, lease_until = ? WHERE id IN (SELECT id FROM outbox o"
+                f" WHERE status = 'pending' AND next_attempt_at <= ? AND platform IN ({marks}) AND {claimable('o')}"
+                f" AND {_NOT_BEHIND} ORDER BY next_attempt_at, id LIMIT ?{skip_locked(self.db)}) RETURNING *",
+                (worker, iso(lease_until), iso(now), *platforms, worker, iso(now), iso(now), limit),
+            )
+        found = [_row(r) for r in sorted(rows, key=lambda r: (r["next_attempt_at"], r["id"]))]
+        return found
 
-    async def next_attempt(self, platforms: list[str], now: datetime, exclude: Collection[int] = ()) -> str | None:
+    async def next_attempt(self, platforms: list[str], now: datetime, worker: str) -> str | None:
+        """When a row of these platforms may be claimed next: its next attempt, or the end of the lease of the
+        worker that holds it (a worker that died leaves its rows then). The worker's own rows do not count."""
         if not platforms:
             return None
         marks = ", ".join("?" for _ in platforms)
-        skip = ", ".join("?" for _ in exclude)
         return await self.db.fetchval(
-            f"SELECT MIN(next_attempt_at) FROM outbox o WHERE status = 'pending' AND platform IN ({marks})"
-            f" AND id NOT IN ({skip}) AND {_NOT_BEHIND}",
-            (*platforms, *exclude, iso(now)),
+            "SELECT MIN(CASE WHEN claimed_by IS NULL OR lease_until IS NULL OR lease_until < next_attempt_at"
+            " THEN next_attempt_at ELSE lease_until END)"
+            f" FROM outbox o WHERE status = 'pending' AND platform IN ({marks})"
+            f" AND (claimed_by IS NULL OR claimed_by <> ?) AND {_NOT_BEHIND}",
+            (*platforms, worker, iso(now)),
         )
+
+    async def release(self, worker: str, row_id: int | None = None) -> int:
+        """The worker's claims (or its claim of one row) are given up: the rows are free for any worker now."""
+        one = "" if row_id is None else " AND id = ?"
+        return await self.db.execute(
+            f"UPDATE outbox SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = ?{one}",
+            (worker,) if row_id is None else (worker, row_id))
 
     async def mark_sent(self, row_id: int, now: datetime, message_id: str) -> None:
         await self.db.execute(
             "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, attempts = attempts + 1,"
-            " body = '{}' WHERE id = ?",
+            " body = '{}', claimed_by = NULL, lease_until = NULL WHERE id = ?",
             (iso(now), message_id, row_id),
         )
 
     async def mark_final(self, row_id: int, status: str, error: str) -> None:
         await self.db.execute(
-            "UPDATE outbox SET status = ?, last_error = ?, attempts = attempts + 1, body = '{}' WHERE id = ?",
+            "UPDATE outbox SET status = ?, last_error = ?, attempts = attempts + 1, body = '{}', claimed_by = NULL,"
+            " lease_until = NULL WHERE id = ?",
             (status, error[:500], row_id),
         )
 
     async def retry_at(self, row_id: int, when: datetime, error: str) -> None:
         await self.db.execute(
-            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, claimed_by = NULL,"
+            " lease_until = NULL WHERE id = ?",
             (iso(when), error[:500], row_id),
         )
 
