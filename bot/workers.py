@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from storage.claims import ClaimQueries
-from storage.db import is_busy
+from storage.db import is_busy, probing
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -74,6 +74,11 @@ class Worker:
         """Free the slot (after the database is closed)."""
         self._lock_file.close()
 
+    async def beat(self) -> int:
+        """This worker is alive: its rows' leases run from now again. How many rows it holds."""
+        with probing():  # while another process holds SQLite locked, do not hold up a person's command
+            return await self.claims.extend(self.id, self.lease_until())
+
     async def _heartbeat(self) -> None:
         """Extend the lease of every row this worker holds, three times a lease: a slow send, a long fan-out or
         a database that was locked for a while never loses its rows to another worker."""
@@ -81,7 +86,7 @@ class Worker:
         while True:
             await asyncio.sleep(every)
             try:
-                await self.claims.extend(self.id, self.lease_until())
+                await self.beat()
             except Exception as error:  # a hiccup must not end the heartbeat
                 if is_busy(error):
                     log.warning("worker lease: the database is locked; extending again shortly")
