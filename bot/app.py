@@ -8,7 +8,7 @@ import contextlib
 import importlib
 import logging
 import signal
-import sqlite3
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +24,7 @@ from bot.roles import Roles
 from bot.scheduler import Scheduler
 from bot.sealed import SealedDelivery, check_secret
 from bot.workers import Worker
-from storage.db import Database, MigrationError
+from storage.db import Database, DatabaseError, MigrationError
 from storage.people import PeopleQueries
 from storage.role_holders import RoleHolderQueries
 
@@ -36,6 +36,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BUILTIN_COGS = ("bot.builtin", "bot.reminders", "bot.account", "bot.conversations")
+
+# The test kit's seam (bot/testing.py, HUMAKO_TEST_DATABASE_URL): the database of a data directory whose config
+# names none, instead of its SQLite file (a fresh PostgreSQL database per data directory). None in production.
+test_database: Callable[[Path], Awaitable[str]] | None = None
+_MIGRATE_ERRORS: tuple[type[BaseException], ...] = (*DatabaseError, MigrationError)
+_OPEN_ERRORS: tuple[type[BaseException], ...] = (*_MIGRATE_ERRORS, OSError)
 
 
 class StartupError(RuntimeError):
@@ -60,7 +66,9 @@ class Application:
                  clock: Clock | None = None) -> None:
         self.config = config
         self.data_dir = Path(data_dir) if data_dir is not None else Path("data")
-        self.database_path = database or str(self.data_dir / "humako.sqlite3")
+        # An explicit location, else `[database] url`, else the SQLite file in the data directory.
+        self._database_given = bool(database or config.database.url)
+        self.database_path = database or config.database.url or str(self.data_dir / "humako.sqlite3")
         self.clock = clock or Clock()
         self.roles = Roles(config)
         self.cogs: list[Cog] = [load_cog(name) for name in BUILTIN_COGS]
@@ -83,6 +91,13 @@ class Application:
     sealed: SealedDelivery
     worker: Worker
 
+    @property
+    def database_name(self) -> str:
+        """The database's location for messages: a PostgreSQL URL without its password."""
+        from storage.postgres import redact_url
+
+        return redact_url(self.database_path)
+
     def add_frontend(self, frontend: Frontend) -> None:
         self.frontends[frontend.platform] = frontend
 
@@ -93,11 +108,14 @@ class Application:
         check_secret(self.config.secrets.secret_key, self.cogs, self.frontends)
         set_timezone(self.config.tz)
         CATALOGS.load()
+        if test_database is not None and not self._database_given:
+            self.database_path = await test_database(self.data_dir)
         try:
             self.db = await Database.open(self.database_path, clock=self.clock.now,
-                                          busy_timeout=self.config.database.busy_timeout_seconds)
-        except (sqlite3.Error, OSError, MigrationError) as error:
-            raise StartupError(f"the database {self.database_path} cannot be used: {describe(error)}") from error
+                                          busy_timeout=self.config.database.busy_timeout_seconds,
+                                          pool_size=self.config.database.pool_size)
+        except _OPEN_ERRORS as error:
+            raise StartupError(f"the database {self.database_name} cannot be used: {describe(error)}") from error
         started: list[Frontend] = []
         try:
             await self._start_parts(started)
@@ -115,7 +133,7 @@ class Application:
             if cog.migrations is not None:
                 try:
                     await self.db.migrate(cog.migrations, component=cog.name)
-                except (sqlite3.Error, MigrationError) as error:
+                except _MIGRATE_ERRORS as error:
                     raise StartupError(f"the {cog.name} cog's tables cannot be set up: {describe(error)}") from error
         self.worker = Worker(self)  # the id under which this process claims rows
         self.people = PeopleQueries(self.db)
@@ -159,8 +177,8 @@ class Application:
             self.outbox.start()
             self.worker.start()
             await self.scheduler.start()
-        except sqlite3.Error as error:
-            raise StartupError(f"the database {self.database_path} cannot be used: {describe(error)}") from error
+        except DatabaseError as error:
+            raise StartupError(f"the database {self.database_name} cannot be used: {describe(error)}") from error
 
     async def _abort(self, started: list[Frontend]) -> None:
         """Undo a start that failed half-way; errors here must not hide the cause."""

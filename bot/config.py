@@ -168,6 +168,12 @@ def _url(value: str) -> str | None:
     return None if not value or re.match(r"^https?://", value) else "must be empty or an http(s):// URL"
 
 
+def _database_url(value: str) -> str | None:
+    if not value or re.match(r"^(sqlite:///|postgresql://|postgres://)", value):
+        return None
+    return "must be empty (SQLite in the data directory), sqlite:///path or postgresql://..."
+
+
 def _timezone(value: str) -> str | None:
     try:
         zoneinfo.ZoneInfo(value)
@@ -264,7 +270,9 @@ SECTIONS: dict[str, Schema] = {
         "backoff_seconds": Field("number", 2.0, check=between(0.1, 3600)),
     },
     "database": {
+        "url": Field("str", "", check=_database_url),
         "busy_timeout_seconds": Field("number", 5.0, check=between(0.1, 60)),
+        "pool_size": Field("int", 10, check=between(1, 1000)),
     },
     "workers": {  # several processes on one database (bot/workers.py)
         "lease_seconds": Field("number", 60.0, check=between(5, 3600)),
@@ -451,7 +459,9 @@ class OutboxSettings:
 
 @dataclass(frozen=True)
 class DatabaseSettings:
+    url: str = ""  # "": SQLite in the data directory; sqlite:///path; postgresql://user@host/db (asyncpg)
     busy_timeout_seconds: float = 5.0  # a statement waits this long for another process's lock, then fails
+    pool_size: int = 10  # PostgreSQL: connections per process
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,7 +30,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
 from bot.commands import Cog, JobSpec, PublicPost, Reply, TaskSpec
-from storage.db import is_busy, patiently, probing
+from storage.db import DatabaseError, is_busy, patiently, probing
 from storage.outbox import iso
 from storage.scheduled import NewScheduled, ScheduledQueries, ScheduledRow
 
@@ -150,7 +149,7 @@ class Scheduler:
                     await self._fire(job, self.app.clock.now(), coalesce=True)
                 ran += await self._run_rows(self.app.clock.now())
                 await self._arm()
-            except sqlite3.OperationalError as error:
+            except DatabaseError as error:
                 if not is_busy(error):
                     raise
                 # Another process holds the database: what is due stays pending and is looked at again soon.

@@ -72,8 +72,8 @@ class ConversationQueries:
                      members: list[NewMember], rooms: dict[str, str]) -> int:
         """The conversation, its members and its rooms (platform -> parent chat), in one transaction."""
         async with self.db.transaction():
-            conversation_id = await self.db.execute(
-                "INSERT INTO conversations (kind, host, title, created_at) VALUES (?, ?, ?, ?)",
+            conversation_id = await self.db.fetchval(
+                "INSERT INTO conversations (kind, host, title, created_at) VALUES (?, ?, ?, ?) RETURNING id",
                 (kind, host, json.dumps(titles, ensure_ascii=False), to_iso(now)),
             )
             for member in members:
@@ -87,9 +87,9 @@ class ConversationQueries:
 
     async def _add(self, conversation_id: int, member: NewMember) -> int:
         labels = json.dumps(member.labels, ensure_ascii=False) if member.labels else None
-        return await self.db.execute(
+        return await self.db.fetchval(
             "INSERT INTO conversation_members (conversation_id, kind, person_id, ref, label, room)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (conversation_id, member.kind, member.person_id, member.ref, labels, member.room),
         )
 

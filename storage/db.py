@@ -1,9 +1,15 @@
-"""One SQLite connection shared by the whole bot, with explicit transactions and migrations.
+"""The bot's database: one query API over embedded SQLite (the default) and PostgreSQL, with explicit
+transactions and migrations.
 
-The bot runs in a single process on a single event loop, so one aiosqlite connection is enough;
-what we must prevent is two coroutines interleaving statements inside one transaction. Every
-helper therefore goes through an asyncio.Lock, and the task that holds a transaction may keep
-using the helpers without re-taking the lock.
+`Database.open(location)` takes a SQLite path (or `sqlite:///path`, or ':memory:') or a `postgresql://` URL.
+
+SQLite: the bot runs in a single process on a single event loop, so one aiosqlite connection is enough; what we
+must prevent is two coroutines interleaving statements inside one transaction. Every helper therefore goes
+through an asyncio.Lock, and the task that holds a transaction may keep using the helpers without re-taking it.
+
+PostgreSQL (storage/postgres.py): an asyncpg pool; a transaction holds one pooled connection for its task, so
+several tasks (and processes) work at once. Statements are written once, portably: `?` placeholders (translated
+to `$n`), `ON CONFLICT`, `RETURNING id` for a new row's id, parameters of the column's type.
 """
 
 from __future__ import annotations
@@ -12,48 +18,69 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, KeysView, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
 import aiosqlite
+import asyncpg
 
 __all__ = [
     "CORE",
     "DEFAULT_MIGRATIONS_DIR",
+    "DIALECTS",
     "Database",
+    "DatabaseError",
     "Migration",
     "MigrationError",
     "Params",
     "Row",
+    "SQLiteDatabase",
     "discover_migrations",
     "from_iso",
     "is_busy",
+    "is_postgresql_url",
     "patiently",
     "probing",
     "split_sql",
+    "sqlite_path",
     "to_iso",
 ]
 
 log = logging.getLogger(__name__)
 
-Row = aiosqlite.Row
-Params = Sequence[Any] | Mapping[str, Any]
+
+class Row(Protocol):
+    """A result row, by column name or index (sqlite3.Row, asyncpg.Record); `dict(row)` gives its columns."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
+
+    def keys(self) -> Iterable[str] | KeysView[str]: ...
+
+
+Params = Sequence[Any]
+# What a failed statement raises, whichever the database: a caller that reports "the database cannot be used".
+DatabaseError: tuple[type[BaseException], ...] = (sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 DEFAULT_MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 CORE = "core"  # the component of the core's migrations; a cog's are recorded under the cog's name
+DIALECTS = ("sqlite", "postgresql")
 # Migrations that were global files before each cog had its own folder: (old version, name) -> (cog, new version,
-# name). A database recorded in the old numbering is converted once (Database._records_per_component).
+# name). A database recorded in the old numbering is converted once (SQLiteDatabase._records_per_component).
 MOVED_TO_COGS: dict[tuple[int, str], tuple[str, int, str]] = {
     (5, "events"): ("event", 1, "events"),
     (11, "rsvp_order"): ("event", 2, "rsvp_order"),
 }
-_MIGRATION_NAME = re.compile(r"^(\d{4})_([A-Za-z0-9_]+)\.sql$")
-_INSERT = re.compile(r"^\s*(INSERT|REPLACE)\b", re.IGNORECASE)
+# NNNN_name.sql, for every database; NNNN_name.postgresql.sql beside it replaces it on PostgreSQL.
+_MIGRATION_NAME = re.compile(r"^(\d{4})_([A-Za-z0-9_]+)(?:\.(postgresql))?\.sql$")
 _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 
 
@@ -79,9 +106,26 @@ _SECONDS_COLUMNS = (("people", "created_at"), ("accounts", "unreachable_since"),
 
 
 def is_busy(error: BaseException) -> bool:
-    """Another process holds the database locked past the busy timeout: try again later, nothing is wrong."""
+    """Another process holds the database (or the rows) locked past the busy timeout: try again later, nothing
+    is wrong."""
+    if isinstance(error, asyncpg.LockNotAvailableError):  # lock_timeout (PostgreSQL's busy timeout) ran out
+        return True
     return isinstance(error, sqlite3.OperationalError) and any(
         word in str(error) for word in ("database is locked", "database is busy"))
+
+
+def is_postgresql_url(location: str) -> bool:
+    return location.startswith(("postgresql://", "postgres://"))
+
+
+def sqlite_path(location: str) -> str:
+    """The file of a SQLite location: a path, or a `sqlite:///relative` / `sqlite:////absolute` URL."""
+    if location.startswith("sqlite://"):
+        rest = location.removeprefix("sqlite://")
+        if not rest.startswith("/"):
+            raise ValueError(f"{location!r}: a SQLite URL is sqlite:///path (three slashes)")
+        return rest[1:] or ":memory:"
+    return location
 
 
 # Set in a task (and the tasks it starts) whose writes only probe the lock: they wait PROBE_MS for it instead of
@@ -100,6 +144,10 @@ def probing() -> Iterator[None]:
         _PROBING.reset(token)
 
 
+def is_probing() -> bool:
+    return _PROBING.get()
+
+
 async def patiently(write: Callable[[], Awaitable[Any]], every: float = 1.0) -> Any:
     """`write()`, tried again while another process holds the database locked: for a write that records what
     already happened (a message sent, a task finished), which must not be lost to a lock. Other errors raise.
@@ -108,7 +156,7 @@ async def patiently(write: Callable[[], Awaitable[Any]], every: float = 1.0) -> 
         try:
             with probing():
                 return await write()
-        except sqlite3.OperationalError as error:
+        except DatabaseError as error:
             if not is_busy(error):
                 raise
             log.warning("the database is locked by another process; writing again shortly")
@@ -127,18 +175,27 @@ class Migration:
     path: Path
 
 
-def discover_migrations(directory: Path) -> list[Migration]:
-    """Migrations in `directory`, ordered by version; misnamed or duplicate files are errors."""
+def discover_migrations(directory: Path, dialect: str = "sqlite") -> list[Migration]:
+    """Migrations in `directory` for `dialect`, ordered by version; misnamed or duplicate files are errors. A
+    `NNNN_name.postgresql.sql` beside `NNNN_name.sql` is that migration on PostgreSQL."""
     found: dict[int, Migration] = {}
+    overrides: dict[int, Migration] = {}
     for path in sorted(directory.glob("*.sql")):
         match = _MIGRATION_NAME.match(path.name)
         if match is None:
             # A typo'd name would otherwise be silently skipped forever.
-            raise MigrationError(f"{path.name}: migration files must be named NNNN_name.sql")
-        version = int(match.group(1))
-        if version in found:
-            raise MigrationError(f"{path.name}: version {version} already used by {found[version].path.name}")
-        found[version] = Migration(version, match.group(2), path)
+            raise MigrationError(f"{path.name}: migration files must be named NNNN_name.sql "
+                                 "(or NNNN_name.postgresql.sql beside it)")
+        version, name, variant = int(match.group(1)), match.group(2), match.group(3)
+        table = found if variant is None else overrides
+        if version in table:
+            raise MigrationError(f"{path.name}: version {version} already used by {table[version].path.name}")
+        table[version] = Migration(version, name, path)
+    for version, override in overrides.items():
+        if version not in found or found[version].name != override.name:
+            raise MigrationError(f"{override.path.name}: no {version:04d}_{override.name}.sql beside it")
+        if dialect == "postgresql":
+            found[version] = override
     return [found[v] for v in sorted(found)]
 
 
@@ -169,23 +226,155 @@ def split_sql(script: str) -> list[str]:
 
 
 class Database:
-    """Async wrapper around one aiosqlite connection (autocommit unless inside `transaction()`)."""
+    """The query API every storage module uses, over SQLite or PostgreSQL (autocommit unless inside
+    `transaction()`). Open one with `Database.open`."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: str, clock: Callable[[], datetime] | None = None) -> None:
-        self._conn = conn
-        self.path = path
+    dialect: str = "sqlite"
+
+    def __init__(self, path: str, clock: Callable[[], datetime] | None = None) -> None:
+        self.path = path  # the SQLite file, or the PostgreSQL URL without its password (for messages)
         # "Now" for what the database stamps itself (a migration's record, a person's creation): the app's clock.
         self.now: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+
+    @classmethod
+    async def open(cls, location: str | Path, migrations: Path | None = None, *,
+                   clock: Callable[[], datetime] | None = None, busy_timeout: float = 5.0,
+                   pool_size: int = 10) -> Database:
+        """Open the database at `location` (a SQLite path or URL, ':memory:', or a postgresql:// URL), creating a
+        SQLite file if needed, and apply the core's migrations (or those in `migrations`)."""
+        text = str(location)
+        db: Database
+        if is_postgresql_url(text):
+            from storage.postgres import PostgresDatabase
+
+            db = await PostgresDatabase.connect(text, clock=clock, busy_timeout=busy_timeout, pool_size=pool_size)
+        else:
+            db = await SQLiteDatabase.connect(sqlite_path(text), clock=clock, busy_timeout=busy_timeout)
+        try:
+            await db.migrate(migrations if migrations is not None else DEFAULT_MIGRATIONS_DIR)
+        except BaseException:
+            await db.close()
+            raise
+        return db
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    def transaction(self, *, serialized: bool = True) -> AbstractAsyncContextManager[Database]:
+        """BEGIN ... COMMIT, or ROLLBACK if the block raises; nested use from the same task is a SAVEPOINT.
+
+        A transaction is serialized with every other (SQLite: BEGIN IMMEDIATE, PostgreSQL: a transaction-scoped
+        advisory lock), so a read-then-write inside one sees no one else's write in between, as it always has.
+        `serialized=False` (PostgreSQL only; SQLite ignores it) lets a transaction that locks its own rows
+        (`FOR UPDATE SKIP LOCKED`) run beside others. Do not hand work to *other* tasks (gather/create_task)
+        from inside the block: they wait for this transaction and would deadlock."""
+        raise NotImplementedError
+
+    # -- query helpers -------------------------------------------------------------------------
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; return the affected row count (an INSERT that inserted nothing, e.g. ON CONFLICT
+        DO NOTHING, returns 0). A new row's id: `fetchval("INSERT ... RETURNING id", ...)`."""
+        raise NotImplementedError
+
+    async def executemany(self, sql: str, seq: Iterable[Params]) -> int:
+        """Run one statement for each parameter set, atomically; return the total affected row count."""
+        raise NotImplementedError
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        raise NotImplementedError
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        """First column of the first row, or None when there is no row."""
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    # -- migrations ----------------------------------------------------------------------------
+
+    async def schema_version(self, component: str = CORE) -> int:
+        return int(await self.fetchval(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE component = ?", (component,)))
+
+    async def schema_versions(self) -> dict[str, int]:
+        """The latest migration applied per component (the core, each cog)."""
+        rows = await self.fetchall(
+            "SELECT component, MAX(version) FROM schema_migrations GROUP BY component ORDER BY component")
+        return {row[0]: int(row[1]) for row in rows}
+
+    async def migrate(self, directory: Path = DEFAULT_MIGRATIONS_DIR, component: str = CORE) -> list[int]:
+        """Apply `component`'s pending migrations in order, each atomically with its record; return the versions
+        applied. The core's are 'core'; a cog's are numbered from 0001 in its own folder and recorded under its
+        name, so adding a cog needs no number from anyone else."""
+        await self._records_per_component()
+        done = {row[0] for row in await self.fetchall(
+            "SELECT version FROM schema_migrations WHERE component = ?", (component,))}
+        available = discover_migrations(directory, self.dialect)
+        unknown = done - {m.version for m in available}
+        if unknown:
+            # The database is newer than this code (e.g. after a rollback deploy); keep going, but say so.
+            log.warning("database has %s migrations not present in %s: %s", component, directory, sorted(unknown))
+        applied: list[int] = []
+        for migration in available:
+            if migration.version not in done and await self._apply(migration, component):
+                applied.append(migration.version)
+        return applied
+
+    async def _records_per_component(self) -> None:
+        raise NotImplementedError
+
+    def _migration_statements(self, script: str) -> list[str]:
+        return split_sql(script)
+
+    async def _apply(self, migration: Migration, component: str = CORE) -> bool:
+        """Apply one migration unless another process did meanwhile (checked inside the serialized
+        transaction); return whether this call applied it."""
+        filename = migration.path.name if component == CORE else f"{component}/{migration.path.name}"
+        try:
+            statements = self._migration_statements(migration.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise MigrationError(f"{filename}: {exc}") from exc
+        # Note: PRAGMA foreign_keys cannot change inside a transaction, so table rebuilds that need
+        # it off must be written to keep references valid instead.
+        step = "recording the migration"
+        try:
+            async with self.transaction():
+                if await self.fetchval("SELECT 1 FROM schema_migrations WHERE component = ? AND version = ?",
+                                       (component, migration.version)):
+                    return False
+                for index, statement in enumerate(statements, start=1):
+                    step = f"statement {index}"
+                    await self.execute(statement)
+                step = "recording the migration"
+                await self.execute(
+                    "INSERT INTO schema_migrations(component, version, name, applied_at) VALUES (?, ?, ?, ?)",
+                    (component, migration.version, migration.name, to_iso(self.now())),
+                )
+        except DatabaseError as exc:
+            raise MigrationError(f"{filename}: {step} failed: {exc}") from exc
+        log.info("applied migration %s", filename)
+        return True
+
+
+class SQLiteDatabase(Database):
+    """One aiosqlite connection (autocommit unless inside `transaction()`), shared through an asyncio.Lock."""
+
+    dialect = "sqlite"
+
+    def __init__(self, conn: aiosqlite.Connection, path: str, clock: Callable[[], datetime] | None = None) -> None:
+        super().__init__(path, clock)
+        self._conn = conn
         self._lock = asyncio.Lock()
         self._tx_owner: asyncio.Task[Any] | None = None
         self._savepoints = 0
-        self._busy_ms = 5000  # PRAGMA busy_timeout, set by open()
+        self._busy_ms = 5000  # PRAGMA busy_timeout, set by connect()
 
     @classmethod
-    async def open(cls, path: str | Path, migrations: Path | None = None, *,
-                   clock: Callable[[], datetime] | None = None, busy_timeout: float = 5.0) -> Database:
-        """Open (creating if needed) the database at `path` (or ':memory:') and apply the core's migrations."""
-        location = str(path)
+    async def connect(cls, location: str, *, clock: Callable[[], datetime] | None = None,
+                      busy_timeout: float = 5.0) -> SQLiteDatabase:
         in_memory = location == ":memory:"
         if not in_memory:
             Path(location).parent.mkdir(parents=True, exist_ok=True)
@@ -199,12 +388,11 @@ class Database:
             await conn.execute("PRAGMA foreign_keys=ON")
             await conn.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
             await conn.execute("PRAGMA synchronous=NORMAL")
-            db = cls(conn, location, clock)
-            db._busy_ms = int(busy_timeout * 1000)
-            await db.migrate(migrations if migrations is not None else DEFAULT_MIGRATIONS_DIR)
         except BaseException:
             await conn.close()
             raise
+        db = cls(conn, location, clock)
+        db._busy_ms = int(busy_timeout * 1000)
         return db
 
     async def close(self) -> None:
@@ -238,13 +426,8 @@ class Database:
             await self._conn.execute(f"PRAGMA busy_timeout={self._busy_ms}")
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Database]:
-        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK if the block raises.
-
-        IMMEDIATE takes the write lock up front so we never fail half-way with SQLITE_BUSY on upgrade.
-        Nested use from the same task becomes a SAVEPOINT. Do not hand work to *other* tasks
-        (gather/create_task) from inside the block: they wait for this transaction and would deadlock.
-        """
+    async def transaction(self, *, serialized: bool = True) -> AsyncIterator[Database]:
+        # IMMEDIATE takes the write lock up front so we never fail half-way with SQLITE_BUSY on upgrade.
         if self._owns_transaction():
             async with self._savepoint():
                 yield self
@@ -287,62 +470,22 @@ class Database:
     # -- query helpers -------------------------------------------------------------------------
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one statement; return the new rowid for an INSERT/REPLACE, else the affected row count.
-
-        An INSERT that inserted nothing (e.g. ON CONFLICT DO NOTHING) returns 0, never a stale rowid.
-        For INSERT ... RETURNING use fetchone/fetchall instead.
-        """
         async with self._access() as conn:
             # One hop to the database thread: the cursor is not closed explicitly (another hop); it holds
             # no open statement after a write and is freed with its last reference.
             cursor = await conn.execute(sql, params)
-            if _INSERT.match(sql):
-                return (cursor.lastrowid or 0) if cursor.rowcount > 0 else 0
-            return cursor.rowcount
+            return max(cursor.rowcount, 0)
 
     async def executemany(self, sql: str, seq: Iterable[Params]) -> int:
-        """Run one statement for each parameter set, atomically; return the total affected row count."""
         async with self.transaction(), self._conn.executemany(sql, seq) as cursor:
             return cursor.rowcount
-
-    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
-        rows = await self.fetchall(sql, params)
-        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         # execute_fetchall runs the query and reads its rows in one hop to the database thread (not three).
         async with self._access() as conn:
-            return list(await conn.execute_fetchall(sql, params))
-
-    async def fetchval(self, sql: str, params: Params = ()) -> Any:
-        """First column of the first row, or None when there is no row."""
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
+            return cast(list[Row], list(await conn.execute_fetchall(sql, params)))
 
     # -- migrations ----------------------------------------------------------------------------
-
-    async def schema_version(self, component: str = CORE) -> int:
-        return int(await self.fetchval(
-            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE component = ?", (component,)))
-
-    async def migrate(self, directory: Path = DEFAULT_MIGRATIONS_DIR, component: str = CORE) -> list[int]:
-        """Apply `component`'s pending migrations in order, each atomically with its record; return the versions
-        applied. The core's are 'core'; a cog's are numbered from 0001 in its own folder and recorded under its
-        name, so adding a cog needs no number from anyone else."""
-        await self._records_per_component()
-        done = {row[0] for row in await self.fetchall(
-            "SELECT version FROM schema_migrations WHERE component = ?", (component,))}
-        available = discover_migrations(directory)
-        unknown = done - {m.version for m in available}
-        if unknown:
-            # The database is newer than this code (e.g. after a rollback deploy); keep going, but say so.
-            log.warning("database has %s migrations not present in %s: %s", component, directory, sorted(unknown))
-        applied: list[int] = []
-        for migration in available:
-            if migration.version not in done:
-                await self._apply(migration, component)
-                applied.append(migration.version)
-        return applied
 
     async def _records_per_component(self) -> None:
         """schema_migrations with a component column; a database from before (one global numbering) is converted
@@ -370,25 +513,3 @@ class Database:
                                        f"'.000000+00:00' WHERE \"{column}\" GLOB '{SECONDS_FORM}'")
             await self.execute("ALTER TABLE schema_migrations_new RENAME TO schema_migrations")
 
-    async def _apply(self, migration: Migration, component: str = CORE) -> None:
-        filename = migration.path.name if component == CORE else f"{component}/{migration.path.name}"
-        try:
-            statements = split_sql(migration.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise MigrationError(f"{filename}: {exc}") from exc
-        # Note: PRAGMA foreign_keys cannot change inside a transaction, so table rebuilds that need
-        # it off must be written to keep references valid instead.
-        step = "recording the migration"
-        try:
-            async with self.transaction():
-                for index, statement in enumerate(statements, start=1):
-                    step = f"statement {index}"
-                    await self.execute(statement)
-                step = "recording the migration"
-                await self.execute(
-                    "INSERT INTO schema_migrations(component, version, name, applied_at) VALUES (?, ?, ?, ?)",
-                    (component, migration.version, migration.name, to_iso(self.now())),
-                )
-        except sqlite3.Error as exc:
-            raise MigrationError(f"{filename}: {step} failed: {exc}") from exc
-        log.info("applied migration %s", filename)

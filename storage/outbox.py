@@ -69,9 +69,10 @@ class OutboxQueries:
                   shows: tuple[str, int] | None, urgent: bool, not_before: datetime | None = None,
                   dedupe: str | None = None, requested_by: int | None = None) -> int:
         """A new row's id; 0 when `dedupe` was queued before (a scheduled task run again)."""
-        return await self.db.execute(_INSERT, _values(
+        new_id = await self.db.fetchval(_INSERT + " RETURNING id", _values(
             now, person_id, destination, platform, target_kind, target_id, language, body, shows, urgent,
             not_before, dedupe, requested_by))
+        return int(new_id or 0)
 
     async def add_many(self, rows: list[dict[str, Any]]) -> int:
         """Rows (the keyword arguments of `add`) in one transaction; returns how many were new."""

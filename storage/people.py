@@ -79,8 +79,8 @@ class PeopleQueries:
             if existing is not None:
                 return existing
             created = to_iso(self.db.now())
-            person_id = await self.db.execute(
-                "INSERT INTO people(display_name, locale, created_at) VALUES (?, ?, ?)",
+            person_id = await self.db.fetchval(
+                "INSERT INTO people(display_name, locale, created_at) VALUES (?, ?, ?) RETURNING id",
                 (display_name, locale, created),
             )
             inserted = await self.db.execute(
@@ -241,13 +241,12 @@ class PeopleQueries:
                 )
             await self.db.execute(
                 "UPDATE people SET"
-                " locale = COALESCE(locale, (SELECT locale FROM people WHERE id = :gone)),"
-                " preferred_platform = COALESCE(preferred_platform,"
-                "   (SELECT preferred_platform FROM people WHERE id = :gone)),"
-                " quiet_start = COALESCE(quiet_start, (SELECT quiet_start FROM people WHERE id = :gone)),"
-                " quiet_end = COALESCE(quiet_end, (SELECT quiet_end FROM people WHERE id = :gone))"
-                " WHERE id = :keep",
-                {"keep": keep_id, "gone": gone_id},
+                " locale = COALESCE(people.locale, gone.locale),"
+                " preferred_platform = COALESCE(people.preferred_platform, gone.preferred_platform),"
+                " quiet_start = COALESCE(people.quiet_start, gone.quiet_start),"
+                " quiet_end = COALESCE(people.quiet_end, gone.quiet_end)"
+                " FROM people AS gone WHERE people.id = ? AND gone.id = ?",
+                (keep_id, gone_id),
             )
             # Aliases of the merged person were moved above; its own id becomes one too.
             await self.db.execute("INSERT OR REPLACE INTO person_aliases (old_id, person_id) VALUES (?, ?)",

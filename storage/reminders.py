@@ -33,9 +33,9 @@ class ReminderQueries:
 
     async def create(self, person_id: int, text: str, local_at: str, zone: str, repeat: str,
                      now: datetime) -> int:
-        return await self.db.execute(
+        return await self.db.fetchval(
             "INSERT INTO reminders (person_id, text, local_at, zone, repeat, status, created_at)"
-            " VALUES (?, ?, ?, ?, ?, 'active', ?)",
+            " VALUES (?, ?, ?, ?, ?, 'active', ?) RETURNING id",
             (person_id, text, local_at, zone, repeat, to_iso(now)),
         )
 

@@ -147,8 +147,8 @@ async def test_execute_return_values() -> None:
     db = await Database.open(":memory:")
     try:
         await db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT UNIQUE)")
-        assert await db.execute("INSERT INTO t(k) VALUES ('a')") == 1
-        assert await db.execute("INSERT INTO t(k) VALUES ('b')") == 2
+        assert await db.execute("INSERT INTO t(k) VALUES ('a')") == 1  # a count, never a new id
+        assert await db.fetchval("INSERT INTO t(k) VALUES (?) RETURNING id", ("b",)) == 2
         assert await db.execute("INSERT INTO t(k) VALUES ('a') ON CONFLICT DO NOTHING") == 0
         assert await db.execute("UPDATE t SET k = k || '!'") == 2
         assert await db.executemany("INSERT INTO t(k) VALUES (?)", [("c",), ("d",)]) == 2

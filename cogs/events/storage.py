@@ -122,10 +122,10 @@ class EventQueries:
                      campus: str | None, link: str | None, capacity: int | None, language: str | None,
                      repeat_weeks: int, repeat_until: str | None, timezone: str, series_end_at: datetime,
                      organiser_id: int, now: datetime) -> int:
-        return await self.db.execute(
+        return await self.db.fetchval(
             "INSERT INTO events (title, description, starts_at, ends_at, campus, link, capacity, language,"
             " repeat_weeks, repeat_until, timezone, series_end_at, organiser_id, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (title, description, to_iso(starts_at), _iso(ends_at), campus, link, capacity, language,
              repeat_weeks, repeat_until, timezone, to_iso(series_end_at), organiser_id, to_iso(now), to_iso(now)),
         )

@@ -74,8 +74,9 @@ class MembershipQueries:
     # ------------------------------------------------------------------------------------- campaigns
 
     async def add_campaign(self, name: str, reward: str, starts: datetime, ends: datetime, by: int) -> int:
-        return await self.db.execute(
-            "INSERT INTO membership_campaigns (name, reward, starts_at, ends_at, created_by) VALUES (?, ?, ?, ?, ?)",
+        return await self.db.fetchval(
+            "INSERT INTO membership_campaigns (name, reward, starts_at, ends_at, created_by) VALUES (?, ?, ?, ?, ?)"
+            " RETURNING id",
             (name, reward, to_iso(starts), to_iso(ends), by))
 
     async def open_campaign(self) -> Campaign | None:
@@ -195,9 +196,9 @@ class MembershipQueries:
 
     async def add_benefit(self, name: str, what: str, kind: str, place: str, valid_until: datetime | None,
                           now: datetime) -> int:
-        return await self.db.execute(
+        return await self.db.fetchval(
             "INSERT INTO membership_benefits (name, what, kind, place, valid_until, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (name, what, kind, place, to_iso(valid_until) if valid_until else None, to_iso(now)))
 
     async def edit_benefit(self, benefit_id: int, name: str, what: str, kind: str, place: str,

@@ -105,9 +105,9 @@ class MentoringQueries:
 
     async def add_programme(self, name: str, starts: datetime, ends: datetime, deadline: datetime,
                             coordinator_id: int, kickoff_event: int | None, now: datetime) -> int:
-        return await self.db.execute(
+        return await self.db.fetchval(
             "INSERT INTO mentoring_programmes (name, starts_at, ends_at, deadline, coordinator_id, kickoff_event,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (name, to_iso(starts), to_iso(ends), to_iso(deadline), coordinator_id, kickoff_event, to_iso(now)))
 
     async def programme(self, programme_id: int) -> Programme | None:
@@ -135,9 +135,9 @@ class MentoringQueries:
         await self.db.execute(
             "DELETE FROM mentoring_applications WHERE programme_id = ? AND person_id = ? AND pair_id IS NULL",
             (programme_id, person_id))
-        return await self.db.execute(
+        return await self.db.fetchval(
             "INSERT INTO mentoring_applications (programme_id, person_id, side, field, languages, mode, campus,"
-            " about, stage, team, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " about, stage, team, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (programme_id, person_id, side, field, ",".join(languages), mode, campus, about, stage,
              json.dumps(team), to_iso(now)))
 
@@ -164,8 +164,8 @@ class MentoringQueries:
     async def make_pair(self, programme_id: int, kind: str, mentors: list[int], aktorit: list[int],
                         application_ids: list[int], now: datetime) -> int:
         async with self.db.transaction():
-            pair_id = await self.db.execute(
-                "INSERT INTO mentoring_pairs (programme_id, kind, created_at) VALUES (?, ?, ?)",
+            pair_id = await self.db.fetchval(
+                "INSERT INTO mentoring_pairs (programme_id, kind, created_at) VALUES (?, ?, ?) RETURNING id",
                 (programme_id, kind, to_iso(now)))
             await self.db.executemany(
                 "INSERT INTO mentoring_members (pair_id, person_id, side) VALUES (?, ?, ?)",
@@ -243,8 +243,9 @@ class MentoringQueries:
     # ---------------------------------------------------------------------------------------- meetings
 
     async def plan_meeting(self, pair_id: int, at: datetime, place: str) -> int:
-        return await self.db.execute("INSERT INTO mentoring_meetings (pair_id, at, place) VALUES (?, ?, ?)",
-                                     (pair_id, to_iso(at), place))
+        return await self.db.fetchval(
+            "INSERT INTO mentoring_meetings (pair_id, at, place) VALUES (?, ?, ?) RETURNING id",
+            (pair_id, to_iso(at), place))
 
     async def log_meeting(self, pair_id: int, meeting_id: int | None, at: datetime, place: str, notes: str | None,
                           cost: int | None, cost_what: str | None, claimant: int | None, now: datetime) -> int:

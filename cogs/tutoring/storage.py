@@ -68,9 +68,9 @@ class TutoringQueries:
 
     async def create(self, student_id: int, topic: str, language: str, campus: str | None, description: str,
                      answers: list[tuple[str, str]], destination: str, now: datetime) -> int:
-        return await self.db.execute(
+        return await self.db.fetchval(
             "INSERT INTO tutoring_requests (student_id, topic, language, campus, description, answers, destination,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (student_id, topic, language, campus, description, json.dumps(answers, ensure_ascii=False), destination,
              to_iso(now)))
 

@@ -12,7 +12,8 @@ class NoteQueries:
         self.db = db
 
     async def add(self, person_id: int, body: str, tag: str, now: datetime) -> int:
-        return await self.db.execute("INSERT INTO test_notes (person_id, body, tag, created_at) VALUES (?, ?, ?, ?)",
+        return await self.db.fetchval("INSERT INTO test_notes (person_id, body, tag, created_at) VALUES (?, ?, ?, ?)"
+                                      " RETURNING id",
                                      (person_id, body, tag, to_iso(now)))
 
     async def of_person(self, person_id: int) -> list[str]:

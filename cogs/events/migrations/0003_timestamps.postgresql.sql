@@ -1,0 +1,2 @@
+-- PostgreSQL's 0003_timestamps.sql: nothing to do. It rewrote times SQLite databases stored with seconds only
+-- before the one stored form; a PostgreSQL database has only ever held the one form.
