@@ -4,7 +4,8 @@ on them it extends the lease; a row whose lease ran out (its worker died) is cla
 
 A claim is one UPDATE ... WHERE id IN (SELECT ... LIMIT n) RETURNING in a transaction: on SQLite the transaction's
 BEGIN IMMEDIATE makes it the only writer; on PostgreSQL the SELECT takes its rows FOR UPDATE SKIP LOCKED, so two
-workers claiming at once get different rows and neither waits for the other.
+workers claiming at once get different rows and neither waits for the other (the transaction is not serialized
+with the others: `transaction(serialized=False)`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ CLAIMED_TABLES = ("outbox", "scheduled", "live_copies")
 
 def skip_locked(db: Database) -> str:
     """The row-lock clause of a claim's inner SELECT: PostgreSQL's, or nothing (SQLite has one writer)."""
-    return " FOR UPDATE SKIP LOCKED" if getattr(db, "dialect", "sqlite") == "postgresql" else ""
+    return " FOR UPDATE SKIP LOCKED" if db.dialect == "postgresql" else ""
 
 
 def claimable(alias: str = "") -> str:
@@ -38,7 +39,7 @@ class ClaimQueries:
     async def extend(self, worker: str, until: datetime) -> int:
         """The worker is alive: every row it holds keeps its claim until `until`. How many rows it holds."""
         held = 0
-        async with self.db.transaction():
+        async with self.db.transaction(serialized=False):
             for table in CLAIMED_TABLES:
                 held += await self.db.execute(
                     f"UPDATE {table} SET lease_until = ? WHERE claimed_by = ?", (to_iso(until), worker))

@@ -88,7 +88,7 @@ class OutboxQueries:
         if not platforms:
             return []
         marks = ", ".join("?" for _ in platforms)
-        async with self.db.transaction():
+        async with self.db.transaction(serialized=False):
             rows = await self.db.fetchall(
                 "UPDATE outbox SET claimed_by = ?, lease_until = ? WHERE id IN (SELECT id FROM outbox o"
                 f" WHERE status = 'pending' AND next_attempt_at <= ? AND platform IN ({marks}) AND {claimable('o')}"

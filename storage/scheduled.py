@@ -85,7 +85,7 @@ class ScheduledQueries:
         """Claim for `worker` the rows due at or before `until`, earliest first: pending -> running, counting the
         run. A row another worker left running whose lease ran out (that worker died inside its task) is claimed
         again, unless it was started `max_runs` times already: then it is given up ('interrupted')."""
-        async with self.db.transaction():
+        async with self.db.transaction(serialized=False):
             await self.db.execute(
                 f"UPDATE scheduled SET status = 'interrupted', claimed_by = NULL, lease_until = NULL"
                 f" WHERE status = 'running' AND runs >= ? AND due_at <= ? AND {claimable()}",
