@@ -233,17 +233,15 @@ class Scheduler:
         if not self._running:
             return
         moments = [m for m in [await self._earliest_row(), *(j.next_at for j in self.cron)] if m is not None]
-        if not moments:
-            if self.aps.get_job(WAKE_JOB):
-                self.aps.remove_job(WAKE_JOB)
-            return
-        self._arm_at(min(moments))
+        self._arm_at(min(moments) if moments else None)
 
-    def _arm_at(self, moment: datetime) -> None:
+    def _arm_at(self, moment: datetime | None) -> None:
         if not self._running:
             return
         # At least every POLL_SECONDS: a row scheduled by another process, or left by one that died, runs too.
-        run_at = min(self.app.clock.to_real(moment), datetime.now(UTC) + timedelta(seconds=POLL_SECONDS))
+        run_at = datetime.now(UTC) + timedelta(seconds=POLL_SECONDS)
+        if moment is not None:
+            run_at = min(run_at, self.app.clock.to_real(moment))
         # misfire_grace_time=None: a late wake-up still runs; the rows decide what is too late.
         self.aps.add_job(self._wake, DateTrigger(run_at), id=WAKE_JOB, replace_existing=True,
                          misfire_grace_time=None, coalesce=True, max_instances=10)
