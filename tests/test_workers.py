@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 import bot.outbox
+import bot.scheduler
 from bot.clock import Clock
 from bot.commands import Cog, Reply
 from bot.context import ServiceContext
@@ -216,3 +217,31 @@ def test_each_process_of_a_data_directory_gets_a_slot_of_its_own(tmp_path: Path)
     assert third == 0
     other.close()
     last.close()
+
+
+async def test_a_row_scheduled_by_another_process_runs_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each process looks for due rows every POLL_SECONDS: a row planned by a process that died before it was
+    due is run by another, which was never told about it."""
+    monkeypatch.setattr(bot.scheduler, "POLL_SECONDS", 0.05)
+    RUNS.clear()
+    config = make_config(["ping"])
+    clock = Clock(frozen_at=TEST_NOW)
+    planner = await ConsoleBot.start(tmp_path, config, extra_cogs=[tasks], clock=clock)
+    runner = await ConsoleBot.start(tmp_path, config, extra_cogs=[tasks], clock=clock)
+    try:
+        person = (await planner.app.people.get_or_create("console", "m0", "m0", "en")).id
+        await planner.app.scheduler.stop()  # it dies before the row is due
+        await planner.app.scheduler.schedule("ping_later", TEST_NOW + timedelta(minutes=1), key="later:0",
+                                             payload={"n": 0}, person_id=person)
+        clock.advance(120)
+        await until(lambda: _any_sent([runner, planner]))
+        await runner.app.outbox.drain()
+        assert list(RUNS.values()) == [1]
+        assert delivered([runner, planner]) == Counter({("@m0", "later 0"): 1})
+    finally:
+        await planner.stop()
+        await runner.stop()
+
+
+async def _any_sent(bots: list[ConsoleBot]) -> bool:
+    return bool(delivered(bots))
