@@ -173,7 +173,7 @@ class Application:
             started.append(frontend)
         try:
             # What this worker held in a previous life (killed mid-send) is free again at once.
-            await self.outbox.rows.release(self.worker.id)
+            await self.worker.claims.release(self.worker.id)
             self.outbox.start()
             self.worker.start()
             await self.scheduler.start()

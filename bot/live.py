@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 Key = tuple[str, int]
 MAX_RETRIES = 5  # a copy whose edit keeps failing temporarily waits for the next change after this many
 RETRY_SECONDS = 2.0  # the first pause before retrying such an edit (doubling) when the platform names none
+ELSEWHERE_SECONDS = 1.0  # a stale copy another process is editing is looked at again this often
 
 
 def ends_of(message: Rendered) -> datetime | None:
@@ -43,9 +44,7 @@ class LiveMessages:
         self.app = app
         self.views = views
         self.copies = LiveQueries(app.db)
-        # A change bumps its thing's version; a copy is stale while the version it shows is older.
-        self._version: dict[Key, int] = {}
-        self._shown: dict[int, int] = {}  # copy id -> version its last edit showed (or gave up on)
+        # A change bumps its copies' wanted version in the database; a copy is stale while it shows an older one.
         self._next_at: dict[int, float] = {}  # copy id -> monotonic time its next edit may start
         self._failures: dict[int, int] = {}  # copy id -> temporary failures in a row
         self._wake: dict[Key, asyncio.Event] = {}
@@ -84,8 +83,11 @@ class LiveMessages:
                                 direct=ctx.chat.direct or message.private, ends=ends_of(message))
 
     async def changed(self, kind: str, ref_id: int) -> None:
+        """Every copy of the thing is to show its state from now on. The stale mark is in the database, so with
+        several processes the copies are edited once, by whichever claims them, and the last edit of each shows
+        the final state whichever process made the last change."""
         key = (kind, ref_id)
-        self._version[key] = self._version.get(key, 0) + 1
+        await self.copies.want(kind, ref_id)
         if key in self._tasks:
             self._wake[key].set()
         else:
@@ -93,33 +95,40 @@ class LiveMessages:
             self._tasks[key] = asyncio.create_task(self._refresh_loop(key), name=f"live:{kind}:{ref_id}")
 
     async def _refresh_loop(self, key: Key) -> None:
-        """Until every copy shows the latest version: edit each copy whose slot is free, wait for the next."""
+        """Until no copy is stale: claim each stale copy whose slot is free, render once, edit; wait for the next
+        slot, a change, an edit to finish, or (a copy another process is editing) that process."""
         wake = self._wake[key]
         editing: dict[int, asyncio.Task[None]] = {}
         copies: list[LiveCopy] = []
+        worker = self.app.worker
         try:
             while True:
-                wake.clear()  # before reading the version: a change from here on wakes the wait below
-                copies = await self.copies.copies(*key, now=self.app.clock.now())
-                # Read after the await, just before rendering: a change made meanwhile is in this round's render,
-                # so it must not count as unshown (that would cost one more, identical edit).
-                version = self._version[key]
+                wake.clear()  # before reading the copies: a change from here on wakes the wait below
+                copies = [c for c in await self.copies.stale(*key, now=self.app.clock.now())
+                          if c.platform in self.app.frontends]  # another process may run the others
                 now = time.monotonic()
-                stale = [c for c in copies if self._shown.get(c.id, 0) < version and c.id not in editing]
-                due = [c for c in stale if self._next_at.get(c.id, 0.0) <= now]
-                if due:
+                free = [c for c in copies if c.id not in editing]
+                due = [c for c in free if self._next_at.get(c.id, 0.0) <= now]
+                claimed = await self.copies.claim([c.id for c in due], worker.id, worker.lease_until(),
+                                                  self.app.clock.now())
+                if claimed:
+                    # Rendered after the claim read each copy's wanted version: the edit shows at least that.
                     reply = await self.render(key)  # once per round, whatever the copies' languages
-                    for copy in due:
+                    for copy in claimed:
                         if reply is None:  # the thing is gone: nothing to show
-                            self._shown[copy.id] = version
+                            await self.copies.done(copy.id, worker.id, copy.wanted)
                         else:
-                            editing[copy.id] = asyncio.create_task(self._edit(key, copy, reply, version))
-                slots = [self._next_at.get(c.id, 0.0) - now for c in stale if c.id not in editing]
+                            editing[copy.id] = asyncio.create_task(self._edit(key, copy, reply))
+                taken = {c.id for c in claimed}
+                slots = [self._next_at.get(c.id, 0.0) - now for c in free if c.id not in taken]
+                elsewhere = [c for c in due if c.id not in taken]  # being edited by another process
+                if elsewhere:
+                    slots.append(ELSEWHERE_SECONDS)
                 if not editing and not slots:
                     break
                 woken = asyncio.ensure_future(wake.wait())
                 try:
-                    await asyncio.wait([woken, *editing.values()], timeout=min(slots) if slots else None,
+                    await asyncio.wait([woken, *editing.values()], timeout=max(0.0, min(slots)) if slots else None,
                                        return_when=asyncio.FIRST_COMPLETED)
                 finally:
                     woken.cancel()
@@ -129,25 +138,31 @@ class LiveMessages:
         finally:
             for task in editing.values():
                 task.cancel()
+            with contextlib.suppress(Exception):
+                for copy_id in editing:  # cut short: free for the next change, here or in another process
+                    await self.copies.done(copy_id, worker.id, None)
             self._tasks.pop(key, None)
             self._wake.pop(key, None)
-            self._forget_settled(key, copies)
+            self._forget_settled(copies)
 
-    def _forget_settled(self, key: Key, copies: list[LiveCopy]) -> None:
+    def _forget_settled(self, copies: list[LiveCopy]) -> None:
         """Nothing is pending for this thing: keep only the pacing that still matters (memory stays small)."""
-        self._version.pop(key, None)
         now = time.monotonic()
         for copy in copies:
-            self._shown.pop(copy.id, None)
             self._failures.pop(copy.id, None)
             if self._next_at.get(copy.id, 0.0) <= now:
                 self._next_at.pop(copy.id, None)
 
-    async def _edit(self, key: Key, copy: LiveCopy, reply: Reply, version: int) -> None:
-        frontend = self.app.frontends.get(copy.platform)
-        if frontend is None:  # a platform not running now: its copies wait for a later change
-            self._shown[copy.id] = version
-            return
+    async def _edit(self, key: Key, copy: LiveCopy, reply: Reply) -> None:
+        """Edit one claimed copy; then it shows `copy.wanted` (or gave up on it), or stays stale to be retried."""
+        shown: int | None = copy.wanted
+        try:
+            shown = await self._edit_once(key, copy, reply)
+        finally:
+            await self.copies.done(copy.id, self.app.worker.id, shown)
+
+    async def _edit_once(self, key: Key, copy: LiveCopy, reply: Reply) -> int | None:
+        frontend = self.app.frontends[copy.platform]
         self._next_at[copy.id] = time.monotonic() + frontend.edit_interval_for(copy.chat_id)
         try:
             await frontend.edit(Sent(copy.chat_id, copy.message_id), render_reply(reply, copy.language))
@@ -155,35 +170,33 @@ class LiveMessages:
             self._count(copy.platform, "gone")
             log.info("dropping %s copy %s of %s:%s (%s)", copy.platform, copy.id, *key, type(error).__name__)
             await self.copies.forget(copy.id)
-            self._shown[copy.id] = version
         except Rejected as error:  # the platform refuses this content: wait for the next change, quietly
             self._count(copy.platform, "refused")
             log.warning("editing %s copy %s of %s:%s was refused (%s)", copy.platform, copy.id, *key,
                         type(error).__name__)
-            self._shown[copy.id] = version
         except (RetryLater, TimeoutError, OSError) as error:
             self._count(copy.platform, "retry")
             failures = self._failures.get(copy.id, 0) + 1
             if failures > MAX_RETRIES:
                 log.warning("editing %s copy %s of %s:%s keeps failing (%s); waiting for the next change",
                             copy.platform, copy.id, *key, type(error).__name__)
-                self._shown[copy.id] = version
                 self._failures.pop(copy.id, None)
-                return
+                return copy.wanted
             self._failures[copy.id] = failures
             after = getattr(error, "after", None)
             pause = after if after is not None else RETRY_SECONDS * 2 ** (failures - 1)
             self._next_at[copy.id] = max(self._next_at[copy.id], time.monotonic() + pause)
             log.info("editing %s copy %s of %s:%s failed (%s); trying again in %.1f s", copy.platform, copy.id,
                      *key, type(error).__name__, pause)
+            return None  # still stale: tried again at its slot
         except Exception:
             self._count(copy.platform, "failed")
             log.exception("editing %s copy %s of %s:%s failed", copy.platform, copy.id, *key)
-            self._shown[copy.id] = version  # an unknown error: do not loop on it
+            # an unknown error: do not loop on it
         else:
             self._count(copy.platform, "edited")
-            self._shown[copy.id] = version
             self._failures.pop(copy.id, None)
+        return copy.wanted
 
     def _count(self, platform: str, result: str) -> None:
         self.app.metrics.live_edits.labels(platform, result).inc()

@@ -45,6 +45,15 @@ class ClaimQueries:
                     f"UPDATE {table} SET lease_until = ? WHERE claimed_by = ?", (to_iso(until), worker))
         return held
 
+    async def release(self, worker: str) -> int:
+        """What the worker held in a previous life (its process died mid-work) is free again: outbox rows and live
+        copies. (Its scheduled rows are resumed by the scheduler, which counts their runs.)"""
+        freed = 0
+        for table in ("outbox", "live_copies"):
+            freed += await self.db.execute(
+                f"UPDATE {table} SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = ?", (worker,))
+        return freed
+
     async def held(self, worker: str) -> int:
         """How many rows the worker holds now (tests, the bench)."""
         total = 0

@@ -163,6 +163,12 @@ class LiveCopy:
     chat_id: str
     message_id: str
     language: str
+    wanted: int = 0  # the version of its thing asked for (every change bumps it); stale while above `shown`
+    claimed_by: str | None = None  # the worker editing it now (storage/claims.py)
+    lease_until: str | None = None
+
+
+_COPY = "id, kind, ref_id, platform, chat_id, message_id, language, wanted, claimed_by, lease_until"
 
 
 class LiveQueries:
@@ -205,11 +211,48 @@ class LiveQueries:
         if now is not None:
             await self.forget_expired(now)
         rows = await self.db.fetchall(
-            "SELECT id, kind, ref_id, platform, chat_id, message_id, language FROM live_copies"
-            " WHERE kind = ? AND ref_id = ? ORDER BY id",
-            (kind, ref_id),
-        )
+            f"SELECT {_COPY} FROM live_copies WHERE kind = ? AND ref_id = ? ORDER BY id", (kind, ref_id))
         return [LiveCopy(*tuple(r)) for r in rows]
+
+    async def want(self, kind: str, ref_id: int) -> None:
+        """The thing changed: every copy of it is stale until an edit rendered after this shows it (in whichever
+        process edits it)."""
+        await self.db.execute("UPDATE live_copies SET wanted = wanted + 1 WHERE kind = ? AND ref_id = ?",
+                              (kind, ref_id))
+
+    async def stale(self, kind: str, ref_id: int, now: datetime) -> list[LiveCopy]:
+        """The copies whose last edit does not show the latest change (expired ones retired first)."""
+        await self.forget_expired(now)
+        rows = await self.db.fetchall(
+            f"SELECT {_COPY} FROM live_copies WHERE kind = ? AND ref_id = ? AND wanted > shown ORDER BY id",
+            (kind, ref_id))
+        return [LiveCopy(*tuple(r)) for r in rows]
+
+    async def claim(self, copy_ids: list[int], worker: str, lease_until: datetime, now: datetime) -> list[LiveCopy]:
+        """Of these stale copies, the ones no other worker is editing, claimed for `worker`; each with the
+        version it asks for at the claim (an edit rendered after the claim shows at least that)."""
+        if not copy_ids:
+            return []
+        marks = ", ".join("?" for _ in copy_ids)
+        async with self.db.transaction(serialized=False):
+            rows = await self.db.fetchall(
+                "UPDATE live_copies SET claimed_by = ?, lease_until = ? WHERE id IN (SELECT id FROM live_copies"
+                f" WHERE id IN ({marks}) AND wanted > shown AND {claimable()}{skip_locked(self.db)})"
+                f" RETURNING {_COPY}",
+                (worker, iso(lease_until), *copy_ids, worker, iso(now)))
+        return sorted((LiveCopy(*tuple(r)) for r in rows), key=lambda c: c.id)
+
+    async def done(self, copy_id: int, worker: str, shown: int | None) -> None:
+        """The worker's edit of a copy is over: it shows version `shown` now (None: it failed, still stale)."""
+        if shown is None:
+            await self.db.execute(
+                "UPDATE live_copies SET claimed_by = NULL, lease_until = NULL WHERE id = ? AND claimed_by = ?",
+                (copy_id, worker))
+            return
+        await self.db.execute(
+            "UPDATE live_copies SET claimed_by = NULL, lease_until = NULL,"
+            " shown = CASE WHEN shown > ? THEN shown ELSE ? END WHERE id = ?",
+            (shown, shown, copy_id))
 
     async def forget_expired(self, now: datetime) -> int:
         """Retire every copy past its time (cheap: a partial index holds only the copies that expire)."""

@@ -106,9 +106,16 @@ async def _none_pending(bot_: ConsoleBot) -> bool:
     return await pending(bot_) == 0
 
 
-# A task that counts its runs in this process (whichever bot runs it) and DMs the row's person.
+# A task that counts its runs in this process (whichever bot runs it) and DMs the row's person; a view of a
+# counter kept here, for live copies.
 tasks = Cog("scale_tasks", "Scheduled rows for the workers tests")
 RUNS: Counter[int] = Counter()
+COUNTER = {"value": 0}
+
+
+@tasks.view("counter")
+async def counter_card(ctx: object, counter_id: int) -> Reply:
+    return Reply(f"count {COUNTER['value']}")
 
 
 @tasks.task("ping_later")
@@ -245,3 +252,26 @@ async def test_a_row_scheduled_by_another_process_runs_here(tmp_path: Path, monk
 
 async def _any_sent(bots: list[ConsoleBot]) -> bool:
     return bool(delivered(bots))
+
+
+async def test_a_change_seen_by_two_workers_edits_each_copy_once(tmp_path: Path) -> None:
+    """Both processes hear of the change (each ran a command that changed the thing): the copies are claimed,
+    so each is edited once, not once per process, and shows the final state."""
+    config = make_config(["ping"])
+    clock = Clock(frozen_at=TEST_NOW)
+    first = await ConsoleBot.start(tmp_path, config, extra_cogs=[tasks], clock=clock)
+    second = await ConsoleBot.start(tmp_path, config, extra_cogs=[tasks], clock=clock)
+    try:
+        for number in range(1, 6):
+            await first.app.live.remember(("counter", 1), "console", Sent(f"@m{number}", str(number)), "en", None)
+        COUNTER["value"] = 1
+        await asyncio.gather(first.app.live.changed("counter", 1), second.app.live.changed("counter", 1))
+        await asyncio.gather(first.app.live.settle(), second.app.live.settle())
+        edits = Counter((p.where, p.number) for b in (first, second) for p in b.console.printed if p.kind == "edit")
+        assert edits == Counter({(f"@m{n}", n): 1 for n in range(1, 6)})
+        assert {p.text for b in (first, second) for p in b.console.printed if p.kind == "edit"} == {"count 1"}
+        stale = await first.rows("SELECT COUNT(*) AS n FROM live_copies WHERE wanted > shown OR claimed_by IS NOT NULL")
+        assert stale == [{"n": 0}]
+    finally:
+        await first.stop()
+        await second.stop()
