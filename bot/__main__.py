@@ -1,4 +1,4 @@
-"""The `humako-bot` command line: run, console, check-config, rotate-key, backup."""
+"""The `humako-bot` command line: run, console, check-config, migrate, rotate-key, backup."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
         ("run", "run the configured frontends (Discord and/or Telegram when their tokens are set)"),
         ("console", "talk to the bot in this terminal: no token, no network"),
         ("check-config", "validate the configuration and print what is wrong"),
+        ("migrate", "apply the database migrations of the core and the enabled cogs; print each one's version"),
         ("rotate-key", "re-encrypt every sealed route under a new HUMAKO_SECRET_KEY"),
         ("backup", "copy the database to PATH while the bot runs (SQLite's online backup API)"),
     ):
@@ -43,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--config", type=Path, default=None,
                              help="config file (default: config.toml, else config.example.toml)")
         command.add_argument("--data", type=Path, default=Path("data"),
-                             help="directory of the SQLite database (default: ./data)")
+                             help="data directory, with the SQLite database unless [database] url names one "
+                                  "(default: ./data)")
         command.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
         if name == "backup":
             command.add_argument("path", type=Path, help="where to write the copy (replaced if it exists)")
@@ -72,19 +74,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     data = getattr(args, "data", Path("data"))
     if command == "backup":
-        from storage.backup import BackupError, backup
-
-        try:
-            size = backup(data / "humako.sqlite3", args.path)
-        except (BackupError, OSError) as error:
-            print(f"humako-bot backup: {error}", file=sys.stderr)
-            return 1
-        print(f"{data / 'humako.sqlite3'} backed up to {args.path} ({size / 1e6:.1f} MB)")
-        return 0
+        return _backup(config, data, args.path)
     from bot.app import StartupError
     from bot.sealed import StartRefused
 
     try:
+        if command == "migrate":
+            return _migrate(config, data)
         if command == "rotate-key":
             return _rotate_key(config, data)
         if command == "console":
@@ -103,10 +99,58 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def _backup(config: Config, data: Path, target: Path) -> int:
+    from storage.backup import BackupError, backup
+    from storage.db import is_postgresql_url, sqlite_path
+
+    location = config.database.url or str(data / "humako.sqlite3")
+    if is_postgresql_url(location):
+        print("humako-bot backup: the database is PostgreSQL; back it up with pg_dump (docs/operations.md)",
+              file=sys.stderr)
+        return 2
+    source = Path(sqlite_path(location))
+    try:
+        size = backup(source, target)
+    except (BackupError, OSError) as error:
+        print(f"humako-bot backup: {error}", file=sys.stderr)
+        return 1
+    print(f"{source} backed up to {target} ({size / 1e6:.1f} MB)")
+    return 0
+
+
+def _migrate(config: Config, data: Path) -> int:
+    """Apply pending migrations (what `run` does at start), e.g. before starting several processes on one
+    PostgreSQL; print the version per component."""
+    from bot.app import Application
+    from storage.db import OPEN_ERRORS, Database
+
+    app = Application(config, data)
+
+    async def migrate() -> dict[str, int]:
+        db = await Database.open(app.database_path, busy_timeout=config.database.busy_timeout_seconds, pool_size=2)
+        try:
+            for cog in app.cogs:
+                if cog.migrations is not None:
+                    await db.migrate(cog.migrations, component=cog.name)
+            return await db.schema_versions()
+        finally:
+            await db.close()
+
+    try:
+        versions = asyncio.run(migrate())
+    except OPEN_ERRORS as error:
+        print(f"humako-bot migrate: {app.database_name}: {error}", file=sys.stderr)
+        return 1
+    print(f"{app.database_name}:")
+    for component, version in versions.items():
+        print(f"  {component}: {version}")
+    return 0
+
+
 def _rotate_key(config: Config, data: Path) -> int:
     from bot.app import Application
     from bot.sealed import MIN_SECRET_CHARS, rotate_routes
-    from storage.db import Database
+    from storage.db import Database, is_postgresql_url, sqlite_path
 
     new, old = config.secrets.secret_key, os.environ.get(OLD_KEY_ENV) or None
     if not new or not old:
@@ -122,7 +166,8 @@ def _rotate_key(config: Config, data: Path) -> int:
         return 2
 
     database = Application(config, data).database_path
-    if not Path(database).is_file():  # a mistyped --data must not create an empty database and say "done"
+    if not is_postgresql_url(database) and not Path(sqlite_path(database)).is_file():
+        # A mistyped --data must not create an empty database and say "done".
         print(f"humako-bot rotate-key: no database at {database} (check --data)", file=sys.stderr)
         return 2
 

@@ -11,12 +11,17 @@ and a frozen clock, driven the way people use it. It needs no test framework (py
 Everything goes through the same command path as Discord and Telegram (permissions, rate limits, parameter
 checks, signed buttons). For a scenario that should hold on every frontend, write it against `Driver` and
 run it with `ConsoleDriver` here and the Discord and Telegram drivers of tests/scenarios.
+
+With HUMAKO_TEST_DATABASE_URL set to a PostgreSQL server's URL, every bot started on a data directory whose
+config names no database (this kit's, the test rigs') gets a fresh PostgreSQL database there instead of its SQLite
+file (storage/testdb.py); `release_test_databases()` after each test empties and recycles them (tests/conftest.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import io
+import os
 import tempfile
 import tomllib
 from collections.abc import AsyncIterator, Iterable, Mapping
@@ -26,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+import bot.app
 from bot.app import Application, load_cog
 from bot.clock import Clock
 from bot.commands import Cog
@@ -33,15 +39,35 @@ from bot.config import REPO_ROOT, Config, config_from_tables
 from bot.core import Core
 from bot.frontends.console import ConsoleFrontend, Printed
 from storage.people import Person
+from storage.testdb import URL_ENV, TestDatabases
 
 __all__ = [
     "EXAMPLE_CONFIG", "TEST_NOW", "ConsoleBot", "ConsoleDriver", "Driver", "Printed", "Seen", "Who",
-    "make_config", "test_bot", "text_of", "texts",
+    "make_config", "release_test_databases", "test_bot", "text_of", "texts",
 ]
 
 # Thursday 26 November 2026, 14:00 in Helsinki: the tests' "now".
 TEST_NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 EXAMPLE_CONFIG = REPO_ROOT / "config.example.toml"
+
+
+def _test_databases() -> TestDatabases | None:
+    url = os.environ.get(URL_ENV, "").strip()
+    if not url:
+        return None
+    cogs = [load_cog(f"cogs.{folder.parent.name}") for folder in sorted((REPO_ROOT / "cogs").glob("*/migrations"))]
+    return TestDatabases(url, [(cog.name, cog.migrations) for cog in cogs if cog.migrations is not None])
+
+
+TEST_DATABASES = _test_databases()
+if TEST_DATABASES is not None:
+    bot.app.test_database = TEST_DATABASES.for_data_dir
+
+
+async def release_test_databases() -> None:
+    """After a test on PostgreSQL: its databases no bot uses any more are emptied for the next test."""
+    if TEST_DATABASES is not None:
+        await TEST_DATABASES.release()
 
 
 def make_config(cogs: Iterable[str] | None = None, settings: Mapping[str, Mapping[str, Any]] | None = None, *,

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -27,6 +26,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from bot.context import ServiceContext
 from bot.feeds import ALL, Feed, FeedFile, assemble, person_of
 from bot.i18n import LANGUAGES
+from storage.db import DatabaseError
 from storage.metrics import MetricsQueries, probe_write
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ __all__ = ["WebServer"]
 CALENDAR_TYPE = "text/calendar"
 # A write lock held longer than this means the bot cannot save anything: not healthy.
 DB_PROBE_SECONDS = 1.0
+_PROBE_ERRORS: tuple[type[BaseException], ...] = (TimeoutError, *DatabaseError)
 
 
 class WebServer:
@@ -101,11 +102,17 @@ class WebServer:
         """The database must answer a read and grant the write lock within DB_PROBE_SECONDS."""
         try:
             await asyncio.wait_for(MetricsQueries(self.app.db).answers(), DB_PROBE_SECONDS)
-            if self.app.db.path != ":memory:":
+            if self.app.db.dialect == "postgresql":  # the lock a write transaction takes, as any process would
+                await asyncio.wait_for(self._take_write_lock(), DB_PROBE_SECONDS)
+            elif self.app.db.path != ":memory:":
                 await asyncio.to_thread(probe_write, self.app.db.path, DB_PROBE_SECONDS)
-        except (TimeoutError, sqlite3.Error) as error:
+        except _PROBE_ERRORS as error:
             return f"database: {type(error).__name__}: {error}".rstrip(": ")
         return None
+
+    async def _take_write_lock(self) -> None:
+        async with self.app.db.transaction():
+            pass
 
     # ------------------------------------------------------------------------------------ metrics
 

@@ -33,6 +33,7 @@ __all__ = [
     "CORE",
     "DEFAULT_MIGRATIONS_DIR",
     "DIALECTS",
+    "OPEN_ERRORS",
     "Database",
     "DatabaseError",
     "Migration",
@@ -86,6 +87,10 @@ _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 
 class MigrationError(RuntimeError):
     """A migration file is malformed or one of its statements failed; its changes were rolled back."""
+
+
+# What opening and migrating a database may raise when the database (not the code) is at fault.
+OPEN_ERRORS: tuple[type[BaseException], ...] = (*DatabaseError, MigrationError, OSError)
 
 
 def to_iso(when: datetime) -> str:
@@ -293,6 +298,19 @@ class Database:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
+    # -- schema ------------------------------------------------------------------------------------
+
+    async def foreign_keys_to(self, table: str) -> list[tuple[str, str, str]]:
+        """(table, column, ON DELETE action in capitals) of every single-column foreign key to `table`(id), cogs'
+        tables included: read from the schema, so merging and erasing a person cover tables the core does not
+        know."""
+        raise NotImplementedError
+
+    async def update_or_ignore(self, table: str, column: str, new: Any, old: Any) -> None:
+        """`UPDATE table SET column = new WHERE column = old`, leaving behind each row whose change would break a
+        unique rule (SQLite's UPDATE OR IGNORE). Names come from the schema (`foreign_keys_to`), never input."""
+        raise NotImplementedError
+
     # -- migrations ----------------------------------------------------------------------------
 
     async def schema_version(self, component: str = CORE) -> int:
@@ -484,6 +502,22 @@ class SQLiteDatabase(Database):
         # execute_fetchall runs the query and reads its rows in one hop to the database thread (not three).
         async with self._access() as conn:
             return cast(list[Row], list(await conn.execute_fetchall(sql, params)))
+
+    # -- schema ------------------------------------------------------------------------------------
+
+    async def foreign_keys_to(self, table: str) -> list[tuple[str, str, str]]:
+        tables = await self.fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        found: list[tuple[str, str, str]] = []
+        for row in tables:
+            name = row["name"]
+            for fk in await self.fetchall(f'PRAGMA foreign_key_list("{name}")'):
+                if fk["table"] == table and fk["to"] in (None, "id"):
+                    found.append((name, fk["from"], fk["on_delete"].upper()))
+        return found
+
+    async def update_or_ignore(self, table: str, column: str, new: Any, old: Any) -> None:
+        await self.execute(f'UPDATE OR IGNORE "{table}" SET "{column}" = ? WHERE "{column}" = ?', (new, old))
 
     # -- migrations ----------------------------------------------------------------------------
 

@@ -209,16 +209,7 @@ class PeopleQueries:
 
         Read from the schema so that merging and erasing cover tables the core does not know.
         """
-        tables = await self.db.fetchall(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-        )
-        found: list[tuple[str, str, str]] = []
-        for table in tables:
-            name = table["name"]
-            for fk in await self.db.fetchall(f'PRAGMA foreign_key_list("{name}")'):
-                if fk["table"] == "people" and fk["to"] in (None, "id"):
-                    found.append((name, fk["from"], fk["on_delete"].upper()))
-        return found
+        return await self.db.foreign_keys_to("people")
 
     @_changes_people
     async def merge(self, keep_id: int, gone_id: int,
@@ -236,9 +227,7 @@ class PeopleQueries:
             for table, column, _on_delete in references:
                 if table == "people":
                     continue
-                await self.db.execute(
-                    f'UPDATE OR IGNORE "{table}" SET "{column}" = ? WHERE "{column}" = ?', (keep_id, gone_id)
-                )
+                await self.db.update_or_ignore(table, column, keep_id, gone_id)
             await self.db.execute(
                 "UPDATE people SET"
                 " locale = COALESCE(people.locale, gone.locale),"
@@ -249,7 +238,8 @@ class PeopleQueries:
                 (keep_id, gone_id),
             )
             # Aliases of the merged person were moved above; its own id becomes one too.
-            await self.db.execute("INSERT OR REPLACE INTO person_aliases (old_id, person_id) VALUES (?, ?)",
+            await self.db.execute("INSERT INTO person_aliases (old_id, person_id) VALUES (?, ?)"
+                                  " ON CONFLICT (old_id) DO UPDATE SET person_id = excluded.person_id",
                                   (gone_id, keep_id))
             await self._delete_person(gone_id, references)
 

@@ -75,10 +75,21 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+# pg_constraint.confdeltype, as SQLite's PRAGMA foreign_key_list spells it.
+_ON_DELETE = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+
+
 def _count(status: str) -> int:
     """The row count of a command tag ('INSERT 0 3', 'UPDATE 2', 'DELETE 0'); 0 for others ('CREATE TABLE')."""
     last = status.rpartition(" ")[2]
     return int(last) if last.isdigit() and not status.startswith("SELECT") else 0
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """A connection back in the pool needs no reset query (a round trip per statement): the layer changes no
+    session state (SET LOCAL and transaction-scoped locks end with their transaction; an open one is rolled
+    back by asyncpg). Whoever takes a session-level lock keeps its own connection (`pool.acquire()`) until it
+    unlocks."""
 
 
 class PostgresDatabase(Database):
@@ -96,7 +107,7 @@ class PostgresDatabase(Database):
     async def connect(cls, url: str, *, clock: Callable[[], datetime] | None = None, busy_timeout: float = 5.0,
                       pool_size: int = 10) -> PostgresDatabase:
         pool = await asyncpg.create_pool(
-            url, min_size=1, max_size=pool_size,
+            url, min_size=1, max_size=pool_size, reset=_keep_session,
             server_settings={"lock_timeout": f"{int(busy_timeout * 1000)}ms", "application_name": "humako-bot"})
         return cls(pool, url, clock)
 
@@ -150,6 +161,29 @@ class PostgresDatabase(Database):
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         async with self._connection() as conn:
             return cast(list[Row], await conn.fetch(to_dollar_params(sql), *params))
+
+    # -- schema ------------------------------------------------------------------------------------
+
+    async def foreign_keys_to(self, table: str) -> list[tuple[str, str, str]]:
+        rows = await self.fetchall(
+            "SELECT source.relname, attribute.attname, fk.confdeltype FROM pg_constraint fk"
+            " JOIN pg_class source ON source.oid = fk.conrelid"
+            " JOIN pg_class target ON target.oid = fk.confrelid"
+            " JOIN pg_attribute attribute ON attribute.attrelid = fk.conrelid AND attribute.attnum = fk.conkey[1]"
+            " WHERE fk.contype = 'f' AND target.relname = ? AND cardinality(fk.conkey) = 1"
+            " AND target.relnamespace = to_regnamespace(current_schema())::oid"
+            " ORDER BY source.relname, attribute.attname", (table,))
+        return [(row[0], row[1], _ON_DELETE[row[2]]) for row in rows]
+
+    async def update_or_ignore(self, table: str, column: str, new: Any, old: Any) -> None:
+        # Row by row, each in a savepoint: a row whose change breaks a unique rule stays as it was.
+        async with self.transaction():
+            for row in await self.fetchall(f'SELECT ctid FROM "{table}" WHERE "{column}" = ?', (old,)):
+                try:
+                    async with self.transaction():
+                        await self.execute(f'UPDATE "{table}" SET "{column}" = ? WHERE ctid = ?', (new, row[0]))
+                except asyncpg.UniqueViolationError:
+                    pass
 
     # -- migrations ----------------------------------------------------------------------------
 

@@ -1,12 +1,56 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from bot.testing import ConsoleBot
+from bot.testing import TEST_DATABASES, ConsoleBot, release_test_databases
 from tests.fakes.telegram_api import FakeTelegram
+
+POSTGRESQL = TEST_DATABASES is not None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`sqlite_only` tests are skipped on a PostgreSQL run, `postgresql` ones without a server."""
+    for item in items:
+        if POSTGRESQL and item.get_closest_marker("sqlite_only"):
+            item.add_marker(pytest.mark.skip(reason="SQLite only (this run is on PostgreSQL)"))
+        if not POSTGRESQL and item.get_closest_marker("postgresql"):
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set HUMAKO_TEST_DATABASE_URL)"))
+
+
+def _in_own_loop(work: Any) -> None:
+    # Outside the test's event loop (closed by now) and without touching the loop pytest-asyncio set up.
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(work())
+        except BaseException as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_databases() -> Iterator[None]:
+    """On PostgreSQL: the databases the test's bots used are emptied for the next test."""
+    yield
+    if POSTGRESQL:
+        _in_own_loop(release_test_databases)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if TEST_DATABASES is not None:
+        _in_own_loop(TEST_DATABASES.drop_all)
 
 
 @pytest.fixture

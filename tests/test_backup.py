@@ -6,9 +6,14 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tests.harness import ConsoleBot, texts
 from tests.harness import test_config as example_config
 from tests.test_cli import run
+
+# SQLite's online backup of the file; PostgreSQL is backed up with pg_dump (docs/operations.md).
+pytestmark = pytest.mark.sqlite_only
 
 
 async def test_backup_while_the_bot_runs_and_a_write_is_open_then_restore(tmp_path: Path) -> None:

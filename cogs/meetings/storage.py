@@ -47,7 +47,8 @@ class MeetingQueries:
                 " member_role, chair_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (kind, title, to_iso(starts_at), rule, timezone, place, agenda, destination, member_role, chair_id,
                  to_iso(now))))
-            await self.db.executemany("INSERT OR IGNORE INTO meeting_members (meeting_id, person_id) VALUES (?, ?)",
+            await self.db.executemany("INSERT INTO meeting_members (meeting_id, person_id) VALUES (?, ?)"
+                                      " ON CONFLICT DO NOTHING",
                                       [(meeting_id, person) for person in members])
         return meeting_id
 

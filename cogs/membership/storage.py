@@ -119,7 +119,8 @@ class MembershipQueries:
 
     async def add_invite(self, person_id: int, platform: str, code: str, url: str) -> None:
         await self.db.execute(
-            "INSERT OR REPLACE INTO membership_invites (platform, code, person_id, url) VALUES (?, ?, ?, ?)",
+            "INSERT INTO membership_invites (platform, code, person_id, url) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (platform, code) DO UPDATE SET person_id = excluded.person_id, url = excluded.url",
             (platform, code, person_id, url))
 
     async def owner_of_invite(self, platform: str, code: str) -> int | None:

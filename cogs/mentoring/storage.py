@@ -186,7 +186,7 @@ class MentoringQueries:
         if row is None:
             return None
         members = await self.db.fetchall(
-            "SELECT person_id, side FROM mentoring_members WHERE pair_id = ? ORDER BY rowid", (pair_id,))
+            "SELECT person_id, side FROM mentoring_members WHERE pair_id = ? ORDER BY person_id", (pair_id,))
         return Pair(row["id"], row["programme_id"], row["kind"], row["conversation_id"], row["state"],
                     tuple(m["person_id"] for m in members if m["side"] == "mentor"),
                     tuple(m["person_id"] for m in members if m["side"] == "aktori"))
@@ -220,8 +220,10 @@ class MentoringQueries:
         version = int(await self.db.fetchval(
             "SELECT COALESCE(MAX(version), 0) + 1 FROM mentoring_agreements WHERE pair_id = ?", (pair_id,)))
         await self.db.execute(
-            "INSERT OR REPLACE INTO mentoring_agreements (pair_id, goals, rhythm, mode, cost_plan, cost_limit,"
-            " version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO mentoring_agreements (pair_id, goals, rhythm, mode, cost_plan, cost_limit,"
+            " version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pair_id) DO UPDATE SET"
+            " goals = excluded.goals, rhythm = excluded.rhythm, mode = excluded.mode, cost_plan = excluded.cost_plan,"
+            " cost_limit = excluded.cost_limit, version = excluded.version, created_at = excluded.created_at",
             (pair_id, goals, rhythm, mode, cost_plan, cost_limit, version, to_iso(now)))
         return version
 

@@ -23,6 +23,9 @@ from tests.reliability.procs import (
     write_config,
 )
 
+# The bot as its own process on its SQLite file (read here directly): PostgreSQL runs are bench/scale.py's.
+pytestmark = pytest.mark.sqlite_only
+
 MEMBERS = 60  # at Telegram's 30 messages/s: about 2 s of sending per run
 
 

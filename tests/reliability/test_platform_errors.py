@@ -9,8 +9,13 @@ import random
 import signal
 from pathlib import Path
 
+import pytest
+
 from tests.fakes.telegram_api import FakeTelegram
 from tests.reliability.procs import FIRST_USER, BotProcess, Observer, seed, wait_until, write_config
+
+# The bot as its own process on its SQLite file (read here directly): PostgreSQL runs are bench/scale.py's.
+pytestmark = pytest.mark.sqlite_only
 
 MEMBERS = 40
 

@@ -10,8 +10,13 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.fakes.telegram_api import FakeTelegram
 from tests.reliability.procs import BotProcess, write_config
+
+# The bot as its own process on its SQLite file (read here directly): PostgreSQL runs are bench/scale.py's.
+pytestmark = pytest.mark.sqlite_only
 
 
 def closed_port() -> int:
