@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+import bot.live
 import bot.outbox
 import bot.scheduler
 from bot.clock import Clock
@@ -254,24 +255,50 @@ async def _any_sent(bots: list[ConsoleBot]) -> bool:
     return bool(delivered(bots))
 
 
-async def test_a_change_seen_by_two_workers_edits_each_copy_once(tmp_path: Path) -> None:
-    """Both processes hear of the change (each ran a command that changed the thing): the copies are claimed,
-    so each is edited once, not once per process, and shows the final state."""
+async def test_copies_another_worker_is_editing_are_left_to_it_and_end_showing_the_last_change(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A thing changes in one process, and again in another while the first is still editing its copies: the
+    second leaves the copies to the first (it holds them), and each copy's last edit shows the second change."""
+    monkeypatch.setattr(bot.live, "ELSEWHERE_SECONDS", 0.01)
     config = make_config(["ping"])
     clock = Clock(frozen_at=TEST_NOW)
     first = await ConsoleBot.start(tmp_path, config, extra_cogs=[tasks], clock=clock)
     second = await ConsoleBot.start(tmp_path, config, extra_cogs=[tasks], clock=clock)
+    edits: list[tuple[str, str, str]] = []  # (bot, chat, text) in the order the edits were made
+    started, go = asyncio.Event(), asyncio.Event()
+
+    def record(name: str, each: ConsoleBot, gated: bool) -> None:
+        real = each.console.edit
+
+        async def edit(sent: Sent, message: Any) -> None:
+            if gated and not go.is_set():
+                started.set()
+                await go.wait()
+            edits.append((name, sent.chat_id, message.plain_text()))
+            await real(sent, message)
+
+        each.console.edit = edit  # type: ignore[method-assign]
+
+    record("first", first, gated=True)
+    record("second", second, gated=False)
     try:
         for number in range(1, 6):
             await first.app.live.remember(("counter", 1), "console", Sent(f"@m{number}", str(number)), "en", None)
         COUNTER["value"] = 1
-        await asyncio.gather(first.app.live.changed("counter", 1), second.app.live.changed("counter", 1))
+        await first.app.live.changed("counter", 1)
+        await asyncio.wait_for(started.wait(), HANG_GUARD)  # the first is editing: it holds every copy
+        COUNTER["value"] = 2
+        await second.app.live.changed("counter", 1)
+        await asyncio.sleep(0.1)  # the second looks a few times meanwhile
+        assert [e for e in edits if e[0] == "second"] == []
+        go.set()
         await asyncio.gather(first.app.live.settle(), second.app.live.settle())
-        edits = Counter((p.where, p.number) for b in (first, second) for p in b.console.printed if p.kind == "edit")
-        assert edits == Counter({(f"@m{n}", n): 1 for n in range(1, 6)})
-        assert {p.text for b in (first, second) for p in b.console.printed if p.kind == "edit"} == {"count 1"}
+        for number in range(1, 6):
+            mine = [text for _bot, chat, text in edits if chat == f"@m{number}"]
+            assert mine == ["count 1", "count 2"]  # once per change, the last one showing the last change
         stale = await first.rows("SELECT COUNT(*) AS n FROM live_copies WHERE wanted > shown OR claimed_by IS NOT NULL")
         assert stale == [{"n": 0}]
     finally:
+        go.set()
         await first.stop()
         await second.stop()
