@@ -38,6 +38,7 @@ from bot.commands import Cog
 from bot.config import REPO_ROOT, Config, config_from_tables
 from bot.core import Core
 from bot.frontends.console import ConsoleFrontend, Printed
+from storage.db import Database
 from storage.people import Person
 from storage.testdb import URL_ENV, TestDatabases
 
@@ -197,6 +198,15 @@ class ConsoleBot:
     async def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         """Rows of a query on the bot's database: what a cog stored (and, for privacy tests, what it did not)."""
         return [dict(r) for r in await self.app.db.fetchall(sql, params)]
+
+    @asynccontextmanager
+    async def stored(self) -> AsyncIterator[Database]:
+        """The database of this bot after `stop()`, opened again: what a restart would find."""
+        db = await Database.open(self.app.database_path)
+        try:
+            yield db
+        finally:
+            await db.close()
 
 
 @asynccontextmanager

@@ -1,4 +1,4 @@
-"""Persistence: one SQLite database, migrations, and per-feature query modules."""
+"""Persistence: one database (SQLite or PostgreSQL), migrations, and per-feature query modules."""
 
 from storage.db import Database, MigrationError, Row, from_iso, to_iso
 

@@ -300,6 +300,14 @@ class Database:
 
     # -- schema ------------------------------------------------------------------------------------
 
+    async def tables(self) -> list[str]:
+        """The names of the tables (schema_migrations included), sorted."""
+        raise NotImplementedError
+
+    async def columns(self, table: str) -> list[str]:
+        """The names of `table`'s columns, in order."""
+        raise NotImplementedError
+
     async def foreign_keys_to(self, table: str) -> list[tuple[str, str, str]]:
         """(table, column, ON DELETE action in capitals) of every single-column foreign key to `table`(id), cogs'
         tables included: read from the schema, so merging and erasing a person cover tables the core does not
@@ -505,12 +513,17 @@ class SQLiteDatabase(Database):
 
     # -- schema ------------------------------------------------------------------------------------
 
-    async def foreign_keys_to(self, table: str) -> list[tuple[str, str, str]]:
-        tables = await self.fetchall(
+    async def tables(self) -> list[str]:
+        rows = await self.fetchall(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        return [row[0] for row in rows]
+
+    async def columns(self, table: str) -> list[str]:
+        return [row["name"] for row in await self.fetchall(f'PRAGMA table_info("{table}")')]
+
+    async def foreign_keys_to(self, table: str) -> list[tuple[str, str, str]]:
         found: list[tuple[str, str, str]] = []
-        for row in tables:
-            name = row["name"]
+        for name in await self.tables():
             for fk in await self.fetchall(f'PRAGMA foreign_key_list("{name}")'):
                 if fk["table"] == table and fk["to"] in (None, "id"):
                     found.append((name, fk["from"], fk["on_delete"].upper()))

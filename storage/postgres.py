@@ -2,8 +2,10 @@
 migrations translated to PostgreSQL's types.
 
 A transaction holds one pooled connection for the task that opened it (statements of that task inside the block
-use it; other tasks use other connections), so several tasks, and several processes, work at once. A serialized
-transaction (the default, as SQLite's BEGIN IMMEDIATE) first takes one transaction-scoped advisory lock.
+use it; other tasks use other connections). A serialized transaction (the default, as SQLite's BEGIN IMMEDIATE)
+waits for this process's other ones, then takes one transaction-scoped advisory lock (for other processes); a
+statement outside a transaction waits for this process's open ones to end, as on SQLite, and then runs beside
+the rest. So several processes work at once, each seeing what SQLite would show it.
 `lock_timeout` is the busy timeout: a statement waiting longer for a lock fails with LockNotAvailableError,
 which `is_busy` recognises.
 """
@@ -11,6 +13,8 @@ which `is_busy` recognises.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import re
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -24,6 +28,9 @@ import asyncpg
 from storage.db import PROBE_MS, Database, Params, Row, is_probing, split_sql
 
 __all__ = ["WRITER_LOCK", "PostgresDatabase", "postgresql_ddl", "redact_url", "to_dollar_params"]
+
+log = logging.getLogger(__name__)
+_BYTE_ORDER = ("C", "POSIX", "C.UTF-8", "C.utf8", "ucs_basic")
 
 # The advisory lock a serialized transaction takes ('humako' in ASCII): one writer at a time, as on SQLite.
 WRITER_LOCK = 0x68756D616B6F
@@ -79,6 +86,34 @@ def redact_url(url: str) -> str:
 _ON_DELETE = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 
 
+_VALUES = re.compile(r"\bVALUES\s*\(", re.IGNORECASE)
+_NOT_BATCHED = re.compile(r"\bDO\s+UPDATE\b|\bRETURNING\b|\bSELECT\b", re.IGNORECASE)
+
+
+def _values_group(sql: str) -> tuple[str, str, str] | None:
+    """An `INSERT ... VALUES (...) [ON CONFLICT DO NOTHING]` split around its row, to repeat the row: (head, row,
+    tail). None for any other statement (DO UPDATE may not touch a row twice in one statement)."""
+    if sql.lstrip()[:6].upper() != "INSERT" or _NOT_BATCHED.search(sql):
+        return None
+    match = _VALUES.search(sql)
+    if match is None:
+        return None
+    depth, index = 1, match.end()
+    while index < len(sql) and depth:
+        char = sql[index]
+        if char == "'":
+            index = sql.index("'", index + 1)  # a string literal: parentheses in it do not count
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        index += 1
+    if depth:
+        return None
+    start = match.end() - 1
+    return sql[:start], sql[start:index], sql[index:]
+
+
 def _count(status: str) -> int:
     """The row count of a command tag ('INSERT 0 3', 'UPDATE 2', 'DELETE 0'); 0 for others ('CREATE TABLE')."""
     last = status.rpartition(" ")[2]
@@ -102,6 +137,7 @@ class PostgresDatabase(Database):
         # The connection of each task inside a transaction (not a ContextVar: a task started inside the block
         # must not share the connection, asyncpg runs one statement at a time on it).
         self._tx: dict[asyncio.Task[Any], asyncpg.Connection] = {}
+        self._writer = asyncio.Lock()  # this process's serialized transactions, one at a time
 
     @classmethod
     async def connect(cls, url: str, *, clock: Callable[[], datetime] | None = None, busy_timeout: float = 5.0,
@@ -109,6 +145,10 @@ class PostgresDatabase(Database):
         pool = await asyncpg.create_pool(
             url, min_size=1, max_size=pool_size, reset=_keep_session,
             server_settings={"lock_timeout": f"{int(busy_timeout * 1000)}ms", "application_name": "humako-bot"})
+        collation = await pool.fetchval("SELECT datcollate FROM pg_database WHERE datname = current_database()")
+        if collation not in _BYTE_ORDER:
+            # Stored times are compared as text, and lists sort by name: as on SQLite only under C (docs/operations.md).
+            log.warning("the database's collation is %s, not C: text sorts differently than on SQLite", collation)
         return cls(pool, url, clock)
 
     async def close(self) -> None:
@@ -121,6 +161,11 @@ class PostgresDatabase(Database):
         if conn is not None:
             yield conn
             return
+        if self._writer.locked():
+            # As on SQLite, a statement waits for this process's transactions already open (or queued) to end:
+            # a task woken by a change (a live edit, the outbox) must read it, not the state before its commit.
+            async with self._writer:
+                pass
         async with self.pool.acquire() as pooled:
             yield pooled
 
@@ -134,7 +179,10 @@ class PostgresDatabase(Database):
             async with conn.transaction():  # nested: a savepoint
                 yield self
             return
-        async with self.pool.acquire() as conn, conn.transaction():
+        # Serialized: one at a time in this process (in arrival order, holding no pooled connection while it
+        # waits), then across processes by the advisory lock.
+        turn = self._writer if serialized else contextlib.nullcontext()
+        async with turn, self.pool.acquire() as conn, conn.transaction():
             if is_probing():
                 await conn.execute(f"SET LOCAL lock_timeout = '{PROBE_MS}ms'")
             if serialized:
@@ -152,10 +200,21 @@ class PostgresDatabase(Database):
             return _count(await conn.execute(sql))
 
     async def executemany(self, sql: str, seq: Iterable[Params]) -> int:
+        rows = [tuple(params) for params in seq]
         total = 0
         async with self.transaction():
-            for params in seq:
-                total += await self.execute(sql, params)
+            parts = _values_group(sql) if rows else None
+            if parts is None:
+                for params in rows:
+                    total += await self.execute(sql, params)
+                return total
+            head, group, tail = parts
+            # One INSERT of many rows per round trip (within PostgreSQL's 32,767 parameters per statement).
+            per = max(1, min(500, 32_000 // max(1, len(rows[0]))))
+            for start in range(0, len(rows), per):
+                chunk = rows[start:start + per]
+                statement = head + ", ".join([group] * len(chunk)) + tail
+                total += await self.execute(statement, [value for params in chunk for value in params])
         return total
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
@@ -164,9 +223,20 @@ class PostgresDatabase(Database):
 
     # -- schema ------------------------------------------------------------------------------------
 
+    async def tables(self) -> list[str]:
+        rows = await self.fetchall(
+            "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")
+        return [row[0] for row in rows]
+
+    async def columns(self, table: str) -> list[str]:
+        rows = await self.fetchall(
+            "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema()"
+            " AND table_name = ? ORDER BY ordinal_position", (table,))
+        return [row[0] for row in rows]
+
     async def foreign_keys_to(self, table: str) -> list[tuple[str, str, str]]:
         rows = await self.fetchall(
-            "SELECT source.relname, attribute.attname, fk.confdeltype FROM pg_constraint fk"
+            "SELECT source.relname::text, attribute.attname::text, fk.confdeltype::text FROM pg_constraint fk"
             " JOIN pg_class source ON source.oid = fk.conrelid"
             " JOIN pg_class target ON target.oid = fk.confrelid"
             " JOIN pg_attribute attribute ON attribute.attrelid = fk.conrelid AND attribute.attnum = fk.conkey[1]"

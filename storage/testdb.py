@@ -49,6 +49,9 @@ END $$;
 """
 
 
+_TABLES = "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'"
+
+
 def database_url(server_url: str, name: str) -> str:
     """`server_url` (any database on the server) naming database `name` instead."""
     parts = urlsplit(server_url)
@@ -71,7 +74,7 @@ class TestDatabases:
         self.in_use: dict[str, str] = {}  # data directory -> database name
         self.free: list[str] = []
         self._made = 0
-        self._template_ready = False
+        self._template_tables: set[str] = set()
 
     async def _admin(self) -> asyncpg.Connection:
         # A connection per call: each test runs on its own event loop, and a connection belongs to one.
@@ -89,13 +92,26 @@ class TestDatabases:
     async def _copy(self) -> str:
         admin = await self._admin()
         try:
-            if not self._template_ready:
+            if not self._template_tables:
                 await self._make_template(admin)
             self._made += 1
             name = f"{_PREFIX}{os.getpid()}_{self._made}"
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
             await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
             return name
+        finally:
+            await admin.close()
+
+    async def blank(self) -> str:
+        """The URL of a new empty database (no migrations applied), dropped at the end of the run."""
+        admin = await self._admin()
+        try:
+            self._made += 1
+            name = f"{_PREFIX}{os.getpid()}_{self._made}"
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\' LC_COLLATE \'C\''
+                                " LC_CTYPE 'C'")
+            return database_url(self.server_url, name)
         finally:
             await admin.close()
 
@@ -117,7 +133,11 @@ class TestDatabases:
                 await admin.execute(f'ALTER DATABASE "{building}" RENAME TO "{self.template}"')
         finally:
             await admin.execute("SELECT pg_advisory_unlock(74687560)")
-        self._template_ready = True
+        template = await asyncpg.connect(database_url(self.server_url, self.template))
+        try:
+            self._template_tables = {row[0] for row in await template.fetch(_TABLES)}
+        finally:
+            await template.close()
 
     async def release(self) -> None:
         """After a test: each database no one is connected to any more is emptied and free again (one still
@@ -146,6 +166,12 @@ class TestDatabases:
         except (OSError, asyncpg.PostgresError):
             return False
         try:
+            # A test's own cog (tests/cogs) made tables the template does not have: gone, with their records.
+            extra = [row[0] for row in await conn.fetch(_TABLES) if row[0] not in self._template_tables]
+            for table in extra:
+                await conn.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE')
+            components = ["core", *(component for component, _folder in self.components)]
+            await conn.execute("DELETE FROM schema_migrations WHERE NOT (component = ANY($1::text[]))", components)
             await conn.execute(_EMPTY)
             return True
         except asyncpg.PostgresError:

@@ -233,9 +233,7 @@ async def test_texts_are_not_kept_after_delivery(bot: ConsoleBot) -> None:
     await open_olli_emma(bot)
     await bot.say("My student number is 1234567", as_="Emma")
     db = bot.app.db
-    tables = [r["name"] for r in await db.fetchall(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
-    for table in tables:
+    for table in await db.tables():
         for row in await db.fetchall(f'SELECT * FROM "{table}"'):
             assert all("1234567" not in str(value) for value in tuple(row)), table
 

@@ -202,7 +202,9 @@ async def test_a_failure_after_the_insert_leaves_no_event(
     assert await stored(bot) == {"events": [], "scheduled": [], "outbox": []}
     assert "Tulevia tapahtumia ei ole." in texts(await bot.say("/event list", as_="Sanni"))
     monkeypatch.undo()
-    assert "#1" in await create(bot)  # the id was not used up by half an event: nothing was left behind
+    # Nothing was left behind: SQLite numbers the next event after the largest there, so the id was not used up
+    # by half an event. (A PostgreSQL sequence never gives a number back: there the next is #2.)
+    assert ("#1" if bot.app.db.dialect == "sqlite" else "#2") in await create(bot)
 
 
 async def test_a_failure_in_the_middle_of_an_edit_changes_nothing(

@@ -242,6 +242,7 @@ def pages_holding(data: bytes, needle: bytes, page_size: int, *, wal: bool) -> s
 PEOPLE_TABLES = {"people", "accounts", "sqlite_autoindex_accounts_1"}  # where a person is, by design
 
 
+@pytest.mark.sqlite_only  # reads SQLite's file and WAL pages
 async def test_nothing_stored_logged_or_shown_to_the_team_names_the_sender(
         rig: Rig, caplog: pytest.LogCaptureFixture, debug_logging: None) -> None:
     caplog.set_level(logging.DEBUG)

@@ -169,25 +169,24 @@ async def test_forgetme_leaves_no_row_that_names_the_person(tmp_path: Path) -> N
     await bot.stop()
 
     # Every table, every column: no name, account id or person id of Olli's is left.
-    import sqlite3
-
     words = ["olli"]  # the display name and both account ids ("olli", "olli_tg") contain it
-    with sqlite3.connect(tmp_path / "humako.sqlite3") as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    async with bot.stored() as db:
+        refs: dict[str, set[str]] = {}
+        for table, column, _on_delete in await db.foreign_keys_to("people"):
+            refs.setdefault(table, set()).add(column)
         found = []
-        for table in tables:
-            columns = conn.execute(f'PRAGMA table_info("{table}")').fetchall()
-            refs = {fk[3] for fk in conn.execute(f'PRAGMA foreign_key_list("{table}")') if fk[2] == "people"}
-            for row in conn.execute(f'SELECT * FROM "{table}"'):
-                for column, value in zip(columns, row, strict=True):
-                    name = column[1]
-                    person_column = name in refs or "person" in name or (table == "people" and name == "id")
+        for table in await db.tables():
+            for row in await db.fetchall(f'SELECT * FROM "{table}"'):
+                for name in row.keys():  # noqa: SIM118 - a Row, not a dict
+                    value = row[name]
+                    person_column = (name in refs.get(table, ()) or "person" in name
+                                     or (table == "people" and name == "id"))
                     if (person_column and value == person_id) or _names_the_person(value, person_id, words):
                         found.append((table, name, value))
         assert found == []
         # Anna's data is untouched.
-        assert conn.execute("SELECT COUNT(*) FROM reminders").fetchone()[0] == 1
-        assert conn.execute("SELECT COUNT(*) FROM people").fetchone()[0] == 1
+        assert await db.fetchval("SELECT COUNT(*) FROM reminders") == 1
+        assert await db.fetchval("SELECT COUNT(*) FROM people") == 1
 
 
 async def test_forgetme_can_be_declined(bot: ConsoleBot) -> None:

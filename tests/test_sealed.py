@@ -21,7 +21,7 @@ from bot.config import Config
 from bot.context import Account, ServiceContext
 from bot.frontends.base import RetryLater
 from bot.sealed import SEALED, StartRefused
-from storage.db import Database
+from storage.db import Database, is_postgresql_url
 from tests.cogs.sealed_demo import demo_cog
 from tests.debug_logs import bot_debug_logging
 from tests.fakes.telegram_api import FakeTelegram, TgUser
@@ -41,25 +41,23 @@ def keyed(config: Config, key: str | None = KEY) -> Config:
 
 async def cells(db: Database) -> list[tuple[str, str, Any]]:
     """(table, column, value) of every cell of every table."""
-    tables = await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
     found = []
-    for table in tables:
-        for row in await db.fetchall(f'SELECT * FROM "{table["name"]}"'):
-            found += [(table["name"], column, row[column]) for column in row.keys()]  # noqa: SIM118 - sqlite Row
+    for table in await db.tables():
+        for row in await db.fetchall(f'SELECT * FROM "{table}"'):
+            found += [(table, column, row[column]) for column in row.keys()]  # noqa: SIM118 - sqlite Row
     return found
 
 
 async def assert_names_nobody(db: Database, user_id: str, person_id: int) -> None:
     """No sealed row has a person column or holds the account id; no table but people/accounts holds the id."""
-    assert {r["name"] for r in await db.fetchall("PRAGMA table_info(sealed_routes)")} == {"handle", "route",
-                                                                                         "language"}
-    assert await db.fetchall("PRAGMA foreign_key_list(sealed_routes)") == []
+    assert set(await db.columns("sealed_routes")) == {"handle", "route", "language"}
+    assert "sealed_routes" not in {table for table, _column, _action in await db.foreign_keys_to("people")}
     sealed_rows = {r["id"] for r in await db.fetchall(f"SELECT id FROM outbox WHERE target_kind = '{SEALED}'")}
     everywhere = await cells(db)
     holding_id = [c for c in everywhere if c[0] not in ("people", "accounts") and user_id in str(c[2])]
     assert holding_id == []
-    outbox_columns = [r["name"] for r in await db.fetchall("PRAGMA table_info(outbox)")]
-    people_columns = {fk["from"] for fk in await db.fetchall("PRAGMA foreign_key_list(outbox)")}
+    outbox_columns = await db.columns("outbox")
+    people_columns = {column for table, column, _action in await db.foreign_keys_to("people") if table == "outbox"}
     for row in await db.fetchall("SELECT * FROM outbox"):
         if row["id"] in sealed_rows:
             assert {name: row[name] for name in people_columns} == dict.fromkeys(people_columns)
@@ -222,6 +220,15 @@ def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
                           timeout=120)
 
 
+def config_naming(database: str, path: Path) -> str:
+    """A config file (the example's) whose `[database] url` names `database` (PostgreSQL in a PostgreSQL run)."""
+    url = database if is_postgresql_url(database) else f"sqlite:///{Path(database).resolve()}"
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    assert '\nurl = ""\n' in text
+    path.write_text(text.replace('\nurl = ""\n', f'\nurl = "{url}"\n', 1), encoding="utf-8")
+    return str(path)
+
+
 async def test_rotate_key_re_encrypts_every_route_and_delivery_works_with_the_new_key_only(tmp_path: Path) -> None:
     cog = demo_cog()  # its cases (in memory) outlive the restarts, as a real cog's table would
     bot = await ConsoleBot.start(tmp_path, config=keyed(make_config()), extra_cogs=(cog,))
@@ -229,8 +236,9 @@ async def test_rotate_key_re_encrypts_every_route_and_delivery_works_with_the_ne
     await bot.say("/anon send Toka", as_="olli", where="dm")
     before = {r["handle"]: r["route"] for r in await rows(bot, "SELECT * FROM sealed_routes")}
     await bot.stop()
+    config = config_naming(bot.app.database_path, tmp_path / "config.toml")
 
-    wrong = cli("-m", "bot", "rotate-key", "--data", str(tmp_path), HUMAKO_SECRET_KEY=NEW_KEY,
+    wrong = cli("-m", "bot", "rotate-key", "--config", config, "--data", str(tmp_path), HUMAKO_SECRET_KEY=NEW_KEY,
                 HUMAKO_SECRET_KEY_OLD="not-the-key-they-were-sealed-under-at-all")
     assert wrong.returncode == 1 and "2 sealed route(s) open with neither key; nothing was changed" in wrong.stderr
     missing = cli("-m", "bot", "rotate-key", "--data", str(tmp_path), HUMAKO_SECRET_KEY=NEW_KEY)
@@ -238,7 +246,7 @@ async def test_rotate_key_re_encrypts_every_route_and_delivery_works_with_the_ne
     elsewhere = cli("-m", "bot", "rotate-key", "--data", str(tmp_path / "typo"), HUMAKO_SECRET_KEY=NEW_KEY,
                     HUMAKO_SECRET_KEY_OLD=KEY)
     assert elsewhere.returncode == 2 and "no database at" in elsewhere.stderr and not (tmp_path / "typo").exists()
-    done = cli("-m", "bot", "rotate-key", "--data", str(tmp_path), HUMAKO_SECRET_KEY=NEW_KEY,
+    done = cli("-m", "bot", "rotate-key", "--config", config, "--data", str(tmp_path), HUMAKO_SECRET_KEY=NEW_KEY,
                HUMAKO_SECRET_KEY_OLD=KEY)
     assert done.returncode == 0, done.stderr
     assert "Re-encrypted 2 sealed route(s)" in done.stdout and KEY not in done.stdout + done.stderr

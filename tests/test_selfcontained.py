@@ -7,7 +7,6 @@ from __future__ import annotations
 import ast
 import json
 import re
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -39,7 +38,7 @@ async def test_a_cog_package_brings_its_own_tables_and_queries(tmp_path: Path) -
 async def test_a_cog_that_is_not_enabled_creates_nothing(tmp_path: Path) -> None:
     bot = await ConsoleBot.start(tmp_path)
     try:
-        assert await bot.app.db.fetchval("SELECT name FROM sqlite_master WHERE name = 'test_notes'") is None
+        assert "test_notes" not in await bot.app.db.tables()
         assert await bot.app.db.fetchval("SELECT COUNT(*) FROM schema_migrations WHERE component = 'notes'") == 0
     finally:
         await bot.stop()
@@ -134,11 +133,11 @@ async def test_forget_hooks_run_in_one_transaction_with_the_erasure(tmp_path: Pa
         assert "jokin meni pieleen" in texts(await bot.click(1))  # the apology, nothing half done
     finally:
         await bot.stop()
-    with sqlite3.connect(tmp_path / "humako.sqlite3") as conn:
+    async with bot.stored() as db:
         # The notes cog's hook ran before the failure, but its deletion was rolled back with everything else.
-        assert conn.execute("SELECT body FROM test_notes").fetchall() == [("kahvi",)]
-        assert conn.execute("SELECT display_name FROM people").fetchall() == [("Olli",)]
-        assert conn.execute("SELECT COUNT(*) FROM reminders").fetchone() == (1,)
+        assert [tuple(r) for r in await db.fetchall("SELECT body FROM test_notes")] == [("kahvi",)]
+        assert [tuple(r) for r in await db.fetchall("SELECT display_name FROM people")] == [("Olli",)]
+        assert await db.fetchval("SELECT COUNT(*) FROM reminders") == 1
 
 
 # ---------------------------------------------------------------------------------------------- roles
@@ -251,7 +250,7 @@ async def test_merge_hooks_run_in_one_transaction_with_the_merge(tmp_path: Path)
         assert ran == ["broken"]
     finally:
         await bot.stop()
-    with sqlite3.connect(tmp_path / "humako.sqlite3") as conn:  # nothing of the merge stayed
-        assert conn.execute("SELECT body FROM test_notes").fetchall() == [("kahvi",)]
-        assert conn.execute("SELECT COUNT(*) FROM people").fetchone() == (2,)
-        assert conn.execute("SELECT COUNT(*) FROM person_aliases").fetchone() == (0,)
+    async with bot.stored() as db:  # nothing of the merge stayed
+        assert [tuple(r) for r in await db.fetchall("SELECT body FROM test_notes")] == [("kahvi",)]
+        assert await db.fetchval("SELECT COUNT(*) FROM people") == 2
+        assert await db.fetchval("SELECT COUNT(*) FROM person_aliases") == 0

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 import aiohttp
 import icalendar
+import pytest
 from multidict import CIMultiDict
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -147,6 +148,7 @@ async def test_subscribe_without_the_web_server_says_so_and_stores_nothing() -> 
         assert await bot.app.db.fetchval("SELECT COUNT(*) FROM calendar_feeds") == 0
 
 
+@pytest.mark.sqlite_only  # SQLite's file lock; PostgreSQL: the next test
 async def test_health_flips_to_503_while_the_database_is_locked_and_back() -> None:
     async with web_bot() as (bot, base):
         status, body, _ = await fetch(base, "/healthz")
@@ -159,6 +161,25 @@ async def test_health_flips_to_503_while_the_database_is_locked_and_back() -> No
         finally:
             locker.execute("ROLLBACK")
             locker.close()
+        assert (await fetch(base, "/healthz"))[0] == 200
+
+
+@pytest.mark.postgresql
+async def test_health_flips_to_503_while_another_process_holds_the_writer_lock_and_back() -> None:
+    import asyncpg
+
+    from storage.postgres import WRITER_LOCK
+
+    async with web_bot() as (bot, base):
+        assert (await fetch(base, "/healthz"))[:2] == (200, b"ok\n")
+        other = await asyncpg.connect(bot.app.database_path)  # another bot process, mid-transaction
+        try:
+            async with other.transaction():
+                await other.execute("SELECT pg_advisory_xact_lock($1)", WRITER_LOCK)
+                status, body, _ = await fetch(base, "/healthz")
+                assert status == 503 and body.startswith(b"database")
+        finally:
+            await other.close()
         assert (await fetch(base, "/healthz"))[0] == 200
 
 

@@ -157,7 +157,7 @@ class EventQueries:
         key = to_iso(start)
         return bool(await self.db.execute(
             "UPDATE events SET skipped = TRIM(skipped || ' ' || ?), sequence = sequence + 1, updated_at = ?"
-            " WHERE id = ? AND cancelled_at IS NULL AND INSTR(' ' || skipped || ' ', ' ' || ? || ' ') = 0",
+            " WHERE id = ? AND cancelled_at IS NULL AND ' ' || skipped || ' ' NOT LIKE '% ' || ? || ' %'",
             (key, to_iso(now), event_id, key),
         ))
 

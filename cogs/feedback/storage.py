@@ -174,7 +174,8 @@ class FeedbackQueries:
         where = "" if column == "category" else f" WHERE category NOT IN ({marks}) AND team NOT IN ({marks})"
         params = [] if column == "category" else secret + secret
         rows = await self.db.fetchall(
-            f"SELECT {grouped} AS what, COUNT(*) AS n FROM feedback_cases{where} GROUP BY what ORDER BY what", params)
+            f"SELECT {grouped} AS what, COUNT(*) AS n FROM feedback_cases{where} GROUP BY what"
+            " ORDER BY what NULLS FIRST", params)
         return [(r["what"], int(r["n"])) for r in rows]
 
     async def answer_hours(self, *, confidential: Iterable[str]) -> list[float]:

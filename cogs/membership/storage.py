@@ -175,7 +175,7 @@ class MembershipQueries:
         rows = await self.db.fetchall(
             "SELECT r.referrer_id, p.display_name, COUNT(*) AS n FROM membership_referrals r"
             " JOIN people p ON p.id = r.referrer_id WHERE r.campaign_id = ? AND r.status = ?"
-            " GROUP BY r.referrer_id ORDER BY n DESC, p.display_name COLLATE NOCASE, r.referrer_id",
+            " GROUP BY r.referrer_id, p.display_name ORDER BY n DESC, lower(p.display_name), r.referrer_id",
             (campaign_id, COUNTED))
         return [Standing(row["referrer_id"], row["display_name"], row["n"]) for row in rows]
 
@@ -183,7 +183,7 @@ class MembershipQueries:
         """Confirmed referrals per newcomer's campus ('online', None: not said), most first."""
         rows = await self.db.fetchall(
             "SELECT campus, COUNT(*) AS n FROM membership_referrals WHERE campaign_id = ? AND status = ?"
-            " GROUP BY campus ORDER BY n DESC, campus", (campaign_id, COUNTED))
+            " GROUP BY campus ORDER BY n DESC, campus NULLS FIRST", (campaign_id, COUNTED))
         return [(row["campus"], row["n"]) for row in rows]
 
     async def all_referrals(self, campaign_id: int) -> list[tuple[Referral, str, str]]:
@@ -221,7 +221,7 @@ class MembershipQueries:
         """Benefits still valid, by name; only those of `places` when given."""
         rows = await self.db.fetchall(
             "SELECT * FROM membership_benefits WHERE valid_until IS NULL OR valid_until > ?"
-            " ORDER BY name COLLATE NOCASE, id", (to_iso(now),))
+            " ORDER BY lower(name), id", (to_iso(now),))
         found = [Benefit.from_row(row) for row in rows]
         return found if places is None else [b for b in found if b.place in places]
 

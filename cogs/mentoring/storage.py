@@ -192,9 +192,14 @@ class MentoringQueries:
                     tuple(m["person_id"] for m in members if m["side"] == "aktori"))
 
     async def pairs(self, programme_id: int | None = None, *, open_only: bool = False) -> list[Pair]:
+        where, params = ["TRUE"], []
+        if programme_id is not None:
+            where.append("programme_id = ?")
+            params.append(programme_id)
+        if open_only:
+            where.append("state = 'open'")
         rows = await self.db.fetchall(
-            "SELECT id FROM mentoring_pairs WHERE (? IS NULL OR programme_id = ?) AND (? = 0 OR state = 'open')"
-            " ORDER BY id", (programme_id, programme_id, int(open_only)))
+            f"SELECT id FROM mentoring_pairs WHERE {' AND '.join(where)} ORDER BY id", params)
         return [p for r in rows if (p := await self.pair(r["id"])) is not None]
 
     async def pairs_of(self, person_id: int, *, open_only: bool = True) -> list[Pair]:

@@ -275,6 +275,7 @@ class TutoringQueries:
 
     async def merge_people(self, keep: int, gone: int) -> None:
         await self.db.execute(
-            "INSERT INTO tutoring_tutors (person_id, away) SELECT ?, away FROM tutoring_tutors WHERE person_id = ?"
+            "INSERT INTO tutoring_tutors (person_id, away)"
+            " SELECT CAST(? AS BIGINT), away FROM tutoring_tutors WHERE person_id = ?"
             " ON CONFLICT (person_id) DO NOTHING", (keep, gone))
         await self.db.execute("DELETE FROM tutoring_tutors WHERE person_id = ?", (gone,))
