@@ -341,6 +341,10 @@ async def bench(args: argparse.Namespace) -> None:
               f"{statistics.median(r.load for r in mine):.2f} |")
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "_fake":
         asyncio.run(fake_main(int(sys.argv[2]), Path(sys.argv[3])))
@@ -357,6 +361,7 @@ def main() -> None:
     parser.add_argument("--skip-kill", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, _interrupted)  # stopped: the processes and the server are stopped too
     if args.quick:
         args.deliveries, args.scheduled = 400, 100
     asyncio.run(bench(args))
