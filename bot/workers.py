@@ -76,7 +76,11 @@ class Worker:
 
     async def beat(self) -> int:
         """This worker is alive: its rows' leases run from now again. How many rows it holds."""
-        with probing():  # while another process holds SQLite locked, do not hold up a person's command
+        # On SQLite, while another process holds the file locked, give up at once (the one connection must not
+        # be held from a person's command); on PostgreSQL wait as any statement does: a renewal that gives up
+        # lets the lease run out under a live worker, and its rows would be sent twice.
+        quick = probing() if self.app.db.dialect == "sqlite" else contextlib.nullcontext()
+        with quick:
             return await self.claims.extend(self.id, self.lease_until())
 
     async def _heartbeat(self) -> None:
