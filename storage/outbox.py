@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.claims import claimable, skip_locked
+from storage.claims import claim_sql, claimable
 from storage.db import Database
 from storage.db import to_iso as iso  # the one stored form of an instant (kept under this name for its users)
 
@@ -88,13 +88,13 @@ class OutboxQueries:
         if not platforms:
             return []
         marks = ", ".join("?" for _ in platforms)
+        sql, params = claim_sql(
+            self.db, "outbox", "claimed_by = ?, lease_until = ?", (worker, iso(lease_until)),
+            f"SELECT id FROM outbox o WHERE status = 'pending' AND next_attempt_at <= ? AND platform IN ({marks})"
+            f" AND {claimable('o')} AND {_NOT_BEHIND} ORDER BY next_attempt_at, id LIMIT ?",
+            (iso(now), *platforms, worker, iso(now), iso(now), limit))
         async with self.db.transaction(serialized=False):
-            rows = await self.db.fetchall(
-                "UPDATE outbox SET claimed_by = ?, lease_until = ? WHERE id IN (SELECT id FROM outbox o"
-                f" WHERE status = 'pending' AND next_attempt_at <= ? AND platform IN ({marks}) AND {claimable('o')}"
-                f" AND {_NOT_BEHIND} ORDER BY next_attempt_at, id LIMIT ?{skip_locked(self.db)}) RETURNING *",
-                (worker, iso(lease_until), iso(now), *platforms, worker, iso(now), iso(now), limit),
-            )
+            rows = await self.db.fetchall(sql, params)
         found = [_row(r) for r in sorted(rows, key=lambda r: (r["next_attempt_at"], r["id"]))]
         return found
 
@@ -234,12 +234,12 @@ class LiveQueries:
         if not copy_ids:
             return []
         marks = ", ".join("?" for _ in copy_ids)
+        sql, params = claim_sql(
+            self.db, "live_copies", "claimed_by = ?, lease_until = ?", (worker, iso(lease_until)),
+            f"SELECT id FROM live_copies WHERE id IN ({marks}) AND wanted > shown AND {claimable()}",
+            (*copy_ids, worker, iso(now)), returning=_COPY)
         async with self.db.transaction(serialized=False):
-            rows = await self.db.fetchall(
-                "UPDATE live_copies SET claimed_by = ?, lease_until = ? WHERE id IN (SELECT id FROM live_copies"
-                f" WHERE id IN ({marks}) AND wanted > shown AND {claimable()}{skip_locked(self.db)})"
-                f" RETURNING {_COPY}",
-                (worker, iso(lease_until), *copy_ids, worker, iso(now)))
+            rows = await self.db.fetchall(sql, params)
         return sorted((LiveCopy(*tuple(r)) for r in rows), key=lambda c: c.id)
 
     async def done(self, copy_id: int, worker: str, shown: int | None) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.claims import claimable, skip_locked
+from storage.claims import claim_sql, claimable
 from storage.db import Database, Row, to_iso
 
 __all__ = ["NewScheduled", "ScheduledQueries", "ScheduledRow"]
@@ -90,13 +90,13 @@ class ScheduledQueries:
                 f"UPDATE scheduled SET status = 'interrupted', claimed_by = NULL, lease_until = NULL"
                 f" WHERE status = 'running' AND runs >= ? AND due_at <= ? AND {claimable()}",
                 (max_runs, to_iso(until), worker, to_iso(now)))
-            rows = await self.db.fetchall(
-                "UPDATE scheduled SET status = 'running', runs = runs + 1, claimed_by = ?, lease_until = ?"
-                " WHERE id IN (SELECT id FROM scheduled WHERE due_at <= ? AND (status = 'pending'"
-                f" OR (status = 'running' AND {claimable()})) ORDER BY due_at, id LIMIT ?{skip_locked(self.db)})"
-                " RETURNING *",
-                (worker, to_iso(lease_until), to_iso(until), worker, to_iso(now), limit),
-            )
+            sql, params = claim_sql(
+                self.db, "scheduled", "status = 'running', runs = runs + 1, claimed_by = ?, lease_until = ?",
+                (worker, to_iso(lease_until)),
+                "SELECT id FROM scheduled WHERE due_at <= ? AND (status = 'pending'"
+                f" OR (status = 'running' AND {claimable()})) ORDER BY due_at, id LIMIT ?",
+                (to_iso(until), worker, to_iso(now), limit))
+            rows = await self.db.fetchall(sql, params)
         return [ScheduledRow.from_row(row) for row in sorted(rows, key=lambda r: (r["due_at"], r["id"]))]
 
     async def unclaim(self, row_id: int) -> None:
