@@ -24,6 +24,7 @@ from bot.outbox import Outbox
 from bot.roles import Roles
 from bot.scheduler import Scheduler
 from bot.sealed import SealedDelivery, check_secret
+from bot.workers import Worker
 from storage.db import Database, DatabaseError, MigrationError
 from storage.people import PeopleQueries
 from storage.role_holders import RoleHolderQueries
@@ -89,6 +90,7 @@ class Application:
     live: LiveMessages
     scheduler: Scheduler
     sealed: SealedDelivery
+    worker: Worker
 
     @property
     def database_name(self) -> str:
@@ -134,6 +136,7 @@ class Application:
                     await self.db.migrate(cog.migrations, component=cog.name)
                 except _MIGRATE_ERRORS as error:
                     raise StartupError(f"the {cog.name} cog's tables cannot be set up: {describe(error)}") from error
+        self.worker = Worker(self)  # the id under which this process claims rows
         self.people = PeopleQueries(self.db)
         self.role_holders = RoleHolderQueries(self.db)
         self.sealed = SealedDelivery(self)
@@ -169,8 +172,11 @@ class Application:
             except Exception as error:
                 raise StartupError(f"the {frontend.platform} frontend cannot start: {describe(error)}") from error
             started.append(frontend)
-        self.outbox.start()
         try:
+            # What this worker held in a previous life (killed mid-send) is free again at once.
+            await self.worker.claims.release(self.worker.id)
+            self.outbox.start()
+            self.worker.start()
             await self.scheduler.start()
         except DatabaseError as error:
             raise StartupError(f"the database {self.database_name} cannot be used: {describe(error)}") from error
@@ -181,7 +187,7 @@ class Application:
             with contextlib.suppress(Exception):
                 await self.web.stop()
             self.web = None
-        for part in ("scheduler", "outbox"):
+        for part in ("scheduler", "outbox", "worker"):
             if hasattr(self, part):
                 with contextlib.suppress(Exception):
                     await getattr(self, part).stop(wait=0)
@@ -190,6 +196,8 @@ class Application:
                 await frontend.stop()
         with contextlib.suppress(Exception):
             await self.db.close()
+        if hasattr(self, "worker"):
+            self.worker.close()
 
     async def stop(self) -> None:
         if not self.started:
@@ -201,12 +209,14 @@ class Application:
         await self.scheduler.stop()
         await self.live.stop()
         await self.outbox.stop()
+        await self.worker.stop()
         for frontend in reversed(list(self.frontends.values())):
             try:
                 await frontend.stop()
             except Exception:
                 log.exception("stopping the %s frontend failed", frontend.platform)
         await self.db.close()
+        self.worker.close()
         log.info("stopped")
 
     async def settle(self) -> None:

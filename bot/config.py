@@ -157,6 +157,7 @@ Schema = Mapping[str, Field]
 DISCORD_IDS = between(1, 2**63 - 1)
 TELEGRAM_IDS = between(-(2**53), 2**53)
 DAY = 24 * 3600
+MAX_SHARDS = 4096  # Discord gateway shards (a bot in ~10 million guilds)
 
 
 def _slug(value: str) -> str | None:
@@ -273,11 +274,17 @@ SECTIONS: dict[str, Schema] = {
         "busy_timeout_seconds": Field("number", 5.0, check=between(0.1, 60)),
         "pool_size": Field("int", 10, check=between(1, 1000)),
     },
+    "workers": {  # several processes on one database (bot/workers.py)
+        "lease_seconds": Field("number", 60.0, check=between(5, 3600)),
+    },
     "discord": {
         "enabled": Field("bool", True),
         "guild_ids": Field("int_list", [], check=DISCORD_IDS),
         "sync": Field("str", "guild", choices=("guild", "global")),
         "api_base": Field("str", "", check=_url),
+        # Gateway shards of this process (discord.py's AutoShardedClient); none: one connection, all guilds.
+        "shard_ids": Field("int_list", [], check=between(0, MAX_SHARDS - 1, max_items=MAX_SHARDS)),
+        "shard_count": Field("int", None, check=between(1, MAX_SHARDS)),
         "token": _secret(SECRET_ENV["discord"]),
     },
     "telegram": {
@@ -458,11 +465,18 @@ class DatabaseSettings:
 
 
 @dataclass(frozen=True)
+class WorkerSettings:
+    lease_seconds: float = 60.0  # a dead worker's claimed rows are taken by another after this long
+
+
+@dataclass(frozen=True)
 class DiscordSettings:
     enabled: bool
     guild_ids: tuple[int, ...]
     sync: str
     api_base: str
+    shard_ids: tuple[int, ...] = ()
+    shard_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -525,6 +539,7 @@ class Config:
     path: Path | None = None
     web: WebSettings = WebSettings()
     database: DatabaseSettings = DatabaseSettings()
+    workers: WorkerSettings = WorkerSettings()
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -687,6 +702,7 @@ def _build(data: dict[str, Any], env: Mapping[str, str], cogs_dir: Path, path: P
     }
     if core["web"].get("enabled") and not core["web"].get("base_url"):
         problems.append("web.base_url: required when the web server is enabled (the feed URLs start with it)")
+    _check_shards(core["discord"], problems)
     if problems:
         raise ConfigError(problems, path)
     return Config(
@@ -704,7 +720,19 @@ def _build(data: dict[str, Any], env: Mapping[str, str], cogs_dir: Path, path: P
         path=path,
         web=WebSettings(**core["web"]),
         database=DatabaseSettings(**core["database"]),
+        workers=WorkerSettings(**core["workers"]),
     )
+
+
+def _check_shards(discord: Mapping[str, Any], problems: list[str]) -> None:
+    """shard_ids name this process's shards of shard_count, each once."""
+    ids, count = discord.get("shard_ids") or (), discord.get("shard_count")
+    if ids and count is None:
+        problems.append("discord.shard_ids: needs discord.shard_count (how many shards all processes run)")
+    elif count is not None and any(shard >= count for shard in ids):
+        problems.append(f"discord.shard_ids: each shard id must be below shard_count ({count})")
+    if len(set(ids)) != len(ids):
+        problems.append("discord.shard_ids: a shard id is listed twice")
 
 
 def _named_tables(data: Any, path: str, problems: list[str]) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
 import logging
 import time
 from datetime import datetime, timedelta
@@ -31,6 +30,7 @@ log = logging.getLogger(__name__)
 Key = tuple[str, int]
 MAX_RETRIES = 5  # a copy whose edit keeps failing temporarily waits for the next change after this many
 RETRY_SECONDS = 2.0  # the first pause before retrying such an edit (doubling) when the platform names none
+ELSEWHERE_SECONDS = 1.0  # a stale copy another process is editing is looked at again this often
 
 
 def ends_of(message: Rendered) -> datetime | None:
@@ -46,16 +46,13 @@ class LiveMessages:
         self.app = app
         self.views = views
         self.copies = LiveQueries(app.db)
-        # A change bumps its thing's version; a copy is stale while the version it shows is older.
-        self._version: dict[Key, int] = {}
-        self._shown: dict[int, int] = {}  # copy id -> version its last edit showed (or gave up on)
+        # A change bumps its copies' wanted version in the database; a copy is stale while it shows an older one.
         self._next_at: dict[int, float] = {}  # copy id -> monotonic time its next edit may start
         self._failures: dict[int, int] = {}  # copy id -> temporary failures in a row
         self._wake: dict[Key, asyncio.Event] = {}
         self._tasks: dict[Key, asyncio.Task[None]] = {}
-        # key -> (version, its view, {language: rendered}) while the thing's copies are being brought up to date
-        self._views: dict[Key, tuple[int, Reply | None, dict[str, Rendered]]] = {}
         self._slots = asyncio.Semaphore(self.concurrency)
+        self._changes: dict[Key, int] = {}  # changes heard here while a thing's refresh runs
 
     async def render(self, shows: tuple[str, int]) -> Reply | None:
         """The cog's current view of a thing; language-free until a frontend renders it."""
@@ -90,8 +87,12 @@ class LiveMessages:
                                 direct=ctx.chat.direct or message.private, ends=ends_of(message))
 
     async def changed(self, kind: str, ref_id: int) -> None:
+        """Every copy of the thing is to show its state from now on. The stale mark is in the database, so with
+        several processes the copies are edited once, by whichever claims them, and the last edit of each shows
+        the final state whichever process made the last change."""
         key = (kind, ref_id)
-        self._version[key] = self._version.get(key, 0) + 1
+        await self.copies.want(kind, ref_id)
+        self._changes[key] = self._changes.get(key, 0) + 1
         if key in self._tasks:
             self._wake[key].set()
         else:
@@ -99,143 +100,153 @@ class LiveMessages:
             self._tasks[key] = asyncio.create_task(self._refresh_loop(key), name=f"live:{kind}:{ref_id}")
 
     async def _refresh_loop(self, key: Key) -> None:
-        """Until every copy shows the latest version: edit each copy whose slot is free, wait for the next.
+        """Until no copy is stale: claim each stale copy whose slot is free, render once per language, edit;
+        wait for the next slot, a change, an edit to finish, or (a copy another process is editing) that process.
 
-        Per version the copies are read once and the view rendered once per language; at most `concurrency`
-        edits (of all things together) are in flight, so thousands of copies never queue thousands of
-        requests at the platform's limiter."""
+        The stale copies are read again only when something may have changed them (a change, a slot or a retry
+        due, all edits done), not after every edit; at most `concurrency` edits (of all things together) are in
+        flight, so thousands of copies never queue thousands of requests at the platform's limiter."""
         wake = self._wake[key]
-        editing: dict[int, asyncio.Task[LiveCopy]] = {}
-        copies: list[LiveCopy] = []
-        queue: list[tuple[float, int, LiveCopy]] = []  # stale copies not being edited: (next slot, id, copy)
-        read: int | None = None  # the version `copies` and `queue` were read for
+        editing: dict[int, asyncio.Task[int | None]] = {}
+        waiting: dict[int, LiveCopy] = {}  # stale copies not being edited here
+        seen: list[LiveCopy] = []  # every copy met (their pacing is forgotten at the end)
+        worker = self.app.worker
+        read = True  # the stale copies are to be read (again)
+        deadline: float | None = None  # monotonic time of the next paced slot (or another process) to look at
         try:
             while True:
-                wake.clear()  # before reading the version: a change from here on wakes the wait below
-                if read != self._version[key]:
-                    copies = await self.copies.copies(*key, now=self.app.clock.now())
-                    # Read after the await, just before rendering: a change made meanwhile is in this version's
-                    # render, so it must not count as unshown (that would cost one more, identical edit).
-                    read = self._version[key]
-                    queue = [(self._next_at.get(c.id, 0.0), c.id, c) for c in copies
-                             if self._shown.get(c.id, 0) < read and c.id not in editing]
-                    heapq.heapify(queue)
-                version = read
-                while queue and queue[0][0] <= time.monotonic() and self._version[key] == version:
-                    copy = heapq.heappop(queue)[2]
-                    reply = await self._view(key, version)
-                    if reply is None:  # the thing is gone: nothing to show
-                        self._shown[copy.id] = version
-                        continue
-                    await self._slots.acquire()  # the cap on edits in flight, across every thing
-                    if self._version[key] != version:  # changed meanwhile: edit it with the newer version
-                        self._slots.release()
-                        heapq.heappush(queue, (self._next_at.get(copy.id, 0.0), copy.id, copy))
+                if wake.is_set():
+                    read = True
+                wake.clear()  # before reading the copies: a change from here on wakes the wait below
+                look = read or (deadline is not None and time.monotonic() >= deadline)
+                if read:
+                    stale = [c for c in await self.copies.stale(*key, now=self.app.clock.now())
+                             if c.platform in self.app.frontends]  # another process may run the others
+                    waiting = {c.id: c for c in stale if c.id not in editing}
+                    seen += stale
+                    read = False
+                    if not waiting and not editing:
                         break
-                    editing[copy.id] = asyncio.create_task(self._edit_slot(key, copy, reply, version))
-                if self._version[key] != version:
+                if look:
+                    deadline = await self._claim_due(key, waiting, editing)
+                if not editing and deadline is None:
+                    read = True  # one more look: a change may have come while the last edits ran
                     continue
-                if not editing and not queue:
-                    break
-                pause = max(0.0, queue[0][0] - time.monotonic()) if queue else None
                 woken = asyncio.ensure_future(wake.wait())
+                timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
                 try:
-                    await asyncio.wait([woken, *editing.values()], timeout=pause,
+                    await asyncio.wait([woken, *editing.values()], timeout=timeout,
                                        return_when=asyncio.FIRST_COMPLETED)
                 finally:
                     woken.cancel()
+                if deadline is not None and time.monotonic() >= deadline:
+                    read = True  # a slot came due (or another process may have finished): look again
                 for copy_id, task in list(editing.items()):
                     if task.done():
                         del editing[copy_id]
-                        copy = task.result()
-                        if self._shown.get(copy.id, 0) < self._version[key]:  # retried, or changed meanwhile
-                            heapq.heappush(queue, (self._next_at.get(copy.id, 0.0), copy.id, copy))
+                        if task.cancelled() or task.exception() is not None or task.result() is None:
+                            read = True  # still stale (a retry, or skipped for a newer change): read again
         except Exception:
             log.exception("refreshing %s:%s failed", *key)
         finally:
             for task in editing.values():
                 task.cancel()
+            with contextlib.suppress(Exception):
+                for copy_id in editing:  # cut short: free for the next change, here or in another process
+                    await self.copies.done(copy_id, worker.id, None)
             self._tasks.pop(key, None)
             self._wake.pop(key, None)
-            self._views.pop(key, None)
-            self._forget_settled(key, copies)
+            self._changes.pop(key, None)
+            self._forget_settled(seen)
 
-    async def _view(self, key: Key, version: int) -> Reply | None:
-        """The thing's view as of `version`, asked of its cog once per version."""
-        cached = self._views.get(key)
-        if cached is None or cached[0] != version:
-            cached = self._views[key] = (version, await self.render(key), {})
-        return cached[1]
+    async def _claim_due(self, key: Key, waiting: dict[int, LiveCopy],
+                         editing: dict[int, asyncio.Task[int | None]]) -> float | None:
+        """Claim the waiting copies whose slot is free and start their edits (render once, then once per
+        language); returns when to look again (the next paced slot, or another process's copies), or None."""
+        worker = self.app.worker
+        now = time.monotonic()
+        due = [c for c in waiting.values() if self._next_at.get(c.id, 0.0) <= now]
+        claimed = await self.copies.claim([c.id for c in due], worker.id, worker.lease_until(),
+                                          self.app.clock.now()) if due else []
+        if claimed:
+            # Rendered after the claim read each copy's wanted version: the edit shows at least that.
+            reply = await self.render(key)
+            by_language: dict[str, Rendered] = {}
+            heard = self._changes.get(key, 0)
+            for copy in claimed:
+                del waiting[copy.id]
+                if reply is None:  # the thing is gone: nothing to show
+                    await self.copies.done(copy.id, worker.id, copy.wanted)
+                else:
+                    editing[copy.id] = asyncio.create_task(self._edit(key, copy, reply, by_language, heard))
+        later = [at for c in waiting.values() if (at := self._next_at.get(c.id, 0.0)) > now]
+        if len(due) > len(claimed):  # some are being edited by another process: look again after a while
+            later.append(now + ELSEWHERE_SECONDS)
+        return min(later) if later else None
 
-    def _rendered(self, key: Key, reply: Reply, language: str) -> Rendered:
-        """The view in one language, rendered once per version whatever the number of copies."""
-        cached = self._views.get(key)
-        if cached is None or cached[1] is not reply:  # an edit of an older version still under way
-            return render_reply(reply, language)
-        by_language = cached[2]
-        rendered = by_language.get(language)
-        if rendered is None:
-            rendered = by_language[language] = render_reply(reply, language)
-        return rendered
-
-    async def _edit_slot(self, key: Key, copy: LiveCopy, reply: Reply, version: int) -> LiveCopy:
-        try:
-            await self._edit(key, copy, reply, version)
-        finally:
-            self._slots.release()
-        return copy
-
-    def _forget_settled(self, key: Key, copies: list[LiveCopy]) -> None:
+    def _forget_settled(self, copies: list[LiveCopy]) -> None:
         """Nothing is pending for this thing: keep only the pacing that still matters (memory stays small)."""
-        self._version.pop(key, None)
         now = time.monotonic()
         for copy in copies:
-            self._shown.pop(copy.id, None)
             self._failures.pop(copy.id, None)
             if self._next_at.get(copy.id, 0.0) <= now:
                 self._next_at.pop(copy.id, None)
 
-    async def _edit(self, key: Key, copy: LiveCopy, reply: Reply, version: int) -> None:
-        frontend = self.app.frontends.get(copy.platform)
-        if frontend is None:  # a platform not running now: its copies wait for a later change
-            self._shown[copy.id] = version
-            return
+    async def _edit(self, key: Key, copy: LiveCopy, reply: Reply, by_language: dict[str, Rendered],
+                    heard: int) -> int | None:
+        """Edit one claimed copy (waiting for one of the `concurrency` slots); then it shows `copy.wanted` (or
+        gave up on it), or stays stale to be retried (None). A copy whose slot comes after a newer change skips
+        this render: it is claimed again and shows the newer one (one edit, not two)."""
+        shown: int | None = copy.wanted
+        try:
+            async with self._slots:
+                if self._changes.get(key, 0) != heard:
+                    shown = None
+                    return None
+                rendered = by_language.get(copy.language)
+                if rendered is None:  # once per language per round, whatever the number of copies
+                    rendered = by_language[copy.language] = render_reply(reply, copy.language)
+                shown = await self._edit_once(key, copy, rendered)
+        finally:
+            await self.copies.done(copy.id, self.app.worker.id, shown)
+        return shown
+
+    async def _edit_once(self, key: Key, copy: LiveCopy, rendered: Rendered) -> int | None:
+        frontend = self.app.frontends[copy.platform]
         self._next_at[copy.id] = time.monotonic() + frontend.edit_interval_for(copy.chat_id)
         try:
-            await frontend.edit(Sent(copy.chat_id, copy.message_id), self._rendered(key, reply, copy.language))
+            await frontend.edit(Sent(copy.chat_id, copy.message_id), rendered)
         except (MessageGone, Unreachable) as error:
             self._count(copy.platform, "gone")
             log.info("dropping %s copy %s of %s:%s (%s)", copy.platform, copy.id, *key, type(error).__name__)
             await self.copies.forget(copy.id)
-            self._shown[copy.id] = version
         except Rejected as error:  # the platform refuses this content: wait for the next change, quietly
             self._count(copy.platform, "refused")
             log.warning("editing %s copy %s of %s:%s was refused (%s)", copy.platform, copy.id, *key,
                         type(error).__name__)
-            self._shown[copy.id] = version
         except (RetryLater, TimeoutError, OSError) as error:
             self._count(copy.platform, "retry")
             failures = self._failures.get(copy.id, 0) + 1
             if failures > MAX_RETRIES:
                 log.warning("editing %s copy %s of %s:%s keeps failing (%s); waiting for the next change",
                             copy.platform, copy.id, *key, type(error).__name__)
-                self._shown[copy.id] = version
                 self._failures.pop(copy.id, None)
-                return
+                return copy.wanted
             self._failures[copy.id] = failures
             after = getattr(error, "after", None)
             pause = after if after is not None else RETRY_SECONDS * 2 ** (failures - 1)
             self._next_at[copy.id] = max(self._next_at[copy.id], time.monotonic() + pause)
             log.info("editing %s copy %s of %s:%s failed (%s); trying again in %.1f s", copy.platform, copy.id,
                      *key, type(error).__name__, pause)
+            return None  # still stale: tried again at its slot
         except Exception:
             self._count(copy.platform, "failed")
             log.exception("editing %s copy %s of %s:%s failed", copy.platform, copy.id, *key)
-            self._shown[copy.id] = version  # an unknown error: do not loop on it
+            # an unknown error: do not loop on it
         else:
             self._count(copy.platform, "edited")
-            self._shown[copy.id] = version
             self._failures.pop(copy.id, None)
+        return copy.wanted
 
     def _count(self, platform: str, result: str) -> None:
         self.app.metrics.live_edits.labels(platform, result).inc()

@@ -24,7 +24,7 @@ from bot.frontends.base import MessageGone, Rejected, RetryLater, Sent, Target, 
 from bot.i18n import _
 from bot.live import ends_of
 from bot.quiet import quiet_until
-from storage.db import is_busy, patiently
+from storage.db import is_busy, patiently, probing
 from storage.outbox import OutboxQueries, OutboxRow
 from storage.sealed import SEALED
 
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 FAN_OUT_BATCH = 200  # rows queued per transaction by to_people
 STOP_WAIT_SECONDS = 5.0  # how long a stop waits for sends under way
 BUSY_RETRY_SECONDS = 1.0  # while another process holds the database locked, look again this often
+POLL_SECONDS = 5.0  # look for rows at least this often: other processes queue rows too, and a dead one's lapse
 
 PLATFORM_NAMES = {"telegram": "Telegram", "discord": "Discord", "console": "console"}  # proper names
 
@@ -44,6 +45,7 @@ class Outbox:
     def __init__(self, app: Application) -> None:
         self.app = app
         self.rows = OutboxQueries(app.db)
+        self.worker = app.worker  # the id under which rows are claimed (several processes may deliver)
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._stopping = False
@@ -198,8 +200,7 @@ class Outbox:
                 try:
                     self._wake.clear()
                     free = self.concurrency - len(self._in_flight)
-                    due = [] if free <= 0 else await self.rows.due(
-                        self.app.clock.now(), self._lanes(), exclude=self._in_flight, limit=free)
+                    due = [] if free <= 0 else await self._claim(free)
                     for row in due:
                         self._in_flight.add(row.id)
                         task = asyncio.create_task(self._deliver_limited(row), name=f"outbox-{row.id}")
@@ -225,18 +226,29 @@ class Outbox:
         finally:
             for task in list(self._sending):
                 task.cancel()
+            # What this worker claimed and did not finish is free for the other workers at once (and for this
+            # one's next start); a send cut short may have reached the platform, as before.
+            with contextlib.suppress(Exception), probing():
+                await self.rows.release(self.worker.id)
+
+    async def _claim(self, limit: int) -> list[OutboxRow]:
+        """Due rows claimed for this worker. Probing: while another process holds SQLite locked, the claim gives
+        up at once (a person's command must not wait behind it) and the rows are looked at again shortly."""
+        with probing():
+            return await self.rows.claim(self.app.clock.now(), self._lanes(), self.worker.id,
+                                         self.worker.lease_until(), limit=limit)
 
     def _sent(self, task: asyncio.Task[None]) -> None:
         self._sending.discard(task)
         self.wake()  # its chat's next row may be due now, and a free slot takes the next row
 
     async def _sleep_until_next(self) -> None:
-        nxt = await self.rows.next_attempt(self._lanes(), self.app.clock.now(), exclude=self._in_flight)
-        timeout = None
+        nxt = await self.rows.next_attempt(self._lanes(), self.app.clock.now(), self.worker.id)
+        timeout = POLL_SECONDS
         if nxt is not None:
             # The bot's clock may be moved or frozen (console, tests): sleep until it shows that moment.
             real = self.app.clock.to_real(datetime.fromisoformat(nxt))
-            timeout = max(0.01, (real - datetime.now(UTC)).total_seconds())
+            timeout = min(timeout, max(0.01, (real - datetime.now(UTC)).total_seconds()))
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout)
 
@@ -252,6 +264,8 @@ class Outbox:
             else:
                 log.exception("outbox row %s: delivery failed", row.id)
             await asyncio.sleep(BUSY_RETRY_SECONDS)  # not at once: a lasting failure must not spin
+            with contextlib.suppress(Exception), probing():  # free to be tried again, here or elsewhere
+                await self.rows.release(self.worker.id, row.id)
         finally:
             self._in_flight.discard(row.id)
 

@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 WAKE_JOB = "wake"
-BATCH = 500
+CLAIM_BATCH = 16  # rows claimed at once by one worker
+POLL_SECONDS = 5.0  # look for due rows at least this often: other processes schedule rows too, and may die
 LATE_AFTER_SECONDS = 60  # later than this counts as "late" and a reminder says so
 MAX_RUNS = 3  # a row that kept killing the process is not started again
 BUSY_RETRY_SECONDS = 2.0  # while another process holds the database locked, due rows are looked at this often
@@ -179,14 +180,27 @@ class Scheduler:
         rows of different people side by side (a person's own rows, and rows of no one person, one at a time,
         in order). `advance` runs one at a time: tests and the console see a fixed order."""
         ran = 0
+        worker = self.app.worker
         for _batch in range(10_000):  # a task that keeps scheduling itself into the past cannot hang us
-            rows = await self.rows.due(until or self.app.clock.now(), BATCH)
+            # Claimed a few at a time: other workers (processes) run the next ones meanwhile. Probing: while
+            # another process holds the database, give up at once and look again soon.
+            with probing():
+                rows = await self.rows.claim_due(until or self.app.clock.now(), self.app.clock.now(), worker.id,
+                                                 worker.lease_until(), CLAIM_BATCH, MAX_RUNS)
             if not rows:
                 break
-            for wave in _waves(rows, at_once):
-                if self._stopping:
-                    return ran  # the rest stays pending for the next start
-                ran += await self._run_wave(wave)
+            started = 0
+            try:
+                for wave in _waves(rows, at_once):
+                    if self._stopping:
+                        break
+                    started += len(wave)
+                    ran += await self._run_wave(wave)
+            finally:
+                # Not started (a stop, a locked database): free for any worker, the run not counted.
+                await self._unclaim([row.id for row in rows[started:]])
+            if self._stopping:
+                return ran  # the rest stays pending for the next start
         return ran
 
     async def _run_wave(self, wave: list[ScheduledRow]) -> int:
@@ -200,12 +214,9 @@ class Scheduler:
         return sum(r for r in results if isinstance(r, int))
 
     async def _run_row(self, row: ScheduledRow, now: datetime) -> int:
-        # Claim the row first: no other wake-up runs it meanwhile. Left 'running' by a crash, it runs again on
-        # the next start, and its context's run key makes that second run queue only what the first did not.
-        with probing():  # while another process holds the database, give up at once and look again soon
-            claimed = await self.rows.claim(row.id)
-        if not claimed:
-            return 0
+        # The row is claimed (running, this worker's): no other wake-up or worker runs it meanwhile. Left
+        # 'running' by a crash, it runs again on this worker's next start or, after its lease, on another worker,
+        # and its context's run key makes that second run queue only what the first did not.
         due_at = row.due_at
         late = max(0, int((now - due_at).total_seconds()))
         due = Due(row.id, row.key, due_at, row.payload, row.person_id, late)
@@ -229,7 +240,7 @@ class Scheduler:
             await spec.handler(ServiceContext(self.app, spec.cog, run=f"s{row.id}"), due)
         except Exception as error:
             if is_busy(error):  # not the task's fault: it runs again once the lock is gone (resumable, deduped)
-                await patiently(lambda: self.rows.unclaim(row.id))
+                await self._unclaim([row.id])
                 raise
             log.exception("scheduled task %s (row %s) failed", row.task, row.id)
             await self._finish(row.id, "failed", late)
@@ -237,28 +248,31 @@ class Scheduler:
         await self._finish(row.id, "done", late)
         return 1
 
+    async def _unclaim(self, row_ids: list[int]) -> None:
+        for row_id in row_ids:
+            await patiently(lambda row_id=row_id: self.rows.unclaim(row_id))  # type: ignore[misc]
+
     async def _finish(self, row_id: int, status: str, late: int) -> None:
         # Patiently: a finished task not recorded as finished would run again.
         await patiently(lambda: self.rows.finish(row_id, status, self.app.clock.now(), max(late, 0)))
 
     async def _earliest_row(self) -> datetime | None:
-        return await self.rows.earliest_pending()
+        return await self.rows.earliest_pending(self.app.worker.id)
 
     async def _arm(self) -> None:
         """One APScheduler wake-up at the earliest due row or cron fire, in real time."""
         if not self._running:
             return
         moments = [m for m in [await self._earliest_row(), *(j.next_at for j in self.cron)] if m is not None]
-        if not moments:
-            if self.aps.get_job(WAKE_JOB):
-                self.aps.remove_job(WAKE_JOB)
-            return
-        self._arm_at(min(moments))
+        self._arm_at(min(moments) if moments else None)
 
-    def _arm_at(self, moment: datetime) -> None:
+    def _arm_at(self, moment: datetime | None) -> None:
         if not self._running:
             return
-        run_at = self.app.clock.to_real(moment)
+        # At least every POLL_SECONDS: a row scheduled by another process, or left by one that died, runs too.
+        run_at = datetime.now(UTC) + timedelta(seconds=POLL_SECONDS)
+        if moment is not None:
+            run_at = min(run_at, self.app.clock.to_real(moment))
         # misfire_grace_time=None: a late wake-up still runs; the rows decide what is too late.
         self.aps.add_job(self._wake, DateTrigger(run_at), id=WAKE_JOB, replace_existing=True,
                          misfire_grace_time=None, coalesce=True, max_instances=10)
@@ -367,10 +381,10 @@ class Scheduler:
     async def start(self) -> None:
         # A row left 'running' was stopped inside its task: it runs again (resumable by construction), unless
         # it was started MAX_RUNS times already, which means it is what kills the process.
-        given_up = await self.rows.give_up_running(MAX_RUNS)
+        given_up = await self.rows.give_up_running(MAX_RUNS, self.app.worker.id)
         if given_up:
             log.warning("%s scheduled rows given up after %s interrupted runs", given_up, MAX_RUNS)
-        resumed = await self.rows.resume_running()
+        resumed = await self.rows.resume_running(self.app.worker.id)
         if resumed:
             log.info("%s scheduled rows interrupted last time run again", resumed)
         await self._plan_cron()

@@ -112,10 +112,11 @@ class ConsoleBot:
 
     @classmethod
     async def start(cls, data_dir: Path, config: Config | None = None, now: datetime = TEST_NOW,
-                    extra_cogs: Iterable[Cog] = ()) -> ConsoleBot:
+                    extra_cogs: Iterable[Cog] = (), clock: Clock | None = None) -> ConsoleBot:
         """The application, started, with the console frontend; `extra_cogs` are cog objects (a test's own)
-        loaded beside the configured ones, through the same registration."""
-        app = Application(config or make_config(), data_dir, clock=Clock(frozen_at=now))
+        loaded beside the configured ones, through the same registration; `clock`: one shared with another bot
+        (several workers on one database), else a clock frozen at `now`."""
+        app = Application(config or make_config(), data_dir, clock=clock or Clock(frozen_at=now))
         extra = list(extra_cogs)
         if extra:
             app.cogs += extra

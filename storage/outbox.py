@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from storage.claims import claim_sql, claimable
 from storage.db import Database
 from storage.db import to_iso as iso  # the one stored form of an instant (kept under this name for its users)
 
@@ -60,11 +60,6 @@ _NOT_BEHIND = (
 )
 
 
-def _not_in(ids: Collection[int]) -> str:
-    """` AND id NOT IN (?, ...)`, or nothing for no ids (an empty list is SQLite's only, not standard SQL)."""
-    return f" AND id NOT IN ({', '.join('?' for _ in ids)})" if ids else ""
-
-
 class OutboxQueries:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -85,47 +80,63 @@ class OutboxQueries:
             return 0
         return await self.db.executemany(_INSERT, [_values(**row) for row in rows])
 
-    async def due(self, now: datetime, platforms: list[str], limit: int = 100,
-                  exclude: Collection[int] = ()) -> list[OutboxRow]:
-        """Rows to send now, at most one per recipient: a later row waits while an earlier one to the same
-        chat is due or being retried, so each recipient gets their messages in order, also after errors.
-        `exclude`: rows being delivered now (they still hold their chat's later rows back)."""
+    async def claim(self, now: datetime, platforms: list[str], worker: str, lease_until: datetime,
+                    limit: int = 100) -> list[OutboxRow]:
+        """Claim rows to send now for `worker` (storage/claims.py), at most one per recipient: a later row waits
+        while an earlier one to the same chat is due, being sent (by any worker) or being retried, so each
+        recipient gets their messages in order, also after errors and whichever worker sends them."""
         if not platforms:
             return []
         marks = ", ".join("?" for _ in platforms)
-        rows = await self.db.fetchall(
-            f"SELECT * FROM outbox o WHERE status = 'pending' AND next_attempt_at <= ? AND platform IN ({marks})"
-            f"{_not_in(exclude)} AND {_NOT_BEHIND} ORDER BY next_attempt_at, id LIMIT ?",
-            (iso(now), *platforms, *exclude, iso(now), limit),
-        )
-        return [_row(r) for r in rows]
+        sql, params = claim_sql(
+            self.db, "outbox", "claimed_by = ?, lease_until = ?", (worker, iso(lease_until)),
+            f"SELECT id FROM outbox o WHERE status = 'pending' AND next_attempt_at <= ? AND platform IN ({marks})"
+            f" AND {claimable('o')} AND {_NOT_BEHIND} ORDER BY next_attempt_at, id LIMIT ?",
+            (iso(now), *platforms, worker, iso(now), iso(now), limit))
+        async with self.db.transaction(serialized=False):
+            rows = await self.db.fetchall(sql, params)
+        found = [_row(r) for r in sorted(rows, key=lambda r: (r["next_attempt_at"], r["id"]))]
+        return found
 
-    async def next_attempt(self, platforms: list[str], now: datetime, exclude: Collection[int] = ()) -> str | None:
+    async def next_attempt(self, platforms: list[str], now: datetime, worker: str) -> str | None:
+        """When a row of these platforms may be claimed next: its next attempt, or the end of the lease of the
+        worker that holds it (a worker that died leaves its rows then). The worker's own rows do not count."""
         if not platforms:
             return None
         marks = ", ".join("?" for _ in platforms)
         return await self.db.fetchval(
-            f"SELECT MIN(next_attempt_at) FROM outbox o WHERE status = 'pending' AND platform IN ({marks})"
-            f"{_not_in(exclude)} AND {_NOT_BEHIND}",
-            (*platforms, *exclude, iso(now)),
+            "SELECT MIN(CASE WHEN claimed_by IS NULL OR lease_until IS NULL OR lease_until < next_attempt_at"
+            " THEN next_attempt_at ELSE lease_until END)"
+            f" FROM outbox o WHERE status = 'pending' AND platform IN ({marks})"
+            f" AND (claimed_by IS NULL OR claimed_by <> ?) AND {_NOT_BEHIND}",
+            (*platforms, worker, iso(now)),
         )
+
+    async def release(self, worker: str, row_id: int | None = None) -> int:
+        """The worker's claims (or its claim of one row) are given up: the rows are free for any worker now."""
+        one = "" if row_id is None else " AND id = ?"
+        return await self.db.execute(
+            f"UPDATE outbox SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = ?{one}",
+            (worker,) if row_id is None else (worker, row_id))
 
     async def mark_sent(self, row_id: int, now: datetime, message_id: str) -> None:
         await self.db.execute(
             "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, attempts = attempts + 1,"
-            " body = '{}' WHERE id = ?",
+            " body = '{}', claimed_by = NULL, lease_until = NULL WHERE id = ?",
             (iso(now), message_id, row_id),
         )
 
     async def mark_final(self, row_id: int, status: str, error: str) -> None:
         await self.db.execute(
-            "UPDATE outbox SET status = ?, last_error = ?, attempts = attempts + 1, body = '{}' WHERE id = ?",
+            "UPDATE outbox SET status = ?, last_error = ?, attempts = attempts + 1, body = '{}', claimed_by = NULL,"
+            " lease_until = NULL WHERE id = ?",
             (status, error[:500], row_id),
         )
 
     async def retry_at(self, row_id: int, when: datetime, error: str) -> None:
         await self.db.execute(
-            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, claimed_by = NULL,"
+            " lease_until = NULL WHERE id = ?",
             (iso(when), error[:500], row_id),
         )
 
@@ -152,6 +163,12 @@ class LiveCopy:
     chat_id: str
     message_id: str
     language: str
+    wanted: int = 0  # the version of its thing asked for (every change bumps it); stale while above `shown`
+    claimed_by: str | None = None  # the worker editing it now (storage/claims.py)
+    lease_until: str | None = None
+
+
+_COPY = "id, kind, ref_id, platform, chat_id, message_id, language, wanted, claimed_by, lease_until"
 
 
 class LiveQueries:
@@ -194,11 +211,48 @@ class LiveQueries:
         if now is not None:
             await self.forget_expired(now)
         rows = await self.db.fetchall(
-            "SELECT id, kind, ref_id, platform, chat_id, message_id, language FROM live_copies"
-            " WHERE kind = ? AND ref_id = ? ORDER BY id",
-            (kind, ref_id),
-        )
+            f"SELECT {_COPY} FROM live_copies WHERE kind = ? AND ref_id = ? ORDER BY id", (kind, ref_id))
         return [LiveCopy(*tuple(r)) for r in rows]
+
+    async def want(self, kind: str, ref_id: int) -> None:
+        """The thing changed: every copy of it is stale until an edit rendered after this shows it (in whichever
+        process edits it)."""
+        await self.db.execute("UPDATE live_copies SET wanted = wanted + 1 WHERE kind = ? AND ref_id = ?",
+                              (kind, ref_id))
+
+    async def stale(self, kind: str, ref_id: int, now: datetime) -> list[LiveCopy]:
+        """The copies whose last edit does not show the latest change (expired ones retired first)."""
+        await self.forget_expired(now)
+        rows = await self.db.fetchall(
+            f"SELECT {_COPY} FROM live_copies WHERE kind = ? AND ref_id = ? AND wanted > shown ORDER BY id",
+            (kind, ref_id))
+        return [LiveCopy(*tuple(r)) for r in rows]
+
+    async def claim(self, copy_ids: list[int], worker: str, lease_until: datetime, now: datetime) -> list[LiveCopy]:
+        """Of these stale copies, the ones no other worker is editing, claimed for `worker`; each with the
+        version it asks for at the claim (an edit rendered after the claim shows at least that)."""
+        if not copy_ids:
+            return []
+        marks = ", ".join("?" for _ in copy_ids)
+        sql, params = claim_sql(
+            self.db, "live_copies", "claimed_by = ?, lease_until = ?", (worker, iso(lease_until)),
+            f"SELECT id FROM live_copies WHERE id IN ({marks}) AND wanted > shown AND {claimable()}",
+            (*copy_ids, worker, iso(now)), returning=_COPY)
+        async with self.db.transaction(serialized=False):
+            rows = await self.db.fetchall(sql, params)
+        return sorted((LiveCopy(*tuple(r)) for r in rows), key=lambda c: c.id)
+
+    async def done(self, copy_id: int, worker: str, shown: int | None) -> None:
+        """The worker's edit of a copy is over: it shows version `shown` now (None: it failed, still stale)."""
+        if shown is None:
+            await self.db.execute(
+                "UPDATE live_copies SET claimed_by = NULL, lease_until = NULL WHERE id = ? AND claimed_by = ?",
+                (copy_id, worker))
+            return
+        await self.db.execute(
+            "UPDATE live_copies SET claimed_by = NULL, lease_until = NULL,"
+            " shown = CASE WHEN shown > ? THEN shown ELSE ? END WHERE id = ?",
+            (shown, shown, copy_id))
 
     async def forget_expired(self, now: datetime) -> int:
         """Retire every copy past its time (cheap: a partial index holds only the copies that expire)."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from storage.claims import claim_sql, claimable
 from storage.db import Database, Row, to_iso
 
 __all__ = ["NewScheduled", "ScheduledQueries", "ScheduledRow"]
@@ -79,46 +80,64 @@ class ScheduledQueries:
             "SELECT id, task, due_at, status FROM scheduled WHERE person_id = ? ORDER BY id", (person_id,))
         return [dict(r) for r in rows]
 
-    async def due(self, until: datetime, limit: int) -> list[ScheduledRow]:
-        """Pending rows due at or before `until`, earliest first."""
-        rows = await self.db.fetchall(
-            "SELECT * FROM scheduled WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?",
-            (to_iso(until), limit),
-        )
-        return [ScheduledRow.from_row(row) for row in rows]
-
-    async def claim(self, row_id: int) -> bool:
-        """pending -> running, counting the run; False when another wake-up has it already."""
-        return bool(await self.db.execute(
-            "UPDATE scheduled SET status = 'running', runs = runs + 1 WHERE id = ? AND status = 'pending'",
-            (row_id,),
-        ))
+    async def claim_due(self, until: datetime, now: datetime, worker: str, lease_until: datetime, limit: int,
+                        max_runs: int) -> list[ScheduledRow]:
+        """Claim for `worker` the rows due at or before `until`, earliest first: pending -> running, counting the
+        run. A row another worker left running whose lease ran out (that worker died inside its task) is claimed
+        again, unless it was started `max_runs` times already: then it is given up ('interrupted')."""
+        async with self.db.transaction(serialized=False):
+            await self.db.execute(
+                f"UPDATE scheduled SET status = 'interrupted', claimed_by = NULL, lease_until = NULL"
+                f" WHERE status = 'running' AND runs >= ? AND due_at <= ? AND {claimable()}",
+                (max_runs, to_iso(until), worker, to_iso(now)))
+            sql, params = claim_sql(
+                self.db, "scheduled", "status = 'running', runs = runs + 1, claimed_by = ?, lease_until = ?",
+                (worker, to_iso(lease_until)),
+                "SELECT id FROM scheduled WHERE due_at <= ? AND (status = 'pending'"
+                f" OR (status = 'running' AND {claimable()})) ORDER BY due_at, id LIMIT ?",
+                (to_iso(until), worker, to_iso(now), limit))
+            rows = await self.db.fetchall(sql, params)
+        return [ScheduledRow.from_row(row) for row in sorted(rows, key=lambda r: (r["due_at"], r["id"]))]
 
     async def unclaim(self, row_id: int) -> None:
-        """running -> pending, the run not counted: the task was cut short by a locked database, not a crash."""
+        """running -> pending, the run not counted: the task was cut short by a locked database or a stop, not a
+        crash."""
         await self.db.execute(
-            "UPDATE scheduled SET status = 'pending', runs = runs - 1 WHERE id = ? AND status = 'running'",
+            "UPDATE scheduled SET status = 'pending', runs = runs - 1, claimed_by = NULL, lease_until = NULL"
+            " WHERE id = ? AND status = 'running'",
             (row_id,),
         )
 
     async def finish(self, row_id: int, status: str, now: datetime, late_seconds: int) -> None:
         await self.db.execute(
-            "UPDATE scheduled SET status = ?, done_at = ?, late_seconds = ? WHERE id = ?",
+            "UPDATE scheduled SET status = ?, done_at = ?, late_seconds = ?, claimed_by = NULL, lease_until = NULL"
+            " WHERE id = ?",
             (status, to_iso(now), late_seconds, row_id),
         )
 
-    async def earliest_pending(self) -> datetime | None:
-        earliest = await self.db.fetchval("SELECT MIN(due_at) FROM scheduled WHERE status = 'pending'")
+    async def earliest_pending(self, worker: str) -> datetime | None:
+        """When a row may be claimed next: the earliest pending row's time, or the end of the lease of a row
+        another worker is running (it is taken over then if that worker died)."""
+        earliest = await self.db.fetchval(
+            "SELECT MIN(CASE WHEN status = 'pending' THEN due_at ELSE lease_until END) FROM scheduled"
+            " WHERE status = 'pending' OR (status = 'running' AND claimed_by <> ? AND lease_until IS NOT NULL)",
+            (worker,))
         return None if earliest is None else datetime.fromisoformat(earliest)
 
-    async def give_up_running(self, max_runs: int) -> int:
-        """Rows left 'running' that were started `max_runs` times become 'interrupted'; how many."""
+    async def give_up_running(self, max_runs: int, worker: str) -> int:
+        """This worker's rows left 'running' by its previous life (and rows from before workers had ids) that were
+        started `max_runs` times become 'interrupted'; how many."""
         return await self.db.execute(
-            "UPDATE scheduled SET status = 'interrupted' WHERE status = 'running' AND runs >= ?", (max_runs,))
+            "UPDATE scheduled SET status = 'interrupted', claimed_by = NULL, lease_until = NULL"
+            " WHERE status = 'running' AND runs >= ? AND (claimed_by = ? OR claimed_by IS NULL)",
+            (max_runs, worker))
 
-    async def resume_running(self) -> int:
-        """Rows left 'running' (stopped inside their task) are pending again; how many."""
-        return await self.db.execute("UPDATE scheduled SET status = 'pending' WHERE status = 'running'")
+    async def resume_running(self, worker: str) -> int:
+        """This worker's rows left 'running' (stopped inside their task) are pending again; how many. Other
+        workers' running rows are theirs until their lease runs out (claim_due)."""
+        return await self.db.execute(
+            "UPDATE scheduled SET status = 'pending', claimed_by = NULL, lease_until = NULL"
+            " WHERE status = 'running' AND (claimed_by = ? OR claimed_by IS NULL)", (worker,))
 
     # ------------------------------------------------------------------------------------ job runs
 

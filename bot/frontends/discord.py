@@ -152,6 +152,11 @@ class HumakoClient(discord.Client):
         await self.frontend.on_member_update(before, after)
 
 
+class HumakoShardedClient(HumakoClient, discord.AutoShardedClient):
+    """This process's gateway shards (`[discord] shard_ids` of `shard_count`): guilds are divided between
+    processes by discord.py's rule, (guild id >> 22) % shard_count; DMs come on shard 0."""
+
+
 class DiscordFrontend(Frontend):
     platform = PLATFORM
     room_kind = "thread"
@@ -200,8 +205,14 @@ class DiscordFrontend(Frontend):
         # No message cache: what members write is handed on, not kept in memory (and nothing here needs it).
         # No pings unless a message asks for one: user text such as "@everyone <@&role>" is echoed inert.
         # discord.py merges this default into every send, edit, interaction response and follow-up.
-        client = HumakoClient(self, intents=intents, guild_ready_timeout=self.guild_ready_timeout, max_messages=None,
-                              allowed_mentions=discord.AllowedMentions.none())
+        options: dict[str, Any] = {}
+        kind: type[HumakoClient] = HumakoClient
+        if self.settings.shard_count is not None:  # several processes share the gateway: this one's shards
+            kind = HumakoShardedClient
+            options = {"shard_count": self.settings.shard_count,
+                       "shard_ids": list(self.settings.shard_ids) or None}  # none: all of them here
+        client = kind(self, intents=intents, guild_ready_timeout=self.guild_ready_timeout, max_messages=None,
+                      allowed_mentions=discord.AllowedMentions.none(), **options)
         self.client = client
         descriptions = {cog.name: cog.description for cog in self.app.cogs}
         self.tree = build_tree(client, list(self.app.core.commands.values()), descriptions, self.app.config,
@@ -220,9 +231,15 @@ class DiscordFrontend(Frontend):
         self.calendar = GuildCalendar(self.app.db, self.app.clock.now)
         if intents.members:
             await self._count_invites()
-        await sync_if_changed(self.tree, self.settings.sync, self.settings.guild_ids,
-                              self.app.data_dir / "discord_commands.json")
+        if self._syncs_commands:
+            await sync_if_changed(self.tree, self.settings.sync, self.settings.guild_ids,
+                                  self.app.data_dir / "discord_commands.json")
         log.info("discord: ready as %s", client.user.id if client.user else "?")
+
+    @property
+    def _syncs_commands(self) -> bool:
+        """One process of several registers the slash commands: the one with shard 0 (or the only one)."""
+        return not self.settings.shard_ids or 0 in self.settings.shard_ids
 
     def health(self) -> str | None:
         if self.client is None or self.client.is_closed() or not self.client.is_ready():

@@ -37,6 +37,7 @@ from bot.frontends.telegram_limits import ChatQueues, Lane, PerPersonUpdates, Sl
 from bot.frontends.telegram_menu import sync_menus
 from bot.frontends.telegram_render import MAX_CAPTION, as_seen, has_text, keyboard, to_html
 from bot.i18n import _, normalise_language
+from bot.leader import Leader
 from bot.textargs import is_command, split_command
 from bot.textlen import utf16_len
 from storage.db import is_busy
@@ -88,6 +89,7 @@ class TelegramFrontend(Frontend):
         self.limiter.on_rate_limited = app.metrics.rate_limited.labels(PLATFORM).inc
         self.chats = ChatQueues()  # answers in groups, sent in order, never awaited inside an update
         self.username = ""
+        self.leader: Leader | None = None  # polling mode: polls only while this process leads
         self._role_cache: dict[int, tuple[float, frozenset[str]]] = {}
         self.handled_updates = 0  # tests and the bench wait on this
         self._handled = asyncio.Event()
@@ -139,9 +141,20 @@ class TelegramFrontend(Frontend):
                 secret_token=self._webhook_secret(),
             )
         else:
-            await updater.start_polling(poll_interval=self.poll_interval, timeout=self.poll_timeout,
-                                        allowed_updates=ALLOWED_UPDATES)
+            # Long polling runs in one process of several (bot/leader.py); the others send and stand by.
+            self.leader = Leader(self.app, "telegram-polling", self._start_polling, self._stop_polling)
+            await self.leader.start()
         log.info("telegram: running as @%s (%s)", self.username, self.settings.mode)
+
+    async def _start_polling(self) -> None:
+        updater = self.ptb.updater
+        assert updater is not None
+        await updater.start_polling(poll_interval=self.poll_interval, timeout=self.poll_timeout,
+                                    allowed_updates=ALLOWED_UPDATES)
+
+    async def _stop_polling(self) -> None:
+        if self.ptb.updater is not None and self.ptb.updater.running:
+            await self.ptb.updater.stop()
 
     def _webhook_secret(self) -> str:
         # Telegram echoes this header on every push: requests without it are not Telegram's.
@@ -160,6 +173,8 @@ class TelegramFrontend(Frontend):
         return 200
 
     async def stop(self) -> None:
+        if self.leader is not None:
+            await self.leader.stop()
         if self.ptb.updater is not None and self.ptb.updater.running:
             await self.ptb.updater.stop()
         await self.chats.stop()
@@ -170,6 +185,8 @@ class TelegramFrontend(Frontend):
     def health(self) -> str | None:
         updater = self.ptb.updater
         pushed = self.settings.mode == "webhook" and self.app.web is not None  # no updater then
+        if self.leader is not None and not self.leader.leading and self.ptb.running:
+            return None  # another process polls: this one sends, and stands by to take over
         if not self.ptb.running or not (pushed or (updater is not None and updater.running)):
             return "telegram: not receiving updates"
         return None

@@ -368,6 +368,7 @@ class _GatewayConn:
     ws: web.WebSocketResponse
     seq: int = 0
     identified: bool = False
+    shard: tuple[int, int] = (0, 1)  # (shard id, shard count) from IDENTIFY
 
 
 Handler = Callable[[Call, "re.Match[str]"], Awaitable[Result]]
@@ -1240,7 +1241,7 @@ class FakeDiscord:
             await self._send(conn, {"op": 11})
         elif op == 2:  # IDENTIFY
             self.identify_payloads.append(data or {})
-            await self._identify(conn)
+            await self._identify(conn, (data or {}).get("shard") or [0, 1])
         elif op == 6:  # RESUME: only our own session can resume, otherwise invalidate
             if (data or {}).get("session_id") == self.session_id:
                 conn.identified = True
@@ -1259,21 +1260,25 @@ class FakeDiscord:
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
 
-    async def _identify(self, conn: _GatewayConn) -> None:
+    async def _identify(self, conn: _GatewayConn, shard: list[int]) -> None:
+        """READY, then the guild on the shard that owns it (Discord's rule: (guild id >> 22) % shard count)."""
         conn.identified = True
+        conn.shard = (int(shard[0]), int(shard[1]))
+        ours = (self.guild.id >> 22) % shard[1] == shard[0]
         ready = {
             "v": 10,
             "user": self._me_payload(),
-            "guilds": [{"id": str(self.guild.id), "unavailable": True}],
+            "guilds": [{"id": str(self.guild.id), "unavailable": True}] if ours else [],
             "session_id": self.session_id,
             "resume_gateway_url": self.ws_url,
             "application": {"id": str(self.application_id), "flags": 0},
-            "shard": [0, 1],
+            "shard": shard,
             "private_channels": [],
             "relationships": [],
         }
         await self._dispatch_to(conn, "READY", ready)
-        await self._dispatch_to(conn, "GUILD_CREATE", self.guild_payload())
+        if ours:
+            await self._dispatch_to(conn, "GUILD_CREATE", self.guild_payload())
 
     def guild_payload(self) -> JSON:
         """The full GUILD_CREATE payload discord.py builds its Guild cache from."""
@@ -1350,8 +1355,12 @@ class FakeDiscord:
         return await asyncio.wait_for(_wait(), timeout)
 
     async def dispatch(self, event: str, data: JSON) -> None:
-        """Send a DISPATCH (op 0) event to every identified gateway connection."""
-        conns = [c for c in self._conns if c.identified and not c.ws.closed]
+        """Send a DISPATCH (op 0) event to every identified gateway connection of the shard it belongs to: a
+        guild's events to the shard owning the guild, direct messages to shard 0 (as Discord does)."""
+        guild = data.get("guild_id") if isinstance(data, dict) else None
+        conns = [c for c in self._conns if c.identified and not c.ws.closed
+                 and ((guild is None and c.shard[0] == 0)
+                      or (guild is not None and (int(guild) >> 22) % c.shard[1] == c.shard[0]))]
         if not conns:
             raise RuntimeError(f"cannot dispatch {event}: no client is connected to the fake gateway")
         for conn in conns:

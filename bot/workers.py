@@ -1,0 +1,98 @@
+"""This process as one of several workers on one database (docs/operations.md, "Several processes").
+
+A worker's id is stable across restarts of the same slot: the process holds an exclusive lock on a file of its
+data directory (`workers/N.lock`, the first N free), and the id names the host, the data directory and N. So a
+process that restarts after a crash takes back at once the rows it held before (they are retried, as a single
+process always did), while the rows of a worker that died for good wait for their lease to run out and are
+then claimed by the others. The lock is the kernel's: it goes when the process dies, however it dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import hashlib
+import logging
+import socket
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from storage.claims import ClaimQueries
+from storage.db import is_busy, probing
+
+if TYPE_CHECKING:
+    from bot.app import Application
+
+log = logging.getLogger(__name__)
+MAX_SLOTS = 1024  # processes sharing one data directory
+
+
+def take_slot(directory: Path) -> tuple[int, IO[bytes]]:
+    """The first free slot of `directory` and its locked file (kept open: closing it frees the slot)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for slot in range(MAX_SLOTS):
+        handle = (directory / f"{slot}.lock").open("ab")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        return slot, handle
+    raise RuntimeError(f"more than {MAX_SLOTS} processes share the data directory {directory}")
+
+
+class Worker:
+    """The id under which this process claims rows, and the lease it keeps on them while it is alive."""
+
+    def __init__(self, app: Application) -> None:
+        self.app = app
+        self.lease = timedelta(seconds=app.config.workers.lease_seconds)
+        directory = app.data_dir / "workers"
+        self.slot, self._lock_file = take_slot(directory)
+        place = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:8]
+        self.id = f"{socket.gethostname()}:{place}:{self.slot}"
+        self.claims = ClaimQueries(app.db)
+        self._task: asyncio.Task[None] | None = None
+
+    def lease_until(self) -> datetime:
+        """The end of a lease taken now."""
+        return self.app.clock.now() + self.lease
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._heartbeat(), name="worker-lease")
+
+    async def stop(self, wait: float | None = None) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def close(self) -> None:
+        """Free the slot (after the database is closed)."""
+        self._lock_file.close()
+
+    async def beat(self) -> int:
+        """This worker is alive: its rows' leases run from now again. How many rows it holds."""
+        # On SQLite, while another process holds the file locked, give up at once (the one connection must not
+        # be held from a person's command); on PostgreSQL wait as any statement does: a renewal that gives up
+        # lets the lease run out under a live worker, and its rows would be sent twice.
+        quick = probing() if self.app.db.dialect == "sqlite" else contextlib.nullcontext()
+        with quick:
+            return await self.claims.extend(self.id, self.lease_until())
+
+    async def _heartbeat(self) -> None:
+        """Extend the lease of every row this worker holds, three times a lease: a slow send, a long fan-out or
+        a database that was locked for a while never loses its rows to another worker."""
+        every = self.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.beat()
+            except Exception as error:  # a hiccup must not end the heartbeat
+                if is_busy(error):
+                    log.warning("worker lease: the database is locked; extending again shortly")
+                else:
+                    log.exception("worker lease: extending failed")
