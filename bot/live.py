@@ -108,6 +108,7 @@ class LiveMessages:
         flight, so thousands of copies never queue thousands of requests at the platform's limiter."""
         wake = self._wake[key]
         editing: dict[int, asyncio.Task[int | None]] = {}
+        heard_by: dict[int, int] = {}  # copy id being edited -> the changes heard when its edit was begun
         waiting: dict[int, LiveCopy] = {}  # stale copies not being edited here
         seen: list[LiveCopy] = []  # every copy met (their pacing is forgotten at the end)
         worker = self.app.worker
@@ -128,7 +129,12 @@ class LiveMessages:
                     if not waiting and not editing:
                         break
                 if look:
-                    deadline = await self._claim_due(key, waiting, editing)
+                    if any(started != self._changes.get(key, 0) for started in heard_by.values()):
+                        # Edits begun for an older change finish (or skip) first; then every stale copy is
+                        # claimed at once and the newer version is rendered once, not once per batch.
+                        deadline = None
+                    else:
+                        deadline = await self._claim_due(key, waiting, editing, heard_by)
                 if not editing and deadline is None:
                     read = True  # one more look: a change may have come while the last edits ran
                     continue
@@ -144,6 +150,7 @@ class LiveMessages:
                 for copy_id, task in list(editing.items()):
                     if task.done():
                         del editing[copy_id]
+                        heard_by.pop(copy_id, None)
                         if task.cancelled() or task.exception() is not None or task.result() is None:
                             read = True  # still stale (a retry, or skipped for a newer change): read again
         except Exception:
@@ -159,8 +166,8 @@ class LiveMessages:
             self._changes.pop(key, None)
             self._forget_settled(seen)
 
-    async def _claim_due(self, key: Key, waiting: dict[int, LiveCopy],
-                         editing: dict[int, asyncio.Task[int | None]]) -> float | None:
+    async def _claim_due(self, key: Key, waiting: dict[int, LiveCopy], editing: dict[int, asyncio.Task[int | None]],
+                         heard_by: dict[int, int]) -> float | None:
         """Claim the waiting copies whose slot is free and start their edits (render once, then once per
         language); returns when to look again (the next paced slot, or another process's copies), or None."""
         worker = self.app.worker
@@ -179,6 +186,7 @@ class LiveMessages:
                     await self.copies.done(copy.id, worker.id, copy.wanted)
                 else:
                     editing[copy.id] = asyncio.create_task(self._edit(key, copy, reply, by_language, heard))
+                    heard_by[copy.id] = heard
         later = [at for c in waiting.values() if (at := self._next_at.get(c.id, 0.0)) > now]
         if len(due) > len(claimed):  # some are being edited by another process: look again after a while
             later.append(now + ELSEWHERE_SECONDS)
