@@ -208,7 +208,9 @@ class Outbox:
                         task.add_done_callback(self._sent)
                     if due:
                         continue
-                    if not self._in_flight:
+                    # Idle only if no send ended while the claim read the database (its chat's next row may be
+                    # due now): that send's wake is set, and drain() must not return before it is looked at.
+                    if not self._in_flight and not self._wake.is_set():
                         self._idle.set()
                     await self._sleep_until_next()
                 except asyncio.CancelledError:
@@ -268,6 +270,7 @@ class Outbox:
                 await self.rows.release(self.worker.id, row.id)
         finally:
             self._in_flight.discard(row.id)
+            self.wake()  # at once, not in the done callback: the worker must not see it gone yet unwoken
 
     def _lanes(self) -> list[str]:
         """The platforms whose rows are due now: the running ones, and sealed rows (their platform is sealed)."""
