@@ -15,8 +15,14 @@ another slot) take its rows over once its lease (5 s here) runs out. "In flight"
 died: the most a kill may send twice. The workers send without the Telegram rate limiter (the fake does not
 limit): the bench measures the claims, not Telegram's 30 messages a second.
 
+Each worker journals its sends, lease renewals and claims (worker*/journal.jsonl): a run prints, for every
+duplicated text, who sent it when and how long before its sender last renewed its lease, and per worker the
+longest gap between renewals, the longest claim and the longest send. "send_errors" are sends that failed
+(timeouts, network errors): such a message may have reached the fake and then be retried, a duplicate no claim
+can prevent, so they are counted apart. `--lease 0.6` (below the config's minimum) provokes lapsed leases.
+
     .venv/bin/python bench/scale.py [--quick] [--rounds 3] [--workers 1,2,4] [--deliveries 20000]
-                                    [--scheduled 5000] [--skip-kill] [--skip-sqlite]
+                                    [--scheduled 5000] [--skip-kill] [--skip-sqlite] [--lease 5]
 """
 
 from __future__ import annotations
