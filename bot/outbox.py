@@ -260,7 +260,8 @@ class Outbox:
                 # The claim's lease may have run out before the send starts (this process stalled, its claim or
                 # its slot was slow): another worker may own the row now, or have sent it. Sent only if still
                 # held, the lease renewed from now; so a row goes twice only if one send outlasts a lease.
-                if not await self.rows.hold(row.id, self.worker.id, self.worker.lease_until()):
+                # Patiently: given up to a locked database, the row would stay claimed here and never be sent.
+                if not await patiently(lambda: self.rows.hold(row.id, self.worker.id, self.worker.lease_until())):
                     log.info("outbox row %s: its lease ran out before sending; left to the worker holding it",
                              row.id)
                     return
