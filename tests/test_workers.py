@@ -302,3 +302,82 @@ async def test_copies_another_worker_is_editing_are_left_to_it_and_end_showing_t
         go.set()
         await first.stop()
         await second.stop()
+
+
+async def test_a_worker_whose_lease_ran_out_before_sending_leaves_the_rows_to_their_new_holder(
+        tmp_path: Path) -> None:
+    """A process stalled between its claim and its sends (its heartbeat late too): once its lease has run out
+    another worker takes the rows and sends them; the stalled one, resuming, sends none of them again."""
+    clock = Clock(frozen_at=TEST_NOW)
+    async with workers(tmp_path, 2, clock) as (stalled, other):
+        await other.app.outbox.stop()  # the other starts looking once the stalled one holds the rows
+        claimed, resume = asyncio.Event(), asyncio.Event()
+        real_claim = stalled.app.outbox.rows.claim
+
+        async def claim_then_stall(*args: Any, **kwargs: Any) -> Any:
+            rows = await real_claim(*args, **kwargs)
+            if rows:
+                claimed.set()
+                await resume.wait()
+            return rows
+
+        stalled.app.outbox.rows.claim = claim_then_stall  # type: ignore[method-assign]
+        await stalled.app.worker.stop()  # no renewal while it stalls
+        names = await queue_dms(stalled, people=3)
+        await asyncio.wait_for(claimed.wait(), HANG_GUARD)
+        assert await stalled.app.worker.claims.held(stalled.app.worker.id) == 3
+        clock.advance(31)  # the lease (30 s) ran out
+        other.app.outbox.start()
+        await until(lambda: _none_pending(other))
+        assert delivered([other]) == Counter((f"@{n}", "message 0") for n in names)
+        resume.set()
+        await stalled.app.outbox.drain()
+        await until(lambda: _idle(stalled))
+        got = delivered([stalled, other])
+        assert sorted(got) == sorted((f"@{n}", "message 0") for n in names) and set(got.values()) == {1}
+        assert delivered([stalled]) == Counter()
+
+
+async def _idle(bot_: ConsoleBot) -> bool:
+    return not bot_.app.outbox._in_flight
+
+
+async def test_a_due_row_whose_lease_ran_out_before_it_ran_is_left_to_its_new_holder(tmp_path: Path) -> None:
+    """The scheduler's side: a stalled worker's claimed rows are run by another after the lease; the stalled one,
+    resuming, does not run them again."""
+    RUNS.clear()
+    config = make_config(["ping"], {"workers": {"lease_seconds": 30}})
+    clock = Clock(frozen_at=TEST_NOW)
+    stalled = await ConsoleBot.start(tmp_path, config, extra_cogs=[tasks], clock=clock)
+    other = await ConsoleBot.start(tmp_path, config, extra_cogs=[tasks], clock=clock)
+    try:
+        await stalled.app.worker.stop()  # no renewal while it stalls
+        claimed, resume = asyncio.Event(), asyncio.Event()
+        real_claim = stalled.app.scheduler.rows.claim_due
+
+        async def claim_then_stall(*args: Any, **kwargs: Any) -> Any:
+            rows = await real_claim(*args, **kwargs)
+            if rows:
+                claimed.set()
+                await resume.wait()
+            return rows
+
+        stalled.app.scheduler.rows.claim_due = claim_then_stall  # type: ignore[method-assign]
+        ids = [(await stalled.app.people.get_or_create("console", f"m{n}", f"m{n}", "en")).id for n in range(3)]
+        await stalled.app.scheduler.schedule_many(
+            Planned("ping_later", TEST_NOW + timedelta(minutes=1), f"later:{n}", {"n": n}, pid)
+            for n, pid in enumerate(ids))
+        clock.advance(61)
+        running = asyncio.create_task(stalled.app.scheduler.run_due())
+        await asyncio.wait_for(claimed.wait(), HANG_GUARD)
+        clock.advance(31)  # the lease (30 s) ran out
+        assert await other.app.scheduler.run_due() == 3
+        resume.set()
+        assert await asyncio.wait_for(running, HANG_GUARD) == 0
+        assert len(RUNS) == 3 and set(RUNS.values()) == {1}
+        await until(lambda: _none_pending(other))
+        got = delivered([stalled, other])
+        assert sorted(got) == sorted((f"@m{n}", f"later {n}") for n in range(3)) and set(got.values()) == {1}
+    finally:
+        await stalled.stop()
+        await other.stop()
