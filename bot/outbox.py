@@ -259,14 +259,6 @@ class Outbox:
             async with self._slots:
                 if self._stopping:
                     return  # not started: it stays pending for the next start
-                # The claim's lease may have run out before the send starts (this process stalled, its claim or
-                # its slot was slow): another worker may own the row now, or have sent it. Sent only if still
-                # held, the lease renewed from now; so a row goes twice only if one send outlasts a lease.
-                # Patiently: given up to a locked database, the row would stay claimed here and never be sent.
-                if not await patiently(lambda: self.rows.hold(row.id, self.worker.id, self.worker.lease_until())):
-                    log.info("outbox row %s: its lease ran out before sending; left to the worker holding it",
-                             row.id)
-                    return
                 await self.deliver(row)
         except Exception as error:  # e.g. the database locked past the busy timeout: the row is tried again
             if is_busy(error):

@@ -217,12 +217,6 @@ class Scheduler:
         # The row is claimed (running, this worker's): no other wake-up or worker runs it meanwhile. Left
         # 'running' by a crash, it runs again on this worker's next start or, after its lease, on another worker,
         # and its context's run key makes that second run queue only what the first did not.
-        # The claim's lease may have run out while the row waited (this process stalled, earlier rows of the batch
-        # were slow): another worker may run it now, or have run it. Run only if still held, the lease renewed.
-        worker = self.app.worker
-        if not await patiently(lambda: self.rows.hold(row.id, worker.id, worker.lease_until())):
-            log.info("scheduled row %s: its lease ran out before it ran; left to the worker holding it", row.id)
-            return 0
         due_at = row.due_at
         late = max(0, int((now - due_at).total_seconds()))
         due = Due(row.id, row.key, due_at, row.payload, row.person_id, late)

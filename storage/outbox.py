@@ -112,15 +112,6 @@ class OutboxQueries:
             (*platforms, worker, iso(now)),
         )
 
-    async def hold(self, row_id: int, worker: str, lease_until: datetime) -> bool:
-        """Whether `worker` still holds the pending row, its lease renewed to at least `lease_until` if so (never
-        shortened: a renewal by the heartbeat may have landed first). False when
-        its lease ran out and another worker claimed the row (and may be sending it, or has sent it)."""
-        return await self.db.execute(
-            "UPDATE outbox SET lease_until = CASE WHEN lease_until > ? THEN lease_until ELSE ? END"
-            " WHERE id = ? AND claimed_by = ? AND status = 'pending'",
-            (iso(lease_until), iso(lease_until), row_id, worker)) == 1
-
     async def release(self, worker: str, row_id: int | None = None) -> int:
         """The worker's claims (or its claim of one row) are given up: the rows are free for any worker now."""
         one = "" if row_id is None else " AND id = ?"

@@ -99,15 +99,6 @@ class ScheduledQueries:
             rows = await self.db.fetchall(sql, params)
         return [ScheduledRow.from_row(row) for row in sorted(rows, key=lambda r: (r["due_at"], r["id"]))]
 
-    async def hold(self, row_id: int, worker: str, lease_until: datetime) -> bool:
-        """Whether `worker` still holds the running row, its lease renewed to at least `lease_until` if so (never
-        shortened: a renewal by the heartbeat may have landed first). False when its
-        lease ran out and another worker claimed the row (and may be running it, or has run it)."""
-        return await self.db.execute(
-            "UPDATE scheduled SET lease_until = CASE WHEN lease_until > ? THEN lease_until ELSE ? END"
-            " WHERE id = ? AND claimed_by = ? AND status = 'running'",
-            (to_iso(lease_until), to_iso(lease_until), row_id, worker)) == 1
-
     async def unclaim(self, row_id: int) -> None:
         """running -> pending, the run not counted: the task was cut short by a locked database or a stop, not a
         crash."""
