@@ -110,7 +110,7 @@ class LiveMessages:
         editing: dict[int, asyncio.Task[int | None]] = {}
         heard_by: dict[int, int] = {}  # copy id being edited -> the changes heard when its edit was begun
         waiting: dict[int, LiveCopy] = {}  # stale copies not being edited here
-        seen: list[LiveCopy] = []  # every copy met (their pacing is forgotten at the end)
+        seen: set[int] = set()  # the ids of every copy met (their pacing is forgotten at the end)
         worker = self.app.worker
         read = True  # the stale copies are to be read (again)
         deadline: float | None = None  # monotonic time of the next paced slot (or another process) to look at
@@ -124,7 +124,7 @@ class LiveMessages:
                     stale = [c for c in await self.copies.stale(*key, now=self.app.clock.now())
                              if c.platform in self.app.frontends]  # another process may run the others
                     waiting = {c.id: c for c in stale if c.id not in editing}
-                    seen += stale
+                    seen.update(c.id for c in stale)
                     read = False
                     if not waiting and not editing:
                         break
@@ -192,13 +192,13 @@ class LiveMessages:
             later.append(now + ELSEWHERE_SECONDS)
         return min(later) if later else None
 
-    def _forget_settled(self, copies: list[LiveCopy]) -> None:
+    def _forget_settled(self, copy_ids: set[int]) -> None:
         """Nothing is pending for this thing: keep only the pacing that still matters (memory stays small)."""
         now = time.monotonic()
-        for copy in copies:
-            self._failures.pop(copy.id, None)
-            if self._next_at.get(copy.id, 0.0) <= now:
-                self._next_at.pop(copy.id, None)
+        for copy_id in copy_ids:
+            self._failures.pop(copy_id, None)
+            if self._next_at.get(copy_id, 0.0) <= now:
+                self._next_at.pop(copy_id, None)
 
     async def _edit(self, key: Key, copy: LiveCopy, reply: Reply, by_language: dict[str, Rendered],
                     heard: int) -> int | None:
