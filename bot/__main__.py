@@ -1,4 +1,4 @@
-"""The `humako-bot` command line: run, console, check-config, migrate, rotate-key, backup."""
+"""The `humako-bot` command line: run, console, check-config, migrate, rotate-key, backup, copy-database."""
 
 from __future__ import annotations
 
@@ -8,9 +8,14 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Config, ConfigError, default_config_path, load_config
 from bot.logs import configure_logging
+
+if TYPE_CHECKING:
+    from bot.app import Application
+    from storage.db import Database
 
 OLD_KEY_ENV = "HUMAKO_SECRET_KEY_OLD"
 ROTATE_HELP = f"""\
@@ -37,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
         ("migrate", "apply the database migrations of the core and the enabled cogs; print each one's version"),
         ("rotate-key", "re-encrypt every sealed route under a new HUMAKO_SECRET_KEY"),
         ("backup", "copy the database to PATH while the bot runs (SQLite's online backup API)"),
+        ("copy-database", "copy every row of the (stopped) bot's database into the empty database at URL, e.g. "
+                          "from SQLite to PostgreSQL"),
     ):
         epilog = ROTATE_HELP if name == "rotate-key" else None
         command = sub.add_parser(name, help=text, description=text, epilog=epilog,
@@ -49,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
         if name == "backup":
             command.add_argument("path", type=Path, help="where to write the copy (replaced if it exists)")
+        if name == "copy-database":
+            command.add_argument("url", help="the target database: postgresql://... or a SQLite file path")
         if name == "console":
             command.add_argument("--script", default=None,
                                  help="run the lines of FILE (or - for standard input) and exit")
@@ -83,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
             return _migrate(config, data)
         if command == "rotate-key":
             return _rotate_key(config, data)
+        if command == "copy-database":
+            return _copy_database(config, data, args.url)
         if command == "console":
             from bot.frontends.console import run_console
 
@@ -118,20 +129,32 @@ def _backup(config: Config, data: Path, target: Path) -> int:
     return 0
 
 
+async def _open_migrated(app: Application, location: str, config: Config) -> Database:
+    """The database at `location` with the core's and the enabled cogs' migrations applied (as `run` does)."""
+    from storage.db import Database
+
+    db = await Database.open(location, busy_timeout=config.database.busy_timeout_seconds, pool_size=2)
+    try:
+        for cog in app.cogs:
+            if cog.migrations is not None:
+                await db.migrate(cog.migrations, component=cog.name)
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
 def _migrate(config: Config, data: Path) -> int:
     """Apply pending migrations (what `run` does at start), e.g. before starting several processes on one
     PostgreSQL; print the version per component."""
     from bot.app import Application
-    from storage.db import OPEN_ERRORS, Database
+    from storage.db import OPEN_ERRORS
 
     app = Application(config, data)
 
     async def migrate() -> dict[str, int]:
-        db = await Database.open(app.database_path, busy_timeout=config.database.busy_timeout_seconds, pool_size=2)
+        db = await _open_migrated(app, app.database_path, config)
         try:
-            for cog in app.cogs:
-                if cog.migrations is not None:
-                    await db.migrate(cog.migrations, component=cog.name)
             return await db.schema_versions()
         finally:
             await db.close()
@@ -144,6 +167,55 @@ def _migrate(config: Config, data: Path) -> int:
     print(f"{app.database_name}:")
     for component, version in versions.items():
         print(f"  {component}: {version}")
+    return 0
+
+
+def _copy_database(config: Config, data: Path, url: str) -> int:
+    """Move to another database (docs/operations.md, "From SQLite to PostgreSQL"): migrate both, then copy."""
+    from bot.app import Application
+    from bot.workers import slots_in_use
+    from storage.db import OPEN_ERRORS, is_postgresql_url, sqlite_path
+    from storage.postgres import redact_url
+    from storage.transfer import TransferError, copy_rows
+
+    app = Application(config, data)
+    source = app.database_path
+    shown = redact_url(url)
+    if not is_postgresql_url(source) and not Path(sqlite_path(source)).is_file():
+        print(f"humako-bot copy-database: no database at {source} (check --data)", file=sys.stderr)
+        return 2
+    if (is_postgresql_url(url) and url == source) or (
+            not is_postgresql_url(url) and not is_postgresql_url(source)
+            and Path(sqlite_path(url)).resolve() == Path(sqlite_path(source)).resolve()):
+        print("humako-bot copy-database: the target is the bot's own database", file=sys.stderr)
+        return 2
+    if slots_in_use(data / "workers"):
+        # Rows written during the copy would be missed: the copy is of a stopped bot.
+        print("humako-bot copy-database: the bot is running on this data directory; stop it first",
+              file=sys.stderr)
+        return 2
+
+    async def copy() -> dict[str, int]:
+        from_db = await _open_migrated(app, source, config)
+        try:
+            to_db = await _open_migrated(app, url, config)
+            try:
+                return await copy_rows(from_db, to_db)
+            finally:
+                await to_db.close()
+        finally:
+            await from_db.close()
+
+    try:
+        copied = asyncio.run(copy())
+    except TransferError as error:
+        print(f"humako-bot copy-database: {error}", file=sys.stderr)
+        return 1
+    except OPEN_ERRORS as error:
+        print(f"humako-bot copy-database: {shown}: {error}", file=sys.stderr)
+        return 1
+    print(f"{app.database_name} copied to {shown}: {sum(copied.values())} rows in {len(copied)} tables")
+    print(f"Now set [database] url to the new database (and keep {app.database_name} as the backup).")
     return 0
 
 

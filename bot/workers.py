@@ -43,6 +43,20 @@ def take_slot(directory: Path) -> tuple[int, IO[bytes]]:
     raise RuntimeError(f"more than {MAX_SLOTS} processes share the data directory {directory}")
 
 
+def slots_in_use(directory: Path) -> int:
+    """How many processes hold a slot of `directory` now (a running bot holds one)."""
+    held = 0
+    for path in directory.glob("*.lock") if directory.is_dir() else ():
+        with path.open("ab") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                held += 1
+            else:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+    return held
+
+
 class Worker:
     """The id under which this process claims rows, and the lease it keeps on them while it is alive."""
 

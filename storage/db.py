@@ -314,6 +314,13 @@ class Database:
         know."""
         raise NotImplementedError
 
+    async def tables_referencing(self, table: str) -> list[str]:
+        """The tables with a foreign key to `table` (any column), sorted: the order of a copy (storage/transfer)."""
+        raise NotImplementedError
+
+    async def continue_ids_after_copy(self, table: str) -> None:
+        """After rows were inserted with their ids given, new rows of `table` get ids after the largest."""
+
     async def update_or_ignore(self, table: str, column: str, new: Any, old: Any) -> None:
         """`UPDATE table SET column = new WHERE column = old`, leaving behind each row whose change would break a
         unique rule (SQLite's UPDATE OR IGNORE). Names come from the schema (`foreign_keys_to`), never input."""
@@ -528,6 +535,10 @@ class SQLiteDatabase(Database):
                 if fk["table"] == table and fk["to"] in (None, "id"):
                     found.append((name, fk["from"], fk["on_delete"].upper()))
         return found
+
+    async def tables_referencing(self, table: str) -> list[str]:
+        return [name for name in await self.tables()
+                if any(fk["table"] == table for fk in await self.fetchall(f'PRAGMA foreign_key_list("{name}")'))]
 
     async def update_or_ignore(self, table: str, column: str, new: Any, old: Any) -> None:
         await self.execute(f'UPDATE OR IGNORE "{table}" SET "{column}" = ? WHERE "{column}" = ?', (new, old))

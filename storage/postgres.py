@@ -245,6 +245,20 @@ class PostgresDatabase(Database):
             " ORDER BY source.relname, attribute.attname", (table,))
         return [(row[0], row[1], _ON_DELETE[row[2]]) for row in rows]
 
+    async def tables_referencing(self, table: str) -> list[str]:
+        rows = await self.fetchall(
+            "SELECT DISTINCT source.relname::text FROM pg_constraint fk"
+            " JOIN pg_class source ON source.oid = fk.conrelid JOIN pg_class target ON target.oid = fk.confrelid"
+            " WHERE fk.contype = 'f' AND target.relname = ?"
+            " AND target.relnamespace = to_regnamespace(current_schema())::oid ORDER BY 1", (table,))
+        return [row[0] for row in rows]
+
+    async def continue_ids_after_copy(self, table: str) -> None:
+        # An identity column's sequence does not move when ids are given: without this the next insert collides.
+        # (No sequence, e.g. a text id: pg_get_serial_sequence is NULL and setval, being strict, does nothing.)
+        await self.execute(f"SELECT setval(pg_get_serial_sequence(?, 'id'), COALESCE(MAX(id), 0) + 1, false)"
+                           f' FROM "{table}"', (f'"{table}"',))
+
     async def update_or_ignore(self, table: str, column: str, new: Any, old: Any) -> None:
         # Row by row, each in a savepoint: a row whose change breaks a unique rule stays as it was.
         async with self.transaction():
