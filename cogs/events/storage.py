@@ -14,7 +14,8 @@ from typing import Any
 from bot.i18n import Translated
 from storage.db import Database, Row, from_iso, to_iso
 
-__all__ = ["EVERY", "Answer", "Counts", "Event", "EventQueries", "Merged", "Offer", "Rated", "RsvpChange", "effective"]
+__all__ = ["EVERY", "Answer", "Counts", "Event", "EventQueries", "ListState", "Merged", "Offer", "Rated", "RsvpChange",
+           "effective"]
 
 # Answers that hold a place (an offered place is held until it is taken or passes on).
 HOLDS_PLACE = ("yes", "offered")
@@ -160,6 +161,20 @@ class Rated:
     comments: list[str]
 
 
+@dataclass(frozen=True)
+class ListState:
+    kept: int | None  # the list's count as kept (migration 0009); None: to be counted again
+    due: bool  # some stored next occurrence is marked or has passed: current_next before reading
+
+
+# Raised after every write that can change what /event list counts: the counts kept before are not used again.
+_NEW_COUNTS = "UPDATE event_list_version SET version = version + 1 WHERE name = 'list'"
+
+
+def _filters_key(where: str | None, language: str | None) -> str:
+    return f"{where or '-'}|{language or '-'}"
+
+
 def _iso(value: datetime | None) -> str | None:
     return to_iso(value) if value is not None else None
 
@@ -235,11 +250,14 @@ class EventQueries:
                               (*values.values(), to_iso(now), event_id))
 
     async def cancel(self, event_id: int, reason: str | None, now: datetime) -> bool:
-        return bool(await self.db.execute(
+        cancelled = bool(await self.db.execute(
             "UPDATE events SET cancelled_at = ?, cancel_reason = ?, updated_at = ?, sequence = sequence + 1"
             " WHERE id = ? AND cancelled_at IS NULL",
             (to_iso(now), reason, to_iso(now), event_id),
         ))
+        if cancelled:
+            await self.db.execute(_NEW_COUNTS)  # after the write: a count read before it is then never used
+        return cancelled
 
     async def skip(self, event_id: int, start: datetime, now: datetime) -> bool:
         """Cancel one occurrence of a series; False when it was cancelled already."""
@@ -289,11 +307,29 @@ class EventQueries:
             "UPDATE events SET next_start = ?, next_end = ? WHERE id = ? AND sequence = ?",
             [(_iso(nxt[0]) if nxt else None, _iso(nxt[1]) if nxt else None, event.id, event.sequence)
              for event, nxt in found])
+        if found:
+            await self.db.execute(_NEW_COUNTS)
+
+    async def list_state(self, where: str | None, language: str | None, now: datetime) -> ListState:
+        """The one read a list page needs before its rows: the kept count for these filters, and whether a
+        stored next occurrence is due to be computed again (both bounded by an index, whatever the size)."""
+        row = await self.db.fetchone(
+            "SELECT (SELECT c.listed FROM event_list_counts c JOIN event_list_version v ON v.version = c.version"
+            " WHERE v.name = 'list' AND c.filters = ?) AS listed,"
+            " EXISTS (SELECT 1 FROM events WHERE cancelled_at IS NULL AND next_end <= ?) AS due",
+            (_filters_key(where, language), to_iso(now)))
+        assert row is not None
+        return ListState(row["listed"], bool(row["due"]))
 
     async def listed_count(self, where: str | None, language: str | None) -> int:
-        """How many upcoming events the list shows with these filters (next occurrences current)."""
+        """How many upcoming events the list shows with these filters (next occurrences current), counted and
+        kept under the current version in one statement (so the count and the version it names agree)."""
         conditions, params = _listed(where, language)
-        return int(await self.db.fetchval(f"SELECT COUNT(*) FROM events WHERE {conditions}", params))
+        return int(await self.db.fetchval(
+            f"INSERT INTO event_list_counts (filters, version, listed) SELECT ?, v.version,"
+            f" (SELECT COUNT(*) FROM events WHERE {conditions}) FROM event_list_version v WHERE v.name = 'list'"
+            " ON CONFLICT (filters) DO UPDATE SET version = excluded.version, listed = excluded.listed"
+            " RETURNING listed", (_filters_key(where, language), *params)))
 
     async def listed(self, where: str | None, language: str | None, offset: int, limit: int) -> list[Event]:
         """One page of the list: by next occurrence, then id."""
