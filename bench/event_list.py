@@ -6,6 +6,11 @@ Each size has its own application; the sizes take turns within each round (inter
 times `--calls` lists per size, alternating page 1 and a middle page. Printed per size: the median over the
 rounds of p50 and p99, with their spread (min-max over the rounds), and the machine's load.
 
+As deployed, the objects made at start (and the populated data's leftovers) are frozen out of the collector
+once, after start (bot/app.py freeze_startup_objects, as `run` does); `--no-freeze` leaves them in. The
+collector's pauses are watched (gc.callbacks): per size, how many lists had a collection inside them, and the
+p99 of the lists that had none, so a p99 made of collector pauses shows as such.
+
     .venv/bin/python bench/event_list.py [--sizes 10 1000 10000] [--rounds 3] [--calls 200]
     .venv/bin/python bench/event_list.py --tree /work/main     # the same bench on another checkout (before)
 
@@ -36,7 +41,9 @@ def _tree() -> Path:
 
 sys.path.insert(0, str(_tree()))
 
-from bot.app import Application  # noqa: E402
+import gc  # noqa: E402
+
+from bot.app import Application, freeze_startup_objects  # noqa: E402
 from bot.clock import Clock  # noqa: E402
 from bot.commands import render_reply  # noqa: E402
 from bot.context import Account, Chat  # noqa: E402
@@ -75,6 +82,23 @@ async def populate(app: Application, count: int) -> None:
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
+class CollectorWatch:
+    """Each collection's generation and pause, from gc.callbacks."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, float]] = []
+        self._began = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.pauses.append((info["generation"], time.perf_counter() - self._began))
+
+
+WATCH = CollectorWatch()
+
+
 async def list_once(app: Application, page: int) -> float:
     began = time.perf_counter()
     ctx = await app.core.context_for(Account("bench", "reader"), "Reader", Chat("bench", "@reader", direct=True),
@@ -102,25 +126,40 @@ def quantile(sorted_values: list[float], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * q))]
 
 
-async def main(sizes: list[int], rounds: int, calls: int) -> None:
-    print(f"tree: {_tree()}")
+async def main(sizes: list[int], rounds: int, calls: int, freeze: bool) -> None:
+    print(f"tree: {_tree()}; start-up objects {'frozen (as deployed)' if freeze else 'not frozen'}")
     print(f"machine: {platform.machine()} python {platform.python_version()}, {len(os.sched_getaffinity(0))} cores;"
           f" {rounds} rounds x {calls} lists per size, sizes interleaved; page size 5 (the default)")
     print("target: p99 < 5 ms at 10,000 upcoming events")
     with tempfile.TemporaryDirectory(prefix="humako-bench-") as scratch:
         apps = {size: await start(size, Path(scratch)) for size in sizes}
+        if freeze:
+            freeze_startup_objects()
+        gc.callbacks.append(WATCH)
         per_round: dict[int, list[tuple[float, float, float]]] = {size: [] for size in sizes}
         for number in range(1, rounds + 1):
             for size in sizes:
                 middle = max(1, size // 5 // 2)
                 cpu = time.process_time()
-                times = sorted([await list_once(apps[size], 1 if i % 2 == 0 else middle) for i in range(calls)])
+                times, clean = [], []
+                for i in range(calls):
+                    before = len(WATCH.pauses)
+                    took = await list_once(apps[size], 1 if i % 2 == 0 else middle)
+                    times.append(took)
+                    if len(WATCH.pauses) == before:
+                        clean.append(took)
                 cpu_ms = (time.process_time() - cpu) / calls * 1000  # less swayed by other jobs than p99
+                times.sort()
+                clean.sort()
                 p50, p99 = statistics.median(times) * 1000, quantile(times, 0.99) * 1000
                 per_round[size].append((p50, p99, cpu_ms))
                 load = os.getloadavg()
+                collected = calls - len(clean)
                 print(f"round {number} size {size:6,}: p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  CPU {cpu_ms:6.2f} ms/list"
+                      f"   lists with a collection {collected:3}, p99 of the others"
+                      f" {quantile(clean, 0.99) * 1000 if clean else float('nan'):6.2f} ms"
                       f"   load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+        gc.callbacks.remove(WATCH)
         for app in apps.values():
             await app.stop()
     print("\n| upcoming events | p50 ms (median, min-max) | p99 ms (median, min-max) | CPU ms/list (median, min-max) |")
@@ -133,6 +172,11 @@ async def main(sizes: list[int], rounds: int, calls: int) -> None:
         print(f"| {size:,} | " + " | ".join(cells) + " |")
     load = os.getloadavg()
     print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    for generation in range(3):
+        pauses = sorted(p for g, p in WATCH.pauses if g == generation)
+        if pauses:
+            print(f"collections of generation {generation}: {len(pauses)}, pause median"
+                  f" {statistics.median(pauses) * 1000:.2f} ms, max {pauses[-1] * 1000:.2f} ms")
 
 
 if __name__ == "__main__":
@@ -141,5 +185,6 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--tree", type=Path, help="run against this checkout instead (before/after figures)")
+    parser.add_argument("--no-freeze", action="store_true", help="leave the start-up objects to the collector")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.sizes, arguments.rounds, arguments.calls))
+    asyncio.run(main(arguments.sizes, arguments.rounds, arguments.calls, not arguments.no_freeze))

@@ -332,11 +332,12 @@ class EventQueries:
             " RETURNING listed", (_filters_key(where, language), *params)))
 
     async def listed(self, where: str | None, language: str | None, offset: int, limit: int) -> list[Event]:
-        """One page of the list: by next occurrence, then id."""
+        """One page of the list: by next occurrence, then id. The page's ids come from the list's covering index
+        (events_next), so the rows skipped by OFFSET are index entries, not whole rows read and dropped."""
         conditions, params = _listed(where, language)
         rows = await self.db.fetchall(
-            f"SELECT * FROM events WHERE {conditions} ORDER BY next_start, id LIMIT ? OFFSET ?",
-            (*params, limit, offset))
+            f"SELECT * FROM events WHERE id IN (SELECT id FROM events WHERE {conditions}"
+            " ORDER BY next_start, id LIMIT ? OFFSET ?) ORDER BY next_start, id", (*params, limit, offset))
         return [Event.from_row(r) for r in rows]
 
     async def in_week(self, until: datetime) -> list[Event]:
