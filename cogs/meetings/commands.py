@@ -1,4 +1,4 @@
-"""/meeting add, attendance, minutes, list and calendar; reminders, answers and the chair's quorum warning."""
+"""/meeting add, attendance, minutes and calendar; reminders, answers and the quorum warning (list: listing.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from bot.commands import Button, Choice, File, Param, Reply, UserError
 from bot.context import Context, ServiceContext
 from bot.feeds import Feed, add_organizer
 from bot.i18n import Lines, Text, When, _
-from bot.pager import Line, pager
 from bot.recurrence import Recurrence, RuleError
 from bot.scheduler import Due, Planned
 from cogs.meetings.common import cog, epoch, key, lookup, members_of, queries, quorum, series, settings
@@ -244,33 +243,6 @@ async def minutes(ctx: Context,
         raise UserError(_("Meeting {number} has not been held yet.", number=meeting.id))
     await queries(ctx).set_minutes(meeting.id, held[-1], link)
     return Reply(_("Minutes attached to the meeting of {when}.", when=When(held[-1])), private=True)
-
-
-@cog.command(_("Past and coming meetings"), name="list")
-async def list_(ctx: Context) -> Reply:
-    return await list_page(ctx, 1)
-
-
-@cog.action("list")
-async def list_page(ctx: Context, page: int) -> Reply:
-    now = ctx.now()
-    entries: list[tuple[datetime, Text]] = []
-    for meeting in await queries(ctx).all():
-        recurrence = series(meeting)
-        held = recurrence.between(now - timedelta(days=90), now)
-        notes = await queries(ctx).minutes(meeting.id)
-        for at in held[-3:]:
-            entries.append((at, Lines(When(at, "short"), f"{meeting.title} (#{meeting.id})",
-                                      _("minutes: {link}", link=notes[at]) if at in notes else _("no minutes yet"),
-                                      sep=" · ")))
-        coming = recurrence.next_after(now)
-        if coming is not None:
-            entries.append((coming, Lines(When(coming, "short"), f"{meeting.title} (#{meeting.id})",
-                                          meeting.place, sep=" · ")))
-    entries.sort(key=lambda entry: entry[0])
-    return pager([Line(text) for _at, text in entries], page=page, size=settings(ctx)["page_size"],
-                 turn=lambda n: cog.action_id("list", n), title=_("Meetings"), empty=_("No meetings."),
-                 edit=ctx.origin is not None, private=True)
 
 
 @cog.command(_("Your meetings as a calendar file"), name="calendar")

@@ -1,0 +1,69 @@
+"""Issue 26: /meeting list and /announce list page in SQL (one ordered, counted query over what each row
+stores), and /event list keeps its count between writes. Order, counts and the last page through the real
+command path; the app clock only."""
+
+from __future__ import annotations
+
+import re
+
+from bot.testing import ConsoleBot, Printed, test_bot, texts
+
+MEETINGS = {"meetings": {"page_size": 4}}
+
+
+async def chair(bot: ConsoleBot, line: str) -> list[Printed]:
+    return await bot.say(line, as_="Hanna", roles="board", where="dm")
+
+
+def entries(printed: list[Printed] | Printed) -> list[str]:
+    """`<day.month.> <title> <minutes or place>` per line of a meeting list."""
+    text = printed.text if isinstance(printed, Printed) else texts(printed)
+    return [f"{day} {title} {last}" for day, title, last in
+            re.findall(r"(\d+\.\d+\.)(?:\d{4})? klo [\d.]+ · (\w+) \(#\d+\) · (.+)", text)]
+
+
+def page_of(printed: list[Printed]) -> str | None:
+    found = re.search(r"sivu (\d+/\d+)", texts(printed))
+    return found.group(1) if found else None
+
+
+async def test_meeting_list_pages_held_and_coming_times_in_order() -> None:
+    async with test_bot(cogs=["meetings"], config=MEETINGS) as bot:
+        await bot.say("/help", as_="Aino", roles="student", where="dm")
+        await chair(bot, '/meeting add kind=board title=Viikko when="28.11. klo 10" place=Sali to=board '
+                         'members=Aino repeat=weekly')
+        for day in range(1, 11):
+            await chair(bot, f'/meeting add kind=team title=Tiimi{day} when="{day}.12. klo 12" place=Kahvio '
+                             'to=board members=Aino')
+        first = await chair(bot, "/meeting list")
+        assert page_of(first) == "1/3"  # 11 coming: the weekly one once, at its next time
+        assert entries(first) == ["28.11. Viikko Sali", "1.12. Tiimi1 Kahvio", "2.12. Tiimi2 Kahvio",
+                                  "3.12. Tiimi3 Kahvio"]
+        last = await bot.say("/meeting list", as_="Sanni", where="dm")  # anyone may read it
+        await bot.press("Seuraava", message=last[0].number, as_="Sanni")
+        await bot.press("Seuraava", message=last[0].number, as_="Sanni")
+        shown = bot.message(last[0].number)
+        assert "sivu 3/3" in shown.text and entries(shown) == ["8.12. Tiimi8 Kahvio", "9.12. Tiimi9 Kahvio",
+                                                              "10.12. Tiimi10 Kahvio"]
+        assert [label for label, _action in shown.buttons] == ["Edellinen"]
+
+        await bot.wait("35d")  # 31.12.: five weekly times held, the last three listed; every team meeting held
+        await chair(bot, "/meeting minutes 3 https://docs.example/t2")
+        listing = await chair(bot, "/meeting list")
+        assert page_of(listing) == "1/4"  # 3 + 10 held, 1 coming
+        assert entries(listing) == ["1.12. Tiimi1 ei vielä pöytäkirjaa",
+                                    "2.12. Tiimi2 pöytäkirja: https://docs.example/t2",
+                                    "3.12. Tiimi3 ei vielä pöytäkirjaa", "4.12. Tiimi4 ei vielä pöytäkirjaa"]
+        every = [*entries(listing)]
+        for _turn in range(3):
+            await bot.press("Seuraava", message=listing[0].number, as_="Hanna")
+            every += entries(bot.message(listing[0].number))
+        assert every[-5:] == ["10.12. Tiimi10 ei vielä pöytäkirjaa", "12.12. Viikko ei vielä pöytäkirjaa",
+                              "19.12. Viikko ei vielä pöytäkirjaa", "26.12. Viikko ei vielä pöytäkirjaa",
+                              "2.1. Viikko Sali"]
+        held = await bot.rows("SELECT occurrence_at FROM meeting_held WHERE meeting_id = 1 ORDER BY occurrence_at")
+        assert [row["occurrence_at"][:10] for row in held] == ["2026-12-12", "2026-12-19", "2026-12-26"]
+
+        await chair(bot, "/meeting cancel 1")
+        await bot.wait("70d")  # 11.3.: the team meetings are more than 90 days ago; the weekly one is cancelled
+        assert "Ei kokouksia." in texts(await chair(bot, "/meeting list"))
