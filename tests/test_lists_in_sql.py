@@ -67,3 +67,63 @@ async def test_meeting_list_pages_held_and_coming_times_in_order() -> None:
         await chair(bot, "/meeting cancel 1")
         await bot.wait("70d")  # 11.3.: the team meetings are more than 90 days ago; the weekly one is cancelled
         assert "Ei kokouksia." in texts(await chair(bot, "/meeting list"))
+
+
+async def board(bot: ConsoleBot, line: str, as_: str = "Hanna", roles: str = "board") -> list[Printed]:
+    return await bot.say(line, as_=as_, roles=roles, where="dm")
+
+
+def posts(printed: list[Printed] | Printed) -> list[str]:
+    """`<day.month.> <hour> <what>` per line of the calendar."""
+    text = printed.text if isinstance(printed, Printed) else texts(printed)
+    return [f"{day} {hour} {what}" for day, hour, what in
+            re.findall(r"(\d+\.\d+\.)(?:\d{4})? klo ([\d.]+) · (?:Tiedote \d+: )?(.+?) · #", text)]
+
+
+async def test_the_calendar_pages_announcements_with_the_jobs_in_time_order() -> None:
+    config = {"scheduler": {"jobs": [{"name": "sauna", "cron": "0 17 * * fri", "destination": "announcements",
+                                      "text": "Sauna"}]},
+              "announcements": {"page_size": 6, "calendar_weeks": 2, "approval": True}}
+    async with test_bot(cogs=["events", "announcements"], config=config) as bot:
+        await board(bot, '/announce schedule text=Daily when="27.11. klo 17" to=announcements repeat=rule '
+                         'rule=FREQ=DAILY')
+        for day in range(1, 6):
+            await board(bot, f'/announce schedule text=Once{day} when="{day}.12. klo 9" to=international')
+        await board(bot, '/announce schedule text=Waits when="2.12. klo 8" to=announcements', as_="Emma",
+                    roles="communications")
+        first = await board(bot, "/announce list")
+        # Until 10.12. 14.00: 13 daily posts, 5 one-offs, 2 Fridays' sauna, 2 Mondays' digest; 4 pages of 6.
+        assert page_of(first) == "1/4" and "1 tiedote odottaa hyväksyntää." in texts(first)
+        # At one time, the calendar's order: by source (announce, config), then as scheduled.
+        assert posts(first) == ["27.11. 17.00 Daily", "27.11. 17.00 Sauna", "28.11. 17.00 Daily",
+                                "29.11. 17.00 Daily", "30.11. 9.00 Tämän viikon tapahtumat", "30.11. 17.00 Daily"]
+        await bot.press("Seuraava", message=first[0].number, as_="Hanna")
+        assert posts(bot.message(first[0].number)) == [
+            "1.12. 9.00 Once1", "1.12. 17.00 Daily", "2.12. 9.00 Once2", "2.12. 17.00 Daily", "3.12. 9.00 Once3",
+            "3.12. 17.00 Daily"]
+        last = await board(bot, "/announce list")
+        for _turn in range(3):
+            await bot.press("Seuraava", message=last[0].number, as_="Hanna")
+        shown = bot.message(last[0].number)
+        assert "sivu 4/4" in shown.text and posts(shown) == [
+            "7.12. 9.00 Tämän viikon tapahtumat", "7.12. 17.00 Daily", "8.12. 17.00 Daily", "9.12. 17.00 Daily"]
+        stored = await bot.rows("SELECT COUNT(*) AS n FROM announcement_posts WHERE announcement_id = 1")
+        assert stored == [{"n": 20}]  # 27.11.-16.12.: the window and a week more, computed again about weekly
+
+        [ask] = bot.sent_to("#board")
+        await bot.press("Hyväksy", message=ask.number, as_="Hanna")  # approved: it joins the calendar
+        await bot.say("/announce cancel 2", as_="Hanna", roles="board", where="dm")  # a cancelled one leaves it
+        listing = await board(bot, "/announce list")
+        assert "odottaa" not in texts(listing)
+        await bot.press("Seuraava", message=listing[0].number, as_="Hanna")
+        assert posts(bot.message(listing[0].number)) == [
+            "1.12. 17.00 Daily", "2.12. 8.00 Waits", "2.12. 9.00 Once2", "2.12. 17.00 Daily", "3.12. 9.00 Once3",
+            "3.12. 17.00 Daily"]
+
+        await bot.wait("10d")  # 6.12.: the window moved on; the posts past its old end are computed
+        moved = await board(bot, "/announce list")
+        assert page_of(moved) == "1/3"  # 14 daily, 2 Fridays, 2 Mondays: 18 posts
+        assert posts(moved)[:2] == ["6.12. 17.00 Daily", "7.12. 9.00 Tämän viikon tapahtumat"]
+        for _turn in range(2):
+            await bot.press("Seuraava", message=moved[0].number, as_="Hanna")
+        assert posts(bot.message(moved[0].number))[-2:] == ["18.12. 17.00 Sauna", "19.12. 17.00 Daily"]
