@@ -5,6 +5,7 @@ command path; the app clock only."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from bot.testing import ConsoleBot, Printed, test_bot, texts
 
@@ -127,3 +128,58 @@ async def test_the_calendar_pages_announcements_with_the_jobs_in_time_order() ->
         for _turn in range(2):
             await bot.press("Seuraava", message=moved[0].number, as_="Hanna")
         assert posts(bot.message(moved[0].number))[-2:] == ["18.12. 17.00 Sauna", "19.12. 17.00 Daily"]
+
+
+def watch_statements(bot: ConsoleBot) -> list[str]:
+    """Every statement the bot's database runs from now on."""
+    seen: list[str] = []
+    inside = [0]  # fetchval may run fetchone, which may run fetchall: each statement once
+    db = bot.app.db
+
+    def watched(original: Any) -> Any:
+        async def run(sql: str, params: Any = ()) -> Any:
+            if not inside[0]:
+                seen.append(sql)
+            inside[0] += 1
+            try:
+                return await original(sql, params)
+            finally:
+                inside[0] -= 1
+        return run
+
+    for name in ("execute", "fetchall", "fetchone", "fetchval"):
+        setattr(db, name, watched(getattr(db, name)))
+    return seen
+
+
+def counts_of_events(seen: list[str]) -> list[str]:
+    return [sql for sql in seen if "COUNT(*) FROM events" in sql]
+
+
+async def test_event_list_keeps_its_count_until_a_write_changes_it() -> None:
+    async with test_bot(cogs=["events"]) as bot:
+        for day in range(1, 7):
+            await bot.say(f'/event create title=Day{day} start="{day}.12. klo 12" where=turku description=x',
+                          as_="Olli", roles="organiser", where="dm")
+        assert page_of(await bot.say("/event list", as_="Sanni")) == "1/2"
+        seen = watch_statements(bot)
+        again = await bot.say("/event list sivu=2", as_="Sanni")
+        assert page_of(again) == "2/2" and "Day6" in texts(again)
+        assert counts_of_events(seen) == []  # kept: no COUNT over the events for a page
+        assert page_of(await bot.say("/event list where=turku", as_="Sanni")) == "1/2"
+        assert len(counts_of_events(seen)) == 1  # a filter is counted once, then kept too
+        await bot.say("/event list where=turku sivu=2", as_="Sanni")
+        assert len(counts_of_events(seen)) == 1
+        assert {(r["filters"], r["listed"]) for r in await bot.rows("SELECT * FROM event_list_counts")} == {
+            ("-|-", 6), ("turku|-", 6)}
+
+        await bot.say("/event cancel event=2", as_="Olli", roles="organiser", where="dm")
+        await bot.press("Peru tapahtuma", as_="Olli")
+        listed = await bot.say("/event list", as_="Sanni")  # five left: one page
+        assert page_of(listed) is None and "Day2" not in texts(listed) and "Day6" in texts(listed)
+        await bot.wait("6d")  # 2.12. 12.00: Day1 is over (12.00-14.00 Helsinki time)
+        listed = await bot.say("/event list where=turku", as_="Sanni")
+        assert page_of(listed) is None and "Day1" not in texts(listed) and "Day3" in texts(listed)
+        assert {(r["filters"], r["listed"]) for r in await bot.rows("SELECT * FROM event_list_counts")
+                if r["version"] == (await bot.rows("SELECT version FROM event_list_version"))[0]["version"]} == {
+            ("turku|-", 4)}

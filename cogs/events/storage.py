@@ -168,7 +168,10 @@ class ListState:
 
 
 # Raised after every write that can change what /event list counts: the counts kept before are not used again.
-_NEW_COUNTS = "UPDATE event_list_version SET version = version + 1 WHERE name = 'list'"
+# An upsert: the row is made again if it went (a test database emptied between tests keeps no rows).
+_NEW_COUNTS = ("INSERT INTO event_list_version (name, version) VALUES ('list', 1)"
+               " ON CONFLICT (name) DO UPDATE SET version = event_list_version.version + 1")
+_VERSION = "COALESCE((SELECT version FROM event_list_version WHERE name = 'list'), 0)"
 
 
 def _filters_key(where: str | None, language: str | None) -> str:
@@ -314,8 +317,7 @@ class EventQueries:
         """The one read a list page needs before its rows: the kept count for these filters, and whether a
         stored next occurrence is due to be computed again (both bounded by an index, whatever the size)."""
         row = await self.db.fetchone(
-            "SELECT (SELECT c.listed FROM event_list_counts c JOIN event_list_version v ON v.version = c.version"
-            " WHERE v.name = 'list' AND c.filters = ?) AS listed,"
+            f"SELECT (SELECT listed FROM event_list_counts WHERE filters = ? AND version = {_VERSION}) AS listed,"
             " EXISTS (SELECT 1 FROM events WHERE cancelled_at IS NULL AND next_end <= ?) AS due",
             (_filters_key(where, language), to_iso(now)))
         assert row is not None
@@ -326,8 +328,9 @@ class EventQueries:
         kept under the current version in one statement (so the count and the version it names agree)."""
         conditions, params = _listed(where, language)
         return int(await self.db.fetchval(
-            f"INSERT INTO event_list_counts (filters, version, listed) SELECT ?, v.version,"
-            f" (SELECT COUNT(*) FROM events WHERE {conditions}) FROM event_list_version v WHERE v.name = 'list'"
+            f"INSERT INTO event_list_counts (filters, version, listed) SELECT ?, {_VERSION},"
+            # WHERE 1 = 1: so SQLite's parser takes ON CONFLICT for the upsert.
+            f" (SELECT COUNT(*) FROM events WHERE {conditions}) WHERE 1 = 1"
             " ON CONFLICT (filters) DO UPDATE SET version = excluded.version, listed = excluded.listed"
             " RETURNING listed", (_filters_key(where, language), *params)))
 
