@@ -107,7 +107,7 @@ class AnnouncementQueries:
                " a.id AS announcement_id, 0 AS ref, a.text_fi, a.destinations FROM announcement_posts p"
                " JOIN announcements a ON a.id = p.announcement_id"
                f" WHERE a.status = 'scheduled' AND p.post_at >= ? AND p.post_at < ?{extra}) posts")
-        params = [source, to_iso(since), to_iso(until)]
+        params: list[Any] = [source, to_iso(since), to_iso(until)]
         for index, (at, where_from) in enumerate(others):
             params += [to_iso(at), where_from, index]
         return Paged(self.db, sql, tuple(params), "at, source, first_at, announcement_id, ref", Planned.of)
