@@ -13,3 +13,6 @@ CREATE TABLE event_list_counts (
     version INTEGER NOT NULL,                 -- event_list_version.version when counted
     listed  INTEGER NOT NULL
 );
+-- SQLite keeps the indexes of 0008: it takes `cancelled_at IS NULL` as a fixed first column (reading events_next
+-- in the list's order, and the earliest next_end from events_next_end's first entry). PostgreSQL does not: its
+-- twin (0009_list_counts.postgresql.sql) makes them partial indexes.
