@@ -18,7 +18,7 @@ Decisions:
   [[scheduler.jobs]], and whatever other cogs list with `@cog.planned_posts`.
 """
 
-from cogs.announcements import calendar, commands, privacy
+from cogs.announcements import commands, privacy
 from cogs.announcements.common import cog
 
-__all__ = ["calendar", "cog", "commands", "privacy"]
+__all__ = ["cog", "commands", "privacy"]

@@ -38,14 +38,8 @@ def post_line(at: datetime, title: Text, destinations: tuple[str, ...]) -> Line:
     return Line(Lines(When(at, "short"), title, ", ".join(f"#{d}" for d in destinations), sep=" · "))
 
 
-@cog.command(_("The communication calendar: everything the bot will post publicly"),
-             roles={"board", "communications"}, name="list")
-async def list_(ctx: Context) -> Reply:
-    return await calendar_page(ctx, 1)
-
-
-@cog.action("cal", roles={"board", "communications"})
-async def calendar_page(ctx: Context, page: int) -> Reply:
+async def calendar_list(ctx: Context, page: int) -> Reply:
+    """Page `page` of the calendar (/announce list and its page buttons, in commands.py)."""
     now = ctx.now()
     weeks = settings(ctx)["calendar_weeks"]
     until = now + timedelta(weeks=weeks)

@@ -1,4 +1,4 @@
-"""/announce schedule, preview and cancel, the Approve button and the post (the calendar: calendar.py)."""
+"""/announce schedule, preview, cancel and list (the communication calendar), the Approve button and the post."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from bot.context import Context, ServiceContext
 from bot.i18n import Lines, ListOf, Text, Translated, When, _
 from bot.recurrence import Recurrence, RuleError
 from bot.scheduler import Due
-from cogs.announcements.calendar import clip
+from cogs.announcements.calendar import calendar_list, clip
 from cogs.announcements.common import TASK, cog, key, lookup, queries, series, settings
 from cogs.announcements.storage import Announcement
 
@@ -183,3 +183,14 @@ async def planned(ctx: ServiceContext, since: datetime, until: datetime) -> list
         title = _("Announcement {number}: {text}", number=item.id, text=clip(item.text_fi))
         posts.extend(PublicPost(at, title, item.destinations, cog.name) for at in series(item).between(since, until))
     return posts
+
+
+@cog.command(_("The communication calendar: everything the bot will post publicly"),
+             roles={"board", "communications"}, name="list")
+async def list_(ctx: Context) -> Reply:
+    return await calendar_page(ctx, 1)
+
+
+@cog.action("cal", roles={"board", "communications"})
+async def calendar_page(ctx: Context, page: int) -> Reply:
+    return await calendar_list(ctx, page)  # paged in SQL: calendar.py

@@ -12,7 +12,7 @@ Decisions:
 - Minutes attach to the latest occurrence that has started.
 """
 
-from cogs.meetings import commands, listing
+from cogs.meetings import commands
 from cogs.meetings.common import cog
 
-__all__ = ["cog", "commands", "listing"]
+__all__ = ["cog", "commands"]

@@ -1,4 +1,4 @@
-"""/meeting add, attendance, minutes and calendar; reminders, answers and the quorum warning (list: listing.py)."""
+"""/meeting add, attendance, minutes, list and calendar; reminders, answers and the chair's quorum warning."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from bot.i18n import Lines, Text, When, _
 from bot.recurrence import Recurrence, RuleError
 from bot.scheduler import Due, Planned
 from cogs.meetings.common import cog, epoch, key, lookup, members_of, queries, quorum, series, settings
+from cogs.meetings.listing import meeting_list
 from cogs.meetings.storage import Meeting
 
 KIND_CHOICES = [Choice("board", _("Board"), {"fi": "hallitus"}),
@@ -243,6 +244,16 @@ async def minutes(ctx: Context,
         raise UserError(_("Meeting {number} has not been held yet.", number=meeting.id))
     await queries(ctx).set_minutes(meeting.id, held[-1], link)
     return Reply(_("Minutes attached to the meeting of {when}.", when=When(held[-1])), private=True)
+
+
+@cog.command(_("Past and coming meetings"), name="list")
+async def list_(ctx: Context) -> Reply:
+    return await list_page(ctx, 1)
+
+
+@cog.action("list")
+async def list_page(ctx: Context, page: int) -> Reply:
+    return await meeting_list(ctx, page)  # paged in SQL: listing.py
 
 
 @cog.command(_("Your meetings as a calendar file"), name="calendar")

@@ -39,13 +39,8 @@ def line(item: Listed) -> Line:
     return Line(Lines(When(item.at, "short"), name, item.place, sep=" · "))
 
 
-@cog.command(_("Past and coming meetings"), name="list")
-async def list_(ctx: Context) -> Reply:
-    return await list_page(ctx, 1)
-
-
-@cog.action("list")
-async def list_page(ctx: Context, page: int) -> Reply:
+async def meeting_list(ctx: Context, page: int) -> Reply:
+    """Page `page` of the list (/meeting list and its page buttons, in commands.py)."""
     await current_times(ctx)
     now = ctx.now()
     return await source_pager(queries(ctx).listed(now - timedelta(days=HELD_DAYS), now), line, page=page,

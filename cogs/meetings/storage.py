@@ -146,11 +146,6 @@ class MeetingQueries:
             " ON CONFLICT (meeting_id, occurrence_at) DO UPDATE SET link = excluded.link",
             (meeting_id, to_iso(at), link))
 
-    async def minutes(self, meeting_id: int) -> dict[datetime, str]:
-        rows = await self.db.fetchall(
-            "SELECT occurrence_at, link FROM meeting_minutes WHERE meeting_id = ?", (meeting_id,))
-        return {from_iso(row["occurrence_at"]): row["link"] for row in rows}
-
     async def export_person(self, person_id: int) -> dict[str, Any]:
         member = await self.db.fetchall(
             "SELECT meeting_id FROM meeting_members WHERE person_id = ? ORDER BY meeting_id", (person_id,))
