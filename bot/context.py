@@ -105,11 +105,15 @@ class ServiceContext:
 
         await merge_people(self.app, keep, gone)
 
-    async def public_calendar(self, since: datetime, until: datetime) -> list[PublicPost]:
+    async def public_calendar(self, since: datetime, until: datetime, *, besides: Cog | None = None
+                              ) -> list[PublicPost]:
         """Everything the bot will post publicly in [since, until): public cron jobs' fires and what each cog's
-        `@cog.planned_posts` lists, in time order (the communication calendar)."""
+        `@cog.planned_posts` lists, in time order (the communication calendar). `besides`: leave that cog's
+        planned posts out (it pages its own rows in SQL with these: cogs/announcements/calendar.py)."""
         posts = self.app.scheduler.public_fires(since, until)
         for cog in self.app.cogs:
+            if cog is besides:
+                continue
             for planned in cog.public_posts:
                 posts.extend(await planned(ServiceContext(self.app, cog), since, until))
         return sorted(posts, key=lambda post: (post.at, post.source))

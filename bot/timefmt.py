@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -81,6 +82,12 @@ def babel_locale(locale: str) -> str:
     return _BABEL_LOCALES[lang]
 
 
+@lru_cache(maxsize=64)
+def _babel(locale: str) -> Locale:
+    # The parsed Locale, once per reader's locale: Babel parses a locale given as text again on every call.
+    return Locale.parse(babel_locale(locale))
+
+
 def _language(locale: str) -> str:
     return babel_locale(locale).split("_")[0]
 
@@ -118,7 +125,7 @@ def format_when(
     show_year = style in ("full", "short", "example") and _other_year(tz, now, dt)
     if style == "example" and show_year:
         style = "example_year"
-    return format_datetime(dt, _pattern(locale, style, show_year), tzinfo=tz, locale=babel_locale(locale))
+    return format_datetime(dt, _pattern(locale, style, show_year), tzinfo=tz, locale=_babel(locale))
 
 
 def format_range(
@@ -131,7 +138,7 @@ def format_range(
     """
     _require_aware(start, end)
     show_year = _other_year(tz, now, start, end)
-    bl = babel_locale(locale)
+    bl = _babel(locale)
     first = format_datetime(start, _pattern(locale, "short", show_year), tzinfo=tz, locale=bl)
     if start.astimezone(tz).date() == end.astimezone(tz).date():
         return f"{first}{_DASH}{format_datetime(end, _pattern(locale, 'time', False), tzinfo=tz, locale=bl)}"

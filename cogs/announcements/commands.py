@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 from bot.commands import Button, Choice, Param, PublicPost, Reply, UserError
 from bot.context import Context, ServiceContext
-from bot.i18n import Lines, ListOf, Text, Translated, When, _, ngettext
-from bot.pager import Line, pager
+from bot.i18n import Lines, ListOf, Text, Translated, When, _
 from bot.recurrence import Recurrence, RuleError
 from bot.scheduler import Due
+from cogs.announcements.calendar import calendar_list, clip
 from cogs.announcements.common import TASK, cog, key, lookup, queries, series, settings
 from cogs.announcements.storage import Announcement
 
@@ -180,14 +180,9 @@ async def planned(ctx: ServiceContext, since: datetime, until: datetime) -> list
     for item in await queries(ctx).active():
         if item.status != "scheduled":
             continue
-        title = _("Announcement {number}: {text}", number=item.id, text=_clip(item.text_fi))
+        title = _("Announcement {number}: {text}", number=item.id, text=clip(item.text_fi))
         posts.extend(PublicPost(at, title, item.destinations, cog.name) for at in series(item).between(since, until))
     return posts
-
-
-def _clip(text: str, limit: int = 60) -> str:
-    line = text.splitlines()[0] if text else ""
-    return line if len(line) <= limit and line == text else line[:limit - 1] + "…"
 
 
 @cog.command(_("The communication calendar: everything the bot will post publicly"),
@@ -198,15 +193,4 @@ async def list_(ctx: Context) -> Reply:
 
 @cog.action("cal", roles={"board", "communications"})
 async def calendar_page(ctx: Context, page: int) -> Reply:
-    now = ctx.now()
-    weeks = settings(ctx)["calendar_weeks"]
-    posts = await ctx.public_calendar(now, now + timedelta(weeks=weeks))
-    lines = [Line(Lines(When(post.at, "short"), post.title, ", ".join(f"#{d}" for d in post.destinations),
-                        sep=" · ")) for post in posts]
-    waiting = [item for item in await queries(ctx).active() if item.status == "waiting"]
-    footer = (ngettext("{count} announcement waits for approval.", "{count} announcements wait for approval.",
-                       len(waiting)) if waiting else None)
-    return pager(lines, page=page, size=settings(ctx)["page_size"], turn=lambda n: cog.action_id("cal", n),
-                 title=ngettext("Next {weeks} week", "Next {weeks} weeks", weeks, weeks=weeks),
-                 empty=Lines(_("Nothing is planned to be posted in the coming weeks."), footer), footer=footer,
-                 edit=ctx.origin is not None, private=True)
+    return await calendar_list(ctx, page)  # paged in SQL: calendar.py

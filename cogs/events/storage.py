@@ -14,7 +14,8 @@ from typing import Any
 from bot.i18n import Translated
 from storage.db import Database, Row, from_iso, to_iso
 
-__all__ = ["EVERY", "Answer", "Counts", "Event", "EventQueries", "Merged", "Offer", "Rated", "RsvpChange", "effective"]
+__all__ = ["EVERY", "Answer", "Counts", "Event", "EventQueries", "ListState", "Merged", "Offer", "Rated", "RsvpChange",
+           "effective"]
 
 # Answers that hold a place (an offered place is held until it is taken or passes on).
 HOLDS_PLACE = ("yes", "offered")
@@ -160,6 +161,23 @@ class Rated:
     comments: list[str]
 
 
+@dataclass(frozen=True)
+class ListState:
+    kept: int | None  # the list's count as kept (migration 0009); None: to be counted again
+    due: bool  # some stored next occurrence is marked or has passed: current_next before reading
+
+
+# Raised after every write that can change what /event list counts: the counts kept before are not used again.
+# An upsert: the row is made again if it went (a test database emptied between tests keeps no rows).
+_NEW_COUNTS = ("INSERT INTO event_list_version (name, version) VALUES ('list', 1)"
+               " ON CONFLICT (name) DO UPDATE SET version = event_list_version.version + 1")
+_VERSION = "COALESCE((SELECT version FROM event_list_version WHERE name = 'list'), 0)"
+
+
+def _filters_key(where: str | None, language: str | None) -> str:
+    return f"{where or '-'}|{language or '-'}"
+
+
 def _iso(value: datetime | None) -> str | None:
     return to_iso(value) if value is not None else None
 
@@ -235,11 +253,14 @@ class EventQueries:
                               (*values.values(), to_iso(now), event_id))
 
     async def cancel(self, event_id: int, reason: str | None, now: datetime) -> bool:
-        return bool(await self.db.execute(
+        cancelled = bool(await self.db.execute(
             "UPDATE events SET cancelled_at = ?, cancel_reason = ?, updated_at = ?, sequence = sequence + 1"
             " WHERE id = ? AND cancelled_at IS NULL",
             (to_iso(now), reason, to_iso(now), event_id),
         ))
+        if cancelled:
+            await self.db.execute(_NEW_COUNTS)  # after the write: a count read before it is then never used
+        return cancelled
 
     async def skip(self, event_id: int, start: datetime, now: datetime) -> bool:
         """Cancel one occurrence of a series; False when it was cancelled already."""
@@ -289,18 +310,39 @@ class EventQueries:
             "UPDATE events SET next_start = ?, next_end = ? WHERE id = ? AND sequence = ?",
             [(_iso(nxt[0]) if nxt else None, _iso(nxt[1]) if nxt else None, event.id, event.sequence)
              for event, nxt in found])
+        if found:
+            await self.db.execute(_NEW_COUNTS)
+
+    async def list_state(self, where: str | None, language: str | None, now: datetime) -> ListState:
+        """The one read a list page needs before its rows: the kept count for these filters, and whether a
+        stored next occurrence is due to be computed again (both bounded by an index, whatever the size)."""
+        row = await self.db.fetchone(
+            f"SELECT (SELECT listed FROM event_list_counts WHERE filters = ? AND version = {_VERSION}) AS listed,"
+            # The earliest stored end: with EXISTS, PostgreSQL's generic plan (a parameter for `now`) may scan the
+            # table expecting an early match; MIN reads the first entry of events_due.
+            " (SELECT MIN(next_end) FROM events WHERE cancelled_at IS NULL) <= ? AS due",
+            (_filters_key(where, language), to_iso(now)))
+        assert row is not None
+        return ListState(row["listed"], bool(row["due"]))
 
     async def listed_count(self, where: str | None, language: str | None) -> int:
-        """How many upcoming events the list shows with these filters (next occurrences current)."""
+        """How many upcoming events the list shows with these filters (next occurrences current), counted and
+        kept under the current version in one statement (so the count and the version it names agree)."""
         conditions, params = _listed(where, language)
-        return int(await self.db.fetchval(f"SELECT COUNT(*) FROM events WHERE {conditions}", params))
+        return int(await self.db.fetchval(
+            f"INSERT INTO event_list_counts (filters, version, listed) SELECT ?, {_VERSION},"
+            # WHERE 1 = 1: so SQLite's parser takes ON CONFLICT for the upsert.
+            f" (SELECT COUNT(*) FROM events WHERE {conditions}) WHERE 1 = 1"
+            " ON CONFLICT (filters) DO UPDATE SET version = excluded.version, listed = excluded.listed"
+            " RETURNING listed", (_filters_key(where, language), *params)))
 
     async def listed(self, where: str | None, language: str | None, offset: int, limit: int) -> list[Event]:
-        """One page of the list: by next occurrence, then id."""
+        """One page of the list: by next occurrence, then id. The page's ids come from the list's covering index
+        (events_next), so the rows skipped by OFFSET are index entries, not whole rows read and dropped."""
         conditions, params = _listed(where, language)
         rows = await self.db.fetchall(
-            f"SELECT * FROM events WHERE {conditions} ORDER BY next_start, id LIMIT ? OFFSET ?",
-            (*params, limit, offset))
+            f"SELECT * FROM events WHERE id IN (SELECT id FROM events WHERE {conditions}"
+            " ORDER BY next_start, id LIMIT ? OFFSET ?) ORDER BY next_start, id", (*params, limit, offset))
         return [Event.from_row(r) for r in rows]
 
     async def in_week(self, until: datetime) -> list[Event]:

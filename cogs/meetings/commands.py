@@ -12,10 +12,10 @@ from bot.commands import Button, Choice, File, Param, Reply, UserError
 from bot.context import Context, ServiceContext
 from bot.feeds import Feed, add_organizer
 from bot.i18n import Lines, Text, When, _
-from bot.pager import Line, pager
 from bot.recurrence import Recurrence, RuleError
 from bot.scheduler import Due, Planned
 from cogs.meetings.common import cog, epoch, key, lookup, members_of, queries, quorum, series, settings
+from cogs.meetings.listing import meeting_list
 from cogs.meetings.storage import Meeting
 
 KIND_CHOICES = [Choice("board", _("Board"), {"fi": "hallitus"}),
@@ -253,24 +253,7 @@ async def list_(ctx: Context) -> Reply:
 
 @cog.action("list")
 async def list_page(ctx: Context, page: int) -> Reply:
-    now = ctx.now()
-    entries: list[tuple[datetime, Text]] = []
-    for meeting in await queries(ctx).all():
-        recurrence = series(meeting)
-        held = recurrence.between(now - timedelta(days=90), now)
-        notes = await queries(ctx).minutes(meeting.id)
-        for at in held[-3:]:
-            entries.append((at, Lines(When(at, "short"), f"{meeting.title} (#{meeting.id})",
-                                      _("minutes: {link}", link=notes[at]) if at in notes else _("no minutes yet"),
-                                      sep=" · ")))
-        coming = recurrence.next_after(now)
-        if coming is not None:
-            entries.append((coming, Lines(When(coming, "short"), f"{meeting.title} (#{meeting.id})",
-                                          meeting.place, sep=" · ")))
-    entries.sort(key=lambda entry: entry[0])
-    return pager([Line(text) for _at, text in entries], page=page, size=settings(ctx)["page_size"],
-                 turn=lambda n: cog.action_id("list", n), title=_("Meetings"), empty=_("No meetings."),
-                 edit=ctx.origin is not None, private=True)
+    return await meeting_list(ctx, page)  # paged in SQL: listing.py
 
 
 @cog.command(_("Your meetings as a calendar file"), name="calendar")

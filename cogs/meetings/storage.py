@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from storage.db import Database, Row, from_iso, to_iso
+from storage.paging import Paged
 
-__all__ = ["Meeting", "MeetingQueries"]
+__all__ = ["Listed", "Meeting", "MeetingQueries"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,35 @@ class Meeting:
         return cls(row["id"], row["kind"], row["title"], from_iso(row["starts_at"]), row["rule"], row["timezone"],
                    row["place"], row["agenda"], row["destination"], row["member_role"], row["chair_id"],
                    row["cancelled_at"] is not None, from_iso(row["created_at"]))
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A line of /meeting list: an occurrence held (with its minutes' link, if attached) or a meeting's coming
+    one (with its place)."""
+
+    meeting_id: int
+    title: str
+    at: datetime
+    held: bool
+    minutes: str | None
+    place: str
+
+    @classmethod
+    def of(cls, row: Row) -> Listed:
+        return cls(row["meeting_id"], row["title"], from_iso(row["at"]), bool(row["held"]), row["minutes"],
+                   row["place"])
+
+
+# /meeting list's rows: the held occurrences kept (meeting_held) in [since, now), and each meeting's coming one.
+# Params: since, now. Ordered by time, then as the meetings are (their first start, then id).
+_LISTED = (
+    "FROM (SELECT m.id AS meeting_id, m.title, m.starts_at AS first_at, h.occurrence_at AS at, 1 AS held,"
+    " n.link AS minutes, m.place FROM meeting_held h JOIN meetings m ON m.id = h.meeting_id"
+    " LEFT JOIN meeting_minutes n ON n.meeting_id = h.meeting_id AND n.occurrence_at = h.occurrence_at"
+    " WHERE m.cancelled_at IS NULL AND h.occurrence_at >= ? AND h.occurrence_at < ?"
+    " UNION ALL SELECT id, title, starts_at, next_at, 0, NULL, place FROM meetings"
+    " WHERE cancelled_at IS NULL AND next_at IS NOT NULL AND next_at <> '') listed")
 
 
 class MeetingQueries:
@@ -59,6 +89,30 @@ class MeetingQueries:
     async def all(self) -> list[Meeting]:
         rows = await self.db.fetchall("SELECT * FROM meetings WHERE cancelled_at IS NULL ORDER BY starts_at, id")
         return [Meeting.of(row) for row in rows]
+
+    # The listed times (migration 0002): the cog computes them (cogs/meetings/listing.py) for the meetings
+    # `due` gives, and /meeting list pages on them.
+
+    async def due(self, now: datetime) -> list[Meeting]:
+        """Meetings not cancelled whose listed times are marked ('') or whose coming occurrence has come."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM meetings WHERE cancelled_at IS NULL AND next_at <= ? ORDER BY id", (to_iso(now),))
+        return [Meeting.of(row) for row in rows]
+
+    async def set_times(self, found: list[tuple[int, list[datetime], datetime | None]]) -> None:
+        """Per meeting: the occurrences held that the list may show (they replace the kept ones) and the coming
+        one (None: none left)."""
+        async with self.db.transaction():
+            for meeting_id, held, coming in found:
+                await self.db.execute("DELETE FROM meeting_held WHERE meeting_id = ?", (meeting_id,))
+                await self.db.executemany(
+                    "INSERT INTO meeting_held (meeting_id, occurrence_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                    [(meeting_id, to_iso(at)) for at in held])
+                await self.db.execute("UPDATE meetings SET next_at = ? WHERE id = ?",
+                                      (None if coming is None else to_iso(coming), meeting_id))
+
+    def listed(self, since: datetime, now: datetime) -> Paged[Listed]:
+        return Paged(self.db, _LISTED, (to_iso(since), to_iso(now)), "at, first_at, meeting_id", Listed.of)
 
     async def cancel(self, meeting_id: int, now: datetime) -> None:
         await self.db.execute("UPDATE meetings SET cancelled_at = ? WHERE id = ?", (to_iso(now), meeting_id))
@@ -91,11 +145,6 @@ class MeetingQueries:
             "INSERT INTO meeting_minutes (meeting_id, occurrence_at, link) VALUES (?, ?, ?)"
             " ON CONFLICT (meeting_id, occurrence_at) DO UPDATE SET link = excluded.link",
             (meeting_id, to_iso(at), link))
-
-    async def minutes(self, meeting_id: int) -> dict[datetime, str]:
-        rows = await self.db.fetchall(
-            "SELECT occurrence_at, link FROM meeting_minutes WHERE meeting_id = ?", (meeting_id,))
-        return {from_iso(row["occurrence_at"]): row["link"] for row in rows}
 
     async def export_person(self, person_id: int) -> dict[str, Any]:
         member = await self.db.fetchall(
