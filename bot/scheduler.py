@@ -6,7 +6,8 @@ database decides what is due. A row is claimed (pending -> running) before its t
 never run it at once; a row found overdue after a restart runs late, marked late, inside the grace time,
 and is dropped with a record (status 'dropped', late_seconds) after it. Cron fire times come from
 APScheduler's CronTrigger in the community's zone, so they follow wall-clock time across daylight-saving
-changes.
+changes. With several processes on one database every process plans the same fires; each fire is claimed by
+inserting its row in `cron_fires` (job, fire time), and only the process that claimed it runs it.
 
 A task stopped half-way (the process killed, or a stop that did not wait for it) is run again on the next
 start, and re-running is safe by construction: its context keys every message it queues by (row, recipient),
@@ -353,6 +354,13 @@ class Scheduler:
         if now - fire_at > self.grace:
             log.warning("job %s skipped: %s s past its time", job.name, int((now - fire_at).total_seconds()))
         else:
+            worker = self.app.worker
+            # Every process plans the same fires: the one that claims this fire runs it, the others leave it
+            # (and its record of the run) to that one.
+            if not await patiently(lambda: self.rows.claim_fire(job.name, fire_at, worker.id, worker.lease_until(),
+                                                                now)):
+                log.debug("job %s: this fire is run by another process", job.name)
+                return
             from bot.context import ServiceContext
 
             try:
@@ -361,6 +369,7 @@ class Scheduler:
                 await job.run(ServiceContext(self.app, job.cog, run=f"j:{job.name}@{iso(fire_at)}"))
             except Exception:
                 log.exception("job %s failed", job.name)
+            await patiently(lambda: self.rows.finish_fire(job.name, fire_at, now - 2 * self.grace))
         await self.rows.record_job_run(job.name, fire_at)
 
     async def _plan_cron(self) -> None:

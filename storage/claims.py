@@ -17,7 +17,7 @@ from storage.db import Database, to_iso
 
 __all__ = ["ClaimQueries", "claim_sql", "claimable", "skip_locked"]
 
-CLAIMED_TABLES = ("outbox", "scheduled", "live_copies")
+CLAIMED_TABLES = ("outbox", "scheduled", "live_copies", "cron_fires")
 
 
 def skip_locked(db: Database) -> str:
