@@ -137,6 +137,7 @@ class Application:
                 except _MIGRATE_ERRORS as error:
                     raise StartupError(f"the {cog.name} cog's tables cannot be set up: {describe(error)}") from error
         self.worker = Worker(self)  # the id under which this process claims rows
+        await self.worker.present()  # before the frontends start: they share the platforms' budgets by it
         self.people = PeopleQueries(self.db)
         self.role_holders = RoleHolderQueries(self.db)
         self.sealed = SealedDelivery(self)

@@ -107,6 +107,9 @@ class TelegramFrontend(Frontend):
         self.ptb.add_handler(CallbackQueryHandler(self._on_button))
         self.ptb.add_error_handler(self._on_error)
 
+    def processes_changed(self, count: int) -> None:
+        self.limiter.share(count)  # Telegram's limits are the token's, whichever process sends
+
     def edit_interval_for(self, chat_id: str) -> float:
         # Telegram allows 20 messages a minute in one group, edits included: a card there is edited at most
         # every 3 s, so a burst of presses never queues its edits behind the group's limit.
