@@ -513,7 +513,7 @@ class Conversations:
     async def from_room(self, ctx: Context, conversation_id: int, text: str, files: Sequence[File]) -> Reply | None:
         """A message written in a conversation's room (a Discord thread, a Telegram topic); None when the writer
         is not a member (a moderator reading along: their words are not passed on)."""
-        refused = self.app.core.admit(ctx)  # typed lines in direct chats were counted as commands already
+        refused = await self.app.core.admit(ctx)  # typed lines in direct chats were counted as commands already
         if refused is not None:
             return refused
         conversation = await self.rows.get(conversation_id)
@@ -534,7 +534,7 @@ class Conversations:
     async def from_team_chat(self, ctx: Context, conversation_id: int, text: str,
                              files: Sequence[File]) -> Reply | None:
         """A reply, in a team's plain group, to a message of the conversation relayed there: the team's."""
-        refused = self.app.core.admit(ctx)
+        refused = await self.app.core.admit(ctx)
         if refused is not None:
             return refused
         conversation = await self.rows.get(conversation_id)
