@@ -71,6 +71,13 @@ class PromptOwners:
         elif self.published.pop(key, None) is not None:
             await self.queries.drop_prompt(platform, chat_id, user_id, self.app.worker.id)
 
+    async def expire(self, now: datetime) -> None:
+        """Prompts that expired unanswered are no longer ours to be handed answers for."""
+        for key, expires in list(self.published.items()):
+            if expires <= now:
+                del self.published[key]
+                await self.queries.drop_prompt(*key, self.app.worker.id)
+
     async def drop_all(self) -> None:
         """This process stops: its prompts go with its memory, and the others stop handing it answers."""
         self.published.clear()

@@ -3,12 +3,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+import asyncpg
 
 from storage.db import Database, to_iso
 
-__all__ = ["FleetQueries", "Handoff", "PromptOwner"]
+__all__ = ["FleetQueries", "Handoff", "HandoffSignal", "PromptOwner"]
+
+HANDOFF_CHANNEL = "humako_handoffs"  # PostgreSQL NOTIFY channel: its payload names the worker handed something
 
 
 @dataclass(frozen=True)
@@ -57,8 +64,11 @@ class FleetQueries:
     # -------------------------------------------------------------------------------------- handoffs
 
     async def hand_off(self, worker: str, platform: str, payload: str, now: datetime) -> None:
+        """Hand `payload` to `worker`; on PostgreSQL it is woken at once (HandoffSignal)."""
         await self.db.execute("INSERT INTO handoffs (worker, platform, payload, created_at) VALUES (?, ?, ?, ?)",
                               (worker, platform, payload, to_iso(now)))
+        if self.db.dialect == "postgresql":
+            await self.db.execute("SELECT pg_notify(?, ?)", (HANDOFF_CHANNEL, worker))
 
     async def take_handoffs(self, worker: str) -> list[Handoff]:
         """What was handed to `worker`, in the order handed, removed as it is taken."""
@@ -80,3 +90,33 @@ class FleetQueries:
     async def set_rate_hits(self, person_id: int, hits: list[float], told: bool) -> None:
         await self.db.execute("UPDATE person_rates SET hits = ?, told = ? WHERE person_id = ?",
                               (" ".join(repr(hit) for hit in hits), int(told), person_id))
+
+
+class HandoffSignal:
+    """PostgreSQL LISTEN on a connection of its own: `heard` is set when something is handed to `worker`."""
+
+    def __init__(self, url: str, worker: str) -> None:
+        self.url, self.worker = url, worker
+        self.heard = asyncio.Event()
+        self._conn: asyncpg.Connection | None = None
+
+    @property
+    def listening(self) -> bool:
+        return self._conn is not None and not self._conn.is_closed()
+
+    async def listen(self) -> None:
+        """Start listening (again, after a lost connection)."""
+        await self.close()
+        self._conn = await asyncpg.connect(self.url, server_settings={"application_name": "humako-bot handoffs"})
+        await self._conn.add_listener(HANDOFF_CHANNEL, self._notified)
+        self.heard.set()  # what was handed while nobody listened is taken now
+
+    def _notified(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        if payload == self.worker:
+            self.heard.set()
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.is_closed():
+            with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                await conn.close(timeout=5)

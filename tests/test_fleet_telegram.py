@@ -15,6 +15,7 @@ from typing import Annotated
 import aiohttp
 import pytest
 
+import bot.frontends.telegram_fleet
 from bot.commands import Cog, Param, Reply, render_reply
 from bot.config import Config, WebSettings
 from bot.context import Context
@@ -119,7 +120,10 @@ def button(message: StoredMessage, payload: str) -> str:
 
 
 @pytest.mark.postgresql
-async def test_an_answer_that_reaches_another_process_completes_the_prompt_once(tmp_path: Path) -> None:
+async def test_an_answer_that_reaches_another_process_completes_the_prompt_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # No polling to fall back on: the owner takes a hand-over because PostgreSQL notified it.
+    monkeypatch.setattr(bot.frontends.telegram_fleet, "SLOW_SECONDS", 3600.0)
     greeted.clear()
     async with FakeTelegram() as fake, processes(tmp_path, fake, 2) as [asker, other]:
         user = fake.user(501, "Olli", "en")

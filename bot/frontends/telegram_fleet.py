@@ -1,10 +1,11 @@
 """Telegram's webhook spread over several processes (bot/fleet.py): an update of a person whose open prompt another
 live process holds is handed to that process, which processes it as if Telegram had pushed it there.
 
-The hand-over is a row in `handoffs` (the update as Telegram sent it, deleted as the owner takes it): the owner
-looks for rows every `FAST_SECONDS` while it holds prompts, every `SLOW_SECONDS` otherwise (a prompt that ended
-just as an answer was handed over). An update is handed over once: one that came by hand-over is processed where
-it arrived, whatever the database says by then.
+The hand-over is a row in `handoffs` (the update as Telegram sent it, deleted as the owner takes it) and a
+PostgreSQL NOTIFY naming the owner, which LISTENs on a connection of its own and takes its rows at once; it also
+looks every `SLOW_SECONDS` (a notification lost with a connection), or every `FAST_SECONDS` while it holds prompts
+and cannot listen. An update is handed over once: one that came by hand-over is processed where it arrived,
+whatever the database says by then.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import asyncpg
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.fleet import Fleet
 from storage.db import is_busy, probing
+from storage.fleet import HandoffSignal
 
 if TYPE_CHECKING:
     from bot.frontends.telegram import TelegramFrontend
@@ -50,6 +53,8 @@ class HandOver:
         self._taken: dict[int, None] = {}  # update ids that came by hand-over (ordered: the oldest are forgotten)
         self._task: asyncio.Task[None] | None = None
         self.handed = 0  # updates handed to another process (tests read it)
+        url = getattr(self.app.db, "url", None)
+        self.signal = HandoffSignal(url, self.app.worker.id) if url is not None else None
 
     def start(self) -> None:
         # Before every other handler: a handed-over update goes nowhere else here.
@@ -62,6 +67,8 @@ class HandOver:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self.signal is not None:
+            await self.signal.close()
         with contextlib.suppress(Exception), probing():
             await self.fleet.prompts.drop_all()
 
@@ -96,10 +103,25 @@ class HandOver:
 
     async def _take_every(self) -> None:
         while True:
-            await asyncio.sleep(FAST_SECONDS if self.fleet.prompts.published else SLOW_SECONDS)
             try:
+                await self._wait()
                 with probing():
                     await self.take()
+                await self.fleet.prompts.expire(self.app.clock.now())
             except Exception as error:  # a hiccup must not end the loop
                 if not is_busy(error):
                     log.exception("telegram: taking handed-over updates failed")
+                await asyncio.sleep(SLOW_SECONDS)
+
+    async def _wait(self) -> None:
+        """Until something may have been handed to this process."""
+        signal = self.signal
+        if signal is not None and not signal.listening:
+            with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                await signal.listen()
+        if signal is None or not signal.listening:
+            await asyncio.sleep(FAST_SECONDS if self.fleet.prompts.published else SLOW_SECONDS)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(signal.heard.wait(), SLOW_SECONDS)
+        signal.heard.clear()  # before taking: a notification during the take wakes the next round
