@@ -574,6 +574,7 @@ class Conversations:
             return await self._as_member(ctx, conversation, sender, text, files)
         until = ctx.now() + timedelta(seconds=self.app.config.bot.prompt_timeout_seconds)
         self._held[ctx.person.id] = Held(text, tuple(files), until)
+        await self.app.core.prompt_moved(ctx)  # several processes: the choice is handed to this one
         buttons = [[Button(await self._choice(c, m), cog.action_id("to", c.id))] for c, m in mine]
         question = Reply(_("You are in several conversations. Which one is this message for? (Replying to a message "
                            "of a conversation sends it there directly.)"), buttons=buttons)
@@ -615,6 +616,11 @@ class Conversations:
             else:
                 others.append(SENDER if member.kind == SEALED else member.ref or "?")
         return Choice(PerLanguage(conversation.titles), tuple(others))
+
+    def held_until(self, person_id: int) -> datetime | None:
+        """Until when a message of this person waits here for them to pick a conversation (None: none waits)."""
+        held = self._held.get(person_id)
+        return held.until if held is not None else None
 
     async def send_held(self, ctx: Context, conversation_id: int) -> Reply:
         held = self._held.get(ctx.person.id)

@@ -283,13 +283,17 @@ class Core:
         """What a person writes outside commands (a conversation's room) counts against the same rate."""
         return await self._admit(ctx)
 
-    async def _prompt_moved(self, ctx: Context) -> None:
+    async def prompt_moved(self, ctx: Context) -> None:
         """With several processes receiving this person's updates, the database says which one holds their open
-        prompt (its answer is handed there); before the question goes out, so the answer finds it."""
+        prompt or held message (its answer is handed there); before the question goes out, so the answer finds
+        it."""
         fleet = self.fleet
         if fleet is not None:
             key = self._pending_key(ctx)
-            await fleet.prompts.sync(key, self.pending.get(key))
+            pending = self.pending.get(key)
+            waiting = [pending.expires] if pending is not None and pending.asking is not None else []
+            held = self.app.conversations.held_until(ctx.person.id) if ctx.chat.direct else None
+            await fleet.prompts.sync(key, max([*waiting, *([held] if held else [])], default=None))
 
     def visible_commands(self, roles: frozenset[str]) -> list[CommandSpec]:
         """The commands a role set may use, in registration order (a shared list: do not change it)."""
@@ -378,7 +382,7 @@ class Core:
         if refused is not None:
             return refused
         reply = await self._text(ctx, text)
-        await self._prompt_moved(ctx)
+        await self.prompt_moved(ctx)
         return None if reply is None else self.seal(reply, ctx.person.id)
 
     async def _text(self, ctx: Context, text: str) -> Reply | None:
@@ -405,7 +409,7 @@ class Core:
         if refused is not None:
             return refused
         reply = await self._invoke(ctx, spec, raw)
-        await self._prompt_moved(ctx)
+        await self.prompt_moved(ctx)
         return self.seal(reply, ctx.person.id)
 
     async def _invoke(self, ctx: Context, spec: CommandSpec, raw: str | dict[str, Any]) -> Reply:
@@ -500,7 +504,7 @@ class Core:
         if refused_now is not None:
             return refused_now
         reply = await self._submit_form(ctx, answers)
-        await self._prompt_moved(ctx)
+        await self.prompt_moved(ctx)
         return self.seal(reply, ctx.person.id)
 
     async def _submit_form(self, ctx: Context, answers: dict[str, Any]) -> Reply:
@@ -686,7 +690,7 @@ class Core:
         except Exception as error:
             failed(error, "action %s failed", ":".join(signed.payload.split(":")[:2]) if signed else "?")
             return self.apology(error)
-        await self._prompt_moved(ctx)  # a press answers, skips or cancels a prompt, or starts one (ctx.ask)
+        await self.prompt_moved(ctx)  # a press answers, skips or cancels a prompt, or starts one (ctx.ask)
         return self.seal(reply, owner)
 
     def _resolve(self, signed: Signed) -> tuple[ActionSpec, list[Any]]:

@@ -1,7 +1,8 @@
 """One person's updates spread over several processes (Telegram's webhook behind a proxy, on PostgreSQL).
 
-A prompt waiting for a person's answer (a command asking for a missing parameter, `ctx.ask`) lives in the memory
-of the process that asked it: its `Pending` holds converted values and choices that need not survive a restart.
+A prompt waiting for a person's answer (a command asking for a missing parameter, `ctx.ask`; a direct message
+held while its writer picks one of their conversations) lives in the memory of the process that asked it: its
+`Pending` holds converted values and choices that need not survive a restart.
 So it stays there, and the database says which process holds it (`prompt_owners`, written before the question
 goes out); a process that receives an update of that person while another live process holds their prompt hands
 the update over (bot/frontends/telegram_fleet.py) and the owner processes it as if it had arrived there. The
@@ -17,7 +18,7 @@ from collections import deque
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.core import Pending, Verdict, judge
+from bot.core import Verdict, judge
 from storage.fleet import FleetQueries
 
 if TYPE_CHECKING:
@@ -59,15 +60,16 @@ class PromptOwners:
         self.app, self.queries = app, queries
         self.published: dict[tuple[str, str, str], datetime] = {}  # key -> the expiry written
 
-    async def sync(self, key: tuple[str, str, str], pending: Pending | None) -> None:
-        """Write this account's open prompt as ours, or remove our row once it is answered or cancelled."""
+    async def sync(self, key: tuple[str, str, str], expires: datetime | None) -> None:
+        """Write this account's open prompt (open until `expires`) as ours, or remove our row once nothing waits
+        for the account's answer here (None: answered or cancelled)."""
         platform, chat_id, user_id = key
         if platform not in SPREAD_PLATFORMS:
             return
-        if pending is not None and pending.asking is not None:
-            if self.published.get(key) != pending.expires:
-                await self.queries.own_prompt(platform, chat_id, user_id, self.app.worker.id, pending.expires)
-                self.published[key] = pending.expires
+        if expires is not None:
+            if self.published.get(key) != expires:
+                await self.queries.own_prompt(platform, chat_id, user_id, self.app.worker.id, expires)
+                self.published[key] = expires
         elif self.published.pop(key, None) is not None:
             await self.queries.drop_prompt(platform, chat_id, user_id, self.app.worker.id)
 

@@ -19,6 +19,7 @@ import bot.frontends.telegram_fleet
 from bot.commands import Cog, Param, Reply, render_reply
 from bot.config import Config, WebSettings
 from bot.context import Context
+from bot.conversations import Member
 from bot.frontends.base import Target
 from bot.signing import payload_of
 from tests.fakes.telegram_api import FakeTelegram, StoredMessage, TgUser
@@ -155,6 +156,31 @@ async def test_an_answer_that_reaches_another_process_completes_the_prompt_once(
         fake.send_text(user, "Maija")
         await push(fake, asker)
         assert (await texts(fake, user, 4))[3].startswith("I understand commands")
+
+
+@pytest.mark.postgresql
+async def test_a_message_held_for_a_choice_of_conversation_is_sent_by_the_process_holding_it(
+        tmp_path: Path) -> None:
+    async with FakeTelegram() as fake, processes(tmp_path, fake, 2) as [holder, other]:
+        user, aino_user = fake.user(503, "Olli", "en"), fake.user(504, "Aino", "en")
+        app = holder.app
+        olli = (await app.people.get_or_create("telegram", str(user.id), "Olli", "en")).id
+        aino = (await app.people.get_or_create("telegram", str(aino_user.id), "Aino", "en")).id
+        await app.conversations.open("study", "Matikka", [Member.person(olli), Member.person(aino)])
+        await app.conversations.open("study", "Fysiikka", [Member.person(olli), Member.person(aino)])
+        fake.send_text(user, "Milloin tavataan?")
+        await push(fake, holder)  # in two conversations: held here until Olli picks one
+        question = fake.bot_messages(user.id)[-1]
+        assert "several conversations" in (question.text or "")
+        fake.press(user, question, question.callback_data()[0])
+        await push(fake, other)  # the press reaches the other process: handed to the holder
+        holder.queued()
+        await holder.settle()
+        assert fake.bot_messages(user.id)[-1].text == "Sent to “Matikka”."
+        await holder.app.settle()
+        relayed = [m.text or "" for m in fake.bot_messages(aino_user.id)]
+        assert len([t for t in relayed if "Milloin tavataan?" in t]) == 1 and "Matikka" in relayed[-1]
+        assert await app.db.fetchval("SELECT COUNT(*) FROM prompt_owners") == 0
 
 
 @pytest.mark.postgresql
