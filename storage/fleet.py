@@ -80,11 +80,14 @@ class FleetQueries:
 
     async def rate_hits(self, person_id: int) -> tuple[list[float], bool]:
         """A person's recent hit times and whether they were told; locked until the transaction ends (PostgreSQL)."""
-        lock = " FOR UPDATE" if self.db.dialect == "postgresql" else ""
-        await self.db.execute("INSERT INTO person_rates (person_id, hits, told) VALUES (?, '', 0)"
-                              " ON CONFLICT (person_id) DO NOTHING", (person_id,))
-        row = await self.db.fetchone(f"SELECT hits, told FROM person_rates WHERE person_id = ?{lock}", (person_id,))
-        assert row is not None
+        select = "SELECT hits, told FROM person_rates WHERE person_id = ?" + (
+            " FOR UPDATE" if self.db.dialect == "postgresql" else "")
+        row = await self.db.fetchone(select, (person_id,))
+        if row is None:  # their first line: a row to lock (two processes may insert it at once)
+            await self.db.execute("INSERT INTO person_rates (person_id, hits, told) VALUES (?, '', 0)"
+                                  " ON CONFLICT (person_id) DO NOTHING", (person_id,))
+            row = await self.db.fetchone(select, (person_id,))
+            assert row is not None
         return [float(hit) for hit in row["hits"].split()], bool(row["told"])
 
     async def set_rate_hits(self, person_id: int, hits: list[float], told: bool) -> None:
