@@ -68,6 +68,7 @@ async def processes(tmp_path: Path, fake: FakeTelegram, count: int,
 async def test_three_processes_keep_to_one_tokens_budget_together(tmp_path: Path) -> None:
     async with FakeTelegram() as fake, processes(tmp_path, fake, 3) as bots:
         assert [b.frontend.limiter.shared_by for b in bots] == [3, 3, 3]
+        assert [(b.frontend.limiter._overall.limit, b.frontend.limiter._group_limit) for b in bots] == [(10, 6)] * 3
         fake.flood_limit(per_second=30, per_group_per_minute=None)  # Telegram's limit for the one token
         people = [fake.user(7000 + n, f"Jäsen {n}", "fi") for n in range(90)]
         message = render_reply(Reply("Tiedote"), "fi")
