@@ -22,7 +22,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.fleet import Fleet
-from storage.db import is_busy, probing
+from storage.db import DatabaseError, is_busy, probing
 from storage.fleet import HandoffSignal
 
 if TYPE_CHECKING:
@@ -82,10 +82,14 @@ class HandOver:
         chat_id, user_id = account
         if self.app.core.has_prompt(PLATFORM, chat_id, user_id):
             return
-        owner = await self.fleet.queries.prompt_owner(PLATFORM, chat_id, user_id, datetime.now(UTC))
-        if owner is None or owner.worker == self.app.worker.id or owner.expires_at <= self.app.clock.now():
+        try:
+            owner = await self.fleet.queries.prompt_owner(PLATFORM, chat_id, user_id, datetime.now(UTC))
+            if owner is None or owner.worker == self.app.worker.id or owner.expires_at <= self.app.clock.now():
+                return
+            await self.fleet.queries.hand_off(owner.worker, PLATFORM, update.to_json(), self.app.clock.now())
+        except DatabaseError:  # answered here rather than lost: at worst its prompt is not found
+            log.warning("telegram: handing update %s over failed; processing it here", update.update_id)
             return
-        await self.fleet.queries.hand_off(owner.worker, PLATFORM, update.to_json(), self.app.clock.now())
         self.handed += 1
         self.frontend._mark_handled()
         raise ApplicationHandlerStop  # the owner answers it (a button press too: it answers the callback)
