@@ -168,6 +168,11 @@ class ScheduledQueries:
             (job, to_iso(fire_at), worker, to_iso(lease_until), to_iso(now)))
         return row is not None
 
+    async def fire_done(self, job: str, fire_at: datetime) -> bool:
+        """Whether this fire of `job` ran to its end (in any process)."""
+        return bool(await self.db.fetchval("SELECT done FROM cron_fires WHERE job = ? AND fire_at = ?",
+                                           (job, to_iso(fire_at))))
+
     async def finish_fire(self, job: str, fire_at: datetime, forget_before: datetime) -> None:
         """The fire ran; fires of the job older than `forget_before` (past any grace: none runs again) go."""
         async with self.db.transaction(serialized=False):

@@ -93,3 +93,61 @@ async def test_a_fire_cut_short_runs_again_when_its_process_restarts_and_not_els
         await second.stop()
         if restarted is not None:
             await restarted.stop()
+
+
+async def test_a_fire_whose_process_stopped_renewing_its_lease_is_taken_over(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bot.scheduler, "STOP_WAIT_SECONDS", 0.05)
+    clock = Clock(frozen_at=START)
+    runs: list[tuple[str, datetime]] = []
+    config = make_config(["ping"], {"workers": {"lease_seconds": 30}})
+    hold = asyncio.Event()
+    first = await ConsoleBot.start(tmp_path, config, clock=clock, extra_cogs=[counting_cog(runs, hold)])
+    second = await ConsoleBot.start(tmp_path, config, clock=clock, extra_cogs=[counting_cog(runs)])
+    held: asyncio.Task[int] | None = None
+    try:
+        clock.pin(START + timedelta(hours=1, minutes=30))
+        held = asyncio.create_task(first.app.scheduler.run_due())
+
+        async def started() -> None:
+            while not runs:
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(started(), HANG_GUARD)
+        await second.app.scheduler.run_due()
+        assert len(runs) == 1  # held by the first process, whose lease is alive
+        await first.app.worker.stop()  # the first process hangs: its lease is no longer renewed
+        clock.advance(31)
+        await second.app.scheduler.run_due()  # the lease ran out: the second process runs the fire
+        assert [worker for worker, _at in runs] == [first.app.worker.id, second.app.worker.id]
+        [fire] = await second.rows("SELECT done FROM cron_fires")
+        assert fire["done"] == 1
+        await second.app.scheduler.run_due()
+        assert len(runs) == 2  # once taken over, not again
+    finally:
+        hold.set()
+        if held is not None:
+            await asyncio.gather(held, return_exceptions=True)
+        await first.stop()
+        await second.stop()
+
+
+async def test_a_fire_missed_while_every_process_was_down_runs_once_when_they_start(tmp_path: Path) -> None:
+    runs: list[tuple[str, datetime]] = []
+    config = make_config(["ping"])
+    clock = Clock(frozen_at=START)
+    alone = await ConsoleBot.start(tmp_path, config, clock=clock, extra_cogs=[counting_cog(runs)])
+    await alone.app.scheduler.advance(2 * 3600)
+    await alone.stop()
+    assert len(runs) == 1
+    # Down over the next morning's fire; two processes start 2 h after it (grace 6 h): it runs once, late.
+    clock.pin(START + timedelta(days=1, hours=3))
+    first = await ConsoleBot.start(tmp_path, config, clock=clock, extra_cogs=[counting_cog(runs)])
+    second = await ConsoleBot.start(tmp_path, config, clock=clock, extra_cogs=[counting_cog(runs)])
+    try:
+        await first.app.scheduler.run_due()
+        await second.app.scheduler.run_due()
+        assert len(runs) == 2
+    finally:
+        await first.stop()
+        await second.stop()
