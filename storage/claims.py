@@ -82,11 +82,6 @@ class ClaimQueries:
             return int(await self.db.fetchval("SELECT COUNT(*) FROM workers_alive WHERE seen_until > ?",
                                               (to_iso(now),)))
 
-    async def alive(self, worker: str, now: datetime) -> bool:
-        """Whether the worker said it is alive until after `now`."""
-        return await self.db.fetchval("SELECT 1 FROM workers_alive WHERE worker = ? AND seen_until > ?",
-                                      (worker, to_iso(now))) is not None
-
     async def absent(self, worker: str) -> None:
         """The worker stops: the others stop counting it at once."""
         await self.db.execute("DELETE FROM workers_alive WHERE worker = ?", (worker,))
