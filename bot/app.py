@@ -137,6 +137,10 @@ class Application:
                 except _MIGRATE_ERRORS as error:
                     raise StartupError(f"the {cog.name} cog's tables cannot be set up: {describe(error)}") from error
         self.worker = Worker(self)  # the id under which this process claims rows
+        try:  # before the frontends start: they share the platforms' budgets by it
+            await self.worker.present()
+        except DatabaseError as error:
+            raise StartupError(f"the database {self.database_name} cannot be used: {describe(error)}") from error
         self.people = PeopleQueries(self.db)
         self.role_holders = RoleHolderQueries(self.db)
         self.sealed = SealedDelivery(self)

@@ -513,7 +513,7 @@ class Conversations:
     async def from_room(self, ctx: Context, conversation_id: int, text: str, files: Sequence[File]) -> Reply | None:
         """A message written in a conversation's room (a Discord thread, a Telegram topic); None when the writer
         is not a member (a moderator reading along: their words are not passed on)."""
-        refused = self.app.core.admit(ctx)  # typed lines in direct chats were counted as commands already
+        refused = await self.app.core.admit(ctx)  # typed lines in direct chats were counted as commands already
         if refused is not None:
             return refused
         conversation = await self.rows.get(conversation_id)
@@ -534,7 +534,7 @@ class Conversations:
     async def from_team_chat(self, ctx: Context, conversation_id: int, text: str,
                              files: Sequence[File]) -> Reply | None:
         """A reply, in a team's plain group, to a message of the conversation relayed there: the team's."""
-        refused = self.app.core.admit(ctx)
+        refused = await self.app.core.admit(ctx)
         if refused is not None:
             return refused
         conversation = await self.rows.get(conversation_id)
@@ -574,6 +574,7 @@ class Conversations:
             return await self._as_member(ctx, conversation, sender, text, files)
         until = ctx.now() + timedelta(seconds=self.app.config.bot.prompt_timeout_seconds)
         self._held[ctx.person.id] = Held(text, tuple(files), until)
+        await self.app.core.prompt_moved(ctx)  # several processes: the choice is handed to this one
         buttons = [[Button(await self._choice(c, m), cog.action_id("to", c.id))] for c, m in mine]
         question = Reply(_("You are in several conversations. Which one is this message for? (Replying to a message "
                            "of a conversation sends it there directly.)"), buttons=buttons)
@@ -615,6 +616,11 @@ class Conversations:
             else:
                 others.append(SENDER if member.kind == SEALED else member.ref or "?")
         return Choice(PerLanguage(conversation.titles), tuple(others))
+
+    def held_until(self, person_id: int) -> datetime | None:
+        """Until when a message of this person waits here for them to pick a conversation (None: none waits)."""
+        held = self._held.get(person_id)
+        return held.until if held is not None else None
 
     async def send_held(self, ctx: Context, conversation_id: int) -> Reply:
         held = self._held.get(ctx.person.id)

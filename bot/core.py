@@ -47,6 +47,7 @@ from storage.db import is_busy
 
 if TYPE_CHECKING:
     from bot.app import Application
+    from bot.fleet import Fleet
 
 log = logging.getLogger(__name__)
 
@@ -105,16 +106,23 @@ class RateLimiter:
 
     def check(self, person_id: int, now: float) -> Verdict:
         hits = self._hits.setdefault(person_id, deque())
-        while hits and now - hits[0] > self.seconds:
-            hits.popleft()
-        if len(hits) >= self.limit:
-            if person_id in self._told:
-                return Verdict.SILENT
+        verdict, told = judge(hits, person_id in self._told, now, self.limit, self.seconds)
+        if told:
             self._told.add(person_id)
-            return Verdict.TELL
-        hits.append(now)
-        self._told.discard(person_id)
-        return Verdict.ALLOW
+        else:
+            self._told.discard(person_id)
+        return verdict
+
+
+def judge(hits: deque[float], told: bool, now: float, limit: int, seconds: float) -> tuple[Verdict, bool]:
+    """The rate rule on a person's recent hit times (`hits`, changed in place) and whether they were told: the
+    verdict, and whether they are told now. Shared by the in-memory limiter and the database's (bot/fleet.py)."""
+    while hits and now - hits[0] > seconds:
+        hits.popleft()
+    if len(hits) >= limit:
+        return (Verdict.SILENT, True) if told else (Verdict.TELL, True)
+    hits.append(now)
+    return Verdict.ALLOW, False
 
 
 TOO_FAST = _("You are sending commands too fast. Wait a moment and try again.")
@@ -142,6 +150,8 @@ class Core:
         self.pending: dict[tuple[str, str, str], Pending] = {}
         bot_config = app.config.bot
         self.rate = RateLimiter(bot_config.command_rate, bot_config.command_rate_seconds)
+        self._fleet: Fleet | None = None  # decided at first use (the database is open by then)
+        self._fleet_decided = False
         self._signer: ActionSigner | None = None
         self.tasks: dict[str, TaskSpec] = {}
         self.views: dict[str, ViewSpec] = {}
@@ -246,18 +256,44 @@ class Core:
         """Sign the reply's buttons for the person it is made for (None: a shared message, such as a card)."""
         return self.signer.seal(reply, owner)
 
-    def _admit(self, ctx: Context) -> Reply | None:
+    @property
+    def fleet(self) -> Fleet | None:
+        """What several processes receiving one person's updates share (bot/fleet.py); None in one process."""
+        if not self._fleet_decided:
+            from bot.fleet import Fleet, spreads_updates
+
+            self._fleet = Fleet(self.app) if spreads_updates(self.app) else None
+            self._fleet_decided = True
+        return self._fleet
+
+    async def _admit(self, ctx: Context) -> Reply | None:
         """Every typed line and every press counts against the person's rate; None when it may go on."""
-        verdict = self.rate.check(ctx.person.id, ctx.now().timestamp())
+        fleet = self.fleet
+        if fleet is not None:  # the person's updates reach several processes: their rate is the database's
+            verdict = await fleet.rate.check(ctx.person.id, ctx.now().timestamp())
+        else:
+            verdict = self.rate.check(ctx.person.id, ctx.now().timestamp())
         if verdict is Verdict.ALLOW:
             return None
         if verdict is Verdict.SILENT:
             return Reply()  # nothing to show: frontends send nothing
         return Reply(notice=TOO_FAST) if ctx.origin is not None else Reply(TOO_FAST, private=True)
 
-    def admit(self, ctx: Context) -> Reply | None:
+    async def admit(self, ctx: Context) -> Reply | None:
         """What a person writes outside commands (a conversation's room) counts against the same rate."""
-        return self._admit(ctx)
+        return await self._admit(ctx)
+
+    async def prompt_moved(self, ctx: Context) -> None:
+        """With several processes receiving this person's updates, the database says which one holds their open
+        prompt or held message (its answer is handed there); before the question goes out, so the answer finds
+        it."""
+        fleet = self.fleet
+        if fleet is not None:
+            key = self._pending_key(ctx)
+            pending = self.pending.get(key)
+            waiting = [pending.expires] if pending is not None and pending.asking is not None else []
+            held = self.app.conversations.held_until(ctx.person.id) if ctx.chat.direct else None
+            await fleet.prompts.sync(key, max([*waiting, *([held] if held else [])], default=None))
 
     def visible_commands(self, roles: frozenset[str]) -> list[CommandSpec]:
         """The commands a role set may use, in registration order (a shared list: do not change it)."""
@@ -342,10 +378,11 @@ class Core:
     async def handle_text(self, ctx: Context, text: str) -> Reply | None:
         """A typed line: a command, or the answer to a pending prompt. None when it is neither; an empty Reply
         when the person is over their rate and was already told."""
-        refused = self._admit(ctx)
+        refused = await self._admit(ctx)
         if refused is not None:
             return refused
         reply = await self._text(ctx, text)
+        await self.prompt_moved(ctx)
         return None if reply is None else self.seal(reply, ctx.person.id)
 
     async def _text(self, ctx: Context, text: str) -> Reply | None:
@@ -368,10 +405,12 @@ class Core:
 
     async def invoke(self, ctx: Context, spec: CommandSpec, raw: str | dict[str, Any]) -> Reply:
         """Run a command from a typed line (`str`) or from values a frontend already split (`dict`)."""
-        refused = self._admit(ctx)
+        refused = await self._admit(ctx)
         if refused is not None:
             return refused
-        return self.seal(await self._invoke(ctx, spec, raw), ctx.person.id)
+        reply = await self._invoke(ctx, spec, raw)
+        await self.prompt_moved(ctx)
+        return self.seal(reply, ctx.person.id)
 
     async def _invoke(self, ctx: Context, spec: CommandSpec, raw: str | dict[str, Any]) -> Reply:
         started, outcome = time.perf_counter(), "handled"  # perf_counter: a metric, not the app's clock
@@ -461,10 +500,12 @@ class Core:
 
     async def submit(self, ctx: Context, answers: dict[str, Any]) -> Reply:
         """Several fields answered at once (a Discord modal), counted against the person's rate like a line."""
-        refused_now = self._admit(ctx)
+        refused_now = await self._admit(ctx)
         if refused_now is not None:
             return refused_now
-        return self.seal(await self._submit_form(ctx, answers), ctx.person.id)
+        reply = await self._submit_form(ctx, answers)
+        await self.prompt_moved(ctx)
+        return self.seal(reply, ctx.person.id)
 
     async def _submit_form(self, ctx: Context, answers: dict[str, Any]) -> Reply:
         """The fields of a modal at once (Discord): each is checked in order; the first refused one is asked
@@ -630,7 +671,7 @@ class Core:
         presser's rate, roles and ownership are checked before the handler runs."""
         signed: Signed | None = None
         try:
-            refused = self._admit(ctx)
+            refused = await self._admit(ctx)
             if refused is not None:
                 return refused
             signed = self.signer.verify(action_id)
@@ -649,6 +690,7 @@ class Core:
         except Exception as error:
             failed(error, "action %s failed", ":".join(signed.payload.split(":")[:2]) if signed else "?")
             return self.apology(error)
+        await self.prompt_moved(ctx)  # a press answers, skips or cancels a prompt, or starts one (ctx.ask)
         return self.seal(reply, owner)
 
     def _resolve(self, signed: Signed) -> tuple[ActionSpec, list[Any]]:

@@ -6,7 +6,9 @@ database decides what is due. A row is claimed (pending -> running) before its t
 never run it at once; a row found overdue after a restart runs late, marked late, inside the grace time,
 and is dropped with a record (status 'dropped', late_seconds) after it. Cron fire times come from
 APScheduler's CronTrigger in the community's zone, so they follow wall-clock time across daylight-saving
-changes.
+changes. With several processes on one database every process plans the same fires; each fire is claimed by
+inserting its row in `cron_fires` (job, fire time), and only the process that claimed it runs it; the others
+take it over only if its lease runs out before it ends (that process died).
 
 A task stopped half-way (the process killed, or a stop that did not wait for it) is run again on the next
 start, and re-running is safe by construction: its context keys every message it queues by (row, recipient),
@@ -121,6 +123,7 @@ class Scheduler:
         self._running = False
         self._stopping = False
         self._busy: set[asyncio.Task[Any]] = set()  # run_due/advance calls under way (a stop waits for them)
+        self._elsewhere: dict[tuple[str, datetime], CronJob] = {}  # fires another process claimed, until they end
 
     # ---------------------------------------------------------------------------------------- rows
 
@@ -164,6 +167,8 @@ class Scheduler:
                     assert job.next_at is not None
                     ran += await self._run_rows(job.next_at)  # rows due before the fire keep their order
                     await self._fire(job, self.app.clock.now(), coalesce=True)
+                if self._elsewhere:
+                    await self._take_over_fires(self.app.clock.now())
                 # Rows falling due while these run are taken in this wake-up too (no new wake-up to wait for).
                 ran += await self._run_rows(None, at_once=ROWS_AT_ONCE)
                 await self._arm()
@@ -352,16 +357,43 @@ class Scheduler:
         job.next_at = self._fire_after(job.trigger, now if coalesce else fire_at)
         if now - fire_at > self.grace:
             log.warning("job %s skipped: %s s past its time", job.name, int((now - fire_at).total_seconds()))
+        elif not await self._claim_fire(job, fire_at, now):
+            # Every process plans the same fires: the one that claims this fire runs it, the others leave it (and
+            # its record of the run) to that one, and take it over only if that one dies before it ends.
+            log.debug("job %s: this fire is run by another process", job.name)
+            self._elsewhere[(job.name, fire_at)] = job
+            return
         else:
-            from bot.context import ServiceContext
-
-            try:
-                # Killed half-way, the fire is repeated on the next start (job_runs is written after it):
-                # keyed by its fire time, the repeat queues only what the first did not.
-                await job.run(ServiceContext(self.app, job.cog, run=f"j:{job.name}@{iso(fire_at)}"))
-            except Exception:
-                log.exception("job %s failed", job.name)
+            await self._run_fire(job, fire_at, now)
         await self.rows.record_job_run(job.name, fire_at)
+
+    async def _claim_fire(self, job: CronJob, fire_at: datetime, now: datetime) -> bool:
+        worker = self.app.worker
+        return bool(await patiently(
+            lambda: self.rows.claim_fire(job.name, fire_at, worker.id, worker.lease_until(), now)))
+
+    async def _run_fire(self, job: CronJob, fire_at: datetime, now: datetime) -> None:
+        from bot.context import ServiceContext
+
+        try:
+            # Killed half-way, the fire is repeated on the next start (job_runs is written after it):
+            # keyed by its fire time, the repeat queues only what the first did not.
+            await job.run(ServiceContext(self.app, job.cog, run=f"j:{job.name}@{iso(fire_at)}"))
+        except Exception:
+            log.exception("job %s failed", job.name)
+        await patiently(lambda: self.rows.finish_fire(job.name, fire_at, now - 2 * self.grace))
+
+    async def _take_over_fires(self, now: datetime) -> None:
+        """Fires another process claimed: run here the ones whose process died before finishing them (their lease
+        ran out), inside the grace time; forget the ones finished or too late."""
+        for (name, fire_at), job in list(self._elsewhere.items()):
+            if now - fire_at > self.grace or await self.rows.fire_done(name, fire_at):
+                del self._elsewhere[(name, fire_at)]
+            elif await self._claim_fire(job, fire_at, now):
+                del self._elsewhere[(name, fire_at)]
+                log.warning("job %s: a fire left unfinished by another process runs here", name)
+                await self._run_fire(job, fire_at, now)
+                await self.rows.record_job_run(name, fire_at)
 
     async def _plan_cron(self) -> None:
         """Each job's next fire: after its last recorded run (a restart catches up once), else from now."""

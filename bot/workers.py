@@ -15,7 +15,7 @@ import fcntl
 import hashlib
 import logging
 import socket
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_SLOTS = 1024  # processes sharing one data directory
+# Each worker says it is alive this often, for three times as long (real time, not the app's clock): the others
+# count the live ones (Telegram's budget is the token's, shared) and hand a prompt's answers only to a live owner.
+PRESENCE_SECONDS = 5.0
 
 
 def take_slot(directory: Path) -> tuple[int, IO[bytes]]:
@@ -69,6 +72,8 @@ class Worker:
         self.id = f"{socket.gethostname()}:{place}:{self.slot}"
         self.claims = ClaimQueries(app.db)
         self._task: asyncio.Task[None] | None = None
+        self._presence: asyncio.Task[None] | None = None
+        self.processes = 1  # live workers on this database, this one included (re-read every PRESENCE_SECONDS)
 
     def lease_until(self) -> datetime:
         """The end of a lease taken now."""
@@ -76,13 +81,38 @@ class Worker:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._heartbeat(), name="worker-lease")
+        self._presence = asyncio.create_task(self._present_every(), name="worker-presence")
 
     async def stop(self, wait: float | None = None) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for task in (self._task, self._presence):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._presence = None
+        with contextlib.suppress(Exception), probing():  # gone either way: its row only says so sooner
+            await self.claims.absent(self.id)
+
+    async def present(self) -> int:
+        """Say this worker is alive, count the live ones, and tell the frontends when the count changed."""
+        now = datetime.now(UTC)
+        count = max(1, await self.claims.present(self.id, now + 3 * timedelta(seconds=PRESENCE_SECONDS), now))
+        if count != self.processes:
+            log.info("worker: %s processes share the database now", count)
+            self.processes = count
+            for frontend in self.app.frontends.values():
+                frontend.processes_changed(count)
+        return count
+
+    async def _present_every(self) -> None:
+        while True:
+            await asyncio.sleep(PRESENCE_SECONDS)
+            try:
+                with probing():
+                    await self.present()
+            except Exception as error:  # a hiccup must not end the loop
+                if not is_busy(error):
+                    log.exception("worker presence: saying so failed")
 
     def close(self) -> None:
         """Free the slot (after the database is closed)."""

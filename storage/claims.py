@@ -10,14 +10,14 @@ with the others: `transaction(serialized=False)`).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from storage.db import Database, to_iso
 
 __all__ = ["ClaimQueries", "claim_sql", "claimable", "skip_locked"]
 
-CLAIMED_TABLES = ("outbox", "scheduled", "live_copies")
+CLAIMED_TABLES = ("outbox", "scheduled", "live_copies", "cron_fires")
 
 
 def skip_locked(db: Database) -> str:
@@ -69,6 +69,22 @@ class ClaimQueries:
             freed += await self.db.execute(
                 f"UPDATE {table} SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = ?", (worker,))
         return freed
+
+    async def present(self, worker: str, until: datetime, now: datetime) -> int:
+        """The worker is alive until `until` (unless it says so again); how many workers are alive at `now`, it
+        included. Workers gone for a day are forgotten."""
+        async with self.db.transaction(serialized=False):
+            await self.db.execute(
+                "INSERT INTO workers_alive (worker, seen_until) VALUES (?, ?)"
+                " ON CONFLICT (worker) DO UPDATE SET seen_until = excluded.seen_until", (worker, to_iso(until)))
+            await self.db.execute("DELETE FROM workers_alive WHERE seen_until < ?",
+                                  (to_iso(now - timedelta(days=1)),))
+            return int(await self.db.fetchval("SELECT COUNT(*) FROM workers_alive WHERE seen_until > ?",
+                                              (to_iso(now),)))
+
+    async def absent(self, worker: str) -> None:
+        """The worker stops: the others stop counting it at once."""
+        await self.db.execute("DELETE FROM workers_alive WHERE worker = ?", (worker,))
 
     async def held(self, worker: str) -> int:
         """How many rows the worker holds now (tests, the bench)."""

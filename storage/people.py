@@ -116,7 +116,7 @@ class PeopleQueries:
         """(platform, platform_user_id) pairs, oldest first."""
         rows = await self.db.fetchall(
             "SELECT platform, platform_user_id FROM accounts WHERE person_id = ?"
-            " ORDER BY created_at, platform",
+            " ORDER BY created_at, platform, platform_user_id",
             (person_id,),
         )
         return [(row["platform"], row["platform_user_id"]) for row in rows]
@@ -179,7 +179,8 @@ class PeopleQueries:
         rows = await self.db.fetchall(
             "SELECT a.platform, a.platform_user_id, p.preferred_platform FROM accounts a"
             " JOIN people p ON p.id = a.person_id"
-            " WHERE a.person_id = ? AND a.unreachable_since IS NULL ORDER BY a.created_at, a.platform",
+            " WHERE a.person_id = ? AND a.unreachable_since IS NULL"
+            " ORDER BY a.created_at, a.platform, a.platform_user_id",  # a tie (one instant): one order on both
             (person_id,),
         )
         accounts = [(r["platform"], r["platform_user_id"], r["preferred_platform"]) for r in rows
@@ -204,8 +205,8 @@ class PeopleQueries:
         return None if row is None else dict(row)
 
     async def account_rows(self, person_id: int) -> list[dict[str, object]]:
-        rows = await self.db.fetchall("SELECT * FROM accounts WHERE person_id = ? ORDER BY created_at, platform",
-                                      (person_id,))
+        rows = await self.db.fetchall(
+            "SELECT * FROM accounts WHERE person_id = ? ORDER BY created_at, platform, platform_user_id", (person_id,))
         return [dict(r) for r in rows]
 
     async def references(self) -> list[tuple[str, str, str]]:

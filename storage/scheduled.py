@@ -147,11 +147,40 @@ class ScheduledQueries:
         return {row["job"]: datetime.fromisoformat(row["last_run_at"]) for row in rows}
 
     async def record_job_run(self, job: str, fired_at: datetime) -> None:
+        # Never moved back: with several processes a slow fire may end after a later one.
         await self.db.execute(
             "INSERT INTO job_runs (job, last_run_at) VALUES (?, ?)"
-            " ON CONFLICT (job) DO UPDATE SET last_run_at = excluded.last_run_at",
+            " ON CONFLICT (job) DO UPDATE SET last_run_at = excluded.last_run_at"
+            " WHERE job_runs.last_run_at < excluded.last_run_at",
             (job, to_iso(fired_at)),
         )
+
+    async def claim_fire(self, job: str, fire_at: datetime, worker: str, lease_until: datetime,
+                         now: datetime) -> bool:
+        """Whether `worker` runs this fire of `job`: the first to insert its row does; the row's own worker takes
+        it back (a restart after a crash inside the fire), another worker only once its lease ran out unfinished."""
+        row = await self.db.fetchone(
+            "INSERT INTO cron_fires (job, fire_at, claimed_by, lease_until, done) VALUES (?, ?, ?, ?, 0)"
+            " ON CONFLICT (job, fire_at) DO UPDATE SET claimed_by = excluded.claimed_by,"
+            " lease_until = excluded.lease_until WHERE cron_fires.done = 0"
+            " AND (cron_fires.claimed_by = excluded.claimed_by OR cron_fires.claimed_by IS NULL"
+            " OR cron_fires.lease_until <= ?) RETURNING job",
+            (job, to_iso(fire_at), worker, to_iso(lease_until), to_iso(now)))
+        return row is not None
+
+    async def fire_done(self, job: str, fire_at: datetime) -> bool:
+        """Whether this fire of `job` ran to its end (in any process)."""
+        return bool(await self.db.fetchval("SELECT done FROM cron_fires WHERE job = ? AND fire_at = ?",
+                                           (job, to_iso(fire_at))))
+
+    async def finish_fire(self, job: str, fire_at: datetime, forget_before: datetime) -> None:
+        """The fire ran; fires of the job older than `forget_before` (past any grace: none runs again) go."""
+        async with self.db.transaction(serialized=False):
+            await self.db.execute(
+                "UPDATE cron_fires SET done = 1, claimed_by = NULL, lease_until = NULL WHERE job = ? AND fire_at = ?",
+                (job, to_iso(fire_at)))
+            await self.db.execute("DELETE FROM cron_fires WHERE job = ? AND fire_at < ? AND done = 1",
+                                  (job, to_iso(forget_before)))
 
     async def note_job_planned(self, job: str, now: datetime) -> None:
         """A job planned from now is recorded, unless it has a run already."""

@@ -81,6 +81,11 @@ class Frontend(ABC):
         """Why this frontend is not serving right now (GET /healthz answers 503 with it), None when it is."""
         return None
 
+    def processes_changed(self, count: int) -> None:
+        """`count` live processes share this bot's platform accounts now (bot/workers.py): a frontend whose
+        platform limits the account as a whole keeps to its part."""
+        return None
+
     def destination_chat(self, destination: str) -> str | None:
         """This platform's chat id for a named destination, if it maps to one."""
         return None

@@ -33,6 +33,7 @@ from bot.commands import Button, File, Rendered, Reply, render_reply
 from bot.context import Account, Chat, Context, Origin
 from bot.conversations import MAX_FILE_BYTES
 from bot.frontends.base import Frontend, MessageGone, Rejected, RetryLater, Sent, Target, Unreachable
+from bot.frontends.telegram_fleet import HandOver
 from bot.frontends.telegram_limits import ChatQueues, Lane, PerPersonUpdates, SlidingRateLimiter, retry_seconds
 from bot.frontends.telegram_menu import sync_menus
 from bot.frontends.telegram_render import MAX_CAPTION, as_seen, has_text, keyboard, to_html
@@ -90,6 +91,7 @@ class TelegramFrontend(Frontend):
         self.chats = ChatQueues()  # answers in groups, sent in order, never awaited inside an update
         self.username = ""
         self.leader: Leader | None = None  # polling mode: polls only while this process leads
+        self.hand_over: HandOver | None = None  # webhook mode on several processes (bot/fleet.py)
         self._role_cache: dict[int, tuple[float, frozenset[str]]] = {}
         self.handled_updates = 0  # tests and the bench wait on this
         self._handled = asyncio.Event()
@@ -106,6 +108,9 @@ class TelegramFrontend(Frontend):
             filters.UpdateType.MESSAGE & (filters.TEXT | filters.PHOTO | filters.Document.ALL), self._on_message))
         self.ptb.add_handler(CallbackQueryHandler(self._on_button))
         self.ptb.add_error_handler(self._on_error)
+
+    def processes_changed(self, count: int) -> None:
+        self.limiter.share(count)  # Telegram's limits are the token's, whichever process sends
 
     def edit_interval_for(self, chat_id: str) -> float:
         # Telegram allows 20 messages a minute in one group, edits included: a card there is edited at most
@@ -127,6 +132,9 @@ class TelegramFrontend(Frontend):
         updater = self.ptb.updater
         assert updater is not None
         web = self.app.web
+        if self.app.core.fleet is not None:  # a person's updates may reach any process: prompts' answers are handed
+            self.hand_over = HandOver(self, self.app.core.fleet)
+            self.hand_over.start()
         if self.settings.mode == "webhook" and web is not None:
             # One port: the bot's own web server takes Telegram's pushes and hands them to PTB's queue.
             web.add_webhook(urlsplit(self.settings.webhook_url).path, self._pushed)
@@ -175,6 +183,8 @@ class TelegramFrontend(Frontend):
     async def stop(self) -> None:
         if self.leader is not None:
             await self.leader.stop()
+        if self.hand_over is not None:
+            await self.hand_over.stop()
         if self.ptb.updater is not None and self.ptb.updater.running:
             await self.ptb.updater.stop()
         await self.chats.stop()

@@ -17,6 +17,9 @@ at a time, most urgent first and in arrival order within a lane, each woken alon
 requests (outbox and edits) start at most one per `period / limit` seconds, so the overall window frees a
 slot every ~33 ms rather than 30 at once a second later: an answer waits for the next free slot, never for a
 whole window behind a broadcast.
+
+The limits are the token's: several bot processes sending with one token (docs/operations.md) each keep to an
+equal part of them (`share`, told the number of live processes by bot/workers.py every few seconds).
 """
 
 from __future__ import annotations
@@ -99,6 +102,8 @@ class SlidingRateLimiter(BaseRateLimiter[Lane]):
         self._bulk_gap = overall_period / overall_max_rate if overall_max_rate else 0.0
         self._bulk_next = 0.0  # clock time before which no bulk request starts
         self._groups: dict[int | str, _Window] = {}
+        self._group_limit = group_max_rate
+        self.shared_by = 1  # processes sending with the same token (share)
         # Waiters per lane in arrival order (dicts: ordered, and a cancelled waiter leaves in O(1)).
         self._waiting: dict[Lane, dict[int, _Waiter]] = {lane: {} for lane in Lane}
         self._arrivals = itertools.count()
@@ -114,6 +119,23 @@ class SlidingRateLimiter(BaseRateLimiter[Lane]):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+    def share(self, processes: int) -> None:
+        """`processes` send with this token (several bot processes): the limits are the token's, so this one keeps
+        to its part of each (at least one message per window); replies still go first within it."""
+        processes = max(1, processes)
+        if processes == self.shared_by:
+            return
+        self.shared_by = processes
+        overall = max(1, self.overall_max_rate // processes)
+        self._overall.limit = overall
+        self._edit_limit = max(1, int(overall * EDIT_SHARE))
+        self._bulk_gap = self.overall_period / overall if self.overall_max_rate else 0.0
+        self._group_limit = max(1, self.group_max_rate // processes)
+        for window in self._groups.values():
+            window.limit = self._group_limit
+        if any(self._waiting.values()):
+            self._dispatch()  # a larger share lets waiters go now
 
     def waiting(self, lane: Lane | None = None) -> int:
         """Requests waiting for a slot (in one lane, or in all)."""
@@ -162,7 +184,7 @@ class SlidingRateLimiter(BaseRateLimiter[Lane]):
         if self.group_max_rate and (isinstance(chat_id, str) or chat_id < 0):
             group = self._groups.get(chat_id)
             if group is None:
-                group = self._groups[chat_id] = _Window(self.group_max_rate, self.group_period)
+                group = self._groups[chat_id] = _Window(self._group_limit, self.group_period)
             windows.append(group)
         return windows
 
