@@ -78,6 +78,8 @@ class Application:
         self.frontends: dict[str, Frontend] = {}
         self.metrics = Metrics()
         self.web: WebServer | None = None
+        # The console is a trial on a developer's machine: a port taken by something else must not stop it.
+        self.web_optional = False
         self._stopped = asyncio.Event()
         self.started = False
 
@@ -166,10 +168,13 @@ class Application:
             web = WebServer(self)
             try:
                 await web.start()
+                self.web = web
             except OSError as error:
-                raise StartupError(f"the web server cannot listen on {self.config.web.bind}:"
-                                   f"{self.config.web.port}: {describe(error)}") from error
-            self.web = web
+                if not self.web_optional:
+                    raise StartupError(f"the web server cannot listen on {self.config.web.bind}:"
+                                       f"{self.config.web.port}: {describe(error)}") from error
+                log.warning("the web server cannot listen on %s:%s (%s): calendar feeds, /healthz and /metrics are"
+                            " off in this run", self.config.web.bind, self.config.web.port, describe(error))
         for frontend in self.frontends.values():
             try:
                 await frontend.start()

@@ -41,7 +41,9 @@ def feedback_config(directory: Path, *, cogs: tuple[str, ...] = EXAMPLE_COGS,
     path = directory / "feedback-config.toml"
     path.write_text(head + enabled, encoding="utf-8")
     config = load_config(path, env={})
-    return dataclasses.replace(config, secrets=dataclasses.replace(config.secrets, secret_key=KEY))
+    # No web server on the example's fixed port 8080: it may be taken while other tests or processes run.
+    return dataclasses.replace(config, secrets=dataclasses.replace(config.secrets, secret_key=KEY),
+                               web=dataclasses.replace(config.web, enabled=False))
 
 
 def code_in(text: str) -> str:

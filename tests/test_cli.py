@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -52,3 +53,19 @@ def test_default_config_is_the_example_when_no_config_toml(tmp_path: Path) -> No
     result = run("console", "--script", "-", "--data", str(tmp_path / "d"), stdin="/ping\n", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Pong" in result.stdout
+
+
+def test_the_console_goes_on_when_the_web_servers_port_is_taken(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+        assert "\nport = 8080\n" in text
+        config = tmp_path / "config.toml"
+        config.write_text(text.replace("\nport = 8080\n", f"\nport = {port}\n", 1), encoding="utf-8")
+        result = run("console", "--script", "-", "--config", str(config), "--data", str(tmp_path / "d"),
+                     stdin="/ping moi\n")
+    assert result.returncode == 0, result.stderr
+    assert "Pong: moi" in result.stdout
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "off in this run" in result.stderr

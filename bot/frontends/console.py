@@ -282,6 +282,7 @@ async def run_console(config, data_dir, script: str | None) -> int:  # type: ign
     from bot.app import Application
 
     app = Application(config, data_dir)
+    app.web_optional = True
     console = ConsoleFrontend(app)
     app.add_frontend(console)
     await app.start()
