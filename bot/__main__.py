@@ -176,7 +176,7 @@ def _copy_database(config: Config, data: Path, url: str) -> int:
     from bot.workers import slots_in_use
     from storage.db import OPEN_ERRORS, is_postgresql_url, sqlite_path
     from storage.postgres import redact_url
-    from storage.transfer import TransferError, copy_rows
+    from storage.transfer import TransferError, copy_rows, is_blank
 
     app = Application(config, data)
     source = app.database_path
@@ -196,6 +196,8 @@ def _copy_database(config: Config, data: Path, url: str) -> int:
         return 2
 
     async def copy() -> dict[str, int]:
+        if not await is_blank(url):
+            raise TransferError("the target database is not empty: copy only into a new, empty database")
         from_db = await _open_migrated(app, source, config)
         try:
             to_db = await _open_migrated(app, url, config)

@@ -247,20 +247,24 @@ class Database:
                    pool_size: int = 10) -> Database:
         """Open the database at `location` (a SQLite path or URL, ':memory:', or a postgresql:// URL), creating a
         SQLite file if needed, and apply the core's migrations (or those in `migrations`)."""
-        text = str(location)
-        db: Database
-        if is_postgresql_url(text):
-            from storage.postgres import PostgresDatabase
-
-            db = await PostgresDatabase.connect(text, clock=clock, busy_timeout=busy_timeout, pool_size=pool_size)
-        else:
-            db = await SQLiteDatabase.connect(sqlite_path(text), clock=clock, busy_timeout=busy_timeout)
+        db = await cls.connect_to(location, clock=clock, busy_timeout=busy_timeout, pool_size=pool_size)
         try:
             await db.migrate(migrations if migrations is not None else DEFAULT_MIGRATIONS_DIR)
         except BaseException:
             await db.close()
             raise
         return db
+
+    @staticmethod
+    async def connect_to(location: str | Path, *, clock: Callable[[], datetime] | None = None,
+                         busy_timeout: float = 5.0, pool_size: int = 10) -> Database:
+        """The database at `location`, as it is (no migrations applied)."""
+        text = str(location)
+        if is_postgresql_url(text):
+            from storage.postgres import PostgresDatabase
+
+            return await PostgresDatabase.connect(text, clock=clock, busy_timeout=busy_timeout, pool_size=pool_size)
+        return await SQLiteDatabase.connect(sqlite_path(text), clock=clock, busy_timeout=busy_timeout)
 
     async def close(self) -> None:
         raise NotImplementedError

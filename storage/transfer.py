@@ -1,8 +1,9 @@
 """Copying every row of one database into another of the same schema: moving a union's SQLite database to the
 PostgreSQL of several processes (`humako-bot copy-database`, docs/operations.md).
 
-The target must be migrated to exactly the source's versions and hold no rows: the copy never merges, so nothing
-is counted twice or overwritten. Tables go parents first (foreign keys hold at every row) in one transaction of
+The target must be new (no tables before the command migrated it) and then at exactly the source's versions: the
+copy never merges, so nothing is counted twice or overwritten; the few rows its own migrations seeded are replaced
+by the source's. Tables go parents first (foreign keys hold at every row) in one transaction of
 the target: a failure leaves it empty. Ids are copied as they are, so every reference (and every signed button
 already posted, which names ids) stays valid; the target's id sequences then continue after the largest.
 """
@@ -10,8 +11,9 @@ already posted, which names ids) stays valid; the target's id sequences then con
 from __future__ import annotations
 
 from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
 
-from storage.db import Database
+from storage.db import Database, is_postgresql_url, sqlite_path
 
 BATCH_ROWS = 500
 BOOKKEEPING = "schema_migrations"  # written by the target's own migrations, compared instead of copied
@@ -34,8 +36,20 @@ async def parents_first(db: Database, tables: list[str]) -> list[str]:
         raise TransferError(f"the tables' foreign keys form a cycle: {error.args[1]}") from None
 
 
+async def is_blank(location: str) -> bool:
+    """Whether the database at `location` has no tables yet (a SQLite file that does not exist is blank)."""
+    if not is_postgresql_url(location) and not Path(sqlite_path(location)).exists():
+        return True
+    db = await Database.connect_to(location, pool_size=1)
+    try:
+        return not await db.tables()
+    finally:
+        await db.close()
+
+
 async def copy_rows(source: Database, target: Database) -> dict[str, int]:
-    """Copy every row of `source` into the empty, equally migrated `target`; the rows copied per table."""
+    """Copy every row of `source` into `target`, new and migrated as the source (see is_blank); the rows copied
+    per table."""
     if await source.schema_versions() != await target.schema_versions():
         raise TransferError("the two databases are at different migration versions: start the bot (or run "
                             "`humako-bot migrate`) on both with the same cogs first")
@@ -43,12 +57,12 @@ async def copy_rows(source: Database, target: Database) -> dict[str, int]:
     missing = sorted(set(tables) - set(await target.tables()))
     if missing:
         raise TransferError(f"the target has no table {', '.join(missing)}")
-    for table in tables:
-        if await target.fetchval(f'SELECT 1 FROM "{table}" LIMIT 1') is not None:
-            raise TransferError(f"the target already has rows (table {table}); copy only into an empty database")
+    order = await parents_first(source, tables)
     copied: dict[str, int] = {}
     async with target.transaction():
-        for table in await parents_first(source, tables):
+        for table in reversed(order):  # what the target's migrations seeded (children first, as foreign keys want)
+            await target.execute(f'DELETE FROM "{table}"')
+        for table in order:
             columns = await source.columns(table)
             names = ", ".join(f'"{column}"' for column in columns)
             insert = f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" for _ in columns)})'
