@@ -8,9 +8,10 @@ change until every copy shows it, counted and checked at the fake. Target (#26):
 per change at 2,000 copies. The CPU is split into the event loop's thread and the database's (aiosqlite runs
 SQLite in a thread of its own); one more change of the largest thing, run under cProfile, splits the loop
 thread's share between the bot's own code, the HTTP stack (PTB, httpx, httpcore, h11, anyio), the database driver
-and asyncio (`--no-split` skips it). The shares are of cProfile's wall-clock time less the event loop's waits in
-epoll (a CPU clock per call costs a system call each, which swamps the figures), so time the machine's other jobs
-or the database thread take while the loop runs is spread over whatever runs then: indicative, not exact.
+and asyncio's own scheduling (`--no-split` skips it); the standard library's time (json, sockets, asyncio's
+sleep) counts for the part that called it. The shares are of cProfile's wall-clock time less the event loop's
+waits in epoll (a CPU clock per call costs a system call each, which swamps the figures), so time the machine's
+other jobs or the database thread take while the loop runs is spread over whatever runs then: indicative.
 
     .venv/bin/python bench/live_messages.py [copies] [--sizes 200 2000] [--rounds 3] [--rate 30] [--quick]
 
@@ -45,6 +46,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -211,7 +213,7 @@ PARTS = (  # (name, how a profiled function's file is recognised), first match w
                                                          ("httpx", "httpcore", "h11", "anyio", "sniffio"))),
     ("database driver (aiosqlite, asyncpg)", lambda f: any(f"/site-packages/{p}/" in f for p in
                                                             ("aiosqlite", "asyncpg"))),
-    ("asyncio and the rest of the stdlib", lambda f: True),
+    ("asyncio's event loop (scheduling)", lambda f: True),
 )
 
 
@@ -238,22 +240,49 @@ class CollectorTime:
         gc.callbacks.remove(self)
 
 
-def part_of(filename: str) -> str:
+def part_of(filename: str) -> str | None:
+    """The part a file's code belongs to; None for the standard library and C functions (whose callers decide)."""
+    if filename == "~" or ("/site-packages/" not in filename and not filename.startswith(ROOT)):
+        return None
     return next(name for name, match in PARTS if match(filename))
 
 
+LOOP = PARTS[-1][0]
+IDLE = "<method 'poll' of 'select.epoll' objects>"  # the loop waiting for a socket or a timer
+
+
 def split_profile(stats: pstats.Stats) -> dict[str, float]:
-    """Each part's share of the profiled CPU: a Python function's own time goes to its file's part; a C function's
-    (a socket send, a queue put) to the part of the function that called it."""
+    """Each part's share of the profiled time: a function's own time goes to its file's part; the standard
+    library's and C functions' (a socket send, json, asyncio's sleep) to their callers' parts, up the call graph in
+    proportion to each caller's share of the calls' time, until code of a part calls them; what only the event
+    loop calls (its own scheduling) is asyncio's."""
+    table = stats.stats  # type: ignore[attr-defined]
+    shares: dict[Any, dict[str, float]] = {}
+
+    def share(func: Any, depth: int) -> dict[str, float]:
+        if func in shares:
+            return shares[func]
+        shares[func] = {LOOP: 1.0}  # a cycle, or too deep: the event loop's
+        callers = table[func][4]
+        weights = {caller: edge[3] for caller, edge in callers.items() if caller in table}
+        total = sum(weights.values())
+        if depth > 12 or not total:
+            return shares[func]
+        mixed: dict[str, float] = defaultdict(float)
+        for caller, weight in weights.items():
+            part = part_of(caller[0])
+            for name, fraction in ({part: 1.0} if part else share(caller, depth + 1)).items():
+                mixed[name] += fraction * weight / total
+        shares[func] = dict(mixed)
+        return shares[func]
+
     spent: dict[str, float] = defaultdict(float)
-    for (filename, _line, name), (_cc, _nc, own, _cum, callers) in stats.stats.items():  # type: ignore[attr-defined]
-        if name == "<method 'poll' of 'select.epoll' objects>":
-            continue  # the loop waiting for a socket or a timer: idle
-        if filename != "~":
-            spent[part_of(filename)] += own
+    for func, (_cc, _nc, own, _cum, _callers) in table.items():
+        if func[2] == IDLE:
             continue
-        for (caller_file, _l, _n), edge in callers.items():
-            spent[part_of(caller_file) if caller_file != "~" else PARTS[-1][0]] += edge[2]
+        part = part_of(func[0])
+        for name, fraction in ({part: 1.0} if part else share(func, 0)).items():
+            spent[name] += own * fraction
     total = sum(spent.values()) or 1.0
     return {name: spent[name] / total for name, _match in PARTS}
 

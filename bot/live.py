@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.commands import Rendered, Reply, ViewSpec, render_reply
 from bot.frontends.base import MessageGone, Rejected, RetryLater, Sent, Unreachable
@@ -71,13 +71,15 @@ class LiveMessages:
         self.app = app
         self.views = views
         self.copies = LiveQueries(app.db)
-        # A change bumps its copies' wanted version in the database; a copy is stale while it shows an older one.
+        # A change bumps its thing's version in the database (and its copies' wanted one); a copy is stale while
+        # it shows an older one.
         self._next_at: dict[int, float] = {}  # copy id -> monotonic time its next edit may start
         self._failures: dict[int, int] = {}  # copy id -> temporary failures in a row
         self._wake: dict[Key, asyncio.Event] = {}
         self._tasks: dict[Key, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(self.concurrency)
         self._changes: dict[Key, int] = {}  # changes heard here while a thing's refresh runs
+        self._counters: dict[tuple[str, str], Any] = {}  # (platform, result) -> its live_edits counter
 
     async def render(self, shows: tuple[str, int]) -> Reply | None:
         """The cog's current view of a thing; language-free until a frontend renders it."""
@@ -206,7 +208,13 @@ class LiveMessages:
             shown = state.round
             if shown is None or shown.version != state.version:
                 # Rendered after reading the version: the edit shows at least that. Once per version.
-                shown = state.round = _Round(state.version, await self.render(key))
+                try:
+                    reply = await self.render(key)
+                except BaseException:
+                    with contextlib.suppress(Exception):  # free for the next change, here or elsewhere
+                        await self.copies.done([c.id for c in claimed], worker.id, [], state.version)
+                    raise
+                shown = state.round = _Round(state.version, reply)
             heard = self._changes.get(key, 0)
             task = asyncio.create_task(self._edit_chunk(key, claimed, shown, heard))
             state.chunks[task] = claimed
@@ -298,7 +306,10 @@ class LiveMessages:
         return copy.wanted
 
     def _count(self, platform: str, result: str) -> None:
-        self.app.metrics.live_edits.labels(platform, result).inc()
+        counter = self._counters.get((platform, result))
+        if counter is None:  # labels() validates and locks on every call: looked up once per label set
+            counter = self._counters[platform, result] = self.app.metrics.live_edits.labels(platform, result)
+        counter.inc()
 
     async def settle(self) -> None:
         """Wait for pending refreshes (console scripts and tests)."""
