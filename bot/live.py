@@ -241,18 +241,27 @@ class LiveMessages:
         results: list[int | None] = [None] * len(copies)
 
         async def edit(index: int, copy: LiveCopy, reply: Reply) -> None:
-            results[index] = await self._edit(key, copy, shown, reply, heard)
+            try:
+                results[index] = await self._edit(key, copy, shown, reply, heard)
+            except Exception:  # an unknown error (rendering?): given up until the next change, not looped on
+                log.exception("editing %s copy %s of %s:%s failed", copy.platform, copy.id, *key)
+                results[index] = shown.version
+
+        async def record() -> None:
+            await self.copies.done([c.id for c in copies], self.app.worker.id,
+                                   [c.id for c, r in zip(copies, results, strict=True) if r is not None],
+                                   shown.version)
 
         try:
             if shown.reply is None:  # the thing is gone: nothing to show
                 results = [shown.version] * len(copies)
             else:
                 await asyncio.gather(*(edit(i, c, shown.reply) for i, c in enumerate(copies)))
-        finally:
-            with contextlib.suppress(Exception):  # cut short (stopping): the rest is freed all the same
-                await self.copies.done([c.id for c in copies], self.app.worker.id,
-                                       [c.id for c, r in zip(copies, results, strict=True) if r is not None],
-                                       shown.version)
+        except BaseException:
+            with contextlib.suppress(Exception):  # cut short (stopping): what was edited is recorded, the rest freed
+                await record()
+            raise
+        await record()
         return results
 
     async def _edit(self, key: Key, copy: LiveCopy, shown: _Round, reply: Reply, heard: int) -> int | None:

@@ -183,6 +183,28 @@ async def test_only_the_chunks_being_edited_are_claimed(lbot: ConsoleBot, monkey
     assert held.edits == COPIES and held.most == LiveMessages.concurrency
 
 
+
+async def test_a_copy_whose_render_fails_waits_for_the_next_change(lbot: ConsoleBot,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unexpected error while rendering one language's copies is logged and those copies wait for the next
+    change: the others are edited, and the refresh ends instead of trying them again and again."""
+    original = bot.live.render_reply
+
+    def failing(reply: Reply, language: str) -> Rendered:
+        if language == "en":
+            raise ValueError("a broken translation")
+        return original(reply, language)
+
+    monkeypatch.setattr(bot.live, "render_reply", failing)
+    held = HeldEdits(lbot)
+    held.gate.set()
+    STATE["version"] = 1
+    await lbot.app.live.changed("thing", 1)
+    await asyncio.wait_for(lbot.app.live.settle(), 30)
+    assert held.edits == COPIES // 2  # the Finnish copies
+    assert await lbot.rows("SELECT COUNT(*) AS n FROM live_copies WHERE wanted > shown OR claimed_by IS NOT NULL") \
+        == [{"n": 0}]
+
 async def test_an_edit_never_takes_a_copy_back_to_an_older_version(lbot: ConsoleBot) -> None:
     """A process holding an older render of a thing cannot claim copies another process already edited with a
     newer one (they are stale again only for an even newer change, which it has not rendered)."""
