@@ -14,8 +14,10 @@ import asyncio
 import contextlib
 import logging
 import time
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from itertools import islice
+from typing import TYPE_CHECKING, Any
 
 from bot.commands import Rendered, Reply, ViewSpec, render_reply
 from bot.frontends.base import MessageGone, Rejected, RetryLater, Sent, Unreachable
@@ -39,20 +41,45 @@ def ends_of(message: Rendered) -> datetime | None:
     return None if entry is None else entry.end or entry.start
 
 
+@dataclass
+class _Round:
+    """A version of a thing as rendered here: its view asked once, rendered once per language."""
+
+    version: int
+    reply: Reply | None
+    by_language: dict[str, Rendered] = field(default_factory=dict)
+
+
+@dataclass
+class _Refresh:
+    """One thing's refresh in this process."""
+
+    version: int = 0  # the thing's version at the last read
+    round: _Round | None = None  # its latest render
+    waiting: dict[int, LiveCopy] = field(default_factory=dict)  # stale copies not being edited here, by id
+    chunks: dict[asyncio.Task[list[int | None]], list[LiveCopy]] = field(default_factory=dict)  # being edited
+    editing: set[int] = field(default_factory=set)  # the ids of the copies in those chunks
+    seen: set[int] = field(default_factory=set)  # the ids of every copy met (their pacing is forgotten at the end)
+
+
 class LiveMessages:
     concurrency = 8  # edits in flight at once (all things together): what a frontend's HTTP pool holds
+    chunk = 32  # copies claimed (and their outcome recorded) per statement
+    chunks_in_flight = 2  # per thing: the next chunk is claimed while the last one's edits finish
 
     def __init__(self, app: Application, views: dict[str, ViewSpec]) -> None:
         self.app = app
         self.views = views
         self.copies = LiveQueries(app.db)
-        # A change bumps its copies' wanted version in the database; a copy is stale while it shows an older one.
+        # A change bumps its thing's version in the database (and its copies' wanted one); a copy is stale while
+        # it shows an older one.
         self._next_at: dict[int, float] = {}  # copy id -> monotonic time its next edit may start
         self._failures: dict[int, int] = {}  # copy id -> temporary failures in a row
         self._wake: dict[Key, asyncio.Event] = {}
         self._tasks: dict[Key, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(self.concurrency)
         self._changes: dict[Key, int] = {}  # changes heard here while a thing's refresh runs
+        self._counters: dict[tuple[str, str], Any] = {}  # (platform, result) -> its live_edits counter
 
     async def render(self, shows: tuple[str, int]) -> Reply | None:
         """The cog's current view of a thing; language-free until a frontend renders it."""
@@ -100,95 +127,103 @@ class LiveMessages:
             self._tasks[key] = asyncio.create_task(self._refresh_loop(key), name=f"live:{kind}:{ref_id}")
 
     async def _refresh_loop(self, key: Key) -> None:
-        """Until no copy is stale: claim each stale copy whose slot is free, render once per language, edit;
-        wait for the next slot, a change, an edit to finish, or (a copy another process is editing) that process.
+        """Until no copy is stale: read the thing's version and stale copies, claim the due ones a chunk at a time
+        (one statement each), render once per language per version, edit (at most `concurrency` edits of all
+        things at once), record the chunk's outcome in one statement; wait for a chunk to end, a change, or the
+        next paced slot (or another process's copies).
 
-        The stale copies are read again only when something may have changed them (a change, a slot or a retry
-        due, all edits done), not after every edit; at most `concurrency` edits (of all things together) are in
-        flight, so thousands of copies never queue thousands of requests at the platform's limiter."""
+        The stale copies are read again only when something may have changed them (a change heard here, a slot
+        or a retry due, copies another process held, all edits done), not after each chunk: a copy a chunk left
+        stale goes back to the waiting ones."""
         wake = self._wake[key]
-        editing: dict[int, asyncio.Task[int | None]] = {}
-        heard_by: dict[int, int] = {}  # copy id being edited -> the changes heard when its edit was begun
-        waiting: dict[int, LiveCopy] = {}  # stale copies not being edited here
-        seen: set[int] = set()  # the ids of every copy met (their pacing is forgotten at the end)
-        worker = self.app.worker
+        state = _Refresh()
         read = True  # the stale copies are to be read (again)
+        claim = False  # a chunk may be claimed
         deadline: float | None = None  # monotonic time of the next paced slot (or another process) to look at
         try:
             while True:
                 if wake.is_set():
                     read = True
                 wake.clear()  # before reading the copies: a change from here on wakes the wait below
-                look = read or (deadline is not None and time.monotonic() >= deadline)
+                if deadline is not None and time.monotonic() >= deadline:
+                    read = True  # a slot came due (or another process may have finished): look again
                 if read:
-                    stale = [c for c in await self.copies.stale(*key, now=self.app.clock.now())
-                             if c.platform in self.app.frontends]  # another process may run the others
-                    waiting = {c.id: c for c in stale if c.id not in editing}
-                    seen.update(c.id for c in stale)
-                    read = False
-                    if not waiting and not editing:
+                    state.version, stale = await self.copies.stale(*key, now=self.app.clock.now())
+                    state.waiting = {c.id: c for c in stale if c.id not in state.editing
+                                     and c.platform in self.app.frontends}  # another process may run the others
+                    state.seen.update(state.waiting)
+                    read, claim = False, True
+                    if not state.waiting and not state.chunks:
                         break
-                if look:
-                    if any(started != self._changes.get(key, 0) for started in heard_by.values()):
-                        # Edits begun for an older change finish (or skip) first; then every stale copy is
-                        # claimed at once and the newer version is rendered once, not once per batch.
-                        deadline = None
-                    else:
-                        deadline = await self._claim_due(key, waiting, editing, heard_by)
-                if not editing and deadline is None:
+                if claim:
+                    deadline = await self._claim_due(key, state)
+                    claim = False
+                if not state.chunks and deadline is None:
                     read = True  # one more look: a change may have come while the last edits ran
                     continue
                 woken = asyncio.ensure_future(wake.wait())
                 timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
                 try:
-                    await asyncio.wait([woken, *editing.values()], timeout=timeout,
-                                       return_when=asyncio.FIRST_COMPLETED)
+                    await asyncio.wait([woken, *state.chunks], timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
                 finally:
                     woken.cancel()
-                if deadline is not None and time.monotonic() >= deadline:
-                    read = True  # a slot came due (or another process may have finished): look again
-                for copy_id, task in list(editing.items()):
-                    if task.done():
-                        del editing[copy_id]
-                        heard_by.pop(copy_id, None)
-                        if task.cancelled() or task.exception() is not None or task.result() is None:
-                            read = True  # still stale (a retry, or skipped for a newer change): read again
+                for task in [t for t in state.chunks if t.done()]:
+                    copies = state.chunks.pop(task)
+                    state.editing.difference_update(c.id for c in copies)
+                    claim = True  # its place is free for the next chunk
+                    if task.cancelled() or task.exception() is not None:
+                        read = True
+                        continue
+                    for copy, shown in zip(copies, task.result(), strict=True):
+                        if shown is None or shown < state.version:  # still stale: edited again at its slot
+                            state.waiting[copy.id] = copy
         except Exception:
             log.exception("refreshing %s:%s failed", *key)
         finally:
-            for task in editing.values():
-                task.cancel()
-            with contextlib.suppress(Exception):
-                for copy_id in editing:  # cut short: free for the next change, here or in another process
-                    await self.copies.done(copy_id, worker.id, None)
+            for task in state.chunks:
+                task.cancel()  # each frees its copies for the next change, here or in another process
             self._tasks.pop(key, None)
             self._wake.pop(key, None)
             self._changes.pop(key, None)
-            self._forget_settled(seen)
+            self._forget_settled(state.seen)
 
-    async def _claim_due(self, key: Key, waiting: dict[int, LiveCopy], editing: dict[int, asyncio.Task[int | None]],
-                         heard_by: dict[int, int]) -> float | None:
-        """Claim the waiting copies whose slot is free and start their edits (render once, then once per
-        language); returns when to look again (the next paced slot, or another process's copies), or None."""
+    async def _claim_due(self, key: Key, state: _Refresh) -> float | None:
+        """Claim waiting copies whose slot is free, a chunk at a time, while fewer than `chunks_in_flight` chunks
+        are being edited, and start each chunk's edits; returns when to look again (the next paced slot, or
+        another process's copies), or None."""
         worker = self.app.worker
         now = time.monotonic()
-        due = [c for c in waiting.values() if self._next_at.get(c.id, 0.0) <= now]
-        claimed = await self.copies.claim([c.id for c in due], worker.id, worker.lease_until(),
-                                          self.app.clock.now()) if due else []
-        if claimed:
-            # Rendered after the claim read each copy's wanted version: the edit shows at least that.
-            reply = await self.render(key)
-            by_language: dict[str, Rendered] = {}
+        elsewhere = False
+        while len(state.chunks) < self.chunks_in_flight:
+            due = list(islice((i for i in state.waiting if self._next_at.get(i, 0.0) <= now), self.chunk))
+            if not due:
+                break
+            claimed = await self.copies.claim(due, worker.id, worker.lease_until(), self.app.clock.now(),
+                                              state.version)
+            for copy_id in due:  # the ones not claimed are being edited elsewhere (or are no longer stale)
+                del state.waiting[copy_id]
+            elsewhere = elsewhere or len(claimed) < len(due)
+            if not claimed:
+                continue
+            shown = state.round
+            if shown is None or shown.version != state.version:
+                # Rendered after reading the version: the edit shows at least that. Once per version.
+                try:
+                    reply = await self.render(key)
+                except BaseException:
+                    with contextlib.suppress(Exception):  # free for the next change, here or elsewhere
+                        await self.copies.done([c.id for c in claimed], worker.id, [], state.version)
+                    raise
+                shown = state.round = _Round(state.version, reply)
             heard = self._changes.get(key, 0)
-            for copy in claimed:
-                del waiting[copy.id]
-                if reply is None:  # the thing is gone: nothing to show
-                    await self.copies.done(copy.id, worker.id, copy.wanted)
-                else:
-                    editing[copy.id] = asyncio.create_task(self._edit(key, copy, reply, by_language, heard))
-                    heard_by[copy.id] = heard
-        later = [at for c in waiting.values() if (at := self._next_at.get(c.id, 0.0)) > now]
-        if len(due) > len(claimed):  # some are being edited by another process: look again after a while
+            task = asyncio.create_task(self._edit_chunk(key, claimed, shown, heard))
+            state.chunks[task] = claimed
+            state.editing.update(c.id for c in claimed)
+        if len(state.chunks) >= self.chunks_in_flight:
+            later = []  # a chunk's end is the next look
+        else:
+            later = [at for i in state.waiting if (at := self._next_at.get(i, 0.0)) > now]
+        if elsewhere:  # some are being edited by another process: look again after a while
             later.append(now + ELSEWHERE_SECONDS)
         return min(later) if later else None
 
@@ -200,24 +235,47 @@ class LiveMessages:
             if self._next_at.get(copy_id, 0.0) <= now:
                 self._next_at.pop(copy_id, None)
 
-    async def _edit(self, key: Key, copy: LiveCopy, reply: Reply, by_language: dict[str, Rendered],
-                    heard: int) -> int | None:
-        """Edit one claimed copy (waiting for one of the `concurrency` slots); then it shows `copy.wanted` (or
+    async def _edit_chunk(self, key: Key, copies: list[LiveCopy], shown: _Round, heard: int) -> list[int | None]:
+        """Edit a chunk of claimed copies (each waiting for one of the `concurrency` slots), then record in one
+        statement which show `shown.version` now and free the rest; per copy, the version it shows (or None)."""
+        results: list[int | None] = [None] * len(copies)
+
+        async def edit(index: int, copy: LiveCopy, reply: Reply) -> None:
+            try:
+                results[index] = await self._edit(key, copy, shown, reply, heard)
+            except Exception:  # an unknown error (rendering?): given up until the next change, not looped on
+                log.exception("editing %s copy %s of %s:%s failed", copy.platform, copy.id, *key)
+                results[index] = shown.version
+
+        async def record() -> None:
+            await self.copies.done([c.id for c in copies], self.app.worker.id,
+                                   [c.id for c, r in zip(copies, results, strict=True) if r is not None],
+                                   shown.version)
+
+        try:
+            if shown.reply is None:  # the thing is gone: nothing to show
+                results = [shown.version] * len(copies)
+            else:
+                await asyncio.gather(*(edit(i, c, shown.reply) for i, c in enumerate(copies)))
+        except BaseException:
+            with contextlib.suppress(Exception):  # cut short (stopping): what was edited is recorded, the rest freed
+                await record()
+            raise
+        await record()
+        return results
+
+    async def _edit(self, key: Key, copy: LiveCopy, shown: _Round, reply: Reply, heard: int) -> int | None:
+        """Edit one claimed copy (waiting for one of the `concurrency` slots); then it shows `shown.version` (or
         gave up on it), or stays stale to be retried (None). A copy whose slot comes after a newer change skips
         this render: it is claimed again and shows the newer one (one edit, not two)."""
-        shown: int | None = copy.wanted
-        try:
-            async with self._slots:
-                if self._changes.get(key, 0) != heard:
-                    shown = None
-                    return None
-                rendered = by_language.get(copy.language)
-                if rendered is None:  # once per language per round, whatever the number of copies
-                    rendered = by_language[copy.language] = render_reply(reply, copy.language)
-                shown = await self._edit_once(key, copy, rendered)
-        finally:
-            await self.copies.done(copy.id, self.app.worker.id, shown)
-        return shown
+        async with self._slots:
+            if self._changes.get(key, 0) != heard:
+                return None
+            rendered = shown.by_language.get(copy.language)
+            if rendered is None:  # once per language per version, whatever the number of copies
+                rendered = shown.by_language[copy.language] = render_reply(reply, copy.language)
+            edited = await self._edit_once(key, copy, rendered)
+        return None if edited is None else shown.version
 
     async def _edit_once(self, key: Key, copy: LiveCopy, rendered: Rendered) -> int | None:
         frontend = self.app.frontends[copy.platform]
@@ -257,7 +315,10 @@ class LiveMessages:
         return copy.wanted
 
     def _count(self, platform: str, result: str) -> None:
-        self.app.metrics.live_edits.labels(platform, result).inc()
+        counter = self._counters.get((platform, result))
+        if counter is None:  # labels() validates and locks on every call: looked up once per label set
+            counter = self._counters[platform, result] = self.app.metrics.live_edits.labels(platform, result)
+        counter.inc()
 
     async def settle(self) -> None:
         """Wait for pending refreshes (console scripts and tests)."""

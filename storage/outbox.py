@@ -163,12 +163,19 @@ class LiveCopy:
     chat_id: str
     message_id: str
     language: str
-    wanted: int = 0  # the version of its thing asked for (every change bumps it); stale while above `shown`
+    wanted: int = 0  # the version of its thing asked for (live_versions); stale while above `shown`
     claimed_by: str | None = None  # the worker editing it now (storage/claims.py)
     lease_until: str | None = None
 
 
-_COPY = "id, kind, ref_id, platform, chat_id, message_id, language, wanted, claimed_by, lease_until"
+_COPY_COLUMNS = ("id", "kind", "ref_id", "platform", "chat_id", "message_id", "language", "wanted", "claimed_by",
+                 "lease_until")
+_COPY = ", ".join(_COPY_COLUMNS)
+
+
+def _copy_columns(alias: str) -> str:
+    """`_COPY` of the table named `alias` in a join."""
+    return ", ".join(f"{alias}.{column}" for column in _COPY_COLUMNS)
 
 
 class LiveQueries:
@@ -214,45 +221,58 @@ class LiveQueries:
             f"SELECT {_COPY} FROM live_copies WHERE kind = ? AND ref_id = ? ORDER BY id", (kind, ref_id))
         return [LiveCopy(*tuple(r)) for r in rows]
 
-    async def want(self, kind: str, ref_id: int) -> None:
-        """The thing changed: every copy of it is stale until an edit rendered after this shows it (in whichever
-        process edits it)."""
-        await self.db.execute("UPDATE live_copies SET wanted = wanted + 1 WHERE kind = ? AND ref_id = ?",
-                              (kind, ref_id))
+    async def want(self, kind: str, ref_id: int) -> int:
+        """The thing changed: its version goes up by one (0031_live_versions.sql), and every copy of it is stale
+        until an edit rendered after this shows it (in whichever process edits it). The new version."""
+        async with self.db.transaction(serialized=False):  # the version's row lock orders concurrent changes
+            version = int(await self.db.fetchval(
+                "INSERT INTO live_versions (kind, ref_id, version) VALUES (?, ?, 1) ON CONFLICT (kind, ref_id)"
+                " DO UPDATE SET version = live_versions.version + 1 RETURNING version", (kind, ref_id)))
+            await self.db.execute("UPDATE live_copies SET wanted = ? WHERE kind = ? AND ref_id = ? AND wanted < ?",
+                                  (version, kind, ref_id, version))
+        return version
 
-    async def stale(self, kind: str, ref_id: int, now: datetime) -> list[LiveCopy]:
-        """The copies whose last edit does not show the latest change (expired ones retired first)."""
+    async def stale(self, kind: str, ref_id: int, now: datetime) -> tuple[int, list[LiveCopy]]:
+        """The thing's version and the copies whose last edit does not show the latest change (expired ones
+        retired first); one read. An edit rendered after this read shows at least that version."""
         await self.forget_expired(now)
         rows = await self.db.fetchall(
-            f"SELECT {_COPY} FROM live_copies WHERE kind = ? AND ref_id = ? AND wanted > shown ORDER BY id",
-            (kind, ref_id))
-        return [LiveCopy(*tuple(r)) for r in rows]
+            f"SELECT {_copy_columns('c')}, v.version FROM live_copies c JOIN live_versions v"
+            " ON v.kind = c.kind AND v.ref_id = c.ref_id"
+            " WHERE c.kind = ? AND c.ref_id = ? AND c.wanted > c.shown ORDER BY c.id", (kind, ref_id))
+        return (int(rows[0][-1]) if rows else 0), [LiveCopy(*tuple(r)[:-1]) for r in rows]
 
-    async def claim(self, copy_ids: list[int], worker: str, lease_until: datetime, now: datetime) -> list[LiveCopy]:
-        """Of these stale copies, the ones no other worker is editing, claimed for `worker`; each with the
-        version it asks for at the claim (an edit rendered after the claim shows at least that)."""
+    async def claim(self, copy_ids: list[int], worker: str, lease_until: datetime, now: datetime,
+                    version: int) -> list[LiveCopy]:
+        """Of these stale copies, the ones no other worker is editing and that show a version older than
+        `version` (an edit at `version` never takes a copy back to an older state), claimed for `worker`: one
+        statement for the lot."""
         if not copy_ids:
             return []
         marks = ", ".join("?" for _ in copy_ids)
         sql, params = claim_sql(
             self.db, "live_copies", "claimed_by = ?, lease_until = ?", (worker, iso(lease_until)),
-            f"SELECT id FROM live_copies WHERE id IN ({marks}) AND wanted > shown AND {claimable()}",
-            (*copy_ids, worker, iso(now)), returning=_COPY)
+            f"SELECT id FROM live_copies WHERE id IN ({marks}) AND wanted > shown AND shown < ? AND {claimable()}",
+            (*copy_ids, version, worker, iso(now)), returning=_COPY)
         async with self.db.transaction(serialized=False):
             rows = await self.db.fetchall(sql, params)
         return sorted((LiveCopy(*tuple(r)) for r in rows), key=lambda c: c.id)
 
-    async def done(self, copy_id: int, worker: str, shown: int | None) -> None:
-        """The worker's edit of a copy is over: it shows version `shown` now (None: it failed, still stale)."""
-        if shown is None:
-            await self.db.execute(
-                "UPDATE live_copies SET claimed_by = NULL, lease_until = NULL WHERE id = ? AND claimed_by = ?",
-                (copy_id, worker))
+    async def done(self, copy_ids: list[int], worker: str, shown: list[int], version: int) -> None:
+        """The worker's edits of these copies are over, in one statement: the `shown` ones show `version` now
+        (unless a newer one already), the rest are still stale; the worker's claims on all of them end."""
+        if not copy_ids:
             return
+        marks = ", ".join("?" for _ in copy_ids)
+        showing, params = "", tuple[int, ...]()
+        if shown:
+            showing = (f"shown = CASE WHEN id IN ({', '.join('?' for _ in shown)}) AND shown < ? THEN ? ELSE shown"
+                       " END, ")
+            params = (*shown, version, version)
         await self.db.execute(
-            "UPDATE live_copies SET claimed_by = NULL, lease_until = NULL,"
-            " shown = CASE WHEN shown > ? THEN shown ELSE ? END WHERE id = ?",
-            (shown, shown, copy_id))
+            f"UPDATE live_copies SET {showing}claimed_by = CASE WHEN claimed_by = ? THEN NULL ELSE claimed_by END,"
+            " lease_until = CASE WHEN claimed_by = ? THEN NULL ELSE lease_until END"
+            f" WHERE id IN ({marks})", (*params, worker, worker, *copy_ids))
 
     async def forget_expired(self, now: datetime) -> int:
         """Retire every copy past its time (cheap: a partial index holds only the copies that expire)."""
