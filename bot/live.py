@@ -174,7 +174,7 @@ class LiveMessages:
         now = time.monotonic()
         due = [c for c in waiting.values() if self._next_at.get(c.id, 0.0) <= now]
         claimed = await self.copies.claim([c.id for c in due], worker.id, worker.lease_until(),
-                                          self.app.clock.now()) if due else []
+                                          worker.now()) if due else []
         if claimed:
             # Rendered after the claim read each copy's wanted version: the edit shows at least that.
             reply = await self.render(key)

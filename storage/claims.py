@@ -52,14 +52,24 @@ class ClaimQueries:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def extend(self, worker: str, until: datetime) -> int:
-        """The worker is alive: every row it holds keeps its claim until `until`. How many rows it holds."""
-        held = 0
+    async def extend(self, worker: str, until: datetime) -> dict[str, list[int]]:
+        """The worker is alive: every row it holds keeps its claim until `until` (never shortened: a conditional
+        renewal may have landed first). The ids of the rows it holds, per table."""
+        held: dict[str, list[int]] = {}
         async with self.db.transaction(serialized=False):
             for table in CLAIMED_TABLES:
-                held += await self.db.execute(
-                    f"UPDATE {table} SET lease_until = ? WHERE claimed_by = ?", (to_iso(until), worker))
+                rows = await self.db.fetchall(
+                    f"UPDATE {table} SET lease_until = CASE WHEN lease_until > ? THEN lease_until ELSE ? END"
+                    " WHERE claimed_by = ? RETURNING id", (to_iso(until), to_iso(until), worker))
+                held[table] = [int(row[0]) for row in rows]
         return held
+
+    async def hold(self, table: str, row_id: int, worker: str, until: datetime) -> bool:
+        """Whether `worker` still holds the row, its lease renewed to at least `until` if so (never shortened).
+        False when its lease ran out and another worker claimed it, or it is finished."""
+        return await self.db.execute(
+            f"UPDATE {table} SET lease_until = CASE WHEN lease_until > ? THEN lease_until ELSE ? END"
+            " WHERE id = ? AND claimed_by = ?", (to_iso(until), to_iso(until), row_id, worker)) == 1
 
     async def release(self, worker: str) -> int:
         """What the worker held in a previous life (its process died mid-work) is free again: outbox rows and live

@@ -43,6 +43,10 @@ class NewScheduled:
     created_at: datetime
 
 
+def _instant(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
 def _like_prefix(prefix: str) -> str:
     """A LIKE pattern matching keys that start with `prefix` literally (ESCAPE '\\')."""
     return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -115,14 +119,17 @@ class ScheduledQueries:
             (status, to_iso(now), late_seconds, row_id),
         )
 
-    async def earliest_pending(self, worker: str) -> datetime | None:
-        """When a row may be claimed next: the earliest pending row's time, or the end of the lease of a row
-        another worker is running (it is taken over then if that worker died)."""
-        earliest = await self.db.fetchval(
-            "SELECT MIN(CASE WHEN status = 'pending' THEN due_at ELSE lease_until END) FROM scheduled"
+    async def earliest_pending(self, worker: str) -> tuple[datetime | None, datetime | None]:
+        """When a row may be claimed next: the earliest pending row's time (the bot's clock), and the earliest end
+        of the lease of a row another worker is running (lease time: it is taken over then if that worker died)."""
+        row = await self.db.fetchone(
+            "SELECT MIN(CASE WHEN status = 'pending' THEN due_at END),"
+            " MIN(CASE WHEN status = 'running' THEN lease_until END) FROM scheduled"
             " WHERE status = 'pending' OR (status = 'running' AND claimed_by <> ? AND lease_until IS NOT NULL)",
             (worker,))
-        return None if earliest is None else datetime.fromisoformat(earliest)
+        if row is None:
+            return None, None
+        return _instant(row[0]), _instant(row[1])
 
     async def give_up_running(self, max_runs: int, worker: str) -> int:
         """This worker's rows left 'running' by its previous life (and rows from before workers had ids) that were
