@@ -15,8 +15,14 @@ another slot) take its rows over once its lease (5 s here) runs out. "In flight"
 died: the most a kill may send twice. The workers send without the Telegram rate limiter (the fake does not
 limit): the bench measures the claims, not Telegram's 30 messages a second.
 
+Each worker journals its sends, lease renewals and claims (worker*/journal.jsonl): a run prints, for every
+duplicated text, who sent it when and how long before its sender last renewed its lease, and per worker the
+longest gap between renewals, the longest claim and the longest send. "send_errors" are sends that failed
+(timeouts, network errors): such a message may have reached the fake and then be retried, a duplicate no claim
+can prevent, so they are counted apart. `--lease 0.6` (below the config's minimum) provokes lapsed leases.
+
     .venv/bin/python bench/scale.py [--quick] [--rounds 3] [--workers 1,2,4] [--deliveries 20000]
-                                    [--scheduled 5000] [--skip-kill] [--skip-sqlite]
+                                    [--scheduled 5000] [--skip-kill] [--skip-sqlite] [--lease 5]
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import itertools
 import json
 import os
 import platform
@@ -51,7 +58,7 @@ from bot.scheduler import Due  # noqa: E402
 
 FIRST_USER = 8_000_000
 PER_RECIPIENT = 10  # deliveries to each recipient (a chat's rows go in order, one at a time)
-LEASE_SECONDS = 5.0
+LEASE_SECONDS = float(os.environ.get("SCALE_LEASE_SECONDS", "5.0"))  # --lease, passed on to the workers
 LOOK_SECONDS = 0.2
 GUARD_SECONDS = 600.0  # a run that has not finished by then hangs (reported, not a timing assertion)
 
@@ -112,27 +119,101 @@ async def worker_main(url: str, data_dir: Path, fake_url: str, ready_file: Path)
     from tests.fakes.telegram_api import DEFAULT_TOKEN
 
     bot.outbox.POLL_SECONDS = bot.scheduler.POLL_SECONDS = LOOK_SECONDS  # rows queued by the bench found soon
-    tables: dict[str, dict[str, Any]] = {"workers": {"lease_seconds": LEASE_SECONDS},
+    tables: dict[str, dict[str, Any]] = {"workers": {"lease_seconds": max(LEASE_SECONDS, 5.0)},
                                          "telegram": {"base_url": f"{fake_url}/bot",
                                                       "base_file_url": f"{fake_url}/file/bot"}}
     if url.startswith("postgresql"):
         tables["database"] = {"url": url}
     config = make_config(["ping"], tables, secret_key="scale-bench-secret-key-of-32-chars!!")
     config = dataclasses.replace(config, secrets=dataclasses.replace(config.secrets, telegram_token=DEFAULT_TOKEN))
+    # --lease below the config's minimum of 5 s: provokes lapsed leases (the bench's own setting only)
+    config = dataclasses.replace(config, workers=dataclasses.replace(config.workers, lease_seconds=LEASE_SECONDS))
     app = Application(config, data_dir, database=None if url.startswith("postgresql") else url)
     app.cogs = [*app.cogs, scale]
     app.core = Core(app, app.cogs)
     unlimited = SlidingRateLimiter(overall_max_rate=1_000_000, group_max_rate=1_000_000)
-    app.add_frontend(TelegramFrontend(app, rate_limiter=unlimited, poll_timeout=1))
+    frontend = TelegramFrontend(app, rate_limiter=unlimited, poll_timeout=1)
+    app.add_frontend(frontend)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, app.request_stop)
     await app.start()
+    journal(app, frontend, data_dir / "journal.jsonl")
     ready_file.write_text(app.worker.id)
     try:
         await app._stopped.wait()
     finally:
         await app.stop()
+
+
+def journal(app: Any, frontend: Any, path: Path) -> None:
+    """Each send (its text, start, end, outcome) and each lease renewal of this worker, one JSON line each (wall
+    time, for the bench's report of a duplicate: who sent it when, and whether the sender's lease was kept)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = path.open("a", buffering=1)
+    send, beat = frontend.send, app.worker.beat
+
+    async def logged_send(target: Any, message: Any) -> Any:
+        start = time.time()
+        outcome = "sent"
+        try:
+            return await send(target, message)
+        except BaseException as error:
+            outcome = type(error).__name__ + (f":{error}" if str(error) else "")
+            raise
+        finally:
+            out.write(json.dumps({"send": message.text, "start": start, "end": time.time(), "outcome": outcome})
+                      + "\n")
+
+    async def logged_beat() -> int:
+        start = time.time()
+        held = await beat()
+        out.write(json.dumps({"beat": start, "end": time.time(), "held": held}) + "\n")
+        return held
+
+    claim = app.outbox.rows.claim
+
+    async def logged_claim(*args: Any, **kwargs: Any) -> Any:
+        start = time.time()
+        rows = await claim(*args, **kwargs)
+        out.write(json.dumps({"claim": start, "end": time.time(), "rows": len(rows)}) + "\n")
+        return rows
+
+    frontend.send, app.worker.beat, app.outbox.rows.claim = logged_send, logged_beat, logged_claim
+
+
+def read_journals(run_dir: Path) -> dict[str, list[dict[str, Any]]]:
+    """Each worker's journal (by its directory's name)."""
+    return {path.parent.name: [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+            for path in sorted(run_dir.glob("worker*/journal.jsonl"))}
+
+
+def explain(run_dir: Path, duplicated: list[str]) -> tuple[int, list[str]]:
+    """Sends that failed with a timeout or a network error (their message may have arrived: a retry then sends it
+    twice, which no claim can prevent), and for each duplicated text who sent it when, with the sender's
+    longest gap between lease renewals up to then."""
+    journals = read_journals(run_dir)
+    timeouts = sum(1 for entries in journals.values() for e in entries
+                   if "send" in e and e["outcome"] != "sent")
+    lines = []
+    for text in duplicated[:10]:
+        for name, entries in journals.items():
+            beats = [e["beat"] for e in entries if "beat" in e]
+            for e in entries:
+                if e.get("send") == text:
+                    before = [b for b in beats if b <= e["start"]]
+                    gap = max((b - a for a, b in itertools.pairwise(before)), default=0.0)
+                    last = e["start"] - before[-1] if before else float("nan")
+                    lines.append(f"  {text}: {name} {e['start'] % 1000:.2f}–{e['end'] % 1000:.2f} {e['outcome']};"
+                                 f" its last renewal {last:.1f} s before, longest gap {gap:.1f} s")
+    for name, entries in journals.items():
+        beats = [e["beat"] for e in entries if "beat" in e]
+        claims = [e["end"] - e["claim"] for e in entries if "claim" in e and e["rows"]]
+        sends = [e["end"] - e["start"] for e in entries if "send" in e]
+        lines.append(f"  {name}: longest gap between lease renewals"
+                     f" {max((b - a for a, b in itertools.pairwise(beats)), default=0.0):.2f} s, longest claim"
+                     f" {max(claims, default=0.0):.2f} s, longest send {max(sends, default=0.0):.2f} s")
+    return timeouts, lines
 
 
 # ------------------------------------------------------------------------------------------------- the bench
@@ -148,6 +229,7 @@ class Result:
     duplicated: int
     in_flight: int  # rows the killed worker held
     load: float
+    timeouts: int = 0  # sends that failed with a timeout or network error (possibly delivered, then retried)
 
 
 def child(*args: str, log: Path) -> subprocess.Popen[bytes]:
@@ -160,7 +242,7 @@ async def wait_for_file(path: Path, proc: subprocess.Popen[bytes], what: str) ->
     deadline = time.monotonic() + 120
     while not path.exists() or not path.read_text():
         if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"{what} did not start (exit {proc.poll()})")
+            raise RuntimeError(f"{what} did not start (exit {proc.poll()}); see {proc.args}")
         await asyncio.sleep(0.05)
     return path.read_text()
 
@@ -281,8 +363,11 @@ async def one_run(backend: str, server_url: str, workers: int, killed: bool, del
         lost = len(expected - set(texts))
         duplicated = sum(count - 1 for text, count in texts.items() if text in expected and count > 1)
         span = max(stats["last"] - stats["first"], 1e-6)
+        timeouts, lines = explain(run_dir, sorted(t for t, c in texts.items() if t in expected and c > 1))
+        for line in lines:
+            print(line, flush=True)
         return Result(backend, workers, killed, len(set(texts) & expected) / span, seconds, lost, duplicated,
-                      in_flight, os.getloadavg()[0])
+                      in_flight, os.getloadavg()[0], timeouts)
     finally:
         for proc in reversed(procs):
             if proc.poll() is None:
@@ -324,7 +409,7 @@ async def bench(args: argparse.Namespace) -> None:
                     results.append(result)
                     print(f"round {round_}: {backend:10} workers={workers} killed={'yes' if killed else 'no ':3} "
                           f"{result.rate:8,.0f} deliveries/s  {result.seconds:6.1f} s  lost={result.lost} "
-                          f"duplicated={result.duplicated} in_flight={result.in_flight}  "
+                          f"duplicated={result.duplicated} in_flight={result.in_flight} send_errors={result.timeouts}  "
                           f"load={result.load:.2f}", flush=True)
         finally:
             server.cleanup()
@@ -360,7 +445,9 @@ def main() -> None:
     parser.add_argument("--scheduled", type=int, default=5_000)
     parser.add_argument("--skip-kill", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--lease", type=float, default=LEASE_SECONDS, help="the workers' lease in seconds")
     args = parser.parse_args()
+    os.environ["SCALE_LEASE_SECONDS"] = str(args.lease)
     signal.signal(signal.SIGTERM, _interrupted)  # stopped: the processes and the server are stopped too
     if args.quick:
         args.deliveries, args.scheduled = 400, 100

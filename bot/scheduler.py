@@ -181,6 +181,11 @@ class Scheduler:
         in order). `advance` runs one at a time: tests and the console see a fixed order."""
         ran = 0
         worker = self.app.worker
+        with probing():
+            given_up = await self.rows.give_up_lapsed(until or self.app.clock.now(), worker.now(), worker.id,
+                                                      MAX_RUNS)
+        if given_up:
+            log.warning("%s scheduled rows given up: their workers died in them %s times", given_up, MAX_RUNS)
         for _batch in range(10_000):  # a task that keeps scheduling itself into the past cannot hang us
             # Claimed a few at a time: other workers (processes) run the next ones meanwhile. Probing: while
             # another process holds the database, give up at once and look again soon.

@@ -94,8 +94,7 @@ class OutboxQueries:
             f"SELECT id FROM outbox o WHERE status = 'pending' AND next_attempt_at <= ? AND platform IN ({marks})"
             f" AND {claimable('o')} AND {_NOT_BEHIND} ORDER BY next_attempt_at, id LIMIT ?",
             (iso(now), *platforms, worker, iso(lease_now), iso(now), limit))
-        async with self.db.transaction(serialized=False):
-            rows = await self.db.fetchall(sql, params)
+        rows = await self.db.fetchall(sql, params)  # one statement: atomic alone (no BEGIN/COMMIT round trips)
         found = [_row(r) for r in sorted(rows, key=lambda r: (r["next_attempt_at"], r["id"]))]
         return found
 
@@ -240,8 +239,7 @@ class LiveQueries:
             self.db, "live_copies", "claimed_by = ?, lease_until = ?", (worker, iso(lease_until)),
             f"SELECT id FROM live_copies WHERE id IN ({marks}) AND wanted > shown AND {claimable()}",
             (*copy_ids, worker, iso(now)), returning=_COPY)
-        async with self.db.transaction(serialized=False):
-            rows = await self.db.fetchall(sql, params)
+        rows = await self.db.fetchall(sql, params)  # one statement: atomic alone
         return sorted((LiveCopy(*tuple(r)) for r in rows), key=lambda c: c.id)
 
     async def done(self, copy_id: int, worker: str, shown: int | None) -> None:

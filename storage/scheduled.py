@@ -84,23 +84,27 @@ class ScheduledQueries:
             "SELECT id, task, due_at, status FROM scheduled WHERE person_id = ? ORDER BY id", (person_id,))
         return [dict(r) for r in rows]
 
+    async def give_up_lapsed(self, until: datetime, now: datetime, worker: str, max_runs: int) -> int:
+        """Rows another worker left running whose lease ran out (it died inside their task) after being started
+        `max_runs` times are given up ('interrupted'): they are what kills the workers. How many."""
+        return await self.db.execute(
+            f"UPDATE scheduled SET status = 'interrupted', claimed_by = NULL, lease_until = NULL"
+            f" WHERE status = 'running' AND runs >= ? AND due_at <= ? AND {claimable()}",
+            (max_runs, to_iso(until), worker, to_iso(now)))
+
     async def claim_due(self, until: datetime, now: datetime, worker: str, lease_until: datetime, limit: int,
                         max_runs: int) -> list[ScheduledRow]:
         """Claim for `worker` the rows due at or before `until`, earliest first: pending -> running, counting the
         run. A row another worker left running whose lease ran out (that worker died inside its task) is claimed
-        again, unless it was started `max_runs` times already: then it is given up ('interrupted')."""
-        async with self.db.transaction(serialized=False):
-            await self.db.execute(
-                f"UPDATE scheduled SET status = 'interrupted', claimed_by = NULL, lease_until = NULL"
-                f" WHERE status = 'running' AND runs >= ? AND due_at <= ? AND {claimable()}",
-                (max_runs, to_iso(until), worker, to_iso(now)))
-            sql, params = claim_sql(
-                self.db, "scheduled", "status = 'running', runs = runs + 1, claimed_by = ?, lease_until = ?",
-                (worker, to_iso(lease_until)),
-                "SELECT id FROM scheduled WHERE due_at <= ? AND (status = 'pending'"
-                f" OR (status = 'running' AND {claimable()})) ORDER BY due_at, id LIMIT ?",
-                (to_iso(until), worker, to_iso(now), limit))
-            rows = await self.db.fetchall(sql, params)
+        again, unless it was started `max_runs` times already (`give_up_lapsed` gives those up). One statement,
+        atomic alone."""
+        sql, params = claim_sql(
+            self.db, "scheduled", "status = 'running', runs = runs + 1, claimed_by = ?, lease_until = ?",
+            (worker, to_iso(lease_until)),
+            "SELECT id FROM scheduled WHERE due_at <= ? AND (status = 'pending'"
+            f" OR (status = 'running' AND runs < ? AND {claimable()})) ORDER BY due_at, id LIMIT ?",
+            (to_iso(until), max_runs, worker, to_iso(now), limit))
+        rows = await self.db.fetchall(sql, params)
         return [ScheduledRow.from_row(row) for row in sorted(rows, key=lambda r: (r["due_at"], r["id"]))]
 
     async def unclaim(self, row_id: int) -> None:
