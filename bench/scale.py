@@ -35,6 +35,7 @@ import itertools
 import json
 import os
 import platform
+import shutil
 import signal
 import socket
 import statistics
@@ -210,6 +211,9 @@ def explain(run_dir: Path, duplicated: list[str]) -> tuple[int, list[str]]:
         beats = [e["beat"] for e in entries if "beat" in e]
         claims = [e["end"] - e["claim"] for e in entries if "claim" in e and e["rows"]]
         sends = [e["end"] - e["start"] for e in entries if "send" in e]
+        empty = sum(1 for e in entries if "claim" in e and not e["rows"])
+        lines.append(f"  {name}: {len(sends)} sends, {len(claims)} claims with rows and {empty} without;"
+                     f" mean claim {1000 * statistics.fmean(claims or [0.0]):.1f} ms")
         lines.append(f"  {name}: longest gap between lease renewals"
                      f" {max((b - a for a, b in itertools.pairwise(beats)), default=0.0):.2f} s, longest claim"
                      f" {max(claims, default=0.0):.2f} s, longest send {max(sends, default=0.0):.2f} s")
@@ -230,6 +234,17 @@ class Result:
     in_flight: int  # rows the killed worker held
     load: float
     timeouts: int = 0  # sends that failed with a timeout or network error (possibly delivered, then retried)
+    worker_cpu_ms: float = 0.0  # CPU of the worker processes alive at the end, per delivery
+    fake_cpu_ms: float = 0.0  # CPU of the fake Telegram, per delivery
+
+
+def cpu_seconds(proc: subprocess.Popen[bytes]) -> float:
+    """User and system CPU a live child process used so far (Linux /proc; 0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def child(*args: str, log: Path) -> subprocess.Popen[bytes]:
@@ -357,6 +372,7 @@ async def one_run(backend: str, server_url: str, workers: int, killed: bool, del
             await asyncio.sleep(0.25)
         seconds = time.monotonic() - started
         await asyncio.sleep(1.0)  # a late duplicate would arrive now
+        fake_cpu, workers_cpu = cpu_seconds(procs[0]), sum(cpu_seconds(proc) for proc in procs[1:])
         stats = await fetch_stats(endpoints["stats"], full=True)
         texts: dict[str, int] = stats["texts"]
         expected = {f"d{n}" for n in range(deliveries)} | {f"s{n}" for n in range(scheduled)}
@@ -366,8 +382,9 @@ async def one_run(backend: str, server_url: str, workers: int, killed: bool, del
         timeouts, lines = explain(run_dir, sorted(t for t, c in texts.items() if t in expected and c > 1))
         for line in lines:
             print(line, flush=True)
+        arrived = max(1, len(set(texts) & expected))
         return Result(backend, workers, killed, len(set(texts) & expected) / span, seconds, lost, duplicated,
-                      in_flight, os.getloadavg()[0], timeouts)
+                      in_flight, os.getloadavg()[0], timeouts, 1000 * workers_cpu / arrived, 1000 * fake_cpu / arrived)
     finally:
         for proc in reversed(procs):
             if proc.poll() is None:
@@ -397,7 +414,7 @@ async def bench(args: argparse.Namespace) -> None:
         warnings.simplefilter("ignore")  # platformdirs: no XDG_RUNTIME_DIR
         import pgserver
     results: list[Result] = []
-    with tempfile.TemporaryDirectory(prefix="humako-scale-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="humako-scale-", dir=args.profile) as scratch:
         server = pgserver.get_server(Path(scratch) / "pg", cleanup_mode="stop")
         try:
             number = 0
@@ -410,9 +427,13 @@ async def bench(args: argparse.Namespace) -> None:
                     print(f"round {round_}: {backend:10} workers={workers} killed={'yes' if killed else 'no ':3} "
                           f"{result.rate:8,.0f} deliveries/s  {result.seconds:6.1f} s  lost={result.lost} "
                           f"duplicated={result.duplicated} in_flight={result.in_flight} send_errors={result.timeouts}  "
+                          f"CPU per delivery: workers {result.worker_cpu_ms:.2f} ms, fake {result.fake_cpu_ms:.2f} ms  "
                           f"load={result.load:.2f}", flush=True)
         finally:
             server.cleanup()
+            if args.profile:  # the runs' directories outlive the bench: copied out of the temporary one
+                shutil.copytree(scratch, args.profile / "runs", dirs_exist_ok=True,
+                                ignore=shutil.ignore_patterns("pg", "*.sqlite3*"))
     print()
     print("| database | workers | worker killed | deliveries/s median (min–max) | lost | duplicated (max) | "
           "in flight at the kill (max) | duplicated <= in flight, every run | load (median) |")
@@ -435,7 +456,13 @@ def main() -> None:
         asyncio.run(fake_main(int(sys.argv[2]), Path(sys.argv[3])))
         return
     if len(sys.argv) > 1 and sys.argv[1] == "_worker":
-        asyncio.run(worker_main(sys.argv[2], Path(sys.argv[3]), sys.argv[4], Path(sys.argv[5])))
+        run = lambda: asyncio.run(worker_main(sys.argv[2], Path(sys.argv[3]), sys.argv[4], Path(sys.argv[5])))  # noqa: E731
+        if os.environ.get("SCALE_PROFILE"):  # --profile: each worker's cProfile statistics in its directory
+            import cProfile
+
+            cProfile.runctx("run()", globals(), {"run": run}, str(Path(sys.argv[3]) / "profile.out"))
+        else:
+            run()
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="400 deliveries and 100 scheduled rows")
@@ -445,9 +472,12 @@ def main() -> None:
     parser.add_argument("--scheduled", type=int, default=5_000)
     parser.add_argument("--skip-kill", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--profile", type=Path, help="keep each run's directory here, a cProfile of each worker in it")
     parser.add_argument("--lease", type=float, default=LEASE_SECONDS, help="the workers' lease in seconds")
     args = parser.parse_args()
     os.environ["SCALE_LEASE_SECONDS"] = str(args.lease)
+    if args.profile:
+        os.environ["SCALE_PROFILE"] = "1"
     signal.signal(signal.SIGTERM, _interrupted)  # stopped: the processes and the server are stopped too
     if args.quick:
         args.deliveries, args.scheduled = 400, 100

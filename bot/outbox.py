@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 FAN_OUT_BATCH = 200  # rows queued per transaction by to_people
 STOP_WAIT_SECONDS = 5.0  # how long a stop waits for sends under way
 BUSY_RETRY_SECONDS = 1.0  # while another process holds the database locked, look again this often
+CLAIM_AT_LEAST = 4  # while sends are under way, claim again once this many slots are free
 POLL_SECONDS = 5.0  # look for rows at least this often: other processes queue rows too, and a dead one's lapse
 
 PLATFORM_NAMES = {"telegram": "Telegram", "discord": "Discord", "console": "console"}  # proper names
@@ -200,7 +201,13 @@ class Outbox:
                 try:
                     self._wake.clear()
                     free = self.concurrency - len(self._in_flight)
-                    due = [] if free <= 0 else await self._claim(free)
+                    if self._in_flight and free < CLAIM_AT_LEAST:
+                        # Claimed in batches while sends are under way: not one claim per finished send (a round
+                        # trip each); a send's end wakes the worker again.
+                        with contextlib.suppress(asyncio.TimeoutError):
+                            await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+                        continue
+                    due = await self._claim(free)
                     for row in due:
                         self._in_flight.add(row.id)
                         task = asyncio.create_task(self._deliver_limited(row), name=f"outbox-{row.id}")

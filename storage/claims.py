@@ -15,7 +15,7 @@ from typing import Any
 
 from storage.db import Database, to_iso
 
-__all__ = ["ClaimQueries", "claim_sql", "claimable", "skip_locked"]
+__all__ = ["ClaimQueries", "Statistics", "claim_sql", "claimable", "skip_locked"]
 
 CLAIMED_TABLES = ("outbox", "scheduled", "live_copies")
 
@@ -86,3 +86,24 @@ class ClaimQueries:
         for table in CLAIMED_TABLES:
             total += int(await self.db.fetchval(f"SELECT COUNT(*) FROM {table} WHERE claimed_by = ?", (worker,)))
         return total
+
+
+class Statistics:
+    """PostgreSQL plans a claim from its table's statistics. Right after thousands of rows were added (a fan-out)
+    they still say "a few rows", and the planner then reads every pending row and sorts them for each claim instead
+    of walking the claim index to its limit (measured: 120-280 ms per claim at 20,000 queued, 0.1 ms after an
+    ANALYZE; autovacuum analyzes only a minute or so later). So the table is analyzed after every `every` rows
+    added. SQLite's plans do not depend on statistics here: nothing to do."""
+
+    def __init__(self, db: Database, table: str, every: int = 1000) -> None:
+        assert table in CLAIMED_TABLES
+        self.db, self.table, self.every = db, table, every
+        self._added = 0
+
+    async def added(self, count: int) -> None:
+        if self.db.dialect != "postgresql":
+            return
+        self._added += count
+        if self._added >= self.every:
+            self._added = 0
+            await self.db.execute(f"ANALYZE {self.table}")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.claims import claim_sql, claimable
+from storage.claims import Statistics, claim_sql, claimable
 from storage.db import Database
 from storage.db import to_iso as iso  # the one stored form of an instant (kept under this name for its users)
 
@@ -63,6 +63,7 @@ _NOT_BEHIND = (
 class OutboxQueries:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.statistics = Statistics(db, "outbox")
 
     async def add(self, *, now: datetime, person_id: int | None, destination: str | None, platform: str,
                   target_kind: str, target_id: str, language: str, body: dict[str, Any],
@@ -78,7 +79,9 @@ class OutboxQueries:
         """Rows (the keyword arguments of `add`) in one transaction; returns how many were new."""
         if not rows:
             return 0
-        return await self.db.executemany(_INSERT, [_values(**row) for row in rows])
+        added = await self.db.executemany(_INSERT, [_values(**row) for row in rows])
+        await self.statistics.added(added)
+        return added
 
     async def claim(self, now: datetime, platforms: list[str], worker: str, lease_now: datetime,
                     lease_until: datetime, limit: int = 100) -> list[OutboxRow]:

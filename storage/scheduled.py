@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.claims import claim_sql, claimable
+from storage.claims import Statistics, claim_sql, claimable
 from storage.db import Database, Row, to_iso
 
 __all__ = ["NewScheduled", "ScheduledQueries", "ScheduledRow"]
@@ -55,6 +55,7 @@ def _like_prefix(prefix: str) -> str:
 class ScheduledQueries:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.statistics = Statistics(db, "scheduled")
 
     # ------------------------------------------------------------------------------- scheduled rows
 
@@ -69,6 +70,7 @@ class ScheduledQueries:
                 [(r.task, r.key, to_iso(r.due_at), json.dumps(r.payload), r.person_id, to_iso(r.created_at))
                  for r in rows],
             )
+        await self.statistics.added(len(rows))
 
     async def cancel(self, key_prefix: str, now: datetime) -> int:
         """Cancel the pending rows whose key starts with `key_prefix`; how many."""
