@@ -21,8 +21,11 @@ longest gap between renewals, the longest claim and the longest send. "send_erro
 (timeouts, network errors): such a message may have reached the fake and then be retried, a duplicate no claim
 can prevent, so they are counted apart. `--lease 0.6` (below the config's minimum) provokes lapsed leases.
 
+CPU per delivery: of the worker processes alive at the end, and of the fake (Linux /proc), per message arrived;
+with `--profile DIR` each worker runs under cProfile and the runs' directories are kept in DIR/runs.
+
     .venv/bin/python bench/scale.py [--quick] [--rounds 3] [--workers 1,2,4] [--deliveries 20000]
-                                    [--scheduled 5000] [--skip-kill] [--skip-sqlite] [--lease 5]
+                                    [--scheduled 5000] [--skip-kill] [--skip-sqlite] [--lease 5] [--profile DIR]
 """
 
 from __future__ import annotations
@@ -436,14 +439,17 @@ async def bench(args: argparse.Namespace) -> None:
                                 ignore=shutil.ignore_patterns("pg", "*.sqlite3*"))
     print()
     print("| database | workers | worker killed | deliveries/s median (min–max) | lost | duplicated (max) | "
-          "in flight at the kill (max) | duplicated <= in flight, every run | load (median) |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+          "in flight at the kill (max) | duplicated <= in flight, every run | CPU per delivery: workers, fake |"
+          " load (median) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for backend, workers, killed in plans:
         mine = [r for r in results if (r.backend, r.workers, r.killed) == (backend, workers, killed)]
         print(f"| {backend} | {workers} | {'yes' if killed else 'no'} | {spread([r.rate for r in mine])} | "
               f"{max(r.lost for r in mine)} | {max(r.duplicated for r in mine)} | "
               f"{max(r.in_flight for r in mine) if killed else '–'} | "
               f"{'yes' if all(r.duplicated <= r.in_flight for r in mine) else 'NO'} | "
+              f"{statistics.median(r.worker_cpu_ms for r in mine):.2f} ms, "
+              f"{statistics.median(r.fake_cpu_ms for r in mine):.2f} ms | "
               f"{statistics.median(r.load for r in mine):.2f} |")
 
 
