@@ -213,8 +213,8 @@ class Outbox:
                         task = asyncio.create_task(self._deliver_limited(row), name=f"outbox-{row.id}")
                         self._sending.add(task)
                         task.add_done_callback(self._sent)
-                    if due:
-                        continue
+                    if len(due) == free:
+                        continue  # there may be more: claim again at once
                     # Idle only if no send ended while the claim read the database (its chat's next row may be
                     # due now): that send's wake is set, and drain() must not return before it is looked at.
                     if not self._in_flight and not self._wake.is_set():
