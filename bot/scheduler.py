@@ -266,8 +266,10 @@ class Scheduler:
         return 1
 
     async def _unclaim(self, row_ids: list[int]) -> None:
+        worker = self.app.worker
         for row_id in row_ids:
-            await patiently(lambda row_id=row_id: self.rows.unclaim(row_id))  # type: ignore[misc]
+            worker.let_go("scheduled", row_id)
+            await patiently(lambda row_id=row_id: self.rows.unclaim(row_id, worker.id))  # type: ignore[misc]
 
     async def _finish(self, row_id: int, status: str, late: int) -> None:
         # Patiently: a finished task not recorded as finished would run again.

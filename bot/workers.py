@@ -87,9 +87,16 @@ class Worker:
         return self.now() + self.lease
 
     def took(self, table: str, row_ids: Iterable[int], until: datetime) -> None:
-        """This worker's claim (or renewal) of these rows wrote `until` as their lease end."""
+        """This worker's claim (or conditional renewal) of these rows wrote `until` as their lease end."""
         for row_id in row_ids:
             self.lease_ends[table, row_id] = until
+
+    def _renewed(self, table: str, row_ids: Iterable[int], until: datetime) -> None:
+        """The heartbeat wrote `until` on these rows: only rows still followed here (one that finished while the
+        renewal ran is not brought back; live copies are not followed)."""
+        for row_id in row_ids:
+            if (table, row_id) in self.lease_ends:
+                self.lease_ends[table, row_id] = until
 
     def let_go(self, table: str, row_id: int) -> None:
         """The row is finished or released: nothing to remember."""
@@ -140,7 +147,7 @@ class Worker:
         # Only the rows the statement found still claimed by this worker run to `until`; one another worker took
         # meanwhile is not among them, and keeps its old end here (so `keep` asks before sending it).
         for table, row_ids in renewed.items():
-            self.took(table, row_ids, until)
+            self._renewed(table, row_ids, until)
         return sum(len(row_ids) for row_ids in renewed.values())
 
     async def _heartbeat(self) -> None:

@@ -109,13 +109,13 @@ class ScheduledQueries:
         rows = await self.db.fetchall(sql, params)
         return [ScheduledRow.from_row(row) for row in sorted(rows, key=lambda r: (r["due_at"], r["id"]))]
 
-    async def unclaim(self, row_id: int) -> None:
+    async def unclaim(self, row_id: int, worker: str) -> None:
         """running -> pending, the run not counted: the task was cut short by a locked database or a stop, not a
-        crash."""
+        crash. Only while `worker` holds it: a row another worker took over after a lapse is that worker's."""
         await self.db.execute(
             "UPDATE scheduled SET status = 'pending', runs = runs - 1, claimed_by = NULL, lease_until = NULL"
-            " WHERE id = ? AND status = 'running'",
-            (row_id,),
+            " WHERE id = ? AND status = 'running' AND claimed_by = ?",
+            (row_id, worker),
         )
 
     async def finish(self, row_id: int, status: str, now: datetime, late_seconds: int) -> None:

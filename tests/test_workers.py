@@ -217,6 +217,11 @@ async def test_a_live_worker_keeps_its_rows_past_the_lease(tmp_path: Path, monke
         go.set()
         await until(lambda: _none_pending(slow))
         assert set(delivered([slow, other]).values()) == {1}
+        await until(lambda: _nothing_followed(slow))  # the lease ends it kept are gone with the rows
+
+
+async def _nothing_followed(bot_: ConsoleBot) -> bool:
+    return not bot_.app.worker.lease_ends
 
 
 async def test_a_restarted_worker_takes_back_its_own_rows_at_once(tmp_path: Path) -> None:
