@@ -79,7 +79,9 @@ class RecordingFrontend(Frontend):
 
 def bench_config() -> Config:
     config = load_config(CODE / "config.example.toml", env={})
-    return dataclasses.replace(config, bot=dataclasses.replace(config.bot, cogs=("ping",)))
+    # No web server: it is not on the measured path, and its port may be taken by another bench on the machine.
+    return dataclasses.replace(config, bot=dataclasses.replace(config.bot, cogs=("ping",)),
+                               web=dataclasses.replace(config.web, enabled=False))
 
 
 def rss_mb() -> float:

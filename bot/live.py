@@ -198,7 +198,7 @@ class LiveMessages:
             due = list(islice((i for i in state.waiting if self._next_at.get(i, 0.0) <= now), self.chunk))
             if not due:
                 break
-            claimed = await self.copies.claim(due, worker.id, worker.lease_until(), self.app.clock.now(),
+            claimed = await self.copies.claim(due, worker.id, worker.lease_until(), worker.now(),
                                               state.version)
             for copy_id in due:  # the ones not claimed are being edited elsewhere (or are no longer stale)
                 del state.waiting[copy_id]

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 FAN_OUT_BATCH = 200  # rows queued per transaction by to_people
 STOP_WAIT_SECONDS = 5.0  # how long a stop waits for sends under way
 BUSY_RETRY_SECONDS = 1.0  # while another process holds the database locked, look again this often
+CLAIM_AT_LEAST = 4  # while sends are under way, claim again once this many slots are free
 POLL_SECONDS = 5.0  # look for rows at least this often: other processes queue rows too, and a dead one's lapse
 
 PLATFORM_NAMES = {"telegram": "Telegram", "discord": "Discord", "console": "console"}  # proper names
@@ -200,14 +201,20 @@ class Outbox:
                 try:
                     self._wake.clear()
                     free = self.concurrency - len(self._in_flight)
-                    due = [] if free <= 0 else await self._claim(free)
+                    if self._in_flight and free < CLAIM_AT_LEAST:
+                        # Claimed in batches while sends are under way: not one claim per finished send (a round
+                        # trip each); a send's end wakes the worker again.
+                        with contextlib.suppress(asyncio.TimeoutError):
+                            await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+                        continue
+                    due = await self._claim(free)
                     for row in due:
                         self._in_flight.add(row.id)
                         task = asyncio.create_task(self._deliver_limited(row), name=f"outbox-{row.id}")
                         self._sending.add(task)
                         task.add_done_callback(self._sent)
-                    if due:
-                        continue
+                    if len(due) == free:
+                        continue  # there may be more: claim again at once
                     # Idle only if no send ended while the claim read the database (its chat's next row may be
                     # due now): that send's wake is set, and drain() must not return before it is looked at.
                     if not self._in_flight and not self._wake.is_set():
@@ -236,21 +243,26 @@ class Outbox:
     async def _claim(self, limit: int) -> list[OutboxRow]:
         """Due rows claimed for this worker. Probing: while another process holds SQLite locked, the claim gives
         up at once (a person's command must not wait behind it) and the rows are looked at again shortly."""
+        until = self.worker.lease_until()
         with probing():
-            return await self.rows.claim(self.app.clock.now(), self._lanes(), self.worker.id,
-                                         self.worker.lease_until(), limit=limit)
+            rows = await self.rows.claim(self.app.clock.now(), self._lanes(), self.worker.id, self.worker.now(),
+                                         until, limit=limit)
+        self.worker.took("outbox", (row.id for row in rows), until)
+        return rows
 
     def _sent(self, task: asyncio.Task[None]) -> None:
         self._sending.discard(task)
         self.wake()  # its chat's next row may be due now, and a free slot takes the next row
 
     async def _sleep_until_next(self) -> None:
-        nxt = await self.rows.next_attempt(self._lanes(), self.app.clock.now(), self.worker.id)
+        nxt, lapse = await self.rows.next_attempt(self._lanes(), self.app.clock.now(), self.worker.id)
         timeout = POLL_SECONDS
         if nxt is not None:
             # The bot's clock may be moved or frozen (console, tests): sleep until it shows that moment.
             real = self.app.clock.to_real(datetime.fromisoformat(nxt))
             timeout = min(timeout, max(0.01, (real - datetime.now(UTC)).total_seconds()))
+        if lapse is not None:  # lease time
+            timeout = min(timeout, max(0.01, (datetime.fromisoformat(lapse) - self.worker.now()).total_seconds()))
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout)
 
@@ -259,6 +271,11 @@ class Outbox:
             async with self._slots:
                 if self._stopping:
                     return  # not started: it stays pending for the next start
+                # The claim's lease may have run out before the send starts (this process stalled, its heartbeat
+                # late): another worker may hold the row now, or have sent it. A local check in the common case,
+                # so nothing is reordered behind a round trip (the Telegram limiter serves in arrival order).
+                if not await self.worker.keep("outbox", row.id):
+                    return
                 await self.deliver(row)
         except Exception as error:  # e.g. the database locked past the busy timeout: the row is tried again
             if is_busy(error):
@@ -269,6 +286,7 @@ class Outbox:
             with contextlib.suppress(Exception), probing():  # free to be tried again, here or elsewhere
                 await self.rows.release(self.worker.id, row.id)
         finally:
+            self.worker.let_go("outbox", row.id)
             self._in_flight.discard(row.id)
             self.wake()  # at once, not in the done callback: the worker must not see it gone yet unwoken
 

@@ -186,12 +186,19 @@ class Scheduler:
         in order). `advance` runs one at a time: tests and the console see a fixed order."""
         ran = 0
         worker = self.app.worker
+        with probing():
+            given_up = await self.rows.give_up_lapsed(until or self.app.clock.now(), worker.now(), worker.id,
+                                                      MAX_RUNS)
+        if given_up:
+            log.warning("%s scheduled rows given up: their workers died in them %s times", given_up, MAX_RUNS)
         for _batch in range(10_000):  # a task that keeps scheduling itself into the past cannot hang us
             # Claimed a few at a time: other workers (processes) run the next ones meanwhile. Probing: while
             # another process holds the database, give up at once and look again soon.
+            lease_until = worker.lease_until()
             with probing():
-                rows = await self.rows.claim_due(until or self.app.clock.now(), self.app.clock.now(), worker.id,
-                                                 worker.lease_until(), CLAIM_BATCH, MAX_RUNS)
+                rows = await self.rows.claim_due(until or self.app.clock.now(), worker.now(), worker.id,
+                                                 lease_until, CLAIM_BATCH, MAX_RUNS)
+            worker.took("scheduled", (row.id for row in rows), lease_until)
             if not rows:
                 break
             started = 0
@@ -222,6 +229,16 @@ class Scheduler:
         # The row is claimed (running, this worker's): no other wake-up or worker runs it meanwhile. Left
         # 'running' by a crash, it runs again on this worker's next start or, after its lease, on another worker,
         # and its context's run key makes that second run queue only what the first did not.
+        # The claim's lease may have run out while the row waited (this process stalled, earlier rows of the batch
+        # were slow): another worker may run it now, or have run it. Usually a local check (bot/workers.py).
+        try:
+            if not await self.app.worker.keep("scheduled", row.id):
+                return 0
+            return await self._run_held(row, now)
+        finally:
+            self.app.worker.let_go("scheduled", row.id)
+
+    async def _run_held(self, row: ScheduledRow, now: datetime) -> int:
         due_at = row.due_at
         late = max(0, int((now - due_at).total_seconds()))
         due = Due(row.id, row.key, due_at, row.payload, row.person_id, late)
@@ -254,30 +271,36 @@ class Scheduler:
         return 1
 
     async def _unclaim(self, row_ids: list[int]) -> None:
+        worker = self.app.worker
         for row_id in row_ids:
-            await patiently(lambda row_id=row_id: self.rows.unclaim(row_id))  # type: ignore[misc]
+            worker.let_go("scheduled", row_id)
+            await patiently(lambda row_id=row_id: self.rows.unclaim(row_id, worker.id))  # type: ignore[misc]
 
     async def _finish(self, row_id: int, status: str, late: int) -> None:
         # Patiently: a finished task not recorded as finished would run again.
         await patiently(lambda: self.rows.finish(row_id, status, self.app.clock.now(), max(late, 0)))
 
     async def _earliest_row(self) -> datetime | None:
-        return await self.rows.earliest_pending(self.app.worker.id)
+        return (await self.rows.earliest_pending(self.app.worker.id))[0]
 
     async def _arm(self) -> None:
         """One APScheduler wake-up at the earliest due row or cron fire, in real time."""
         if not self._running:
             return
-        moments = [m for m in [await self._earliest_row(), *(j.next_at for j in self.cron)] if m is not None]
-        self._arm_at(min(moments) if moments else None)
+        row_at, lapse = await self.rows.earliest_pending(self.app.worker.id)
+        moments = [m for m in [row_at, *(j.next_at for j in self.cron)] if m is not None]
+        self._arm_at(min(moments) if moments else None, lapse)
 
-    def _arm_at(self, moment: datetime | None) -> None:
+    def _arm_at(self, moment: datetime | None, lapse: datetime | None = None) -> None:
+        """Wake at `moment` (the bot's clock) or at `lapse` (lease time: another worker's lease ends)."""
         if not self._running:
             return
         # At least every POLL_SECONDS: a row scheduled by another process, or left by one that died, runs too.
         run_at = datetime.now(UTC) + timedelta(seconds=POLL_SECONDS)
         if moment is not None:
             run_at = min(run_at, self.app.clock.to_real(moment))
+        if lapse is not None:
+            run_at = min(run_at, datetime.now(UTC) + (lapse - self.app.worker.now()))
         # misfire_grace_time=None: a late wake-up still runs; the rows decide what is too late.
         self.aps.add_job(self._wake, DateTrigger(run_at), id=WAKE_JOB, replace_existing=True,
                          misfire_grace_time=None, coalesce=True, max_instances=10)
@@ -370,7 +393,7 @@ class Scheduler:
     async def _claim_fire(self, job: CronJob, fire_at: datetime, now: datetime) -> bool:
         worker = self.app.worker
         return bool(await patiently(
-            lambda: self.rows.claim_fire(job.name, fire_at, worker.id, worker.lease_until(), now)))
+            lambda: self.rows.claim_fire(job.name, fire_at, worker.id, worker.lease_until(), worker.now())))
 
     async def _run_fire(self, job: CronJob, fire_at: datetime, now: datetime) -> None:
         from bot.context import ServiceContext

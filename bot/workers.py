@@ -5,6 +5,13 @@ data directory (`workers/N.lock`, the first N free), and the id names the host, 
 process that restarts after a crash takes back at once the rows it held before (they are retried, as a single
 process always did), while the rows of a worker that died for good wait for their lease to run out and are
 then claimed by the others. The lock is the kernel's: it goes when the process dies, however it dies.
+
+Leases run in real time (`lease_now`), never on the bot's clock: that clock is moved by `:wait` and tests, and a
+jump of it must neither hand a live worker's rows to another nor keep a dead one's. A worker remembers the lease
+end it wrote for each row it holds (`lease_ends`), so before a send or a task it knows without asking the database
+whether the row is still surely its own (`keep`); only when less than `margin` is left does it renew, conditionally,
+and a row whose lease ran out and that another worker took is skipped. A live worker thus sends a row twice only
+if a single send outlasts the margin while its heartbeat is late too.
 """
 
 from __future__ import annotations
@@ -15,12 +22,13 @@ import fcntl
 import hashlib
 import logging
 import socket
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from storage.claims import ClaimQueries
-from storage.db import is_busy, probing
+from storage.db import is_busy, patiently, probing
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -30,6 +38,15 @@ MAX_SLOTS = 1024  # processes sharing one data directory
 # Each worker says it is alive this often, for three times as long (real time, not the app's clock): the others
 # count the live ones (Telegram's budget is the token's, shared) and hand a prompt's answers only to a live owner.
 PRESENCE_SECONDS = 5.0
+# Below this share of the lease left, a row is renewed (conditionally) before its send or task. The heartbeat
+# renews every third of the lease, so on time it never comes to that; the margin also absorbs clock skew between
+# hosts and the time a send takes after the check.
+MARGIN_SHARE = 1 / 3
+
+
+def lease_now() -> datetime:
+    """The real time leases are measured in (the same for every process; tests may replace it)."""
+    return datetime.now(UTC)
 
 
 def take_slot(directory: Path) -> tuple[int, IO[bytes]]:
@@ -66,6 +83,7 @@ class Worker:
     def __init__(self, app: Application) -> None:
         self.app = app
         self.lease = timedelta(seconds=app.config.workers.lease_seconds)
+        self.margin = self.lease * MARGIN_SHARE
         directory = app.data_dir / "workers"
         self.slot, self._lock_file = take_slot(directory)
         place = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:8]
@@ -74,10 +92,53 @@ class Worker:
         self._task: asyncio.Task[None] | None = None
         self._presence: asyncio.Task[None] | None = None
         self.processes = 1  # live workers on this database, this one included (re-read every PRESENCE_SECONDS)
+        # (table, row id) -> the lease end this worker wrote for a row it holds: the value in the database, unless
+        # another worker took the row after it (then `keep` finds out by renewing first).
+        self.lease_ends: dict[tuple[str, int], datetime] = {}
+
+    @staticmethod
+    def now() -> datetime:
+        """Now, in lease time (real time: see the module's docstring)."""
+        return lease_now()
 
     def lease_until(self) -> datetime:
-        """The end of a lease taken now."""
-        return self.app.clock.now() + self.lease
+        """The end of a lease taken now (computed before the statement that writes it: it errs early)."""
+        return self.now() + self.lease
+
+    def took(self, table: str, row_ids: Iterable[int], until: datetime) -> None:
+        """This worker's claim (or conditional renewal) of these rows wrote `until` as their lease end."""
+        for row_id in row_ids:
+            self.lease_ends[table, row_id] = until
+
+    def _renewed(self, table: str, row_ids: Iterable[int], until: datetime) -> None:
+        """The heartbeat wrote `until` on these rows: only rows still followed here (one that finished while the
+        renewal ran is not brought back; live copies are not followed)."""
+        for row_id in row_ids:
+            if (table, row_id) in self.lease_ends:
+                self.lease_ends[table, row_id] = until
+
+    def let_go(self, table: str, row_id: int) -> None:
+        """The row is finished or released: nothing to remember."""
+        self.lease_ends.pop((table, row_id), None)
+
+    def surely_held(self, table: str, row_id: int) -> bool:
+        """Whether more than `margin` of the row's lease is left (no database needed)."""
+        end = self.lease_ends.get((table, row_id))
+        return end is not None and end - self.now() > self.margin
+
+    async def keep(self, table: str, row_id: int) -> bool:
+        """Whether this worker still holds the row, right before its send or task. In the common case a local
+        check; near its end the lease is renewed if (and only if) the row is still this worker's; False when
+        another worker took it (and may be sending it, or has sent it): it is left to that worker."""
+        if self.surely_held(table, row_id):
+            return True
+        until = self.lease_until()
+        if await patiently(lambda: self.claims.hold(table, row_id, self.id, until)):
+            self.took(table, (row_id,), until)
+            return True
+        self.let_go(table, row_id)
+        log.info("%s row %s: its lease ran out and another worker took it; left to that worker", table, row_id)
+        return False
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._heartbeat(), name="worker-lease")
@@ -124,8 +185,14 @@ class Worker:
         # be held from a person's command); on PostgreSQL wait as any statement does: a renewal that gives up
         # lets the lease run out under a live worker, and its rows would be sent twice.
         quick = probing() if self.app.db.dialect == "sqlite" else contextlib.nullcontext()
+        until = self.lease_until()
         with quick:
-            return await self.claims.extend(self.id, self.lease_until())
+            renewed = await self.claims.extend(self.id, until)
+        # Only the rows the statement found still claimed by this worker run to `until`; one another worker took
+        # meanwhile is not among them, and keeps its old end here (so `keep` asks before sending it).
+        for table, row_ids in renewed.items():
+            self._renewed(table, row_ids, until)
+        return sum(len(row_ids) for row_ids in renewed.values())
 
     async def _heartbeat(self) -> None:
         """Extend the lease of every row this worker holds, three times a lease: a slow send, a long fan-out or

@@ -15,9 +15,10 @@ from typing import Any
 
 from storage.db import Database, to_iso
 
-__all__ = ["ClaimQueries", "claim_sql", "claimable", "skip_locked"]
+__all__ = ["ClaimQueries", "Statistics", "claim_sql", "claimable", "skip_locked"]
 
 CLAIMED_TABLES = ("outbox", "scheduled", "live_copies", "cron_fires")
+UNTRACKED_TABLES = ("cron_fires",)  # a fire's key is (job, fire_at): its lease is renewed, its rows not listed
 
 
 def skip_locked(db: Database) -> str:
@@ -52,14 +53,28 @@ class ClaimQueries:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def extend(self, worker: str, until: datetime) -> int:
-        """The worker is alive: every row it holds keeps its claim until `until`. How many rows it holds."""
-        held = 0
+    async def extend(self, worker: str, until: datetime) -> dict[str, list[int]]:
+        """The worker is alive: every row it holds keeps its claim until `until` (never shortened: a conditional
+        renewal may have landed first). The ids of the rows it holds, per table."""
+        held: dict[str, list[int]] = {}
         async with self.db.transaction(serialized=False):
             for table in CLAIMED_TABLES:
-                held += await self.db.execute(
-                    f"UPDATE {table} SET lease_until = ? WHERE claimed_by = ?", (to_iso(until), worker))
+                renew = (f"UPDATE {table} SET lease_until = CASE WHEN lease_until > ? THEN lease_until ELSE ? END"
+                         " WHERE claimed_by = ?")
+                params = (to_iso(until), to_iso(until), worker)
+                if table in UNTRACKED_TABLES:  # keyed otherwise, and not followed row by row in the worker
+                    await self.db.execute(renew, params)
+                    held[table] = []
+                else:
+                    held[table] = [int(row[0]) for row in await self.db.fetchall(f"{renew} RETURNING id", params)]
         return held
+
+    async def hold(self, table: str, row_id: int, worker: str, until: datetime) -> bool:
+        """Whether `worker` still holds the row, its lease renewed to at least `until` if so (never shortened).
+        False when its lease ran out and another worker claimed it, or it is finished."""
+        return await self.db.execute(
+            f"UPDATE {table} SET lease_until = CASE WHEN lease_until > ? THEN lease_until ELSE ? END"
+            " WHERE id = ? AND claimed_by = ?", (to_iso(until), to_iso(until), row_id, worker)) == 1
 
     async def release(self, worker: str) -> int:
         """What the worker held in a previous life (its process died mid-work) is free again: outbox rows and live
@@ -92,3 +107,24 @@ class ClaimQueries:
         for table in CLAIMED_TABLES:
             total += int(await self.db.fetchval(f"SELECT COUNT(*) FROM {table} WHERE claimed_by = ?", (worker,)))
         return total
+
+
+class Statistics:
+    """PostgreSQL plans a claim from its table's statistics. Right after thousands of rows were added (a fan-out)
+    they still say "a few rows", and the planner then reads every pending row and sorts them for each claim instead
+    of walking the claim index to its limit (measured: 120-280 ms per claim at 20,000 queued, 0.1 ms after an
+    ANALYZE; autovacuum analyzes only a minute or so later). So the table is analyzed after every `every` rows
+    added. SQLite's plans do not depend on statistics here: nothing to do."""
+
+    def __init__(self, db: Database, table: str, every: int = 1000) -> None:
+        assert table in CLAIMED_TABLES
+        self.db, self.table, self.every = db, table, every
+        self._added = 0
+
+    async def added(self, count: int) -> None:
+        if self.db.dialect != "postgresql":
+            return
+        self._added += count
+        if self._added >= self.every:
+            self._added = 0
+            await self.db.execute(f"ANALYZE {self.table}")

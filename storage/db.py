@@ -447,20 +447,28 @@ class SQLiteDatabase(Database):
         if self._owns_transaction():
             yield self._conn
             return
-        async with self._lock, self._patience():
+        async with self._lock:
             yield self._conn
 
-    @asynccontextmanager
-    async def _patience(self) -> AsyncIterator[None]:
-        """Inside `probing()`, a short busy timeout for the statements of this access (restored after)."""
-        if not _PROBING.get():
-            yield
-            return
-        await self._conn.execute(f"PRAGMA busy_timeout={PROBE_MS}")
+    def _probes(self) -> bool:
+        """Whether a statement run now only probes the lock (inside `probing()`, outside a transaction of this
+        task: inside one, the lock is held already)."""
+        return _PROBING.get() and not self._owns_transaction()
+
+    def _probe(self, sql: str, params: Params, fetch: bool) -> Any:
+        """In the database thread: `sql` with the short busy timeout, the usual one restored after. One hop for
+        the three statements (the probes of the outbox and the scheduler run several times per message)."""
+        raw = self._conn._conn  # aiosqlite's own sqlite3 connection (this runs in its thread)
+        raw.execute(f"PRAGMA busy_timeout={PROBE_MS}")
         try:
-            yield
+            cursor = raw.execute(sql, params)
+            return cursor.fetchall() if fetch else max(cursor.rowcount, 0)
         finally:
-            await self._conn.execute(f"PRAGMA busy_timeout={self._busy_ms}")
+            raw.execute(f"PRAGMA busy_timeout={self._busy_ms}")
+
+    async def _probed(self, sql: str, params: Params, fetch: bool) -> Any:
+        # aiosqlite's _execute runs a function in its connection's thread (its public helpers are built on it).
+        return await self._conn._execute(self._probe, sql, params, fetch)
 
     @asynccontextmanager
     async def transaction(self, *, serialized: bool = True) -> AsyncIterator[Database]:
@@ -469,8 +477,11 @@ class SQLiteDatabase(Database):
             async with self._savepoint():
                 yield self
             return
-        async with self._lock, self._patience():
-            await self._conn.execute("BEGIN IMMEDIATE")
+        async with self._lock:
+            if _PROBING.get():
+                await self._probed("BEGIN IMMEDIATE", (), False)  # the one statement that waits for the lock
+            else:
+                await self._conn.execute("BEGIN IMMEDIATE")
             self._tx_owner = asyncio.current_task()
             try:
                 try:
@@ -508,6 +519,8 @@ class SQLiteDatabase(Database):
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         async with self._access() as conn:
+            if self._probes():
+                return cast(int, await self._probed(sql, params, False))
             # One hop to the database thread: the cursor is not closed explicitly (another hop); it holds
             # no open statement after a write and is freed with its last reference.
             cursor = await conn.execute(sql, params)
@@ -520,6 +533,8 @@ class SQLiteDatabase(Database):
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         # execute_fetchall runs the query and reads its rows in one hop to the database thread (not three).
         async with self._access() as conn:
+            if self._probes():
+                return cast(list[Row], await self._probed(sql, params, True))
             return cast(list[Row], list(await conn.execute_fetchall(sql, params)))
 
     # -- schema ------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.claims import claim_sql, claimable
+from storage.claims import Statistics, claim_sql, claimable
 from storage.db import Database
 from storage.db import to_iso as iso  # the one stored form of an instant (kept under this name for its users)
 
@@ -63,6 +63,7 @@ _NOT_BEHIND = (
 class OutboxQueries:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.statistics = Statistics(db, "outbox")
 
     async def add(self, *, now: datetime, person_id: int | None, destination: str | None, platform: str,
                   target_kind: str, target_id: str, language: str, body: dict[str, Any],
@@ -78,13 +79,16 @@ class OutboxQueries:
         """Rows (the keyword arguments of `add`) in one transaction; returns how many were new."""
         if not rows:
             return 0
-        return await self.db.executemany(_INSERT, [_values(**row) for row in rows])
+        added = await self.db.executemany(_INSERT, [_values(**row) for row in rows])
+        await self.statistics.added(added)
+        return added
 
-    async def claim(self, now: datetime, platforms: list[str], worker: str, lease_until: datetime,
-                    limit: int = 100) -> list[OutboxRow]:
+    async def claim(self, now: datetime, platforms: list[str], worker: str, lease_now: datetime,
+                    lease_until: datetime, limit: int = 100) -> list[OutboxRow]:
         """Claim rows to send now for `worker` (storage/claims.py), at most one per recipient: a later row waits
         while an earlier one to the same chat is due, being sent (by any worker) or being retried, so each
-        recipient gets their messages in order, also after errors and whichever worker sends them."""
+        recipient gets their messages in order, also after errors and whichever worker sends them. `now` is the
+        bot's clock (what is due), `lease_now` lease time (what lapsed)."""
         if not platforms:
             return []
         marks = ", ".join("?" for _ in platforms)
@@ -92,25 +96,25 @@ class OutboxQueries:
             self.db, "outbox", "claimed_by = ?, lease_until = ?", (worker, iso(lease_until)),
             f"SELECT id FROM outbox o WHERE status = 'pending' AND next_attempt_at <= ? AND platform IN ({marks})"
             f" AND {claimable('o')} AND {_NOT_BEHIND} ORDER BY next_attempt_at, id LIMIT ?",
-            (iso(now), *platforms, worker, iso(now), iso(now), limit))
-        async with self.db.transaction(serialized=False):
-            rows = await self.db.fetchall(sql, params)
+            (iso(now), *platforms, worker, iso(lease_now), iso(now), limit))
+        rows = await self.db.fetchall(sql, params)  # one statement: atomic alone (no BEGIN/COMMIT round trips)
         found = [_row(r) for r in sorted(rows, key=lambda r: (r["next_attempt_at"], r["id"]))]
         return found
 
-    async def next_attempt(self, platforms: list[str], now: datetime, worker: str) -> str | None:
-        """When a row of these platforms may be claimed next: its next attempt, or the end of the lease of the
-        worker that holds it (a worker that died leaves its rows then). The worker's own rows do not count."""
+    async def next_attempt(self, platforms: list[str], now: datetime, worker: str) -> tuple[str | None, str | None]:
+        """When a row of these platforms may be claimed next: the next attempt of a free row (the bot's clock), and
+        the earliest lease end of a row another worker holds (lease time: a worker that died leaves it then)."""
         if not platforms:
-            return None
+            return None, None
         marks = ", ".join("?" for _ in platforms)
-        return await self.db.fetchval(
-            "SELECT MIN(CASE WHEN claimed_by IS NULL OR lease_until IS NULL OR lease_until < next_attempt_at"
-            " THEN next_attempt_at ELSE lease_until END)"
+        row = await self.db.fetchone(
+            "SELECT MIN(CASE WHEN claimed_by IS NULL OR lease_until IS NULL THEN next_attempt_at END),"
+            " MIN(CASE WHEN claimed_by IS NOT NULL THEN lease_until END)"
             f" FROM outbox o WHERE status = 'pending' AND platform IN ({marks})"
             f" AND (claimed_by IS NULL OR claimed_by <> ?) AND {_NOT_BEHIND}",
             (*platforms, worker, iso(now)),
         )
+        return (None, None) if row is None else (row[0], row[1])
 
     async def release(self, worker: str, row_id: int | None = None) -> int:
         """The worker's claims (or its claim of one row) are given up: the rows are free for any worker now."""
@@ -254,8 +258,7 @@ class LiveQueries:
             self.db, "live_copies", "claimed_by = ?, lease_until = ?", (worker, iso(lease_until)),
             f"SELECT id FROM live_copies WHERE id IN ({marks}) AND wanted > shown AND shown < ? AND {claimable()}",
             (*copy_ids, version, worker, iso(now)), returning=_COPY)
-        async with self.db.transaction(serialized=False):
-            rows = await self.db.fetchall(sql, params)
+        rows = await self.db.fetchall(sql, params)  # one statement: atomic alone
         return sorted((LiveCopy(*tuple(r)) for r in rows), key=lambda c: c.id)
 
     async def done(self, copy_ids: list[int], worker: str, shown: list[int], version: int) -> None:

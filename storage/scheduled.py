@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.claims import claim_sql, claimable
+from storage.claims import Statistics, claim_sql, claimable
 from storage.db import Database, Row, to_iso
 
 __all__ = ["NewScheduled", "ScheduledQueries", "ScheduledRow"]
@@ -43,6 +43,10 @@ class NewScheduled:
     created_at: datetime
 
 
+def _instant(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
 def _like_prefix(prefix: str) -> str:
     """A LIKE pattern matching keys that start with `prefix` literally (ESCAPE '\\')."""
     return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -51,6 +55,7 @@ def _like_prefix(prefix: str) -> str:
 class ScheduledQueries:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.statistics = Statistics(db, "scheduled")
 
     # ------------------------------------------------------------------------------- scheduled rows
 
@@ -65,6 +70,7 @@ class ScheduledQueries:
                 [(r.task, r.key, to_iso(r.due_at), json.dumps(r.payload), r.person_id, to_iso(r.created_at))
                  for r in rows],
             )
+        await self.statistics.added(len(rows))
 
     async def cancel(self, key_prefix: str, now: datetime) -> int:
         """Cancel the pending rows whose key starts with `key_prefix`; how many."""
@@ -80,32 +86,36 @@ class ScheduledQueries:
             "SELECT id, task, due_at, status FROM scheduled WHERE person_id = ? ORDER BY id", (person_id,))
         return [dict(r) for r in rows]
 
+    async def give_up_lapsed(self, until: datetime, now: datetime, worker: str, max_runs: int) -> int:
+        """Rows another worker left running whose lease ran out (it died inside their task) after being started
+        `max_runs` times are given up ('interrupted'): they are what kills the workers. How many."""
+        return await self.db.execute(
+            f"UPDATE scheduled SET status = 'interrupted', claimed_by = NULL, lease_until = NULL"
+            f" WHERE status = 'running' AND runs >= ? AND due_at <= ? AND {claimable()}",
+            (max_runs, to_iso(until), worker, to_iso(now)))
+
     async def claim_due(self, until: datetime, now: datetime, worker: str, lease_until: datetime, limit: int,
                         max_runs: int) -> list[ScheduledRow]:
         """Claim for `worker` the rows due at or before `until`, earliest first: pending -> running, counting the
         run. A row another worker left running whose lease ran out (that worker died inside its task) is claimed
-        again, unless it was started `max_runs` times already: then it is given up ('interrupted')."""
-        async with self.db.transaction(serialized=False):
-            await self.db.execute(
-                f"UPDATE scheduled SET status = 'interrupted', claimed_by = NULL, lease_until = NULL"
-                f" WHERE status = 'running' AND runs >= ? AND due_at <= ? AND {claimable()}",
-                (max_runs, to_iso(until), worker, to_iso(now)))
-            sql, params = claim_sql(
-                self.db, "scheduled", "status = 'running', runs = runs + 1, claimed_by = ?, lease_until = ?",
-                (worker, to_iso(lease_until)),
-                "SELECT id FROM scheduled WHERE due_at <= ? AND (status = 'pending'"
-                f" OR (status = 'running' AND {claimable()})) ORDER BY due_at, id LIMIT ?",
-                (to_iso(until), worker, to_iso(now), limit))
-            rows = await self.db.fetchall(sql, params)
+        again, unless it was started `max_runs` times already (`give_up_lapsed` gives those up). One statement,
+        atomic alone."""
+        sql, params = claim_sql(
+            self.db, "scheduled", "status = 'running', runs = runs + 1, claimed_by = ?, lease_until = ?",
+            (worker, to_iso(lease_until)),
+            "SELECT id FROM scheduled WHERE due_at <= ? AND (status = 'pending'"
+            f" OR (status = 'running' AND runs < ? AND {claimable()})) ORDER BY due_at, id LIMIT ?",
+            (to_iso(until), max_runs, worker, to_iso(now), limit))
+        rows = await self.db.fetchall(sql, params)
         return [ScheduledRow.from_row(row) for row in sorted(rows, key=lambda r: (r["due_at"], r["id"]))]
 
-    async def unclaim(self, row_id: int) -> None:
+    async def unclaim(self, row_id: int, worker: str) -> None:
         """running -> pending, the run not counted: the task was cut short by a locked database or a stop, not a
-        crash."""
+        crash. Only while `worker` holds it: a row another worker took over after a lapse is that worker's."""
         await self.db.execute(
             "UPDATE scheduled SET status = 'pending', runs = runs - 1, claimed_by = NULL, lease_until = NULL"
-            " WHERE id = ? AND status = 'running'",
-            (row_id,),
+            " WHERE id = ? AND status = 'running' AND claimed_by = ?",
+            (row_id, worker),
         )
 
     async def finish(self, row_id: int, status: str, now: datetime, late_seconds: int) -> None:
@@ -115,14 +125,17 @@ class ScheduledQueries:
             (status, to_iso(now), late_seconds, row_id),
         )
 
-    async def earliest_pending(self, worker: str) -> datetime | None:
-        """When a row may be claimed next: the earliest pending row's time, or the end of the lease of a row
-        another worker is running (it is taken over then if that worker died)."""
-        earliest = await self.db.fetchval(
-            "SELECT MIN(CASE WHEN status = 'pending' THEN due_at ELSE lease_until END) FROM scheduled"
+    async def earliest_pending(self, worker: str) -> tuple[datetime | None, datetime | None]:
+        """When a row may be claimed next: the earliest pending row's time (the bot's clock), and the earliest end
+        of the lease of a row another worker is running (lease time: it is taken over then if that worker died)."""
+        row = await self.db.fetchone(
+            "SELECT MIN(CASE WHEN status = 'pending' THEN due_at END),"
+            " MIN(CASE WHEN status = 'running' THEN lease_until END) FROM scheduled"
             " WHERE status = 'pending' OR (status = 'running' AND claimed_by <> ? AND lease_until IS NOT NULL)",
             (worker,))
-        return None if earliest is None else datetime.fromisoformat(earliest)
+        if row is None:
+            return None, None
+        return _instant(row[0]), _instant(row[1])
 
     async def give_up_running(self, max_runs: int, worker: str) -> int:
         """This worker's rows left 'running' by its previous life (and rows from before workers had ids) that were

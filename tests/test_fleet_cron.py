@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import bot.scheduler
+import bot.workers
 from bot.clock import Clock
 from bot.commands import Cog
 from bot.context import ServiceContext
@@ -99,6 +100,7 @@ async def test_a_fire_whose_process_stopped_renewing_its_lease_is_taken_over(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bot.scheduler, "STOP_WAIT_SECONDS", 0.05)
     clock = Clock(frozen_at=START)
+    monkeypatch.setattr(bot.workers, "lease_now", clock.now)  # leases run in real time: here, the test's
     runs: list[tuple[str, datetime]] = []
     config = make_config(["ping"], {"workers": {"lease_seconds": 30}})
     hold = asyncio.Event()

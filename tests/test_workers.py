@@ -7,7 +7,7 @@ import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +16,39 @@ import pytest
 import bot.live
 import bot.outbox
 import bot.scheduler
+import bot.workers
 from bot.clock import Clock
 from bot.commands import Cog, Reply
 from bot.context import ServiceContext
 from bot.frontends.base import Sent, Target
 from bot.scheduler import Due, Planned
-from bot.testing import TEST_NOW, ConsoleBot, make_config
+from bot.testing import TEST_DATABASES, TEST_NOW, ConsoleBot, make_config
 from bot.workers import take_slot
+from storage.db import Database
+from storage.outbox import OutboxQueries
 
 PEOPLE = 40
 HANG_GUARD = 30.0  # a hang guard, not a timing assertion
+
+
+class LeaseTime:
+    """Lease time for the test (bot/workers.py measures leases in real time, not on the bot's clock)."""
+
+    def __init__(self) -> None:
+        self.at = TEST_NOW
+
+    def now(self) -> datetime:
+        return self.at
+
+    def advance(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def lease_time(monkeypatch: pytest.MonkeyPatch) -> LeaseTime:
+    fake = LeaseTime()
+    monkeypatch.setattr(bot.workers, "lease_now", fake.now)
+    return fake
 
 
 @asynccontextmanager
@@ -153,7 +176,7 @@ async def test_two_workers_run_every_due_row_once(tmp_path: Path) -> None:
 
 
 async def test_a_dead_workers_rows_are_taken_over_after_its_lease(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lease_time: LeaseTime) -> None:
     monkeypatch.setattr(bot.outbox, "STOP_WAIT_SECONDS", 0.01)
     clock = Clock(frozen_at=TEST_NOW)
     async with workers(tmp_path, 1, clock) as (dying,):
@@ -169,14 +192,15 @@ async def test_a_dead_workers_rows_are_taken_over_after_its_lease(
             assert delivered([survivor]) == Counter()  # not before the lease runs out
             await survivor.app.worker.beat()  # the survivor's own lease renewal does not touch the others' rows
             assert await pending(survivor) == 4
-            clock.advance(31)  # the lease (30 s) ran out
+            lease_time.advance(31)  # the lease (30 s) ran out
             await survivor.app.outbox.drain()
             await until(lambda: _none_pending(survivor))
             got = delivered([survivor, dying])
             assert sorted(got) == sorted((f"@{n}", "message 0") for n in names) and set(got.values()) == {1}
 
 
-async def test_a_live_worker_keeps_its_rows_past_the_lease(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_live_worker_keeps_its_rows_past_the_lease(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           lease_time: LeaseTime) -> None:
     monkeypatch.setattr(bot.outbox, "STOP_WAIT_SECONDS", 0.01)
     clock = Clock(frozen_at=TEST_NOW)
     async with workers(tmp_path, 2, clock) as (slow, other):
@@ -185,7 +209,7 @@ async def test_a_live_worker_keeps_its_rows_past_the_lease(tmp_path: Path, monke
         await queue_dms(slow, people=3)
         await asyncio.wait_for(hung.wait(), HANG_GUARD)
         for _minute in range(4):  # two minutes of a slow send: the heartbeat renews the lease meanwhile
-            clock.advance(30)
+            lease_time.advance(30)
             assert await slow.app.worker.beat() == 3
             other.app.outbox.wake()
             await other.app.outbox.drain()
@@ -193,6 +217,11 @@ async def test_a_live_worker_keeps_its_rows_past_the_lease(tmp_path: Path, monke
         go.set()
         await until(lambda: _none_pending(slow))
         assert set(delivered([slow, other]).values()) == {1}
+        await until(lambda: _nothing_followed(slow))  # the lease ends it kept are gone with the rows
+
+
+async def _nothing_followed(bot_: ConsoleBot) -> bool:
+    return not bot_.app.worker.lease_ends
 
 
 async def test_a_restarted_worker_takes_back_its_own_rows_at_once(tmp_path: Path) -> None:
@@ -302,3 +331,155 @@ async def test_copies_another_worker_is_editing_are_left_to_it_and_end_showing_t
         go.set()
         await first.stop()
         await second.stop()
+
+
+async def test_a_jump_of_the_bots_clock_does_not_hand_a_live_workers_rows_to_another(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Leases run in real time: `:wait 1d` (or a test's clock) moving the bot's clock a day on is not a day of
+    silence from the worker, and its rows stay its own."""
+    monkeypatch.setattr(bot.outbox, "STOP_WAIT_SECONDS", 0.01)
+    clock = Clock(frozen_at=TEST_NOW)
+    async with workers(tmp_path, 2, clock) as (slow, other):
+        hung, go = asyncio.Event(), asyncio.Event()
+        gate(slow, hung, go, [])
+        await queue_dms(slow, people=3)
+        await asyncio.wait_for(hung.wait(), HANG_GUARD)
+        clock.advance(24 * 3600)
+        other.app.outbox.wake()
+        await other.app.outbox.drain()
+        assert delivered([other]) == Counter()
+        go.set()
+        await until(lambda: _none_pending(slow))
+        assert set(delivered([slow, other]).values()) == {1}
+
+
+def stall_after(queries: Any, method: str, claimed: asyncio.Event, resume: asyncio.Event) -> None:
+    """`queries.method` (a claim) returns its rows only after `resume`: the process stalled right after it."""
+    real = getattr(queries, method)
+
+    async def claim_then_stall(*args: Any, **kwargs: Any) -> Any:
+        rows = await real(*args, **kwargs)
+        if rows:
+            claimed.set()
+            await resume.wait()
+        return rows
+
+    setattr(queries, method, claim_then_stall)
+
+
+async def test_a_worker_whose_lease_ran_out_before_sending_leaves_the_rows_to_their_new_holder(
+        tmp_path: Path, lease_time: LeaseTime) -> None:
+    """A process stalled between its claim and its sends (its heartbeat late too): once its lease has run out
+    another worker takes the rows and sends them; the stalled one, resuming, sends none of them again."""
+    async with workers(tmp_path, 2) as (stalled, other):
+        await other.app.outbox.stop()  # the other starts looking once the stalled one holds the rows
+        claimed, resume = asyncio.Event(), asyncio.Event()
+        stall_after(stalled.app.outbox.rows, "claim", claimed, resume)
+        await stalled.app.worker.stop()  # no renewal while it stalls
+        names = await queue_dms(stalled, people=3)
+        await asyncio.wait_for(claimed.wait(), HANG_GUARD)
+        assert await stalled.app.worker.claims.held(stalled.app.worker.id) == 3
+        lease_time.advance(31)  # the lease (30 s) ran out
+        other.app.outbox.start()
+        await until(lambda: _none_pending(other))
+        assert delivered([other]) == Counter((f"@{n}", "message 0") for n in names)
+        resume.set()
+        await stalled.app.outbox.drain()
+        await until(lambda: _idle(stalled))
+        assert delivered([stalled]) == Counter()
+
+
+async def test_a_late_heartbeat_does_not_win_back_rows_another_worker_took(
+        tmp_path: Path, lease_time: LeaseTime) -> None:
+    """The stalled worker's heartbeat comes after another worker took its rows (and is still sending them): the
+    renewal covers only the rows it still holds, so resuming it sends none of the taken ones."""
+    async with workers(tmp_path, 2) as (stalled, other):
+        await other.app.outbox.stop()
+        claimed, resume = asyncio.Event(), asyncio.Event()
+        stall_after(stalled.app.outbox.rows, "claim", claimed, resume)
+        await stalled.app.worker.stop()
+        names = await queue_dms(stalled, people=3)
+        await asyncio.wait_for(claimed.wait(), HANG_GUARD)
+        lease_time.advance(31)
+        started, go = asyncio.Event(), asyncio.Event()
+        sent: list[tuple[str, str]] = []
+        gate(other, started, go, sent)
+        other.app.outbox.start()
+        await asyncio.wait_for(started.wait(), HANG_GUARD)  # the other holds them and is sending
+        assert await stalled.app.worker.beat() == 0  # the late heartbeat: nothing of the stalled one's is left
+        resume.set()
+        await stalled.app.outbox.drain()
+        await until(lambda: _idle(stalled))
+        go.set()
+        await until(lambda: _none_pending(other))
+        assert delivered([stalled]) == Counter()
+        assert delivered([other]) == Counter((f"@{n}", "message 0") for n in names)
+
+
+async def test_a_worker_near_the_end_of_its_lease_renews_it_and_sends(tmp_path: Path, lease_time: LeaseTime) -> None:
+    """Stalled past its lease but nobody took the rows: it renews them (they are still its own) and sends them."""
+    async with workers(tmp_path, 1) as (stalled,):
+        claimed, resume = asyncio.Event(), asyncio.Event()
+        stall_after(stalled.app.outbox.rows, "claim", claimed, resume)
+        await stalled.app.worker.stop()
+        names = await queue_dms(stalled, people=3)
+        await asyncio.wait_for(claimed.wait(), HANG_GUARD)
+        lease_time.advance(25)  # less than the margin (a third of 30 s) left
+        resume.set()
+        await until(lambda: _none_pending(stalled))
+        assert delivered([stalled]) == Counter((f"@{n}", "message 0") for n in names)
+
+
+async def _idle(bot_: ConsoleBot) -> bool:
+    return not bot_.app.outbox._in_flight
+
+
+async def test_a_due_row_whose_lease_ran_out_before_it_ran_is_left_to_its_new_holder(
+        tmp_path: Path, lease_time: LeaseTime) -> None:
+    """The scheduler's side: a stalled worker's claimed rows are run by another after the lease; the stalled one,
+    resuming, does not run them again."""
+    RUNS.clear()
+    config = make_config(["ping"], {"workers": {"lease_seconds": 30}})
+    clock = Clock(frozen_at=TEST_NOW)
+    stalled = await ConsoleBot.start(tmp_path, config, extra_cogs=[tasks], clock=clock)
+    other = await ConsoleBot.start(tmp_path, config, extra_cogs=[tasks], clock=clock)
+    try:
+        await stalled.app.worker.stop()  # no renewal while it stalls
+        claimed, resume = asyncio.Event(), asyncio.Event()
+        stall_after(stalled.app.scheduler.rows, "claim_due", claimed, resume)
+        ids = [(await stalled.app.people.get_or_create("console", f"m{n}", f"m{n}", "en")).id for n in range(3)]
+        await stalled.app.scheduler.schedule_many(
+            Planned("ping_later", TEST_NOW + timedelta(minutes=1), f"later:{n}", {"n": n}, pid)
+            for n, pid in enumerate(ids))
+        clock.advance(61)
+        running = asyncio.create_task(stalled.app.scheduler.run_due())
+        await asyncio.wait_for(claimed.wait(), HANG_GUARD)
+        lease_time.advance(31)  # the lease (30 s) ran out
+        assert await other.app.scheduler.run_due() == 3
+        resume.set()
+        assert await asyncio.wait_for(running, HANG_GUARD) == 0
+        assert len(RUNS) == 3 and set(RUNS.values()) == {1}
+        await until(lambda: _none_pending(other))
+        got = delivered([stalled, other])
+        assert sorted(got) == sorted((f"@m{n}", f"later {n}") for n in range(3)) and set(got.values()) == {1}
+    finally:
+        await stalled.stop()
+        await other.stop()
+
+
+@pytest.mark.postgresql
+async def test_a_fan_out_brings_postgresqls_statistics_up_to_date_for_the_claims() -> None:
+    """Right after a fan-out, PostgreSQL's statistics still said "a few rows" and each claim read and sorted every
+    pending row (120-280 ms at 20,000) until autovacuum came by: the outbox is analyzed after many rows are added."""
+    assert TEST_DATABASES is not None
+    db = await Database.open(await TEST_DATABASES.blank())
+    try:
+        rows = [{"now": TEST_NOW, "person_id": None, "destination": "general", "platform": "telegram",
+                 "target_kind": "chat", "target_id": str(n % 50), "language": "fi", "body": {"text": f"d{n}"},
+                 "shows": None, "urgent": True} for n in range(1_200)]
+        queries = OutboxQueries(db)
+        for start in range(0, len(rows), 200):  # as to_people queues them
+            await queries.add_many(rows[start:start + 200])
+        assert await db.fetchval("SELECT reltuples FROM pg_class WHERE relname = 'outbox'") >= 1_000
+    finally:
+        await db.close()
