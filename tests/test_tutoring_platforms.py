@@ -41,14 +41,15 @@ def discord_tutor(both: TwoPlatforms, name: str) -> int:
 
 
 def tg_card(both: TwoPlatforms) -> StoredMessage:
-    [card] = [m for m in both.tg.bot_messages(tutors_group(both)) if TITLE in (m.text or "")]
-    return card
+    """The request's newest card in the tutors' group (a release posts it anew)."""
+    return [m for m in both.tg.bot_messages(tutors_group(both)) if TITLE in (m.text or "")][-1]
 
 
 def dc_card_id(both: TwoPlatforms) -> int:
-    [card] = [m for m in both.dc.channel_messages(tutors_channel(both))
-              if any(TITLE in (e.get("title") or "") for e in m.get("embeds") or [])]
-    return int(card["id"])
+    """The id of the request's newest card in the tutors' channel (a release posts it anew)."""
+    cards = [m for m in both.dc.channel_messages(tutors_channel(both))
+             if any(TITLE in (e.get("title") or "") for e in m.get("embeds") or [])]
+    return int(cards[-1]["id"])
 
 
 async def test_a_telegram_student_and_a_discord_tutor(both: TwoPlatforms) -> None:
@@ -80,6 +81,7 @@ async def test_a_telegram_student_and_a_discord_tutor(both: TwoPlatforms) -> Non
     assert f"{winner} auttaa sinua" in (both.tg.last_bot_message(sanni.id).text or "")
     if winner == "Tiina":  # the race went the other way: hand it to Olli so the rest runs Discord <-> Telegram
         await both.tg_say(tiina, "/tutor_release request=1")
+        await both.settle()  # the card is posted anew, with its Claim button
         await both.dc_press(olli, dc_card_id(both), "claim:1")
         await both.settle()
         assert "Hoitaa: Olli." in both.dc_text(dc_card_id(both))
