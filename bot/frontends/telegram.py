@@ -33,6 +33,7 @@ from bot.commands import Button, File, Rendered, Reply, render_reply
 from bot.context import Account, Chat, Context, Origin
 from bot.conversations import MAX_FILE_BYTES
 from bot.frontends.base import Frontend, MessageGone, Rejected, RetryLater, Sent, Target, Unreachable
+from bot.frontends.telegram_http import AiohttpRequest
 from bot.frontends.telegram_limits import ChatQueues, Lane, PerPersonUpdates, SlidingRateLimiter, retry_seconds
 from bot.frontends.telegram_menu import sync_menus
 from bot.frontends.telegram_render import MAX_CAPTION, as_seen, has_text, keyboard, to_html
@@ -93,10 +94,12 @@ class TelegramFrontend(Frontend):
         self._role_cache: dict[int, tuple[float, frozenset[str]]] = {}
         self.handled_updates = 0  # tests and the bench wait on this
         self._handled = asyncio.Event()
-        # A small pool: httpcore scans every pooled connection per request, and Telegram's 30 messages/s
-        # never needs more than a few connections (measured in bench/telegram_e2e.py: 256 -> 8 is +20%).
+        # aiohttp: about half httpx's CPU per request (telegram_http.py). A small pool: Telegram's 30 messages/s
+        # never needs more than a few connections.
+        self._requests = (AiohttpRequest(connection_pool_size=8), AiohttpRequest(connection_pool_size=1))
         builder = (ApplicationBuilder().token(app.config.secrets.telegram_token or "").rate_limiter(self.limiter)
-                   .concurrent_updates(PerPersonUpdates()).connection_pool_size(8))
+                   .concurrent_updates(PerPersonUpdates()).request(self._requests[0])
+                   .get_updates_request(self._requests[1]))
         if settings.base_url:
             builder = builder.base_url(settings.base_url)
         if settings.base_file_url:
@@ -117,7 +120,12 @@ class TelegramFrontend(Frontend):
     # ------------------------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        await self.ptb.initialize()  # getMe: we learn our username for deep links
+        try:
+            await self.ptb.initialize()  # getMe: we learn our username for deep links
+        except BaseException:
+            # PTB shuts down only what initialized fully: the HTTP sessions opened before getMe failed close here.
+            await asyncio.gather(*(request.shutdown() for request in self._requests))
+            raise
         self.username = self.ptb.bot.username
         try:
             await sync_menus(self.ptb.bot, self.app)
