@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import cProfile
 import dataclasses
+import gc
 import json
 import logging
 import os
@@ -275,13 +276,15 @@ async def _run_bot(kind: str, api: str, token: str, concurrent: int, pool: int, 
         async with app:
             await app.start()
             await app.updater.start_polling(poll_interval=0, timeout=1)
+            gc.collect()  # the bot's tuning (bot.app.freeze_startup_objects), given to the bare bot too
+            gc.freeze()
             print("READY", flush=True)
             while (line := (await lines.get()).strip()) not in ("stop", ""):
                 profiled.line(line)
             await app.updater.stop()
             await app.stop()
         return
-    from bot.app import Application
+    from bot.app import Application, freeze_startup_objects
     from bot.commands import Reply
     from bot.frontends.telegram import TelegramFrontend
     from bot.frontends.telegram_limits import SlidingRateLimiter
@@ -296,6 +299,7 @@ async def _run_bot(kind: str, api: str, token: str, concurrent: int, pool: int, 
         app = Application(config, Path(data))
         app.add_frontend(TelegramFrontend(app, poll_interval=0.0, poll_timeout=1, rate_limiter=limiter))
         await app.start()
+        freeze_startup_objects()  # as run_until_stopped does when deployed
         recipients = [(await app.people.get_or_create("telegram", str(900_000 + n), f"Opiskelija {n}")).id
                       for n in range(people)]
         print("READY", flush=True)
