@@ -1,6 +1,6 @@
 """The Telegram frontend's HTTP layer (aiohttp under PTB), against the fake Bot API: the same bodies as PTB's
-own httpx layer, and failures raised as PTB's TimedOut and NetworkError, which the outbox and the rate
-limiter understand."""
+own httpx layer, failures raised as PTB's TimedOut and NetworkError, which the outbox and the rate limiter
+understand; and answers left unparsed where only an id (or nothing) is kept."""
 
 from __future__ import annotations
 
@@ -8,15 +8,17 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from telegram import Bot
-from telegram.error import NetworkError, TimedOut
+from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot.commands import File, Reply, render_reply
 from bot.frontends.base import RetryLater, Target
 from bot.frontends.telegram import delivery_error
 from bot.frontends.telegram_http import AiohttpRequest
+from bot.frontends.telegram_limits import Lane, SlidingRateLimiter
 from tests.fakes.telegram_api import FakeTelegram
 from tests.harness import test_config as config_for_tests
 from tests.scenarios.telegram_driver import TelegramBot, telegram_config
@@ -97,3 +99,49 @@ async def test_an_unreachable_api_is_a_network_error_not_a_timeout() -> None:
         assert "ClientConnectorError" in str(raised.value)
     finally:
         await request.shutdown()
+
+
+class RecordingLimiter(SlidingRateLimiter):
+    """The frontend's limiter, remembering each limited request's method and lane."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, object]] = []
+
+    async def process_request(self, callback: Any, args: Any, kwargs: dict[str, Any], endpoint: str,
+                              data: dict[str, Any], rate_limit_args: Lane | None) -> Any:
+        self.seen.append((endpoint, rate_limit_args))
+        return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+
+
+async def test_an_unparsed_call_goes_through_the_limiter_in_its_lane(tmp_path: Path, fake: FakeTelegram) -> None:
+    limiter = RecordingLimiter()
+    tg = await TelegramBot.start(tmp_path, fake, config=telegram_config(fake, config_for_tests(cogs=["ping"])),
+                                 rate_limiter=limiter)
+    try:
+        ada = fake.user(5005, "Ada")
+        answer = await tg.frontend.bot.call("sendMessage", {"chat_id": ada.id, "text": "<b>Hei</b>",
+                                                            "parse_mode": "HTML", "message_thread_id": None},
+                                            Lane.SEND)
+        stored = fake.last_bot_message(ada.id)
+        assert answer["message_id"] == stored.message_id and stored.text == "Hei"  # Telegram's dict, as it came
+        [call] = fake.calls_of("sendMessage")
+        assert "message_thread_id" not in call.params  # None values are left out, as PTB's methods do
+        assert limiter.seen[-1] == ("sendMessage", Lane.SEND)
+        with pytest.raises(BadRequest, match="(?i)message to edit not found"):  # PTB's errors, as its methods raise
+            await tg.frontend.bot.call("editMessageText", {"chat_id": ada.id, "message_id": 999, "text": "x"},
+                                       Lane.EDIT)
+    finally:
+        await tg.stop()
+
+
+async def test_a_pressed_card_is_edited_and_a_reply_keeps_its_id(tg: TelegramBot) -> None:
+    ada = tg.fake.user(5006, "Ada", language_code="en")
+    tg.fake.send_text(ada, "/ping")
+    await tg.fake.wait_for("sendMessage")
+    card = tg.fake.last_bot_message(ada.id)
+    press = tg.fake.press(ada, card, card.callback_data()[0])
+    await tg.fake.wait_for("answerCallbackQuery")
+    [edit] = await tg.fake.wait_for("editMessageText")
+    assert edit.ok and edit.params["message_id"] == card.message_id  # the id kept from the unparsed answer
+    assert card.edited and press.message is card

@@ -33,7 +33,7 @@ from bot.commands import Button, File, Rendered, Reply, render_reply
 from bot.context import Account, Chat, Context, Origin
 from bot.conversations import MAX_FILE_BYTES
 from bot.frontends.base import Frontend, MessageGone, Rejected, RetryLater, Sent, Target, Unreachable
-from bot.frontends.telegram_http import AiohttpRequest
+from bot.frontends.telegram_http import AiohttpRequest, LeanBot
 from bot.frontends.telegram_limits import ChatQueues, Lane, PerPersonUpdates, SlidingRateLimiter, retry_seconds
 from bot.frontends.telegram_menu import sync_menus
 from bot.frontends.telegram_render import MAX_CAPTION, as_seen, has_text, keyboard, to_html
@@ -97,14 +97,13 @@ class TelegramFrontend(Frontend):
         # aiohttp: about half httpx's CPU per request (telegram_http.py). A small pool: Telegram's 30 messages/s
         # never needs more than a few connections.
         self._requests = (AiohttpRequest(connection_pool_size=8), AiohttpRequest(connection_pool_size=1))
-        builder = (ApplicationBuilder().token(app.config.secrets.telegram_token or "").rate_limiter(self.limiter)
-                   .concurrent_updates(PerPersonUpdates()).request(self._requests[0])
-                   .get_updates_request(self._requests[1]))
-        if settings.base_url:
-            builder = builder.base_url(settings.base_url)
-        if settings.base_file_url:
-            builder = builder.base_file_url(settings.base_file_url)
-        self.ptb: PTBApplication = builder.build()
+        self.bot = LeanBot(app.config.secrets.telegram_token or "",
+                           base_url=settings.base_url or "https://api.telegram.org/bot",
+                           base_file_url=settings.base_file_url or "https://api.telegram.org/file/bot",
+                           request=self._requests[0], get_updates_request=self._requests[1],
+                           rate_limiter=self.limiter)
+        self.ptb: PTBApplication = (ApplicationBuilder().bot(self.bot)
+                                    .concurrent_updates(PerPersonUpdates()).build())
         self.ptb.add_handler(MessageHandler(
             filters.UpdateType.MESSAGE & (filters.TEXT | filters.PHOTO | filters.Document.ALL), self._on_message))
         self.ptb.add_handler(CallbackQueryHandler(self._on_button))
@@ -247,9 +246,9 @@ class TelegramFrontend(Frontend):
     async def _edit(self, sent: Sent, message: Rendered, lane: Lane) -> None:
         """`lane`: the card a person just pressed is edited in the reply lane, a live copy in the edit lane."""
         try:
-            await self.ptb.bot.edit_message_text(to_html(message), chat_id=int(sent.chat_id),
-                                                 message_id=int(sent.message_id), parse_mode=ParseMode.HTML,
-                                                 reply_markup=keyboard(message), rate_limit_args=lane)
+            await self.bot.call("editMessageText", {
+                "chat_id": int(sent.chat_id), "message_id": int(sent.message_id), "text": to_html(message),
+                "parse_mode": ParseMode.HTML, "reply_markup": keyboard(message)}, lane)
         except BadRequest as error:
             if "not modified" in str(error).lower():
                 return  # the message already shows this: nothing to do
@@ -274,18 +273,21 @@ class TelegramFrontend(Frontend):
                     topic: int | None = None, lane: Lane = Lane.REPLY) -> Sent:
         """Text (and files) to one chat (a forum `topic` of it); returns the message that carries the buttons.
         `lane`: whose message it is, which decides who goes first at the rate limiter."""
-        bot = self.ptb.bot
+        bot = self.bot
         markup = keyboard(message)
-        extra: dict[str, Any] = {"rate_limit_args": lane}
+        where: dict[str, Any] = {}
         if reply_to is not None:  # in a group, answer the command that asked, so it is clear to whom
-            extra["reply_parameters"] = ReplyParameters(reply_to, allow_sending_without_reply=True)
+            where["reply_parameters"] = ReplyParameters(reply_to, allow_sending_without_reply=True)
         if topic is not None:
-            extra["message_thread_id"] = topic
+            where["message_thread_id"] = topic
+        extra = {"rate_limit_args": lane, **where}
         try:
-            if not message.files:
-                sent: Message = await bot.send_message(chat_id, to_html(message), parse_mode=ParseMode.HTML,
-                                                       reply_markup=markup, **extra)
-                return Sent(str(chat_id), str(sent.message_id))
+            if not message.files:  # the answer's id is all we keep of it: left unparsed
+                answer = await bot.call("sendMessage", {"chat_id": chat_id, "text": to_html(message),
+                                                        "parse_mode": ParseMode.HTML, "reply_markup": markup,
+                                                        **where}, lane)
+                return Sent(str(chat_id), str(answer["message_id"]))
+            sent: Message
             caption = to_html(message, MAX_CAPTION) if has_text(message) else None
             text_first = caption is not None and (len(message.files) > 1
                                                   or utf16_len(message.plain_text()) > MAX_CAPTION)

@@ -1,10 +1,13 @@
-"""PTB's HTTP requests through aiohttp instead of httpx.
+"""The Bot API requests of the Telegram frontend: aiohttp under PTB, and answers left unparsed where unused.
 
 Per Bot API request, httpx and httpcore cost about twice the CPU of aiohttp on this project's machine
 (bench/telegram_e2e.py prints both), and a bot spends most of its CPU on requests. PTB lets a request class
 be plugged in (`telegram.request.BaseRequest`); this one keeps HTTPXRequest's contract: the same form-encoded
 or multipart bodies, the same default timeouts, and errors raised as PTB's own (TimedOut for any timeout,
 NetworkError for any other failure of the connection), so callers see no difference.
+
+PTB parses every answer into its objects: ~80 µs for a sent Message, of which a reply needs only the id and
+an edit nothing. `LeanBot.call` returns Telegram's answer as it came.
 """
 
 from __future__ import annotations
@@ -14,9 +17,12 @@ from urllib.parse import urlencode
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
+from telegram._utils.types import JSONDict, ODVInput
 from telegram.error import NetworkError, TimedOut
+from telegram.ext import ExtBot
 from telegram.request import BaseRequest, RequestData
+
+from bot.frontends.telegram_limits import Lane
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -104,3 +110,15 @@ def _multipart(request_data: RequestData) -> aiohttp.FormData:
     for name, (filename, content, mimetype) in request_data.multipart_data.items():
         form.add_field(name, content, filename=filename, content_type=mimetype)
     return form
+
+
+class LeanBot(ExtBot[Lane]):
+    """PTB's bot, plus `call`: a Bot API method whose answer is not parsed into PTB objects."""
+
+    __slots__ = ()
+
+    async def call(self, endpoint: str, data: JSONDict, lane: Lane) -> Any:
+        """Telegram's result as it came (a dict, or True); through the rate limiter in `lane`, and failing
+        with the same TelegramErrors as PTB's own methods. `data`: the method's parameters, PTB objects
+        (keyboards, reply parameters) allowed; None values are left out."""
+        return await self._post(endpoint, data, api_kwargs=self._merge_api_rl_kwargs(None, lane))
