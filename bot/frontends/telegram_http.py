@@ -33,13 +33,14 @@ class AiohttpRequest(BaseRequest):
     aiohttp has no timeout per write: the write timeout (or `media_write_timeout` for uploads) bounds the
     whole request together with the others, so a stalled upload still ends."""
 
-    __slots__ = ("_defaults", "_media_write_timeout", "_pool_size", "_session")
+    __slots__ = ("_default_timeout", "_defaults", "_media_write_timeout", "_pool_size", "_session")
 
     def __init__(self, connection_pool_size: int = 8, read_timeout: float | None = 5.0,
                  write_timeout: float | None = 5.0, connect_timeout: float | None = 5.0,
                  pool_timeout: float | None = 1.0, media_write_timeout: float | None = 20.0) -> None:
         self._pool_size = connection_pool_size
         self._defaults = (read_timeout, write_timeout, connect_timeout, pool_timeout)
+        self._default_timeout = _timeout(*self._defaults)  # most requests: made once
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
 
@@ -71,12 +72,14 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
         files = request_data is not None and request_data.contains_files
-        read, write, connect, pool = (
-            default if isinstance(given, DefaultValue) else given
-            for given, default in zip((read_timeout, write_timeout, connect_timeout, pool_timeout),
-                                      self._defaults, strict=True))
-        if isinstance(write_timeout, DefaultValue) and files:
-            write = self._media_write_timeout
+        given = (read_timeout, write_timeout, connect_timeout, pool_timeout)
+        timeout = self._default_timeout
+        if files or not all(isinstance(value, DefaultValue) for value in given):
+            read, write, connect, pool = (default if isinstance(value, DefaultValue) else value
+                                          for value, default in zip(given, self._defaults, strict=True))
+            if isinstance(write_timeout, DefaultValue) and files:
+                write = self._media_write_timeout
+            timeout = _timeout(read, write, connect, pool)
         body: Any = None
         headers: dict[str, str] | None = None
         if request_data is not None and files:
@@ -85,7 +88,7 @@ class AiohttpRequest(BaseRequest):
             body, headers = urlencode(request_data.json_parameters), FORM
         try:
             async with self._session.request(method, url, data=body, headers=headers,
-                                             timeout=_timeout(read, write, connect, pool)) as response:
+                                             timeout=timeout) as response:
                 return response.status, await response.read()
         except TimeoutError as error:  # aiohttp's timeouts are TimeoutErrors too
             raise TimedOut(f"aiohttp.{type(error).__name__}") from error
