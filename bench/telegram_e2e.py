@@ -9,9 +9,10 @@ times the run with its own clock, from queueing the load to the last checked rep
 1. Updates per second, at least 3 interleaved rounds (the order of the bots rotates), medians and spread,
    the bot process's CPU per update, and the machine's load:
    - unlimited (the fake enforces no flood limits): bare PTB bots with PTB's defaults (httpx, one update at
-     a time, 256 connections), with 8 at once and 8 connections, and with the bot's own request layer
-     (aiohttp, bot/frontends/telegram_http.py) one and 8 at once; against humako-bot with its limiter off.
-     Target: >= 90% of the best bare bot.
+     a time, 256 connections) and with the bot's own request layer (aiohttp, bot/frontends/telegram_http.py,
+     8 connections) one and 8 updates at once (the bot's tuning); against humako-bot with its limiter off.
+     Target: >= 90% of the best bare bot. (httpx with 8 at once and 8 connections was slower than PTB's
+     defaults in every round measured, and is left out to keep the bench short.)
    - as deployed (the fake answers 429 beyond Telegram's 30/s and 20/min per group): bare PTB bots with
      PTB's AIORateLimiter (httpx, and aiohttp) against humako-bot as deployed (its limiter on, the example
      config's command rate). Target: >= 95% of the better of them. 429s are counted at the fake.
@@ -40,7 +41,6 @@ from bench.tg_procs import BotProcess, FakeProcess
 
 # (name, kind, updates at once, connections, request layer); the bot's own settings are fixed in its frontend.
 UNLIMITED = [("bare, httpx, 1 at once, pool 256 (PTB default)", "bare", 1, 256, "httpx"),
-             ("bare, httpx, 8 at once, pool 8", "bare", 8, 8, "httpx"),
              ("bare, aiohttp, 1 at once, pool 8", "bare", 1, 8, "aiohttp"),
              ("bare, aiohttp, 8 at once, pool 8 (the bot's tuning)", "bare", 8, 8, "aiohttp"),
              ("humako-bot, limiter off", "humako-nolimit", 8, 8, "aiohttp")]
@@ -162,8 +162,8 @@ async def main() -> int:
     parser.add_argument("--quick", action="store_true", help="smaller loads: about 3 minutes in all")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--part", choices=["rate", "broadcast", "all"], default="all")
-    parser.add_argument("--people", type=int, default=200)
-    parser.add_argument("--updates", type=int, default=2000)
+    parser.add_argument("--people", type=int, default=400)
+    parser.add_argument("--updates", type=int, default=4000)
     parser.add_argument("--limited-updates", type=int, default=300)
     parser.add_argument("--broadcast", type=int, default=900)
     parser.add_argument("--broadcast-rounds", type=int, default=3)
@@ -174,7 +174,7 @@ async def main() -> int:
                         help="a directory: cProfile stats of each bot process after its warm-up (rate part)")
     args = parser.parse_args()
     if args.quick:
-        args.updates, args.limited_updates, args.people, args.broadcast_rounds = 1000, 150, 100, 1
+        args.updates, args.limited_updates, args.people, args.broadcast_rounds = 2000, 150, 200, 1
     print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; {load()}")
     ok = True
     async with FakeProcess() as fake:
