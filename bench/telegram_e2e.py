@@ -174,7 +174,7 @@ async def main() -> int:
                         help="a directory: cProfile stats of each bot process after its warm-up (rate part)")
     args = parser.parse_args()
     if args.quick:
-        args.updates, args.limited_updates, args.people, args.broadcast_rounds = 2000, 150, 200, 1
+        args.updates, args.limited_updates, args.people, args.broadcast_rounds = 1500, 120, 150, 1
     print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; {load()}")
     ok = True
     async with FakeProcess() as fake:
