@@ -5,20 +5,24 @@ understand; and answers left unparsed where only an id (or nothing) is kept."""
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from telegram import Bot
 from telegram.error import BadRequest, NetworkError, TimedOut
 
-from bot.commands import File, Reply, render_reply
+from bot.commands import File, Rendered, RenderedButton, Reply, render_reply
 from bot.frontends.base import RetryLater, Target
 from bot.frontends.telegram import delivery_error
 from bot.frontends.telegram_http import AiohttpRequest
 from bot.frontends.telegram_limits import Lane, SlidingRateLimiter
+from bot.frontends.telegram_render import keyboard, keyboard_json
 from tests.fakes.telegram_api import FakeTelegram
 from tests.harness import test_config as config_for_tests
 from tests.scenarios.telegram_driver import TelegramBot, telegram_config
@@ -128,7 +132,7 @@ async def test_an_unparsed_call_goes_through_the_limiter_in_its_lane(tmp_path: P
         [call] = fake.calls_of("sendMessage")
         assert "message_thread_id" not in call.params  # None values are left out, as PTB's methods do
         assert limiter.seen[-1] == ("sendMessage", Lane.SEND)
-        with pytest.raises(BadRequest, match="(?i)message to edit not found"):  # PTB's errors, as its methods raise
+        with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):  # PTB's errors, as its methods raise
             await tg.frontend.bot.call("editMessageText", {"chat_id": ada.id, "message_id": 999, "text": "x"},
                                        Lane.EDIT)
     finally:
@@ -145,3 +149,19 @@ async def test_a_pressed_card_is_edited_and_a_reply_keeps_its_id(tg: TelegramBot
     [edit] = await tg.fake.wait_for("editMessageText")
     assert edit.ok and edit.params["message_id"] == card.message_id  # the id kept from the unparsed answer
     assert card.edited and press.message is card
+
+
+labels = st.text(min_size=1, max_size=20)
+buttons = st.builds(RenderedButton, label=labels, action=st.text(min_size=1, max_size=64),
+                    url=st.none() | st.just("https://t.me/humako_test_bot?start=x") | st.just("https://humako.fi/ö"))
+
+
+@given(rows=st.lists(st.lists(buttons, max_size=4), max_size=4))
+def test_the_keyboards_json_is_what_ptb_would_send(rows: list[list[RenderedButton]]) -> None:
+    message = Rendered(text="Hei", buttons=rows)
+    markup = keyboard(message)
+    built = keyboard_json(message)
+    if markup is None:
+        assert built is None
+    else:
+        assert built is not None and json.loads(built) == markup.to_dict()

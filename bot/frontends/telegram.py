@@ -36,7 +36,7 @@ from bot.frontends.base import Frontend, MessageGone, Rejected, RetryLater, Sent
 from bot.frontends.telegram_http import AiohttpRequest, LeanBot
 from bot.frontends.telegram_limits import ChatQueues, Lane, PerPersonUpdates, SlidingRateLimiter, retry_seconds
 from bot.frontends.telegram_menu import sync_menus
-from bot.frontends.telegram_render import MAX_CAPTION, as_seen, has_text, keyboard, to_html
+from bot.frontends.telegram_render import MAX_CAPTION, as_seen, has_text, keyboard, keyboard_json, to_html
 from bot.i18n import _, normalise_language
 from bot.leader import Leader
 from bot.textargs import is_command, split_command
@@ -248,7 +248,7 @@ class TelegramFrontend(Frontend):
         try:
             await self.bot.call("editMessageText", {
                 "chat_id": int(sent.chat_id), "message_id": int(sent.message_id), "text": to_html(message),
-                "parse_mode": ParseMode.HTML, "reply_markup": keyboard(message)}, lane)
+                "parse_mode": ParseMode.HTML, "reply_markup": keyboard_json(message)}, lane)
         except BadRequest as error:
             if "not modified" in str(error).lower():
                 return  # the message already shows this: nothing to do
@@ -274,7 +274,6 @@ class TelegramFrontend(Frontend):
         """Text (and files) to one chat (a forum `topic` of it); returns the message that carries the buttons.
         `lane`: whose message it is, which decides who goes first at the rate limiter."""
         bot = self.bot
-        markup = keyboard(message)
         where: dict[str, Any] = {}
         if reply_to is not None:  # in a group, answer the command that asked, so it is clear to whom
             where["reply_parameters"] = ReplyParameters(reply_to, allow_sending_without_reply=True)
@@ -284,10 +283,11 @@ class TelegramFrontend(Frontend):
         try:
             if not message.files:  # the answer's id is all we keep of it: left unparsed
                 answer = await bot.call("sendMessage", {"chat_id": chat_id, "text": to_html(message),
-                                                        "parse_mode": ParseMode.HTML, "reply_markup": markup,
-                                                        **where}, lane)
+                                                        "parse_mode": ParseMode.HTML,
+                                                        "reply_markup": keyboard_json(message), **where}, lane)
                 return Sent(str(chat_id), str(answer["message_id"]))
             sent: Message
+            markup = keyboard(message)
             caption = to_html(message, MAX_CAPTION) if has_text(message) else None
             text_first = caption is not None and (len(message.files) > 1
                                                   or utf16_len(message.plain_text()) > MAX_CAPTION)
