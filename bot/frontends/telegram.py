@@ -10,6 +10,7 @@ hook (telegram_limits.py), the one place that keeps Telegram's flood limits and 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -120,11 +121,17 @@ class TelegramFrontend(Frontend):
 
     async def start(self) -> None:
         try:
-            await self.ptb.initialize()  # getMe: we learn our username for deep links
+            await self._start()
         except BaseException:
-            # PTB shuts down only what initialized fully: the HTTP sessions opened before getMe failed close here.
+            # Undone here: the application does not stop a frontend that failed to start, and PTB shuts down only
+            # what initialized fully (the HTTP sessions opened before getMe failed would stay open).
+            with contextlib.suppress(Exception):
+                await self.stop()
             await asyncio.gather(*(request.shutdown() for request in self._requests))
             raise
+
+    async def _start(self) -> None:
+        await self.ptb.initialize()  # getMe: we learn our username for deep links
         self.username = self.ptb.bot.username
         try:
             await sync_menus(self.ptb.bot, self.app)
