@@ -357,7 +357,9 @@ class BotProcess:
         self.fake, self.kind = fake, kind
         self.args = ["--kind", kind, "--api", fake.api, "--token", fake.token, "--concurrent", str(concurrent),
                      "--pool", str(pool), "--people", str(people)]
-        self.args += (["--profile", str(profile)] if profile else []) + (["--http", http] if http != "httpx" else [])
+        # Only what the bot was given: a checkout run with --bot-root may not know these options.
+        self.args += (["--profile", str(profile)] if profile else []) + (
+            ["--http", http] if http != "httpx" and kind.startswith("bare") else [])
         self.script = str((root or Path(__file__).resolve().parent) / "tg_procs.py")
         self.proc: asyncio.subprocess.Process | None = None
 
