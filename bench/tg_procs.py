@@ -1,12 +1,14 @@
 """Processes for the Telegram benches: the fake Bot API in a process of its own, each bot in another.
 
     python bench/tg_procs.py fake                  # prints {"api": ..., "control": ...}, serves until stdin closes
-    python bench/tg_procs.py bot --kind K --api URL  # prints READY; reads "broadcast" / "stop" lines
+    python bench/tg_procs.py bot --kind K --api URL  # prints READY; reads "broadcast" / "profile" / "stop" lines
 
 The fake counts and checks every reply itself (its control API), and stamps times with its own clock, so a
 bot's figures never depend on the bot reporting on itself. Kinds of bot: `bare` (python-telegram-bot alone,
 the same replies as ours), `bare-aio` (the same with PTB's AIORateLimiter), `humako` (as deployed: its
-limiter at Telegram's limits, the example config's command rate) and `humako-nolimit` (its limiter off).
+limiter at Telegram's limits, the example config's command rate) and `humako-nolimit` (its limiter off). A
+bare bot's request layer is PTB's httpx or the bot's aiohttp (`--http`). With `--profile FILE` the line
+"profile" starts cProfile, and the stats go to FILE when the bot stops.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import dataclasses
+import gc
 import json
 import logging
 import os
@@ -185,7 +189,7 @@ async def serve_fake() -> None:
 
 # ------------------------------------------------------------------------------------------ the bots
 
-def bare_app(api: str, token: str, concurrent: int, pool: int, limited: bool) -> Any:
+def bare_app(api: str, token: str, concurrent: int, pool: int, limited: bool, http: str = "httpx") -> Any:
     from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
     from telegram.error import BadRequest
     from telegram.ext import (
@@ -215,7 +219,14 @@ def bare_app(api: str, token: str, concurrent: int, pool: int, limited: bool) ->
         await query.answer(PING_REPLY)
 
     builder = (ApplicationBuilder().token(token).base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
-               .concurrent_updates(concurrent).connection_pool_size(pool))
+               .concurrent_updates(concurrent))
+    if http == "aiohttp":  # the request layer the bot uses
+        from bot.frontends.telegram_http import AiohttpRequest
+
+        builder = builder.request(AiohttpRequest(connection_pool_size=pool)).get_updates_request(
+            AiohttpRequest(connection_pool_size=1))
+    else:
+        builder = builder.connection_pool_size(pool)
     if limited:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     app = builder.build()
@@ -224,23 +235,56 @@ def bare_app(api: str, token: str, concurrent: int, pool: int, limited: bool) ->
     return app
 
 
-async def run_bot(kind: str, api: str, token: str, concurrent: int, pool: int, people: int) -> None:
+class Profiled:
+    """cProfile of the bot process from the driver's "profile" line (after the warm-up) to its stop."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.profiler: cProfile.Profile | None = None
+
+    def line(self, line: str) -> bool:
+        """True if the line was ours."""
+        if line != "profile" or not self.path:
+            return False
+        self.profiler = cProfile.Profile()
+        self.profiler.enable()
+        return True
+
+    def __enter__(self) -> Profiled:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.profiler is not None:
+            self.profiler.disable()
+            self.profiler.dump_stats(self.path)
+
+
+async def run_bot(kind: str, api: str, token: str, concurrent: int, pool: int, people: int,
+                  profile: str = "", http: str = "httpx") -> None:
+    with Profiled(profile) as profiled:
+        await _run_bot(kind, api, token, concurrent, pool, people, profiled, http)
+
+
+async def _run_bot(kind: str, api: str, token: str, concurrent: int, pool: int, people: int,
+                   profiled: Profiled, http: str) -> None:
     logging.basicConfig(level=logging.ERROR)
     loop = asyncio.get_running_loop()
     lines: asyncio.Queue[str] = asyncio.Queue()
     loop.add_reader(sys.stdin.fileno(), lambda: lines.put_nowait(sys.stdin.readline()))
     if kind.startswith("bare"):
-        app = bare_app(api, token, concurrent, pool, kind == "bare-aio")
+        app = bare_app(api, token, concurrent, pool, kind == "bare-aio", http)
         async with app:
             await app.start()
             await app.updater.start_polling(poll_interval=0, timeout=1)
+            gc.collect()  # the bot's tuning (bot.app.freeze_startup_objects), given to the bare bot too
+            gc.freeze()
             print("READY", flush=True)
-            while (await lines.get()).strip() not in ("stop", ""):
-                pass
+            while (line := (await lines.get()).strip()) not in ("stop", ""):
+                profiled.line(line)
             await app.updater.stop()
             await app.stop()
         return
-    from bot.app import Application
+    from bot.app import Application, freeze_startup_objects
     from bot.commands import Reply
     from bot.frontends.telegram import TelegramFrontend
     from bot.frontends.telegram_limits import SlidingRateLimiter
@@ -255,10 +299,13 @@ async def run_bot(kind: str, api: str, token: str, concurrent: int, pool: int, p
         app = Application(config, Path(data))
         app.add_frontend(TelegramFrontend(app, poll_interval=0.0, poll_timeout=1, rate_limiter=limiter))
         await app.start()
+        freeze_startup_objects()  # as run_until_stopped does when deployed
         recipients = [(await app.people.get_or_create("telegram", str(900_000 + n), f"Opiskelija {n}")).id
                       for n in range(people)]
         print("READY", flush=True)
         while (line := (await lines.get()).strip()) not in ("stop", ""):
+            if profiled.line(line):
+                continue
             if line == "broadcast":
                 await app.outbox.to_people([(person, None) for person in recipients],
                                            Reply("Muistutus: vuosikokous huomenna klo 18."))
@@ -306,10 +353,13 @@ class FakeProcess:
 
 class BotProcess:
     def __init__(self, fake: FakeProcess, kind: str, *, concurrent: int = 8, pool: int = 8, people: int = 0,
-                 root: Path | None = None) -> None:
+                 root: Path | None = None, profile: Path | None = None, http: str = "httpx") -> None:
         self.fake, self.kind = fake, kind
         self.args = ["--kind", kind, "--api", fake.api, "--token", fake.token, "--concurrent", str(concurrent),
                      "--pool", str(pool), "--people", str(people)]
+        # Only what the bot was given: a checkout run with --bot-root may not know these options.
+        self.args += (["--profile", str(profile)] if profile else []) + (
+            ["--http", http] if http != "httpx" and kind.startswith("bare") else [])
         self.script = str((root or Path(__file__).resolve().parent) / "tg_procs.py")
         self.proc: asyncio.subprocess.Process | None = None
 
@@ -350,11 +400,15 @@ def main() -> None:
     parser.add_argument("--concurrent", type=int, default=8)
     parser.add_argument("--pool", type=int, default=8)
     parser.add_argument("--people", type=int, default=0)
+    parser.add_argument("--profile", default="", help="cProfile stats to this file, from the line `profile` on")
+    parser.add_argument("--http", choices=["httpx", "aiohttp"], default="httpx",
+                        help="a bare bot's request layer: PTB's default, or the bot's own")
     args = parser.parse_args()
     if args.role == "fake":
         asyncio.run(serve_fake())
     else:
-        asyncio.run(run_bot(args.kind, args.api, args.token, args.concurrent, args.pool, args.people))
+        asyncio.run(run_bot(args.kind, args.api, args.token, args.concurrent, args.pool, args.people, args.profile,
+                            args.http))
 
 
 if __name__ == "__main__":

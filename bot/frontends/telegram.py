@@ -10,6 +10,7 @@ hook (telegram_limits.py), the one place that keeps Telegram's flood limits and 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -34,9 +35,10 @@ from bot.context import Account, Chat, Context, Origin
 from bot.conversations import MAX_FILE_BYTES
 from bot.frontends.base import Frontend, MessageGone, Rejected, RetryLater, Sent, Target, Unreachable
 from bot.frontends.telegram_fleet import HandOver
+from bot.frontends.telegram_http import AiohttpRequest, LeanBot
 from bot.frontends.telegram_limits import ChatQueues, Lane, PerPersonUpdates, SlidingRateLimiter, retry_seconds
 from bot.frontends.telegram_menu import sync_menus
-from bot.frontends.telegram_render import MAX_CAPTION, as_seen, has_text, keyboard, to_html
+from bot.frontends.telegram_render import MAX_CAPTION, as_seen, has_text, keyboard, keyboard_json, to_html
 from bot.i18n import _, normalise_language
 from bot.leader import Leader
 from bot.textargs import is_command, split_command
@@ -95,15 +97,16 @@ class TelegramFrontend(Frontend):
         self._role_cache: dict[int, tuple[float, frozenset[str]]] = {}
         self.handled_updates = 0  # tests and the bench wait on this
         self._handled = asyncio.Event()
-        # A small pool: httpcore scans every pooled connection per request, and Telegram's 30 messages/s
-        # never needs more than a few connections (measured in bench/telegram_e2e.py: 256 -> 8 is +20%).
-        builder = (ApplicationBuilder().token(app.config.secrets.telegram_token or "").rate_limiter(self.limiter)
-                   .concurrent_updates(PerPersonUpdates()).connection_pool_size(8))
-        if settings.base_url:
-            builder = builder.base_url(settings.base_url)
-        if settings.base_file_url:
-            builder = builder.base_file_url(settings.base_file_url)
-        self.ptb: PTBApplication = builder.build()
+        # aiohttp: about half httpx's CPU per request (telegram_http.py). A small pool: Telegram's 30 messages/s
+        # never needs more than a few connections.
+        self._requests = (AiohttpRequest(connection_pool_size=8), AiohttpRequest(connection_pool_size=1))
+        self.bot = LeanBot(app.config.secrets.telegram_token or "",
+                           base_url=settings.base_url or "https://api.telegram.org/bot",
+                           base_file_url=settings.base_file_url or "https://api.telegram.org/file/bot",
+                           request=self._requests[0], get_updates_request=self._requests[1],
+                           rate_limiter=self.limiter)
+        self.ptb: PTBApplication = (ApplicationBuilder().bot(self.bot)
+                                    .concurrent_updates(PerPersonUpdates()).build())
         self.ptb.add_handler(MessageHandler(
             filters.UpdateType.MESSAGE & (filters.TEXT | filters.PHOTO | filters.Document.ALL), self._on_message))
         self.ptb.add_handler(CallbackQueryHandler(self._on_button))
@@ -122,6 +125,17 @@ class TelegramFrontend(Frontend):
     # ------------------------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            # Undone here: the application does not stop a frontend that failed to start, and PTB shuts down only
+            # what initialized fully (the HTTP sessions opened before getMe failed would stay open).
+            with contextlib.suppress(Exception):
+                await self.stop()
+            await asyncio.gather(*(request.shutdown() for request in self._requests))
+            raise
+
+    async def _start(self) -> None:
         await self.ptb.initialize()  # getMe: we learn our username for deep links
         self.username = self.ptb.bot.username
         try:
@@ -249,9 +263,9 @@ class TelegramFrontend(Frontend):
     async def _edit(self, sent: Sent, message: Rendered, lane: Lane) -> None:
         """`lane`: the card a person just pressed is edited in the reply lane, a live copy in the edit lane."""
         try:
-            await self.ptb.bot.edit_message_text(to_html(message), chat_id=int(sent.chat_id),
-                                                 message_id=int(sent.message_id), parse_mode=ParseMode.HTML,
-                                                 reply_markup=keyboard(message), rate_limit_args=lane)
+            await self.bot.call("editMessageText", {
+                "chat_id": int(sent.chat_id), "message_id": int(sent.message_id), "text": to_html(message),
+                "parse_mode": ParseMode.HTML, "reply_markup": keyboard_json(message)}, lane)
         except BadRequest as error:
             if "not modified" in str(error).lower():
                 return  # the message already shows this: nothing to do
@@ -276,18 +290,21 @@ class TelegramFrontend(Frontend):
                     topic: int | None = None, lane: Lane = Lane.REPLY) -> Sent:
         """Text (and files) to one chat (a forum `topic` of it); returns the message that carries the buttons.
         `lane`: whose message it is, which decides who goes first at the rate limiter."""
-        bot = self.ptb.bot
-        markup = keyboard(message)
-        extra: dict[str, Any] = {"rate_limit_args": lane}
+        bot = self.bot
+        where: dict[str, Any] = {}
         if reply_to is not None:  # in a group, answer the command that asked, so it is clear to whom
-            extra["reply_parameters"] = ReplyParameters(reply_to, allow_sending_without_reply=True)
+            where["reply_parameters"] = ReplyParameters(reply_to, allow_sending_without_reply=True)
         if topic is not None:
-            extra["message_thread_id"] = topic
+            where["message_thread_id"] = topic
+        extra = {"rate_limit_args": lane, **where}
         try:
-            if not message.files:
-                sent: Message = await bot.send_message(chat_id, to_html(message), parse_mode=ParseMode.HTML,
-                                                       reply_markup=markup, **extra)
-                return Sent(str(chat_id), str(sent.message_id))
+            if not message.files:  # the answer's id is all we keep of it: left unparsed
+                answer = await bot.call("sendMessage", {"chat_id": chat_id, "text": to_html(message),
+                                                        "parse_mode": ParseMode.HTML,
+                                                        "reply_markup": keyboard_json(message), **where}, lane)
+                return Sent(str(chat_id), str(answer["message_id"]))
+            sent: Message
+            markup = keyboard(message)
             caption = to_html(message, MAX_CAPTION) if has_text(message) else None
             text_first = caption is not None and (len(message.files) > 1
                                                   or utf16_len(message.plain_text()) > MAX_CAPTION)

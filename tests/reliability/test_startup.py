@@ -48,7 +48,7 @@ async def test_telegram_unreachable_exits_with_one_line(tmp_path: Path) -> None:
     await bot.start()
     assert await bot.exit_code() == 1
     line = one_line(bot.log())
-    assert "cannot start" in line and "telegram" in line and "ConnectError" in line
+    assert "cannot start" in line and "telegram" in line and "ClientConnectorError" in line
 
 
 async def test_database_locked_by_another_process_exits_with_one_line(tmp_path: Path) -> None:
