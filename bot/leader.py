@@ -8,10 +8,11 @@ On SQLite a single process is assumed (docs/operations.md): it leads at once, no
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
+
+from bot.background import cancel_and_wait
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -46,10 +47,7 @@ class Leader:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         if self.leading:
             self.leading = False
             await self._deposed()

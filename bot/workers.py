@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from bot.background import cancel_and_wait
 from storage.claims import ClaimQueries
 from storage.db import is_busy, patiently, probing
 
@@ -146,10 +147,7 @@ class Worker:
 
     async def stop(self, wait: float | None = None) -> None:
         for task in (self._task, self._presence):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await cancel_and_wait(task)
         self._task = self._presence = None
         with contextlib.suppress(Exception), probing():  # gone either way: its row only says so sooner
             await self.claims.absent(self.id)

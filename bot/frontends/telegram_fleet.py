@@ -21,6 +21,7 @@ import asyncpg
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
+from bot.background import cancel_and_wait
 from bot.fleet import Fleet
 from storage.db import DatabaseError, is_busy, probing
 from storage.fleet import HandoffSignal
@@ -63,10 +64,7 @@ class HandOver:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         if self.signal is not None:
             await self.signal.close()
         with contextlib.suppress(Exception), probing():
