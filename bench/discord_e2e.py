@@ -236,8 +236,8 @@ async def one_run(kind: str, fake: FakeProcess, args: argparse.Namespace, help_t
     return figures
 
 
-def spread(values: list[float], unit: str = "") -> str:
-    return f"{statistics.median(values):.1f}{unit} ({min(values):.1f}-{max(values):.1f})"
+def spread(values: list[float], unit: str = "", digits: int = 1) -> str:
+    return f"{statistics.median(values):.{digits}f}{unit} ({min(values):.{digits}f}-{max(values):.{digits}f})"
 
 
 async def bench(args: argparse.Namespace) -> int:
@@ -259,7 +259,7 @@ async def bench(args: argparse.Namespace) -> int:
     ratios = [ours["rate"] / bare["rate"] for ours, bare in zip(results["humako"], results["bare"], strict=True)]
     for kind, runs in results.items():
         print(f"{kind:7} rate {spread([r['rate'] for r in runs], '/s')}, p99 {spread([r['p99'] for r in runs], ' ms')},"
-              f" CPU {spread([r['cpu'] for r in runs], ' ms')} per interaction")
+              f" CPU {spread([r['cpu'] for r in runs], ' ms', 3)} per interaction")
     wrong = sum(r["wrong"] for runs in results.values() for r in runs)
     unanswered = sum(args.interactions - r["answered"] for runs in results.values() for r in runs)
     ratio = statistics.median(ratios)

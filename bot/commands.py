@@ -8,6 +8,7 @@ of both platforms' rules, so a bad name fails at start-up, not in production.
 from __future__ import annotations
 
 import enum
+import functools
 import inspect
 import re
 import types
@@ -70,6 +71,13 @@ class Button:
     def __post_init__(self) -> None:
         if self.url is None:
             check_action_id(self.action)
+
+    def with_action(self, action: str) -> Button:
+        """This button with another (checked, signed) action id: a copy without dataclasses.replace's cost,
+        which a reply pays per button on every command."""
+        button = object.__new__(Button)
+        button.__dict__.update(self.__dict__, action=action)
+        return button
 
 
 @dataclass(frozen=True)
@@ -148,7 +156,16 @@ class Reply:
     @property
     def rows(self) -> list[list[Button]]:
         """The buttons as rows (a flat list given to the constructor is one row)."""
-        return button_rows(self.buttons)
+        buttons = self.buttons
+        if not buttons:
+            return []
+        return button_rows(buttons)
+
+    def with_buttons(self, rows: list[list[Button]]) -> Reply:
+        """A copy of this reply with other buttons (the core's sealed ones), cheaper than dataclasses.replace."""
+        reply = object.__new__(Reply)
+        reply.__dict__.update(self.__dict__, buttons=rows)
+        return reply
 
     @property
     def all_buttons(self) -> list[Button]:
@@ -358,18 +375,30 @@ class CommandSpec:
     private: bool  # must run in a direct chat (feedback, personal reminders)
     grouped: bool  # /event list (grouped) or /help (top level)
 
+    # The names and parameter lists below are read on every command: kept once made (a spec does not change
+    # once its cog has registered it).
     @property
     def path(self) -> tuple[str, ...]:
         return (self.cog.name, self.name) if self.grouped else (self.name,)
 
-    @property
+    @functools.cached_property
     def full_name(self) -> str:
         return " ".join(self.path)
 
-    @property
+    @functools.cached_property
     def flat_name(self) -> str:
         """Telegram has no subcommands: /event list becomes /event_list."""
         return "_".join(self.path)
+
+    @functools.cached_property
+    def long_params(self) -> list[ParamSpec]:
+        """The long texts (a modal's paragraphs on Discord)."""
+        return [p for p in self.params if p.kind is Kind.LONG_TEXT]
+
+    @functools.cached_property
+    def required_short(self) -> frozenset[str]:
+        """The required parameters that are not long texts (a platform's own command options ask them)."""
+        return frozenset(p.name for p in self.params if p.required and p.kind is not Kind.LONG_TEXT)
 
     def param(self, name: str) -> ParamSpec | None:
         return next((p for p in self.params if p.name == name), None)
@@ -384,12 +413,12 @@ class ActionSpec:
     roles: frozenset[str] | None = None  # None: everyone; checked by the core as for commands
     owner_only: bool = False  # only the person the message was made for may press (prompts, confirmations)
 
-    @property
+    @functools.cached_property
     def full_name(self) -> str:
         return f"{self.cog.prefix}:{self.name}"
 
     def action_id(self, *args: Any) -> str:
-        action = ":".join([self.cog.prefix, self.name, *(str(a) for a in args)])
+        action = ":".join((self.full_name, *map(str, args)))
         check_action_id(action)
         return action
 
@@ -770,13 +799,15 @@ class Rendered:
 def render_reply(reply: Reply, language: str) -> Rendered:
     from bot.i18n import render
 
+    # Every reply passes here: the empty parts (most replies have no fields, files or calendar) cost nothing.
     return Rendered(
         text=render(reply.text, language),
         title=render(reply.title, language) if reply.title is not None else None,
-        fields=[(render(name, language), render(value, language)) for name, value in reply.fields],
+        fields=[(render(name, language), render(value, language)) for name, value in reply.fields]
+        if reply.fields else [],
         buttons=[[RenderedButton(render(b.label, language), b.action, b.url, b.style) for b in row]
                  for row in reply.rows],
-        files=list(reply.files),
+        files=list(reply.files) if reply.files else [],
         private=reply.private,
         edit=reply.edit,
         notice=render(reply.notice, language) if reply.notice is not None else None,

@@ -14,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.commands import (
@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 
 PROMPT_PREFIX = "core"  # action ids of the prompt flow: core:pick:<n>, core:cancel
 REFERENCE_BUTTONS = 8  # best matches offered as buttons when a reference is asked for
+ONLY_EVERYONE = frozenset({EVERYONE})
+NOT_KEPT = datetime.min.replace(tzinfo=UTC)
 MAX_ROLE_SETS = 256  # role sets whose visible commands and /help texts are kept
 MODAL_FIELDS = 5  # Discord's limit of components in a modal: more fields are asked in further rounds
 MODAL_KINDS = {Kind.TEXT, Kind.LONG_TEXT, Kind.INTEGER, Kind.DATETIME, Kind.CHOICE, Kind.YES_NO}
@@ -64,7 +66,8 @@ class Pending:
 
     spec: CommandSpec
     values: dict[str, Any]
-    expires: datetime
+    # Set when the flow is first kept (most commands have everything and are never kept): until then expired.
+    expires: datetime = NOT_KEPT
     asking: ParamSpec | None = None
     choices: list[Choice] = field(default_factory=list)
     every: bool = False  # a form: optional fields are asked too, with a Skip button
@@ -322,20 +325,16 @@ class Core:
     ) -> Context:
         # The platform's language is stored on first contact, so messages the bot sends on its own (reminders,
         # notifications) speak the same language as its replies until the person chooses one with /language.
+        platform_language = normalise_language(platform_language)
         person = await self.app.people.get_or_create(account.platform, account.user_id, display_name,
-                                                     normalise_language(platform_language))
+                                                     platform_language)
         missed_messages = await self.app.people.reachable_again(account.platform, account.user_id)
-        language = (
-            person.locale
-            or normalise_language(platform_language)
-            or self.app.config.community.default_language
-        )
+        language = person.locale or platform_language or self.app.config.community.default_language
         current_language.set(language)
-        roles = roles | self.app.roles.configured_roles(account)
+        roles = frozenset(roles | self.app.roles.configured_roles(account))
         # Remembered so that a cog can reach a role's holders (people_with_role): platforms cannot list them.
-        await self.app.role_holders.seen(person.id, account.platform, frozenset(roles) - {EVERYONE},
-                                         self.app.clock.now())
-        ctx = Context(self.app, person, account, frozenset(roles), language, chat, origin)
+        await self.app.role_holders.seen(person.id, account.platform, roles - ONLY_EVERYONE, self.app.clock.now)
+        ctx = Context(self.app, person, account, roles, language, chat, origin)
         ctx.missed_messages = missed_messages
         return ctx
 
@@ -424,8 +423,7 @@ class Core:
             for param in spec.params:
                 if param.name in raw and raw[param.name] not in (None, ""):
                     values[param.name] = await convert(ctx, param, raw[param.name])
-            pending = Pending(spec, values, self._prompt_expiry(ctx))
-            return await self._continue(ctx, pending)
+            return await self._continue(ctx, Pending(spec, values))
         except UserError as error:
             outcome = "refused"
             return Reply(error.message, private=True)
@@ -450,6 +448,8 @@ class Core:
         if missing.kind is Kind.REFERENCE:
             # The best matches as buttons: a keyboard on Telegram, numbered buttons on the console.
             pending.choices = (await self.suggest(ctx, pending.spec, missing.name, ""))[:REFERENCE_BUTTONS]
+        if pending.expires is NOT_KEPT:
+            pending.expires = self._prompt_expiry(ctx)
         self.pending[self._pending_key(ctx)] = pending
         # A field asked again because of the others cannot be skipped: the handler would refuse again.
         asked = self._ask(ctx, missing, pending.choices,
@@ -492,7 +492,7 @@ class Core:
         (The press that got here was already counted against the person's rate.)"""
         try:
             self.check_allowed(ctx, spec)
-            pending = Pending(spec, dict(values), self._prompt_expiry(ctx), every=every, labels=dict(labels or {}),
+            pending = Pending(spec, dict(values), every=every, labels=dict(labels or {}),
                               prefill=dict(prefill or {}))
             return await self._continue(ctx, pending)
         except UserError as error:

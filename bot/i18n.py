@@ -13,6 +13,7 @@ language, so dates follow the reader's language and the community's time zone.
 
 from __future__ import annotations
 
+import functools
 import gettext
 import string
 from collections.abc import Callable, Iterable, Mapping
@@ -56,6 +57,8 @@ class Msg:
         template = CATALOGS.lookup(language, self.msgid, self.count)
         if template is None:  # untranslated: the English source, singular for exactly one (gettext's fallback)
             template = self.msgid if (self.count is None or self.count == 1 or not self.plural) else self.plural
+        if not self.kwargs and self.count is None and "{" not in template:
+            return template  # nothing to fill in (most labels)
         values = {key: render(value, language) for key, value in self.kwargs.items()}
         if self.count is not None:
             values.setdefault("count", str(self.count))
@@ -209,6 +212,7 @@ def render(value: Any, language: str) -> str:
     return str(value)
 
 
+@functools.lru_cache(maxsize=256)  # platforms send a handful of locales, on every update
 def normalise_language(code: str | None) -> str | None:
     """Platform locale ('en-GB', 'fi', 'sv-FI') to one of ours, or None."""
     if not code:
@@ -280,7 +284,8 @@ class Catalogs:
         return self._entries.get(language, {})
 
     def lookup(self, language: str, msgid: str, count: int | None) -> str | None:
-        entry = self.entries(language).get(msgid)
+        entries = self._entries.get(language) if self._loaded_from is not None else None
+        entry = (entries if entries is not None else self.entries(language)).get(msgid)
         if entry is None or isinstance(entry, str):
             return entry
         index = self._plural[language](count if count is not None else 1)

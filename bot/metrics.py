@@ -7,10 +7,14 @@ result, scheduler lateness, live copies) are read from the database when scraped
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from storage.db import Database
 from storage.metrics import MetricsQueries
@@ -24,11 +28,8 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.commands = Counter("humako_commands", "Commands run, by outcome (handled, refused, failed)",
-                                ["command", "frontend", "outcome"], registry=self.registry)
-        self.latency = Histogram("humako_command_seconds", "Time a command's handler took",
-                                 ["command", "frontend"], buckets=LATENCY_BUCKETS, registry=self.registry)
-        self._command_children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+        self.commands = CommandTally()
+        self.registry.register(self.commands)
         self.outbox_depth = Gauge("humako_outbox_pending", "Messages waiting to be delivered",
                                   ["platform"], registry=self.registry)
         self.outbox_age = Gauge("humako_outbox_oldest_pending_seconds",
@@ -49,14 +50,7 @@ class Metrics:
                                     ["platform"], registry=self.registry)
 
     def command(self, command: str, frontend: str, outcome: str, seconds: float) -> None:
-        # The labelled children, looked up once per label set: labels() validates and locks on every call.
-        key = (command, frontend, outcome)
-        children = self._command_children.get(key)
-        if children is None:
-            children = self._command_children[key] = (self.commands.labels(command, frontend, outcome),
-                                                      self.latency.labels(command, frontend))
-        children[0].inc()
-        children[1].observe(seconds)
+        self.commands.record(command, frontend, outcome, seconds)
 
     async def refresh(self, db: Database, now: datetime) -> None:
         """Read the stored state into the gauges (just before a scrape)."""
@@ -76,3 +70,40 @@ class Metrics:
             self.scheduler_rows.labels(status).set(count)
         for platform, count in await stored.live_copies():
             self.live_copies.labels(platform).set(count)
+
+
+class CommandTally(Collector):
+    """Commands run (humako_commands_total) and their handlers' latency (humako_command_seconds), kept as plain
+    numbers and made into metric families only when scraped: every command records here, and prometheus_client's
+    own counter and histogram take a lock per increment, three per command. One event loop records, so no lock."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str, str], int] = {}
+        # Per (command, frontend): a count per latency bucket (the last one +Inf), then the sum of seconds.
+        self.latency: dict[tuple[str, str], list[float]] = {}
+
+    def record(self, command: str, frontend: str, outcome: str, seconds: float) -> None:
+        key = (command, frontend, outcome)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        tally = self.latency.get((command, frontend))
+        if tally is None:
+            tally = self.latency[(command, frontend)] = [0.0] * (len(LATENCY_BUCKETS) + 2)
+        tally[bisect_left(LATENCY_BUCKETS, seconds)] += 1  # the first bucket whose bound is >= seconds
+        tally[-1] += seconds
+
+    def collect(self) -> Iterator[Metric]:
+        commands = CounterMetricFamily("humako_commands", "Commands run, by outcome (handled, refused, failed)",
+                                       labels=["command", "frontend", "outcome"])
+        for outcome_labels, count in self.counts.items():
+            commands.add_metric(list(outcome_labels), count)
+        yield commands
+        latency = HistogramMetricFamily("humako_command_seconds", "Time a command's handler took",
+                                        labels=["command", "frontend"])
+        bounds = [*map(floatToGoString, LATENCY_BUCKETS), "+Inf"]
+        for labels, tally in self.latency.items():
+            below, buckets = 0.0, []
+            for bound, in_bucket in zip(bounds, tally[:-1], strict=True):
+                below += in_bucket
+                buckets.append((bound, below))
+            latency.add_metric(list(labels), buckets, sum_value=tally[-1])
+        yield latency

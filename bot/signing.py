@@ -19,7 +19,6 @@ Rotating the secret (or losing that file) makes every button posted before stop 
 from __future__ import annotations
 
 import base64
-import dataclasses
 import hmac
 import logging
 import os
@@ -36,6 +35,7 @@ log = logging.getLogger(__name__)
 
 KEY_FILE = "action-signing.key"
 MAC_BYTES = 9  # 72 bits: 12 base64url characters, no padding
+SIGNED_REMEMBERED = 4096
 _HKDF_INFO = b"humako-bot action ids v1"
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -94,16 +94,25 @@ def payload_of(action: str) -> str:
 class ActionSigner:
     def __init__(self, key: bytes) -> None:
         self._key = key
+        # Recent signatures: a reply's buttons are mostly the ones just signed (a card re-rendered for each
+        # copy, the same command again), and a signature costs an HMAC. Bounded; only this process's memory.
+        self._signed: dict[tuple[str, int | None], str] = {}
 
     def _mac(self, payload: str, owner: str) -> str:
         digest = hmac.digest(self._key, f"{owner}{ACTION_SEP}{payload}".encode(), "sha256")  # one C call
         return base64.urlsafe_b64encode(digest[:MAC_BYTES]).decode()
 
     def sign(self, payload: str, owner: int | None) -> str:
+        signed = self._signed.get((payload, owner))
+        if signed is not None:
+            return signed
         owner_text = _base36(owner) if owner is not None else ""
         signed = ACTION_SEP.join((payload, owner_text, self._mac(payload, owner_text)))
         if len(signed.encode()) > ACTION_ID_MAX_BYTES:  # declarations leave room; a huge person id does not
             raise ValueError("signed action id longer than the platforms allow")
+        if len(self._signed) >= SIGNED_REMEMBERED:
+            self._signed.clear()
+        self._signed[(payload, owner)] = signed
         return signed
 
     def verify(self, action: str) -> Signed | None:
@@ -118,11 +127,15 @@ class ActionSigner:
 
     def seal(self, reply: Reply, owner: int | None) -> Reply:
         """The reply with every action button signed for `owner` (already signed ones are kept as they are)."""
-        if not any(self._unsigned(b) for b in reply.all_buttons):
-            return reply
-        rows = [[dataclasses.replace(b, action=self.sign(b.action, owner)) if self._unsigned(b) else b for b in row]
-                for row in reply.rows]
-        return dataclasses.replace(reply, buttons=rows)
+        rows = reply.rows
+        sealed: list[list[Button]] | None = None  # copied on the first button to sign: most replies have none
+        for row_index, row in enumerate(rows):
+            for index, button in enumerate(row):
+                if self._unsigned(button):
+                    if sealed is None:
+                        sealed = [list(each) for each in rows]
+                    sealed[row_index][index] = button.with_action(self.sign(button.action, owner))
+        return reply if sealed is None else reply.with_buttons(sealed)
 
     @staticmethod
     def _unsigned(button: Button) -> bool:

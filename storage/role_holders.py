@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +17,9 @@ class RoleHolderQueries:
         # (person id, platform) -> the roles last written: a command writes only when they changed.
         self._known: dict[tuple[int, str], frozenset[str]] = {}
 
-    async def seen(self, person_id: int, platform: str, roles: frozenset[str], now: datetime) -> None:
-        """The roles `platform` says the person holds now replace what it said before."""
+    async def seen(self, person_id: int, platform: str, roles: frozenset[str], now: Callable[[], datetime]) -> None:
+        """The roles `platform` says the person holds now replace what it said before (`now` is read only then:
+        this runs on every update)."""
         if self._known.get((person_id, platform)) == roles:
             return
         async with self.db.transaction():
@@ -27,7 +28,7 @@ class RoleHolderQueries:
             for role in sorted(roles):
                 await self.db.execute(
                     "INSERT INTO role_holders (person_id, platform, role, seen_at) VALUES (?, ?, ?, ?)",
-                    (person_id, platform, role, to_iso(now)))
+                    (person_id, platform, role, to_iso(now())))
         self._known[(person_id, platform)] = roles
 
     async def holders(self, role: str, accounts: Iterable[tuple[str, str]]) -> list[int]:

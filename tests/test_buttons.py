@@ -122,6 +122,23 @@ async def test_a_key_from_another_data_directory_does_not_verify(tmp_path: Path,
     assert not (tmp_path / "a").exists()  # no key file when the secret is set
 
 
+def test_remembered_signatures_are_the_ones_computed(tmp_path: Path) -> None:
+    """Signatures are remembered (a card's buttons are signed again for every copy); what comes back from memory
+    is what the key gives, per payload and owner, also after the memory was emptied at its bound."""
+    from bot import signing
+
+    signer, fresh = ActionSigner(b"k" * 32), ActionSigner(b"k" * 32)
+    owners = [None, 1, 35, 36, 10**12]
+    first = {(payload, owner): signer.sign(payload, owner) for payload in ("ev:rsvp:1:yes", "ping:again:1")
+             for owner in owners}
+    assert len(set(first.values())) == len(first)  # every payload and owner signs differently
+    for _ in range(signing.SIGNED_REMEMBERED + 10):  # past the bound: the memory is emptied once
+        signer.sign("ping:again:2", _)
+    for (payload, owner), signed in first.items():
+        assert signer.sign(payload, owner) == signed == fresh.sign(payload, owner)
+        assert signer.verify(signed) == signing.Signed(payload, owner)
+
+
 # ------------------------------------------------------------------------------------------ ownership
 
 

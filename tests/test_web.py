@@ -209,3 +209,27 @@ async def test_metrics_parse_and_move_when_commands_run() -> None:
         assert any(k[0] == "humako_live_copies" and v >= 1 for k, v in found.items())
         assert found[("humako_scheduler_rows", (("status", "pending"),))] >= 1  # the quiz's reminders
         assert found[("humako_scheduler_late_seconds", ())] == 0
+
+
+def test_command_latency_buckets_are_cumulative_with_prometheus_bounds() -> None:
+    """The core's tally (plain numbers, no lock per command) reads as a Prometheus histogram: each `le` bucket
+    counts the commands at or under its bound, +Inf all of them, with their sum."""
+    from prometheus_client import generate_latest
+
+    from bot.metrics import Metrics
+
+    metrics = Metrics()
+    for seconds in (0.005, 0.004, 0.3, 20.0):  # 0.005 is on a bound: counted in it (le is "at most")
+        metrics.command("ping", "discord", "handled", seconds)
+    metrics.command("ping", "discord", "refused", 0.001)
+    found = samples(generate_latest(metrics.registry).decode())
+    labels = (("command", "ping"), ("frontend", "discord"))
+
+    def bucket(le: str) -> float:
+        return found[("humako_command_seconds_bucket", tuple(sorted((*labels, ("le", le)))))]
+
+    assert [bucket(le) for le in ("0.005", "0.01", "0.25", "0.5", "10.0", "+Inf")] == [3, 3, 3, 4, 4, 5]
+    assert found[("humako_command_seconds_count", labels)] == 5
+    assert found[("humako_command_seconds_sum", labels)] == pytest.approx(20.31)
+    assert found[("humako_commands_total", (*labels, ("outcome", "handled")))] == 4
+    assert found[("humako_commands_total", (*labels, ("outcome", "refused")))] == 1

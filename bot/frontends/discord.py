@@ -38,7 +38,6 @@ from bot.commands import (
     CommandSpec,
     File,
     FormAsk,
-    Kind,
     ParamSpec,
     Rendered,
     Reply,
@@ -450,15 +449,15 @@ class DiscordFrontend(Frontend):
 
     async def _context(self, interaction: discord.Interaction[Any], *, private: bool = False,
                        origin: Origin | None = None) -> Context:
-        self._locales[interaction.user.id] = str(interaction.locale)
+        locale = self._locales[interaction.user.id] = str(interaction.locale)
         chat = Chat(PLATFORM, str(interaction.channel_id), direct=interaction.guild_id is None or private,
                     title=getattr(interaction.channel, "name", None) or "")
-        return await self._person_context(interaction.user, chat, str(interaction.locale), origin)
+        return await self._person_context(interaction.user, chat, locale, origin)
 
     async def _person_context(self, user: discord.User | discord.Member, chat: Chat, locale: str | None,
                               origin: Origin | None = None) -> Context:
         """The one way a Discord user becomes a Context: roles from the guild member (fetched for DMs)."""
-        role_ids = [r.id for r in user.roles] if isinstance(user, discord.Member) else await self._member_roles(user.id)
+        role_ids = member_role_ids(user) if isinstance(user, discord.Member) else await self._member_roles(user.id)
         return await self.app.core.context_for(Account(PLATFORM, str(user.id)), user.display_name, chat,
                                                self.app.roles.for_discord_role_ids(role_ids), locale, origin)
 
@@ -491,7 +490,7 @@ class DiscordFrontend(Frontend):
                 if isinstance(value, discord.User | discord.Member):
                     value = await self.app.people.get_or_create(PLATFORM, str(value.id), value.display_name)
                 raw[name] = value
-            long_params = [p for p in spec.params if p.kind is Kind.LONG_TEXT]
+            long_params = spec.long_params
             # The modal opens only when the command may run, so nobody writes a long text to be refused.
             if long_params and not modal_done and self.app.core.may_use(spec, ctx.roles):
                 async def submit(submitted: discord.Interaction[Any], typed: dict[str, Any]) -> None:
@@ -504,7 +503,7 @@ class DiscordFrontend(Frontend):
                 return
             # A field the core asks again (a cross-field error) opens a modal; a required option Discord asks
             # itself does not (only a test can leave one out).
-            native = {p.name for p in spec.params if p.required and p.kind is not Kind.LONG_TEXT} - set(raw)
+            native = spec.required_short - raw.keys()
             await self._answer(interaction, ctx, self.app.core.invoke(ctx, spec, raw), private=spec.private,
                                modal=not modal_done, native=native)
         except Exception as error:
@@ -712,6 +711,12 @@ class DiscordFrontend(Frontend):
         waiter = asyncio.get_running_loop().create_future()
         self._waiters[key] = waiter
         await asyncio.wait_for(waiter, timeout)
+
+
+def member_role_ids(member: discord.Member) -> tuple[int, ...]:
+    """The member's role ids, @everyone's (the guild's id) included, as `Member.roles` has them: that property
+    resolves and sorts Role objects on every call, and an update needs only the ids (discord.py's `_roles`)."""
+    return (*member._roles, member.guild.id)
 
 
 def ctx_language(interaction: discord.Interaction[Any], default: str) -> str:
