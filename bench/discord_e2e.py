@@ -2,14 +2,16 @@
 
 The fake Discord (tests/fakes) runs in a process of its own and drives the load: `--interactions` slash
 interactions from two members, `--concurrency` in flight, each counted when its callback reaches the fake and
-checked there (a 200 whose content is the expected reply). Each bot runs in its own process, one at a time
-(the fake dispatches to every connected bot): a bare discord.py bot with one command, and humako-bot as deployed
-(DiscordFrontend, the core, SQLite), the per-person command rate switched off (two people send everything).
-Both answer with the same text and the same kind of component: a button that is a registered dynamic item
-(`add_dynamic_items`), so neither keeps a view per reply. `/help` (`--command help`) answers both with the same
-ephemeral text. Rounds alternate which bot goes first; each prints the rate, latency, the bot process's CPU per
-interaction and the machine's load; the summary gives medians and spread.
-Target (issue 26): humako-bot >= 90% of the bare bot's rate.
+checked there (a 200 whose content is the expected reply, or a 204 when the bot asked for no result back).
+Each bot runs in its own process, one at a time (the fake dispatches to every connected bot): a bare discord.py
+bot with one command, and humako-bot as deployed (DiscordFrontend, the core, SQLite), the per-person command rate
+switched off (two people send everything). humako-bot answers without asking Discord for the message back when it
+needs nothing of it (bot/frontends/discord_answer.py); a third bot, the bare one answering the same way, shows what
+that is worth and what the core itself costs. All answer with the same text and the same kind of component: a
+button that is a registered dynamic item (`add_dynamic_items`), so none keeps a view per reply. `/help`
+(`--command help`) answers all with the same ephemeral text. Each bot goes first in turn; each run prints the
+rate, latency, the bot process's CPU per interaction and the machine's load; the summary gives medians and
+spread. Target (issue 26): humako-bot >= 90% of the bare bot's rate.
 
     .venv/bin/python bench/discord_e2e.py [--interactions 2000] [--concurrency 16] [--rounds 3]
         [--command ping|help] [--profile tottime]
@@ -37,17 +39,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.fake_process import FakeProcess
 
 HERE = Path(__file__).resolve()
+# The bare discord.py bot (the target's baseline), the same bot answering without asking for the result back as
+# humako-bot does (to show what that alone is worth), and humako-bot.
+KINDS = ["bare", "lean", "humako"]
 COMMANDS = {"ping": ({"message": "hello"}, "Pong: hello"), "help": ({}, "")}
 
 
 # ------------------------------------------------------------------------------------------- the bots
 
 
-async def bare_bot(base_url: str, token: str, help_text: str) -> Any:
-    """A discord.py client with the frontend's tuning (intents, no message cache, no pings) and two commands."""
+async def bare_bot(base_url: str, token: str, help_text: str, lean: bool = False) -> Any:
+    """A discord.py client with the frontend's tuning (intents, no message cache, no pings) and two commands.
+    `lean`: answering as humako-bot does when it needs nothing back (bot/frontends/discord_answer.py)."""
     import discord
     from discord import app_commands
 
+    from bot.frontends.discord_answer import answer
     from tests.fakes.discord_server import GUILD_ID, point_discord_at
 
     class Again(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"bare:again:(?P<count>\d+)"):
@@ -74,11 +81,18 @@ async def bare_bot(base_url: str, token: str, help_text: str) -> Any:
     async def ping(interaction: discord.Interaction[Any], message: str | None = None) -> None:
         view = discord.ui.View(timeout=None)
         view.add_item(Again(1))
-        await interaction.response.send_message(f"Pong: {message}" if message else "Pong!", view=view)
+        text = f"Pong: {message}" if message else "Pong!"
+        if lean:
+            await answer(interaction, content=text, view=view)
+        else:
+            await interaction.response.send_message(text, view=view)
 
     @tree.command(name="help", description="What I can do for you")
     async def help_(interaction: discord.Interaction[Any], command: str | None = None) -> None:
-        await interaction.response.send_message(help_text, ephemeral=True)
+        if lean:
+            await answer(interaction, content=help_text, ephemeral=True)
+        else:
+            await interaction.response.send_message(help_text, ephemeral=True)
 
     task = asyncio.create_task(client.start(token))
     await asyncio.wait_for(client.wait_until_ready(), 30)
@@ -126,8 +140,8 @@ async def serve(kind: str, base_url: str, token: str, help_text: str) -> None:
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("discord").setLevel(logging.ERROR)  # no voice support: not our concern here
     with tempfile.TemporaryDirectory() as tmp:
-        if kind == "bare":
-            stop = await bare_bot(base_url, token, help_text)
+        if kind in ("bare", "lean"):
+            stop = await bare_bot(base_url, token, help_text, lean=kind == "lean")
         else:
             stop = await humako_bot(base_url, token, Path(tmp))
         loop = asyncio.get_running_loop()
@@ -246,11 +260,11 @@ async def bench(args: argparse.Namespace) -> int:
     print(f"discord_e2e: /{args.command}, {args.interactions} interactions, {args.concurrency} in flight,"
           f" {args.rounds} rounds; Python {platform.python_version()}, discord.py {discord.__version__},"
           f" {platform.machine()}, {len(os.sched_getaffinity(0))} cores; load {os.getloadavg()[0]:.2f}")
-    results: dict[str, list[dict[str, float]]] = {"bare": [], "humako": []}
+    results: dict[str, list[dict[str, float]]] = {kind: [] for kind in KINDS}
     async with FakeProcess("discord") as fake:
         help_text = await help_text_of_humako(fake) if args.command == "help" else ""
         for number in range(args.rounds):
-            order = ["bare", "humako"] if number % 2 == 0 else ["humako", "bare"]
+            order = KINDS[number % len(KINDS):] + KINDS[:number % len(KINDS)]  # each bot first in turn
             print(f"round {number + 1}:")
             for kind in order:
                 last = number == args.rounds - 1
@@ -264,8 +278,11 @@ async def bench(args: argparse.Namespace) -> int:
     unanswered = sum(args.interactions - r["answered"] for runs in results.values() for r in runs)
     ratio = statistics.median(ratios)
     ok = ratio >= 0.9 and not wrong and not unanswered
+    lean = [ours["rate"] / other["rate"] for ours, other in zip(results["humako"], results["lean"], strict=True)]
     print(f"humako-bot answers {ratio:.0%} of the bare bot's rate (rounds {', '.join(f'{r:.0%}' for r in ratios)};"
           f" target >= 90%); replies wrong {wrong}, unanswered {unanswered}: {'OK' if ok else 'MISSED'}")
+    print(f"  and {statistics.median(lean):.0%} of the bare bot answering as lean as it does"
+          f" (rounds {', '.join(f'{r:.0%}' for r in lean)}): the cost of the core itself")
     return 0 if ok else 1
 
 
@@ -277,7 +294,7 @@ def main() -> int:
     parser.add_argument("--command", choices=sorted(COMMANDS), default="ping")
     parser.add_argument("--profile", metavar="SORT",
                         help="cProfile both bots' last runs (to stderr): tottime, cumulative, tottime:CALLEE-PATTERN")
-    parser.add_argument("--serve", choices=["bare", "humako"], help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--token", help=argparse.SUPPRESS)
     parser.add_argument("--help-text", default="", help=argparse.SUPPRESS)

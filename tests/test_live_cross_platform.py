@@ -279,6 +279,31 @@ async def test_a_press_on_either_platform_moves_the_count_on_the_other(both: Two
     assert both.dc_buttons(dc_card["id"]) == ["Tulen", "Ehkä", "En tule"]
 
 
+async def test_a_discord_answer_asks_for_its_message_only_when_it_is_kept_current(both: TwoPlatforms) -> None:
+    """An answer that shows a stored thing (/event show) asks Discord for the message it made, to keep that copy
+    current; a plain answer (/ping) does not (Discord answers 204), and it still reads and presses as usual."""
+    tg_card, _dc_card = await both.announce()
+    pekka = both.dc_user("Pekka")
+    shown = await both.dc.slash("event show", {"event": "1"}, user_id=pekka, channel_id=both.dc_channel)
+    await both.discord.wait_handled(shown.id)
+    asked = await shown.response()
+    assert (asked.status, asked.query.get("with_response")) == (200, "1")
+    copy = shown.original_message()
+    assert copy is not None and ("discord", str(copy["channel_id"]), copy["id"], "fi") in await both.live_rows()
+
+    pinged = await both.dc.slash("ping", user_id=pekka, channel_id=both.dc_channel)
+    await both.discord.wait_handled(pinged.id)
+    plain = await pinged.response()
+    assert plain.status == 204 and "with_response" not in plain.query
+    message = pinged.original_message()
+    assert message is not None and message["content"] == "Pong!"
+    assert pinged._record.response_type == 4  # answered: Discord counts it as the interaction's response
+
+    await both.dc_press(pekka, int(copy["id"]), "yes")  # the kept copy moves with the press
+    await both.settle()
+    assert "Tulossa 1" in both.dc_text(copy["id"]) and "Tulossa 1" in (tg_card.text or "")
+
+
 async def test_a_dm_copy_is_kept_in_its_readers_language(both: TwoPlatforms) -> None:
     tg_card, dc_card = await both.announce()
     emma = both.tg_user("Emma", language="en")

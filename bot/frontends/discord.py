@@ -46,6 +46,7 @@ from bot.commands import (
 )
 from bot.context import Account, Chat, Context, Origin
 from bot.frontends.base import Frontend, MessageGone, Rejected, RetryLater, Sent, Target, Unreachable
+from bot.frontends.discord_answer import answer
 from bot.frontends.discord_calendar import GuildCalendar
 from bot.frontends.discord_commands import CatalogTranslator, build_tree, sync_if_changed
 from bot.frontends.discord_forms import FieldsModal
@@ -644,7 +645,7 @@ class DiscordFrontend(Frontend):
             message = Rendered(text=message.notice, private=True)
             ephemeral = True
         sent_id = await self._reply(interaction, message, ephemeral, deferred_ephemeral=deferred_ephemeral,
-                                    replace_deferred=not pressed)
+                                    replace_deferred=not pressed, want_id=message.shows is not None)
         if sent_id is not None and not (ephemeral and interaction.guild_id is not None):
             await self.app.live.remember_reply(message, PLATFORM, Sent(str(interaction.channel_id or 0), str(sent_id)),
                                                ctx)
@@ -658,10 +659,15 @@ class DiscordFrontend(Frontend):
             await interaction.delete_original_response()
 
     async def _reply(self, interaction: discord.Interaction[Any], message: Rendered, ephemeral: bool, *,
-                     deferred_ephemeral: bool = False, replace_deferred: bool = False) -> int | None:
-        """A new message answering the interaction; returns its id when known."""
+                     deferred_ephemeral: bool = False, replace_deferred: bool = False,
+                     want_id: bool = False) -> int | None:
+        """A new message answering the interaction; returns its id when known (`want_id`: a live reply's id is
+        needed, so the first answer asks Discord for its message back)."""
         parts = message_parts(message)
         if not interaction.response.is_done():
+            if not want_id:
+                await answer(interaction, **parts, ephemeral=ephemeral)
+                return None
             callback = await interaction.response.send_message(**parts, ephemeral=ephemeral)
             return callback.message_id
         if replace_deferred and deferred_ephemeral == ephemeral:

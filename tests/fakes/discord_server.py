@@ -231,6 +231,7 @@ class Call:
     query: dict[str, str] = field(default_factory=dict)
     status: int = 0
     response: Any = None
+    made: int | None = None  # the message an interaction callback made or changed, also when answered with 204
 
 
 @dataclass
@@ -1150,6 +1151,7 @@ class FakeDiscord:
         rtype, data = body.get("type"), body.get("data") or {}
         record.response_type = rtype
         message = self._apply_callback(record, rtype, data, call.files)
+        call.made = int(message["id"]) if message is not None else None
         answer: JSON = {
             "interaction": {
                 "id": str(record.id),
@@ -1161,6 +1163,8 @@ class FakeDiscord:
         }
         if message is not None:
             answer["resource"] = {"type": rtype, "message": message}
+        if call.query.get("with_response", "").lower() not in ("1", "true"):
+            return 204, None  # Discord answers with the callback's result only when asked to
         return 200, answer
 
     def _apply_callback(self, record: _Interaction, rtype: int, data: JSON, files: list[UploadedFile]) -> JSON | None:

@@ -23,6 +23,7 @@ from bot.i18n import _, render
 from bot.textargs import is_command, parse_args, split_command
 from bot.timeparse import parse_when
 from tests.fakes.discord_server import (
+    Call,
     FakeChannel,
     FakeDiscord,
     FakeGuild,
@@ -259,13 +260,14 @@ class DiscordDriver:
         """Every message an interaction created or changed (answer, edit, follow-ups), as it looks now."""
         ids: dict[int, None] = {}
         for call in self.fake.calls:
-            if call.status != 200 or not any(token in call.path for token in tokens):
+            if call.status not in (200, 204) or not any(token in call.path for token in tokens):
+                continue
+            if call.made is not None:  # an interaction callback (Discord answers 204 unless asked for the result)
+                ids[call.made] = None
                 continue
             body = call.response or {}
-            message = (body.get("resource") or {}).get("message") if "resource" in body or "interaction" in body \
-                else body
-            if message and "id" in message:
-                ids[int(message["id"])] = None
+            if "id" in body:
+                ids[int(body["id"])] = None
         return [self._seen(i) for i in ids if self.fake.message(i) is not None]
 
     def _seen(self, message_id: int) -> Seen:
@@ -283,7 +285,7 @@ class DiscordDriver:
         found: dict[str, bytes] = {}
         for call in self.fake.calls:
             for upload in call.files:
-                if upload.filename in wanted and _answered_with(call.response, message["id"]):
+                if upload.filename in wanted and _answered_with(call, message["id"]):
                     found[upload.filename] = upload.data
         return found
 
@@ -304,11 +306,11 @@ def _modal_values(modal: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def _answered_with(body: Any, message_id: str) -> bool:
-    if not isinstance(body, dict):
-        return False
-    message = (body.get("resource") or {}).get("message") or body
-    return message.get("id") == message_id
+def _answered_with(call: Call, message_id: str) -> bool:
+    """Whether the request made or changed this message (an interaction callback, a follow-up, an edit)."""
+    if call.made is not None:
+        return str(call.made) == message_id
+    return isinstance(call.response, dict) and call.response.get("id") == message_id
 
 
 def _sent_on_its_own(message: dict[str, Any]) -> bool:
