@@ -8,7 +8,10 @@ import contextlib
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from bot.commands import Cog
 from bot.context import ServiceContext
@@ -286,3 +289,31 @@ async def test_a_row_falling_due_during_a_wake_up_runs_in_it(tmp_path: Path) -> 
         assert [entry for entry in RUNS if entry[0] == "end"] == [("end", 1, 1), ("end", 9, 99)]
     finally:
         await bot.stop()
+
+
+@pytest.mark.sqlite_only  # SQLite's query plans
+async def test_the_next_wake_up_is_read_off_the_index_whatever_is_pending(tmp_path: Path) -> None:
+    """Every wake-up asks when the next row is due and when another worker's lease ends. With 100,000 reminders
+    pending that must be an index read, not a pass over every pending row (it was one: 20 ms per wake-up)."""
+    bot = await ConsoleBot.start(tmp_path)
+    await bot.say("/remind 2026-11-27 16:00 Toinen", as_="Olli")
+    await bot.say("/remind 2026-11-26 18:00 Ensin", as_="Olli")
+    await bot.app.db.execute(  # a row another worker runs: its lease end is the other time asked for
+        "UPDATE scheduled SET status = 'running', claimed_by = 'elsewhere', lease_until = '2026-11-26T12:05:00+00:00'"
+        " WHERE due_at > '2026-11-27'")
+    asked: list[str] = []
+    fetchone = bot.app.db.fetchone
+
+    async def recording(sql: str, params: Any = ()) -> Any:
+        asked.append(sql)
+        return await fetchone(sql, params)
+
+    bot.app.db.fetchone = recording  # type: ignore[method-assign]
+    due, lapse = await bot.app.scheduler.rows.earliest_pending(bot.app.worker.id)
+    bot.app.db.fetchone = fetchone  # type: ignore[method-assign]
+    assert (due, lapse) == (datetime(2026, 11, 26, 16, 0, tzinfo=UTC), datetime(2026, 11, 26, 12, 5, tzinfo=UTC))
+    [sql] = asked
+    plan = [row[3] for row in await bot.app.db.fetchall(f"EXPLAIN QUERY PLAN {sql}", (bot.app.worker.id,))]
+    assert not [step for step in plan if step.startswith("SCAN scheduled")], plan
+    assert any("COVERING INDEX scheduled_due" in step for step in plan), plan  # MIN(due_at) off the index
+    await bot.stop()
