@@ -107,12 +107,18 @@ class OutboxQueries:
         if not platforms:
             return None, None
         marks = ", ".join("?" for _ in platforms)
+        # Two subqueries, one round trip. The first walks the pending rows in next-attempt order (the claim index)
+        # and stops at the first free one not waiting behind another; the second starts from the few rows other
+        # workers hold (their index; CROSS JOIN keeps SQLite's join in that order). One MIN(CASE ...) over both read
+        # every pending row, each with its NOT EXISTS, on every wake-up.
+        mine = f"o.status = 'pending' AND o.platform IN ({marks})"
         row = await self.db.fetchone(
-            "SELECT MIN(CASE WHEN claimed_by IS NULL OR lease_until IS NULL THEN next_attempt_at END),"
-            " MIN(CASE WHEN claimed_by IS NOT NULL THEN lease_until END)"
-            f" FROM outbox o WHERE status = 'pending' AND platform IN ({marks})"
-            f" AND (claimed_by IS NULL OR claimed_by <> ?) AND {_NOT_BEHIND}",
-            (*platforms, worker, iso(now)),
+            f"SELECT (SELECT o.next_attempt_at FROM outbox o WHERE {mine}"
+            "  AND (o.claimed_by IS NULL OR (o.claimed_by <> ? AND o.lease_until IS NULL))"
+            f"  AND {_NOT_BEHIND} ORDER BY o.next_attempt_at LIMIT 1),"
+            " (SELECT MIN(o.lease_until) FROM outbox c CROSS JOIN outbox o"
+            f"  WHERE c.claimed_by IS NOT NULL AND c.claimed_by <> ? AND o.id = c.id AND {mine} AND {_NOT_BEHIND})",
+            (*platforms, worker, iso(now), worker, *platforms, iso(now)),
         )
         return (None, None) if row is None else (row[0], row[1])
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from bot.commands import Reply
 from bot.context import ServiceContext
 from bot.frontends.base import RetryLater
-from tests.harness import TEST_NOW, texts
+from storage.outbox import iso
+from tests.harness import TEST_NOW, ConsoleBot, texts
 from tests.personal_helpers import link_code, rows, say_on_telegram, start_with_telegram
 
 
@@ -112,4 +116,38 @@ async def test_quiet_hours_hold_non_urgent_messages_only(tmp_path: Path) -> None
     assert [p.text for p in bot.sent_to("@olli")] == ["Kiireellinen", "Uusi tapahtuma"]
     sent_at = (await rows(bot, "SELECT sent_at FROM outbox WHERE status = 'sent' ORDER BY sent_at"))[-1]["sent_at"]
     assert sent_at.startswith((TEST_NOW + timedelta(hours=18)).strftime("%Y-%m-%dT%H"))
+    await bot.stop()
+
+
+@pytest.mark.sqlite_only  # SQLite's query plans
+async def test_the_next_attempt_is_read_off_the_indexes_whatever_is_pending(tmp_path: Path) -> None:
+    """Every outbox wake-up asks when the next free row is due and when another worker's lease ends. During a big
+    broadcast that must not be a pass over every pending row with its NOT EXISTS each (it was): the first walks
+    the claim index in order and stops at the first row it may send, the second starts from the held rows."""
+    bot = await ConsoleBot.start(tmp_path)
+    outbox, db = bot.app.outbox, bot.app.db
+    base = dict(person_id=None, destination=None, platform="console", target_kind="chat", language="fi",
+                body={"text": "x"}, shows=None, urgent=False)
+    await outbox.rows.add_many([dict(base, now=TEST_NOW + timedelta(seconds=i), target_id=f"t{i % 3}")
+                                for i in range(6)])
+    first_two = [r["id"] for r in await rows(bot, "SELECT id FROM outbox ORDER BY id LIMIT 2")]
+    await db.execute("UPDATE outbox SET claimed_by = 'elsewhere', lease_until = '2026-11-26T12:00:30+00:00'"
+                     f" WHERE id = {first_two[0]}")  # t0's first: held by another worker, so t0's others wait
+    asked: list[tuple[str, Any]] = []
+    fetchone = db.fetchone
+
+    async def recording(sql: str, params: Any = ()) -> Any:
+        asked.append((sql, params))
+        return await fetchone(sql, params)
+
+    db.fetchone = recording  # type: ignore[method-assign]
+    due, lapse = await outbox.rows.next_attempt(["console"], TEST_NOW + timedelta(minutes=1), "me")
+    db.fetchone = fetchone  # type: ignore[method-assign]
+    # The next free row is t1's first (t0's wait behind the held one); the held row's lease ends at 12:00:30.
+    assert (due, lapse) == (iso(TEST_NOW + timedelta(seconds=1)), "2026-11-26T12:00:30+00:00")
+    [(sql, params)] = asked
+    plan = [row[3] for row in await db.fetchall(f"EXPLAIN QUERY PLAN {sql}", params)]
+    assert not [step for step in plan if step.startswith("SCAN") and "CONSTANT ROW" not in step], plan
+    assert not [step for step in plan if "TEMP B-TREE" in step], plan  # next-attempt order from the index
+    assert any("outbox_claimed" in step for step in plan), plan  # the held rows first
     await bot.stop()
