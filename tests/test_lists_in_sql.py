@@ -5,6 +5,7 @@ command path; the app clock only."""
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from typing import Any
 
 from bot.testing import ConsoleBot, Printed, test_bot, texts
@@ -133,18 +134,21 @@ async def test_the_calendar_pages_announcements_with_the_jobs_in_time_order() ->
 def watch_statements(bot: ConsoleBot) -> list[str]:
     """Every statement the bot's database runs from now on."""
     seen: list[str] = []
-    inside = [0]  # fetchval may run fetchone, which may run fetchall: each statement once
+    # fetchval may run fetchone, which may run fetchall: each statement once. Per task (a context variable), so a
+    # background statement in flight (the outbox's) does not hide the command's own.
+    inside: ContextVar[bool] = ContextVar("inside_a_statement", default=False)
     db = bot.app.db
 
     def watched(original: Any) -> Any:
         async def run(sql: str, params: Any = ()) -> Any:
-            if not inside[0]:
-                seen.append(sql)
-            inside[0] += 1
+            if inside.get():
+                return await original(sql, params)
+            seen.append(sql)
+            token = inside.set(True)
             try:
                 return await original(sql, params)
             finally:
-                inside[0] -= 1
+                inside.reset(token)
         return run
 
     for name in ("execute", "fetchall", "fetchone", "fetchval"):
