@@ -57,7 +57,7 @@ class Msg:
         template = CATALOGS.lookup(language, self.msgid, self.count)
         if template is None:  # untranslated: the English source, singular for exactly one (gettext's fallback)
             template = self.msgid if (self.count is None or self.count == 1 or not self.plural) else self.plural
-        if not self.kwargs and self.count is None and "{" not in template:
+        if not self.kwargs and self.count is None and "{" not in template and "}" not in template:
             return template  # nothing to fill in (most labels)
         values = {key: render(value, language) for key, value in self.kwargs.items()}
         if self.count is not None:
