@@ -55,7 +55,6 @@ class _Refresh:
     """One thing's refresh in this process."""
 
     version: int = 0  # the thing's version at the last read
-    heard: int = 0  # the changes heard here just before that read: a later one makes its edits skip
     round: _Round | None = None  # its latest render
     waiting: dict[int, LiveCopy] = field(default_factory=dict)  # stale copies not being edited here, by id
     chunks: dict[asyncio.Task[list[int | None]], list[LiveCopy]] = field(default_factory=dict)  # being edited
@@ -149,9 +148,6 @@ class LiveMessages:
                 if deadline is not None and time.monotonic() >= deadline:
                     read = True  # a slot came due (or another process may have finished): look again
                 if read:
-                    # Counted before the read: a change while it (or a claim) awaits is newer than the version
-                    # read, so the edits of that version skip and show the newer one instead of both.
-                    state.heard = self._changes.get(key, 0)
                     state.version, stale = await self.copies.stale(*key, now=self.app.clock.now())
                     state.waiting = {c.id: c for c in stale if c.id not in state.editing
                                      and c.platform in self.app.frontends}  # another process may run the others
@@ -219,7 +215,8 @@ class LiveMessages:
                         await self.copies.done([c.id for c in claimed], worker.id, [], state.version)
                     raise
                 shown = state.round = _Round(state.version, reply)
-            task = asyncio.create_task(self._edit_chunk(key, claimed, shown, state.heard))
+            heard = self._changes.get(key, 0)
+            task = asyncio.create_task(self._edit_chunk(key, claimed, shown, heard))
             state.chunks[task] = claimed
             state.editing.update(c.id for c in claimed)
         if len(state.chunks) >= self.chunks_in_flight:
