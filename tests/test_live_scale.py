@@ -118,8 +118,16 @@ async def test_a_change_while_edits_run_is_shown_on_every_copy(lbot: ConsoleBot,
     STATE["version"] = 1
     await lbot.app.live.changed("thing", 1)
     await asyncio.wait_for(held.full.wait(), 10)
+    # Every copy is claimed in its chunk (the render and the changes heard taken with it) before the change: a
+    # change that lands while a claim still awaits the database lets that chunk show version 1 first too.
+    live = lbot.app.live
+    for _ in range(1000):
+        claimed = await lbot.app.db.fetchval("SELECT COUNT(*) FROM live_copies WHERE claimed_by IS NOT NULL")
+        if claimed == min(COPIES, live.chunk * live.chunks_in_flight) and held.in_flight == held.cap:
+            break
+        await asyncio.sleep(0.01)
     STATE["version"] = 2  # 8 copies are being edited with version 1; the other 52 have not started
-    await lbot.app.live.changed("thing", 1)
+    await live.changed("thing", 1)
     held.gate.set()
     await lbot.app.live.settle()
     assert set(held.shown.values()) == {"Thing\nThing 1 at version 2"} and len(held.shown) == COPIES
