@@ -284,8 +284,7 @@ class Catalogs:
         return self._entries.get(language, {})
 
     def lookup(self, language: str, msgid: str, count: int | None) -> str | None:
-        entries = self._entries.get(language) if self._loaded_from is not None else None
-        entry = (entries if entries is not None else self.entries(language)).get(msgid)
+        entry = self.entries(language).get(msgid)
         if entry is None or isinstance(entry, str):
             return entry
         index = self._plural[language](count if count is not None else 1)

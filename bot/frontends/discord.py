@@ -644,9 +644,11 @@ class DiscordFrontend(Frontend):
         if not message.has_body() and message.notice:
             message = Rendered(text=message.notice, private=True)
             ephemeral = True
+        # A reply that shows a stored thing is kept current, unless only its reader sees it in a server.
+        kept = message.shows is not None and not (ephemeral and interaction.guild_id is not None)
         sent_id = await self._reply(interaction, message, ephemeral, deferred_ephemeral=deferred_ephemeral,
-                                    replace_deferred=not pressed, want_id=message.shows is not None)
-        if sent_id is not None and not (ephemeral and interaction.guild_id is not None):
+                                    replace_deferred=not pressed, want_id=kept)
+        if kept and sent_id is not None:
             await self.app.live.remember_reply(message, PLATFORM, Sent(str(interaction.channel_id or 0), str(sent_id)),
                                                ctx)
 
